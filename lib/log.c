@@ -1,0 +1,69 @@
+/*
+ * log.c: timestamped lines on stderr. Kept tiny on purpose: daemons run under a
+ * supervisor that collects stderr, and tests grep these lines (for secrets, too).
+ */
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *log_prog = "ra";
+static enum log_level log_max = LOG_INFO;
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void log_init(const char *progname, enum log_level level)
+{
+	const char *env = getenv("RA_LOG_LEVEL");
+	log_prog = progname;
+	log_max = level;
+	if (env && log_level_parse(env) >= 0)
+		log_max = (enum log_level)log_level_parse(env);
+}
+
+void log_set_level(enum log_level level) { log_max = level; }
+
+int log_level_parse(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, log_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void log_vline(enum log_level lv, const char *fmt, va_list ap)
+{
+	char ts[32];
+	struct timespec now;
+	struct tm tm;
+
+	if (lv > log_max)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	flockfile(stderr);
+	fprintf(stderr, "%s.%03ldZ %s[%d] %s: ", ts, now.tv_nsec / 1000000, log_prog,
+	    (int)getpid(), log_names[lv]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+#define LOG_FN(name, lv) \
+	void name(const char *fmt, ...) { va_list ap; va_start(ap, fmt); log_vline(lv, fmt, ap); va_end(ap); }
+LOG_FN(log_err, LOG_ERR)
+LOG_FN(log_warn, LOG_WARN)
+LOG_FN(log_info, LOG_INFO)
+LOG_FN(log_debug, LOG_DEBUG)
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vline(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,2 @@
+# Shared code. Programs name the pieces they link; the key holder links the fewest.
+LIB_BASE   := lib/log.c lib/util.c
