@@ -1,0 +1,75 @@
+/*
+ * config_keys.c: every configuration key the RA knows, its type, embedded default and
+ * range. One table for all programs, so that one file can configure a whole deployment
+ * and a misspelt key is an error wherever it appears. Paths are relative to `home`.
+ */
+#include "config.h"
+
+#define I64MAX 9223372036854775807LL
+
+const struct cfg_key cfg_keys[] = {
+	/* deployment */
+	{ "home", CFG_STR, ".", 0, 0, "deployment folder; relative paths hang from it (relative: to the config file's folder)" },
+	{ "log_level", CFG_STR, "info", 0, 0, "error, warn, info or debug" },
+	{ "language", CFG_STR, "en", 0, 0, "operators' language: en or zh-TW" },
+	{ "keys_dir", CFG_PATH, "keys", 0, 0, "CURVE key pairs: queue.key, signer.key, clients/, workers/" },
+
+	/* ra-queue */
+	{ "queue.db", CFG_PATH, "ra.db", 0, 0, "the ledger (SQLite, WAL)" },
+	{ "queue.endpoint", CFG_STR, "ipc://run/queue.sock", 0, 0, "producers connect here (ipc:// paths are relative to home)" },
+	{ "queue.worker_endpoint", CFG_STR, "ipc://run/workers.sock", 0, 0, "workers connect here" },
+	{ "queue.lease_ms", CFG_INT, "15000", 500, 86400000, "a job's lease; expired leases are dispatched again" },
+	{ "queue.heartbeat_ms", CFG_INT, "1000", 50, 60000, "worker and queue heartbeat interval" },
+	{ "queue.liveness", CFG_INT, "5", 2, 100, "missed heartbeats before a peer is presumed dead" },
+	{ "queue.max_attempts", CFG_INT, "5", 1, 1000, "attempts before a job is parked as failed" },
+	{ "queue.retry_backoff_ms", CFG_INT, "500", 0, 3600000, "first retry delay; doubles each attempt" },
+
+	/* ra-worker */
+	{ "worker.kinds", CFG_STR, "all", 0, 0, "comma-separated job kinds this worker takes, or all" },
+	{ "worker.signer_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ca-signer" },
+
+	/* ca-signer */
+	{ "signer.db", CFG_PATH, "signer/signer.db", 0, 0, "the signer's own database and journal" },
+	{ "signer.endpoint", CFG_STR, "ipc://run/signer.sock", 0, 0, "workers connect here" },
+	{ "signer.key", CFG_PATH, "signer/ca.key", 0, 0, "the CA private key (encrypted PEM)" },
+	{ "signer.key_passphrase_file", CFG_PATH, "signer/ca.pass", 0, 0, "file holding the key's passphrase; empty: prompt" },
+	{ "signer.pkcs11_module", CFG_STR, "", 0, 0, "PKCS#11 module; when set the key is signer.pkcs11_uri" },
+	{ "signer.pkcs11_uri", CFG_STR, "", 0, 0, "pkcs11: URI of the CA key" },
+	{ "signer.pkcs11_pin_file", CFG_PATH, "", 0, 0, "file holding the token's user PIN" },
+	{ "signer.cert", CFG_PATH, "signer/ca.pem", 0, 0, "the CA certificate" },
+	{ "signer.validity_days", CFG_INT, "365", 1, 3650, "subscriber certificate validity" },
+	{ "signer.min_rsa_bits", CFG_INT, "2048", 2048, 16384, "smallest RSA key accepted" },
+	{ "signer.max_rsa_bits", CFG_INT, "4096", 2048, 16384, "largest RSA key accepted" },
+	{ "signer.crl_url", CFG_STR, "http://ra.example.gov.tw/crl/ra.crl", 0, 0, "CRL distribution point written in certificates" },
+	{ "signer.ocsp_url", CFG_STR, "", 0, 0, "OCSP responder written in AIA (empty: none)" },
+	{ "signer.ca_issuers_url", CFG_STR, "http://ra.example.gov.tw/ca.crt", 0, 0, "CA issuers URL written in AIA" },
+	{ "signer.policy_oid", CFG_STR, "2.16.886.101.20003.20065.1.1", 0, 0, "certificate policy OID" },
+	{ "signer.subject_c", CFG_STR, "TW", 0, 0, "countryName of subscriber subjects" },
+	{ "signer.subject_o", CFG_STR, "Intellectual Property Office e-Filing", 0, 0, "organizationName of subscriber subjects" },
+	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs are published (DER and PEM)" },
+	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "CRL nextUpdate" },
+	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
+	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+
+	/* ra-intake */
+	{ "intake.second_keying.registration", CFG_BOOL, "true", 0, 0, "registration forms need a blind second keying" },
+	{ "intake.second_keying.revocation", CFG_BOOL, "true", 0, 0, "revocation forms need a blind second keying" },
+	{ "intake.second_keying.resume", CFG_BOOL, "true", 0, 0, "resume forms need a blind second keying" },
+	{ "intake.second_keying.password_reset", CFG_BOOL, "true", 0, 0, "password-reset forms need a blind second keying" },
+
+	/* accounts and secrets */
+	{ "accounts.password_length", CFG_INT, "12", 8, 64, "generated website password length" },
+	{ "accounts.max_failures", CFG_INT, "3", 1, 100, "wrong passwords before the account locks" },
+	{ "accounts.argon2_t", CFG_INT, "3", 1, 100, "argon2id passes" },
+	{ "accounts.argon2_m_kib", CFG_INT, "65536", 8, 4194304, "argon2id memory in KiB" },
+	{ "sheets.public_key", CFG_PATH, "keys/sheets.pub", 0, 0, "the notifier's sheet key (X25519, PEM): secrets are sealed to it" },
+	{ "sheets.private_key", CFG_PATH, "keys/sheets.key", 0, 0, "the notifier's sheet private key (PEM, encrypted)" },
+	{ "sheets.private_key_passphrase_file", CFG_PATH, "keys/sheets.pass", 0, 0, "passphrase of the sheet private key" },
+	{ "cards.master_key_file", CFG_PATH, "keys/card-master.key", 0, 0, "master key the cards' PUK and management keys derive from" },
+
+	/* ra-notifier: section kept by the notifier's code */
+
+	/* card-station: section kept by the card station's code */
+};
+
+const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];
