@@ -19,7 +19,7 @@ CC      ?= cc
 OPT     ?= -O2 -g
 WERROR  ?= $(if $(CI),-Werror,)
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) -Wno-deprecated-declarations \
-           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP -Ilib
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -MMD -MP -Ilib
 LDFLAGS +=
 
 BIN := $(BUILD)/bin

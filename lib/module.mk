@@ -1,2 +1,3 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
 LIB_BASE   := lib/log.c lib/util.c
+LIB_CONFIG := lib/config.c lib/config_keys.c
