@@ -68,6 +68,26 @@ const struct cfg_key cfg_keys[] = {
 	{ "cards.master_key_file", CFG_PATH, "keys/card-master.key", 0, 0, "master key the cards' PUK and management keys derive from" },
 
 	/* ra-notifier: section kept by the notifier's code */
+	{ "notifier.smtp_url", CFG_STR, "", 0, 0, "SMTP relay, e.g. smtp://relay.example:587 (empty: write .eml files to notifier.outbox)" },
+	{ "notifier.smtp_starttls", CFG_BOOL, "true", 0, 0, "require STARTTLS on the SMTP connection" },
+	{ "notifier.smtp_cainfo", CFG_PATH, "", 0, 0, "CA bundle that verifies the relay's certificate (empty: system store)" },
+	{ "notifier.smtp_user", CFG_STR, "", 0, 0, "SMTP AUTH user name (empty: no AUTH)" },
+	{ "notifier.smtp_password_file", CFG_PATH, "", 0, 0, "file holding the SMTP AUTH password" },
+	{ "notifier.smtp_timeout_s", CFG_INT, "30", 1, 600, "SMTP connect and transfer timeout" },
+	{ "notifier.outbox", CFG_PATH, "outbox", 0, 0, "where .eml files go when no SMTP relay is set" },
+	{ "notifier.from", CFG_STR, "RA <ra@ra.example.gov.tw>", 0, 0, "sender of every mail: Display Name <address>" },
+	{ "notifier.admin_address", CFG_STR, "ra-admin@ra.example.gov.tw", 0, 0, "receives each run's summary (empty: no summary)" },
+	{ "notifier.templates_dir", CFG_PATH, "config/templates", 0, 0, "mail templates, one folder per language (zh-TW, en)" },
+	{ "notifier.default_language", CFG_STR, "zh-TW", 0, 0, "language of mails when the subscriber has none" },
+	{ "notifier.notice_days", CFG_INT, "30", 1, 365, "first renewal notice this many days before not_after" },
+	{ "notifier.second_notice_days", CFG_INT, "0", 0, 364, "second renewal notice this many days before not_after (0: off)" },
+	{ "notifier.retry_days", CFG_INT, "1", 0, 30, "first retry of a failed mail after this many days; doubles each attempt (0: next run)" },
+	{ "notifier.undeliverable_after_days", CFG_INT, "7", 1, 365, "a mail still failing this long after its first try is reported undeliverable" },
+	{ "notifier.sheets_dir", CFG_PATH, "sheets", 0, 0, "printed sheet batches (PDF) and their CSV manifests" },
+	{ "notifier.font", CFG_STR, "WenQuanYi Micro Hei", 0, 0, "font family of the sheets (must cover Traditional Chinese)" },
+	{ "notifier.return_address", CFG_STR, "10055 臺北市中正區某某路1號 憑證註冊中心", 0, 0, "sender line printed above the envelope window" },
+	{ "notifier.pdf_password_rule", CFG_STR, "id4-birth", 0, 0, "opening password of e-mailed sheets: id4-birth = last 4 of the national id + birth date YYYYMMDD" },
+	{ "notifier.pdf_owner_password_file", CFG_PATH, "keys/pdf-owner.pass", 0, 0, "owner password of e-mailed sheets (missing: a random one per file)" },
 
 	/* card-station: section kept by the card station's code */
 };
