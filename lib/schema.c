@@ -1,0 +1,133 @@
+/*
+ * schema.c: the ledger's schema (ra.db) as an ordered list of migrations.
+ *
+ * Rules: a migration, once landed, is never edited; changes are new entries appended at
+ * the end. PRAGMA user_version records how many have run; db_open() runs the rest, each
+ * in its own transaction. Times are seconds since the epoch from ra_now() unless the
+ * column name ends in _ms (wall-clock milliseconds, used for leases).
+ */
+#include "db.h"
+
+const char *const db_migrations[] = {
+	/* 1: the queue, forms, subscribers, accounts, card orders, certificates, sheets, audit */
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  idem_key TEXT UNIQUE,"
+	"  payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','leased','done','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  lease_token INTEGER NOT NULL DEFAULT 0,"
+	"  lease_until_ms INTEGER,"
+	"  worker TEXT,"
+	"  not_before_ms INTEGER NOT NULL DEFAULT 0,"
+	"  result TEXT,"
+	"  error TEXT,"
+	"  submitted_by TEXT,"
+	"  parent INTEGER REFERENCES jobs(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX jobs_ready ON jobs(state, not_before_ms);"
+	"CREATE INDEX jobs_kind ON jobs(kind, state);"
+
+	"CREATE TABLE forms ("
+	"  serial TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"	/* canonical JSON (lib/form.c) */
+	"  digest TEXT NOT NULL,"	/* SHA-256 hex of content */
+	"  state TEXT NOT NULL CHECK (state IN ('keyed','verified','approved','done','rejected')),"
+	"  keyed_by TEXT NOT NULL,"
+	"  verified_by TEXT,"
+	"  approved_by TEXT,"
+	"  approve_job INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+
+	"CREATE TABLE subscribers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  form_serial TEXT NOT NULL UNIQUE,"
+	"  applicant_type TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  id_number TEXT NOT NULL,"	/* national id or unified business number */
+	"  contact_person TEXT,"
+	"  email TEXT NOT NULL,"
+	"  phone TEXT,"
+	"  postal_code TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  language TEXT NOT NULL DEFAULT 'zh-TW',"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX subscribers_id_number ON subscribers(id_number);"
+
+	"CREATE TABLE accounts ("
+	"  id TEXT PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL UNIQUE REFERENCES subscribers(id),"
+	"  pw_hash TEXT NOT NULL,"	/* argon2id encoded */
+	"  prev_hash TEXT,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+
+	"CREATE TABLE orders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),"
+	"  form_serial TEXT NOT NULL,"
+	"  purpose TEXT NOT NULL DEFAULT 'new' CHECK (purpose IN ('new','renewal')),"
+	"  state TEXT NOT NULL CHECK (state IN ('approved','claimed','issued','personalized','cancelled')),"
+	"  card_serial TEXT,"
+	"  station TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX orders_state ON orders(state, id);"
+	"CREATE INDEX orders_card ON orders(card_serial);"
+
+	"CREATE TABLE certificates ("
+	"  serial TEXT PRIMARY KEY,"	/* lower-case hex, as the signer made it */
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),"
+	"  order_id INTEGER REFERENCES orders(id),"
+	"  usage TEXT NOT NULL CHECK (usage IN ('signature','encryption')),"
+	"  subject TEXT NOT NULL,"
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid','revoked','held')),"
+	"  reason TEXT,"
+	"  request_id TEXT NOT NULL UNIQUE,"
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	"  pem TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX certificates_expiry ON certificates(not_after);"
+	"CREATE INDEX certificates_subscriber ON certificates(subscriber_id, usage);"
+
+	"CREATE TABLE sheets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  serial TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('password','pin')),"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),"
+	"  account_id TEXT,"
+	"  order_id INTEGER REFERENCES orders(id),"
+	"  reason TEXT NOT NULL CHECK (reason IN ('registration','resume','reset','personalization')),"
+	"  delivery TEXT NOT NULL CHECK (delivery IN ('post','counter','electronic')),"
+	"  sealed BLOB,"		/* the secret sealed to the sheet key; NULL once produced */
+	"  state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting','produced','cancelled')),"
+	"  batch TEXT,"
+	"  produced_at INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX sheets_waiting ON sheets(state, kind);"
+
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  before TEXT,"
+	"  after TEXT,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+
+	/* New migrations go below this line, one string each. */
+};
+
+const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);
