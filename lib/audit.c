@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 static void audit_hash(const char *prev, int64_t at, const char *const f[5], char out[65])

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
