@@ -1,0 +1,588 @@
+/*
+ * mail.c: see mail.h. Composition is hand-written rather than libcurl's curl_mime so
+ * that one rendering serves both the relay and the outbox, and so that Date and
+ * Message-ID (which libcurl never adds) are part of it. Every body is base64: the RA
+ * writes Chinese text, and base64 keeps lines short and 7-bit whatever the content.
+ *
+ * The sender records the relay's last reply line through libcurl's debug callback; only
+ * incoming lines are looked at, so the AUTH exchange (outgoing) is never copied anywhere.
+ */
+#include "mail.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+#define MAIL_MAX_TO 16
+
+struct mail_attachment {
+	char *filename;
+	char *type;
+	unsigned char *data;
+	size_t len;
+};
+
+struct mail_msg {
+	char *from_name, *from_addr;
+	char *to_name[MAIL_MAX_TO], *to_addr[MAIL_MAX_TO];
+	int nto;
+	char *subject, *text, *html;
+	struct mail_attachment *att;
+	int natt;
+	char *msgid;
+};
+
+struct mail_sender {
+	CURL *curl;
+	char *url, *outbox, *password;
+	char last_reply[512];
+	char errbuf[CURL_ERROR_SIZE];
+	/* the message being uploaded */
+	const char *up_data;
+	size_t up_len, up_pos;
+};
+
+/* ---- a growing text buffer ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatal("out of memory");
+	va_end(ap);
+	buf_add(b, s, strlen(s));
+	free(s);
+}
+
+/* ---- encodings ---- */
+
+char *mail_base64(const void *data, size_t len)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *in = data;
+	struct buf b = { 0 };
+	size_t col = 0;
+
+	buf_add(&b, "", 0);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+		char q[4];
+		if (i + 1 < len) v |= (unsigned)in[i + 1] << 8;
+		if (i + 2 < len) v |= in[i + 2];
+		q[0] = tab[(v >> 18) & 63];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < len ? tab[v & 63] : '=';
+		buf_add(&b, q, 4);
+		col += 4;
+		if (col == 76) {
+			buf_add(&b, "\r\n", 2);
+			col = 0;
+		}
+	}
+	if (col)
+		buf_add(&b, "\r\n", 2);
+	return b.p;
+}
+
+/* Base64 without line breaks, for encoded-words. */
+static char *base64_flat(const void *data, size_t len)
+{
+	char *s = mail_base64(data, len), *w = s;
+	for (char *r = s; *r; r++)
+		if (*r != '\r' && *r != '\n')
+			*w++ = *r;
+	*w = '\0';
+	return s;
+}
+
+static int needs_encoding(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return 1;
+	return strstr(s, "=?") != NULL;
+}
+
+char *mail_encode_word(const char *text)
+{
+	struct buf b = { 0 };
+	size_t n = strlen(text), i = 0;
+
+	if (!needs_encoding(text))
+		return xstrdup(text);
+	buf_add(&b, "", 0);
+	/*
+	 * An encoded-word may be at most 75 characters (RFC 2047 section 2): 45 bytes of
+	 * UTF-8 make 60 of base64, plus 12 of framing. Cut only between characters, so each
+	 * word decodes on its own.
+	 */
+	while (i < n) {
+		size_t take = n - i > 45 ? 45 : n - i;
+		while (i + take < n && ((unsigned char)text[i + take] & 0xc0) == 0x80)
+			take--;
+		char *w = base64_flat(text + i, take);
+		buf_printf(&b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", w);
+		free(w);
+		i += take;
+	}
+	return b.p;
+}
+
+/* A header line's value may not carry a line break: that would let a value add headers. */
+static char *one_line(const char *s)
+{
+	char *c = xstrdup(s ? s : "");
+	for (char *p = c; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	return c;
+}
+
+static int addr_ok(const char *a)
+{
+	const char *at = strchr(a, '@');
+	if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+		return 0;
+	for (const char *p = a; *p; p++)
+		if (*p <= ' ' || *p == '<' || *p == '>' || *p == ',' || *p == '"' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* "Name <addr>" for a header, with the name encoded or quoted as needed. */
+static char *format_mailbox(const char *name, const char *addr)
+{
+	if (!name || !*name)
+		return xasprintf("<%s>", addr);
+	if (needs_encoding(name)) {
+		char *w = mail_encode_word(name);
+		char *r = xasprintf("%s <%s>", w, addr);
+		free(w);
+		return r;
+	}
+	struct buf b = { 0 };
+	buf_add(&b, "\"", 1);
+	for (const char *p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_add(&b, "\\", 1);
+		buf_add(&b, p, 1);
+	}
+	buf_printf(&b, "\" <%s>", addr);
+	return b.p;
+}
+
+static char *random_hex(size_t nbytes)
+{
+	unsigned char r[32];
+	char *out = xmalloc(2 * nbytes + 1);
+	if (nbytes > sizeof r || RAND_bytes(r, (int)nbytes) != 1)
+		fatal("no randomness for mail identifiers");
+	hex_encode(r, nbytes, out);
+	return out;
+}
+
+/* ---- the message ---- */
+
+mail_msg_t *mail_msg_new(void)
+{
+	return xcalloc(1, sizeof(mail_msg_t));
+}
+
+void mail_msg_destroy(mail_msg_t **mp)
+{
+	mail_msg_t *m;
+	if (!mp || !(m = *mp))
+		return;
+	free(m->from_name);
+	free(m->from_addr);
+	for (int i = 0; i < m->nto; i++) {
+		free(m->to_name[i]);
+		free(m->to_addr[i]);
+	}
+	free(m->subject);
+	free(m->text);
+	free(m->html);
+	for (int i = 0; i < m->natt; i++) {
+		free(m->att[i].filename);
+		free(m->att[i].type);
+		/* attachments are the one place a sheet's PDF lives in memory */
+		OPENSSL_cleanse(m->att[i].data, m->att[i].len);
+		free(m->att[i].data);
+	}
+	free(m->att);
+	free(m->msgid);
+	free(m);
+	*mp = NULL;
+}
+
+int mail_msg_set_from(mail_msg_t *m, const char *mailbox)
+{
+	const char *lt = strrchr(mailbox, '<');
+	char *name = NULL, *addr;
+
+	if (lt) {
+		const char *gt = strchr(lt, '>');
+		if (!gt || gt[1] != '\0')
+			return -1;
+		addr = xasprintf("%.*s", (int)(gt - lt - 1), lt + 1);
+		size_t nl = (size_t)(lt - mailbox);
+		while (nl && mailbox[nl - 1] == ' ')
+			nl--;
+		name = xasprintf("%.*s", (int)nl, mailbox);
+		if (name[0] == '"' && nl >= 2 && name[nl - 1] == '"') {
+			memmove(name, name + 1, nl - 2);
+			name[nl - 2] = '\0';
+		}
+	} else {
+		addr = xstrdup(mailbox);
+	}
+	if (!addr_ok(addr)) {
+		free(addr);
+		free(name);
+		return -1;
+	}
+	free(m->from_name);
+	free(m->from_addr);
+	m->from_name = name ? one_line(name) : NULL;
+	free(name);
+	m->from_addr = addr;
+	return 0;
+}
+
+int mail_msg_add_to(mail_msg_t *m, const char *name, const char *addr)
+{
+	if (!addr || !addr_ok(addr) || m->nto == MAIL_MAX_TO)
+		return -1;
+	m->to_name[m->nto] = name ? one_line(name) : NULL;
+	m->to_addr[m->nto] = xstrdup(addr);
+	m->nto++;
+	return 0;
+}
+
+void mail_msg_set_subject(mail_msg_t *m, const char *subject)
+{
+	free(m->subject);
+	m->subject = one_line(subject);
+}
+
+void mail_msg_set_text(mail_msg_t *m, const char *text)
+{
+	free(m->text);
+	m->text = xstrdup(text);
+}
+
+void mail_msg_set_html(mail_msg_t *m, const char *html)
+{
+	free(m->html);
+	m->html = html ? xstrdup(html) : NULL;
+}
+
+void mail_msg_attach(mail_msg_t *m, const char *filename, const char *type,
+    const void *data, size_t len)
+{
+	struct mail_attachment *a;
+	m->att = xrealloc(m->att, (size_t)(m->natt + 1) * sizeof *m->att);
+	a = &m->att[m->natt++];
+	a->filename = one_line(filename);
+	a->type = one_line(type);
+	a->data = xmalloc(len);
+	memcpy(a->data, data, len);
+	a->len = len;
+}
+
+const char *mail_msg_from_addr(const mail_msg_t *m) { return m->from_addr; }
+const char *mail_msg_first_to(const mail_msg_t *m) { return m->nto ? m->to_addr[0] : NULL; }
+const char *mail_msg_id(const mail_msg_t *m) { return m->msgid; }
+
+/* Text bodies go out with CRLF line ends, whatever the template had. */
+static char *crlf(const char *s)
+{
+	struct buf b = { 0 };
+	buf_add(&b, "", 0);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && (p == s || p[-1] != '\r'))
+			buf_add(&b, "\r", 1);
+		buf_add(&b, p, 1);
+	}
+	return b.p;
+}
+
+static void add_text_part(struct buf *b, const char *subtype, const char *body)
+{
+	char *c = crlf(body);
+	char *enc = mail_base64(c, strlen(c));
+	buf_printf(b, "Content-Type: text/%s; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s", subtype, enc);
+	free(enc);
+	free(c);
+}
+
+static void add_body(struct buf *b, const mail_msg_t *m)
+{
+	char *bd;
+	if (!m->html) {
+		add_text_part(b, "plain", m->text);
+		return;
+	}
+	bd = xasprintf("=_alt_%s", m->msgid);
+	buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", bd);
+	buf_printf(b, "--%s\r\n", bd);
+	add_text_part(b, "plain", m->text);
+	buf_printf(b, "--%s\r\n", bd);
+	add_text_part(b, "html", m->html);
+	buf_printf(b, "--%s--\r\n", bd);
+	free(bd);
+}
+
+static void add_attachment(struct buf *b, const struct mail_attachment *a)
+{
+	char *fn = mail_encode_word(a->filename);
+	char *enc = mail_base64(a->data, a->len);
+	buf_printf(b, "Content-Type: %s; name=\"%s\"\r\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s", a->type, fn, fn, enc);
+	free(enc);
+	free(fn);
+}
+
+static void add_date(struct buf *b, long long date)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)date;
+	struct tm tm;
+	/* spelled out rather than strftime, so that a locale never changes the names */
+	gmtime_r(&t, &tm);
+	buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", days[tm.tm_wday],
+	    tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+char *mail_msg_render(mail_msg_t *m, long long date, size_t *len)
+{
+	struct buf b = { 0 };
+	char *s, *bd = NULL;
+
+	if (!m->from_addr || m->nto == 0 || !m->text)
+		return NULL;
+	if (!m->msgid) {
+		char *r = random_hex(16);
+		m->msgid = xasprintf("%lld.%s@%s", date, r, strchr(m->from_addr, '@') + 1);
+		free(r);
+	}
+	add_date(&b, date);
+	s = format_mailbox(m->from_name, m->from_addr);
+	buf_printf(&b, "From: %s\r\n", s);
+	free(s);
+	buf_add(&b, "To: ", 4);
+	for (int i = 0; i < m->nto; i++) {
+		s = format_mailbox(m->to_name[i], m->to_addr[i]);
+		buf_printf(&b, "%s%s", i ? ",\r\n " : "", s);
+		free(s);
+	}
+	s = mail_encode_word(m->subject ? m->subject : "");
+	buf_printf(&b, "\r\nSubject: %s\r\n", s);
+	free(s);
+	buf_printf(&b, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->msgid);
+	if (m->natt == 0) {
+		add_body(&b, m);
+	} else {
+		bd = xasprintf("=_mix_%s", m->msgid);
+		buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", bd);
+		buf_printf(&b, "--%s\r\n", bd);
+		add_body(&b, m);
+		for (int i = 0; i < m->natt; i++) {
+			buf_printf(&b, "--%s\r\n", bd);
+			add_attachment(&b, &m->att[i]);
+		}
+		buf_printf(&b, "--%s--\r\n", bd);
+		free(bd);
+	}
+	if (len)
+		*len = b.len;
+	return b.p;
+}
+
+/* ---- the sender ---- */
+
+static size_t sender_read(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	mail_sender_t *s = arg;
+	size_t n = size * nmemb, left = s->up_len - s->up_pos;
+	if (n > left)
+		n = left;
+	memcpy(dst, s->up_data + s->up_pos, n);
+	s->up_pos += n;
+	return n;
+}
+
+/* Keep the relay's last reply line; ignore everything we send (it may hold AUTH). */
+static int sender_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
+{
+	mail_sender_t *s = arg;
+	(void)c;
+	if (type != CURLINFO_HEADER_IN)
+		return 0;
+	while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
+		size--;
+	if (size >= sizeof s->last_reply)
+		size = sizeof s->last_reply - 1;
+	memcpy(s->last_reply, data, size);
+	s->last_reply[size] = '\0';
+	return 0;
+}
+
+mail_sender_t *mail_sender_new(const struct mail_conf *conf)
+{
+	mail_sender_t *s = xcalloc(1, sizeof *s);
+
+	if (!conf->smtp_url || !*conf->smtp_url) {
+		if (!conf->outbox || mkdir_p(conf->outbox, 0700) < 0) {
+			log_err("mail: cannot create the outbox folder %s",
+			    conf->outbox ? conf->outbox : "(none)");
+			free(s);
+			return NULL;
+		}
+		s->outbox = xstrdup(conf->outbox);
+		return s;
+	}
+	s->curl = curl_easy_init();
+	if (!s->curl) {
+		log_err("mail: libcurl would not start");
+		free(s);
+		return NULL;
+	}
+	s->url = xstrdup(conf->smtp_url);
+	curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, sender_read);
+	curl_easy_setopt(s->curl, CURLOPT_READDATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, sender_debug);
+	curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, conf->timeout_s > 0 ? conf->timeout_s : 30L);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, conf->timeout_s > 0 ? conf->timeout_s * 4 : 120L);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	if (conf->starttls)
+		curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (conf->cainfo && *conf->cainfo)
+		curl_easy_setopt(s->curl, CURLOPT_CAINFO, conf->cainfo);
+	if (conf->user && *conf->user) {
+		s->password = xstrdup(conf->password ? conf->password : "");
+		curl_easy_setopt(s->curl, CURLOPT_USERNAME, conf->user);
+		curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password);
+	}
+	return s;
+}
+
+void mail_sender_destroy(mail_sender_t **sp)
+{
+	mail_sender_t *s;
+	if (!sp || !(s = *sp))
+		return;
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	if (s->password) {
+		OPENSSL_cleanse(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s->url);
+	free(s->outbox);
+	free(s);
+	*sp = NULL;
+}
+
+static int send_outbox(mail_sender_t *s, mail_msg_t *m, const char *data, size_t len,
+    char **reply)
+{
+	char *path = xasprintf("%s/%s.eml", s->outbox, mail_msg_id(m));
+	int rc = file_write_atomic(path, data, len, 0600);
+	if (rc < 0)
+		log_err("mail: cannot write %s", path);
+	if (reply)
+		*reply = rc < 0 ? xasprintf("cannot write %s", path) : xasprintf("outbox:%s", path);
+	free(path);
+	return rc;
+}
+
+int mail_send(mail_sender_t *s, mail_msg_t *m, long long date, char **reply)
+{
+	struct curl_slist *rcpt = NULL;
+	size_t len;
+	char *data = mail_msg_render(m, date, &len);
+	int rc = -1;
+	CURLcode cc;
+
+	if (reply)
+		*reply = NULL;
+	if (!data) {
+		log_err("mail: message lacks a sender, a recipient or a body");
+		if (reply)
+			*reply = xstrdup("incomplete message");
+		return -1;
+	}
+	if (!s->curl) {
+		rc = send_outbox(s, m, data, len, reply);
+		goto out;
+	}
+	for (int i = 0; i < m->nto; i++)
+		rcpt = curl_slist_append(rcpt, m->to_addr[i]);
+	s->up_data = data;
+	s->up_len = len;
+	s->up_pos = 0;
+	s->last_reply[0] = s->errbuf[0] = '\0';
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, m->from_addr);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	cc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
+	if (cc == CURLE_OK) {
+		rc = 0;
+		if (reply)
+			*reply = xstrdup(s->last_reply[0] ? s->last_reply : "250");
+		goto out;
+	}
+	log_warn("mail: %s to %s not sent: %s%s%s", m->msgid, m->to_addr[0],
+	    s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
+	    s->last_reply[0] ? "; relay said: " : "", s->last_reply);
+	if (reply)
+		*reply = xasprintf("%s%s%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
+		    s->last_reply[0] ? "; relay said: " : "", s->last_reply);
+out:
+	curl_slist_free_all(rcpt);
+	/* the rendered bytes may hold an encrypted sheet; no clear secret, but no need to keep it */
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return rc;
+}

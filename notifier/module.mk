@@ -1,0 +1,4 @@
+# ra-notifier: renewal notices, confirmation mails, password and PIN sheets.
+UNIT_TESTS += test_mail
+test_mail_SRCS := tests/unit/test_mail.c notifier/mail.c $(LIB_BASE)
+test_mail_PKGS := libcurl openssl
