@@ -128,6 +128,37 @@ const char *const db_migrations[] = {
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
 
 	/* New migrations go below this line, one string each. */
+
+	/* 2 (notifier): the notice ledger, the certificates each notice covered, sheet batches */
+	"CREATE TABLE notices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),"
+	"  kind TEXT NOT NULL,"		/* renewal, renewal2, revocation, suspension, resume, sheet */
+	"  topic TEXT NOT NULL,"		/* what the notice is about: an expiry, an event, a sheet */
+	"  recipient TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','sent','undeliverable')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL,"
+	"  first_try INTEGER,"
+	"  sent_at INTEGER,"
+	"  message_id TEXT,"
+	"  smtp_reply TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (subscriber_id, topic, kind));"
+	"CREATE INDEX notices_due ON notices(state, next_try);"
+	"CREATE TABLE notice_certificates ("
+	"  notice_id INTEGER NOT NULL REFERENCES notices(id),"
+	"  serial TEXT NOT NULL REFERENCES certificates(serial),"
+	"  kind TEXT NOT NULL,"
+	"  PRIMARY KEY (serial, kind));"
+	"CREATE TABLE sheet_batches ("
+	"  name TEXT PRIMARY KEY,"
+	"  delivery TEXT NOT NULL,"
+	"  sheets INTEGER NOT NULL,"
+	"  pdf TEXT,"
+	"  manifest TEXT,"
+	"  officer TEXT,"
+	"  created_at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);
