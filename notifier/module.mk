@@ -2,3 +2,5 @@
 UNIT_TESTS += test_mail
 test_mail_SRCS := tests/unit/test_mail.c notifier/mail.c $(LIB_BASE)
 test_mail_PKGS := libcurl openssl
+UNIT_TESTS += test_mail_template
+test_mail_template_SRCS := tests/unit/test_mail_template.c notifier/template.c $(LIB_BASE)

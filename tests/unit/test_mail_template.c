@@ -1,0 +1,89 @@
+/*
+ * test_mail_template.c: {{key}} substitution, HTML escaping of values, missing values as
+ * errors, language choice, and that every shipped template expands with the values the
+ * notifier gives it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../notifier/template.h"
+
+static void test_expand(void **state)
+{
+	(void)state;
+	template_vars_t *v = template_vars_new();
+	char *err = NULL;
+	template_vars_set(v, "name", "王<b>&\"");
+	template_vars_set(v, "n", "1");
+	template_vars_set(v, "n", "2");
+	char *s = template_expand("Hi {{name}}, {{ n }}.", v, 0, &err);
+	assert_string_equal(s, "Hi 王<b>&\", 2.");
+	free(s);
+	s = template_expand("<p>{{name}}</p>", v, 1, &err);
+	assert_string_equal(s, "<p>王&lt;b&gt;&amp;&quot;</p>");
+	free(s);
+	assert_null(template_expand("{{missing}}", v, 0, &err));
+	assert_non_null(strstr(err, "missing"));
+	free(err);
+	assert_null(template_expand("x {{name", v, 0, &err));
+	assert_non_null(strstr(err, "unterminated"));
+	free(err);
+	template_vars_destroy(&v);
+	assert_null(v);
+}
+
+static void test_lang(void **state)
+{
+	(void)state;
+	assert_string_equal(template_lang("en"), "en");
+	assert_string_equal(template_lang("en-GB"), "en");
+	assert_string_equal(template_lang("zh-TW"), "zh-TW");
+	assert_string_equal(template_lang(NULL), "zh-TW");
+	assert_string_equal(template_lang("fr"), "zh-TW");
+}
+
+static void test_shipped(void **state)
+{
+	(void)state;
+	const char *top = getenv("RA_TOP");
+	char dir[4096];
+	static const char *const names[] = { "renewal", "revocation", "suspension", "resume", "sheet", "summary" };
+	static const char *const keys[] = { "name", "account_id", "expiry", "certificates", "date",
+		"sheet_title", "sheet_serial", "password_rule", "sent", "failed", "undeliverable",
+		"details", "job" };
+	snprintf(dir, sizeof dir, "%s/config/templates", top ? top : ".");
+	template_vars_t *v = template_vars_new();
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		template_vars_set(v, keys[i], "<X>");
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+			struct template_mail m;
+			assert_int_equal(template_mail(dir, l ? "en" : "zh-TW", names[i], v, &m), 0);
+			assert_non_null(m.subject);
+			assert_null(strchr(m.subject, '\n'));
+			assert_non_null(strstr(m.text, "<X>"));
+			if (m.html)
+				assert_non_null(strstr(m.html, "&lt;X&gt;"));
+			template_mail_clear(&m);
+		}
+	struct template_mail m;
+	assert_int_equal(template_mail(dir, "en", "no-such-template", v, &m), -1);
+	template_vars_destroy(&v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_lang),
+		cmocka_unit_test(test_shipped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
