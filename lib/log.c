@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static const char *log_prog = "ra";
-static enum log_level log_max = LOG_INFO;
+static enum log_level log_max = LV_INFO;
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
 void log_init(const char *progname, enum log_level level)
@@ -54,16 +54,16 @@ static void log_vline(enum log_level lv, const char *fmt, va_list ap)
 
 #define LOG_FN(name, lv) \
 	void name(const char *fmt, ...) { va_list ap; va_start(ap, fmt); log_vline(lv, fmt, ap); va_end(ap); }
-LOG_FN(log_err, LOG_ERR)
-LOG_FN(log_warn, LOG_WARN)
-LOG_FN(log_info, LOG_INFO)
-LOG_FN(log_debug, LOG_DEBUG)
+LOG_FN(log_err, LV_ERR)
+LOG_FN(log_warn, LV_WARN)
+LOG_FN(log_info, LV_INFO)
+LOG_FN(log_debug, LV_DEBUG)
 
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_vline(LOG_ERR, fmt, ap);
+	log_vline(LV_ERR, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stdnoreturn.h>
 
-enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+enum log_level { LV_ERR = 0, LV_WARN = 1, LV_INFO = 2, LV_DEBUG = 3 };
 
 /* Set the program name shown in each line, and the most verbose level printed. */
 void log_init(const char *progname, enum log_level level);
