@@ -4,3 +4,4 @@ LIB_CONFIG := lib/config.c lib/config_keys.c
 LIB_DB     := lib/db.c lib/schema.c lib/audit.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
+LIB_CLIENT := lib/client.c $(LIB_NET)
