@@ -1,0 +1,93 @@
+/*
+ * jobs.c: the job kinds table and the ledger operations shared by ra-queue and ra-worker.
+ */
+#include "jobs.h"
+#include "audit.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <string.h>
+
+const struct job_kind job_kinds[] = {
+	{ "form_key", 1, "store keyed forms (first keying); one job per batch" },
+	{ "form_verify", 1, "second, blind keying of a stored form" },
+	{ "form_approve", 1, "approve a form (not by its keyer): creates the form's effect job" },
+	{ "register", 0, "create subscriber, website account, password sheet and card order" },
+	{ "issue", 1, "issue the signature and encryption certificates of a card order" },
+	{ "order_claim", 1, "give the next approved card order to a card being personalized" },
+	{ "card_done", 1, "record a personalized card against its order; PIN sheet" },
+	{ "card_fail", 1, "a card failed half way: revoke what it got, put its order back" },
+};
+const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
+
+const struct job_kind *job_kind_find(const char *name)
+{
+	for (int i = 0; i < job_nkinds; i++)
+		if (strcmp(job_kinds[i].name, name) == 0)
+			return &job_kinds[i];
+	return NULL;
+}
+
+int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
+    const char *submitted_by, int64_t parent, int *existed)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	char obj[32];
+
+	*existed = 0;
+	if (idem && *idem) {
+		id = db_int(db, "SELECT id FROM jobs WHERE idem_key = ?", "s", idem);
+		if (id > 0) {
+			*existed = 1;
+			return id;
+		}
+	}
+	st = db_prepare(db, "INSERT INTO jobs (kind, idem_key, payload, submitted_by, parent,"
+	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	if (idem && *idem)
+		sqlite3_bind_text(st, 2, idem, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, submitted_by, -1, SQLITE_STATIC);
+	if (parent > 0)
+		sqlite3_bind_int64(st, 5, parent);
+	sqlite3_bind_int64(st, 6, ra_now());
+	sqlite3_bind_int64(st, 7, ra_now());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_err("cannot store a %s job: %s", kind, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	id = sqlite3_last_insert_rowid(db);
+	snprintf(obj, sizeof obj, "job:%lld", (long long)id);
+	if (audit_append(db, submitted_by, "job.submit", obj, NULL, kind) < 0)
+		return -1;
+	return id;
+}
+
+int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'done', result = ?, error = NULL,"
+	    " lease_until_ms = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'leased'");
+	char *text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS);
+	char obj[32];
+	int rc, changed;
+
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, ra_now());
+	sqlite3_bind_int64(st, 3, id);
+	sqlite3_bind_int64(st, 4, token);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(text);
+	if (rc != SQLITE_DONE)
+		return -1;
+	changed = sqlite3_changes(db);
+	if (changed != 1)
+		return 0;
+	snprintf(obj, sizeof obj, "job:%lld", (long long)id);
+	return audit_append(db, "ra-worker", "job.done", obj, "leased", "done") < 0 ? -1 : 1;
+}

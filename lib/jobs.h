@@ -1,0 +1,38 @@
+/*
+ * jobs.h: the job kinds the RA knows, and the worker-side job ledger operations.
+ *
+ * Every change of state enters as a job (a row of ra.db's jobs table). ra-queue accepts
+ * only the kinds listed here, and only the submittable ones from producers; the others
+ * are created by workers inside the transaction of the job that causes them (an approved
+ * registration form creates its `register` job).
+ *
+ * Fencing: a worker completes a job only if the job's lease_token is still the one it
+ * was given. job_complete() runs inside the worker's transaction, next to the job's
+ * effects; if it returns 0 the caller must roll back, because another worker owns the
+ * job now.
+ */
+#ifndef RA_JOBS_H
+#define RA_JOBS_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct job_kind {
+	const char *name;
+	int submittable;	/* producers may submit it */
+	const char *help;
+};
+extern const struct job_kind job_kinds[];
+extern const int job_nkinds;
+/* The kind named NAME, or NULL. */
+const struct job_kind *job_kind_find(const char *name);
+
+/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty).
+ * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
+int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
+    const char *submitted_by, int64_t parent, int *existed);
+/* Mark job ID done with RESULT if TOKEN is still its lease token. 1 done, 0 fenced off, -1 error. */
+int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result);
+
+#endif
