@@ -159,6 +159,12 @@ const char *const db_migrations[] = {
 	"  manifest TEXT,"
 	"  officer TEXT,"
 	"  created_at INTEGER NOT NULL);",
+
+	/* 3 (notifier): the last certificate status each subscriber was told about */
+	"CREATE TABLE notice_status ("
+	"  serial TEXT PRIMARY KEY REFERENCES certificates(serial),"
+	"  status TEXT NOT NULL,"
+	"  notice_id INTEGER REFERENCES notices(id));",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);
