@@ -1,0 +1,15 @@
+# ra-intake: the counter program (forms keyed, imported, verified, approved).
+# The form rules live in lib/form.c and lib/idcheck.c, which the back office links too.
+LIB_FORM := lib/form.c lib/idcheck.c
+
+UNIT_TESTS += test_idcheck test_form
+test_idcheck_SRCS = tests/unit/test_idcheck.c lib/idcheck.c $(LIB_BASE)
+test_idcheck_PKGS :=
+test_form_SRCS = tests/unit/test_form.c $(LIB_FORM) $(LIB_BASE)
+test_form_PKGS := jansson yaml-0.1
+
+# ra-intake talks to ra-queue only through lib/client.c.
+# (LIB_BASE and friends are set in lib/module.mk, read after this file: hence "=".)
+PROGRAMS += ra-intake
+ra-intake_SRCS = $(wildcard intake/*.c) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
+ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl
