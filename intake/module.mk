@@ -10,6 +10,8 @@ test_form_PKGS := jansson yaml-0.1
 
 # ra-intake talks to ra-queue only through lib/client.c.
 # (LIB_BASE and friends are set in lib/module.mk, read after this file: hence "=".)
+ifneq ($(wildcard intake/ra-intake.c),)
 PROGRAMS += ra-intake
 ra-intake_SRCS = $(wildcard intake/*.c) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
 ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl
+endif
