@@ -1,0 +1,34 @@
+# card-station: the PIV card driver (PC/SC) and the counter program.
+# SRCS use "=": this file is read before lib/module.mk defines LIB_BASE.
+CS_CORE := card-station/rc.c card-station/tlv.c card-station/apdu.c card-station/pcsc.c \
+           card-station/piv.c card-station/csr.c card-station/personalize.c lib/derive.c
+
+PROGRAMS += card-station
+card-station_SRCS = $(CS_CORE) card-station/station.c card-station/cmd_readers.c \
+                     card-station/cmd_wipe.c card-station/main.c $(LIB_BASE) $(LIB_CONFIG)
+card-station_PKGS := libpcsclite openssl yaml-0.1
+
+# Personalize a card against a throw-away local CA: the issuer of the integration tests.
+PROGRAMS += cs-perso-local
+cs-perso-local_SRCS = $(CS_CORE) card-station/testing/perso_local.c $(LIB_BASE)
+cs-perso-local_PKGS := libpcsclite openssl
+
+UNIT_TESTS += test_apdu
+test_apdu_SRCS = tests/unit/test_apdu.c card-station/apdu.c card-station/rc.c $(LIB_BASE)
+test_apdu_PKGS := openssl libpcsclite
+
+UNIT_TESTS += test_tlv
+test_tlv_SRCS = tests/unit/test_tlv.c card-station/tlv.c $(LIB_BASE)
+test_tlv_PKGS := openssl
+
+UNIT_TESTS += test_piv_rc
+test_piv_rc_SRCS = tests/unit/test_piv_rc.c card-station/rc.c $(LIB_BASE)
+test_piv_rc_PKGS := libpcsclite
+
+UNIT_TESTS += test_piv_derive
+test_piv_derive_SRCS = tests/unit/test_piv_derive.c lib/derive.c $(LIB_BASE)
+test_piv_derive_PKGS := openssl
+
+UNIT_TESTS += test_piv_fascn
+test_piv_fascn_SRCS = tests/unit/test_piv_fascn.c $(CS_CORE) $(LIB_BASE)
+test_piv_fascn_PKGS := openssl libpcsclite

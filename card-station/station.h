@@ -1,0 +1,37 @@
+/*
+ * station.h: what every card-station subcommand shares: the loaded configuration, the
+ * PC/SC context, the card master key (loaded on first use), and reader lookup.
+ *
+ * A subcommand is one cmd_*.c file with one function of type station_cmd_fn and one
+ * line in main.c's table; the ones that talk to the back office add lib/client.h on top.
+ */
+#ifndef CS_STATION_H
+#define CS_STATION_H
+
+#include "config.h"
+#include "derive.h"
+#include "pcsc.h"
+#include "piv.h"
+
+struct station {
+	config_t *cfg;
+	pcsc_t *pcsc;
+	derive_t *derive;		/* NULL until station_derive() */
+	enum derive_mgm_alg mgm_alg;	/* card_station.mgm_key_alg */
+};
+
+/* Run a subcommand with its own arguments (argv[0] is its name). Returns the exit code. */
+typedef int (*station_cmd_fn)(struct station *st, int argc, char **argv);
+
+/* The card master key, loaded from cards.master_key_file on first use; NULL if unusable. */
+const derive_t *station_derive(struct station *st);
+/* Resolve NAME to one reader: an exact name, or a substring matching exactly one reader.
+ * Returns a malloc'd name, or NULL with the reason logged. */
+char *station_reader(struct station *st, const char *name);
+/* Print a progress line for STEP on READER (a perso_progress_fn). */
+void station_progress(void *ctx, const char *reader, const char *step);
+
+int cmd_readers(struct station *st, int argc, char **argv);
+int cmd_wipe(struct station *st, int argc, char **argv);
+
+#endif
