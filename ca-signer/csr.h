@@ -1,0 +1,36 @@
+/*
+ * csr.h: reading a subscriber's PKCS#10 certificate request.
+ *
+ * A CSR is trusted for two things only: its public key, and the proof that the requester
+ * holds the matching private key (its self-signature). Everything else it carries
+ * (subject, extensions, attributes) is ignored by design.
+ */
+#ifndef RA_CSR_H
+#define RA_CSR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "signer.h"
+
+#define CSR_MAX_LEN 65536
+
+struct csr {
+	X509_REQ *req;
+	EVP_PKEY *pub;		/* owned by req */
+	int bits;
+};
+
+/*
+ * Parse DER (exactly LEN bytes, no trailing data), require an RSA key of MIN_BITS..MAX_BITS
+ * with exponent 65537 and a signature that verifies with it (SHA-256 or stronger). 0 and
+ * *out filled, or -1 with err saying why.
+ */
+int csr_parse(const uint8_t *der, size_t len, int min_bits, int max_bits, struct csr *out,
+    char err[SIGNER_ERR_LEN]);
+/* Free what csr_parse filled; accepts a zeroed struct. */
+void csr_clear(struct csr *c);
+
+#endif

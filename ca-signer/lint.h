@@ -1,0 +1,23 @@
+/*
+ * lint.h: the last check before the CA key signs a certificate.
+ *
+ * The lint reads the finished, unsigned certificate back field by field and checks it
+ * against the profile, independently of the code that built it: a bug in the builder
+ * (or a profile change that went wrong) stops issuance instead of reaching a card.
+ */
+#ifndef RA_LINT_H
+#define RA_LINT_H
+
+#include <openssl/x509.h>
+
+#include "profile.h"
+#include "signer.h"
+
+/*
+ * 0 when X (unsigned) is a correct subscriber certificate of profile P for USAGE holding
+ * CSR_KEY; -1 with err naming the first rule broken.
+ */
+int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, EVP_PKEY *csr_key,
+    char err[SIGNER_ERR_LEN]);
+
+#endif

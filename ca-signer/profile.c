@@ -1,0 +1,467 @@
+/*
+ * profile.c: the subscriber certificate profile (see profile.h).
+ *
+ * Rules kept here: validity is the configured number of days from now; the subject is
+ * C and O from the configuration plus CN and serialNumber from the subscriber record;
+ * the extensions are exactly basicConstraints (CA:FALSE, critical), keyUsage (critical,
+ * by usage), extendedKeyUsage (by usage), subjectKeyIdentifier, authorityKeyIdentifier,
+ * certificatePolicies, cRLDistributionPoints, authorityInfoAccess and, with an e-mail
+ * address, subjectAltName. Nothing is ever copied from a CSR.
+ */
+#include "profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "util.h"
+
+
+struct profile {
+	int validity_days, min_bits, max_bits;
+	char *c, *o;
+	X509 *ca;
+	ASN1_OCTET_STRING *ca_keyid;
+	/* basicConstraints first; then per usage keyUsage and extendedKeyUsage. */
+	X509_EXTENSION *basic;
+	X509_EXTENSION *ku[2], *eku[2];
+	X509_EXTENSION *akid, *policies, *crldp, *aia;	/* crldp, aia may be NULL */
+};
+
+int profile_usage_parse(const char *text)
+{
+	if (!text)
+		return -1;
+	if (strcmp(text, "signature") == 0)
+		return PROFILE_SIGNATURE;
+	if (strcmp(text, "encryption") == 0)
+		return PROFILE_ENCRYPTION;
+	return -1;
+}
+
+const char *profile_usage_name(enum profile_usage u)
+{
+	return u == PROFILE_SIGNATURE ? "signature" : "encryption";
+}
+
+/* Decode one UTF-8 sequence at S; the code point, or -1 when malformed (overlong,
+ * surrogate, beyond U+10FFFF, truncated). *n gets its length. */
+static long profile_utf8_next(const unsigned char *s, int *n)
+{
+	long cp;
+	int len, i;
+
+	if (s[0] < 0x80) {
+		*n = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return -1;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
+	*n = len;
+	return cp;
+}
+
+static int profile_printable(long cp)
+{
+	return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
+	    (cp && strchr(" '()+,-./:=?", (int)cp));
+}
+
+int profile_check_name(const char *what, const char *value, int printable,
+    char err[SIGNER_ERR_LEN])
+{
+	const unsigned char *s = (const unsigned char *)value;
+	int chars = 0, n;
+	long cp;
+
+	if (!value || !*value) {
+		snprintf(err, SIGNER_ERR_LEN, "%s is empty", what);
+		return -1;
+	}
+	for (; *s; s += n, chars++) {
+		cp = profile_utf8_next(s, &n);
+		if (cp < 0) {
+			snprintf(err, SIGNER_ERR_LEN, "%s is not valid UTF-8 (at byte %d)", what,
+			    (int)(s - (const unsigned char *)value));
+			return -1;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			snprintf(err, SIGNER_ERR_LEN, "%s contains a control character (U+%04lX)",
+			    what, cp);
+			return -1;
+		}
+		if (printable && !profile_printable(cp)) {
+			snprintf(err, SIGNER_ERR_LEN, "%s may hold only letters, digits, space and "
+			    "' ( ) + , - . / : = ?", what);
+			return -1;
+		}
+	}
+	if (chars > PROFILE_NAME_MAX) {
+		snprintf(err, SIGNER_ERR_LEN, "%s has %d characters; at most %d are allowed", what,
+		    chars, PROFILE_NAME_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int profile_label_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int profile_check_email(const char *email, char err[SIGNER_ERR_LEN])
+{
+	const char *at, *p;
+	size_t len;
+	int dots = 0;
+
+	len = strlen(email);
+	at = strchr(email, '@');
+	if (len > 254 || !at || at == email || at - email > 64 || strchr(at + 1, '@'))
+		goto bad;
+	for (p = email; p < at; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"(),:;<>[\\]", *p))
+			goto bad;
+	/* Domain: LDH labels separated by single dots, at least two labels. */
+	p = at + 1;
+	if (!*p || *p == '.' || *p == '-')
+		goto bad;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (p[1] == '\0' || p[1] == '.' || p[-1] == '-' || p[1] == '-')
+				goto bad;
+			dots++;
+		} else if (!profile_label_char(*p)) {
+			goto bad;
+		}
+	}
+	if (dots == 0 || p[-1] == '-')
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, SIGNER_ERR_LEN, "e-mail address is not a plain ASCII local@domain address");
+	return -1;
+}
+
+/* URLs go into the extension text syntax, where ',' separates values: keep them plain. */
+static int profile_check_url(const char *key, const char *url, char err[SIGNER_ERR_LEN])
+{
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "ldap://", 7) != 0)
+		goto bad;
+	for (const char *p = url; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == ',')
+			goto bad;
+	return 0;
+bad:
+	snprintf(err, SIGNER_ERR_LEN, "%s: \"%s\" is not an http://, https:// or ldap:// URL "
+	    "without spaces or commas", key, url);
+	return -1;
+}
+
+static X509_EXTENSION *profile_ext(int nid, const char *value, char err[SIGNER_ERR_LEN])
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&ctx, NULL, NULL, NULL, NULL, 0);
+	X509V3_set_ctx_nodb(&ctx);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ext)
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode %s = %s", OBJ_nid2ln(nid), value);
+	ERR_clear_error();
+	return ext;
+}
+
+/* The CA's key identifier: its SKI if it has one, else SHA-1 of its public key. */
+static ASN1_OCTET_STRING *profile_keyid(X509 *ca)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	ASN1_OCTET_STRING *out;
+
+	if (ski)
+		return ASN1_OCTET_STRING_dup(ski);
+	if (!X509_pubkey_digest(ca, EVP_sha1(), md, &len) || !(out = ASN1_OCTET_STRING_new()))
+		return NULL;
+	if (!ASN1_OCTET_STRING_set(out, md, (int)len)) {
+		ASN1_OCTET_STRING_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static X509_EXTENSION *profile_akid(const ASN1_OCTET_STRING *keyid)
+{
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+	X509_EXTENSION *ext = NULL;
+
+	if (akid && (akid->keyid = ASN1_OCTET_STRING_dup(keyid)))
+		ext = X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid);
+	AUTHORITY_KEYID_free(akid);
+	return ext;
+}
+
+/* certificatePolicies with one policy OID, no qualifiers. */
+static X509_EXTENSION *profile_policies(const char *oid, char err[SIGNER_ERR_LEN])
+{
+	CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
+	POLICYINFO *pi = POLICYINFO_new();
+	X509_EXTENSION *ext = NULL;
+
+	if (!pols || !pi)
+		goto out;
+	ASN1_OBJECT_free(pi->policyid);
+	if (!(pi->policyid = OBJ_txt2obj(oid, 1))) {
+		snprintf(err, SIGNER_ERR_LEN, "signer.policy_oid: \"%s\" is not a dotted OID", oid);
+		goto out;
+	}
+	if (!sk_POLICYINFO_push(pols, pi))
+		goto out;
+	pi = NULL;
+	ext = X509V3_EXT_i2d(NID_certificate_policies, 0, pols);
+	if (!ext)
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode the certificate policies");
+out:
+	POLICYINFO_free(pi);
+	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
+	ERR_clear_error();
+	return ext;
+}
+
+static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER_ERR_LEN])
+{
+	const char *policy = config_str(cfg, "signer.policy_oid");
+	const char *crl = config_str(cfg, "signer.crl_url");
+	const char *ocsp = config_str(cfg, "signer.ocsp_url");
+	const char *issuers = config_str(cfg, "signer.ca_issuers_url");
+	char *aia = NULL;
+	int rc = -1;
+
+	if ((*crl && profile_check_url("signer.crl_url", crl, err) < 0) ||
+	    (*ocsp && profile_check_url("signer.ocsp_url", ocsp, err) < 0) ||
+	    (*issuers && profile_check_url("signer.ca_issuers_url", issuers, err) < 0))
+		goto out;
+	if (!(p->basic = profile_ext(NID_basic_constraints, "critical,CA:FALSE", err)) ||
+	    !(p->ku[PROFILE_SIGNATURE] = profile_ext(NID_key_usage,
+		"critical,digitalSignature,nonRepudiation", err)) ||
+	    !(p->ku[PROFILE_ENCRYPTION] = profile_ext(NID_key_usage,
+		"critical,keyEncipherment,dataEncipherment", err)) ||
+	    !(p->eku[PROFILE_SIGNATURE] = profile_ext(NID_ext_key_usage,
+		"emailProtection,clientAuth", err)) ||
+	    !(p->eku[PROFILE_ENCRYPTION] = profile_ext(NID_ext_key_usage, "emailProtection", err)) ||
+	    !(p->policies = profile_policies(policy, err)))
+		goto out;
+	if (!(p->akid = profile_akid(p->ca_keyid))) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode the authority key identifier");
+		goto out;
+	}
+	if (*crl) {
+		char *v = xasprintf("URI:%s", crl);
+		p->crldp = profile_ext(NID_crl_distribution_points, v, err);
+		free(v);
+		if (!p->crldp)
+			goto out;
+	} else {
+		log_warn("signer.crl_url is empty: certificates will name no CRL distribution point");
+	}
+	if (*issuers || *ocsp) {
+		aia = xasprintf("%s%s%s%s%s", *issuers ? "caIssuers;URI:" : "", issuers,
+		    *issuers && *ocsp ? "," : "", *ocsp ? "OCSP;URI:" : "", ocsp);
+		if (!(p->aia = profile_ext(NID_info_access, aia, err)))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(aia);
+	return rc;
+}
+
+profile_t *profile_new(const config_t *cfg, X509 *ca_cert, char err[SIGNER_ERR_LEN])
+{
+	profile_t *p = xcalloc(1, sizeof *p);
+	const char *c = config_str(cfg, "signer.subject_c");
+	const char *o = config_str(cfg, "signer.subject_o");
+
+	p->validity_days = (int)config_int(cfg, "signer.validity_days");
+	p->min_bits = (int)config_int(cfg, "signer.min_rsa_bits");
+	p->max_bits = (int)config_int(cfg, "signer.max_rsa_bits");
+	if (p->min_bits > p->max_bits) {
+		snprintf(err, SIGNER_ERR_LEN, "signer.min_rsa_bits (%d) is above signer.max_rsa_bits "
+		    "(%d)", p->min_bits, p->max_bits);
+		goto fail;
+	}
+	if (strlen(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
+		snprintf(err, SIGNER_ERR_LEN, "signer.subject_c: \"%s\" is not a two-letter "
+		    "upper-case country code", c);
+		goto fail;
+	}
+	if (profile_check_name("signer.subject_o", o, 0, err) < 0)
+		goto fail;
+	p->c = xstrdup(c);
+	p->o = xstrdup(o);
+	if (!X509_up_ref(ca_cert))
+		goto fail;
+	p->ca = ca_cert;
+	if (!(p->ca_keyid = profile_keyid(ca_cert))) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot compute the CA key identifier");
+		goto fail;
+	}
+	if (profile_build_exts(p, cfg, err) < 0)
+		goto fail;
+	return p;
+fail:
+	profile_destroy(&p);
+	return NULL;
+}
+
+void profile_destroy(profile_t **pp)
+{
+	profile_t *p;
+
+	if (!pp || !*pp)
+		return;
+	p = *pp;
+	free(p->c);
+	free(p->o);
+	X509_free(p->ca);
+	ASN1_OCTET_STRING_free(p->ca_keyid);
+	X509_EXTENSION_free(p->basic);
+	for (int i = 0; i < 2; i++) {
+		X509_EXTENSION_free(p->ku[i]);
+		X509_EXTENSION_free(p->eku[i]);
+	}
+	X509_EXTENSION_free(p->akid);
+	X509_EXTENSION_free(p->policies);
+	X509_EXTENSION_free(p->crldp);
+	X509_EXTENSION_free(p->aia);
+	free(p);
+	*pp = NULL;
+}
+
+int profile_validity_days(const profile_t *p) { return p->validity_days; }
+int profile_min_bits(const profile_t *p) { return p->min_bits; }
+int profile_max_bits(const profile_t *p) { return p->max_bits; }
+X509 *profile_ca_cert(const profile_t *p) { return p->ca; }
+const ASN1_OCTET_STRING *profile_ca_keyid(const profile_t *p) { return p->ca_keyid; }
+
+static X509_NAME *profile_subject(const profile_t *p, const char *cn, const char *sn)
+{
+	X509_NAME *name = X509_NAME_new();
+
+	/* MBSTRING_UTF8 lets OpenSSL's string table pick each attribute's type:
+	 * PrintableString for C and serialNumber, UTF8String for O and CN. */
+	if (!name ||
+	    !X509_NAME_add_entry_by_NID(name, NID_countryName, MBSTRING_UTF8,
+		(const unsigned char *)p->c, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
+		(const unsigned char *)p->o, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+		(const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(name, NID_serialNumber, MBSTRING_UTF8,
+		(const unsigned char *)sn, -1, -1, 0)) {
+		X509_NAME_free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* subjectKeyIdentifier: RFC 5280 method 1, SHA-1 of the subjectPublicKey bits. */
+static int profile_add_skid(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	ASN1_OCTET_STRING *oct = ASN1_OCTET_STRING_new();
+	int ok;
+
+	ok = oct && X509_pubkey_digest(x, EVP_sha1(), md, &len) &&
+	    ASN1_OCTET_STRING_set(oct, md, (int)len) &&
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, oct, 0, X509V3_ADD_APPEND) == 1;
+	ASN1_OCTET_STRING_free(oct);
+	return ok ? 0 : -1;
+}
+
+/* Built from structures, not the text syntax, so that no address can inject values. */
+static int profile_add_san(X509 *x, const char *email)
+{
+	GENERAL_NAMES *gens = GENERAL_NAMES_new();
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+	int ok = 0;
+
+	if (!gens || !g || !ia5 || !ASN1_STRING_set(ia5, email, (int)strlen(email)))
+		goto out;
+	GENERAL_NAME_set0_value(g, GEN_EMAIL, ia5);
+	ia5 = NULL;
+	if (!sk_GENERAL_NAME_push(gens, g))
+		goto out;
+	g = NULL;
+	ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_APPEND) == 1;
+out:
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(g);
+	GENERAL_NAMES_free(gens);
+	return ok ? 0 : -1;
+}
+
+X509 *profile_build(const profile_t *p, enum profile_usage usage, EVP_PKEY *pub,
+    const char *cn, const char *subject_serial, const char *email,
+    const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN])
+{
+	X509 *x = X509_new();
+	X509_NAME *subject = NULL;
+	time_t until = now + (time_t)p->validity_days * 86400;
+
+	if (!x || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, (ASN1_INTEGER *)serial) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(p->ca)) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), now) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), until) ||
+	    !X509_set_pubkey(x, pub)) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot build the certificate");
+		goto fail;
+	}
+	if (!(subject = profile_subject(p, cn, subject_serial)) || !X509_set_subject_name(x, subject)) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode the subject name");
+		goto fail;
+	}
+	if (!X509_add_ext(x, p->basic, -1) || !X509_add_ext(x, p->ku[usage], -1) ||
+	    !X509_add_ext(x, p->eku[usage], -1) || profile_add_skid(x) < 0 ||
+	    !X509_add_ext(x, p->akid, -1) || !X509_add_ext(x, p->policies, -1) ||
+	    (p->crldp && !X509_add_ext(x, p->crldp, -1)) ||
+	    (p->aia && !X509_add_ext(x, p->aia, -1)) ||
+	    (email && *email && profile_add_san(x, email) < 0)) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot add the certificate extensions");
+		goto fail;
+	}
+	X509_NAME_free(subject);
+	return x;
+fail:
+	ERR_clear_error();
+	X509_NAME_free(subject);
+	X509_free(x);
+	return NULL;
+}

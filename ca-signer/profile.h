@@ -1,0 +1,63 @@
+/*
+ * profile.h: the subscriber certificate profile, the one place that decides what goes
+ * into a certificate.
+ *
+ * The profile comes from the signer's configuration (validity, key sizes, subject C and O,
+ * policy, CRL and AIA URLs) and the CA certificate (issuer, key identifier). A request
+ * contributes only checked subject fields, an optional e-mail address and the CSR's public
+ * key. The constant extensions are encoded once at start-up and copied into each
+ * certificate.
+ */
+#ifndef RA_PROFILE_H
+#define RA_PROFILE_H
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "signer.h"
+
+#define PROFILE_NAME_MAX 64	/* characters: X.520 ub-common-name, ub-serial-number */
+
+enum profile_usage { PROFILE_SIGNATURE = 0, PROFILE_ENCRYPTION = 1 };
+
+typedef struct profile profile_t;
+
+/* "signature" -> PROFILE_SIGNATURE, "encryption" -> PROFILE_ENCRYPTION; -1 otherwise. */
+int profile_usage_parse(const char *text);
+const char *profile_usage_name(enum profile_usage u);
+
+/*
+ * Check a subject attribute: valid UTF-8, 1..64 characters, no control character (C0, DEL,
+ * C1) and, with PRINTABLE set, only PrintableString characters. WHAT names the field in
+ * the error. 0/-1.
+ */
+int profile_check_name(const char *what, const char *value, int printable,
+    char err[SIGNER_ERR_LEN]);
+/* Check an e-mail address for an rfc822Name (ASCII local@domain.tld, at most 254). 0/-1. */
+int profile_check_email(const char *email, char err[SIGNER_ERR_LEN]);
+
+/* Build the profile from CFG and the CA certificate (kept, reference counted). NULL and
+ * err on a bad setting. */
+profile_t *profile_new(const config_t *cfg, X509 *ca_cert, char err[SIGNER_ERR_LEN]);
+void profile_destroy(profile_t **p);
+
+int profile_validity_days(const profile_t *p);
+int profile_min_bits(const profile_t *p);
+int profile_max_bits(const profile_t *p);
+X509 *profile_ca_cert(const profile_t *p);
+/* The CA's key identifier: its subjectKeyIdentifier, or the RFC 5280 SHA-1 of its key. */
+const ASN1_OCTET_STRING *profile_ca_keyid(const profile_t *p);
+
+/*
+ * The unsigned certificate for one request: serial SERIAL, valid from NOW for the
+ * profile's days, subject C, O (profile) + CN, serialNumber (checked by the caller), key
+ * PUB, and the profile's extensions for USAGE (+ SAN when EMAIL is not NULL or empty).
+ * NULL and err on failure.
+ */
+X509 *profile_build(const profile_t *p, enum profile_usage usage, EVP_PKEY *pub,
+    const char *cn, const char *subject_serial, const char *email,
+    const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN]);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * signer.c: start-up and shut-down of the signer (see signer.h): the CA certificate, the
+ * key, the profile and signer.db are each loaded once here and reused for every request.
+ * Every start-up problem is logged before giving up, so that an operator fixes them all
+ * in one go.
+ */
+#include "signer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "util.h"
+
+static X509 *signer_load_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (!f) {
+		log_err("cannot open the CA certificate %s", path);
+		return NULL;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x) {
+		log_err("%s is not a PEM certificate", path);
+		ERR_clear_error();
+		return NULL;
+	}
+	if (X509_check_ca(x) < 1) {
+		log_err("%s is not a CA certificate (basicConstraints CA:TRUE is missing)", path);
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* The database folder must exist; the signer creates it (private) if needed. */
+static store_t *signer_open_store(const config_t *cfg)
+{
+	char *path = config_path(cfg, "signer.db");
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	store_t *st = NULL;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0700) < 0) {
+			log_err("cannot create %s", dir);
+			goto out;
+		}
+	}
+	st = store_open(path);
+out:
+	free(dir);
+	free(path);
+	return st;
+}
+
+signer_t *signer_new(const config_t *cfg)
+{
+	signer_t *s = xcalloc(1, sizeof *s);
+	char *cert_path = config_path(cfg, "signer.cert");
+	char err[SIGNER_ERR_LEN] = "";
+	int ok = 1;
+
+	s->crl_dir = config_path(cfg, "signer.crl_dir");
+	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
+	s->md = EVP_sha256();
+	s->ca_cert = signer_load_cert(cert_path);
+	if (s->ca_cert) {
+		if (!(s->key = cakey_new(cfg, s->ca_cert)))
+			ok = 0;
+		if (!(s->profile = profile_new(cfg, s->ca_cert, err))) {
+			log_err("bad certificate profile: %s", err);
+			ok = 0;
+		}
+	} else {
+		ok = 0;
+	}
+	if (!(s->store = signer_open_store(cfg)))
+		ok = 0;
+	free(cert_path);
+	if (!ok) {
+		signer_destroy(&s);
+		return NULL;
+	}
+	return s;
+}
+
+void signer_destroy(signer_t **sp)
+{
+	signer_t *s;
+
+	if (!sp || !*sp)
+		return;
+	s = *sp;
+	if (s->in_batch && s->store) {
+		log_warn("signer closed inside a batch: the batch is discarded");
+		store_rollback(s->store);
+	}
+	store_close(&s->store);
+	profile_destroy(&s->profile);
+	cakey_destroy(&s->key);
+	X509_free(s->ca_cert);
+	free(s->crl_dir);
+	free(s);
+	*sp = NULL;
+}
+
+int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN])
+{
+	size_t n;
+
+	if (!id || !*id) {
+		snprintf(err, SIGNER_ERR_LEN, "no request id given");
+		return -1;
+	}
+	n = strlen(id);
+	if (n > 127) {
+		snprintf(err, SIGNER_ERR_LEN, "request id is longer than 127 bytes");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (id[i] <= ' ' || id[i] >= 0x7f) {
+			snprintf(err, SIGNER_ERR_LEN, "request id may hold only printable ASCII "
+			    "without spaces");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int signer_batch_begin(signer_t *s)
+{
+	if (s->in_batch) {
+		log_err("signer_batch_begin: a batch is already open");
+		return -1;
+	}
+	if (store_begin(s->store) < 0)
+		return -1;
+	s->in_batch = 1;
+	return 0;
+}
+
+int signer_batch_commit(signer_t *s)
+{
+	if (!s->in_batch) {
+		log_err("signer_batch_commit: no batch is open");
+		return -1;
+	}
+	s->in_batch = 0;
+	if (store_commit(s->store) < 0) {
+		log_err("the batch could not be committed: none of its certificates are stored");
+		store_rollback(s->store);
+		return -1;
+	}
+	return 0;
+}
+
+int signer_batch_rollback(signer_t *s)
+{
+	if (!s->in_batch)
+		return 0;
+	s->in_batch = 0;
+	return store_rollback(s->store);
+}

@@ -1,0 +1,154 @@
+/*
+ * signer.h: the CA signer's core, the only code that touches the CA key.
+ *
+ * ca-signer's main loop receives requests from workers and calls this API; nothing else
+ * links it. The signer keeps its own database (signer.db: every certificate, its status
+ * and an append-only journal) and builds every certificate from its own profile
+ * (configuration), never from what a request asks for: a CSR supplies only its public key
+ * and proof of possession. Each certificate is linted before it is signed.
+ *
+ * Every state change is idempotent by request id: a request id that was already served
+ * gets the same answer again (for issuance: the same certificate, `repeated` set), and a
+ * request id reused for a different request is an error. Errors are returned as a clear
+ * one-line English reason in the caller's buffer; no secret ever appears in one.
+ */
+#ifndef RA_SIGNER_H
+#define RA_SIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+#define SIGNER_ERR_LEN 256
+#define SIGNER_SERIAL_LEN 41	/* lower-case hex of up to 20 octets, NUL */
+
+typedef struct signer signer_t;
+
+/*
+ * Load the CA certificate and key (encrypted PEM with its passphrase file or a tty prompt,
+ * or a PKCS#11 token), check they match, open signer.db and the profile. NULL on failure,
+ * every reason logged.
+ */
+signer_t *signer_new(const config_t *cfg);
+/* Wipe and free everything; accepts NULL and clears the pointer. */
+void signer_destroy(signer_t **s);
+
+struct sign_request {
+	const char *request_id;		/* idempotency: same id -> same certificate */
+	const char *usage;		/* "signature" or "encryption" */
+	const uint8_t *csr_der;		/* PKCS#10, DER */
+	size_t csr_len;
+	const char *subject_name;	/* CN, UTF-8, from the subscriber record */
+	const char *subject_serial;	/* the subscriber's account id (serialNumber attribute) */
+	const char *email;		/* rfc822Name SAN; NULL or "" for none */
+};
+
+struct sign_result {
+	uint8_t *der;			/* the certificate (DER), malloc'd: signer_result_clear */
+	size_t der_len;
+	char serial[SIGNER_SERIAL_LEN];	/* lower-case hex */
+	time_t not_after;
+	int repeated;			/* 1: this request id had been served before */
+	char error[SIGNER_ERR_LEN];	/* why, when signer_issue returned -1 */
+};
+
+/*
+ * Issue (or, for a request id seen before, return again) one certificate. 0 and *res
+ * filled, or -1 with res->error saying why. Outside a batch the certificate is committed
+ * before this returns; inside one, only when signer_batch_commit succeeds.
+ */
+int signer_issue(signer_t *s, const struct sign_request *req, struct sign_result *res);
+/* Free the certificate held by a result and zero it. Accepts NULL. */
+void signer_result_clear(struct sign_result *res);
+
+/*
+ * Group commit: everything between begin and commit is one transaction, so a loop can sign
+ * every request waiting on its socket, commit once, then reply. If commit fails (-1) none
+ * of the batch's certificates or status changes are stored: reply an error to all of
+ * them. Rollback discards the batch on purpose. 0/-1.
+ */
+int signer_batch_begin(signer_t *s);
+int signer_batch_commit(signer_t *s);
+int signer_batch_rollback(signer_t *s);
+
+/* RFC 5280 CRLReason codes. */
+enum signer_reason {
+	SIGNER_REASON_UNSPECIFIED = 0,
+	SIGNER_REASON_KEY_COMPROMISE = 1,
+	SIGNER_REASON_CA_COMPROMISE = 2,
+	SIGNER_REASON_AFFILIATION_CHANGED = 3,
+	SIGNER_REASON_SUPERSEDED = 4,
+	SIGNER_REASON_CESSATION_OF_OPERATION = 5,
+	SIGNER_REASON_CERTIFICATE_HOLD = 6,
+	SIGNER_REASON_REMOVE_FROM_CRL = 8,
+	SIGNER_REASON_PRIVILEGE_WITHDRAWN = 9,
+	SIGNER_REASON_AA_COMPROMISE = 10,
+};
+/* "keyCompromise" etc.; "unknown" for a value outside RFC 5280. */
+const char *signer_reason_name(int reason);
+/* Parse a reason by name (as above) or number; -1 if unknown. */
+int signer_reason_parse(const char *text);
+
+/*
+ * Revoke certificate SERIAL (hex) for REASON (any RFC 5280 reason but certificateHold and
+ * removeFromCRL), now; INVALIDITY_DATE (0: none) is when the key is known or suspected to
+ * have become unusable, not later than now. A held certificate may be revoked; a revoked
+ * one cannot be revoked again. Idempotent by (request id, serial). 0/-1 with err set.
+ */
+int signer_revoke(signer_t *s, const char *request_id, const char *serial, int reason,
+    time_t invalidity_date, char err[SIGNER_ERR_LEN]);
+/* Suspend a valid, unexpired certificate (certificateHold). Idempotent. 0/-1. */
+int signer_hold(signer_t *s, const char *request_id, const char *serial, char err[SIGNER_ERR_LEN]);
+/* Lift a hold (removeFromCRL): the certificate is valid again and leaves the next CRL.
+ * Only a held, unexpired certificate can be released. Idempotent. 0/-1. */
+int signer_release(signer_t *s, const char *request_id, const char *serial, char err[SIGNER_ERR_LEN]);
+
+/*
+ * Sign a CRL of every revoked or held, unexpired certificate and write it atomically to
+ * signer.crl_dir as ra.crl (DER) and ra.crl.pem. Its CRL number is committed before the
+ * files are written, so a number is never reused (a crash may leave a gap). Not inside a
+ * batch. 0/-1 with err set.
+ */
+int signer_crl_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+/* The number of the last CRL published (0: none yet). */
+long long signer_crl_number(signer_t *s);
+
+enum signer_cert_state {
+	SIGNER_CERT_UNKNOWN = 0,	/* no certificate with that serial was issued here */
+	SIGNER_CERT_VALID = 1,
+	SIGNER_CERT_REVOKED = 2,
+	SIGNER_CERT_HELD = 3,
+};
+/* "unknown", "valid", "revoked", "held". */
+const char *signer_cert_state_name(enum signer_cert_state st);
+
+struct signer_cert_status {
+	enum signer_cert_state state;
+	int expired;			/* not_after has passed (by ra_now()) */
+	int reason;			/* when revoked or held, else -1 */
+	time_t revoked_at;		/* when revoked or held, else 0 */
+	time_t invalidity_date;		/* 0: none */
+	time_t not_before, not_after;
+	char usage[16];
+	char request_id[128];		/* the request it was issued for */
+	char serial[SIGNER_SERIAL_LEN];	/* canonical form */
+};
+
+/*
+ * Look up a certificate by serial (hex, any case), for queries and OCSP. 0 with *st
+ * filled (state UNKNOWN when there is none), -1 with err set on a malformed serial or a
+ * database error.
+ */
+int signer_status(signer_t *s, const char *serial, struct signer_cert_status *st,
+    char err[SIGNER_ERR_LEN]);
+
+/*
+ * The stored certificate with SERIAL (DER, malloc'd into *der), for re-download. 0, 1 when
+ * there is none, -1 with err set.
+ */
+int signer_cert_der(signer_t *s, const char *serial, uint8_t **der, size_t *len,
+    char err[SIGNER_ERR_LEN]);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * store.h: signer.db, the signer's own SQLite database (WAL).
+ *
+ * Tables: `certs` (every certificate issued, with its request id, serial, usage, subject,
+ * validity, DER, and revocation state), `journal` (append-only: triggers refuse UPDATE and
+ * DELETE; one row per signing, status change and CRL) and `meta` (schema version, CRL
+ * number). The request id and the serial are UNIQUE, so a second certificate for one
+ * request, or a repeated serial, cannot be stored. Statements are prepared once.
+ */
+#ifndef RA_STORE_H
+#define RA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signer.h"
+
+typedef struct store store_t;
+
+struct store_cert {
+	char request_id[128];
+	char serial[SIGNER_SERIAL_LEN];
+	char usage[16];
+	char status[16];		/* "valid", "revoked", "held" */
+	const char *subject;		/* for inserts only */
+	int reason;			/* -1: none */
+	int64_t revoked_at, invalidity_date, not_before, not_after;
+	uint8_t csr_sha256[32];
+	uint8_t req_sha256[32];		/* digest of the whole request, for idempotency */
+	uint8_t *der;			/* malloc'd when read with want_der */
+	size_t der_len;
+};
+
+/* Open (creating) PATH, WAL, schema in place. NULL and the reason logged. */
+store_t *store_open(const char *path);
+void store_close(store_t **st);
+
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0/-1. */
+int store_begin(store_t *st);
+int store_commit(store_t *st);
+int store_rollback(store_t *st);
+/* A savepoint inside (or, alone, as) a transaction: one request's writes all or none. */
+int store_sp_begin(store_t *st);
+/* Release the savepoint (OK) or undo its writes (!OK). 0/-1. */
+int store_sp_end(store_t *st, int ok);
+
+/* Look a certificate up. 1 found (*c filled; c->der malloc'd if WANT_DER), 0 none, -1. */
+int store_cert_by_request(store_t *st, const char *request_id, struct store_cert *c, int want_der);
+int store_cert_by_serial(store_t *st, const char *serial, struct store_cert *c, int want_der);
+/* 1 if SERIAL is taken, 0 if free, -1 on error. */
+int store_serial_exists(store_t *st, const char *serial);
+/* Insert a new valid certificate. 0, 1 when its serial is already taken, -1 on error. */
+int store_cert_insert(store_t *st, const struct store_cert *c);
+/* Set a certificate's status ("valid" clears reason and dates). 0/-1. */
+int store_cert_set_status(store_t *st, const char *serial, const char *status, int reason,
+    int64_t at, int64_t invalidity_date);
+
+/* Append a journal row (REQUEST_ID, SERIAL may be NULL; REASON -1: none). 0/-1. */
+int store_journal(store_t *st, int64_t at, const char *request_id, const char *action,
+    const char *serial, int reason, const char *detail);
+/*
+ * The status change (revoke, hold, release) request REQUEST_ID made to SERIAL, if any:
+ * 1 with ACTION and *REASON filled, 0 none, -1 error.
+ */
+int store_change_find(store_t *st, const char *request_id, const char *serial,
+    char action[16], int *reason);
+
+/* Increment and return the CRL number (in the current transaction). 0/-1. */
+int store_crl_number_next(store_t *st, long long *n);
+/* The last CRL number (0 none, -1 error). */
+long long store_crl_number(store_t *st);
+
+typedef int (*store_crl_fn)(void *arg, const char *serial, int reason, int64_t revoked_at,
+    int64_t invalidity_date);
+/* Call FN for each revoked or held certificate whose not_after is after NOW. 0/-1 (or
+ * FN's non-zero return). */
+int store_crl_foreach(store_t *st, int64_t now, store_crl_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * test_signer_issue.c: issuance by the CA signer, end to end against a throw-away CA:
+ * a good CSR gives a certificate that verifies (with OpenSSL's API and `openssl verify`)
+ * and follows the profile whatever the CSR asks; every bad request is refused with a
+ * reason; request ids are idempotent; serials are unique and random; group commit; key
+ * loading refusals.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "../../ca-signer/signer.h"
+#include "test_signer_fixture.h"
+#include "util.h"
+
+struct t {
+	char *dir;
+	config_t *cfg;
+	signer_t *s;
+	X509 *ca;
+	EVP_PKEY *k1, *k2;
+	uint8_t *csr1, *csr2;
+	size_t csr1_len, csr2_len;
+	int seq;
+};
+
+static int setup(void **state)
+{
+	struct t *t = xcalloc(1, sizeof *t);
+
+	*state = t;
+
+	log_init("test_signer_issue", LV_ERR);
+	t->dir = fx_tmpdir();
+	if (!t->dir || fx_make_ca(t->dir) < 0)
+		return -1;
+	t->cfg = fx_config(t->dir, NULL);
+	if (!t->cfg || !(t->s = signer_new(t->cfg)))
+		return -1;
+	char *p = xasprintf("%s/ca.pem", t->dir);
+	t->ca = fx_load_cert(p);
+	free(p);
+	t->k1 = fx_rsa(2048, 65537);
+	t->k2 = fx_rsa(2048, 65537);
+	t->csr1 = fx_csr(t->k1, NULL, &t->csr1_len);
+	t->csr2 = fx_csr(t->k2, NULL, &t->csr2_len);
+	*state = t;
+	return t->ca && t->csr1 && t->csr2 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+
+	signer_destroy(&t->s);
+	config_destroy(&t->cfg);
+	X509_free(t->ca);
+	EVP_PKEY_free(t->k1);
+	EVP_PKEY_free(t->k2);
+	free(t->csr1);
+	free(t->csr2);
+	fx_rmdir(t->dir);
+	free(t);
+	return 0;
+}
+
+static struct sign_request req_for(struct t *t, char *idbuf, const uint8_t *csr, size_t len,
+    const char *usage)
+{
+	struct sign_request r = {
+		.request_id = idbuf, .usage = usage, .csr_der = csr, .csr_len = len,
+		.subject_name = "王小明 Wang Hsiao-ming", .subject_serial = "A123456789",
+		.email = "wang@example.gov.tw",
+	};
+	sprintf(idbuf, "job-%d", ++t->seq);
+	return r;
+}
+
+static int has_ext_bit(ASN1_BIT_STRING *ku, int bit) { return ASN1_BIT_STRING_get_bit(ku, bit); }
+
+static void test_issue_good(void **state)
+{
+	struct t *t = *state;
+	struct sign_result res;
+	char id[32];
+	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+	time_t now = ra_now();
+
+	assert_int_equal(signer_issue(t->s, &r, &res), 0);
+	assert_int_equal(res.repeated, 0);
+	assert_true(strlen(res.serial) >= 16);
+	X509 *x = fx_x509(res.der, res.der_len);
+	assert_non_null(x);
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(t->ca)), 1);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), t->k1), 1);
+	assert_int_equal(X509_check_issued(t->ca, x), X509_V_OK);
+
+	/* Validity: 365 days from now. */
+	int days, secs;
+	assert_int_equal(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x), X509_get0_notAfter(x)), 1);
+	assert_int_equal(days, 365);
+	assert_int_equal(secs, 0);
+	assert_true(llabs((long long)(res.not_after - (now + 365 * 86400))) <= 5);
+
+	/* Subject from the profile and the request. */
+	char buf[256];
+	X509_NAME *subj = X509_get_subject_name(x);
+	assert_true(X509_NAME_get_text_by_NID(subj, NID_countryName, buf, sizeof buf) > 0);
+	assert_string_equal(buf, "TW");
+	assert_true(X509_NAME_get_text_by_NID(subj, NID_serialNumber, buf, sizeof buf) > 0);
+	assert_string_equal(buf, "A123456789");
+	X509_NAME_ENTRY *cn = X509_NAME_get_entry(subj, X509_NAME_get_index_by_NID(subj, NID_commonName, -1));
+	ASN1_STRING *cnv = X509_NAME_ENTRY_get_data(cn);
+	assert_int_equal(ASN1_STRING_type(cnv), V_ASN1_UTF8STRING);
+	assert_memory_equal(ASN1_STRING_get0_data(cnv), "王小明 Wang Hsiao-ming", ASN1_STRING_length(cnv));
+
+	/* Extensions for the signature usage. */
+	int crit;
+	ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
+	assert_non_null(ku);
+	assert_int_equal(crit, 1);
+	assert_true(has_ext_bit(ku, 0) && has_ext_bit(ku, 1) && !has_ext_bit(ku, 2));
+	ASN1_BIT_STRING_free(ku);
+	assert_true(X509_get_extended_key_usage(x) == (XKU_SMIME | XKU_SSL_CLIENT));
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	assert_non_null(san);
+	assert_int_equal(sk_GENERAL_NAME_num(san), 1);
+	assert_int_equal(sk_GENERAL_NAME_value(san, 0)->type, GEN_EMAIL);
+	GENERAL_NAMES_free(san);
+	assert_non_null(X509_get0_authority_key_id(x));
+	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x),
+	    X509_get0_subject_key_id(t->ca)), 0);
+	assert_non_null(X509_get0_subject_key_id(x));
+	assert_true(X509_get_ext_by_NID(x, NID_certificate_policies, -1) >= 0);
+	assert_true(X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) >= 0);
+	assert_true(X509_get_ext_by_NID(x, NID_info_access, -1) >= 0);
+	assert_int_equal(X509_check_ca(x), 0);
+
+	/* An outside verifier agrees. */
+	char *pem = xasprintf("%s/good.pem", t->dir);
+	assert_int_equal(fx_write_pem(pem, res.der, res.der_len), 0);
+	assert_int_equal(fx_run("openssl verify -CAfile '%s/ca.pem' -purpose smimesign '%s' "
+	    ">/dev/null 2>&1", t->dir, pem), 0);
+	free(pem);
+	X509_free(x);
+	signer_result_clear(&res);
+}
+
+static void test_issue_encryption(void **state)
+{
+	struct t *t = *state;
+	struct sign_result res;
+	char id[32];
+	struct sign_request r = req_for(t, id, t->csr2, t->csr2_len, "encryption");
+
+	r.email = NULL;
+	assert_int_equal(signer_issue(t->s, &r, &res), 0);
+	X509 *x = fx_x509(res.der, res.der_len);
+	ASN1_BIT_STRING *ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+	assert_true(!has_ext_bit(ku, 0) && !has_ext_bit(ku, 1) && has_ext_bit(ku, 2) &&
+	    has_ext_bit(ku, 3));
+	ASN1_BIT_STRING_free(ku);
+	assert_true(X509_get_extended_key_usage(x) == XKU_SMIME);
+	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
+	X509_free(x);
+	signer_result_clear(&res);
+}
+
+/* A CSR asking for CA:TRUE, keyCertSign, a DNS name and SHA-384: none of it is copied. */
+static void test_csr_requests_ignored(void **state)
+{
+	struct t *t = *state;
+	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 1, .md = EVP_sha384() };
+	size_t len;
+	uint8_t *csr = fx_csr(t->k1, &o, &len);
+	struct sign_result res;
+	char id[32];
+	struct sign_request r = req_for(t, id, csr, len, "signature");
+
+	assert_int_equal(signer_issue(t->s, &r, &res), 0);
+	X509 *x = fx_x509(res.der, res.der_len);
+	int crit = 0;
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+	assert_non_null(bc);
+	assert_int_equal(bc->ca, 0);
+	assert_int_equal(crit, 1);
+	BASIC_CONSTRAINTS_free(bc);
+	assert_int_equal(X509_check_ca(x), 0);
+	assert_false(X509_get_key_usage(x) & KU_KEY_CERT_SIGN);
+	int days, secs;
+	ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x), X509_get0_notAfter(x));
+	assert_int_equal(days, 365);
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	assert_int_equal(sk_GENERAL_NAME_value(san, 0)->type, GEN_EMAIL);
+	assert_int_equal(sk_GENERAL_NAME_num(san), 1);
+	GENERAL_NAMES_free(san);
+	char buf[128];
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof buf);
+	assert_string_not_equal(buf, "Evil CA");
+	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
+	X509_free(x);
+	free(csr);
+	signer_result_clear(&res);
+}
+
+struct refusal {
+	const char *name;
+	const char *expect;	/* substring of the error */
+};
+
+/* One request changed in one way; each must be refused with the expected reason. */
+static void test_refusals(void **state)
+{
+	struct t *t = *state;
+	EVP_PKEY *small = fx_rsa(1024, 65537), *e3 = fx_rsa(2048, 3), *ec = fx_ec();
+	size_t n_small, n_e3, n_ec, n_sha1;
+	uint8_t *c_small = fx_csr(small, NULL, &n_small), *c_e3 = fx_csr(e3, NULL, &n_e3);
+	uint8_t *c_ec = fx_csr(ec, NULL, &n_ec);
+	struct fx_csr_opts sha1 = { .md = EVP_sha1() };
+	uint8_t *c_sha1 = fx_csr(t->k1, &sha1, &n_sha1);
+	uint8_t *bad_sig = xmalloc(t->csr1_len), *trailing = xmalloc(t->csr1_len + 3);
+	char longname[80];
+
+	memcpy(bad_sig, t->csr1, t->csr1_len);
+	bad_sig[t->csr1_len - 5] ^= 0x40;	/* inside the signature bits */
+	memcpy(trailing, t->csr1, t->csr1_len);
+	memcpy(trailing + t->csr1_len, "\0\0\0", 3);
+	memset(longname, 'x', 65);
+	longname[65] = '\0';
+
+	struct {
+		struct refusal r;
+		const uint8_t *csr;
+		size_t len;
+		const char *usage, *cn, *sn, *email, *id;
+	} cases[] = {
+		{ { "wrong CSR signature", "proof of possession" }, .csr = bad_sig, .len = t->csr1_len },
+		{ { "1024-bit key", "at least 2048" }, .csr = c_small, .len = n_small },
+		{ { "exponent 3", "exponent" }, .csr = c_e3, .len = n_e3 },
+		{ { "EC key", "not RSA" }, .csr = c_ec, .len = n_ec },
+		{ { "SHA-1 CSR", "SHA-256 or stronger" }, .csr = c_sha1, .len = n_sha1 },
+		{ { "truncated DER", "not a valid DER" }, .csr = t->csr1, .len = t->csr1_len - 10 },
+		{ { "trailing bytes", "trailing bytes" }, .csr = trailing, .len = t->csr1_len + 3 },
+		{ { "garbage", "not a valid DER" }, .csr = (const uint8_t *)"hello world", .len = 11 },
+		{ { "empty CSR", "no CSR" }, .csr = t->csr1, .len = 0 },
+		{ { "control char in CN", "control character" }, .cn = "Wang\nHsiao" },
+		{ { "C1 control in CN", "control character" }, .cn = "Wang\xc2\x85" },
+		{ { "DEL in CN", "control character" }, .cn = "Wang\x7f" },
+		{ { "CN too long", "at most 64" }, .cn = longname },
+		{ { "empty CN", "empty" }, .cn = "" },
+		{ { "invalid UTF-8", "not valid UTF-8" }, .cn = "Wang \xe7\x8e" },
+		{ { "overlong UTF-8", "not valid UTF-8" }, .cn = "\xc0\xaf" },
+		{ { "surrogate UTF-8", "not valid UTF-8" }, .cn = "\xed\xa0\x80" },
+		{ { "bad serialNumber", "may hold only" }, .sn = "A12345678*" },
+		{ { "unknown usage", "unknown usage" }, .usage = "authentication" },
+		{ { "no usage", "unknown usage" }, .usage = "" },
+		{ { "bad email", "e-mail" }, .email = "wang@@example" },
+		{ { "email with space", "e-mail" }, .email = "wang x@example.tw" },
+		{ { "request id with space", "request id" }, .id = "job 1" },
+		{ { "empty request id", "request id" }, .id = "" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char id[32];
+		struct sign_result res;
+		struct sign_request r = req_for(t, id, cases[i].csr ? cases[i].csr : t->csr1,
+		    cases[i].csr ? cases[i].len : t->csr1_len, cases[i].usage ? cases[i].usage : "signature");
+		if (cases[i].cn) r.subject_name = cases[i].cn;
+		if (cases[i].sn) r.subject_serial = cases[i].sn;
+		if (cases[i].email) r.email = cases[i].email;
+		if (cases[i].id) r.request_id = cases[i].id;
+		int rc = signer_issue(t->s, &r, &res);
+		if (rc != -1 || !strstr(res.error, cases[i].r.expect))
+			fail_msg("%s: rc %d, error \"%s\", expected \"%s\"", cases[i].r.name, rc,
+			    res.error, cases[i].r.expect);
+		assert_null(res.der);
+		/* A refused request leaves nothing: the same id then works. */
+		if (cases[i].id == NULL) {
+			struct sign_request ok = req_for(t, id, t->csr1, t->csr1_len, "signature");
+			ok.request_id = r.request_id;
+			assert_int_equal(signer_issue(t->s, &ok, &res), 0);
+			assert_int_equal(res.repeated, 0);
+			signer_result_clear(&res);
+		}
+	}
+	EVP_PKEY_free(small);
+	EVP_PKEY_free(e3);
+	EVP_PKEY_free(ec);
+	free(c_small);
+	free(c_e3);
+	free(c_ec);
+	free(c_sha1);
+	free(bad_sig);
+	free(trailing);
+}
+
+static void test_idempotent(void **state)
+{
+	struct t *t = *state;
+	struct sign_result a, b, c;
+	char id[32];
+	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+
+	assert_int_equal(signer_issue(t->s, &r, &a), 0);
+	assert_int_equal(signer_issue(t->s, &r, &b), 0);
+	assert_int_equal(a.repeated, 0);
+	assert_int_equal(b.repeated, 1);
+	assert_string_equal(a.serial, b.serial);
+	assert_int_equal(a.der_len, b.der_len);
+	assert_memory_equal(a.der, b.der, a.der_len);
+	assert_int_equal(a.not_after, b.not_after);
+
+	struct sign_request other = r;
+	other.csr_der = t->csr2;
+	other.csr_len = t->csr2_len;
+	assert_int_equal(signer_issue(t->s, &other, &c), -1);
+	assert_non_null(strstr(c.error, "different CSR"));
+	other = r;
+	other.usage = "encryption";
+	assert_int_equal(signer_issue(t->s, &other, &c), -1);
+	assert_non_null(strstr(c.error, "signature certificate"));
+	other = r;
+	other.subject_name = "Someone Else";
+	assert_int_equal(signer_issue(t->s, &other, &c), -1);
+	assert_non_null(strstr(c.error, "different subject"));
+	signer_result_clear(&a);
+	signer_result_clear(&b);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Many certificates in one group commit: distinct serials of >= 64 random bits. */
+static void test_serials_batch(void **state)
+{
+	struct t *t = *state;
+	enum { N = 200 };
+	char *serials[N];
+	char id[32];
+
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_batch_begin(t->s), -1);	/* no nesting */
+	for (int i = 0; i < N; i++) {
+		struct sign_result res;
+		struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+		assert_int_equal(signer_issue(t->s, &r, &res), 0);
+		X509 *x = fx_x509(res.der, res.der_len);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+		assert_false(BN_is_negative(bn));
+		assert_true(BN_num_bits(bn) >= 64);
+		assert_true(BN_num_bits(bn) <= 127);
+		BN_free(bn);
+		X509_free(x);
+		serials[i] = xstrdup(res.serial);
+		signer_result_clear(&res);
+	}
+	assert_int_equal(signer_batch_commit(t->s), 0);
+	qsort(serials, N, sizeof serials[0], cmp_str);
+	for (int i = 1; i < N; i++)
+		assert_string_not_equal(serials[i - 1], serials[i]);
+	struct signer_cert_status st;
+	char err[SIGNER_ERR_LEN];
+	assert_int_equal(signer_status(t->s, serials[7], &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	for (int i = 0; i < N; i++)
+		free(serials[i]);
+}
+
+/* A rolled-back batch stores nothing; a repeat inside a batch sees the batch's own work. */
+static void test_batch_rollback(void **state)
+{
+	struct t *t = *state;
+	struct sign_result a, b;
+	char id[32], err[SIGNER_ERR_LEN];
+	struct sign_request r = req_for(t, id, t->csr2, t->csr2_len, "encryption");
+	struct signer_cert_status st;
+
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_issue(t->s, &r, &a), 0);
+	assert_int_equal(signer_issue(t->s, &r, &b), 0);
+	assert_int_equal(b.repeated, 1);
+	assert_string_equal(a.serial, b.serial);
+	assert_int_equal(signer_crl_publish(t->s, err), -1);	/* not inside a batch */
+	assert_int_equal(signer_batch_rollback(t->s), 0);
+	assert_int_equal(signer_status(t->s, a.serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_UNKNOWN);
+	signer_result_clear(&b);
+	assert_int_equal(signer_issue(t->s, &r, &b), 0);
+	assert_int_equal(b.repeated, 0);
+	assert_string_not_equal(a.serial, b.serial);
+	assert_int_equal(signer_status(t->s, b.serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	assert_string_equal(st.usage, "encryption");
+	assert_string_equal(st.request_id, id);
+	signer_result_clear(&a);
+	signer_result_clear(&b);
+}
+
+/* The signer survives a restart: the same request id still returns the same certificate. */
+static void test_reopen(void **state)
+{
+	struct t *t = *state;
+	struct sign_result a, b;
+	char id[32];
+	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+
+	assert_int_equal(signer_issue(t->s, &r, &a), 0);
+	signer_destroy(&t->s);
+	assert_null(t->s);
+	t->s = signer_new(t->cfg);
+	assert_non_null(t->s);
+	assert_int_equal(signer_issue(t->s, &r, &b), 0);
+	assert_int_equal(b.repeated, 1);
+	assert_string_equal(a.serial, b.serial);
+	signer_result_clear(&a);
+	signer_result_clear(&b);
+}
+
+/* Start-up refusals: wrong passphrase, a key in clear, a key of another CA, bad profile. */
+static void test_key_refusals(void **state)
+{
+	struct t *t = *state;
+	config_t *cfg;
+
+	fx_run("cd '%s' && printf 'wrong\\n' > wrong.pass && "
+	    "openssl pkey -in ca.key -passin file:ca.pass -out clear.key && "
+	    "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem "
+	    "-subj '/CN=Other CA' -addext basicConstraints=critical,CA:TRUE 2>/dev/null", t->dir);
+	const char *bad[] = {
+		"  key_passphrase_file: wrong.pass\n",
+		"  key: clear.key\n",
+		"  cert: other.pem\n",
+		"  cert: missing.pem\n",
+		"  policy_oid: not-an-oid\n",
+		"  crl_url: http://a,b/\n",
+		"  subject_c: Taiwan\n",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char *dir = fx_tmpdir();
+		fx_run("cp '%s'/ca.* '%s'/other.pem '%s'/clear.key '%s'/wrong.pass '%s'/", t->dir,
+		    t->dir, t->dir, t->dir, dir);
+		cfg = fx_config(dir, bad[i]);
+		if (!cfg) {
+			/* duplicate key in YAML: the loader refuses, which is a refusal too */
+			fx_rmdir(dir);
+			continue;
+		}
+		signer_t *s = signer_new(cfg);
+		if (s)
+			fail_msg("signer started with: %s", bad[i]);
+		config_destroy(&cfg);
+		fx_rmdir(dir);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_good),
+		cmocka_unit_test(test_issue_encryption),
+		cmocka_unit_test(test_csr_requests_ignored),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_serials_batch),
+		cmocka_unit_test(test_batch_rollback),
+		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_key_refusals),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
