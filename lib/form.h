@@ -99,7 +99,8 @@ int form_wants_zh(const form_t *f);
 
 /*
  * The fields whose normalised values differ between two keyings of one paper ("kind"
- * first if the kinds differ). Returns the count; *fields (may be NULL) gets a malloc'd
+ * alone if the kinds differ). "officer" is not compared: it says who keyed, and two
+ * keyings are by two officers. Returns the count; *fields (may be NULL) gets a malloc'd
  * array of static names.
  */
 size_t form_diff(const form_t *a, const form_t *b, const char ***fields);

@@ -1,0 +1,185 @@
+/*
+ * review.c: what a supervisor does with a keyed form: approve it, or look it up.
+ *
+ * The rules of approval (keyed, second keying matched, not by the keyer) are the back
+ * office's: ra-intake sends the request and shows the answer, including the reason a
+ * refused approval gives.
+ */
+#include "intake.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct option long_opts[] = {
+	{ "officer", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void help_approve(FILE *f)
+{
+	fprintf(f, "usage: ra-intake approve --officer ID SERIAL\n\n"
+	    "Approve the form SERIAL. A registration then creates the subscriber, the website\n"
+	    "account and the card order. The back office refuses a form that is not verified,\n"
+	    "or an approval by the officer who keyed it.\n\n"
+	    "  --officer ID  the approving officer (required)\n");
+}
+
+static void help_status(FILE *f)
+{
+	fprintf(f, "usage: ra-intake status [--json] SERIAL\n\n"
+	    "Show where the form SERIAL stands: its kind and state, who keyed, verified and\n"
+	    "approved it, and its jobs.\n\n"
+	    "  --json  print the answer as JSON\n");
+}
+
+/* Parse "--officer ID", "--json", -c; one operand. 0, 1 (--help) or -1. */
+static int parse(struct intake *in, int argc, char **argv, const char **officer, int *json)
+{
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:c:h", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': *officer = optarg; break;
+		case 'j': *json = 1; break;
+		case 'c': in->config_arg = optarg; break;
+		case 'h': return 1;
+		default: return -1;
+		}
+	}
+	return argc - optind == 1 ? 0 : -1;
+}
+
+/* The serial as the forms store it (upper-case, no blanks). Caller frees. */
+static char *serial_norm(const char *arg)
+{
+	form_t *f = form_new(FORM_REGISTRATION);
+	char *s;
+
+	form_set(f, "serial", arg, NULL);
+	s = xstrdup(form_get(f, "serial") ?: "");
+	form_destroy(&f);
+	return s;
+}
+
+int cmd_approve(struct intake *in, int argc, char **argv)
+{
+	const char *officer = NULL;
+	int json = 0, failed, rc = INTAKE_FAIL;
+	int r = parse(in, argc, argv, &officer, &json);
+	json_t *payload, *res;
+	char *serial;
+
+	if (r != 0 || !officer) {
+		if (r == 0)
+			fprintf(stderr, "ra-intake approve: --officer is required\n");
+		help_approve(r == 1 ? stdout : stderr);
+		return r == 1 ? INTAKE_OK : INTAKE_USAGE;
+	}
+	intake_config(in);
+	serial = serial_norm(argv[optind]);
+	/* Officer ids are stored lower-case; send the same. */
+	char *off = xstrdup(officer);
+	for (char *p = off; *p; p++)
+		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+	payload = json_pack("{s:s, s:s}", "serial", serial, "officer", off);
+	res = submit_and_wait(in, "form_approve", NULL, payload, &failed);
+	if (!res)
+		goto out;
+	if (failed) {
+		fprintf(in->out, "%s not approved: %s\n", serial,
+		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
+		goto out;
+	}
+	fprintf(in->out, "%s approved\n", serial);
+	if (json_object_get(res, "subscriber"))
+		fprintf(in->out, "  subscriber %lld, account %s, card order %lld\n",
+		    (long long)json_integer_value(json_object_get(res, "subscriber")),
+		    json_string_value(json_object_get(res, "account")) ?: "?",
+		    (long long)json_integer_value(json_object_get(res, "order")));
+	rc = INTAKE_OK;
+out:
+	json_decref(res);
+	json_decref(payload);
+	free(serial);
+	free(off);
+	return rc;
+}
+
+/* A scalar as text for the status table. Caller frees. */
+static char *scalar_text(const json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (!v || json_is_null(v))
+		return xstrdup("-");
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+int cmd_status(struct intake *in, int argc, char **argv)
+{
+	const char *officer = NULL, *key;
+	int json = 0, r = parse(in, argc, argv, &officer, &json);
+	json_t *args, *ans, *v;
+	char *serial, *err = NULL;
+	size_t i;
+	static const char *const first[] = { "serial", "kind", "state", "keyed_by", "verified_by", "approved_by" };
+
+	if (r != 0) {
+		help_status(r == 1 ? stdout : stderr);
+		return r == 1 ? INTAKE_OK : INTAKE_USAGE;
+	}
+	intake_config(in);
+	if (!intake_client(in))
+		return INTAKE_FAIL;
+	serial = serial_norm(argv[optind]);
+	args = json_pack("{s:s}", "serial", serial);
+	ans = ra_client_query(in->client, "form", args, &err);
+	json_decref(args);
+	if (!ans) {
+		fprintf(in->out, "%s: %s\n", serial, err);
+		free(err);
+		free(serial);
+		return INTAKE_FAIL;
+	}
+	if (json) {
+		char *t = json_dumps(ans, JSON_SORT_KEYS | JSON_INDENT(2));
+		fprintf(in->out, "%s\n", t);
+		free(t);
+	} else {
+		for (i = 0; i < ARRAY_LEN(first); i++) {
+			char *t = scalar_text(json_object_get(ans, first[i]));
+			fprintf(in->out, "%-12s %s\n", first[i], t);
+			free(t);
+		}
+		json_object_foreach(ans, key, v) {
+			int shown = strcmp(key, "jobs") == 0;
+			for (i = 0; i < ARRAY_LEN(first); i++)
+				shown |= strcmp(key, first[i]) == 0;
+			if (!shown) {
+				char *t = scalar_text(v);
+				fprintf(in->out, "%-12s %s\n", key, t);
+				free(t);
+			}
+		}
+		json_array_foreach(json_object_get(ans, "jobs"), i, v) {
+			char *t = json_is_object(v) ? NULL : scalar_text(v);
+			if (t)
+				fprintf(in->out, "job          %s\n", t);
+			else
+				fprintf(in->out, "job          %lld %s %s\n",
+				    (long long)json_integer_value(json_object_get(v, "id")),
+				    json_string_value(json_object_get(v, "kind")) ?: "?",
+				    json_string_value(json_object_get(v, "state")) ?: "?");
+			free(t);
+		}
+	}
+	json_decref(ans);
+	free(serial);
+	return INTAKE_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * submit.c: the jobs ra-intake sends and how it reads their results.
+ *
+ * form_key jobs carry an idempotency key made from the payload itself ("form_key:" +
+ * SHA-256 of its canonical JSON), so a clerk who imports the same batch twice, or
+ * submits again after losing the answer, gets the same job back instead of a second
+ * keying. The queue commits a job before acknowledging it, so once a job id is printed
+ * the forms are safe even if the counter crashes.
+ */
+#include "intake.h"
+#include "log.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long a counter waits for a job's answer before telling the clerk to look later. */
+static int wait_ms(struct intake *in)
+{
+	return (int)config_int(intake_config(in), "intake.wait_ms");
+}
+
+char *submit_idem_key(const char *prefix, const json_t *payload)
+{
+	char *text = json_dumps(payload, JSON_SORT_KEYS | JSON_COMPACT);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+
+	if (!text || !EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL))
+		fatal("cannot hash a job payload");
+	free(text);
+	hex_encode(md, sizeof md, hex);
+	return xasprintf("%s:%s", prefix, hex);
+}
+
+json_t *submit_key_payload(const char *officer, form_t *const *forms, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, form_to_json(forms[i]));
+	return json_pack("{s:s, s:o}", "officer", officer, "forms", a);
+}
+
+json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
+    json_t *payload, int *failed)
+{
+	ra_client_t *c = intake_client(in);
+	json_t *result = NULL;
+	char *err = NULL;
+	int64_t id;
+	int st;
+
+	*failed = 0;
+	if (!c)
+		return NULL;
+	id = ra_client_submit(c, kind, idem, payload, &err);
+	if (id < 0) {
+		fprintf(stderr, "ra-intake: %s job not accepted: %s\n", kind, err);
+		free(err);
+		return NULL;
+	}
+	fprintf(in->out, "job %lld (%s) queued\n", (long long)id, kind);
+	st = ra_client_wait(c, id, wait_ms(in), &result, &err);
+	if (st < 0) {
+		fprintf(stderr, "ra-intake: job %lld: %s\n", (long long)id, err);
+		free(err);
+		return NULL;
+	}
+	if (st != JOB_DONE && st != JOB_FAILED) {
+		/* The job is committed; it will run. The clerk can look it up later. */
+		fprintf(stderr, "ra-intake: job %lld is still %s; ask `ra-intake status` later\n",
+		    (long long)id, job_state_name((enum job_state)st));
+		json_decref(result);
+		return NULL;
+	}
+	*failed = st == JOB_FAILED;
+	return result ? result : json_object();
+}
+
+/* Print a JSON array of strings as "a, b, c". */
+static void print_list(FILE *out, const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		fprintf(out, "%s%s", i ? ", " : "", json_is_string(v) ? json_string_value(v) : "?");
+}
+
+int submit_forms(struct intake *in, const char *officer, form_t *const *forms, size_t n)
+{
+	json_t *payload = submit_key_payload(officer, forms, n), *res, *v;
+	char *idem = submit_idem_key("form_key", payload);
+	int failed, rc = INTAKE_FAIL;
+	size_t i;
+
+	res = submit_and_wait(in, "form_key", idem, payload, &failed);
+	if (!res)
+		goto out;
+	if (failed) {
+		fprintf(in->out, "keying failed: %s\n",
+		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
+		goto out;
+	}
+	fprintf(in->out, "stored: %zu, already keyed the same: %zu, conflicts: %zu\n",
+	    json_array_size(json_object_get(res, "stored")),
+	    json_array_size(json_object_get(res, "same")),
+	    json_array_size(json_object_get(res, "conflicts")));
+	json_array_foreach(json_object_get(res, "stored"), i, v)
+		fprintf(in->out, "  stored %s\n", json_string_value(v) ?: "?");
+	json_array_foreach(json_object_get(res, "same"), i, v)
+		fprintf(in->out, "  same   %s\n", json_string_value(v) ?: "?");
+	json_array_foreach(json_object_get(res, "conflicts"), i, v) {
+		fprintf(in->out, "  conflict %s: keyed before with other ",
+		    json_string_value(json_object_get(v, "serial")) ?: "?");
+		print_list(in->out, json_object_get(v, "fields"));
+		fprintf(in->out, "\n");
+	}
+	rc = json_array_size(json_object_get(res, "conflicts")) ? INTAKE_FAIL : INTAKE_OK;
+out:
+	json_decref(res);
+	json_decref(payload);
+	free(idem);
+	return rc;
+}
