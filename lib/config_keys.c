@@ -87,10 +87,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.sheets_dir", CFG_PATH, "sheets", 0, 0, "printed sheet batches (PDF) and their CSV manifests" },
 	{ "notifier.font", CFG_STR, "WenQuanYi Micro Hei", 0, 0, "font family of the sheets (must cover Traditional Chinese)" },
 	{ "notifier.return_address", CFG_STR, "10055 臺北市中正區某某路1號 憑證註冊中心", 0, 0, "sender line printed above the envelope window" },
-	{ "notifier.pdf_password_rule", CFG_STR, "id4-birth", 0, 0, "opening password of e-mailed sheets: id4-birth = last 4 of the national id + birth date YYYYMMDD" },
+	{ "notifier.pdf_password_rule", CFG_STR, "id_number", 0, 0, "opening password of e-mailed sheets: id_number (the national id or business number, letters in capitals) or id4-postal (its last 4 characters, then the postal code)" },
 	{ "notifier.pdf_owner_password_file", CFG_PATH, "keys/pdf-owner.pass", 0, 0, "owner password of e-mailed sheets (missing: a random one per file)" },
 
 	/* card-station: section kept by the card station's code */
+	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

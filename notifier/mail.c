@@ -324,6 +324,12 @@ const char *mail_msg_from_addr(const mail_msg_t *m) { return m->from_addr; }
 const char *mail_msg_first_to(const mail_msg_t *m) { return m->nto ? m->to_addr[0] : NULL; }
 const char *mail_msg_id(const mail_msg_t *m) { return m->msgid; }
 
+void mail_msg_set_id(mail_msg_t *m, const char *id)
+{
+	free(m->msgid);
+	m->msgid = one_line(id);
+}
+
 /* Text bodies go out with CRLF line ends, whatever the template had. */
 static char *crlf(const char *s)
 {

@@ -43,6 +43,11 @@ const char *mail_msg_from_addr(const mail_msg_t *m);
 const char *mail_msg_first_to(const mail_msg_t *m);
 /* The Message-ID (without angle brackets), fixed once the message is rendered. */
 const char *mail_msg_id(const mail_msg_t *m);
+/*
+ * Fix the Message-ID (without angle brackets) instead of a random one: a notice sent
+ * again after a crash carries the same id, so mail readers can see it is one message.
+ */
+void mail_msg_set_id(mail_msg_t *m, const char *id);
 
 /*
  * Render the whole message (CRLF line ends). DATE is the Date header's time (the RA

@@ -7,3 +7,10 @@ test_mail_template_SRCS := tests/unit/test_mail_template.c notifier/template.c $
 UNIT_TESTS += test_sheet
 test_sheet_SRCS := tests/unit/test_sheet.c notifier/sheet.c notifier/pdfcrypt.c $(LIB_BASE)
 test_sheet_PKGS := pangocairo cairo-pdf libqpdf openssl
+
+PROGRAMS += ra-notifier
+ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c \
+	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
+	notifier/renewals.c notifier/notices.c notifier/sheets.c \
+	$(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL)
+ra-notifier_PKGS := libcurl openssl sqlite3 yaml-0.1 jansson pangocairo cairo-pdf libqpdf

@@ -1,0 +1,187 @@
+/*
+ * compose.c: turn a ledger row into a mail. Everything is read again from ra.db at send
+ * time, so a retry days later says the same thing as the first attempt (same
+ * certificates, same Message-ID) and nothing but the ledger row needs to be kept.
+ *
+ * Kinds: renewal and renewal2 (certificates in notice_certificates), revocation,
+ * suspension and resume (certificates in notice_status), sheet (topic "sheet:SERIAL",
+ * the encrypted PDF from sheets_dir/electronic/).
+ */
+#include "notifier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "sheet.h"
+#include "template.h"
+#include "util.h"
+
+char *compose_date(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+	return xstrdup(s ? (const char *)s : "");
+}
+
+/* One line per certificate, in the subscriber's language. */
+static char *cert_lines(struct notifier *n, const char *sql, int64_t id, int en, time_t *first_expiry)
+{
+	sqlite3_stmt *q = db_prepare(n->db, sql);
+	char *all = xstrdup(""), date[16];
+
+	*first_expiry = 0;
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(q, 0);
+		const char *usage = (const char *)sqlite3_column_text(q, 1);
+		time_t na = (time_t)sqlite3_column_int64(q, 2);
+		int sig = strcmp(usage, "signature") == 0;
+		char *line;
+		if (!*first_expiry || na < *first_expiry)
+			*first_expiry = na;
+		compose_date(na, date, sizeof date);
+		if (en)
+			line = xasprintf("%s%s certificate, serial %s, valid until %s", *all ? "\n" : "",
+			    sig ? "Signature" : "Encryption", serial, date);
+		else
+			line = xasprintf("%s%s　序號 %s　有效期限至 %s", *all ? "\n" : "",
+			    sig ? "簽章憑證" : "加密憑證", serial, date);
+		char *grown = xasprintf("%s%s", all, line);
+		free(all);
+		free(line);
+		all = grown;
+	}
+	sqlite3_finalize(q);
+	return all;
+}
+
+static const char *password_rule_text(struct notifier *n, int en)
+{
+	int postal = strcmp(config_str(n->cfg, "notifier.pdf_password_rule"), "id4-postal") == 0;
+	if (postal)
+		return en ? "the last 4 characters of your ID number, then your postal code" :
+		    "身分證統一編號（或統一編號）末 4 碼，接著郵遞區號";
+	return en ? "your national ID number (or business number), letters in capitals" :
+	    "您的身分證統一編號（或統一編號），英文字母大寫";
+}
+
+/* Attach the stored, encrypted sheet of topic "sheet:SERIAL" and set the sheet's values. */
+static int compose_sheet(struct notifier *n, const char *topic, template_vars_t *v,
+    mail_msg_t *m, int en, char **why)
+{
+	const char *serial = topic + 6;
+	char *path = xasprintf("%s/electronic/%s.pdf", n->sheets_dir, serial), *fname;
+	char *kind = NULL;
+	size_t len;
+	char *pdf = file_read(path, &len);
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT kind FROM sheets WHERE serial = ?");
+	int rc = -1;
+
+	sqlite3_bind_text(q, 1, serial, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		kind = col_dup(q, 0);
+	sqlite3_finalize(q);
+	if (!kind || !pdf) {
+		*why = xasprintf("sheet %s: %s", serial, kind ? "its encrypted file is missing" : "no such sheet");
+		goto out;
+	}
+	template_vars_set(v, "sheet_serial", serial);
+	template_vars_set(v, "sheet_title", en ? (strcmp(kind, "pin") == 0 ? "card PIN sheet" :
+	    "website password sheet") : sheet_title(kind));
+	template_vars_set(v, "password_rule", password_rule_text(n, en));
+	fname = xasprintf("%s.pdf", serial);
+	mail_msg_attach(m, fname, "application/pdf", pdf, len);
+	free(fname);
+	rc = 0;
+out:
+	free(kind);
+	free(pdf);
+	free(path);
+	return rc;
+}
+
+mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
+{
+	sqlite3_stmt *q = db_prepare(n->db,
+	    "SELECT n.kind, n.topic, n.recipient, n.message_id, n.created_at, s.name, s.language, "
+	    "  (SELECT a.id FROM accounts a WHERE a.subscriber_id = s.id) "
+	    "FROM notices n JOIN subscribers s ON s.id = n.subscriber_id WHERE n.id = ?");
+	template_vars_t *v = template_vars_new();
+	struct template_mail tm = { 0 };
+	mail_msg_t *m = NULL;
+	char *kind = NULL, *topic = NULL, *rcpt = NULL, *mid = NULL, *name = NULL, *lang = NULL,
+	    *account = NULL, *certs = NULL, date[16];
+	time_t created = 0, expiry = 0;
+	int en, ok = 0;
+
+	*why = NULL;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		*why = xasprintf("notice %lld or its subscriber is gone", (long long)id);
+		goto out;
+	}
+	kind = col_dup(q, 0);
+	topic = col_dup(q, 1);
+	rcpt = col_dup(q, 2);
+	mid = col_dup(q, 3);
+	created = (time_t)sqlite3_column_int64(q, 4);
+	name = col_dup(q, 5);
+	lang = col_dup(q, 6);
+	account = col_dup(q, 7);
+	en = strcmp(template_lang(lang), "en") == 0;
+	m = mail_msg_new();
+	template_vars_set(v, "name", name);
+	template_vars_set(v, "account_id", *account ? account : "-");
+	template_vars_set(v, "date", compose_date(created, date, sizeof date));
+	if (strncmp(kind, "renewal", 7) == 0) {
+		certs = cert_lines(n, "SELECT c.serial, c.usage, c.not_after FROM notice_certificates nc "
+		    "JOIN certificates c ON c.serial = nc.serial WHERE nc.notice_id = ? ORDER BY c.usage DESC",
+		    id, en, &expiry);
+		template_vars_set(v, "expiry", compose_date(expiry, date, sizeof date));
+	} else if (strcmp(kind, "sheet") == 0) {
+		if (compose_sheet(n, topic, v, m, en, why) < 0)
+			goto out;
+	} else {
+		certs = cert_lines(n, "SELECT c.serial, c.usage, c.not_after FROM notice_status ns "
+		    "JOIN certificates c ON c.serial = ns.serial WHERE ns.notice_id = ? ORDER BY c.usage DESC",
+		    id, en, &expiry);
+	}
+	template_vars_set(v, "certificates", certs ? certs : "");
+	if (template_mail(n->templates, template_lang(lang), strcmp(kind, "renewal2") == 0 ?
+	    "renewal" : kind, v, &tm) < 0) {
+		*why = xasprintf("template %s could not be expanded", kind);
+		goto out;
+	}
+	if (mail_msg_set_from(m, n->from) < 0) {
+		*why = xstrdup("notifier.from is not an address");
+		goto out;
+	}
+	if (mail_msg_add_to(m, name, rcpt) < 0) {
+		*why = xasprintf("the subscriber's address \"%s\" is not a mail address", rcpt);
+		goto out;
+	}
+	mail_msg_set_id(m, mid);
+	mail_msg_set_subject(m, tm.subject);
+	mail_msg_set_text(m, tm.text);
+	mail_msg_set_html(m, tm.html);
+	ok = 1;
+out:
+	sqlite3_finalize(q);
+	if (!ok)
+		mail_msg_destroy(&m);
+	template_mail_clear(&tm);
+	template_vars_destroy(&v);
+	free(kind); free(topic); free(rcpt); free(mid); free(name); free(lang);
+	free(account); free(certs);
+	return m;
+}

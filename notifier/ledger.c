@@ -1,0 +1,283 @@
+/*
+ * ledger.c: the notice ledger (table notices) and the loop that sends what it holds.
+ *
+ * Order of events for one notice, and why:
+ *   1. the row is inserted (state pending, a fixed Message-ID) in the transaction that
+ *      decided the notice was due, so a rerun after a crash finds it instead of deciding
+ *      again;
+ *   2. attempts is bumped (its own statement) before the relay is contacted, so a notice
+ *      that crashes the run is still counted;
+ *   3. the relay accepts the message;
+ *   4. one UPDATE marks it sent with the relay's reply. Between 3 and 4 is the only
+ *      window in which a crash makes the notice go out twice.
+ * A failure keeps the row pending with next_try pushed back (retry_days, doubling per
+ * attempt); once the first attempt is older than undeliverable_after_days the row becomes
+ * undeliverable and is reported in the admin summary, never retried.
+ */
+#include "notifier.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "template.h"
+#include "util.h"
+
+void stats_note(struct run_stats *st, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, *all;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		fatal("out of memory");
+	va_end(ap);
+	all = xasprintf("%s%s\n", st->details ? st->details : "", line);
+	free(st->details);
+	free(line);
+	st->details = all;
+}
+
+void stats_clear(struct run_stats *st)
+{
+	free(st->details);
+	memset(st, 0, sizeof *st);
+}
+
+mail_sender_t *notifier_mail(struct notifier *n)
+{
+	struct mail_conf mc = { 0 };
+	char *cainfo, *outbox, *pwfile, *pw = NULL;
+
+	if (n->mail)
+		return n->mail;
+	cainfo = config_path(n->cfg, "notifier.smtp_cainfo");
+	outbox = config_path(n->cfg, "notifier.outbox");
+	pwfile = config_path(n->cfg, "notifier.smtp_password_file");
+	mc.smtp_url = config_str(n->cfg, "notifier.smtp_url");
+	mc.starttls = config_bool(n->cfg, "notifier.smtp_starttls");
+	mc.cainfo = *cainfo ? cainfo : NULL;
+	mc.user = config_str(n->cfg, "notifier.smtp_user");
+	mc.timeout_s = config_int(n->cfg, "notifier.smtp_timeout_s");
+	mc.outbox = outbox;
+	if (*mc.smtp_url && *mc.user) {
+		size_t len;
+		if (!*pwfile || !(pw = file_read(pwfile, &len))) {
+			log_err("notifier.smtp_user is set but the password file %s cannot be read",
+			    *pwfile ? pwfile : "(notifier.smtp_password_file is empty)");
+			goto out;
+		}
+		pw[strcspn(pw, "\r\n")] = '\0';
+		mc.password = pw;
+	}
+	n->mail = mail_sender_new(&mc);
+out:
+	if (pw) {
+		OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+	}
+	free(cainfo);
+	free(outbox);
+	free(pwfile);
+	return n->mail;
+}
+
+int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
+    const char *topic, const char *recipient)
+{
+	sqlite3_stmt *st = db_prepare(n->db,
+	    "INSERT INTO notices (subscriber_id, kind, topic, recipient, next_try, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber_id, topic, kind) DO NOTHING");
+	int64_t id = -1;
+	const char *at = strchr(n->from, '@');
+	char rnd[9];
+
+	sqlite3_bind_int64(st, 1, subscriber);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)n->now);
+	sqlite3_bind_int64(st, 6, (int64_t)n->now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_err("ledger: cannot record a %s notice: %s", kind, sqlite3_errmsg(n->db));
+		goto out;
+	}
+	if (sqlite3_changes(n->db) == 0) {
+		id = 0;
+		goto out;
+	}
+	id = sqlite3_last_insert_rowid(n->db);
+	{
+		unsigned char r[4];
+		RAND_bytes(r, sizeof r);
+		hex_encode(r, sizeof r, rnd);
+	}
+	char *mid = xasprintf("notice-%lld.%s.%s@%.*s", (long long)id, kind, rnd,
+	    (int)strcspn(at ? at + 1 : "ra.invalid", ">"), at ? at + 1 : "ra.invalid");
+	if (db_int(n->db, "UPDATE notices SET message_id = ? WHERE id = ? RETURNING id", "si",
+	    mid, id) != id)
+		id = -1;
+	free(mid);
+out:
+	sqlite3_finalize(st);
+	return id;
+}
+
+static int kind_listed(const char *kind, const char *const *kinds)
+{
+	for (; *kinds; kinds++)
+		if (strcmp(kind, *kinds) == 0)
+			return 1;
+	return 0;
+}
+
+/* Push a failed notice back, or give up on it. */
+static void ledger_failed(struct notifier *n, int64_t id, const char *reply, struct run_stats *st)
+{
+	int64_t attempts = db_int(n->db, "SELECT attempts FROM notices WHERE id = ?", "i", id);
+	int64_t first = db_int(n->db, "SELECT first_try FROM notices WHERE id = ?", "i", id);
+	int64_t days = config_int(n->cfg, "notifier.retry_days");
+	int64_t give_up = config_int(n->cfg, "notifier.undeliverable_after_days") * 86400;
+	int64_t delay = days * 86400;
+	int dead = first >= 0 && (int64_t)n->now - first >= give_up;
+	char *rcpt = NULL;
+	sqlite3_stmt *q;
+
+	for (int64_t a = 1; a < attempts && delay < give_up; a++)
+		delay *= 2;
+	q = db_prepare(n->db, "UPDATE notices SET state = ?, next_try = ?, smtp_reply = ? WHERE id = ?");
+	sqlite3_bind_text(q, 1, dead ? "undeliverable" : "pending", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)n->now + delay);
+	sqlite3_bind_text(q, 3, reply, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		log_err("ledger: cannot record the failure of notice %lld: %s", (long long)id,
+		    sqlite3_errmsg(n->db));
+	sqlite3_finalize(q);
+	q = db_prepare(n->db, "SELECT recipient FROM notices WHERE id = ?");
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		rcpt = xstrdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (dead) {
+		st->undeliverable++;
+		stats_note(st, "undeliverable: notice %lld to %s after %lld attempts: %s",
+		    (long long)id, rcpt ? rcpt : "?", (long long)attempts, reply);
+		log_warn("notice %lld to %s is undeliverable: %s", (long long)id, rcpt ? rcpt : "?", reply);
+	} else {
+		st->failed++;
+		stats_note(st, "failed (will retry): notice %lld to %s: %s", (long long)id,
+		    rcpt ? rcpt : "?", reply);
+	}
+	free(rcpt);
+}
+
+static int ledger_send_one(struct notifier *n, int64_t id, struct run_stats *st)
+{
+	char *why = NULL, *reply = NULL;
+	mail_msg_t *m = compose_notice(n, id, &why);
+	mail_sender_t *snd;
+	int rc = -1;
+
+	if (db_int(n->db, "UPDATE notices SET attempts = attempts + 1, "
+	    "first_try = coalesce(first_try, ?) WHERE id = ? RETURNING id", "ii",
+	    (int64_t)n->now, id) != id) {
+		log_err("ledger: cannot update notice %lld", (long long)id);
+		goto out;
+	}
+	if (!m) {
+		ledger_failed(n, id, why, st);
+		goto out;
+	}
+	if (!(snd = notifier_mail(n))) {
+		ledger_failed(n, id, "no mail transport", st);
+		goto out;
+	}
+	if (mail_send(snd, m, (long long)n->now, &reply) < 0) {
+		ledger_failed(n, id, reply, st);
+		goto out;
+	}
+	/* the window: the relay has the message; until this UPDATE lands, a crash resends it */
+	if (db_int(n->db, "UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ? "
+	    "WHERE id = ? RETURNING id", "isi", (int64_t)n->now, reply, id) != id) {
+		log_err("notice %lld was accepted (%s) but could not be marked sent", (long long)id, reply);
+		goto out;
+	}
+	log_info("notice %lld sent to %s: %s", (long long)id, mail_msg_first_to(m), reply);
+	st->sent++;
+	rc = 0;
+out:
+	free(why);
+	free(reply);
+	mail_msg_destroy(&m);
+	return rc;
+}
+
+int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_stats *st)
+{
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT id, kind FROM notices "
+	    "WHERE state = 'pending' AND next_try <= ? ORDER BY id");
+	int64_t *ids = NULL;
+	size_t nids = 0;
+
+	sqlite3_bind_int64(q, 1, (int64_t)n->now);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (!kind_listed((const char *)sqlite3_column_text(q, 1), kinds))
+			continue;
+		ids = xrealloc(ids, (nids + 1) * sizeof *ids);
+		ids[nids++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < nids; i++)
+		ledger_send_one(n, ids[i], st);
+	free(ids);
+	return 0;
+}
+
+int ledger_summary(struct notifier *n, const char *job, const struct run_stats *st)
+{
+	const char *admin = config_str(n->cfg, "notifier.admin_address");
+	template_vars_t *v = template_vars_new();
+	struct template_mail tm = { 0 };
+	mail_msg_t *m = NULL;
+	mail_sender_t *snd;
+	char date[32], num[3][24], *reply = NULL;
+	int rc = -1;
+
+	if (!*admin)
+		return 0;
+	snprintf(num[0], sizeof num[0], "%d", st->sent);
+	snprintf(num[1], sizeof num[1], "%d", st->failed);
+	snprintf(num[2], sizeof num[2], "%d", st->undeliverable);
+	template_vars_set(v, "job", job);
+	template_vars_set(v, "date", compose_date(n->now, date, sizeof date));
+	template_vars_set(v, "sent", num[0]);
+	template_vars_set(v, "failed", num[1]);
+	template_vars_set(v, "undeliverable", num[2]);
+	template_vars_set(v, "details", st->details ? st->details : "");
+	if (template_mail(n->templates, template_lang(config_str(n->cfg, "language")),
+	    "summary", v, &tm) < 0)
+		goto out;
+	m = mail_msg_new();
+	if (mail_msg_set_from(m, n->from) < 0 || mail_msg_add_to(m, NULL, admin) < 0) {
+		log_err("summary: notifier.from or notifier.admin_address is not an address");
+		goto out;
+	}
+	mail_msg_set_subject(m, tm.subject);
+	mail_msg_set_text(m, tm.text);
+	if (!(snd = notifier_mail(n)) || mail_send(snd, m, (long long)n->now, &reply) < 0) {
+		log_err("summary to %s not sent: %s", admin, reply ? reply : "no mail transport");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(reply);
+	mail_msg_destroy(&m);
+	template_mail_clear(&tm);
+	template_vars_destroy(&v);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/*
+ * main.c: ra-notifier, the RA's outgoing mail and sheet printer. It runs from cron on
+ * the RA host and opens ra.db directly.
+ *
+ *   renewals [--dry-run]   renewal notices, then a summary to the admin
+ *   notices                revocation / suspension / resume confirmations, sheet mails
+ *   sheets [...]           password and PIN sheets (PDF batches, e-mail, counter)
+ *   testmail ADDRESS       one test message, to check the relay settings
+ *
+ * Exit status: 0 when everything due was done, 1 when something failed (it is retried by
+ * the next run), 2 on a usage or configuration error.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "notifier.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: ra-notifier [-c CONFIG] [--now DATE] COMMAND [options]\n"
+	    "\n"
+	    "commands:\n"
+	    "  renewals [--dry-run]     mail renewal notices for certificates expiring within\n"
+	    "                           notifier.notice_days (and second_notice_days); retry\n"
+	    "                           earlier failures; mail a summary to the admin\n"
+	    "  notices [--dry-run]      mail revocation, suspension and resume confirmations,\n"
+	    "                           and pending e-mailed sheets\n"
+	    "  sheets [--batch NAME]    produce waiting sheets: one PDF batch for the post\n"
+	    "                           (sorted by postal code, with a CSV manifest), encrypted\n"
+	    "                           PDFs by mail\n"
+	    "  sheets --sheet SERIAL    produce one sheet now (counter pickup)\n"
+	    "         [--reprint --officer ID]  print a produced sheet again (audited)\n"
+	    "  testmail ADDRESS         send one test message through the configured relay\n"
+	    "\n"
+	    "options:\n"
+	    "  -c, --config FILE        configuration file (default: $RA_CONFIG, else built-in)\n"
+	    "      --now DATE           the RA clock: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
+	    "      --check              check the configuration and exit\n"
+	    "  -h, --help               this text\n", f);
+}
+
+static int testmail(struct notifier *n, const char *to)
+{
+	mail_msg_t *m = mail_msg_new();
+	mail_sender_t *s;
+	char *reply = NULL;
+	int rc = 1;
+
+	if (mail_msg_set_from(m, n->from) < 0 || mail_msg_add_to(m, NULL, to) < 0) {
+		log_err("testmail: \"%s\" or notifier.from is not a mail address", to);
+		goto out;
+	}
+	mail_msg_set_subject(m, "ra-notifier 測試郵件 test message");
+	mail_msg_set_text(m, "這是憑證註冊中心通知系統的測試郵件。\nThis is a test message from the RA notifier.\n");
+	mail_msg_set_html(m, "<p>這是憑證註冊中心通知系統的測試郵件。</p><p>This is a test message from the RA notifier.</p>");
+	if (!(s = notifier_mail(n)))
+		goto out;
+	if (mail_send(s, m, (long long)n->now, &reply) < 0) {
+		log_err("testmail to %s failed: %s", to, reply);
+		goto out;
+	}
+	printf("%s\n", reply);
+	rc = 0;
+out:
+	free(reply);
+	mail_msg_destroy(&m);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "now", required_argument, NULL, 'N' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "sheet", required_argument, NULL, 's' },
+		{ "reprint", no_argument, NULL, 'r' },
+		{ "officer", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct notifier n = { 0 };
+	struct sheets_opts so = { 0 };
+	const char *cfgfile = NULL, *cmd;
+	int c, check = 0, rc = 2;
+	char *dbpath = NULL;
+
+	log_init("ra-notifier", LV_INFO);
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgfile = optarg; break;
+		case 'N':
+			if (clock_set(optarg) < 0) {
+				log_err("--now %s: not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", optarg);
+				return 2;
+			}
+			break;
+		case 'C': check = 1; break;
+		case 'd': n.dry_run = 1; break;
+		case 'b': so.batch = optarg; break;
+		case 's': so.sheet = optarg; break;
+		case 'r': so.reprint = 1; break;
+		case 'o': so.officer = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	n.cfg = config_open(cfgfile);
+	if (check) {
+		printf("%s: configuration is valid\n", config_file(n.cfg));
+		rc = 0;
+		goto out;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		goto out;
+	}
+	cmd = argv[optind];
+	if (strcmp(cmd, "renewals") && strcmp(cmd, "notices") && strcmp(cmd, "sheets") &&
+	    strcmp(cmd, "testmail")) {
+		log_err("unknown command \"%s\" (try --help)", cmd);
+		goto out;
+	}
+	if ((strcmp(cmd, "testmail") == 0) != (optind + 2 == argc) ||
+	    (strcmp(cmd, "testmail") && optind + 1 != argc)) {
+		log_err("%s: wrong arguments (try --help)", cmd);
+		goto out;
+	}
+	if ((so.batch || so.sheet || so.reprint || so.officer) && strcmp(cmd, "sheets")) {
+		log_err("--batch, --sheet, --reprint and --officer belong to the sheets command");
+		goto out;
+	}
+	n.now = ra_now();
+	n.from = config_str(n.cfg, "notifier.from");
+	n.templates = config_path(n.cfg, "notifier.templates_dir");
+	n.sheets_dir = config_path(n.cfg, "notifier.sheets_dir");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(cmd, "testmail") == 0) {
+		rc = testmail(&n, argv[optind + 1]);
+		goto out;
+	}
+	dbpath = config_path(n.cfg, "queue.db");
+	if (!(n.db = db_open(dbpath))) {
+		rc = 1;
+		goto out;
+	}
+	if (strcmp(cmd, "renewals") == 0)
+		rc = renewals_run(&n);
+	else if (strcmp(cmd, "notices") == 0)
+		rc = notices_run(&n);
+	else
+		rc = sheets_run(&n, &so);
+	if (rc < 0)
+		rc = 1;
+out:
+	mail_sender_destroy(&n.mail);
+	db_close(&n.db);
+	free(dbpath);
+	free(n.templates);
+	free(n.sheets_dir);
+	config_destroy(&n.cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * notifier.h: what the parts of ra-notifier share: the run context (configuration,
+ * ra.db, the mail sender, the one clock) and the commands' entry points.
+ *
+ * The notice ledger (table notices) is the notifier's memory: a row per (subscriber,
+ * topic, kind) is committed before its mail is sent, and marked sent by a single UPDATE
+ * right after the relay accepts it. A crash between the relay's acceptance and that
+ * UPDATE is the one way a notice can go out twice; the resent mail then carries the
+ * same Message-ID, so readers see it is the same message.
+ */
+#ifndef RA_NOTIFIER_H
+#define RA_NOTIFIER_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "mail.h"
+
+struct notifier {
+	config_t *cfg;
+	sqlite3 *db;
+	mail_sender_t *mail;		/* opened on first use */
+	char *templates;		/* notifier.templates_dir */
+	char *sheets_dir;
+	const char *from;
+	time_t now;
+	int dry_run;
+};
+
+struct run_stats {
+	int sent, failed, undeliverable;
+	char *details;			/* one line per failure, for the admin summary */
+};
+
+/* Add a line to the summary details. */
+void stats_note(struct run_stats *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stats_clear(struct run_stats *st);
+
+/* ---- ledger.c ---- */
+/*
+ * Record a notice in the current transaction. Returns its id, 0 if a notice for
+ * (SUBSCRIBER, TOPIC, KIND) already exists, -1 on error.
+ */
+int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
+    const char *topic, const char *recipient);
+/* Send every pending notice of the given KINDS (NULL-terminated) whose time has come. 0/-1. */
+int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_stats *st);
+/* Mail the run's summary to notifier.admin_address (if set). 0/-1. */
+int ledger_summary(struct notifier *n, const char *job, const struct run_stats *st);
+/* The mail sender, created on first use. NULL on failure (logged). */
+mail_sender_t *notifier_mail(struct notifier *n);
+
+/* ---- compose.c ---- */
+/* Build the mail of notice ID from the ledger and ra.db. NULL with *why (malloc'd). */
+mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why);
+/* "YYYY-MM-DD" of T (UTC) into BUF (at least 11 bytes). */
+char *compose_date(time_t t, char *buf, size_t len);
+
+/* ---- renewals.c ---- */
+/* The renewal scan and its mails. 0 if every due notice was sent, 1 if some failed, -1 on error. */
+int renewals_run(struct notifier *n);
+
+/* ---- notices.c ---- */
+/* Revocation, suspension and resume confirmations (and sheet mails). 0/1/-1 as above. */
+int notices_run(struct notifier *n);
+
+/* ---- sheets.c ---- */
+struct sheets_opts {
+	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
+	const char *sheet;	/* produce only this sheet serial */
+	int reprint;		/* a produced sheet again, from its stored file */
+	const char *officer;	/* who asked for the reprint (audited) */
+};
+/* Produce waiting sheets. 0 if all were produced (and mailed), 1 if some failed, -1 on error. */
+int sheets_run(struct notifier *n, const struct sheets_opts *o);
+
+#endif
