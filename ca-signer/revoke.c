@@ -152,10 +152,6 @@ static int revoke_change(signer_t *s, enum revoke_action act, const char *reques
 		reason = SIGNER_REASON_CERTIFICATE_HOLD;
 	else if (act == ACT_RELEASE)
 		reason = SIGNER_REASON_REMOVE_FROM_CRL;
-	if (act == ACT_REVOKE && invalidity > 0 && invalidity < c.not_before) {
-		snprintf(err, SIGNER_ERR_LEN, "invalidity date is before the certificate was issued");
-		goto out;
-	}
 	if (store_cert_set_status(s->store, serial, new_status[act], reason, now,
 	    act == ACT_REVOKE ? invalidity : 0) < 0 ||
 	    store_journal(s->store, now, request_id, revoke_action_names[act], serial, reason,
