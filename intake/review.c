@@ -111,9 +111,14 @@ out:
 	return rc;
 }
 
-/* A scalar as text for the status table. Caller frees. */
-static char *scalar_text(const json_t *v)
+/* A value as text for the status table; "*_at" times as dates. Caller frees. */
+static char *scalar_text(const char *key, const json_t *v)
 {
+	size_t n = strlen(key);
+	char buf[32];
+
+	if (n > 3 && strcmp(key + n - 3, "_at") == 0 && json_is_integer(v))
+		return xstrdup(time_format((time_t)json_integer_value(v), buf, sizeof buf));
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
 	if (!v || json_is_null(v))
@@ -153,7 +158,7 @@ int cmd_status(struct intake *in, int argc, char **argv)
 		free(t);
 	} else {
 		for (i = 0; i < ARRAY_LEN(first); i++) {
-			char *t = scalar_text(json_object_get(ans, first[i]));
+			char *t = scalar_text(first[i], json_object_get(ans, first[i]));
 			fprintf(in->out, "%-12s %s\n", first[i], t);
 			free(t);
 		}
@@ -162,13 +167,13 @@ int cmd_status(struct intake *in, int argc, char **argv)
 			for (i = 0; i < ARRAY_LEN(first); i++)
 				shown |= strcmp(key, first[i]) == 0;
 			if (!shown) {
-				char *t = scalar_text(v);
+				char *t = scalar_text(key, v);
 				fprintf(in->out, "%-12s %s\n", key, t);
 				free(t);
 			}
 		}
 		json_array_foreach(json_object_get(ans, "jobs"), i, v) {
-			char *t = json_is_object(v) ? NULL : scalar_text(v);
+			char *t = json_is_object(v) ? NULL : scalar_text("job", v);
 			if (t)
 				fprintf(in->out, "job          %s\n", t);
 			else

@@ -121,20 +121,43 @@ import_examples() {
 	local y=$T/examples.yaml f
 	# The 20 files as one YAML list: one job for the whole batch.
 	for f in "$EX"/reg-*.yaml; do
-		sed -e '/^#/d' -e '1s/^/- /' -e '2,$s/^/  /' "$f"
+		awk '/^#/ { next } { print (n++ ? "  " : "- ") $0 }' "$f"
 	done >"$y"
 	ra-intake import --officer clerk01 "$y" >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "20 accepted, 0 rejected" "$out" && has "stored: 20, already keyed the same: 0, conflicts: 0" "$out" &&
 	ra-intake import --officer clerk01 "$EX/mailed-batch.csv" >"$out" 2>&1 &&
-	has "stored: 7," "$out"
+	has "stored: 7," "$out" && [ "$(grep -c '(form_key) queued' "$out")" -eq 1 ]
 }
 check "the examples and the mailed batch are imported, each as one job" import_examples
 
 import_again() {
+	local first
+	first=$(grep -o '^job [0-9]* (form_key)' "$out")
 	ra-intake import --officer clerk01 "$EX/mailed-batch.csv" >"$out" 2>&1 &&
-	has "stored: 0, already keyed the same: 7, conflicts: 0" "$out"
+	[ -n "$first" ] && has "$first" "$out"
 }
-check "importing the same batch again stores nothing twice" import_again
+check "importing the same batch again gets the same job back" import_again
+
+keyed_same() {
+	ra-intake register --file "$EX/reg-01.yaml" >"$out" 2>&1 &&
+	has "stored: 0, already keyed the same: 1, conflicts: 0" "$out"
+}
+check "the same paper keyed again is recognised as the same" keyed_same
+
+keyed_conflict() {
+	sed 's/^name: .*/name: 某某某/' "$EX/reg-02.yaml" >"$T/conflict.yaml"
+	ra-intake register --file "$T/conflict.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && has "conflict R2026-000002: keyed before with other name" "$out"
+}
+check "a serial keyed again with other content is a conflict" keyed_conflict
+
+interactive_submit() {
+	printf '%s\n' R2026-900010 person 林志明 F131104093 chihming@example.net 0912345678 220 \
+	    新北市板橋區文化路一段188號 national_id_card "" maybe y |
+	    ra-intake register --officer clerk03 >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "Submit this form? (y/n)" "$out" && has "stored: 1, already keyed the same: 0" "$out"
+}
+check "interactive keying: summary, confirmation, stored" interactive_submit
 
 nothing_stored() {
 	ra-intake import --officer clerk01 "$EX/mailed-batch-bad.csv" >"$out" 2>&1
