@@ -44,6 +44,8 @@ struct mail_msg {
 struct mail_sender {
 	CURL *curl;
 	char *url, *outbox, *password;
+	int fresh;		/* the last transfer failed: do not reuse its connection */
+	int messages, connections;
 	char last_reply[512];
 	char errbuf[CURL_ERROR_SIZE];
 	/* the message being uploaded */
@@ -457,6 +459,8 @@ static int sender_debug(CURL *c, curl_infotype type, char *data, size_t size, vo
 {
 	mail_sender_t *s = arg;
 	(void)c;
+	if (type == CURLINFO_TEXT && size > 13 && memcmp(data, "Connected to ", 13) == 0)
+		s->connections++;
 	if (type != CURLINFO_HEADER_IN)
 		return 0;
 	while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
@@ -517,6 +521,9 @@ void mail_sender_destroy(mail_sender_t **sp)
 	mail_sender_t *s;
 	if (!sp || !(s = *sp))
 		return;
+	if (s->curl && s->messages)
+		log_info("mail: %d message(s) accepted over %d connection(s)", s->messages,
+		    s->connections);
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	if (s->password) {
@@ -571,10 +578,14 @@ int mail_send(mail_sender_t *s, mail_msg_t *m, long long date, char **reply)
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, m->from_addr);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	/* after a failure the session may be in any state: start the next one clean */
+	curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, (long)s->fresh);
 	cc = curl_easy_perform(s->curl);
+	s->fresh = cc != CURLE_OK;
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	if (cc == CURLE_OK) {
 		rc = 0;
+		s->messages++;
 		if (reply)
 			*reply = xstrdup(s->last_reply[0] ? s->last_reply : "250");
 		goto out;

@@ -1,0 +1,169 @@
+#!/bin/bash
+# ra-notifier renewals through a real SMTP server (aiosmtpd on 127.0.0.1), plain and with
+# STARTTLS: the received mails parsed with Python's email package (decoded subject, body,
+# recipients, HTML alternative); renewed certificates left out; a relay that is down gives
+# a clear failure, and the next run sends every notice exactly once.
+. "$(dirname "$0")/lib.sh"
+SINK=$RA_TOP/tests/fixtures/smtp-sink.sh
+PY=/usr/bin/python3
+cd "$T"
+
+# config FILE [extra yaml lines for the notifier section]
+config() {
+	local f=$1; shift
+	{
+		echo "home: $T"
+		echo "queue:"
+		echo "  db: ra.db"
+		echo "notifier:"
+		echo "  templates_dir: $RA_TOP/config/templates"
+		echo "  from: \"憑證註冊中心 <ra@ra.example.gov.tw>\""
+		echo "  admin_address: admin@ra.example.gov.tw"
+		for l in "$@"; do echo "  $l"; done
+	} >"$f"
+}
+
+# seed N: N subscribers (odd: zh-TW, even: en), each with a signature and an encryption
+# certificate expiring 2027-01-10; subscriber 2 has already renewed.
+seed() {
+	sqlite3 ra.db <<SQL
+INSERT INTO jobs (id, kind, payload, state, created_at, updated_at) VALUES (1, 'issue', '{}', 'done', 0, 0);
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $1)
+INSERT INTO subscribers (id, form_serial, applicant_type, name, id_number, email, postal_code, address, language, created_at)
+SELECT i, 'F' || i, 'person', CASE WHEN i % 2 THEN '王小明' || i ELSE 'Alice "A" Chen ' || i END,
+  'A1' || printf('%08d', i), 'user' || i || '@example.org', printf('%03d', 100 + (37 * i) % 900),
+  '臺北市大安區羅斯福路四段' || i || '號', CASE WHEN i % 2 THEN 'zh-TW' ELSE 'en' END, 0 FROM k;
+INSERT INTO accounts (id, subscriber_id, pw_hash, created_at, updated_at)
+  SELECT 'u' || printf('%07d', id), id, 'x', 0, 0 FROM subscribers;
+INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
+  SELECT printf('%016x', id * 2), id, 'signature', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2), 1, '', 0 FROM subscribers
+  UNION ALL
+  SELECT printf('%016x', id * 2 + 1), id, 'encryption', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2 + 1), 1, '', 0 FROM subscribers;
+INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
+  SELECT 'feed' || usage, 2, usage, 'CN=x', 0, strftime('%s', '2028-01-05'), 'valid', 'renewed-' || usage, 1, '', 0
+  FROM (SELECT 'signature' AS usage UNION ALL SELECT 'encryption');
+SQL
+}
+
+# mails MAILDIR: one line per received message:
+#   rcpt <TAB> decoded subject <TAB> decoded To <TAB> content type <TAB> html? <TAB> message-id <TAB> first body line
+mails() {
+	$PY - "$1" <<'PYEOF'
+import email, email.policy, glob, os, sys
+for f in sorted(glob.glob(os.path.join(sys.argv[1], 'new', '*'))):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    body = m.get_body(('plain',))
+    html = m.get_body(('html',))
+    text = body.get_content() if body else ''
+    first = [l for l in text.splitlines() if l.strip()][:1]
+    print('\t'.join([m['X-RcptTo'], str(m['Subject']), str(m['To']), m.get_content_type(),
+                     'html' if html else '-', m['Message-ID'], first[0] if first else '',
+                     'defects' if m.defects else 'clean']))
+    sys.stdout.flush()
+PYEOF
+}
+
+mkdir sinkp sinkt
+port=$($SINK start "$T/sinkp") && on_exit "$SINK stop $T/sinkp"
+config plain.yaml "smtp_url: smtp://127.0.0.1:$port" "smtp_starttls: false"
+check "schema created" ra-notifier -c plain.yaml --check
+ra-notifier -c plain.yaml renewals --now 2026-01-01 >/dev/null 2>&1	# creates ra.db
+seed 4
+
+# dry run: lists, sends nothing, records nothing
+out=$(ra-notifier -c plain.yaml --now 2026-12-15 renewals --dry-run 2>>log)
+if echo "$out" | grep -q "3 notice(s) would be sent" && [ "$(sqlite3 ra.db 'SELECT count(*) FROM notices')" = 0 ]; then
+	ok "dry run lists 3 notices and records none"
+else
+	fail "dry run lists 3 notices and records none" "$out"
+fi
+
+# plain SMTP
+if ra-notifier -c plain.yaml --now 2026-12-15 renewals 2>>log; then ok "renewals exit 0 when all sent"; else fail "renewals exit 0 when all sent"; fi
+mails sinkp/maildir >plain.txt
+n=$(grep -vc '^admin@' plain.txt)
+[ "$n" = 3 ] && ok "one mail per due subscriber (3; the renewed one left out)" || fail "one mail per due subscriber" "got $n: $(cat plain.txt)"
+grep -q '^admin@ra.example.gov.tw	Notifier summary 2026-12-15: 3 sent, 0 failed, 0 undeliverable' plain.txt \
+	&& ok "summary mail to the admin" || fail "summary mail to the admin" "$(cat plain.txt)"
+grep -q "^user1@example.org	憑證到期通知：您的憑證將於 2027-01-10 到期	王小明1 <user1@example.org>	multipart/alternative	html	" plain.txt \
+	&& ok "zh-TW subject and display name decode (RFC 2047)" || fail "zh-TW subject and display name decode" "$(grep user1 plain.txt)"
+grep -q "^user4@example.org	Your certificates expire on 2027-01-10	\"Alice \\\\\"A\\\\\" Chen 4\" <user4@example.org>	multipart/alternative	html	.*	Dear Alice \"A\" Chen 4," plain.txt \
+	&& ok "en template, quoted display name, text body decodes" || fail "en template, quoted display name" "$(grep user4 plain.txt)"
+grep -q "user2@example.org" plain.txt && fail "renewed subscriber left out" || ok "renewed subscriber left out"
+grep -q "defects" plain.txt && fail "mails parse without defects" "$(grep defects plain.txt)" || ok "mails parse without defects"
+$PY - sinkp/maildir <<'PYEOF' && ok "body lists both certificates; HTML escapes; Date and Message-ID set" || fail "body lists both certificates"
+import email, email.policy, glob, sys
+for f in glob.glob(sys.argv[1] + '/new/*'):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    if m['X-RcptTo'] != 'user3@example.org':
+        continue
+    t = m.get_body(('plain',)).get_content()
+    h = m.get_body(('html',)).get_content()
+    assert '簽章憑證　序號 0000000000000006' in t and '加密憑證　序號 0000000000000007' in t, t
+    assert 'u0000003' in t and 'u0000003' in h
+    assert m['Date'] and m['Date'].datetime.year == 2026
+    assert m['Message-ID'].startswith('<notice-')
+    sys.exit(0)
+sys.exit(1)
+PYEOF
+st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent' AND smtp_reply LIKE '250%'")
+[ "$st" = 3 ] && ok "ledger: 3 sent with the relay's 250 reply" || fail "ledger records the relay's reply" "$(sqlite3 ra.db 'SELECT * FROM notices')"
+ra-notifier -c plain.yaml --now 2026-12-16 renewals 2>>log
+n=$(mails sinkp/maildir | grep -vc '^admin@')
+[ "$n" = 3 ] && ok "second run sends nothing again" || fail "second run sends nothing again" "$n mails"
+
+# second notice 7 days before expiry, for the certificates whose first notice went out
+config plain2.yaml "smtp_url: smtp://127.0.0.1:$port" "smtp_starttls: false" "second_notice_days: 7"
+ra-notifier -c plain2.yaml --now 2027-01-04 renewals 2>>log
+n=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE kind = 'renewal2' AND state = 'sent'")
+[ "$n" = 3 ] && ok "second notice sent once per subscriber" || fail "second notice" "$n"
+
+# STARTTLS
+port_t=$($SINK start "$T/sinkt" --tls) && on_exit "$SINK stop $T/sinkt"
+sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+config tls.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkt/cert.pem"
+config tls_nocheck.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: false"
+if ra-notifier -c tls.yaml --now 2026-12-15 renewals 2>>log; then ok "renewals over STARTTLS"; else fail "renewals over STARTTLS" "$(tail -3 log)"; fi
+n=$(mails sinkt/maildir | grep -vc '^admin@')
+[ "$n" = 3 ] && ok "3 mails through the TLS relay" || fail "3 mails through the TLS relay" "$n"
+grep -q "4 message(s) accepted over 1 connection(s)" log && ok "one connection (one TLS handshake) for all messages of a run" \
+	|| fail "one connection for all messages of a run" "$(grep 'accepted over' log)"
+check "testmail over STARTTLS" ra-notifier -c tls.yaml testmail ops@example.org
+mails sinkt/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "test mail received" || fail "test mail received"
+check_fails "a relay requiring STARTTLS refuses plain text" ra-notifier -c tls_nocheck.yaml testmail ops@example.org
+config tls_badca.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkp/nonexistent.pem"
+check_fails "an unverifiable relay certificate is refused" ra-notifier -c tls_badca.yaml testmail ops@example.org
+
+# relay down: clear failure, retry next run, each notice exactly once
+sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+mkdir sinkd
+port_d=$($SINK start "$T/sinkd")
+$SINK stop "$T/sinkd"
+rm -rf sinkd/maildir
+config down.yaml "smtp_url: smtp://127.0.0.1:$port_d" "smtp_starttls: false" "retry_days: 1"
+ra-notifier -c down.yaml --now 2026-12-15 renewals 2>down.log; rc=$?
+[ "$rc" = 1 ] && ok "relay down: exit status 1" || fail "relay down: exit status 1" "rc=$rc"
+grep -q "not sent: .*Couldn.t connect to server" down.log && ok "relay down: the log says why" || fail "relay down: the log says why" "$(cat down.log)"
+st=$(sqlite3 ra.db "SELECT group_concat(state || '/' || attempts) FROM notices")
+[ "$st" = "pending/1,pending/1,pending/1" ] && ok "relay down: notices stay pending" || fail "relay down: notices stay pending" "$st"
+ra-notifier -c down.yaml --now 2026-12-15T12:00:00Z renewals 2>>log
+st=$(sqlite3 ra.db "SELECT sum(attempts) FROM notices")
+[ "$st" = 3 ] && ok "relay down: no retry before retry_days" || fail "relay down: no retry before retry_days" "$st attempts"
+port_d2=$($SINK start "$T/sinkd")
+on_exit "$SINK stop $T/sinkd"
+config down.yaml "smtp_url: smtp://127.0.0.1:$port_d2" "smtp_starttls: false" "retry_days: 1"
+if ra-notifier -c down.yaml --now 2026-12-16T01:00:00Z renewals 2>>log; then ok "relay back: rerun exits 0"; else fail "relay back: rerun exits 0"; fi
+ra-notifier -c down.yaml --now 2026-12-17T01:00:00Z renewals 2>>log
+got=$(mails sinkd/maildir | grep -v '^admin@' | cut -f1 | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
+[ "$got" = "1xuser1@example.org 1xuser3@example.org 1xuser4@example.org " ] \
+	&& ok "relay back: every notice sent exactly once" || fail "relay back: every notice sent exactly once" "$got"
+
+# undeliverable after N days
+sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+config dead.yaml "smtp_url: smtp://127.0.0.1:$port_d" "smtp_starttls: false" "retry_days: 1" "undeliverable_after_days: 3" "admin_address: \"\""
+$SINK stop "$T/sinkd"
+for d in 2026-12-15 2026-12-16 2026-12-18 2026-12-22; do ra-notifier -c dead.yaml --now $d renewals 2>>dead.log; done
+st=$(sqlite3 ra.db "SELECT group_concat(DISTINCT state) FROM notices")
+[ "$st" = undeliverable ] && ok "undeliverable after undeliverable_after_days" || fail "undeliverable after undeliverable_after_days" "$st"
+grep -q "is undeliverable" dead.log && ok "undeliverable notices are reported" || fail "undeliverable notices are reported"
+exit 0
