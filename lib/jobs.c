@@ -13,7 +13,6 @@ const struct job_kind job_kinds[] = {
 	{ "form_key", 1, "store keyed forms (first keying); one job per batch" },
 	{ "form_verify", 1, "second, blind keying of a stored form" },
 	{ "form_approve", 1, "approve a form (not by its keyer): creates the form's effect job" },
-	{ "register", 0, "create subscriber, website account, password sheet and card order" },
 	{ "issue", 1, "issue the signature and encryption certificates of a card order" },
 	{ "order_claim", 1, "give the next approved card order to a card being personalized" },
 	{ "card_done", 1, "record a personalized card against its order; PIN sheet" },

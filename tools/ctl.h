@@ -1,0 +1,19 @@
+/*
+ * ctl.h: ra-ctl's parts: making a deployment (ctl_init.c), starting and stopping its
+ * daemons (ctl_daemons.c); the queue commands are in ra-ctl.c.
+ */
+#ifndef RA_CTL_H
+#define RA_CTL_H
+
+#include "config.h"
+
+/* Make a fresh deployment in DIR (refuses a DIR that has one, unless FORCE). 0/-1. */
+int ctl_init(const char *dir, int force);
+/* Start ra-queue, ca-signer and NWORKERS ra-workers for CFGFILE. 0/-1. */
+int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers);
+/* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */
+int ctl_down(const config_t *cfg);
+/* Print which daemons run. 0 if all run, 1 otherwise. */
+int ctl_status(const config_t *cfg);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * ctl_daemons.c: `ra-ctl up` / `down` / `status`. Each daemon runs detached (its own
+ * session), logs to log/NAME.log, and has its pid in run/NAME.pid. `up` returns once every
+ * daemon's socket is there, so the next command can use the service at once; `down`
+ * waits until every daemon has exited (the ledger is then closed and consistent).
+ */
+#include "ctl.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *prog_path(const char *name)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		char *p;
+		self[n] = '\0';
+		p = xasprintf("%s/%s", dirname(self), name);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup(name);
+}
+
+static char *run_file(const config_t *cfg, const char *name, const char *ext)
+{
+	return xasprintf("%s/%s/%s.%s", config_home(cfg), strcmp(ext, "log") == 0 ? "log" : "run", name, ext);
+}
+
+static pid_t pid_of(const config_t *cfg, const char *name)
+{
+	char *path = run_file(cfg, name, "pid"), *text = file_read(path, NULL);
+	pid_t pid = text ? (pid_t)atoi(text) : 0;
+	free(path);
+	free(text);
+	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+}
+
+static int spawn(const config_t *cfg, const char *cfgfile, const char *name, const char *prog,
+    const char *extra1, const char *extra2)
+{
+	char *logp = run_file(cfg, name, "log"), *pidp = run_file(cfg, name, "pid");
+	char *path = prog_path(prog), pidtext[24];
+	pid_t pid;
+	int rc = -1;
+
+	if (pid_of(cfg, name)) {
+		log_info("%s already runs", name);
+		rc = 0;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (pid == 0) {
+		int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600), nul = open("/dev/null", O_RDONLY);
+		setsid();
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(path, prog, "-c", cfgfile, extra1, extra2, (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	snprintf(pidtext, sizeof pidtext, "%d\n", (int)pid);
+	rc = file_write_atomic(pidp, pidtext, strlen(pidtext), 0600);
+out:
+	free(logp);
+	free(pidp);
+	free(path);
+	return rc;
+}
+
+/* Wait until the ipc socket named in config KEY exists (tcp endpoints: assume ready). */
+static int wait_socket(const config_t *cfg, const char *key, const char *name)
+{
+	const char *ep = config_str(cfg, key);
+	char *file;
+	int ok = 0;
+
+	if (strncmp(ep, "ipc://", 6) != 0)
+		return 0;
+	file = ep[6] == '/' ? xstrdup(ep + 6) : xasprintf("%s/%s", config_home(cfg), ep + 6);
+	for (int i = 0; i < 300 && !ok; i++) {
+		struct stat st;
+		ok = stat(file, &st) == 0 && S_ISSOCK(st.st_mode) && pid_of(cfg, name);
+		if (!ok)
+			usleep(50000);
+	}
+	if (!ok)
+		log_err("%s did not come up: see %s/log/%s.log", name, config_home(cfg), name);
+	free(file);
+	return ok ? 0 : -1;
+}
+
+int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers)
+{
+	char abs[PATH_MAX];
+	if (!realpath(cfgfile, abs)) {
+		log_err("cannot find %s", cfgfile);
+		return -1;
+	}
+	if (spawn(cfg, abs, "ca-signer", "ca-signer", NULL, NULL) < 0 ||
+	    wait_socket(cfg, "signer.endpoint", "ca-signer") < 0)
+		return -1;
+	if (spawn(cfg, abs, "ra-queue", "ra-queue", NULL, NULL) < 0 ||
+	    wait_socket(cfg, "queue.endpoint", "ra-queue") < 0)
+		return -1;
+	for (int i = 1; i <= nworkers; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "ra-worker-%d", i);
+		if (spawn(cfg, abs, name, "ra-worker", "--name", "worker") < 0)
+			return -1;
+	}
+	printf("up: ca-signer, ra-queue and %d worker(s) (logs in %s/log)\n", nworkers, config_home(cfg));
+	return 0;
+}
+
+static const char *const daemon_names[] = { "ra-worker-1", "ra-worker-2", "ra-worker-3", "ra-worker-4",
+	"ra-worker-5", "ra-worker-6", "ra-worker-7", "ra-worker-8", "ra-queue", "ca-signer" };
+
+int ctl_down(const config_t *cfg)
+{
+	for (size_t i = 0; i < sizeof daemon_names / sizeof daemon_names[0]; i++) {
+		pid_t pid = pid_of(cfg, daemon_names[i]);
+		char *pidp;
+		if (!pid)
+			continue;
+		kill(pid, SIGTERM);
+		for (int t = 0; t < 100 && kill(pid, 0) == 0; t++)
+			usleep(50000);
+		if (kill(pid, 0) == 0) {
+			log_warn("%s did not stop in 5 s; killing it", daemon_names[i]);
+			kill(pid, SIGKILL);
+		}
+		pidp = run_file(cfg, daemon_names[i], "pid");
+		unlink(pidp);
+		free(pidp);
+	}
+	printf("down\n");
+	return 0;
+}
+
+int ctl_status(const config_t *cfg)
+{
+	int all = 1;
+	for (size_t i = 0; i < sizeof daemon_names / sizeof daemon_names[0]; i++) {
+		pid_t pid = pid_of(cfg, daemon_names[i]);
+		int core = i >= 8 || i == 0;
+		if (pid)
+			printf("%-12s running (pid %d)\n", daemon_names[i], (int)pid);
+		else if (core) {
+			printf("%-12s stopped\n", daemon_names[i]);
+			all = 0;
+		}
+	}
+	return all ? 0 : 1;
+}

@@ -1,0 +1,308 @@
+/*
+ * ra-ctl.c: the RA operator's tool: make a deployment, start and stop it, list jobs and
+ * certificates, feed certificate requests from PKCS#10 files, check the audit chain.
+ *
+ * Commands that change state go through ra-queue as jobs, like every producer; only
+ * `init` and `audit verify` touch files of the RA host directly.
+ */
+#include "audit.h"
+#include "client.h"
+#include "ctl.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(int code)
+{
+	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
+	       "\n"
+	       "Commands:\n"
+	       "  init DIR [--force]         make a fresh deployment in DIR (config, keys, development CA, ledger)\n"
+	       "  up [--workers N]           start ca-signer, ra-queue and N ra-workers (default 2)\n"
+	       "  down                       stop them all\n"
+	       "  status                     which daemons run\n"
+	       "  jobs [--state S]           list jobs (newest first); S: queued, leased, done, failed\n"
+	       "  certs [--order N] [--account A] [--out DIR]\n"
+	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
+	       "  orders [--state S]         list card orders\n"
+	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait]\n"
+	       "                             issue an order's two certificates from PKCS#10 files\n"
+	       "  audit verify               recompute the audit chain; name the first bad row\n"
+	       "  config                     every configuration key with its default and meaning\n"
+	       "\n"
+	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
+	       "  -h, --help         this help\n");
+	exit(code);
+}
+
+static ra_client_t *connect_queue(const config_t *cfg)
+{
+	ra_client_t *c = ra_client_new(cfg, "ctl");
+	if (!c)
+		fatal("cannot set up the connection to ra-queue (keys in %s?)", config_home(cfg));
+	return c;
+}
+
+static json_t *ask(const config_t *cfg, const char *what, json_t *args)
+{
+	ra_client_t *c = connect_queue(cfg);
+	char *err = NULL;
+	json_t *ans = ra_client_query(c, what, args, &err);
+	json_decref(args);
+	ra_client_destroy(&c);
+	if (!ans) {
+		fprintf(stderr, "ra-ctl: %s\n", err);
+		exit(1);
+	}
+	return ans;
+}
+
+static char *date_of(json_t *v, char *buf)
+{
+	time_t t = (time_t)json_integer_value(v);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 24, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+static int cmd_jobs(const config_t *cfg, const char *state)
+{
+	json_t *ans = ask(cfg, "jobs", json_pack("{s:s?}", "state", state)), *j;
+	size_t i;
+	printf("%-7s %-13s %-7s %-8s %s\n", "JOB", "KIND", "STATE", "ATTEMPTS", "ERROR");
+	json_array_foreach(json_object_get(ans, "jobs"), i, j)
+		printf("%-7lld %-13s %-7s %-8lld %s\n", (long long)json_integer_value(json_object_get(j, "id")),
+		    json_string_value(json_object_get(j, "kind")), json_string_value(json_object_get(j, "state")),
+		    (long long)json_integer_value(json_object_get(j, "attempts")),
+		    json_string_value(json_object_get(j, "error")) ? json_string_value(json_object_get(j, "error")) : "");
+	json_decref(ans);
+	return 0;
+}
+
+static int cmd_certs(const config_t *cfg, json_int_t order, const char *account, const char *out)
+{
+	json_t *ans = ask(cfg, "certs", json_pack("{s:o,s:s?,s:b}", "order", order > 0 ? json_integer(order) : json_null(),
+	    "account", account, "pem", out != NULL)), *c;
+	size_t i;
+	char d1[24];
+
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	printf("%-34s %-10s %-8s %-10s %-6s %-10s %s\n", "SERIAL", "USAGE", "STATUS", "ACCOUNT", "ORDER", "EXPIRES", "SUBJECT");
+	json_array_foreach(json_object_get(ans, "certs"), i, c) {
+		const char *serial = json_string_value(json_object_get(c, "serial"));
+		printf("%-34s %-10s %-8s %-10s %-6lld %-10s %s\n", serial,
+		    json_string_value(json_object_get(c, "usage")), json_string_value(json_object_get(c, "status")),
+		    json_string_value(json_object_get(c, "account")),
+		    (long long)json_integer_value(json_object_get(c, "order_id")),
+		    date_of(json_object_get(c, "not_after"), d1), json_string_value(json_object_get(c, "subject")));
+		if (out) {
+			const char *pem = json_string_value(json_object_get(c, "pem"));
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			if (!pem || file_write_atomic(path, pem, strlen(pem), 0644) < 0)
+				fatal("cannot write %s", path);
+			free(path);
+		}
+	}
+	json_decref(ans);
+	return 0;
+}
+
+static int cmd_orders(const config_t *cfg, const char *state)
+{
+	json_t *ans = ask(cfg, "orders", json_pack("{s:s?}", "state", state)), *o;
+	size_t i;
+	printf("%-6s %-12s %-10s %-10s %s\n", "ORDER", "STATE", "ACCOUNT", "CARD", "NAME");
+	json_array_foreach(json_object_get(ans, "orders"), i, o)
+		printf("%-6lld %-12s %-10s %-10s %s\n", (long long)json_integer_value(json_object_get(o, "id")),
+		    json_string_value(json_object_get(o, "state")), json_string_value(json_object_get(o, "account")),
+		    json_string_value(json_object_get(o, "card_serial")) ? json_string_value(json_object_get(o, "card_serial")) : "-",
+		    json_string_value(json_object_get(o, "name")));
+	json_decref(ans);
+	return 0;
+}
+
+static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
+    const char *out, int wait)
+{
+	char *sign_pem, *enc_pem, *err = NULL, *idem, *end;
+	long long order = strtoll(order_text, &end, 10);
+	ra_client_t *c;
+	json_t *payload, *result = NULL, *cert;
+	int64_t id;
+	int state, rc = 1;
+	size_t i;
+
+	if (*end || order <= 0)
+		fatal("ORDER must be a card order number, not '%s'", order_text);
+	if (!sign || !enc)
+		fatal("request-certs needs --sign-csr FILE and --enc-csr FILE");
+	if (!(sign_pem = file_read(sign, NULL)) || !(enc_pem = file_read(enc, NULL)))
+		fatal("cannot read %s or %s", sign, enc);
+	payload = json_pack("{s:I,s:s,s:s}", "order", (json_int_t)order, "sign_csr", sign_pem, "enc_csr", enc_pem);
+	idem = xasprintf("issue:order%lld", order);
+	c = connect_queue(cfg);
+	id = ra_client_submit(c, "issue", idem, payload, &err);
+	if (id < 0) {
+		fprintf(stderr, "ra-ctl: %s\n", err);
+		goto out;
+	}
+	printf("order %lld: issue job %lld accepted\n", order, (long long)id);
+	if (!wait) {
+		rc = 0;
+		goto out;
+	}
+	state = ra_client_wait(c, id, 120000, &result, &err);
+	if (state != JOB_DONE) {
+		fprintf(stderr, "ra-ctl: order %lld: job %lld %s: %s\n", order, (long long)id,
+		    state < 0 ? "unknown" : job_state_name(state),
+		    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
+		    json_string_value(json_object_get(result, "error")) : "not finished yet");
+		goto out;
+	}
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	json_array_foreach(json_object_get(result, "certs"), i, cert) {
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		printf("order %lld: %s certificate %s\n", order, json_string_value(json_object_get(cert, "usage")), serial);
+		if (out) {
+			const char *pem = json_string_value(json_object_get(cert, "pem"));
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			file_write_atomic(path, pem, strlen(pem), 0644);
+			free(path);
+		}
+	}
+	rc = 0;
+out:
+	json_decref(payload);
+	json_decref(result);
+	ra_client_destroy(&c);
+	free(sign_pem);
+	free(enc_pem);
+	free(idem);
+	free(err);
+	return rc;
+}
+
+static int cmd_audit_verify(const config_t *cfg)
+{
+	char *path = config_path(cfg, "queue.db");
+	sqlite3 *db = db_open(path);
+	int64_t bad = 0, rows = 0;
+	int rc;
+	if (!db)
+		fatal("cannot open %s", path);
+	rc = audit_verify(db, &bad, &rows);
+	if (rc == 0)
+		printf("audit chain intact: %lld rows\n", (long long)rows);
+	else
+		printf("audit chain BROKEN at row %lld (after %lld good rows)\n", (long long)bad, (long long)rows);
+	db_close(&db);
+	free(path);
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_config(void)
+{
+	static const char *const types[] = { "text", "number", "true/false", "path" };
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		printf("%-40s %-10s %-30s %s\n", cfg_keys[i].name, types[cfg_keys[i].type],
+		    *cfg_keys[i].def ? cfg_keys[i].def : "\"\"", cfg_keys[i].help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, 0, 'c' }, { "help", no_argument, 0, 'h' },
+		{ "workers", required_argument, 0, 'w' }, { "state", required_argument, 0, 's' },
+		{ "order", required_argument, 0, 'o' }, { "account", required_argument, 0, 'a' },
+		{ "out", required_argument, 0, 'O' }, { "sign-csr", required_argument, 0, 'S' },
+		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
+		{ "no-wait", no_argument, 0, 'W' }, { 0, 0, 0, 0 } };
+	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
+	int workers = 2, force = 0, wait = 1, c;
+	json_int_t order = 0;
+	config_t *cfg;
+	int rc;
+
+	log_init("ra-ctl", LV_INFO);
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgfile = optarg; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (optind >= argc)
+		usage(2);
+	cmd = argv[optind];
+	/* options after the command: scan again from the command on */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgfile = optarg; break;
+		case 'w': workers = atoi(optarg); break;
+		case 's': state = optarg; break;
+		case 'o': order = atoll(optarg); break;
+		case 'a': account = optarg; break;
+		case 'O': out = optarg; break;
+		case 'S': sign = optarg; break;
+		case 'E': enc = optarg; break;
+		case 'f': force = 1; break;
+		case 'W': wait = 0; break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (strcmp(cmd, "init") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		if (ctl_init(argv[optind], force) < 0)
+			return 1;
+		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
+		return 0;
+	}
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config();
+	if (!cfgfile)
+		cfgfile = getenv("RA_CONFIG");
+	cfg = config_open(cfgfile);
+	if (strcmp(cmd, "up") == 0) {
+		if (!cfgfile)
+			fatal("up needs -c CONFIG (the daemons must read the same file)");
+		if (workers < 1 || workers > 8)
+			fatal("--workers must be 1..8");
+		rc = ctl_up(cfg, cfgfile, workers) < 0;
+	} else if (strcmp(cmd, "down") == 0) {
+		rc = ctl_down(cfg) < 0;
+	} else if (strcmp(cmd, "status") == 0) {
+		rc = ctl_status(cfg);
+	} else if (strcmp(cmd, "jobs") == 0) {
+		rc = cmd_jobs(cfg, state);
+	} else if (strcmp(cmd, "certs") == 0) {
+		rc = cmd_certs(cfg, order, account, out);
+	} else if (strcmp(cmd, "orders") == 0) {
+		rc = cmd_orders(cfg, state);
+	} else if (strcmp(cmd, "request-certs") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		rc = cmd_request_certs(cfg, argv[optind], sign, enc, out, wait);
+	} else if (strcmp(cmd, "audit") == 0) {
+		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
+			usage(2);
+		rc = cmd_audit_verify(cfg);
+	} else {
+		fprintf(stderr, "ra-ctl: unknown command '%s'\n", cmd);
+		usage(2);
+	}
+	config_destroy(&cfg);
+	return rc;
+}

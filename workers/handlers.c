@@ -1,0 +1,16 @@
+/*
+ * handlers.c: which function runs which job kind. A kind listed in lib/jobs.c but not
+ * here fails at once with a clear error instead of looping through retries.
+ */
+#include "worker.h"
+
+const struct job_handler job_handlers[] = {
+	{ "form_key", NULL, job_form_key_apply },
+	{ "form_verify", NULL, job_form_verify_apply },
+	{ "form_approve", job_form_approve_prepare, job_form_approve_apply },
+	{ "issue", job_issue_prepare, job_issue_apply },
+	{ "order_claim", NULL, job_order_claim_apply },
+	{ "card_done", NULL, job_card_done_apply },
+	{ "card_fail", job_card_fail_prepare, job_card_fail_apply },
+};
+const int job_nhandlers = (int)(sizeof job_handlers / sizeof job_handlers[0]);

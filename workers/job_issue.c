@@ -1,0 +1,219 @@
+/*
+ * job_issue.c: a card order's two certificates (signature, encryption) from its two
+ * certificate requests.
+ *
+ * prepare: checks the order and asks ca-signer for both certificates with request ids
+ * "job<ID>.signature" and "job<ID>.encryption": a retried or taken-over job gets the
+ * very same certificates back, never a second pair. apply: stores them and moves the
+ * order to "issued", in the transaction that completes the job. The worker passes the
+ * CSR bytes through untouched: the signer alone decides what a certificate says.
+ */
+#include "b64.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+static const char *const usages[2] = { "signature", "encryption" };
+static const char *const csr_keys[2] = { "sign_csr", "enc_csr" };
+
+/* PEM "CERTIFICATE REQUEST" text to DER. NULL if it is not one. */
+static uint8_t *pem_to_der(const char *pem, long *len)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	uint8_t *out = NULL;
+
+	if (PEM_read_bio(b, &name, &header, &data, len) == 1 &&
+	    (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0)) {
+		out = xmalloc((size_t)*len);
+		memcpy(out, data, (size_t)*len);
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(b);
+	return out;
+}
+
+/* The subject as RFC 2253 text with UTF-8 left readable (names are Traditional Chinese). */
+static char *name_text(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *out;
+	long n;
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	n = BIO_get_mem_data(b, &data);
+	out = OPENSSL_malloc((size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	BIO_free(b);
+	return out;
+}
+
+static char *der_to_pem(const uint8_t *der, size_t len, time_t *nb, time_t *na, char **subject)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem = NULL, *data;
+	long n;
+	struct tm tm;
+
+	if (!x || !PEM_write_bio_X509(b, x))
+		goto out;
+	n = BIO_get_mem_data(b, &data);
+	pem = xmalloc((size_t)n + 1);
+	memcpy(pem, data, (size_t)n);
+	pem[n] = '\0';
+	ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
+	*nb = timegm(&tm);
+	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+	*na = timegm(&tm);
+	*subject = name_text(X509_get_subject_name(x));
+out:
+	X509_free(x);
+	BIO_free(b);
+	return pem;
+}
+
+int job_issue_prepare(struct job_ctx *ctx)
+{
+	int64_t order = job_int(ctx, ctx->payload, "order");
+	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
+	sqlite3_stmt *st;
+	json_t *subject = NULL, *certs = json_array();
+	char *state = NULL, *claimed_by = NULL;
+	int rc = -1;
+
+	if (order < 0)
+		goto out;
+	st = db_prepare(ctx->db, "SELECT o.state, o.card_serial, s.name, s.email, a.id FROM orders o"
+	    " JOIN subscribers s ON s.id = o.subscriber_id JOIN accounts a ON a.subscriber_id = s.id"
+	    " WHERE o.id = ?");
+	sqlite3_bind_int64(st, 1, order);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		state = xstrdup((const char *)sqlite3_column_text(st, 0));
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			claimed_by = xstrdup((const char *)sqlite3_column_text(st, 1));
+		subject = json_pack("{s:s,s:s,s:s}", "name", sqlite3_column_text(st, 2),
+		    "email", sqlite3_column_text(st, 3), "account", sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	if (!state) {
+		job_fail(ctx, 0, "no card order %lld", (long long)order);
+		goto out;
+	}
+	if (strcmp(state, "approved") != 0 && strcmp(state, "claimed") != 0) {
+		job_fail(ctx, 0, "card order %lld is %s: certificates are issued only for an approved order",
+		    (long long)order, state);
+		goto out;
+	}
+	if (claimed_by && (!card || strcmp(card, claimed_by) != 0)) {
+		job_fail(ctx, 0, "card order %lld is being personalized on card %s, not this one", (long long)order,
+		    claimed_by);
+		goto out;
+	}
+	for (int u = 0; u < 2; u++) {
+		const char *pem = job_str(ctx, ctx->payload, csr_keys[u]);
+		char request_id[64], serial[41], *certpem, *subj = NULL;
+		long csr_len = 0;
+		uint8_t *csr, *der;
+		size_t der_len = 0;
+		time_t nb = 0, na = 0;
+
+		if (!pem)
+			goto out;
+		if (!(csr = pem_to_der(pem, &csr_len))) {
+			job_fail(ctx, 0, "%s is not a PEM certificate request", csr_keys[u]);
+			goto out;
+		}
+		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
+		der = signer_client_sign(ctx, request_id, usages[u], csr, (size_t)csr_len, subject, &der_len, serial);
+		free(csr);
+		if (!der)
+			goto out;
+		certpem = der_to_pem(der, der_len, &nb, &na, &subj);
+		free(der);
+		if (!certpem) {
+			job_fail(ctx, 0, "ca-signer returned an unreadable certificate");
+			goto out;
+		}
+		json_array_append_new(certs, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "usage", usages[u],
+		    "serial", serial, "pem", certpem, "subject", subj, "not_before", (json_int_t)nb,
+		    "not_after", (json_int_t)na, "request_id", request_id));
+		free(certpem);
+		OPENSSL_free(subj);
+	}
+	json_object_set(ctx->scratch, "certs", certs);
+	rc = 0;
+out:
+	json_decref(certs);
+	json_decref(subject);
+	free(state);
+	free(claimed_by);
+	return rc;
+}
+
+int job_issue_apply(struct job_ctx *ctx, json_t **result)
+{
+	int64_t order = job_int(ctx, ctx->payload, "order");
+	json_t *certs = json_object_get(ctx->scratch, "certs"), *c, *out = json_array();
+	char object[64];
+	size_t i;
+
+	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND state IN ('approved','claimed')", "i", order) != 1) {
+		json_decref(out);
+		return job_fail(ctx, 0, "card order %lld changed state meanwhile", (long long)order);
+	}
+	json_array_foreach(certs, i, c) {
+		sqlite3_stmt *st = db_prepare(ctx->db, "INSERT INTO certificates (serial, subscriber_id, order_id,"
+		    " usage, subject, not_before, not_after, request_id, job_id, pem, created_at)"
+		    " SELECT ?, subscriber_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE id = ?");
+		int rc;
+		sqlite3_bind_text(st, 1, json_string_value(json_object_get(c, "serial")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(c, "usage")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, json_string_value(json_object_get(c, "subject")), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(c, "not_before")));
+		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(c, "not_after")));
+		sqlite3_bind_text(st, 6, json_string_value(json_object_get(c, "request_id")), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, ctx->id);
+		sqlite3_bind_text(st, 8, json_string_value(json_object_get(c, "pem")), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, ra_now());
+		sqlite3_bind_int64(st, 10, order);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			json_decref(out);
+			return job_fail(ctx, 1, "cannot store certificate %s: %s",
+			    json_string_value(json_object_get(c, "serial")), sqlite3_errmsg(ctx->db));
+		}
+		snprintf(object, sizeof object, "cert:%s", json_string_value(json_object_get(c, "serial")));
+		if (job_audit(ctx, "cert.issued", object, NULL, "valid") < 0) {
+			json_decref(out);
+			return -1;
+		}
+		json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O}", "usage", json_object_get(c, "usage"),
+		    "serial", json_object_get(c, "serial"), "pem", json_object_get(c, "pem"),
+		    "not_after", json_object_get(c, "not_after")));
+	}
+	{
+		sqlite3_stmt *st = db_prepare(ctx->db, "UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?");
+		sqlite3_bind_int64(st, 1, ra_now());
+		sqlite3_bind_int64(st, 2, order);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	snprintf(object, sizeof object, "order:%lld", (long long)order);
+	if (job_audit(ctx, "order.issued", object, "approved", "issued") < 0) {
+		json_decref(out);
+		return -1;
+	}
+	*result = json_pack("{s:I,s:o}", "order", (json_int_t)order, "certs", out);
+	return 0;
+}

@@ -1,0 +1,300 @@
+/*
+ * worker_main.c: ra-worker. Takes jobs from ra-queue (Paranoid Pirate: READY, heartbeats
+ * while idle, reconnect when the queue falls silent), runs the handler of the job's kind,
+ * and commits the job's effects together with its completion, fenced by the lease token.
+ */
+#include "audit.h"
+#include "config.h"
+#include "db.h"
+#include "jobs.h"
+#include "log.h"
+#include "msg.h"
+#include "net.h"
+#include "seal.h"
+#include "util.h"
+#include "worker.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+struct worker {
+	const config_t *cfg;
+	sqlite3 *db;
+	zsock_t *sock;
+	zcert_t *cert;
+	char *endpoint, *server_cert, *kinds, *name;
+	signer_client_t *signer;
+	EVP_PKEY *sheet_key;
+	int64_t hb_ms, liveness;
+	int64_t stall_ms;	/* tests: pause between prepare and apply (RA_WORKER_STALL_MS) */
+};
+
+static void usage(int code)
+{
+	printf("usage: ra-worker [-c CONFIG] [--name NAME] [--kinds LIST] [--check]\n"
+	       "\n"
+	       "Runs RA jobs handed out by ra-queue. Uses the CURVE key pair\n"
+	       "keys_dir/workers/NAME.cert (default NAME: worker) for the queue and ca-signer.\n"
+	       "\n"
+	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
+	       "      --name NAME    which worker key pair to use\n"
+	       "      --kinds LIST   comma-separated job kinds to take (default: worker.kinds)\n"
+	       "      --check        check the configuration and exit\n"
+	       "      --now TIME     pretend the time is TIME (tests)\n"
+	       "  -h, --help         this help\n"
+	       "\nJob kinds:\n");
+	for (int i = 0; i < job_nkinds; i++)
+		printf("  %-14s %s\n", job_kinds[i].name, job_kinds[i].help);
+	exit(code);
+}
+
+int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+	va_end(ap);
+	ctx->retry = retry;
+	return -1;
+}
+
+const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	if (!s || !*s)
+		job_fail(ctx, 0, "%s: '%s' is missing or not text", ctx->kind, key);
+	return s && *s ? s : NULL;
+}
+
+int64_t job_int(struct job_ctx *ctx, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		job_fail(ctx, 0, "%s: '%s' is missing or not a positive number", ctx->kind, key);
+		return -1;
+	}
+	return json_integer_value(v);
+}
+
+int job_audit(struct job_ctx *ctx, const char *action, const char *object, const char *before,
+    const char *after)
+{
+	return audit_append(ctx->db, ctx->actor, action, object, before, after);
+}
+
+static const struct job_handler *handler_find(const char *kind)
+{
+	for (int i = 0; i < job_nhandlers; i++)
+		if (strcmp(job_handlers[i].kind, kind) == 0)
+			return &job_handlers[i];
+	return NULL;
+}
+
+static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token, int retry, const char *error)
+{
+	msg_t *m = msg_new(cmd);
+	msg_add_i64(m, id);
+	msg_add_i64(m, token);
+	if (cmd == MSG_FAILED) {
+		msg_add_i64(m, retry);
+		msg_add_str(m, error);
+	}
+	msg_send(&m, w->sock);
+}
+
+/* Run one job to DONE or FAILED. */
+static void run_job(struct worker *w, msg_t *m)
+{
+	struct job_ctx ctx = { .db = w->db, .cfg = w->cfg, .signer = w->signer, .sheet_key = w->sheet_key };
+	enum { FAILED, DONE, FENCED } outcome = FAILED;
+	int ok1, ok2, ok3, rc;
+	char *kind = msg_str(m, 2);
+	const struct job_handler *h;
+	json_t *result = NULL;
+	const char *officer;
+
+	ctx.id = msg_i64(m, 0, &ok1);
+	ctx.token = msg_i64(m, 1, &ok2);
+	ctx.attempt = msg_i64(m, 4, &ok3);
+	ctx.payload = msg_json(m, 3);
+	ctx.kind = kind;
+	ctx.scratch = json_object();
+	if (!ok1 || !ok2 || !ok3 || !kind) {
+		log_err("malformed JOB message; ignored");
+		goto out;
+	}
+	officer = json_string_value(json_object_get(ctx.payload, "officer"));
+	snprintf(ctx.actor, sizeof ctx.actor, "%s", officer ? officer : w->name);
+	log_info("job %lld (%s) attempt %lld", (long long)ctx.id, kind, (long long)ctx.attempt);
+	if (!(h = handler_find(kind))) {
+		job_fail(&ctx, 0, "this worker has no handler for job kind '%s'", kind);
+		goto reply;
+	}
+	if (!ctx.payload) {
+		job_fail(&ctx, 0, "the job's payload is not a JSON object");
+		goto reply;
+	}
+	if (h->prepare && h->prepare(&ctx) < 0)
+		goto reply;
+	if (w->stall_ms > 0)
+		usleep((useconds_t)w->stall_ms * 1000);
+	if (db_begin(w->db) < 0) {
+		job_fail(&ctx, 1, "the ledger is busy");
+		goto reply;
+	}
+	if (h->apply(&ctx, &result) < 0) {
+		db_rollback(w->db);
+		goto reply;
+	}
+	rc = job_complete(w->db, ctx.id, ctx.token, result);
+	if (rc == 1 && db_commit(w->db) == 0) {
+		outcome = DONE;
+	} else {
+		db_rollback(w->db);
+		if (rc == 0)
+			outcome = FENCED;
+		else
+			job_fail(&ctx, 1, "could not commit the job's effects");
+	}
+reply:
+	switch (outcome) {
+	case DONE:
+		log_info("job %lld (%s) done", (long long)ctx.id, kind);
+		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		break;
+	case FENCED:
+		log_warn("job %lld: its lease was taken over by another worker; rolled back", (long long)ctx.id);
+		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		break;
+	case FAILED:
+		log_warn("job %lld (%s) failed: %s", (long long)ctx.id, kind, ctx.error);
+		reply(w, MSG_FAILED, ctx.id, ctx.token, ctx.retry, ctx.error);
+		break;
+	}
+out:
+	json_decref(result);
+	json_decref(ctx.payload);
+	json_decref(ctx.scratch);
+	free(kind);
+}
+
+static int worker_connect(struct worker *w)
+{
+	msg_t *m;
+	zsock_destroy(&w->sock);
+	w->sock = net_client(ZMQ_DEALER, w->endpoint, w->cert, w->server_cert);
+	if (!w->sock)
+		return -1;
+	m = msg_new(MSG_READY);
+	msg_add_str(m, w->kinds);
+	return msg_send(&m, w->sock);
+}
+
+static void worker_run(struct worker *w)
+{
+	int64_t alive_until = mono_ms() + w->hb_ms * w->liveness, next_hb = mono_ms() + w->hb_ms;
+	int64_t reconnect_ms = w->hb_ms;
+
+	while (!zsys_interrupted) {
+		zpoller_t *p = zpoller_new(w->sock, NULL);
+		void *ready = zpoller_wait(p, (int)w->hb_ms);
+		zpoller_destroy(&p);
+		if (ready) {
+			msg_t *m = msg_recv(w->sock, 0, NULL);
+			alive_until = mono_ms() + w->hb_ms * w->liveness;
+			reconnect_ms = w->hb_ms;
+			if (m && m->cmd == MSG_JOB) {
+				msg_t *r;
+				run_job(w, m);
+				r = msg_new(MSG_READY);
+				msg_add_str(r, w->kinds);
+				msg_send(&r, w->sock);
+				next_hb = mono_ms() + w->hb_ms;
+			}
+			msg_destroy(&m);
+		} else if (zsys_interrupted) {
+			break;
+		} else if (mono_ms() > alive_until) {
+			log_warn("the queue is silent; reconnecting in %lld ms", (long long)reconnect_ms);
+			zclock_sleep((int)reconnect_ms);
+			if (reconnect_ms < 32000)
+				reconnect_ms *= 2;
+			worker_connect(w);
+			alive_until = mono_ms() + w->hb_ms * w->liveness;
+		}
+		if (mono_ms() >= next_hb) {
+			msg_t *hb = msg_new(MSG_HEARTBEAT);
+			msg_send(&hb, w->sock);
+			next_hb = mono_ms() + w->hb_ms;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, 0, 'c' }, { "name", required_argument, 0, 'N' },
+		{ "kinds", required_argument, 0, 'K' }, { "check", no_argument, 0, 'k' },
+		{ "now", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct worker w = { 0 };
+	const char *cfgfile = NULL, *kinds = NULL, *stall = getenv("RA_WORKER_STALL_MS");
+	int check = 0, c;
+	char *certpath, *dbpath, *sheetpub;
+
+	log_init("ra-worker", LV_INFO);
+	w.name = "worker";
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgfile = optarg; break;
+		case 'N': w.name = optarg; break;
+		case 'K': kinds = optarg; break;
+		case 'k': check = 1; break;
+		case 'n': if (clock_set(optarg) < 0) fatal("--now %s is not a time", optarg); break;
+		case 'h': usage(0); break;
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	w.cfg = config_open(cfgfile);
+	if (check) {
+		printf("%s: configuration is valid\n", config_file(w.cfg));
+		return 0;
+	}
+	w.kinds = xstrdup(kinds ? kinds : config_str(w.cfg, "worker.kinds"));
+	w.hb_ms = config_int(w.cfg, "queue.heartbeat_ms");
+	w.liveness = config_int(w.cfg, "queue.liveness");
+	w.stall_ms = stall ? atoll(stall) : 0;
+
+	zsys_init();
+	dbpath = config_path(w.cfg, "queue.db");
+	if (!(w.db = db_open(dbpath)))
+		fatal("cannot open the ledger %s", dbpath);
+	sheetpub = config_path(w.cfg, "sheets.public_key");
+	if (!(w.sheet_key = seal_load_public(sheetpub)))
+		fatal("cannot load the sheet key %s: secrets could not be sealed", sheetpub);
+	certpath = net_key_path(w.cfg, "workers", w.name);
+	if (!(w.cert = net_cert_load(certpath)))
+		fatal("cannot load this worker's key pair");
+	w.endpoint = net_endpoint(w.cfg, "queue.worker_endpoint");
+	w.server_cert = net_key_path(w.cfg, "", "queue");
+	if (!(w.signer = signer_client_new(w.cfg, w.name)))
+		fatal("cannot set up the connection to ca-signer");
+	if (worker_connect(&w) < 0)
+		fatal("cannot connect to the queue at %s", w.endpoint);
+	log_info("ra-worker %s ready (kinds: %s)", w.name, w.kinds);
+
+	worker_run(&w);
+
+	log_info("ra-worker stopping");
+	signer_client_destroy(&w.signer);
+	zsock_destroy(&w.sock);
+	zcert_destroy(&w.cert);
+	EVP_PKEY_free(w.sheet_key);
+	db_close(&w.db);
+	free(certpath); free(dbpath); free(sheetpub); free(w.endpoint); free(w.server_cert); free(w.kinds);
+	config_destroy((config_t **)&w.cfg);
+	return 0;
+}
