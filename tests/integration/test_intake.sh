@@ -189,6 +189,22 @@ verify_blind() {
 }
 check "second keying: mismatches named field by field, then a match" verify_blind
 
+# The answers a clerk types for FILE at the prompt: every field but serial and officer.
+answers() {
+	awk '/^#/ || /^(serial|officer):/ { next }
+	    { sub(/^[a-z_]+: /, ""); gsub(/^"|"$/, ""); gsub(/^\[|\]$/, ""); print }' "$1"
+}
+
+verify_interactive() {
+	local f=$EX/reg-03.yaml name
+	name=$(sed -n 's/^name: //p' "$f")
+	# The name misread at first; after the mismatch, keyed again from the paper.
+	{ answers "$f" | sed "s/^$name\$/某某某/"; printf '%s\n' "" y "$name"; } |
+	    ra-intake verify --officer clerk02 R2026-000003 >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "differs in 1 field" "$out" && grep -qE '^  name ' "$out" && has "the second keying matches" "$out"
+}
+check "interactive second keying: a mismatch keyed again, then a match" verify_interactive
+
 check_fails "the keyer cannot verify their own form" ra-intake verify --officer clerk01 --file "$EX/reg-02.yaml"
 check_fails "the keyer cannot approve" ra-intake approve --officer clerk01 R2026-000001
 check_fails "the verifier cannot approve" ra-intake approve --officer clerk02 R2026-000001
