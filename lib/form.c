@@ -12,6 +12,7 @@
 #include "idcheck.h"
 #include "util.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,8 +624,8 @@ const struct form_field *form_field_find(enum form_kind kind, const char *name)
 form_t *form_new(enum form_kind kind)
 {
 	form_t *f = xcalloc(1, sizeof *f);
-	if ((unsigned)kind >= FORM_NKINDS)
-		kind = FORM_REGISTRATION;
+
+	assert((unsigned)kind < FORM_NKINDS);
 	f->kind = kind;
 	return f;
 }
@@ -1221,6 +1222,12 @@ static void yaml_form(yaml_document_t *doc, yaml_node_t *map, enum form_kind def
 			continue;
 		if (form_get(it->form, name)) {
 			it->error = xasprintf("line %lu: %s: given twice", (unsigned long)k->start_mark.line + 1, name);
+			goto bad;
+		}
+		if (v->type == YAML_SEQUENCE_NODE && form_field_find(kind, name) &&
+		    !form_field_find(kind, name)->is_list) {
+			it->error = xasprintf("line %lu: %s: must be a single value, not a list",
+			    (unsigned long)v->start_mark.line + 1, name);
 			goto bad;
 		}
 		if (yaml_text(doc, v, &text, &err) < 0 || form_set(it->form, name, text, &err) < 0) {

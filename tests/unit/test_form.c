@@ -340,6 +340,39 @@ static void test_unknown_field_and_applies(void **state)
 	form_destroy(&f);
 }
 
+static void test_table_and_dup(void **state)
+{
+	(void)state;
+	struct form_problem p;
+	size_t n = 0;
+	const struct form_field *fd;
+
+	while ((fd = form_field_at(FORM_REGISTRATION, n)) != NULL) {
+		assert_non_null(fd->label_en);
+		assert_non_null(fd->label_zh);
+		assert_non_null(fd->hint);
+		n++;
+	}
+	assert_int_equal(n, 13);
+	assert_string_equal(form_field_at(FORM_REVOCATION, 2)->name, "reason");
+	assert_true(form_field_find(FORM_REGISTRATION, "documents_seen")->is_list);
+
+	form_t *f = person(), *g = form_dup(f);
+	assert_int_equal(form_diff(f, g, NULL), 0);
+	form_set(g, "name", "陳怡珺", NULL);
+	assert_string_equal(form_get(f, "name"), "陳怡君");
+	assert_int_equal(form_check_field(g, "name", &p), 0);
+	form_set(g, "name", NULL, NULL);
+	assert_int_equal(form_check_field(g, "name", &p), -1);
+	assert_string_equal(p.field, "name");
+	assert_string_equal(p.en, "is required");
+	assert_int_equal(form_check_field(g, "ubn", &p), 0);	/* absent and not asked */
+	assert_int_equal(form_check_field(g, "reason", &p), -1);	/* not a registration field */
+	assert_null(form_get(g, "reason"));
+	form_destroy(&f);
+	form_destroy(&g);
+}
+
 static void test_every_problem_listed(void **state)
 {
 	(void)state;
@@ -475,6 +508,18 @@ static void test_yaml(void **state)
 	assert_non_null(b->items[3].error);
 	form_batch_destroy(&b);
 
+	static const char scalar_list[] = "kind: registration\ndocuments_seen: 'passport, 居留證'\nname: [a, b]\n";
+	b = form_batch_parse_yaml(scalar_list, strlen(scalar_list), FORM_RESUME, &err);
+	assert_non_null(b);
+	assert_int_equal(b->n, 1);
+	/* name is not a list; documents_seen was read before the error. */
+	assert_non_null(b->items[0].error);
+	form_batch_destroy(&b);
+	static const char scalar_list2[] = "kind: registration\ndocuments_seen: 'passport, 居留證'\n";
+	b = form_batch_parse_yaml(scalar_list2, strlen(scalar_list2), FORM_RESUME, &err);
+	assert_string_equal(form_get(b->items[0].form, "documents_seen"), "resident_certificate,passport");
+	form_batch_destroy(&b);
+
 	assert_null(form_batch_parse_yaml("a: [b\n", 6, FORM_REGISTRATION, &err));
 	assert_non_null(err);
 	free(err);
@@ -560,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_resume_and_reset),
 		cmocka_unit_test(test_unknown_field_and_applies),
+		cmocka_unit_test(test_table_and_dup),
 		cmocka_unit_test(test_every_problem_listed),
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_diff),
