@@ -1426,6 +1426,19 @@ form_batch_t *form_batch_parse_csv(const char *text, size_t len, enum form_kind 
 
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
+	{
+		/* A spreadsheet saved in Big5 would fail row by row; say it once, plainly. */
+		char *copy = xmalloc(len + 1);
+		long ok;
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+		ok = strlen(copy) == len ? utf8_len(copy) : -1;
+		free(copy);
+		if (ok < 0) {
+			*err = xstrdup("the file is not UTF-8 text (save the spreadsheet as \"CSV UTF-8\")");
+			return NULL;
+		}
+	}
 	do {
 		if (csv_next(&p, end, &line, &hdr) < 0) {
 			*err = xstrdup("the file is empty: a header line naming the fields is needed");

@@ -67,6 +67,26 @@ bad_batch() {
 }
 check "the bad batch is rejected row by row with line numbers" bad_batch
 
+bad_yaml_list() {
+	cat >"$T/list.yaml" <<-'YAML'
+	- serial: R2026-800001
+	  applicant_type: person
+	  name: 張家豪
+	  national_id: B123456789
+	  email: chiahao@example.com.tw
+	  phone: 0912-345-678
+	  postal_code: 407
+	  address: 臺中市西屯區臺灣大道三段99號
+	  documents_seen: [national_id_card]
+	- serial: R2026-800002
+	  colour: blue
+	YAML
+	ra-intake import --officer clerk01 --check "$T/list.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && grep -A1 "^line 1: rejected R2026-800001" "$out" | has "national_id:" /dev/stdin &&
+	has "line 10: rejected: line 11: colour: is not a field of this form" "$out"
+}
+check "a YAML list is checked form by form with line numbers" bad_yaml_list
+
 interactive() {
 	# serial, type, name, a wrong national ID, the right one, e-mail, phone, postal
 	# code, address, documents, language (skipped).

@@ -568,6 +568,11 @@ static void test_csv(void **state)
 	assert_null(form_batch_parse_csv(bad_header, strlen(bad_header), FORM_REGISTRATION, &err));
 	assert_non_null(strstr(err, "colour"));
 	free(err);
+	/* 陳 in Big5. */
+	static const char big5[] = "serial,name\nR2026-1,\xb3\xaf\n";
+	assert_null(form_batch_parse_csv(big5, strlen(big5), FORM_REGISTRATION, &err));
+	assert_non_null(strstr(err, "not UTF-8"));
+	free(err);
 	assert_null(form_batch_parse_csv("", 0, FORM_REGISTRATION, &err));
 	free(err);
 
