@@ -1,0 +1,171 @@
+/*
+ * test_config.c: the configuration loader reports every problem with file, line and
+ * column, all at once, and reads good values with their types.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/ra-test-config-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* Load TEXT; returns the errors text (or NULL when it loaded). */
+static char *load_errors(const char *text, config_t **out)
+{
+	char *path = write_tmp(text), *errors = NULL;
+	config_t *cfg = config_load(path, &errors);
+	unlink(path);
+	free(path);
+	if (out)
+		*out = cfg;
+	else
+		config_destroy(&cfg);
+	return errors;
+}
+
+static void defaults_without_file(void **state)
+{
+	(void)state;
+	char *errors = NULL;
+	config_t *cfg = config_load(NULL, &errors);
+	assert_non_null(cfg);
+	assert_int_equal(config_int(cfg, "signer.validity_days"), 365);
+	assert_int_equal(config_int(cfg, "signer.min_rsa_bits"), 2048);
+	assert_true(config_bool(cfg, "intake.second_keying.registration"));
+	config_destroy(&cfg);
+	assert_null(cfg);
+}
+
+static void good_values_read(void **state)
+{
+	(void)state;
+	config_t *cfg = NULL;
+	char *errors = load_errors("queue:\n  lease_ms: 2000\n  max_attempts: 3\nsigner:\n  seccomp: false\n", &cfg);
+	assert_null(errors);
+	assert_int_equal(config_int(cfg, "queue.lease_ms"), 2000);
+	assert_int_equal(config_int(cfg, "queue.max_attempts"), 3);
+	assert_false(config_bool(cfg, "signer.seccomp"));
+	config_destroy(&cfg);
+}
+
+static void unknown_key_has_line_and_column(void **state)
+{
+	(void)state;
+	char *e = load_errors("queue:\n  lease_ms: 2000\n  lease_msec: 3\n", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, ":3:15: unknown key 'queue.lease_msec'"));
+	free(e);
+}
+
+static void wrong_type_and_range(void **state)
+{
+	(void)state;
+	char *e = load_errors("signer:\n  validity_days: ten\n  min_rsa_bits: 1024\n  seccomp: maybe\n", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, ":2:18: signer.validity_days: 'ten' is not a whole number"));
+	assert_non_null(strstr(e, ":3:17: signer.min_rsa_bits: '1024' is out of range (2048..16384)"));
+	assert_non_null(strstr(e, ":4:12: signer.seccomp: 'maybe' is not true or false"));
+	free(e);
+}
+
+static void all_errors_at_once(void **state)
+{
+	(void)state;
+	char *e = load_errors("nosuch: 1\nqueue:\n  bogus: 2\nsigner:\n  validity_days: -5\n", NULL);
+	int lines = 0;
+	assert_non_null(e);
+	for (char *p = e; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 3);
+	free(e);
+}
+
+static void syntax_error_position(void **state)
+{
+	(void)state;
+	char *e = load_errors("queue:\n  lease_ms: [1, 2\n", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "YAML syntax"));
+	assert_non_null(strstr(e, ":3:"));
+	free(e);
+}
+
+static void section_and_list_misuse(void **state)
+{
+	(void)state;
+	char *e = load_errors("queue: 5\nsigner:\n  crl_url: [a, b]\n", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, ":1:8: 'queue' is a section"));
+	assert_non_null(strstr(e, ":3:12: signer.crl_url: a list is not allowed here"));
+	free(e);
+}
+
+static void missing_file(void **state)
+{
+	(void)state;
+	char *errors = NULL;
+	config_t *cfg = config_load("/nonexistent/ra.yaml", &errors);
+	assert_null(cfg);
+	assert_non_null(strstr(errors, "/nonexistent/ra.yaml:0:0: cannot open"));
+	free(errors);
+}
+
+static void paths_hang_from_home(void **state)
+{
+	(void)state;
+	config_t *cfg = NULL;
+	char *errors = load_errors("home: /srv/ra\nqueue:\n  db: data/ra.db\nkeys_dir: /etc/ra/keys\n", &cfg);
+	char *p;
+	assert_null(errors);
+	p = config_path(cfg, "queue.db");
+	assert_string_equal(p, "/srv/ra/data/ra.db");
+	free(p);
+	p = config_path(cfg, "keys_dir");
+	assert_string_equal(p, "/etc/ra/keys");
+	free(p);
+	config_destroy(&cfg);
+}
+
+static void bad_log_level(void **state)
+{
+	(void)state;
+	char *e = load_errors("log_level: loud\n", NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "log_level 'loud'"));
+	free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_without_file),
+		cmocka_unit_test(good_values_read),
+		cmocka_unit_test(unknown_key_has_line_and_column),
+		cmocka_unit_test(wrong_type_and_range),
+		cmocka_unit_test(all_errors_at_once),
+		cmocka_unit_test(syntax_error_position),
+		cmocka_unit_test(section_and_list_misuse),
+		cmocka_unit_test(missing_file),
+		cmocka_unit_test(paths_hang_from_home),
+		cmocka_unit_test(bad_log_level),
+	};
+	log_init("test_config", LV_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
