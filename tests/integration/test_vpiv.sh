@@ -168,6 +168,15 @@ check "the restarted card keeps its new PIN" tool yubico-piv-tool -r "$R0" -a ve
 tool yubico-piv-tool -r "$R0" -a status >"$T/status2.txt" 2>&1
 check "the restarted card keeps its serial" grep -qP '^Serial Number:\t1000$' "$T/status2.txt"
 
+# A card told to fail every APDU makes a real tool fail, not hang.
+pcsc_card_stop "$T" 3
+wait_for 10 bash -c "! opensc-tool -l 2>/dev/null | grep -qE '^3 +Yes'"
+pcsc_card_start "$T" 3 --fault after:0 >/dev/null
+wait_for 20 card_present 3
+check_fails "a card with an injected fault makes yubico-piv-tool fail cleanly" \
+	tool yubico-piv-tool -r 'Virtual PCD 1 00 01' -a status
+check "the faulty card stays in its reader" card_present 3
+
 # Nothing secret in the cards' logs: not the PINs, the PUK or the management key, in any form.
 check_fails "no PIN, PUK or management key in the card logs" \
 	grep -qiE '123456|654321|12345678|313233343536|363534333231|0102030405060708' "$T"/card-*.log
