@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db.h"
@@ -74,6 +75,54 @@ out:
 	return rc;
 }
 
+/*
+ * What the generic loader cannot know: addresses that parse, a known password rule, a
+ * relay URL libcurl will treat as SMTP, every template in both languages. All problems
+ * are printed, then the count is returned.
+ */
+static int notifier_check(const config_t *cfg)
+{
+	static const char *const names[] = { "renewal", "revocation", "suspension", "resume",
+		"sheet", "summary" };
+	static const char *const langs[] = { "zh-TW", "en" };
+	const char *url = config_str(cfg, "notifier.smtp_url");
+	const char *rule = config_str(cfg, "notifier.pdf_password_rule");
+	const char *admin = config_str(cfg, "notifier.admin_address");
+	char *tdir = config_path(cfg, "notifier.templates_dir");
+	mail_msg_t *m = mail_msg_new();
+	int bad = 0;
+
+	if (mail_msg_set_from(m, config_str(cfg, "notifier.from")) < 0) {
+		log_err("notifier.from: \"%s\" is not \"Name <address>\" or an address",
+		    config_str(cfg, "notifier.from"));
+		bad++;
+	}
+	if (*admin && mail_msg_add_to(m, NULL, admin) < 0) {
+		log_err("notifier.admin_address: \"%s\" is not a mail address", admin);
+		bad++;
+	}
+	if (*url && strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) {
+		log_err("notifier.smtp_url: \"%s\" must start with smtp:// or smtps://", url);
+		bad++;
+	}
+	if (strcmp(rule, "id_number") != 0 && strcmp(rule, "id4-postal") != 0) {
+		log_err("notifier.pdf_password_rule: \"%s\" is neither id_number nor id4-postal", rule);
+		bad++;
+	}
+	for (size_t l = 0; l < ARRAY_LEN(langs); l++)
+		for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+			char *p = xasprintf("%s/%s/%s.txt", tdir, langs[l], names[i]);
+			if (access(p, R_OK) != 0) {
+				log_err("notifier.templates_dir: %s is missing", p);
+				bad++;
+			}
+			free(p);
+		}
+	mail_msg_destroy(&m);
+	free(tdir);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -115,6 +164,10 @@ int main(int argc, char **argv)
 		}
 	}
 	n.cfg = config_open(cfgfile);
+	if (notifier_check(n.cfg) > 0) {
+		log_err("%s: the notifier's settings have errors: nothing done", config_file(n.cfg));
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration is valid\n", config_file(n.cfg));
 		rc = 0;

@@ -98,4 +98,9 @@ ra-notifier -c ra.yaml frobnicate 2>err.log; rc=$?
 ra-notifier -c ra.yaml renewals --batch x 2>err.log; rc=$?
 [ "$rc" = 2 ] && ok "sheet options outside sheets are refused" || fail "sheet options outside sheets are refused" "rc=$rc"
 check "--help" ra-notifier --help
+printf 'notifier:\n  from: "not an address"\n  pdf_password_rule: birthday\n  templates_dir: %s/none\n' "$T" >bad.yaml
+ra-notifier -c bad.yaml --check 2>err.log; rc=$?
+[ "$rc" = 2 ] && grep -q 'notifier.from: "not an address"' err.log && grep -q 'pdf_password_rule: "birthday"' err.log \
+	&& [ "$(grep -c 'is missing' err.log)" = 12 ] && ok "--check reports every bad notifier setting at once" \
+	|| fail "--check reports every bad notifier setting at once" "rc=$rc $(cat err.log)"
 exit 0
