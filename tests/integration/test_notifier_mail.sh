@@ -134,6 +134,25 @@ check_fails "a relay requiring STARTTLS refuses plain text" ra-notifier -c tls_n
 config tls_badca.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkp/nonexistent.pem"
 check_fails "an unverifiable relay certificate is refused" ra-notifier -c tls_badca.yaml testmail ops@example.org
 
+# SMTP AUTH (over STARTTLS); the password comes from a file and is never logged
+mkdir sinka
+port_a=$($SINK start "$T/sinka" --auth "ra-mailer:S3cret-relay-pw") && on_exit "$SINK stop $T/sinka"
+printf 'S3cret-relay-pw\n' >relay.pass
+printf 'wrong-pw\n' >wrong.pass
+config auth.yaml "smtp_url: smtp://127.0.0.1:$port_a" "smtp_starttls: true" "smtp_cainfo: $T/sinka/cert.pem" \
+	"smtp_user: ra-mailer" "smtp_password_file: $T/relay.pass"
+config authbad.yaml "smtp_url: smtp://127.0.0.1:$port_a" "smtp_starttls: true" "smtp_cainfo: $T/sinka/cert.pem" \
+	"smtp_user: ra-mailer" "smtp_password_file: $T/wrong.pass"
+config authnone.yaml "smtp_url: smtp://127.0.0.1:$port_a" "smtp_starttls: true" "smtp_cainfo: $T/sinka/cert.pem"
+RA_LOG_LEVEL=debug ra-notifier -c auth.yaml testmail ops@example.org >auth.out 2>auth.log \
+	&& grep -q "^250" auth.out && ok "SMTP AUTH with the password file" || fail "SMTP AUTH with the password file" "$(cat auth.log)"
+ra-notifier -c authbad.yaml testmail ops@example.org >/dev/null 2>>auth.log; rc=$?
+[ "$rc" != 0 ] && ok "SMTP AUTH: a wrong password is refused" || fail "SMTP AUTH: a wrong password is refused"
+check_fails "SMTP AUTH: no credentials, no mail" ra-notifier -c authnone.yaml testmail ops@example.org
+[ "$(ls sinka/maildir/new | wc -l)" = 1 ] && ok "SMTP AUTH: only the authenticated mail arrived" || fail "SMTP AUTH: only the authenticated mail arrived"
+grep -q -e S3cret-relay-pw -e "$(printf '\0ra-mailer\0S3cret-relay-pw' | base64)" auth.log log \
+	&& fail "the relay password is never logged" || ok "the relay password is never logged"
+
 # relay down: clear failure, retry next run, each notice exactly once
 sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
 mkdir sinkd
