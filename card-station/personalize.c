@@ -144,11 +144,13 @@ piv_rc perso_run(piv_t *p, const struct perso_opts *o, uint32_t *serial_out)
 	X509 *sx = NULL, *ex = NULL;
 	enum piv_card_state state;
 	enum piv_alg malg = perso_piv_alg(o->mgm_alg);
+	enum piv_alg kalg = o->key_alg ? o->key_alg : PIV_ALG_RSA2048;
 	uint32_t serial = 0;
 	int began = 0;
 	piv_rc rc;
 
-	if (!piv_pin_valid(o->pin) || !o->issue || !o->derive) {
+	if (!piv_pin_valid(o->pin) || !o->issue || !o->derive ||
+	    (kalg != PIV_ALG_RSA2048 && kalg != PIV_ALG_ECCP256)) {
 		rc = PIV_E_ARG;
 		goto out;
 	}
@@ -187,10 +189,10 @@ piv_rc perso_run(piv_t *p, const struct perso_opts *o, uint32_t *serial_out)
 		goto out;
 
 	perso_step(o->progress, o->progress_ctx, p, "generate 9C");
-	if ((rc = piv_generate_key(p, PIV_SLOT_SIGN, PIV_ALG_RSA2048, &spub)) != PIV_OK)
+	if ((rc = piv_generate_key(p, PIV_SLOT_SIGN, kalg, &spub)) != PIV_OK)
 		goto out;
 	perso_step(o->progress, o->progress_ctx, p, "generate 9D");
-	if ((rc = piv_generate_key(p, PIV_SLOT_KEYMGMT, PIV_ALG_RSA2048, &epub)) != PIV_OK)
+	if ((rc = piv_generate_key(p, PIV_SLOT_KEYMGMT, kalg, &epub)) != PIV_OK)
 		goto out;
 
 	if (o->common_name)

@@ -33,6 +33,7 @@ struct perso_opts {
 	enum derive_mgm_alg mgm_alg;	/* the card's new management key algorithm */
 	const char *pin;		/* the subscriber's PIN (6..8 digits); wiped by the caller */
 	const char *common_name;	/* request subject; NULL: "PIV card <serial>" */
+	enum piv_alg key_alg;		/* PIV_ALG_RSA2048 (also when 0) or PIV_ALG_ECCP256 */
 	perso_issue_fn issue;
 	void *issue_ctx;
 	perso_progress_fn progress;	/* may be NULL */
@@ -40,8 +41,8 @@ struct perso_opts {
 };
 
 /*
- * Personalize the blank card P: derived management key and PUK, RSA-2048 keys in 9C and
- * 9D, certificates through OPTS->issue, CHUID, CCC, the subscriber PIN, then read back
+ * Personalize the blank card P: derived management key and PUK, keys in 9C and 9D
+ * (RSA-2048 unless OPTS->key_alg says P-256), certificates through OPTS->issue, CHUID, CCC, the subscriber PIN, then read back
  * and a signature self-test. *serial (if not NULL) gets the card serial. A card that is
  * not blank is refused with PIV_E_CONDITIONS: wipe it first.
  */

@@ -327,7 +327,7 @@ static int piv_block(const EVP_CIPHER *c, const uint8_t *key, int enc, const uin
 piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t len)
 {
 	static const uint8_t ask_witness[] = { 0x7C, 0x02, 0x80, 0x00 };
-	uint8_t rsp[64], witness[16], chal[16], expect[16];
+	uint8_t rsp[64], witness[16] = { 0 }, chal[16] = { 0 }, expect[16] = { 0 };
 	const EVP_CIPHER *c;
 	size_t klen = 0, rlen;
 	struct tlv t, inner;
@@ -400,6 +400,8 @@ piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t l
 out:
 	piv_end(p);
 	OPENSSL_cleanse(witness, sizeof witness);
+	OPENSSL_cleanse(chal, sizeof chal);
+	OPENSSL_cleanse(expect, sizeof expect);
 	OPENSSL_cleanse(rsp, sizeof rsp);
 	tlv_buf_free(&in);
 	tlv_buf_free(&out);

@@ -9,6 +9,7 @@
  *
  *   cs-perso-local --reader NAME --ca-cert FILE --ca-key FILE --master-key FILE
  *                  --pin-file FILE [--mgm-alg aes128|3des] [--cn NAME] [--days N]
+ *                  [--key-alg rsa2048|p256]
  */
 #include <getopt.h>
 #include <openssl/crypto.h>
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
 		{ "mgm-alg", required_argument, NULL, 'a' },
 		{ "cn", required_argument, NULL, 'n' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "key-alg", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -163,7 +165,7 @@ int main(int argc, char **argv)
 	piv_rc rc;
 
 	log_init("cs-perso-local", LV_INFO);
-	while ((c = getopt_long(argc, argv, "r:C:K:m:p:a:n:d:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:C:K:m:p:a:n:d:k:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': reader = optarg; break;
 		case 'C': cafile = optarg; break;
@@ -173,6 +175,16 @@ int main(int argc, char **argv)
 		case 'n': po.common_name = optarg; break;
 		case 'd': ca.days = atoi(optarg); break;
 		case 'v': log_set_level(LV_DEBUG); break;
+		case 'k':
+			if (strcmp(optarg, "rsa2048") == 0)
+				po.key_alg = PIV_ALG_RSA2048;
+			else if (strcmp(optarg, "p256") == 0)
+				po.key_alg = PIV_ALG_ECCP256;
+			else {
+				log_err("--key-alg: want rsa2048 or p256");
+				return 2;
+			}
+			break;
 		case 'a':
 			alg = derive_mgm_alg_parse(optarg);
 			if (alg < 0) {
@@ -183,7 +195,7 @@ int main(int argc, char **argv)
 		case 'h':
 			printf("usage: cs-perso-local --reader NAME --ca-cert FILE --ca-key FILE "
 			       "--master-key FILE --pin-file FILE [--mgm-alg aes128|3des] [--cn NAME] "
-			       "[--days N]\n");
+			       "[--days N] [--key-alg rsa2048|p256]\n");
 			return 0;
 		default:
 			return 2;

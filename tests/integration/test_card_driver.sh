@@ -90,6 +90,23 @@ check "readers: card 2 with an unknown key is set aside" test "$(state "$R2")" =
 check_fails "wipe refuses a foreign card" $CS wipe --reader "$R2"
 check "wipe --force resets a foreign card" $CS wipe --reader "$R2" --force
 
+# Card 2 again: P-256 keys and a 3DES management key, then wiped under a config that says so.
+if cs-perso-local --reader "$R2" --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
+	--master-key "$T/master.key" --pin-file "$T/pin" --key-alg p256 --mgm-alg 3des \
+	>>"$T/perso.out" 2>>"$T/perso.log"; then
+	ok "personalize card 2 with P-256 keys and a 3DES management key"
+else
+	fail "personalize card 2 with P-256 keys and a 3DES management key" "$(tail -3 "$T/perso.log")"
+fi
+yubico-piv-tool -r "$R2" -a read-certificate -s 9c >"$T/ec9c.pem" 2>>"$T/check.log"
+check "openssl verify accepts the P-256 9C certificate" openssl verify -CAfile "$T/ca.pem" "$T/ec9c.pem"
+check "the 9C key is P-256" bash -c "openssl x509 -in '$T/ec9c.pem' -noout -text | grep -q 'prime256v1'"
+sed 's/^cards:/card_station:\n  mgm_key_alg: 3des\ncards:/' "$T/ra.yaml" >"$T/ra-3des.yaml"
+check_fails "wipe with the wrong management key algorithm sees a foreign card" $CS wipe --reader "$R2"
+check "wipe card 2 with its 3DES derived key" card-station -c "$T/ra-3des.yaml" wipe --reader "$R2"
+check_fails "a bad mgm_key_alg in the config is an error" \
+	bash -c "sed 's/3des/rc4/' '$T/ra-3des.yaml' >'$T/bad.yaml' && card-station -c '$T/bad.yaml' readers"
+
 # Wipe cards 0 and 1 with their derived keys.
 check "wipe card 0 (personalized)" $CS wipe --reader "$R0"
 check "wipe card 1 (locked)" $CS wipe --reader "$R1"
@@ -103,8 +120,18 @@ check "pkcs15-tool finds no certificate on the wiped card" \
 	test "$(grep -c 'X.509 Certificate' "$T/p15-after.txt")" -eq 0
 check "the wiped card has the factory PIN" yubico-piv-tool -r "$R0" -a verify-pin -P 123456
 
-# A card taken out shows as an empty reader.
+# A card taken out shows as an empty reader, in a new table and to a watching station.
+$CS readers --watch >"$T/watch.out" 2>>"$T/cs.log" &
+wpid=$!
+track "$wpid"
+wait_for 10 grep -q "^READER" "$T/watch.out"
 pcsc_card_stop "$T/pcsc" 1
+if wait_for 10 bash -c "grep -F '$R1 ' '$T/watch.out' | grep -q ' no '"; then
+	ok "readers --watch prints the table again when a card is removed"
+else
+	fail "readers --watch prints the table again when a card is removed" "$(cat "$T/watch.out")"
+fi
+kill "$wpid" 2>/dev/null
 if wait_for 10 bash -c "$CS readers 2>/dev/null | grep -F '$R1 ' | grep -q ' no '"; then
 	ok "readers: a removed card shows an empty reader"
 else
