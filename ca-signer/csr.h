@@ -3,7 +3,8 @@
  *
  * A CSR is trusted for two things only: its public key, and the proof that the requester
  * holds the matching private key (its self-signature). Everything else it carries
- * (subject, extensions, attributes) is ignored by design.
+ * (subject, extensions, attributes) is ignored by design, so it is only checked to be
+ * well-formed DER, never decoded into objects.
  */
 #ifndef RA_CSR_H
 #define RA_CSR_H
@@ -18,15 +19,16 @@
 #define CSR_MAX_LEN 65536
 
 struct csr {
-	X509_REQ *req;
-	EVP_PKEY *pub;		/* owned by req */
+	EVP_PKEY *pub;		/* the subject's key (RSA) */
 	int bits;
+	const uint8_t *key_der;	/* its RSAPublicKey (PKCS#1) DER, inside the caller's buffer */
+	size_t key_len;
 };
 
 /*
  * Parse DER (exactly LEN bytes, no trailing data), require an RSA key of MIN_BITS..MAX_BITS
  * with exponent 65537 and a signature that verifies with it (SHA-256 or stronger). 0 and
- * *out filled, or -1 with err saying why.
+ * *out filled (pointing into DER, which must outlive it), or -1 with err saying why.
  */
 int csr_parse(const uint8_t *der, size_t len, int min_bits, int max_bits, struct csr *out,
     char err[SIGNER_ERR_LEN]);

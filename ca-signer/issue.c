@@ -1,11 +1,14 @@
 /*
- * issue.c: signer_issue, from a worker's request to a stored, signed certificate.
+ * issue.c: signer_issue and signer_issue_many, from workers' requests to stored, signed
+ * certificates.
  *
- * Order of work: check the request's own fields; look the request id up (a request seen
- * before is answered from signer.db, never signed twice); parse the CSR and check proof of
- * possession; draw a serial; build from the profile; lint; sign; store the certificate and
- * its journal row under one savepoint, so that a failure leaves nothing behind even in the
- * middle of a batch. A serial collision (astronomically unlikely, but the UNIQUE
+ * Three phases per call. First, on the main thread: check each request's own fields and
+ * look its request id up (a request seen before, in signer.db or earlier in the same call,
+ * is answered with the certificate already issued, never signed twice). Second, spread over
+ * the signing threads: parse the CSR and check proof of possession, draw a serial, build
+ * from the profile, lint, sign. Third, on the main thread again: store each certificate
+ * and its journal row under one savepoint, so that a failure leaves nothing behind even in
+ * the middle of a batch. A serial collision (astronomically unlikely, but the UNIQUE
  * constraint is what guarantees uniqueness) draws a new serial and signs again.
  */
 #include "signer_int.h"
@@ -25,6 +28,30 @@
 #include "util.h"
 
 #define ISSUE_SERIAL_TRIES 4
+
+enum item_state {
+	ITEM_ANSWERED,	/* refused, or answered from signer.db */
+	ITEM_FRESH,	/* to be signed */
+	ITEM_REPEAT,	/* same request id as an earlier item of this call */
+};
+
+struct issue_item {
+	const struct sign_request *req;
+	struct sign_result *res;
+	enum item_state state;
+	size_t first;			/* ITEM_REPEAT: the earlier item */
+	int usage;
+	uint8_t csr_sha[32], req_sha[32];
+	/* filled by the signing phase */
+	int signed_ok;
+	char *subject;
+};
+
+struct issue_call {
+	signer_t *s;
+	struct issue_item *items;
+	time_t now;
+};
 
 void signer_result_clear(struct sign_result *res)
 {
@@ -89,30 +116,26 @@ static int issue_check_request(const struct sign_request *req, int *usage, char 
 	return 0;
 }
 
-/* Answer a request id seen before: the same certificate, or an error if the request differs. */
-static int issue_repeat(const struct store_cert *c, const struct sign_request *req,
-    const uint8_t csr_sha[32], const uint8_t req_sha[32], struct sign_result *res)
+/* Is a request with this id the same request? 0, or -1 with the reason in ERR. */
+static int issue_same(const char *usage, const uint8_t csr_sha[32], const uint8_t req_sha[32],
+    const struct issue_item *it, char *err)
 {
-	if (strcmp(c->usage, req->usage) != 0) {
-		snprintf(res->error, sizeof res->error, "request id %s was already used for a %s "
-		    "certificate, not %s", req->request_id, c->usage, req->usage);
+	const char *id = it->req->request_id;
+
+	if (strcmp(usage, it->req->usage) != 0) {
+		snprintf(err, SIGNER_ERR_LEN, "request id %s was already used for a %s certificate, "
+		    "not %s", id, usage, it->req->usage);
 		return -1;
 	}
-	if (memcmp(c->csr_sha256, csr_sha, 32) != 0) {
-		snprintf(res->error, sizeof res->error, "request id %s was already used with a "
-		    "different CSR", req->request_id);
+	if (memcmp(csr_sha, it->csr_sha, 32) != 0) {
+		snprintf(err, SIGNER_ERR_LEN, "request id %s was already used with a different CSR", id);
 		return -1;
 	}
-	if (memcmp(c->req_sha256, req_sha, 32) != 0) {
-		snprintf(res->error, sizeof res->error, "request id %s was already used with a "
-		    "different subject or e-mail address", req->request_id);
+	if (memcmp(req_sha, it->req_sha, 32) != 0) {
+		snprintf(err, SIGNER_ERR_LEN, "request id %s was already used with a different "
+		    "subject or e-mail address", id);
 		return -1;
 	}
-	res->der = c->der;
-	res->der_len = c->der_len;
-	snprintf(res->serial, sizeof res->serial, "%s", c->serial);
-	res->not_after = (time_t)c->not_after;
-	res->repeated = 1;
 	return 0;
 }
 
@@ -134,41 +157,39 @@ static char *issue_subject_text(X509 *x)
 	return text ? text : xstrdup("");
 }
 
-/* Build, lint, sign, store. 0, 1 on a serial collision (try again), -1 with err. */
-static int issue_once(signer_t *s, const struct sign_request *req, enum profile_usage usage,
-    const struct csr *csr, const uint8_t csr_sha[32], const uint8_t req_sha[32], time_t now,
-    struct sign_result *res)
+/*
+ * Phase two, for one item, on any thread: CSR, serial, build, lint, sign. Touches only the
+ * item, the read-only profile and the CA key.
+ */
+static void issue_sign_one(signer_t *s, struct issue_item *it, time_t now)
 {
+	struct sign_result *res = it->res;
+	struct csr csr;
 	ASN1_INTEGER *serial = NULL;
 	X509 *x = NULL;
-	struct store_cert c;
-	unsigned char *der = NULL, *p;
-	char *subject = NULL;
-	int len, rc = -1, taken;
+	unsigned char *p;
+	int len;
 
-	memset(&c, 0, sizeof c);
-	if (serial_random(&serial, c.serial) < 0) {
+	memset(&csr, 0, sizeof csr);
+	if (csr_parse(it->req->csr_der, it->req->csr_len, profile_min_bits(s->profile),
+	    profile_max_bits(s->profile), &csr, res->error) < 0)
+		goto out;
+	if (serial_random(&serial, res->serial) < 0) {
 		snprintf(res->error, sizeof res->error, "cannot draw a random serial number");
 		goto out;
 	}
-	taken = store_serial_exists(s->store, c.serial);
-	if (taken != 0) {
-		rc = taken > 0 ? 1 : -1;
-		if (rc < 0)
-			snprintf(res->error, sizeof res->error, "signer database error");
-		goto out;
-	}
-	x = profile_build(s->profile, usage, csr->pub, req->subject_name, req->subject_serial,
-	    req->email, serial, now, res->error);
+	x = profile_build(s->profile, it->usage, csr.key_der, csr.key_len, it->req->subject_name,
+	    it->req->subject_serial, it->req->email, serial, now, res->error);
 	if (!x)
 		goto out;
-	if (lint_tbs(s->profile, x, usage, csr->pub, res->error) < 0) {
-		log_err("request %s refused by the certificate lint: %s", req->request_id, res->error);
+	if (lint_tbs(s->profile, x, it->usage, csr.key_der, csr.key_len, res->error) < 0) {
+		log_err("request %s refused by the certificate lint: %s", it->req->request_id,
+		    res->error);
 		goto out;
 	}
 	if (X509_sign(x, cakey_pkey(s->key), s->md) <= 0) {
 		snprintf(res->error, sizeof res->error, "the CA key failed to sign");
-		log_err("request %s: signing failed", req->request_id);
+		log_err("request %s: signing failed", it->req->request_id);
 		goto out;
 	}
 	len = i2d_X509(x, NULL);
@@ -176,102 +197,205 @@ static int issue_once(signer_t *s, const struct sign_request *req, enum profile_
 		snprintf(res->error, sizeof res->error, "cannot encode the certificate");
 		goto out;
 	}
-	der = p = xmalloc((size_t)len);
+	res->der = p = xmalloc((size_t)len);
+	res->der_len = (size_t)len;
 	i2d_X509(x, &p);
-	subject = issue_subject_text(x);
-	snprintf(c.request_id, sizeof c.request_id, "%s", req->request_id);
-	snprintf(c.usage, sizeof c.usage, "%s", profile_usage_name(usage));
-	c.subject = subject;
-	memcpy(c.csr_sha256, csr_sha, 32);
-	memcpy(c.req_sha256, req_sha, 32);
-	c.not_before = now;
-	c.not_after = now + (time_t)profile_validity_days(s->profile) * 86400;
-	c.der = der;
-	c.der_len = (size_t)len;
-	rc = store_cert_insert(s->store, &c);
-	if (rc == 0 && store_journal(s->store, now, req->request_id, "issue", c.serial, -1,
-	    c.usage) < 0)
-		rc = -1;
-	if (rc < 0) {
-		snprintf(res->error, sizeof res->error, "signer database error");
-		goto out;
-	}
-	if (rc == 0) {
-		res->der = der;
-		res->der_len = (size_t)len;
-		der = NULL;
-		snprintf(res->serial, sizeof res->serial, "%s", c.serial);
-		res->not_after = (time_t)c.not_after;
-	}
+	res->not_after = now + (time_t)profile_validity_days(s->profile) * 86400;
+	free(it->subject);
+	it->subject = issue_subject_text(x);
+	it->signed_ok = 1;
 out:
 	ERR_clear_error();
-	free(der);
-	free(subject);
+	if (!it->signed_ok)
+		res->serial[0] = '\0';
 	X509_free(x);
 	ASN1_INTEGER_free(serial);
+	csr_clear(&csr);
+}
+
+static void issue_sign_fn(void *arg, size_t i)
+{
+	struct issue_call *c = arg;
+
+	if (c->items[i].state == ITEM_FRESH)
+		issue_sign_one(c->s, &c->items[i], c->now);
+}
+
+/* Phase three: store one signed certificate. 0, 1 on a serial collision, -1 with error. */
+static int issue_store_one(signer_t *s, struct issue_item *it, time_t now)
+{
+	struct store_cert c;
+	int rc, sp;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.request_id, sizeof c.request_id, "%s", it->req->request_id);
+	snprintf(c.serial, sizeof c.serial, "%s", it->res->serial);
+	snprintf(c.usage, sizeof c.usage, "%s", profile_usage_name(it->usage));
+	c.subject = it->subject;
+	memcpy(c.csr_sha256, it->csr_sha, 32);
+	memcpy(c.req_sha256, it->req_sha, 32);
+	c.not_before = now;
+	c.not_after = it->res->not_after;
+	c.der = it->res->der;
+	c.der_len = it->res->der_len;
+	sp = store_sp_begin(s->store) == 0;
+	rc = sp ? store_cert_insert(s->store, &c) : -1;
+	if (rc == 0 && store_journal(s->store, now, c.request_id, "issue", c.serial, -1,
+	    c.usage) < 0)
+		rc = -1;
+	if (sp && store_sp_end(s->store, rc == 0) < 0)
+		rc = -1;
+	if (rc < 0)
+		snprintf(it->res->error, sizeof it->res->error, "signer database error");
 	return rc;
+}
+
+/* Phase one for one item: 0 when it is to be signed (or repeats an earlier item). */
+static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
+{
+	struct issue_item *it = &items[i];
+	struct sign_result *res = it->res;
+	struct store_cert prev;
+	int found;
+
+	it->state = ITEM_ANSWERED;
+	if (issue_check_request(it->req, &it->usage, res->error) < 0)
+		return;
+	if (issue_digests(it->req, it->csr_sha, it->req_sha) < 0) {
+		snprintf(res->error, sizeof res->error, "cannot hash the request");
+		return;
+	}
+	for (size_t j = 0; j < i; j++) {
+		if (items[j].state == ITEM_FRESH &&
+		    strcmp(items[j].req->request_id, it->req->request_id) == 0) {
+			if (issue_same(items[j].req->usage, items[j].csr_sha, items[j].req_sha, it,
+			    res->error) == 0) {
+				it->state = ITEM_REPEAT;
+				it->first = j;
+			}
+			return;
+		}
+	}
+	found = store_cert_by_request(s->store, it->req->request_id, &prev, 1);
+	if (found < 0) {
+		snprintf(res->error, sizeof res->error, "signer database error");
+		return;
+	}
+	if (!found) {
+		it->state = ITEM_FRESH;
+		return;
+	}
+	if (issue_same(prev.usage, prev.csr_sha256, prev.req_sha256, it, res->error) == 0) {
+		res->der = prev.der;
+		res->der_len = prev.der_len;
+		prev.der = NULL;
+		snprintf(res->serial, sizeof res->serial, "%s", prev.serial);
+		res->not_after = (time_t)prev.not_after;
+		res->repeated = 1;
+	}
+	free(prev.der);
+}
+
+/* Phase three for one item, with the serial-collision retry. */
+static void issue_finish(signer_t *s, struct issue_item *it, time_t now)
+{
+	int rc = -1;
+
+	for (int tries = 0; it->signed_ok && tries < ISSUE_SERIAL_TRIES; tries++) {
+		rc = issue_store_one(s, it, now);
+		if (rc != 1)
+			break;
+		log_warn("serial collision for request %s; drawing another", it->req->request_id);
+		free(it->res->der);
+		it->res->der = NULL;
+		it->signed_ok = 0;
+		issue_sign_one(s, it, now);
+		rc = -1;
+	}
+	if (rc == 1 || (rc < 0 && it->signed_ok && !it->res->error[0]))
+		snprintf(it->res->error, sizeof it->res->error, "no free serial number after %d "
+		    "tries", ISSUE_SERIAL_TRIES);
+	if (rc != 0) {
+		free(it->res->der);
+		it->res->der = NULL;
+		it->res->der_len = 0;
+		it->res->serial[0] = '\0';
+		it->res->not_after = 0;
+	}
+}
+
+static void issue_log(const struct issue_item *it)
+{
+	const struct sign_result *res = it->res;
+
+	if (res->der)
+		log_info("request %s: %s certificate %s%s", it->req->request_id, it->req->usage,
+		    res->serial, res->repeated ? " (already issued)" : " issued");
+	else
+		log_info("request %s refused: %s", it->req->request_id ? it->req->request_id :
+		    "(none)", res->error);
+}
+
+int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_result *res,
+    size_t n)
+{
+	struct issue_item *items = xcalloc(n ? n : 1, sizeof *items);
+	struct issue_call call = { .s = s, .items = items, .now = ra_now() };
+	int own_tx = !s->in_batch, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof res[i]);
+		items[i].req = &reqs[i];
+		items[i].res = &res[i];
+	}
+	if (own_tx && store_begin(s->store) < 0) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(res[i].error, sizeof res[i].error, "signer database error");
+		failed = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		issue_prepare(s, items, i);
+	pool_run(s->pool, n, issue_sign_fn, &call);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].state == ITEM_FRESH)
+			issue_finish(s, &items[i], call.now);
+	for (size_t i = 0; i < n; i++) {
+		struct issue_item *it = &items[i], *first = &items[it->first];
+		if (it->state != ITEM_REPEAT)
+			continue;
+		if (!first->res->der) {
+			snprintf(it->res->error, sizeof it->res->error, "%s", first->res->error);
+			continue;
+		}
+		it->res->der = xmalloc(first->res->der_len);
+		memcpy(it->res->der, first->res->der, first->res->der_len);
+		it->res->der_len = first->res->der_len;
+		snprintf(it->res->serial, sizeof it->res->serial, "%s", first->res->serial);
+		it->res->not_after = first->res->not_after;
+		it->res->repeated = 1;
+	}
+	if (own_tx && store_commit(s->store) < 0) {
+		store_rollback(s->store);
+		for (size_t i = 0; i < n; i++) {
+			signer_result_clear(&res[i]);
+			snprintf(res[i].error, sizeof res[i].error, "signer database error");
+		}
+		failed = 1;
+	}
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (!failed)
+			issue_log(&items[i]);
+		free(items[i].subject);
+	}
+	free(items);
+	return failed ? -1 : 0;
 }
 
 int signer_issue(signer_t *s, const struct sign_request *req, struct sign_result *res)
 {
-	uint8_t csr_sha[32], req_sha[32];
-	struct store_cert prev;
-	struct csr csr;
-	int usage, found, rc = -1, sp = 0;
-	time_t now = ra_now();
-
-	memset(res, 0, sizeof *res);
-	memset(&csr, 0, sizeof csr);
-	memset(&prev, 0, sizeof prev);
-	if (issue_check_request(req, &usage, res->error) < 0)
-		goto out;
-	if (issue_digests(req, csr_sha, req_sha) < 0) {
-		snprintf(res->error, sizeof res->error, "cannot hash the request");
-		goto out;
-	}
-	if (store_sp_begin(s->store) < 0) {
-		snprintf(res->error, sizeof res->error, "signer database error");
-		goto out;
-	}
-	sp = 1;
-	found = store_cert_by_request(s->store, req->request_id, &prev, 1);
-	if (found < 0) {
-		snprintf(res->error, sizeof res->error, "signer database error");
-		goto out;
-	}
-	if (found) {
-		rc = issue_repeat(&prev, req, csr_sha, req_sha, res);
-		if (rc == 0)
-			prev.der = NULL;	/* now owned by res */
-		goto out;
-	}
-	if (csr_parse(req->csr_der, req->csr_len, profile_min_bits(s->profile),
-	    profile_max_bits(s->profile), &csr, res->error) < 0)
-		goto out;
-	for (int i = 0; i < ISSUE_SERIAL_TRIES; i++) {
-		rc = issue_once(s, req, usage, &csr, csr_sha, req_sha, now, res);
-		if (rc != 1)
-			break;
-		log_warn("serial collision for request %s; drawing another", req->request_id);
-	}
-	if (rc == 1) {
-		snprintf(res->error, sizeof res->error, "no free serial number after %d tries",
-		    ISSUE_SERIAL_TRIES);
-		rc = -1;
-	}
-out:
-	if (sp && store_sp_end(s->store, rc == 0) < 0 && rc == 0) {
-		signer_result_clear(res);
-		snprintf(res->error, sizeof res->error, "signer database error");
-		rc = -1;
-	}
-	if (rc == 0)
-		log_info("request %s: %s certificate %s%s", req->request_id, req->usage,
-		    res->serial, res->repeated ? " (already issued)" : " issued");
-	else
-		log_info("request %s refused: %s", req->request_id ? req->request_id : "(none)",
-		    res->error);
-	free(prev.der);
-	csr_clear(&csr);
-	return rc;
+	if (signer_issue_many(s, req, res, 1) < 0 || !res->der)
+		return -1;
+	return 0;
 }

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 /* The extensions a subscriber certificate may carry, each at most once. */
@@ -166,26 +168,41 @@ static int lint_extension_set(X509 *x, char err[SIGNER_ERR_LEN])
 	return 0;
 }
 
-static int lint_key(const profile_t *p, X509 *x, EVP_PKEY *csr_key, char err[SIGNER_ERR_LEN])
+/* The key is the CSR's, byte for byte, and an RSA key the profile accepts. */
+static int lint_key(const profile_t *p, X509 *x, const uint8_t *csr_key, size_t csr_key_len,
+    char err[SIGNER_ERR_LEN])
 {
-	EVP_PKEY *pub = X509_get0_pubkey(x);
-	int bits = pub ? EVP_PKEY_get_bits(pub) : 0;
+	const ASN1_OBJECT *obj;
+	const unsigned char *pk, *q;
+	X509_ALGOR *alg;
+	int pklen, ptype, bits = 0, e65537 = 0;
+	RSA *rsa;
 
-	if (!pub || EVP_PKEY_eq(pub, csr_key) != 1) {
+	if (!X509_PUBKEY_get0_param((ASN1_OBJECT **)&obj, &pk, &pklen, &alg,
+	    X509_get_X509_PUBKEY(x)) || (size_t)pklen != csr_key_len ||
+	    memcmp(pk, csr_key, csr_key_len) != 0) {
 		snprintf(err, SIGNER_ERR_LEN, "lint: the certificate's key is not the CSR's key");
 		return -1;
 	}
-	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA || bits < profile_min_bits(p) ||
-	    bits > profile_max_bits(p)) {
-		snprintf(err, SIGNER_ERR_LEN, "lint: key is not RSA of %d..%d bits",
-		    profile_min_bits(p), profile_max_bits(p));
+	X509_ALGOR_get0(NULL, &ptype, NULL, alg);
+	q = pk;
+	rsa = d2i_RSAPublicKey(NULL, &q, pklen);
+	if (rsa) {
+		bits = RSA_bits(rsa);
+		e65537 = RSA_get0_e(rsa) && BN_is_word(RSA_get0_e(rsa), 65537);
+	}
+	RSA_free(rsa);
+	if (OBJ_obj2nid(obj) != NID_rsaEncryption || ptype != V_ASN1_NULL || !e65537 ||
+	    bits < profile_min_bits(p) || bits > profile_max_bits(p)) {
+		snprintf(err, SIGNER_ERR_LEN, "lint: key is not RSA of %d..%d bits with exponent "
+		    "65537", profile_min_bits(p), profile_max_bits(p));
 		return -1;
 	}
 	return 0;
 }
 
-int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, EVP_PKEY *csr_key,
-    char err[SIGNER_ERR_LEN])
+int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, const uint8_t *csr_key,
+    size_t csr_key_len, char err[SIGNER_ERR_LEN])
 {
 	int rc = -1;
 
@@ -196,7 +213,7 @@ int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, EVP_PKEY *cs
 	if (lint_serial(x, err) < 0 || lint_validity(p, x, err) < 0 || lint_names(p, x, err) < 0 ||
 	    lint_extension_set(x, err) < 0 || lint_basic(x, err) < 0 ||
 	    lint_key_usage(x, usage, err) < 0 || lint_eku(x, usage, err) < 0 ||
-	    lint_key_ids(p, x, err) < 0 || lint_key(p, x, csr_key, err) < 0)
+	    lint_key_ids(p, x, err) < 0 || lint_key(p, x, csr_key, csr_key_len, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -8,6 +8,9 @@
 #ifndef RA_LINT_H
 #define RA_LINT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <openssl/x509.h>
 
 #include "profile.h"
@@ -15,9 +18,9 @@
 
 /*
  * 0 when X (unsigned) is a correct subscriber certificate of profile P for USAGE holding
- * CSR_KEY; -1 with err naming the first rule broken.
+ * the CSR's key (CSR_KEY: its RSAPublicKey DER); -1 with err naming the first rule broken.
  */
-int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, EVP_PKEY *csr_key,
-    char err[SIGNER_ERR_LEN]);
+int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, const uint8_t *csr_key,
+    size_t csr_key_len, char err[SIGNER_ERR_LEN]);
 
 #endif

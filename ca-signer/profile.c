@@ -427,7 +427,25 @@ out:
 	return ok ? 0 : -1;
 }
 
-X509 *profile_build(const profile_t *p, enum profile_usage usage, EVP_PKEY *pub,
+/*
+ * The subject's SubjectPublicKeyInfo, set from its parts: X509_set_pubkey would run the
+ * key through OpenSSL 3.0's encoder framework, which costs more than half a signature.
+ * RFC 3279: rsaEncryption with NULL parameters.
+ */
+static int profile_set_key(X509 *x, const uint8_t *key, size_t key_len)
+{
+	unsigned char *copy = OPENSSL_memdup(key, key_len);
+
+	if (!copy || !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+	    OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, NULL, copy, (int)key_len)) {
+		OPENSSL_free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t *key,
+    size_t key_len,
     const char *cn, const char *subject_serial, const char *email,
     const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN])
 {
@@ -440,7 +458,7 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, EVP_PKEY *pub,
 	    !X509_set_issuer_name(x, X509_get_subject_name(p->ca)) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), now) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), until) ||
-	    !X509_set_pubkey(x, pub)) {
+	    profile_set_key(x, key, key_len) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot build the certificate");
 		goto fail;
 	}

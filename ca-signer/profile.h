@@ -11,6 +11,8 @@
 #ifndef RA_PROFILE_H
 #define RA_PROFILE_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/x509.h>
@@ -52,11 +54,12 @@ const ASN1_OCTET_STRING *profile_ca_keyid(const profile_t *p);
 
 /*
  * The unsigned certificate for one request: serial SERIAL, valid from NOW for the
- * profile's days, subject C, O (profile) + CN, serialNumber (checked by the caller), key
- * PUB, and the profile's extensions for USAGE (+ SAN when EMAIL is not NULL or empty).
- * NULL and err on failure.
+ * profile's days, subject C, O (profile) + CN, serialNumber (checked by the caller), the
+ * RSA key whose RSAPublicKey (PKCS#1) DER is KEY, and the profile's extensions for USAGE
+ * (+ SAN when EMAIL is not NULL or empty). NULL and err on failure.
  */
-X509 *profile_build(const profile_t *p, enum profile_usage usage, EVP_PKEY *pub,
+X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t *key,
+    size_t key_len,
     const char *cn, const char *subject_serial, const char *email,
     const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN]);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -63,6 +64,20 @@ out:
 	return st;
 }
 
+/*
+ * Helper threads for signing: one per further online core (the caller's thread is the
+ * first), at most 7. A token key signs on one thread: a PKCS#11 session serialises
+ * operations anyway.
+ */
+static int signer_threads(const cakey_t *key)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cakey_is_token(key) || cpus <= 1)
+		return 0;
+	return cpus > 8 ? 7 : (int)cpus - 1;
+}
+
 signer_t *signer_new(const config_t *cfg)
 {
 	signer_t *s = xcalloc(1, sizeof *s);
@@ -91,6 +106,7 @@ signer_t *signer_new(const config_t *cfg)
 		signer_destroy(&s);
 		return NULL;
 	}
+	s->pool = pool_new(signer_threads(s->key));
 	return s;
 }
 
@@ -105,6 +121,7 @@ void signer_destroy(signer_t **sp)
 		log_warn("signer closed inside a batch: the batch is discarded");
 		store_rollback(s->store);
 	}
+	pool_destroy(&s->pool);
 	store_close(&s->store);
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);

@@ -60,6 +60,14 @@ struct sign_result {
  * before this returns; inside one, only when signer_batch_commit succeeds.
  */
 int signer_issue(signer_t *s, const struct sign_request *req, struct sign_result *res);
+/*
+ * Issue N requests at once, signing on every core (the loop's batch: everything waiting
+ * on its socket). Each res[i] is filled as by signer_issue: res[i].der set on success,
+ * res[i].error otherwise; the same request id twice in one call gets one certificate.
+ * Returns 0, or -1 when signer.db failed and no result stands (each says so).
+ */
+int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_result *res,
+    size_t n);
 /* Free the certificate held by a result and zero it. Accepts NULL. */
 void signer_result_clear(struct sign_result *res);
 

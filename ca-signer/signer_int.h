@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "cakey.h"
+#include "pool.h"
 #include "profile.h"
 #include "signer.h"
 #include "store.h"
@@ -18,6 +19,7 @@
 struct signer {
 	X509 *ca_cert;
 	cakey_t *key;
+	pool_t *pool;		/* signing threads; NULL: sign on the caller's thread */
 	profile_t *profile;
 	store_t *store;
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */

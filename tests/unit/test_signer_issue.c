@@ -337,6 +337,70 @@ static void test_idempotent(void **state)
 	signer_result_clear(&b);
 }
 
+/* A batch signed on every core: fresh, refused, repeated in the call and from signer.db. */
+static void test_issue_many(void **state)
+{
+	struct t *t = *state;
+	enum { N = 24 };
+	struct sign_request r[N];
+	struct sign_result res[N];
+	char ids[N][32], old_id[32];
+	struct sign_result old;
+	struct sign_request o = req_for(t, old_id, t->csr2, t->csr2_len, "encryption");
+
+	assert_int_equal(signer_issue(t->s, &o, &old), 0);
+	for (int i = 0; i < N; i++)
+		r[i] = req_for(t, ids[i], i % 2 ? t->csr1 : t->csr2, i % 2 ? t->csr1_len : t->csr2_len,
+		    "signature");
+	r[3].subject_name = "bad\x01name";		/* refused */
+	r[5] = r[4];					/* same request again in the call */
+	r[7] = r[6];
+	r[7].csr_der = t->csr1;				/* same id, different CSR */
+	r[7].csr_len = t->csr1_len;
+	r[9] = o;					/* issued before this call */
+
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_issue_many(t->s, r, res, N), 0);
+	assert_int_equal(signer_batch_commit(t->s), 0);
+
+	for (int i = 0; i < N; i++) {
+		if (i == 3 || i == 7) {
+			assert_null(res[i].der);
+			assert_true(res[i].error[0] != '\0');
+			continue;
+		}
+		if (!res[i].der)
+			fail_msg("item %d refused: %s", i, res[i].error);
+		X509 *x = fx_x509(res[i].der, res[i].der_len);
+		assert_non_null(x);
+		assert_int_equal(X509_verify(x, X509_get0_pubkey(t->ca)), 1);
+		X509_free(x);
+	}
+	assert_non_null(strstr(res[3].error, "control character"));
+	assert_non_null(strstr(res[7].error, "different CSR"));
+	assert_int_equal(res[4].repeated, 0);
+	assert_int_equal(res[5].repeated, 1);
+	assert_string_equal(res[4].serial, res[5].serial);
+	assert_memory_equal(res[4].der, res[5].der, res[4].der_len);
+	assert_int_equal(res[9].repeated, 1);
+	assert_string_equal(res[9].serial, old.serial);
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			if (res[i].der && res[j].der && j != 5 && j != 9)
+				assert_string_not_equal(res[i].serial, res[j].serial);
+	/* Every certificate of the batch is stored. */
+	struct signer_cert_status st;
+	char err[SIGNER_ERR_LEN];
+	for (int i = 0; i < N; i++) {
+		if (!res[i].der)
+			continue;
+		assert_int_equal(signer_status(t->s, res[i].serial, &st, err), 0);
+		assert_int_not_equal(st.state, SIGNER_CERT_UNKNOWN);
+		signer_result_clear(&res[i]);
+	}
+	signer_result_clear(&old);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -474,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_serials_batch),
+		cmocka_unit_test(test_issue_many),
 		cmocka_unit_test(test_batch_rollback),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_key_refusals),
