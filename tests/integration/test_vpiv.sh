@@ -168,6 +168,18 @@ check "the restarted card keeps its new PIN" tool yubico-piv-tool -r "$R0" -a ve
 tool yubico-piv-tool -r "$R0" -a status >"$T/status2.txt" 2>&1
 check "the restarted card keeps its serial" grep -qP '^Serial Number:\t1000$' "$T/status2.txt"
 
+# pcscd restarts under running cards: they reconnect by themselves (they retry every 200 ms).
+old=$(cat "$T/pcscd.pid")
+kill "$old"
+pcscd_gone() { ! kill -0 "$old" 2>/dev/null; }
+wait_for 10 pcscd_gone
+if pcsc_start "$T" "$N" >/dev/null 2>>"$T/start.err" && wait_for 20 all_present &&
+	tool yubico-piv-tool -r 'Virtual PCD 1 00 00' -a status 2>&1 | grep -qP '^Serial Number:\t1002$'; then
+	ok "the cards come back by themselves after pcscd restarts"
+else
+	fail "the cards come back by themselves after pcscd restarts" "$(cat "$T/start.err")"
+fi
+
 # A card told to fail every APDU makes a real tool fail, not hang.
 pcsc_card_stop "$T" 3
 wait_for 10 bash -c "! opensc-tool -l 2>/dev/null | grep -qE '^3 +Yes'"

@@ -229,6 +229,11 @@ static void test_mgm_auth_and_objects(void **state)
 	assert_int_equal(f->rlen, 3);
 	assert_memory_equal(f->resp, "\x53\x01\xAA", 3);
 	assert_int_equal(hx(f, "00 DB 3F FF 08 5C 03 5F C1 99 53 01 AA"), 0x6A80);
+	/* Printed information: written with the management key, read only with the PIN. */
+	assert_int_equal(hx(f, "00 DB 3F FF 08 5C 03 5F C1 09 53 01 CC"), 0x9000);
+	assert_int_equal(hx(f, "00 CB 3F FF 05 5C 03 5F C1 09"), 0x6982);
+	verify_pin(f);
+	assert_int_equal(hx(f, "00 CB 3F FF 05 5C 03 5F C1 09"), 0x9000);
 
 	/* A 500-byte object: written with command chaining, read back through 61 xx. */
 	n = 0;
