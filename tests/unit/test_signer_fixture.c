@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -134,6 +135,12 @@ uint8_t *fx_csr(EVP_PKEY *key, const struct fx_csr_opts *o, size_t *len)
 		    "critical,keyCertSign,cRLSign"));
 		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
 		    "DNS:evil.example"));
+		/* Ten years, as far as a CSR can ask for a validity: privateKeyUsagePeriod. */
+		PKEY_USAGE_PERIOD *period = PKEY_USAGE_PERIOD_new();
+		period->notBefore = ASN1_GENERALIZEDTIME_set(NULL, time(NULL));
+		period->notAfter = ASN1_GENERALIZEDTIME_set(NULL, time(NULL) + 3650L * 86400);
+		sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_private_key_usage_period, 0, period));
+		PKEY_USAGE_PERIOD_free(period);
 		X509_REQ_add_extensions(req, exts);
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	}

@@ -176,7 +176,8 @@ static void test_issue_encryption(void **state)
 	signer_result_clear(&res);
 }
 
-/* A CSR asking for CA:TRUE, keyCertSign, a DNS name and SHA-384: none of it is copied. */
+/* A CSR asking for CA:TRUE, keyCertSign, a DNS name, ten years (privateKeyUsagePeriod) and
+ * SHA-384: none of it is copied. */
 static void test_csr_requests_ignored(void **state)
 {
 	struct t *t = *state;
@@ -186,6 +187,12 @@ static void test_csr_requests_ignored(void **state)
 	struct sign_result res;
 	char id[32];
 	struct sign_request r = req_for(t, id, csr, len, "signature");
+	const unsigned char *p = csr;
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
+	STACK_OF(X509_EXTENSION) *asked = X509_REQ_get_extensions(req);
+	assert_int_equal(sk_X509_EXTENSION_num(asked), 4);	/* the CSR does ask */
+	sk_X509_EXTENSION_pop_free(asked, X509_EXTENSION_free);
+	X509_REQ_free(req);
 
 	assert_int_equal(signer_issue(t->s, &r, &res), 0);
 	X509 *x = fx_x509(res.der, res.der_len);
@@ -208,6 +215,7 @@ static void test_csr_requests_ignored(void **state)
 	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, sizeof buf);
 	assert_string_not_equal(buf, "Evil CA");
 	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
+	assert_int_equal(X509_get_ext_by_NID(x, NID_private_key_usage_period, -1), -1);
 	X509_free(x);
 	free(csr);
 	signer_result_clear(&res);
