@@ -32,3 +32,7 @@ test_piv_derive_PKGS := openssl
 UNIT_TESTS += test_piv_fascn
 test_piv_fascn_SRCS = tests/unit/test_piv_fascn.c $(CS_CORE) $(LIB_BASE)
 test_piv_fascn_PKGS := openssl libpcsclite
+
+UNIT_TESTS += test_piv_cmds
+test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
+test_piv_cmds_PKGS := openssl libpcsclite

@@ -28,7 +28,10 @@ const uint8_t PIV_FACTORY_MGM[24] = {
 #define PIV_RSP_MAX 16384	/* larger than any object the card stores */
 
 struct piv {
-	pcsc_card_t *card;
+	pcsc_card_t *card;	/* NULL for a card reached through piv_open_xmit() */
+	apdu_xmit_fn xmit;
+	void *xctx;
+	char *name;
 };
 
 static const char *const state_names[] = {
@@ -47,13 +50,15 @@ const char *piv_state_name(enum piv_card_state s)
 
 piv_rc piv_begin(piv_t *p)
 {
-	piv_rc rc = pcsc_begin(p->card);
+	piv_rc rc;
 
+	if (!p->card)
+		return PIV_OK;
+	rc = pcsc_begin(p->card);
 	if (rc != PIV_OK)
 		return rc;
 	if (pcsc_was_reset(p->card)) {
-		log_info("%s: card was reset by another program; selecting PIV again",
-		    pcsc_card_reader(p->card));
+		log_info("%s: card was reset by another program; selecting PIV again", p->name);
 		rc = piv_select(p);
 		if (rc != PIV_OK)
 			pcsc_end(p->card);
@@ -63,6 +68,8 @@ piv_rc piv_begin(piv_t *p)
 
 piv_rc piv_end(piv_t *p)
 {
+	if (!p->card)
+		return PIV_OK;
 	return pcsc_end(p->card);
 }
 
@@ -74,7 +81,7 @@ static piv_rc piv_xfer(piv_t *p, const apdu_hdr_t hdr, const uint8_t *data, size
 
 	if (rc != PIV_OK)
 		return rc;
-	rc = apdu_transfer(pcsc_transmit, p->card, hdr, data, dlen, rsp, rlen, sw);
+	rc = apdu_transfer(p->xmit, p->xctx, hdr, data, dlen, rsp, rlen, sw);
 	piv_end(p);
 	return rc;
 }
@@ -99,7 +106,7 @@ piv_rc piv_select(piv_t *p)
 
 	rc = piv_cmd(p, APDU_SELECT, PIV_AID, sizeof PIV_AID, rsp, &rlen);
 	if (rc != PIV_OK)
-		log_debug("%s: SELECT PIV: %s", pcsc_card_reader(p->card), piv_strerror(rc));
+		log_debug("%s: SELECT PIV: %s", p->name, piv_strerror(rc));
 	return rc;
 }
 
@@ -109,9 +116,12 @@ piv_rc piv_open(pcsc_t *pc, const char *reader, piv_t **out)
 	piv_rc rc;
 
 	*out = NULL;
+	p->name = xstrdup(reader);
 	rc = pcsc_connect(pc, reader, &p->card);
 	if (rc != PIV_OK)
 		goto out;
+	p->xmit = pcsc_transmit;
+	p->xctx = p->card;
 	rc = piv_select(p);
 	if (rc != PIV_OK)
 		goto out;
@@ -122,22 +132,38 @@ out:
 	return rc;
 }
 
+piv_rc piv_open_xmit(apdu_xmit_fn xmit, void *ctx, const char *name, piv_t **out)
+{
+	piv_t *p = xcalloc(1, sizeof *p);
+
+	p->xmit = xmit;
+	p->xctx = ctx;
+	p->name = xstrdup(name);
+	*out = p;
+	return PIV_OK;
+}
+
 void piv_close(piv_t **pp)
 {
 	if (!pp || !*pp)
 		return;
 	pcsc_disconnect(&(*pp)->card);
+	free((*pp)->name);
 	free(*pp);
 	*pp = NULL;
 }
 
 const char *piv_reader(const piv_t *p)
 {
-	return pcsc_card_reader(p->card);
+	return p->name;
 }
 
 const uint8_t *piv_atr(const piv_t *p, size_t *len)
 {
+	if (!p->card) {
+		*len = 0;
+		return NULL;
+	}
 	return pcsc_card_atr(p->card, len);
 }
 
@@ -352,7 +378,7 @@ piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t l
 
 	/* Step 1: the card's witness, encrypted under the management key. */
 	rlen = sizeof rsp;
-	rc = apdu_transfer(pcsc_transmit, p->card, h, ask_witness, sizeof ask_witness, rsp, &rlen, &sw);
+	rc = apdu_transfer(p->xmit, p->xctx, h, ask_witness, sizeof ask_witness, rsp, &rlen, &sw);
 	if (rc != PIV_OK)
 		goto out;
 	if (sw != 0x9000) {
@@ -378,7 +404,7 @@ piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t l
 		goto out;
 	}
 	rlen = sizeof rsp;
-	rc = apdu_transfer(pcsc_transmit, p->card, h, out.data, out.len, rsp, &rlen, &sw);
+	rc = apdu_transfer(p->xmit, p->xctx, h, out.data, out.len, rsp, &rlen, &sw);
 	if (rc != PIV_OK)
 		goto out;
 	if (sw != 0x9000) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "apdu.h"
 #include "pcsc.h"
 #include "rc.h"
 
@@ -64,6 +65,9 @@ typedef struct piv piv_t;
 
 /* Connect to the card in READER and select the PIV application. */
 piv_rc piv_open(pcsc_t *pc, const char *reader, piv_t **out);
+/* A card reached through XMIT(CTX) instead of PC/SC (unit tests' scripted cards, other
+ * transports): no transactions, no SELECT; NAME is used in logs. */
+piv_rc piv_open_xmit(apdu_xmit_fn xmit, void *ctx, const char *name, piv_t **out);
 /* Disconnect; accepts NULL and clears the pointer. */
 void piv_close(piv_t **p);
 const char *piv_reader(const piv_t *p);
