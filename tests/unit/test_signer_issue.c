@@ -221,6 +221,31 @@ static void test_csr_requests_ignored(void **state)
 	signer_result_clear(&res);
 }
 
+/* Every truncation and every single-bit change of a good CSR is refused, none crashes. */
+static void test_csr_mutations(void **state)
+{
+	struct t *t = *state;
+	uint8_t *m = xmalloc(t->csr1_len);
+	struct sign_result res;
+	char id[32];
+	struct sign_request r = req_for(t, id, m, t->csr1_len, "signature");
+
+	for (size_t len = 0; len < t->csr1_len; len++) {
+		memcpy(m, t->csr1, t->csr1_len);
+		r.csr_len = len;
+		if (signer_issue(t->s, &r, &res) != -1)
+			fail_msg("CSR truncated to %zu bytes was accepted", len);
+	}
+	r.csr_len = t->csr1_len;
+	for (size_t bit = 0; bit < t->csr1_len * 8; bit++) {
+		memcpy(m, t->csr1, t->csr1_len);
+		m[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		if (signer_issue(t->s, &r, &res) != -1)
+			fail_msg("CSR with bit %zu flipped was accepted", bit);
+	}
+	free(m);
+}
+
 struct refusal {
 	const char *name;
 	const char *expect;	/* substring of the error */
@@ -544,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_issue_encryption),
 		cmocka_unit_test(test_csr_requests_ignored),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_csr_mutations),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_serials_batch),
 		cmocka_unit_test(test_issue_many),
