@@ -250,7 +250,10 @@ static int issue_store_one(signer_t *s, struct issue_item *it, time_t now)
 	return rc;
 }
 
-/* Phase one for one item: 0 when it is to be signed (or repeats an earlier item). */
+/*
+ * Phase one for one item, on the main thread: refuse it, answer it from signer.db, mark it
+ * as a repeat of an earlier item of this call, or mark it fresh (to be signed).
+ */
 static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
 {
 	struct issue_item *it = &items[i];

@@ -7,6 +7,9 @@
  * (configuration), never from what a request asks for: a CSR supplies only its public key
  * and proof of possession. Each certificate is linted before it is signed.
  *
+ * Issuance is CPU-bound (one RSA signature per certificate): signer_issue_many signs a
+ * batch on every core while signer.db stays on the caller's thread.
+ *
  * Every state change is idempotent by request id: a request id that was already served
  * gets the same answer again (for issuance: the same certificate, `repeated` set), and a
  * request id reused for a different request is an error. Errors are returned as a clear
