@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <getopt.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -127,6 +128,21 @@ static int cmd_orders(const config_t *cfg, const char *state)
 	return 0;
 }
 
+/* The same order and the same two requests make the same job; anything else a new one. */
+static char *request_key(long long order, const char *sign_pem, const char *enc_pem)
+{
+	unsigned char d[32];
+	char hex[65];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, sign_pem, strlen(sign_pem) + 1);
+	EVP_DigestUpdate(md, enc_pem, strlen(enc_pem) + 1);
+	EVP_DigestFinal_ex(md, d, NULL);
+	EVP_MD_CTX_free(md);
+	hex_encode(d, sizeof d, hex);
+	return xasprintf("issue:order%lld:%s", order, hex);
+}
+
 static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
     const char *out, int wait)
 {
@@ -145,7 +161,7 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 	if (!(sign_pem = file_read(sign, NULL)) || !(enc_pem = file_read(enc, NULL)))
 		fatal("cannot read %s or %s", sign, enc);
 	payload = json_pack("{s:I,s:s,s:s}", "order", (json_int_t)order, "sign_csr", sign_pem, "enc_csr", enc_pem);
-	idem = xasprintf("issue:order%lld", order);
+	idem = request_key(order, sign_pem, enc_pem);
 	c = connect_queue(cfg);
 	id = ra_client_submit(c, "issue", idem, payload, &err);
 	if (id < 0) {

@@ -29,3 +29,45 @@ check() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then ok "$n"; else f
 check_fails() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then fail "$n" "command succeeded: $*"; else ok "$n"; fi; }
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 0/1.
 wait_for() { local i n=$(( $1 * 10 )); shift; for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+
+# ra_deploy [WORKERS]: a fresh deployment in $T/dep with test settings (cheap password
+# hashing, short leases and heartbeats) and its daemons up; stopped at exit.
+# Sets DEP (the folder) and exports RA_CONFIG.
+ra_deploy() {
+	local workers=${1:-2}
+	DEP=$T/dep
+	ra-ctl init "$DEP" >/dev/null || { fail "ra-ctl init"; exit 1; }
+	sed -i -e '/^queue:/a\  lease_ms: 2000\n  heartbeat_ms: 200\n  retry_backoff_ms: 100' "$DEP/ra.yaml"
+	printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
+	export RA_CONFIG=$DEP/ra.yaml
+	on_exit "ra-ctl -c $DEP/ra.yaml down"
+	if [ "$workers" -gt 0 ]; then
+		ra-ctl -c "$RA_CONFIG" up --workers "$workers" >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+	fi
+}
+
+# sql DB QUERY: one query on a SQLite file, plain output.
+sql() { sqlite3 -batch -noheader "$1" "$2"; }
+
+# register_forms OFFICER_KEY OFFICER_VERIFY OFFICER_APPROVE FILE...: key, second-key and
+# approve registration forms through ra-intake; prints nothing, returns non-zero on failure.
+register_forms() {
+	local k=$1 v=$2 a=$3 f serial
+	shift 3
+	for f in "$@"; do
+		ra-intake import --officer "$k" "$f" >/dev/null || return 1
+		ra-intake verify --officer "$v" --file "$f" >/dev/null || return 1
+		serial=$(sed -n 's/^serial: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$f")
+		ra-intake approve --officer "$a" "$serial" >/dev/null || return 1
+	done
+}
+
+# make_csr NAME [openssl req options...]: $T/NAME.key and $T/NAME.csr (RSA 2048 by default).
+make_csr() {
+	local n=$1
+	shift
+	if [ $# -eq 0 ]; then set -- -newkey rsa:2048; fi
+	openssl req -new "$@" -nodes -keyout "$T/$n.key" -subj "/CN=$n" -out "$T/$n.csr" 2>/dev/null
+}
+# sql_is DB QUERY VALUE: the query's result is VALUE (for wait_for, which re-runs it).
+sql_is() { [ "$(sql "$1" "$2")" = "$3" ]; }

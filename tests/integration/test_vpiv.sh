@@ -168,6 +168,25 @@ check "the restarted card keeps its new PIN" tool yubico-piv-tool -r "$R0" -a ve
 tool yubico-piv-tool -r "$R0" -a status >"$T/status2.txt" 2>&1
 check "the restarted card keeps its serial" grep -qP '^Serial Number:\t1000$' "$T/status2.txt"
 
+# The YubiKey extensions as yubico-piv-tool uses them, on the card in reader 1.
+R1='Virtual PCD 0 00 01'
+check "yubico-piv-tool changes the PIN" tool yubico-piv-tool -r "$R1" -a change-pin -P 123456 -N 111111
+check "yubico-piv-tool changes the PUK" tool yubico-piv-tool -r "$R1" -a change-puk -P 12345678 -N 87654321
+MGM=0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a09080
+check "yubico-piv-tool sets a new management key" tool yubico-piv-tool -r "$R1" -a set-mgm-key -n "$MGM"
+check_fails "the factory management key is refused afterwards" \
+	tool yubico-piv-tool -r "$R1" -a generate -s 9d -A ECCP256 -o "$T/p1.pem"
+check "the new management key generates a P-256 key in 9D" \
+	tool yubico-piv-tool -r "$R1" -k"$MGM" -a generate -s 9d -A ECCP256 -o "$T/p1.pem"
+check_fails "RESET is refused while the PIN and PUK work" tool yubico-piv-tool -r "$R1" -a reset
+for i in 1 2 3; do tool yubico-piv-tool -r "$R1" -a verify-pin -P 000000 >/dev/null 2>&1; done
+for i in 1 2 3; do tool yubico-piv-tool -r "$R1" -a change-puk -P 00000000 -N 11111111 >/dev/null 2>&1; done
+check "RESET works once PIN and PUK are both blocked" tool yubico-piv-tool -r "$R1" -a reset
+check "after RESET the factory PIN works" tool yubico-piv-tool -r "$R1" -a verify-pin -P 123456
+check "yubico-piv-tool sets 5 PIN tries" tool yubico-piv-tool -r "$R1" -a verify-pin -P 123456 \
+	-a pin-retries --pin-retries 5 --puk-retries 4
+check "status reports 5 PIN tries" bash -c "yubico-piv-tool -r '$R1' -a status | grep -qP '^PIN tries left:\t5$'"
+
 # pcscd restarts under running cards: they reconnect by themselves (they retry every 200 ms).
 old=$(cat "$T/pcscd.pid")
 kill "$old"
