@@ -68,43 +68,53 @@ static msg_t *error_for(const msg_t *req, enum msg_err code, const char *text)
 	return m;
 }
 
-static msg_t *on_sign(struct ca *ca, const msg_t *req)
-{
-	char *rid = msg_str(req, 0), *usage = msg_str(req, 1);
-	json_t *subject = msg_json(req, 3);
-	struct sign_result res = { 0 };
-	struct sign_request sr;
-	msg_t *m;
+/* A SIGN request's fields, read from its frames (owned here until the batch is answered). */
+struct sign_slot {
+	char *rid, *usage;
+	json_t *subject;
+};
 
-	if (!rid || !usage || !subject) {
-		m = error_for(req, MERR_BAD_MESSAGE, "SIGN needs a request id, a usage, a CSR and a subject object");
-		goto out;
-	}
-	sr = (struct sign_request){
-		.request_id = rid, .usage = usage, .csr_der = msg_data(req, 2), .csr_len = msg_len(req, 2),
-		.subject_name = json_string_value(json_object_get(subject, "name")),
-		.subject_serial = json_string_value(json_object_get(subject, "account")),
-		.email = json_string_value(json_object_get(subject, "email")),
+static void sign_slot_clear(struct sign_slot *sl)
+{
+	free(sl->rid);
+	free(sl->usage);
+	json_decref(sl->subject);
+	memset(sl, 0, sizeof *sl);
+}
+
+/* Read a SIGN request into REQ; NULL, or the ERROR answer when it is malformed. */
+static msg_t *sign_read(const msg_t *m, struct sign_slot *sl, struct sign_request *req)
+{
+	sl->rid = msg_str(m, 0);
+	sl->usage = msg_str(m, 1);
+	sl->subject = msg_json(m, 3);
+	if (!sl->rid || !sl->usage || !sl->subject)
+		return error_for(m, MERR_BAD_MESSAGE, "SIGN needs a request id, a usage, a CSR and a subject object");
+	*req = (struct sign_request){
+		.request_id = sl->rid, .usage = sl->usage, .csr_der = msg_data(m, 2), .csr_len = msg_len(m, 2),
+		.subject_name = json_string_value(json_object_get(sl->subject, "name")),
+		.subject_serial = json_string_value(json_object_get(sl->subject, "account")),
+		.email = json_string_value(json_object_get(sl->subject, "email")),
 	};
-	if (!sr.subject_name || !sr.subject_serial) {
-		m = error_for(req, MERR_BAD_MESSAGE, "the subject needs a name and an account");
-		goto out;
+	if (!req->subject_name || !req->subject_serial)
+		return error_for(m, MERR_BAD_MESSAGE, "the subject needs a name and an account");
+	return NULL;
+}
+
+/* The answer to one signed (or refused) request. */
+static msg_t *sign_answer(const msg_t *m, const struct sign_request *req, struct sign_result *res)
+{
+	msg_t *a;
+	if (!res->der) {
+		log_warn("refused %s (%s): %s", req->request_id, req->usage, res->error);
+		return error_for(m, MERR_REFUSED, res->error);
 	}
-	if (signer_issue(ca->signer, &sr, &res) < 0) {
-		log_warn("refused %s (%s): %s", rid, usage, res.error);
-		m = error_for(req, MERR_REFUSED, res.error);
-		goto out;
-	}
-	log_info("%s %s certificate %s for %s", res.repeated ? "returned" : "issued", usage, res.serial, rid);
-	m = answer(req, MSG_CERT);
-	msg_add_mem(m, res.der, res.der_len);
-	msg_add_str(m, res.serial);
-out:
-	signer_result_clear(&res);
-	free(rid);
-	free(usage);
-	json_decref(subject);
-	return m;
+	log_info("%s %s certificate %s for %s", res->repeated ? "returned" : "issued", req->usage, res->serial,
+	    req->request_id);
+	a = answer(m, MSG_CERT);
+	msg_add_mem(a, res->der, res->der_len);
+	msg_add_str(a, res->serial);
+	return a;
 }
 
 static msg_t *on_status(struct ca *ca, const msg_t *req)
@@ -176,32 +186,57 @@ static void crl_publish(struct ca *ca)
 	ca->last_crl = mono_ms();
 }
 
-/* Take every waiting request (up to a batch), handle them in one transaction, answer. */
+/*
+ * Take every waiting request (up to a batch) and handle them in one transaction: the SIGN
+ * requests in one signer_issue_many call (signing on every core), then the status
+ * changes; commit once; answer everyone.
+ */
 static void serve_batch(struct ca *ca)
 {
-	struct reply batch[BATCH_MAX];
-	int n = 0, want_crl = 0;
+	static struct reply batch[BATCH_MAX];
+	static struct sign_slot slots[BATCH_MAX];
+	static struct sign_request reqs[BATCH_MAX];
+	static struct sign_result res[BATCH_MAX];
+	static int at[BATCH_MAX];	/* batch index of each SIGN request */
+	int n = 0, nsign = 0, want_crl = 0, failed = 0;
 
-	signer_batch_begin(ca->signer);
 	while (n < BATCH_MAX && (zsock_events(ca->sock) & ZMQ_POLLIN)) {
 		const char *why = NULL;
 		msg_t *req = msg_recv(ca->sock, 1, &why);
 		if (!req)
 			break;
 		batch[n].req = req;
-		switch (req->cmd) {
-		case MSG_SIGN: batch[n].msg = on_sign(ca, req); break;
-		case MSG_STATUS: batch[n].msg = on_status(ca, req); break;
-		case MSG_CRL:
-			want_crl = 1;
-			batch[n].msg = answer(req, MSG_ANSWER);
-			break;
-		case MSG_NCMDS: batch[n].msg = error_for(req, MERR_BAD_MESSAGE, why); break;
-		default: batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS and CRL only");
+		batch[n].msg = NULL;
+		if (req->cmd == MSG_SIGN) {
+			batch[n].msg = sign_read(req, &slots[nsign], &reqs[nsign]);
+			if (!batch[n].msg)
+				at[nsign] = n;
+			nsign += batch[n].msg ? 0 : 1;
+			if (batch[n].msg)
+				sign_slot_clear(&slots[nsign]);
+		} else if (req->cmd == MSG_NCMDS) {
+			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, why);
+		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL) {
+			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS and CRL only");
 		}
 		n++;
 	}
-	if (signer_batch_commit(ca->signer) < 0) {
+	signer_batch_begin(ca->signer);
+	if (nsign > 0) {
+		memset(res, 0, sizeof(res[0]) * (size_t)nsign);
+		failed = signer_issue_many(ca->signer, reqs, res, (size_t)nsign) < 0;
+		for (int i = 0; i < nsign; i++)
+			batch[at[i]].msg = sign_answer(batch[at[i]].req, &reqs[i], &res[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (batch[i].req->cmd == MSG_STATUS && !batch[i].msg)
+			batch[i].msg = on_status(ca, batch[i].req);
+		else if (batch[i].req->cmd == MSG_CRL && !batch[i].msg) {
+			want_crl = 1;
+			batch[i].msg = answer(batch[i].req, MSG_ANSWER);
+		}
+	}
+	if (failed || signer_batch_commit(ca->signer) < 0) {
 		log_err("signer.db commit failed: answering %d request(s) with an error", n);
 		signer_batch_rollback(ca->signer);
 		for (int i = 0; i < n; i++) {
@@ -213,13 +248,17 @@ static void serve_batch(struct ca *ca)
 	if (want_crl)
 		crl_publish(ca);
 	for (int i = 0; i < n; i++) {
-		if (batch[i].msg && batch[i].msg->cmd == MSG_ANSWER && batch[i].req->cmd == MSG_CRL) {
+		if (batch[i].msg->cmd == MSG_ANSWER && batch[i].req->cmd == MSG_CRL) {
 			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
 			msg_add_json(batch[i].msg, j);
 			json_decref(j);
 		}
 		msg_send(&batch[i].msg, ca->sock);
 		msg_destroy(&batch[i].req);
+	}
+	for (int i = 0; i < nsign; i++) {
+		signer_result_clear(&res[i]);
+		sign_slot_clear(&slots[i]);
 	}
 }
 
