@@ -120,6 +120,25 @@ check "pkcs15-tool finds no certificate on the wiped card" \
 	test "$(grep -c 'X.509 Certificate' "$T/p15-after.txt")" -eq 0
 check "the wiped card has the factory PIN" yubico-piv-tool -r "$R0" -a verify-pin -P 123456
 
+# A card that fails half way (key generation refused: card full) is left set aside, and
+# wipe brings it back. The same card (state file) is reinserted without the fault.
+pcsc_card_stop "$T/pcsc" 1
+track "$(pcsc_card_start "$T/pcsc" 1 --fault sw:47=6A84)"
+wait_for 10 table_has "$R1" blank
+if cs-perso-local --reader "$R1" --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
+	--master-key "$T/master.key" --pin-file "$T/pin" 2>"$T/perso-fault.log"; then
+	fail "personalization stops when the card refuses key generation"
+else
+	ok "personalization stops when the card refuses key generation"
+fi
+check "the failure is reported in words" grep -q "out of memory" "$T/perso-fault.log"
+pcsc_card_stop "$T/pcsc" 1
+track "$(pcsc_card_start "$T/pcsc" 1)"
+wait_for 10 table_has "$R1" yes
+check "readers: the half-done card is set aside" test "$(state "$R1")" = set-aside
+check "wipe returns the set-aside card to blank" $CS wipe --reader "$R1"
+check "readers: the wiped card is blank" test "$(state "$R1")" = blank
+
 # A card taken out shows as an empty reader, in a new table and to a watching station.
 $CS readers --watch >"$T/watch.out" 2>>"$T/cs.log" &
 wpid=$!
