@@ -188,11 +188,7 @@ check "yubico-piv-tool sets 5 PIN tries" tool yubico-piv-tool -r "$R1" -a verify
 check "status reports 5 PIN tries" bash -c "yubico-piv-tool -r '$R1' -a status | grep -qP '^PIN tries left:\t5$'"
 
 # pcscd restarts under running cards: they reconnect by themselves (they retry every 200 ms).
-old=$(cat "$T/pcscd.pid")
-kill "$old"
-pcscd_gone() { ! kill -0 "$old" 2>/dev/null; }
-wait_for 10 pcscd_gone
-if pcsc_start "$T" "$N" >/dev/null 2>>"$T/start.err" && wait_for 20 all_present &&
+if pcsc_restart "$T" 2>>"$T/start.err" && wait_for 20 all_present &&
 	tool yubico-piv-tool -r 'Virtual PCD 1 00 00' -a status 2>&1 | grep -qP '^Serial Number:\t1002$'; then
 	ok "the cards come back by themselves after pcscd restarts"
 else
