@@ -136,6 +136,15 @@ openssl x509 -in "$T/cert.pem" -pubkey -noout >"$T/certpub.pem"
 check "pkcs11-tool signs with the 9C key and openssl verifies it against the certificate" \
 	openssl dgst -sha256 -verify "$T/certpub.pem" -signature "$T/doc.sig" "$T/doc.txt"
 
+# Decryption is the same raw RSA operation, with the padding removed on the host.
+echo "a session key" >"$T/secret.txt"
+openssl pkeyutl -encrypt -pubin -inkey "$T/certpub.pem" -pkeyopt rsa_padding_mode:pkcs1 \
+	-in "$T/secret.txt" -out "$T/secret.enc"
+tool pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --decrypt --id 02 \
+	-m RSA-PKCS -i "$T/secret.enc" -o "$T/secret.dec" >>"$T/check.log" 2>&1
+check "pkcs11-tool decrypts with the 9C key what openssl encrypted to the certificate" \
+	cmp -s "$T/secret.txt" "$T/secret.dec"
+
 # A wrong PIN three times: 2 tries left, 1 left, then blocked; the right PIN no longer works.
 wrong=""
 for left in 2 1 0; do
