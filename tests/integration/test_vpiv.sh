@@ -73,12 +73,15 @@ fi
 # OpenSC's PKCS#11 module and OpenSSL's pkcs11 engine, as OpenSC's own tests do. OpenSC
 # needs the public key of a slot without a certificate (PIV_9C_KEY), and a CHUID gives
 # this card a token serial of its own among the four.
+# selfsign_via_opensc READER SLOT PUB OUT: the key in SLOT (9a or 9c) signs a certificate
+# for its public key PUB (PEM) into OUT.
 selfsign_via_opensc() {
-	local serial
-	tool yubico-piv-tool -r "$R0" -a set-chuid >>"$T/check.log" 2>&1 || return 1
-	openssl pkey -pubin -in "$T/pub.pem" -outform DER -out "$T/pub.der" || return 1
+	local reader=$1 slot=$2 pub=$3 out=$4 serial id
+	case "$slot" in 9a) id=%01 ;; 9c) id=%02 ;; *) return 1 ;; esac
+	tool yubico-piv-tool -r "$reader" -a set-chuid >>"$T/check.log" 2>&1 || return 1
+	openssl pkey -pubin -in "$pub" -outform DER -out "$pub.der" || return 1
 	serial=$(tool pkcs11-tool --module "$P11" -L 2>/dev/null |
-		awk -v r="$R0" '$0 ~ "^Slot" { s = index($0, r) } s && /serial num/ { print $NF; exit }')
+		awk -v r="$reader" '$0 ~ "^Slot" { s = index($0, r) } s && /serial num/ { print $NF; exit }')
 	[ -n "$serial" ] || return 1
 	cat >"$T/engine.cnf" <<-EOF
 		openssl_conf = init
@@ -95,19 +98,21 @@ selfsign_via_opensc() {
 		[dn]
 	EOF
 	# 9C is a PIN-always key: the engine asks for the PIN again just before signing.
-	echo 123456 | PIV_9C_KEY="$T/pub.der" OPENSSL_CONF="$T/engine.cnf" tool openssl req \
+	echo 123456 | env "PIV_${slot^^}_KEY=$pub.der" OPENSSL_CONF="$T/engine.cnf" timeout 60 openssl req \
 		-engine pkcs11 -keyform engine \
-		-key "pkcs11:serial=$serial;id=%02;type=private;pin-value=123456" \
-		-new -x509 -subj "/CN=vpiv test card" -days 30 -sha256 -out "$T/cert.pem"
+		-key "pkcs11:serial=$serial;id=$id;type=private;pin-value=123456" \
+		-new -x509 -subj "/CN=vpiv test card $slot" -days 30 -sha256 -out "$out"
 }
-if tool yubico-piv-tool -r "$R0" -a verify-pin -a selfsign-certificate -s 9c -P 123456 \
-	-S '/CN=vpiv test card/' -i "$T/pub.pem" -o "$T/cert.pem" >>"$T/check.log" 2>&1; then
-	how="yubico-piv-tool"
-elif selfsign_via_opensc >>"$T/check.log" 2>&1; then
-	how="OpenSC PKCS#11 (yubico-piv-tool 2.2.0 selfsign does not work with OpenSSL 3)"
-else
-	how=""
-fi
+# selfsign READER SLOT PUB OUT: yubico-piv-tool first; prints how it was done.
+selfsign() {
+	if tool yubico-piv-tool -r "$1" -a verify-pin -a selfsign-certificate -s "$2" -P 123456 \
+		-S "/CN=vpiv test card $2/" -i "$3" -o "$4" >>"$T/check.log" 2>&1; then
+		echo "yubico-piv-tool"
+	elif selfsign_via_opensc "$@" >>"$T/check.log" 2>&1; then
+		echo "OpenSC PKCS#11 (yubico-piv-tool 2.2.0 selfsign does not work with OpenSSL 3)"
+	fi
+}
+how=$(selfsign "$R0" 9c "$T/pub.pem" "$T/cert.pem")
 if [ -n "$how" ] && openssl verify -CAfile "$T/cert.pem" "$T/cert.pem" >>"$T/check.log" 2>&1 &&
 	[ "$(openssl x509 -in "$T/cert.pem" -pubkey -noout)" = "$(cat "$T/pub.pem")" ]; then
 	ok "the card self-signs a certificate for its 9C key, via $how"
@@ -144,6 +149,19 @@ tool pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --decrypt -
 	-m RSA-PKCS -i "$T/secret.enc" -o "$T/secret.dec" >>"$T/check.log" 2>&1
 check "pkcs11-tool decrypts with the 9C key what openssl encrypted to the certificate" \
 	cmp -s "$T/secret.txt" "$T/secret.dec"
+
+# The same with a P-256 key in 9A (PIN once per session) on the card in reader 2.
+R2='Virtual PCD 1 00 00'
+tool yubico-piv-tool -r "$R2" -a generate -s 9a -A ECCP256 -o "$T/pub9a.pem" >>"$T/check.log" 2>&1
+how=$(selfsign "$R2" 9a "$T/pub9a.pem" "$T/cert9a.pem")
+rm -f "$T/doc9a.sig"
+[ -n "$how" ] &&
+	tool yubico-piv-tool -r "$R2" -a import-certificate -s 9a -i "$T/cert9a.pem" >>"$T/check.log" 2>&1 &&
+	tool pkcs11-tool --module "$P11" --slot-index 2 --login --pin 123456 --sign --id 01 \
+		-m ECDSA-SHA256 --signature-format openssl -i "$T/doc.txt" -o "$T/doc9a.sig" >>"$T/check.log" 2>&1
+openssl x509 -in "$T/cert9a.pem" -pubkey -noout >"$T/cert9apub.pem" 2>/dev/null
+check "a P-256 key in 9A: generated, certified, imported, signs through pkcs11-tool, verified by openssl" \
+	openssl dgst -sha256 -verify "$T/cert9apub.pem" -signature "$T/doc9a.sig" "$T/doc.txt"
 
 # A wrong PIN three times: 2 tries left, 1 left, then blocked; the right PIN no longer works.
 wrong=""
