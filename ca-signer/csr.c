@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 /* One DER element: its tag, where its content is, and where it starts. */
 struct csr_elem {
@@ -84,6 +85,7 @@ static int csr_bits(const struct csr_elem *e, const unsigned char **data, size_t
 
 struct csr_parts {
 	struct csr_elem info, sigalg, sig, spki_alg, spki_bits;
+	struct csr_elem ext_req;	/* the extensionRequest attribute's value set, if any */
 };
 
 /* Split the request into the parts the signer uses; -1 on anything malformed. */
@@ -130,11 +132,70 @@ static int csr_split(const uint8_t *der, size_t len, struct csr_parts *pt, size_
 		/* Attributes are ignored by design, but must still be well-formed elements. */
 		const unsigned char *a = e.content, *aend = e.content + e.len;
 		struct csr_elem attr;
-		while (a < aend)
+		while (a < aend) {
+			const unsigned char *v;
+			struct csr_elem oid, set;
 			if (csr_next(&a, aend, &attr) < 0 || !csr_is(&attr, V_ASN1_SEQUENCE, 1))
 				return -1;
+			v = attr.content;
+			if (csr_next(&v, attr.content + attr.len, &oid) < 0 || !csr_is(&oid, V_ASN1_OBJECT, 0) ||
+			    csr_next(&v, attr.content + attr.len, &set) < 0 || !csr_is(&set, V_ASN1_SET, 1))
+				return -1;
+			/* 1.2.840.113549.1.9.14 extensionRequest */
+			static const unsigned char ext_req_oid[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e };
+			if (oid.len == (long)sizeof ext_req_oid && memcmp(oid.content, ext_req_oid, sizeof ext_req_oid) == 0)
+				pt->ext_req = set;
+		}
 	}
 	return q == qend ? 0 : -1;
+}
+
+/*
+ * What a request asks for is never copied into a certificate, but a request that asks to
+ * be a CA (basicConstraints CA:TRUE, keyUsage keyCertSign or cRLSign) is refused outright:
+ * it is either a mistake or an attempt, and the operator should hear of it.
+ */
+static int csr_check_requested(const struct csr_parts *pt, char err[SIGNER_ERR_LEN])
+{
+	const unsigned char *p = pt->ext_req.content;
+	STACK_OF(X509_EXTENSION) *exts;
+	int rc = 0;
+
+	if (!pt->ext_req.content)
+		return 0;
+	/* the SET holds one Extensions SEQUENCE */
+	exts = d2i_X509_EXTENSIONS(NULL, &p, pt->ext_req.len);
+	if (!exts || p != pt->ext_req.content + pt->ext_req.len) {
+		snprintf(err, SIGNER_ERR_LEN, "CSR's extensionRequest attribute is malformed");
+		rc = -1;
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts) && rc == 0; i++) {
+		X509_EXTENSION *ext = sk_X509_EXTENSION_value(exts, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+		if (nid == NID_basic_constraints) {
+			BASIC_CONSTRAINTS *bc = X509V3_EXT_d2i(ext);
+			int ca = bc && bc->ca;
+			BASIC_CONSTRAINTS_free(bc);
+			if (ca) {
+				snprintf(err, SIGNER_ERR_LEN, "CSR asks for a CA certificate (basicConstraints "
+				    "CA:TRUE): out of profile, subscriber certificates are never CAs");
+				rc = -1;
+			}
+		} else if (nid == NID_key_usage) {
+			ASN1_BIT_STRING *ku = X509V3_EXT_d2i(ext);
+			int bad = ku && (ASN1_BIT_STRING_get_bit(ku, 5) || ASN1_BIT_STRING_get_bit(ku, 6));
+			ASN1_BIT_STRING_free(ku);
+			if (bad) {
+				snprintf(err, SIGNER_ERR_LEN, "CSR asks for keyCertSign or cRLSign: out of "
+				    "profile, subscriber certificates never sign certificates or CRLs");
+				rc = -1;
+			}
+		}
+	}
+out:
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
 }
 
 /* RSA with exponent 65537 and an acceptable size. */
@@ -244,6 +305,7 @@ int csr_parse(const uint8_t *der, size_t len, int min_bits, int max_bits, struct
 	size_t trailing;
 	int rc = -1;
 
+	memset(&pt, 0, sizeof pt);
 	memset(out, 0, sizeof *out);
 	if (!der || len == 0) {
 		snprintf(err, SIGNER_ERR_LEN, "no CSR given");
@@ -263,6 +325,8 @@ int csr_parse(const uint8_t *der, size_t len, int min_bits, int max_bits, struct
 		goto out;
 	}
 	if (csr_check_key(&pt, min_bits, max_bits, out, err) < 0)
+		goto out;
+	if (csr_check_requested(&pt, err) < 0)
 		goto out;
 	if (!(md = csr_sig_md(&pt.sigalg, err)))
 		goto out;

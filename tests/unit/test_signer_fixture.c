@@ -129,10 +129,12 @@ uint8_t *fx_csr(EVP_PKEY *key, const struct fx_csr_opts *o, size_t *len)
 		STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
 		X509V3_CTX ctx;
 		X509V3_set_ctx(&ctx, NULL, NULL, req, NULL, 0);
-		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-		    "critical,CA:TRUE"));
-		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
-		    "critical,keyCertSign,cRLSign"));
+		if (o->ask_ca == 1) {
+			sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+			    "critical,CA:TRUE"));
+			sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
+			    "critical,keyCertSign,cRLSign"));
+		}
 		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
 		    "DNS:evil.example"));
 		/* Ten years, as far as a CSR can ask for a validity: privateKeyUsagePeriod. */

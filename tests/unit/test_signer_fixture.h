@@ -18,7 +18,8 @@
 
 struct fx_csr_opts {
 	const char *cn;		/* subject CN the CSR asks for (ignored by the signer) */
-	int ask_ca;		/* add basicConstraints CA:TRUE and keyCertSign */
+	int ask_ca;		/* 1: ask for CA:TRUE, keyCertSign, a DNS name, ten years;
+				 * 2: only the DNS name and the ten years */
 	const EVP_MD *md;	/* NULL: SHA-256 */
 };
 

@@ -176,12 +176,31 @@ static void test_issue_encryption(void **state)
 	signer_result_clear(&res);
 }
 
-/* A CSR asking for CA:TRUE, keyCertSign, a DNS name, ten years (privateKeyUsagePeriod) and
- * SHA-384: none of it is copied. */
+/* A CSR asking to be a CA (CA:TRUE, keyCertSign) is refused with a reason, nothing stored. */
+static void test_csr_asking_ca_refused(void **state)
+{
+	struct t *t = *state;
+	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 1 };
+	size_t len;
+	uint8_t *csr = fx_csr(t->k1, &o, &len);
+	struct sign_result res;
+	char id[32];
+	struct sign_request r = req_for(t, id, csr, len, "signature");
+
+	assert_int_equal(signer_issue(t->s, &r, &res), -1);
+	assert_non_null(strstr(res.error, "CA:TRUE"));
+	assert_non_null(strstr(res.error, "out of profile"));
+	assert_null(res.der);
+	free(csr);
+	signer_result_clear(&res);
+}
+
+/* A CSR asking for a DNS name, ten years (privateKeyUsagePeriod), another CN and SHA-384:
+ * none of it is copied. */
 static void test_csr_requests_ignored(void **state)
 {
 	struct t *t = *state;
-	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 1, .md = EVP_sha384() };
+	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 2, .md = EVP_sha384() };
 	size_t len;
 	uint8_t *csr = fx_csr(t->k1, &o, &len);
 	struct sign_result res;
@@ -190,7 +209,7 @@ static void test_csr_requests_ignored(void **state)
 	const unsigned char *p = csr;
 	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
 	STACK_OF(X509_EXTENSION) *asked = X509_REQ_get_extensions(req);
-	assert_int_equal(sk_X509_EXTENSION_num(asked), 4);	/* the CSR does ask */
+	assert_int_equal(sk_X509_EXTENSION_num(asked), 2);	/* the CSR does ask */
 	sk_X509_EXTENSION_pop_free(asked, X509_EXTENSION_free);
 	X509_REQ_free(req);
 
@@ -567,6 +586,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue_good),
 		cmocka_unit_test(test_issue_encryption),
+		cmocka_unit_test(test_csr_asking_ca_refused),
 		cmocka_unit_test(test_csr_requests_ignored),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_csr_mutations),
