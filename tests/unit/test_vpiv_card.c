@@ -432,6 +432,16 @@ static void test_generate_and_sign_ec(void **state)
 	/* A reset ends the session. */
 	card_reset(f->card);
 	assert_int_equal(raw(f, apdu, 43), 0x6982);
+	/* A retired key-management slot works the same way. */
+	static const uint8_t gen95[] = { 0x00, 0x47, 0x00, 0x95, 0x05, 0xAC, 0x03, 0x80, 0x01, 0x11 };
+	assert_int_equal(mgm_auth(f, default_mgm), 0x9000);
+	assert_int_equal(raw(f, gen95, sizeof gen95), 0x9000);
+	assert_int_equal(hx(f, "00 47 00 96 05 AC 03 80 01 11"), 0x6A86);
+	apdu[3] = 0x95;
+	assert_int_equal(raw(f, apdu, 43), 0x6982);
+	verify_pin(f);
+	assert_int_equal(raw(f, apdu, 43), 0x9000);
+	apdu[3] = 0x9A;
 	/* Wrong algorithm for the slot. */
 	verify_pin(f);
 	apdu[2] = 0x07;
