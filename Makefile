@@ -27,6 +27,8 @@ OBJ := $(BUILD)/obj
 
 PROGRAMS :=
 UNIT_TESTS :=
+# Test fixtures and benchmark helpers: built with the rest, never installed.
+NOINST := vpiv cs-perso-local ra-probe sign-bench
 .DEFAULT_GOAL := all
 
 include $(sort $(wildcard */module.mk tests/*/module.mk tests/fixtures/*/module.mk))
@@ -72,7 +74,7 @@ asan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ra/config
-	install -m 0755 $(addprefix $(BIN)/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(addprefix $(BIN)/,$(filter-out $(NOINST),$(PROGRAMS))) $(DESTDIR)$(PREFIX)/bin/
 	cp -r config/. $(DESTDIR)$(PREFIX)/share/ra/config/
 
 clean:

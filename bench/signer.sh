@@ -1,0 +1,69 @@
+#!/bin/bash
+# The backbone's speed (issue 2):
+#  1. ca-signer's issuance rate (certificates/s, one worker connection, each certificate
+#     committed to signer.db before it is answered) beside `openssl speed rsa2048`'s sign
+#     rate on this machine, as a ratio;
+#  2. the end-to-end rate of registrations approved to certificates stored (ra-intake →
+#     ra-queue → 2 ra-workers → ca-signer → ra.db), with the production password hashing.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d /tmp/ra-bench.XXXXXX)
+dep=$T/dep
+trap 'ra-ctl -c "$dep/ra.yaml" down >/dev/null 2>&1; rm -rf "$T"' EXIT
+N=${SIGN_N:-4000}
+FORMS=${FORMS_N:-40}
+
+echo "baseline: openssl speed -seconds 3 rsa2048 (one core)"
+raw=$(openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF-1) }')
+echo "  raw RSA-2048 signatures: $raw/s"
+
+ra-ctl init "$dep" >/dev/null
+export RA_CONFIG=$dep/ra.yaml
+ra-ctl up --workers 2 >/dev/null
+sign-bench -c "$RA_CONFIG" -n 200 >/dev/null	# warm up
+read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64)
+rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
+echo "ca-signer: $n certificates in $ms ms = $rate/s ($errors errors), durable (signer.db, synchronous=FULL)"
+awk -v r="$rate" -v b="$raw" 'BEGIN { printf "  ratio to raw sign rate: %.2f (target 0.75)\n", r / b }'
+
+# End to end: registrations approved → certificates stored.
+python3 - "$T/forms.yaml" "$FORMS" <<'PY'
+import sys
+letters = "ABCDEFGHJKLMNPQRSTUVXYWZIO"   # A=10 ... in the official order
+def nid(n):
+    d = f"{n % 100000000:08d}"
+    body = "1" + d
+    code = 10 + letters.index("A")
+    digits = [code // 10, code % 10] + [int(c) for c in body]
+    w = [1, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+    s = sum(a * b for a, b in zip(digits, w))
+    return "A" + body + str((10 - s % 10) % 10)
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write(f"""- serial: B2026-{i:06d}
+  applicant_type: person
+  name: 測試{i}號
+  national_id: {nid(12345000 + i)}
+  email: bench{i}@example.com
+  phone: "02-2345-6789"
+  postal_code: "100"
+  address: 臺北市中正區重慶南路一段{i + 1}號
+  documents_seen: [national_id_card]
+  officer: clerk01
+""")
+PY
+ra-intake import --officer clerk01 "$T/forms.yaml" >/dev/null
+ra-intake verify --officer clerk02 --file "$T/forms.yaml" >/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/s.key" -subj /CN=s -out "$T/s.csr" 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/e.key" -subj /CN=e -out "$T/e.csr" 2>/dev/null
+t0=$(date +%s%N)
+seq 0 $((FORMS - 1)) | xargs -P 4 -I{} sh -c 'ra-intake approve --officer sup01 "$(printf B2026-%06d {})" >/dev/null'
+t1=$(date +%s%N)
+ra-ctl orders --state approved | awk 'NR > 1 { print $1 }' |
+	xargs -P 4 -I{} ra-ctl request-certs {} --sign-csr "$T/s.csr" --enc-csr "$T/e.csr" >/dev/null
+t2=$(date +%s%N)
+stored=$(sqlite3 "$dep/ra.db" "SELECT count(*) FROM certificates")
+awk -v f="$FORMS" -v a=$(( (t1 - t0) / 1000000 )) -v b=$(( (t2 - t1) / 1000000 )) -v s="$stored" 'BEGIN {
+	printf "end to end: %d registrations approved in %d ms (%.1f/s; argon2id t=3, m=64 MiB each)\n", f, a, f * 1000 / a
+	printf "            %d certificates issued and stored in %d ms (%.1f orders/s)\n", s, b, f * 1000 / b
+	printf "            approval to certificates stored: %.1f registrations/s\n", f * 1000 / (a + b) }'
