@@ -17,7 +17,11 @@
  *
  * Producing a sheet twice is refused. --reprint --officer ID copies the sheet's page
  * from the stored print file (the secret cannot be drawn again: it is gone from ra.db)
- * and records the officer in the audit chain.
+ * and records the officer in the audit chain. Only card PIN sheets are reprinted: the PIN
+ * lives on the card, which the back office cannot reach to change it, and a PIN sheet is
+ * useless without the card (a separate delivery; three wrong PINs lock it). A website
+ * password sheet is refused: a reprint must carry a new password, which only the
+ * password-reset form makes.
  */
 #include "notifier.h"
 
@@ -489,6 +493,28 @@ out:
 	return rc;
 }
 
+/*
+ * A website password sheet is never printed twice: the copy would carry a password that
+ * is still live while the first sheet may be in someone else's hands. The officer is
+ * sent to the password-reset form, which sets a new password, unlocks the account and
+ * makes a new sheet. The refusal is audited like a reprint, with the officer.
+ */
+static void reprint_refuse(struct notifier *n, const struct sheet_row *r, const char *officer)
+{
+	char obj[96];
+
+	log_err("sheet %s is a website password sheet: it is not reprinted, because a copy "
+	    "would carry the same live password. File a password-reset form for account %s "
+	    "instead: it sets a new password and makes a new sheet", r->serial,
+	    *r->account ? r->account : "(none)");
+	snprintf(obj, sizeof obj, "sheet:%s", r->serial);
+	if (db_begin(n->db) < 0)
+		return;
+	if (audit_append(n->db, officer, "sheet.reprint-refused", obj, r->batch,
+	    "password sheet: reset form required") < 0 || db_commit(n->db) < 0)
+		db_rollback(n->db);
+}
+
 static int produce_one(struct notifier *n, EVP_PKEY *key, const struct sheets_opts *o)
 {
 	int count, rc = -1;
@@ -502,6 +528,8 @@ static int produce_one(struct notifier *n, EVP_PKEY *key, const struct sheets_op
 		if (!o->reprint)
 			log_err("sheet %s was produced already (%s); printing it again needs "
 			    "--reprint --officer ID", o->sheet, rows[0].batch);
+		else if (strcmp(rows[0].kind, "password") == 0)
+			reprint_refuse(n, &rows[0], o->officer);
 		else
 			rc = reprint(n, &rows[0], o->officer);
 	} else if (strcmp(rows[0].delivery, "electronic") == 0) {

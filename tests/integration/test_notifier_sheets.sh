@@ -1,7 +1,8 @@
 #!/bin/bash
 # ra-notifier sheets: postal batch (one PDF sorted by postal code, CSV manifest without
 # secrets), counter sheets (--sheet), e-mailed sheets (AES-256 PDF through a real SMTP
-# server), refusal to produce twice, audited reprint. Secrets are sealed here with an
+# server), refusal to produce twice, audited reprint of a PIN sheet, refused reprint
+# of a password sheet (a new password needs a reset form). Secrets are sealed here with an
 # independent implementation of lib/seal.h's format (Python's cryptography package), so
 # the notifier's seal_open is checked against a second reading of the format.
 # KEEP_PNG=FILE keeps a PNG of the batch's page 1 to look at.
@@ -140,26 +141,35 @@ ra-notifier -c ra.yaml --now 2026-11-26 sheets --sheet PW-0004 >/dev/null 2>twic
 	|| fail "producing a sheet twice is refused" "rc=$rc $(cat twice.log)"
 check_fails "--reprint without --officer is refused" ra-notifier -c ra.yaml sheets --sheet PW-0004 --reprint
 check_fails "an unknown sheet is an error" ra-notifier -c ra.yaml sheets --sheet NOPE-1
-ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PW-0002 --reprint --officer officer7 >reprint.out 2>>run.log
+# a password sheet is never reprinted: the officer is sent to the password-reset form
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PW-0002 --reprint --officer officer7 >refused.out 2>refused.log; rc=$?
+[ "$rc" != 0 ] && grep -q "sheet PW-0002 is a website password sheet" refused.log && grep -q "password-reset form for account acct0002" refused.log \
+	&& ok "reprint of a password sheet is refused and names the reset form" || fail "reprint of a password sheet is refused" "rc=$rc $(cat refused.log)"
+[ ! -s refused.out ] && [ ! -d sheets/reprint ] && ok "a refused reprint writes no file" || fail "a refused reprint writes no file" "$(cat refused.out; ls sheets)"
+[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint-refused' AND object = 'sheet:PW-0002'")" = officer7 ] \
+	&& ok "the refused reprint is audited with the officer" || fail "the refused reprint is audited with the officer"
+check_fails "reprint of a counter password sheet is refused too" ra-notifier -c ra.yaml sheets --sheet PW-0004 --reprint --officer officer7
+# a card PIN sheet is reprinted: the PIN lives on the card, useless without it
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint --officer officer7 >reprint.out 2>>run.log
 rp=$(cat reprint.out)
-if [ -f "$rp" ] && [ "$(pdfinfo "$rp" | awk '/^Pages:/ {print $2}')" = 1 ] && pdftotext "$rp" - | grep -q Sec2-Ta1pei; then
-	ok "reprint of a postal sheet: its page only"
+if [ -f "$rp" ] && [ "$(pdfinfo "$rp" | awk '/^Pages:/ {print $2}')" = 1 ] && pdftotext "$rp" - | grep -q 730194; then
+	ok "reprint of a postal PIN sheet: its page only"
 else
-	fail "reprint of a postal sheet: its page only" "$rp"
+	fail "reprint of a postal PIN sheet: its page only" "$rp"
 fi
-if pdftotext "$rp" - | grep -q -e Sec1-Ta1chung -e 730194; then
+if pdftotext "$rp" - | grep -q -e Sec1-Ta1chung -e Sec2-Ta1pei; then
 	fail "reprint carries no other subscriber's secret"
 else
 	ok "reprint carries no other subscriber's secret"
 fi
-[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint' AND object = 'sheet:PW-0002'")" = officer7 ] \
+[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint' AND object = 'sheet:PIN-0003'")" = officer7 ] \
 	&& ok "reprint is audited with the officer" || fail "reprint is audited with the officer"
 
 # no secret anywhere it should not be
 leak=""
 for s in $SECRETS; do
 	grep -aq -- "$s" ra.db ra.db-wal 2>/dev/null && leak="$leak db:$s"
-	grep -q -- "$s" run1.log run1.out run.log twice.log "$csv" && leak="$leak log/manifest:$s"
+	grep -q -- "$s" run1.log run1.out run.log twice.log refused.log "$csv" && leak="$leak log/manifest:$s"
 	grep -rqa -- "$s" sink/maildir && leak="$leak mail:$s"
 done
 [ -z "$leak" ] && ok "no secret in ra.db, logs, manifest or mails" || fail "no secret in ra.db, logs, manifest or mails" "$leak"
