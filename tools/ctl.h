@@ -7,8 +7,9 @@
 
 #include "config.h"
 
-/* Make a fresh deployment in DIR (refuses a DIR that has one, unless FORCE). 0/-1. */
-int ctl_init(const char *dir, int force);
+/* Make a fresh deployment in DIR (refuses a DIR that has one, unless FORCE), its
+ * development CA key of CA_BITS. 0/-1. */
+int ctl_init(const char *dir, int force, int ca_bits);
 /* Start ra-queue, ca-signer and NWORKERS ra-workers for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

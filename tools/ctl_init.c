@@ -1,7 +1,7 @@
 /*
  * ctl_init.c: `ra-ctl init DIR`, a fresh single-host deployment for development, tests
  * and the demo: ra.yaml, the CURVE key pairs and allowlists, the notifier's sheet key,
- * the cards' master key, a development CA (RSA 3072, encrypted PEM with a random
+ * the workers' sealing key, the cards' master key, a development CA (RSA 3072, encrypted PEM with a random
  * passphrase in a 0600 file) and an empty ledger. Production sites replace the CA with
  * their own (or a PKCS#11 token) and keep the rest.
  */
@@ -78,11 +78,11 @@ static int add_ext(X509 *cert, int nid, const char *value)
 	return 0;
 }
 
-static int make_ca(const char *dir)
+static int make_ca(const char *dir, int bits)
 {
 	char *keyp = xasprintf("%s/signer/ca.key", dir), *passp = xasprintf("%s/signer/ca.pass", dir);
 	char *certp = xasprintf("%s/signer/ca.pem", dir), *pass = NULL;
-	EVP_PKEY *key = EVP_RSA_gen(3072);
+	EVP_PKEY *key = EVP_RSA_gen((unsigned)bits);
 	X509 *cert = X509_new();
 	X509_NAME *name = X509_NAME_new();
 	FILE *f = NULL;
@@ -137,7 +137,7 @@ out:
 	return rc;
 }
 
-int ctl_init(const char *dir, int force)
+int ctl_init(const char *dir, int force, int ca_bits)
 {
 	char *p;
 	sqlite3 *db;
@@ -182,7 +182,16 @@ int ctl_init(const char *dir, int force)
 		if (r)
 			goto out;
 	}
-	if (make_ca(dir) < 0) {
+	{
+		/* The workers' own sealing key: subscribers' passwords travel to them sealed. */
+		char *priv = xasprintf("%s/keys/worker-seal.key", dir), *pass = xasprintf("%s/keys/worker-seal.pass", dir);
+		char *pub = xasprintf("%s/keys/worker-seal.pub", dir);
+		int r = write_secret(pass, 24) < 0 || seal_keygen(priv, pass, pub) < 0;
+		free(priv); free(pass); free(pub);
+		if (r)
+			goto out;
+	}
+	if (make_ca(dir, ca_bits) < 0) {
 		log_err("cannot make the development CA");
 		goto out;
 	}

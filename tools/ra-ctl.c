@@ -22,7 +22,9 @@ static void usage(int code)
 	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n"
-	       "  init DIR [--force]         make a fresh deployment in DIR (config, keys, development CA, ledger)\n"
+	       "  init DIR [--force] [--ca-bits N]\n"
+	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
+	       "                             of N bits, default 3072; ledger)\n"
 	       "  up [--workers N]           start ca-signer, ra-queue and N ra-workers (default 2)\n"
 	       "  down                       stop them all\n"
 	       "  status                     which daemons run\n"
@@ -240,9 +242,9 @@ int main(int argc, char **argv)
 		{ "order", required_argument, 0, 'o' }, { "account", required_argument, 0, 'a' },
 		{ "out", required_argument, 0, 'O' }, { "sign-csr", required_argument, 0, 'S' },
 		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
-		{ "no-wait", no_argument, 0, 'W' }, { 0, 0, 0, 0 } };
+		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' }, { 0, 0, 0, 0 } };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
-	int workers = 2, force = 0, wait = 1, c;
+	int workers = 2, force = 0, wait = 1, ca_bits = 3072, c;
 	json_int_t order = 0;
 	config_t *cfg;
 	int rc;
@@ -274,6 +276,7 @@ int main(int argc, char **argv)
 		case 'E': enc = optarg; break;
 		case 'f': force = 1; break;
 		case 'W': wait = 0; break;
+		case 'B': ca_bits = atoi(optarg); break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -281,7 +284,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		if (optind != argc - 1)
 			usage(2);
-		if (ctl_init(argv[optind], force) < 0)
+		if (ca_bits != 2048 && ca_bits != 3072 && ca_bits != 4096)
+			fatal("--ca-bits must be 2048, 3072 or 4096");
+		if (ctl_init(argv[optind], force, ca_bits) < 0)
 			return 1;
 		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
 		return 0;

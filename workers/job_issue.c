@@ -82,6 +82,75 @@ out:
 	return pem;
 }
 
+/*
+ * Only these members may appear: anything else (a validity, key usages, a CA flag) is
+ * something the request has no say in, and asking for it is refused, not ignored.
+ */
+static int issue_members_ok(struct job_ctx *ctx)
+{
+	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station" };
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(ctx->payload, key, v) {
+		size_t i;
+		for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (i == sizeof allowed / sizeof allowed[0])
+			return job_fail(ctx, 0, "issue: '%s' is not accepted: validity, key usages and extensions "
+			    "come from the CA's profile alone", key);
+	}
+	return 0;
+}
+
+/*
+ * The worker's own look at a request: parse, proof of possession, RSA of at least
+ * signer.min_rsa_bits. The signer checks all of it again (it trusts nobody); this only
+ * keeps a pair from being half issued when one of its requests is plainly bad.
+ */
+static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, long len)
+{
+	const unsigned char *p = der;
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, len);
+	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
+	int rc = -1;
+
+	if (!req || p != der + len)
+		job_fail(ctx, 0, "%s is not a valid DER PKCS#10 request", which);
+	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+		job_fail(ctx, 0, "%s: the key is not RSA (subscriber keys are RSA)", which);
+	else if (EVP_PKEY_get_bits(key) < config_int(ctx->cfg, "signer.min_rsa_bits"))
+		job_fail(ctx, 0, "%s: RSA %d bits is too small (at least %lld)", which, EVP_PKEY_get_bits(key),
+		    config_int(ctx->cfg, "signer.min_rsa_bits"));
+	else if (X509_REQ_verify(req, key) != 1)
+		job_fail(ctx, 0, "%s: the request's signature does not verify (no proof of possession)", which);
+	else
+		rc = 0;
+	X509_REQ_free(req);
+	return rc;
+}
+
+/* The second request was refused after the first was issued: revoke the first at once. */
+static void issue_withdraw(struct job_ctx *ctx, json_t *certs)
+{
+	json_t *c = json_array_get(certs, 0), *ans;
+	char request_id[96], why[sizeof ctx->error];
+
+	if (!c)
+		return;
+	memcpy(why, ctx->error, sizeof why);
+	snprintf(request_id, sizeof request_id, "job%lld.withdraw", (long long)ctx->id);
+	ans = signer_client_status(ctx, request_id, json_string_value(json_object_get(c, "serial")), "revoke",
+	    "cessationOfOperation", 0);
+	if (ans)
+		log_warn("job %lld: revoked %s, issued before its pair was refused", (long long)ctx->id,
+		    json_string_value(json_object_get(c, "serial")));
+	json_decref(ans);
+	memcpy(ctx->error, why, sizeof why);
+	ctx->retry = 0;
+}
+
 int job_issue_prepare(struct job_ctx *ctx)
 {
 	int64_t order = job_int(ctx, ctx->payload, "order");
@@ -89,9 +158,11 @@ int job_issue_prepare(struct job_ctx *ctx)
 	sqlite3_stmt *st;
 	json_t *subject = NULL, *certs = json_array();
 	char *state = NULL, *claimed_by = NULL;
+	uint8_t *csr[2] = { NULL, NULL };
+	long csr_len[2] = { 0, 0 };
 	int rc = -1;
 
-	if (order < 0)
+	if (order < 0 || issue_members_ok(ctx) < 0)
 		goto out;
 	st = db_prepare(ctx->db, "SELECT o.state, o.card_serial, s.name, s.email, a.id FROM orders o"
 	    " JOIN subscribers s ON s.id = o.subscriber_id JOIN accounts a ON a.subscriber_id = s.id"
@@ -119,25 +190,32 @@ int job_issue_prepare(struct job_ctx *ctx)
 		    claimed_by);
 		goto out;
 	}
+	/* Read and check both requests before the signer sees either, so a bad second
+	 * request cannot leave a first certificate issued for nothing. */
 	for (int u = 0; u < 2; u++) {
 		const char *pem = job_str(ctx, ctx->payload, csr_keys[u]);
-		char request_id[64], serial[41], *certpem, *subj = NULL;
-		long csr_len = 0;
-		uint8_t *csr, *der;
-		size_t der_len = 0;
-		time_t nb = 0, na = 0;
-
 		if (!pem)
 			goto out;
-		if (!(csr = pem_to_der(pem, &csr_len))) {
+		if (!(csr[u] = pem_to_der(pem, &csr_len[u]))) {
 			job_fail(ctx, 0, "%s is not a PEM certificate request", csr_keys[u]);
 			goto out;
 		}
-		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
-		der = signer_client_sign(ctx, request_id, usages[u], csr, (size_t)csr_len, subject, &der_len, serial);
-		free(csr);
-		if (!der)
+		if (csr_precheck(ctx, csr_keys[u], csr[u], csr_len[u]) < 0)
 			goto out;
+	}
+	for (int u = 0; u < 2; u++) {
+		char request_id[64], serial[41], *certpem, *subj = NULL;
+		uint8_t *der;
+		size_t der_len = 0;
+		time_t nb = 0, na = 0;
+
+		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
+		der = signer_client_sign(ctx, request_id, usages[u], csr[u], (size_t)csr_len[u], subject, &der_len, serial);
+		if (!der) {
+			if (u == 1)
+				issue_withdraw(ctx, certs);
+			goto out;
+		}
 		certpem = der_to_pem(der, der_len, &nb, &na, &subj);
 		free(der);
 		if (!certpem) {
@@ -157,6 +235,8 @@ out:
 	json_decref(subject);
 	free(state);
 	free(claimed_by);
+	free(csr[0]);
+	free(csr[1]);
 	return rc;
 }
 

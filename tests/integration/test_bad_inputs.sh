@@ -1,0 +1,133 @@
+#!/bin/bash
+# A table of bad inputs through the real daemons: forms, messages, job payloads,
+# certificate requests and keys that are not on the allowlist. Each must get a clear error
+# naming what is wrong, and nothing may be stored.
+. "$(dirname "$0")/lib.sh"
+ra_deploy 1
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-01.yaml || { fail "setup form"; exit 1; }
+
+state() {	# what must not change
+	echo "$(sql "$DEP/ra.db" "SELECT count(*) FROM forms") $(sql "$DEP/ra.db" "SELECT count(*) FROM subscribers")" \
+	     "$(sql "$DEP/ra.db" "SELECT count(*) FROM certificates") $(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
+}
+before=$(state)
+
+# --- forms: ra-intake names the field and the reason; nothing reaches the queue ----------
+person=$RA_TOP/config/examples/reg-02.yaml org=$RA_TOP/config/examples/reg-05.yaml
+bad_form() {	# NAME FIELD-IN-MESSAGE SOURCE SED-EXPRESSION
+	local name=$1 field=$2 src=$3 expr=$4 out
+	sed -e "$expr" -e 's/^serial: .*/serial: BAD-'"$RANDOM"'/' "$src" > "$T/bad.yaml"
+	if out=$(ra-intake register --officer clerk01 --file "$T/bad.yaml" 2>&1); then
+		fail "form: $name" "accepted"
+	elif echo "$out" | grep -q "$field"; then
+		ok "form: $name is refused naming '$field'"
+	else
+		fail "form: $name" "no mention of $field: $out"
+	fi
+}
+bad_form "national ID with a wrong check digit" national_id "$person" 's/^national_id: .*/national_id: E134653557/'
+bad_form "national ID of the wrong shape" national_id "$person" 's/^national_id: .*/national_id: "12345"/'
+bad_form "national ID with a bad letter/sex digit" national_id "$person" 's/^national_id: .*/national_id: E334653556/'
+bad_form "business number with a wrong check" ubn "$org" 's/^ubn: .*/ubn: "04595258"/'
+bad_form "business number of 7 digits" ubn "$org" 's/^ubn: .*/ubn: "0459525"/'
+bad_form "organization without contact person" contact_person "$org" '/^contact_person:/d'
+bad_form "e-mail without a domain" email "$person" 's/^email: .*/email: junjie.wang@/'
+bad_form "phone with letters" phone "$person" 's/^phone: .*/phone: "call me"/'
+bad_form "postal code of 2 digits" postal_code "$person" 's/^postal_code: .*/postal_code: "80"/'
+bad_form "empty name" name "$person" 's/^name: .*/name: ""/'
+bad_form "name with a control character" name "$person" 's/^name: .*/name: "王\\u0007俊傑"/'
+bad_form "unknown applicant type" applicant_type "$person" 's/^applicant_type: .*/applicant_type: robot/'
+bad_form "unknown document" documents_seen "$person" 's/^documents_seen: .*/documents_seen: [library_card]/'
+bad_form "unknown field" favourite_colour "$person" '$a favourite_colour: blue'
+bad_form "unknown language" language "$person" 's/^language: .*/language: klingon/'
+bad_form "missing address" address "$person" '/^address:/d'
+
+# --- messages to the queue: an ERROR that says what is wrong ----------------------------
+probe_q() { ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/ctl.cert" "$@"; }
+bad_msg() {	# NAME EXPECTED-TEXT FRAMES...
+	local name=$1 want=$2 out
+	shift 2
+	out=$(probe_q "$@" 2>&1)
+	if echo "$out" | grep -q '^ERROR$' && echo "$out" | grep -q "$want"; then ok "message: $name: ERROR '$want'"
+	else fail "message: $name" "$out"; fi
+}
+bad_msg "wrong protocol version" "wrong protocol version" RA/0 SUBMIT issue k '{}'
+bad_msg "unknown command" "unknown command" RA/1 LAUNCH x
+bad_msg "SUBMIT with a frame missing" "missing frames" RA/1 SUBMIT issue '{}'
+bad_msg "SUBMIT with an extra frame" "extra frames" RA/1 SUBMIT issue k '{}' extra
+bad_msg "SUBMIT of an unknown job kind" "unknown job kind" RA/1 SUBMIT mint_money k '{}'
+bad_msg "SUBMIT whose payload is not JSON" "not a JSON object" RA/1 SUBMIT issue k '{"order":'
+bad_msg "WAIT with a non-numeric id" "WAIT needs" RA/1 WAIT abc 10
+bad_msg "QUERY of an unknown question" "unknown question" RA/1 QUERY secrets '{}'
+bad_msg "a worker's command from a producer" "not a producer" RA/1 DONE 1 1
+
+# --- job payloads: the job fails with a reason, nothing stored ----------------------------
+bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
+	local name=$1 want=$2 payload=$3 id out
+	id=$(probe_q RA/1 SUBMIT issue "bad-$RANDOM-$RANDOM" "$payload" | sed -n 3p)
+	out=$(probe_q --timeout 20000 RA/1 WAIT "$id" 15000)
+	if echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "$want"; then ok "job: $name: '$want'"
+	else fail "job: $name" "$out"; fi
+}
+make_csr good
+pem() { awk '{printf "%s\\n", $0}' "$1"; }
+bad_job "issue for an order that does not exist" "no card order 999" '{"order":999,"sign_csr":"x","enc_csr":"x"}'
+bad_job "issue asking for a 10-year validity" "validity_days" \
+	"{\"order\":1,\"validity_days\":3650,\"sign_csr\":\"$(pem "$T/good.csr")\",\"enc_csr\":\"$(pem "$T/good.csr")\"}"
+bad_job "issue without its encryption request" "enc_csr" "{\"order\":1,\"sign_csr\":\"$(pem "$T/good.csr")\"}"
+bad_job "issue with a request that is not PEM" "not a PEM certificate request" '{"order":1,"sign_csr":"hello","enc_csr":"hello"}'
+
+# --- certificate requests: the signer refuses and says why --------------------------------
+bad_csr() {	# NAME EXPECTED-TEXT CSR-FILE
+	local name=$1 want=$2 csr=$3 out
+	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" 2>&1); then
+		fail "CSR: $name" "accepted"
+	elif echo "$out" | grep -qi "$want"; then ok "CSR: $name: '$want'"
+	else fail "CSR: $name" "$out"; fi
+}
+make_csr small -newkey rsa:1024
+bad_csr "RSA 1024" "1024" "$T/small.csr"
+make_csr ec -newkey ec -pkeyopt ec_paramgen_curve:P-256
+bad_csr "an EC key" "RSA" "$T/ec.csr"
+make_csr ca -newkey rsa:2048 -addext "basicConstraints=critical,CA:TRUE"
+bad_csr "asking for CA:TRUE" "CA:TRUE" "$T/ca.csr"
+make_csr signer -newkey rsa:2048 -addext "keyUsage=critical,keyCertSign,cRLSign"
+bad_csr "asking for keyCertSign" "keyCertSign" "$T/signer.csr"
+openssl req -in "$T/good.csr" -outform DER -out "$T/good.der"
+size=$(stat -c %s "$T/good.der")
+{ head -c $((size - 5)) "$T/good.der"; printf '\x55'; tail -c 4 "$T/good.der"; } > "$T/forged.der"
+openssl req -inform DER -in "$T/forged.der" -out "$T/forged.csr" 2>/dev/null
+bad_csr "a wrong signature (no proof of possession)" "proof of possession" "$T/forged.csr"
+head -c $((size - 40)) "$T/good.der" > "$T/short.der"
+{ echo "-----BEGIN CERTIFICATE REQUEST-----"; base64 -w 64 "$T/short.der"; echo "-----END CERTIFICATE REQUEST-----"; } > "$T/short.csr"
+bad_csr "a truncated request" "not a valid DER" "$T/short.csr"
+{ echo "-----BEGIN CERTIFICATE REQUEST-----"; { cat "$T/good.der"; printf 'trailing'; } | base64 -w 64; echo "-----END CERTIFICATE REQUEST-----"; } > "$T/trail.csr"
+bad_csr "trailing bytes after the request" "trailing" "$T/trail.csr"
+openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null
+bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
+
+# --- keys that are not on the allowlist -------------------------------------------------
+ra-ctl init "$T/rogue" >/dev/null
+out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$T/rogue/keys/clients/ctl.cert" RA/1 QUERY stats '{}')
+[ "$out" = timeout ] && grep -q "refused a CURVE connection" "$DEP/log/ra-queue.log" \
+	&& ok "ra-queue refuses a client whose key is not allowed (and logs it)" || fail "queue refuses unknown key" "$out"
+out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/signer.sock" --server-cert "$DEP/keys/signer.cert" \
+	--client-cert "$T/rogue/keys/workers/worker.cert" RA/1 CRL)
+[ "$out" = timeout ] && grep -q "refused a CURVE connection" "$DEP/log/ca-signer.log" \
+	&& ok "ca-signer refuses a worker key it does not know (and logs it)" || fail "signer refuses unknown key" "$out"
+out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/signer.sock" --server-cert "$DEP/keys/signer.cert" \
+	--client-cert "$DEP/keys/clients/ctl.cert" RA/1 CRL)
+[ "$out" = timeout ] && ok "ca-signer refuses a producer's key: only workers may ask it" || fail "signer refuses producer key" "$out"
+out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/workers.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/ctl.cert" RA/1 READY all)
+out2=$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE state = 'leased'")
+grep -q "refused a CURVE connection from .* domain 'workers'" "$DEP/log/ra-queue.log" \
+	&& ok "a producer's key cannot join as a worker" || fail "producer as worker" "$out $out2"
+out=$(ra-probe --timeout 3000 --endpoint "ipc://$DEP/run/signer.sock" --server-cert "$DEP/keys/signer.cert" \
+	--client-cert "$DEP/keys/workers/worker.cert" RA/1 SIGN r1 signature @"$T/short.der" '{"name":"x","account":"u1"}')
+echo "$out" | grep -q "^ERROR$" && ok "ca-signer answers a malformed SIGN with ERROR" || fail "signer malformed SIGN" "$out"
+
+sql "$DEP/signer/signer.db" "SELECT request_id FROM certs" >&2
+[ "$(state)" = "$before" ] && ok "nothing was stored by any of the bad inputs" || fail "nothing stored" "before: $before, after: $(state)"
