@@ -7,6 +7,14 @@ PROGRAMS += card-station
 card-station_SRCS = $(CS_CORE) card-station/station.c card-station/cmd_readers.c \
                      card-station/cmd_wipe.c card-station/main.c $(LIB_BASE) $(LIB_CONFIG)
 card-station_PKGS := libpcsclite openssl yaml-0.1
+# Bulk personalization: the back office through lib/client.h, PINs sealed to the sheet key.
+card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/board.c \
+                     $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
+card-station_PKGS += libczmq libzmq jansson
+card-station_LIBS += -lpthread
+# The subscriber's card operations (the back office through lib/client.h).
+card-station_SRCS += card-station/subscriber.c card-station/cmd_pin.c card-station/cmd_download.c \
+                     card-station/cmd_export.c card-station/cmd_renew.c
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local

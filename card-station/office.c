@@ -1,0 +1,384 @@
+/*
+ * office.c: bulk personalization's conversation with the back office (see office.h for
+ * the idempotency keys and why they are what they are).
+ *
+ * Every job is submitted, then waited for in short slices, so that a queue that goes away
+ * is noticed within one slice and the card is given up rather than waited for forever.
+ * The subscriber PIN is handled here only to seal it: it is sealed to the sheet key at
+ * once and the clear copy stays with the caller, who wipes it.
+ */
+#include "office.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "client.h"
+#include "log.h"
+#include "seal.h"
+#include "util.h"
+
+#define OFFICE_SLICE_MS 5000
+
+struct office {
+	ra_client_t *client;
+	EVP_PKEY *sheet_key;
+	char *station;
+	char *run_id;
+	int64_t issue_timeout_ms;
+	time_t started;		/* for office_settle: jobs older than this run */
+};
+
+office_t *office_new(const config_t *cfg, const char *station, const char *run_id)
+{
+	office_t *o = xcalloc(1, sizeof *o);
+	char *path = config_path(cfg, "sheets.public_key");
+
+	o->station = xstrdup(station);
+	o->run_id = xstrdup(run_id);
+	o->issue_timeout_ms = config_int(cfg, "card_station.issue_timeout_ms");
+	o->started = ra_now();
+	o->sheet_key = seal_load_public(path);
+	free(path);
+	if (!o->sheet_key)
+		goto fail;
+	o->client = ra_client_new(cfg, "station");
+	if (!o->client)
+		goto fail;
+	return o;
+fail:
+	office_destroy(&o);
+	return NULL;
+}
+
+void office_destroy(office_t **po)
+{
+	office_t *o = po ? *po : NULL;
+
+	if (!o)
+		return;
+	ra_client_destroy(&o->client);
+	EVP_PKEY_free(o->sheet_key);
+	free(o->station);
+	free(o->run_id);
+	free(o);
+	*po = NULL;
+}
+
+/* Copy an order row (as order_claim or the "orders" question give it) into OUT. */
+static void office_order_read(json_t *row, struct office_order *out)
+{
+	const char *s;
+
+	out->order = json_integer_value(json_object_get(row, "order"));
+	if (!out->order)
+		out->order = json_integer_value(json_object_get(row, "id"));
+	s = json_string_value(json_object_get(row, "state"));
+	snprintf(out->state, sizeof out->state, "%s", s ? s : "");
+	s = json_string_value(json_object_get(row, "account"));
+	snprintf(out->account, sizeof out->account, "%s", s ? s : "");
+	s = json_string_value(json_object_get(row, "name"));
+	snprintf(out->name, sizeof out->name, "%s", s ? s : "");
+}
+
+/*
+ * Submit KIND with PAYLOAD under KEY and wait until it is done or failed, at most
+ * TIMEOUT_MS. Returns JOB_DONE with *result, JOB_FAILED with *err the job's error, or -1
+ * with *err (queue unreachable, timeout). *id gets the job id when submitted.
+ */
+static int office_run(office_t *o, const char *kind, const char *key, json_t *payload,
+    int64_t timeout_ms, int64_t *id, json_t **result, char **err)
+{
+	int64_t deadline = mono_ms() + timeout_ms, left;
+	json_t *res = NULL;
+	int st;
+
+	*result = NULL;
+	*err = NULL;
+	*id = ra_client_submit(o->client, kind, key, payload, err);
+	if (*id < 0)
+		return -1;
+	for (;;) {
+		left = deadline - mono_ms();
+		if (left <= 0) {
+			*err = xasprintf("%s job %lld not finished after %lld s", kind, (long long)*id,
+			    (long long)(timeout_ms / 1000));
+			return -1;
+		}
+		st = ra_client_wait(o->client, *id, (int)(left < OFFICE_SLICE_MS ? left : OFFICE_SLICE_MS),
+		    &res, err);
+		if (st < 0)
+			return -1;
+		if (st == JOB_DONE) {
+			*result = res;
+			return JOB_DONE;
+		}
+		if (st == JOB_FAILED) {
+			const char *e = json_string_value(json_object_get(res, "error"));
+			*err = xstrdup(e ? e : "failed");
+			json_decref(res);
+			return JOB_FAILED;
+		}
+	}
+}
+
+int office_find(office_t *o, uint32_t serial, struct office_order *out, char **err)
+{
+	char card[16];
+	json_t *ans, *row;
+	size_t i;
+	int found = 0;
+
+	*err = NULL;
+	snprintf(card, sizeof card, "%u", serial);
+	ans = ra_client_query(o->client, "orders", NULL, err);
+	if (!ans)
+		return -1;
+	json_array_foreach(json_object_get(ans, "orders"), i, row) {
+		const char *cs = json_string_value(json_object_get(row, "card_serial"));
+		if (!cs || strcmp(cs, card) != 0)
+			continue;
+		memset(out, 0, sizeof *out);
+		office_order_read(row, out);
+		out->card = serial;
+		found = 1;
+		/* The latest order wins: a card personalized, wiped and reused has several. */
+	}
+	json_decref(ans);
+	return found;
+}
+
+int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out, char **err)
+{
+	char key[160], card[16];
+	json_t *payload, *res = NULL;
+	int64_t id = 0;
+	int st;
+
+	snprintf(card, sizeof card, "%u", serial);
+	snprintf(key, sizeof key, "cs:%s:claim:%u:%s:%d", o->station, serial, o->run_id, try);
+	payload = json_pack("{s:s,s:s}", "station", o->station, "card_serial", card);
+	st = office_run(o, "order_claim", key, payload, 60000, &id, &res, err);
+	json_decref(payload);
+	if (st == JOB_FAILED && strstr(*err, "no approved card order"))
+		return 1;
+	if (st != JOB_DONE)
+		return -1;
+	memset(out, 0, sizeof *out);
+	office_order_read(res, out);
+	out->card = serial;
+	out->claim_job = id;
+	json_decref(res);
+	if (out->order <= 0) {
+		*err = xstrdup("order_claim answered without an order");
+		return -1;
+	}
+	return 0;
+}
+
+long office_waiting(office_t *o, char **err)
+{
+	json_t *args = json_pack("{s:s}", "state", "approved");
+	json_t *ans = ra_client_query(o->client, "orders", args, err);
+	long n;
+
+	json_decref(args);
+	if (!ans)
+		return -1;
+	n = (long)json_array_size(json_object_get(ans, "orders"));
+	json_decref(ans);
+	return n;
+}
+
+int office_settle(office_t *o, int64_t timeout_ms)
+{
+	static const char *const states[] = { "queued", "leased" };
+	int64_t deadline = mono_ms() + timeout_ms;
+	char *err = NULL;
+
+	while (mono_ms() < deadline) {
+		int busy = 0;
+		for (size_t s = 0; s < ARRAY_LEN(states) && !busy; s++) {
+			json_t *args = json_pack("{s:s}", "state", states[s]), *row;
+			json_t *ans = ra_client_query(o->client, "jobs", args, &err);
+			size_t i;
+			json_decref(args);
+			if (!ans) {
+				log_warn("cannot list the queue's jobs: %s", err);
+				free(err);
+				return -1;
+			}
+			json_array_foreach(json_object_get(ans, "jobs"), i, row) {
+				const char *k = json_string_value(json_object_get(row, "kind"));
+				if (k && strcmp(k, "issue") == 0 &&
+				    json_integer_value(json_object_get(row, "created_at")) <= o->started)
+					busy = 1;
+			}
+			json_decref(ans);
+		}
+		if (!busy)
+			return 0;
+		usleep(200 * 1000);
+	}
+	return -1;
+}
+
+/* DER request to PEM text (malloc'd). */
+static char *office_csr_pem(const uint8_t *der, size_t len)
+{
+	const uint8_t *q = der;
+	X509_REQ *req = d2i_X509_REQ(NULL, &q, (long)len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *pem = NULL;
+	long n;
+
+	if (req && b && PEM_write_bio_X509_REQ(b, req)) {
+		n = BIO_get_mem_data(b, &data);
+		pem = xmalloc((size_t)n + 1);
+		memcpy(pem, data, (size_t)n);
+		pem[n] = '\0';
+	}
+	BIO_free(b);
+	X509_REQ_free(req);
+	return pem;
+}
+
+/* The DER of the PEM certificate of USAGE in the issue result CERTS. 0/-1. */
+static int office_cert_der(json_t *certs, const char *usage, uint8_t **der, size_t *len)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(certs, i, c) {
+		const char *u = json_string_value(json_object_get(c, "usage"));
+		const char *pem = json_string_value(json_object_get(c, "pem"));
+		BIO *b;
+		X509 *x;
+		uint8_t *buf = NULL;
+		int n;
+
+		if (!u || !pem || strcmp(u, usage) != 0)
+			continue;
+		b = BIO_new_mem_buf(pem, -1);
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+		n = x ? i2d_X509(x, &buf) : -1;
+		X509_free(x);
+		if (n <= 0)
+			return -1;
+		*der = xmalloc((size_t)n);
+		memcpy(*der, buf, (size_t)n);
+		*len = (size_t)n;
+		OPENSSL_free(buf);
+		return 0;
+	}
+	return -1;
+}
+
+int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t sign_len,
+    const uint8_t *enc_csr, size_t enc_len, uint8_t **sign_cert, size_t *sign_cert_len,
+    uint8_t **enc_cert, size_t *enc_cert_len)
+{
+	struct office_issue_ctx *ctx = vctx;
+	office_t *o = ctx->office;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	char key[160], hex[2 * 12 + 1], card[16], *spem, *epem, *err = NULL;
+	json_t *payload = NULL, *res = NULL;
+	SHA256_CTX sha;
+	int st, ret = -1;
+
+	*sign_cert = *enc_cert = NULL;
+	spem = office_csr_pem(sign_csr, sign_len);
+	epem = office_csr_pem(enc_csr, enc_len);
+	if (!spem || !epem) {
+		err = xstrdup("cannot encode the certificate requests");
+		goto out;
+	}
+	SHA256_Init(&sha);
+	SHA256_Update(&sha, sign_csr, sign_len);
+	SHA256_Update(&sha, enc_csr, enc_len);
+	SHA256_Final(digest, &sha);
+	hex_encode(digest, 12, hex);
+	snprintf(card, sizeof card, "%u", serial);
+	snprintf(key, sizeof key, "cs:issue:%lld:%u:%s", (long long)ctx->order->order, serial, hex);
+	payload = json_pack("{s:I,s:s,s:s,s:s}", "order", (json_int_t)ctx->order->order,
+	    "card_serial", card, "sign_csr", spem, "enc_csr", epem);
+	st = office_run(o, "issue", key, payload, o->issue_timeout_ms, &ctx->order->issue_job, &res, &err);
+	if (st != JOB_DONE)
+		goto out;
+	if (office_cert_der(json_object_get(res, "certs"), "signature", sign_cert, sign_cert_len) < 0 ||
+	    office_cert_der(json_object_get(res, "certs"), "encryption", enc_cert, enc_cert_len) < 0) {
+		err = xstrdup("the issue job's answer lacks a certificate");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(*sign_cert);
+		*sign_cert = NULL;
+		log_err("card %u, order %lld: certificates not issued: %s", serial,
+		    (long long)ctx->order->order, err ? err : "unknown error");
+		free(ctx->error);
+		ctx->error = err;
+	}
+	json_decref(payload);
+	json_decref(res);
+	free(spem);
+	free(epem);
+	return ret;
+}
+
+int office_seal_pin(office_t *o, const char *pin, char **b64)
+{
+	uint8_t *box = NULL;
+	size_t boxlen = 0;
+
+	*b64 = NULL;
+	if (seal_box(o->sheet_key, (const uint8_t *)pin, strlen(pin), &box, &boxlen) < 0) {
+		log_err("cannot seal the PIN to the sheet key");
+		return -1;
+	}
+	*b64 = b64_encode(box, boxlen);
+	free(box);
+	return 0;
+}
+
+int office_done(office_t *o, const struct office_order *ord, const char *sealed_b64, char **err)
+{
+	char key[160], card[16];
+	json_t *payload, *res = NULL;
+	int64_t id;
+	int st;
+
+	snprintf(card, sizeof card, "%u", ord->card);
+	snprintf(key, sizeof key, "cs:done:%lld", (long long)ord->issue_job);
+	payload = json_pack("{s:I,s:s,s:s,s:s}", "order", (json_int_t)ord->order, "card_serial", card,
+	    "station", o->station, "sealed_pin", sealed_b64);
+	st = office_run(o, "card_done", key, payload, 60000, &id, &res, err);
+	json_decref(payload);
+	json_decref(res);
+	return st == JOB_DONE ? 0 : -1;
+}
+
+int office_fail(office_t *o, const struct office_order *ord, const char *reason, char **err)
+{
+	char key[160], card[16];
+	json_t *payload, *res = NULL;
+	int64_t id;
+	int st;
+
+	snprintf(card, sizeof card, "%u", ord->card);
+	snprintf(key, sizeof key, "cs:fail:%lld:%lld", (long long)ord->order, (long long)ord->claim_job);
+	payload = json_pack("{s:I,s:s,s:s}", "order", (json_int_t)ord->order, "card_serial", card,
+	    "reason", reason);
+	st = office_run(o, "card_fail", key, payload, 120000, &id, &res, err);
+	json_decref(payload);
+	json_decref(res);
+	return st == JOB_DONE ? 0 : -1;
+}
