@@ -90,10 +90,20 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.pdf_password_rule", CFG_STR, "id_number", 0, 0, "opening password of e-mailed sheets: id_number (the national id or business number, letters in capitals) or id4-postal (its last 4 characters, then the postal code)" },
 	{ "notifier.pdf_owner_password_file", CFG_PATH, "keys/pdf-owner.pass", 0, 0, "owner password of e-mailed sheets (missing: a random one per file)" },
 
+	/* lifecycle and accounts: section kept by the lifecycle code (workers/job_revoke.c ... job_account.c, intake/ra-self.c) */
+	{ "workers.seal_public_key", CFG_PATH, "keys/worker-seal.pub", 0, 0, "workers' X25519 key (PEM): producers seal subscribers' passwords to it" },
+	{ "workers.seal_private_key", CFG_PATH, "keys/worker-seal.key", 0, 0, "workers' sealing private key (PEM, encrypted)" },
+	{ "workers.seal_passphrase_file", CFG_PATH, "keys/worker-seal.pass", 0, 0, "passphrase of the workers' sealing private key" },
+	{ "accounts.min_length", CFG_INT, "10", 8, 64, "password policy: shortest website password a subscriber may choose" },
+	{ "accounts.min_classes", CFG_INT, "3", 1, 4, "password policy: character classes needed (lower, upper, digit, other)" },
+	{ "renewal.window_days", CFG_INT, "30", 1, 365, "renewal opens this many days before the certificates expire" },
+	{ "self.wait_ms", CFG_INT, "30000", 100, 3600000, "how long ra-self waits for a job's answer" },
+
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
 	{ "card_station.issue_timeout_ms", CFG_INT, "300000", 1000, 86400000, "how long personalize waits for a card's certificates before giving its order back" },
+	{ "card_station.wait_ms", CFG_INT, "30000", 100, 3600000, "how long card-station waits for the back office's answer" },
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

@@ -7,6 +7,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct job_kind job_kinds[] = {
@@ -17,6 +19,14 @@ const struct job_kind job_kinds[] = {
 	{ "order_claim", 1, "give the next approved card order to a card being personalized" },
 	{ "card_done", 1, "record a personalized card against its order; PIN sheet" },
 	{ "card_fail", 1, "a card failed half way: revoke what it got, put its order back" },
+	{ "card_challenge", 1, "website password and card check; answer the card's management-key witness" },
+	{ "card_unlock", 1, "release a card's PUK, sealed to the station, after its challenge" },
+	{ "card_renew", 1, "new certificates for a card in its renewal window, after its challenge" },
+	{ "revoke", 1, "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)" },
+	{ "suspend", 1, "hold both certificates of an account (subscriber online, website password)" },
+	{ "login", 1, "check an account's website password (lockout rule); answers the account's status" },
+	{ "password_change", 1, "change a website password (old, new; password policy)" },
+	{ "renew", 1, "renew an account's certificates from new requests within the renewal window" },
 };
 const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
 
@@ -65,6 +75,28 @@ int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *
 	if (audit_append(db, submitted_by, "job.submit", obj, NULL, kind) < 0)
 		return -1;
 	return id;
+}
+
+int job_redact(sqlite3 *db, int64_t id, const char *member)
+{
+	sqlite3_stmt *st;
+	char *path;
+	int rc;
+
+	assert(member && *member);
+	/* The member name goes into a JSON path: quote it so no name can reach elsewhere. */
+	path = xasprintf("$.\"%s\"", member);
+	st = db_prepare(db, "UPDATE jobs SET payload = json_set(payload, ?, '(redacted)')"
+	    " WHERE id = ? AND json_type(payload, ?) IS NOT NULL");
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (rc < 0)
+		log_err("cannot redact job %lld: %s", (long long)id, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	free(path);
+	return rc;
 }
 
 int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result)

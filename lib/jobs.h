@@ -32,6 +32,9 @@ const struct job_kind *job_kind_find(const char *name);
  * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed);
+/* Replace payload member MEMBER of job ID (a sealed secret) with "(redacted)", in the current
+ * transaction, so nothing secret stays in the ledger once the job is done. 0/-1. */
+int job_redact(sqlite3 *db, int64_t id, const char *member);
 /* Mark job ID done with RESULT if TOKEN is still its lease token. 1 done, 0 fenced off, -1 error. */
 int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result);
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -35,6 +36,12 @@ static void usage(int code)
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait]\n"
 	       "                             issue an order's two certificates from PKCS#10 files\n"
 	       "  audit verify               recompute the audit chain; name the first bad row\n"
+	       "  revoke --serials-file F --reason R [--no-wait]\n"
+	       "                             revoke the listed certificates (one hex serial a line; bulk, e.g. a\n"
+	       "                             compromised batch of cards); R: keyCompromise, affiliationChanged,\n"
+	       "                             superseded, cessationOfOperation, privilegeWithdrawn, unspecified\n"
+	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE --officer ID [--out DIR]\n"
+	       "                             renew an account's certificates within the renewal window\n"
 	       "  config                     every configuration key with its default and meaning\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
@@ -207,6 +214,196 @@ out:
 	return rc;
 }
 
+/* Wait for job ID; on success return its result, else print why and return NULL. */
+static json_t *wait_job(ra_client_t *c, int64_t id, const char *what)
+{
+	json_t *result = NULL;
+	char *err = NULL;
+	int state = ra_client_wait(c, id, 300000, &result, &err);
+	if (state == JOB_DONE)
+		return result;
+	fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id, state < 0 ? "unknown" : job_state_name(state),
+	    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
+	    json_string_value(json_object_get(result, "error")) : "not finished yet");
+	json_decref(result);
+	free(err);
+	return NULL;
+}
+
+/* Serials from FILE: one per line, hex (colons allowed), blank lines and # comments skipped.
+ * Every bad line is reported, then the whole file refused. */
+static json_t *read_serials(const char *file)
+{
+	char *text = file_read(file, NULL), *line, *save = NULL;
+	json_t *list = json_array();
+	int bad = 0, n = 0;
+
+	if (!text)
+		fatal("cannot read %s", file);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char serial[64];
+		size_t k = 0;
+		int ok = 1;
+		n++;
+		line[strcspn(line, "#\r")] = '\0';
+		for (char *p = line; *p; p++) {
+			if (*p == ' ' || *p == '\t' || *p == ':')
+				continue;
+			if (!isxdigit((unsigned char)*p) || k >= 40) {
+				ok = 0;
+				break;
+			}
+			serial[k++] = (char)tolower((unsigned char)*p);
+		}
+		serial[k] = '\0';
+		if (!ok) {
+			fprintf(stderr, "ra-ctl: %s:%d: not a certificate serial (hex, up to 40 digits): %s\n", file, n, line);
+			bad++;
+		} else if (k > 0) {
+			json_array_append_new(list, json_string(serial));
+		}
+	}
+	free(text);
+	if (bad)
+		fatal("%s: %d bad line(s); nothing was revoked", file, bad);
+	if (json_array_size(list) == 0)
+		fatal("%s lists no serial", file);
+	return list;
+}
+
+/* Bulk revocation: the list goes as jobs of REVOKE_CHUNK serials, so each job stays well
+ * inside its lease and the workers share the work; each chunk is idempotent by content. */
+#define REVOKE_CHUNK 250
+static int cmd_revoke(const config_t *cfg, const char *file, const char *reason, int wait)
+{
+	static const char *const reasons[] = { "keyCompromise", "affiliationChanged", "superseded",
+		"cessationOfOperation", "privilegeWithdrawn", "unspecified" };
+	json_t *serials, *ids = json_array(), *v;
+	json_int_t revoked = 0, skipped = 0, unknown = 0, refused = 0;
+	ra_client_t *c;
+	size_t i, total;
+	int ok = 0, rc = 0;
+
+	if (!file || !reason)
+		fatal("revoke needs --serials-file F and --reason R");
+	for (i = 0; i < ARRAY_LEN(reasons); i++)
+		ok |= strcmp(reason, reasons[i]) == 0;
+	if (!ok)
+		fatal("'%s' is not a revocation reason: use keyCompromise, affiliationChanged, superseded,"
+		    " cessationOfOperation, privilegeWithdrawn or unspecified", reason);
+	serials = read_serials(file);
+	total = json_array_size(serials);
+	c = connect_queue(cfg);
+	for (i = 0; i < total; i += REVOKE_CHUNK) {
+		json_t *chunk = json_array(), *payload;
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char d[32];
+		char hex[65], *idem, *err = NULL;
+		int64_t id;
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		EVP_DigestUpdate(md, reason, strlen(reason) + 1);
+		for (size_t k = i; k < total && k < i + REVOKE_CHUNK; k++) {
+			json_array_append(chunk, json_array_get(serials, k));
+			EVP_DigestUpdate(md, json_string_value(json_array_get(serials, k)), strlen(json_string_value(json_array_get(serials, k))) + 1);
+		}
+		EVP_DigestFinal_ex(md, d, NULL);
+		EVP_MD_CTX_free(md);
+		hex_encode(d, sizeof d, hex);
+		idem = xasprintf("revoke:%s", hex);
+		payload = json_pack("{s:o,s:s}", "serials", chunk, "reason", reason);
+		id = ra_client_submit(c, "revoke", idem, payload, &err);
+		json_decref(payload);
+		free(idem);
+		if (id < 0) {
+			fprintf(stderr, "ra-ctl: %s\n", err);
+			free(err);
+			rc = 1;
+			break;
+		}
+		json_array_append_new(ids, json_integer(id));
+	}
+	printf("%zu serial(s) in %zu revoke job(s)\n", total, json_array_size(ids));
+	json_array_foreach(ids, i, v) {
+		json_t *r;
+		if (!wait)
+			break;
+		if (!(r = wait_job(c, json_integer_value(v), "revoke"))) {
+			rc = 1;
+			continue;
+		}
+		revoked += json_integer_value(json_object_get(r, "count"));
+		skipped += (json_int_t)json_array_size(json_object_get(r, "skipped"));
+		unknown += (json_int_t)json_array_size(json_object_get(r, "unknown"));
+		refused += (json_int_t)json_array_size(json_object_get(r, "refused"));
+		json_decref(r);
+	}
+	if (wait) {
+		printf("%lld revoked (%s), %lld already revoked, %lld unknown, %lld refused by the signer\n",
+		    (long long)revoked, reason, (long long)skipped, (long long)unknown, (long long)refused);
+		if (unknown || refused)
+			rc = 1;
+	}
+	json_decref(ids);
+	json_decref(serials);
+	ra_client_destroy(&c);
+	return rc;
+}
+
+static int cmd_renew(const config_t *cfg, const char *account, const char *sign, const char *enc,
+    const char *officer, const char *out)
+{
+	char *sign_pem, *enc_pem, *err = NULL;
+	json_t *payload, *r = NULL, *issued = NULL, *cert;
+	ra_client_t *c;
+	int64_t id;
+	int rc = 1;
+	size_t i;
+
+	if (!sign || !enc || !officer)
+		fatal("renew needs --sign-csr FILE, --enc-csr FILE and --officer ID");
+	if (!(sign_pem = file_read(sign, NULL)) || !(enc_pem = file_read(enc, NULL)))
+		fatal("cannot read %s or %s", sign, enc);
+	payload = json_pack("{s:s,s:s,s:s,s:s}", "account", account, "officer", officer, "sign_csr", sign_pem,
+	    "enc_csr", enc_pem);
+	c = connect_queue(cfg);
+	if ((id = ra_client_submit(c, "renew", NULL, payload, &err)) < 0) {
+		fprintf(stderr, "ra-ctl: %s\n", err);
+		goto out;
+	}
+	if (!(r = wait_job(c, id, "renew")))
+		goto out;
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
+		goto out;
+	}
+	printf("account %s: renewal order %lld, issue job %lld\n", account,
+	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
+	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue")))
+		goto out;
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	json_array_foreach(json_object_get(issued, "certs"), i, cert) {
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		const char *pem = json_string_value(json_object_get(cert, "pem"));
+		printf("account %s: new %s certificate %s\n", account, json_string_value(json_object_get(cert, "usage")), serial);
+		if (out) {
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			file_write_atomic(path, pem, strlen(pem), 0644);
+			free(path);
+		}
+	}
+	rc = 0;
+out:
+	free(err);
+	free(sign_pem);
+	free(enc_pem);
+	json_decref(payload);
+	json_decref(r);
+	json_decref(issued);
+	ra_client_destroy(&c);
+	return rc;
+}
+
 static int cmd_audit_verify(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
@@ -242,7 +439,10 @@ int main(int argc, char **argv)
 		{ "order", required_argument, 0, 'o' }, { "account", required_argument, 0, 'a' },
 		{ "out", required_argument, 0, 'O' }, { "sign-csr", required_argument, 0, 'S' },
 		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
-		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' }, { 0, 0, 0, 0 } };
+		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' },
+		{ "serials-file", required_argument, 0, 'F' }, { "reason", required_argument, 0, 'R' },
+		{ "officer", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+	const char *serials_file = NULL, *reason = NULL, *officer = NULL;
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
 	int workers = 2, force = 0, wait = 1, ca_bits = 3072, c;
 	json_int_t order = 0;
@@ -277,6 +477,9 @@ int main(int argc, char **argv)
 		case 'f': force = 1; break;
 		case 'W': wait = 0; break;
 		case 'B': ca_bits = atoi(optarg); break;
+		case 'F': serials_file = optarg; break;
+		case 'R': reason = optarg; break;
+		case 'P': officer = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -316,6 +519,14 @@ int main(int argc, char **argv)
 		if (optind != argc - 1)
 			usage(2);
 		rc = cmd_request_certs(cfg, argv[optind], sign, enc, out, wait);
+	} else if (strcmp(cmd, "revoke") == 0) {
+		if (optind != argc)
+			usage(2);
+		rc = cmd_revoke(cfg, serials_file, reason, wait);
+	} else if (strcmp(cmd, "renew") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		rc = cmd_renew(cfg, argv[optind], sign, enc, officer, out);
 	} else if (strcmp(cmd, "audit") == 0) {
 		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
 			usage(2);

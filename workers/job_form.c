@@ -232,45 +232,72 @@ out:
 	return rc;
 }
 
+/*
+ * Dual control and state, checked before anything happens: in prepare, because some
+ * forms' effects start at the signer there, and again in apply, inside the transaction.
+ * Returns the stored form, or NULL after job_fail().
+ */
+static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char *officer)
+{
+	char *state = NULL, *keyed = NULL, *verified = NULL;
+	form_t *f;
+
+	if (!(f = stored_form(ctx, serial, &state, &keyed, &verified))) {
+		job_fail(ctx, 0, "no form %s has been keyed", serial);
+		return NULL;
+	}
+	if (strcmp(keyed, officer) == 0)
+		job_fail(ctx, 0, "form %s was keyed by %s, who therefore cannot approve it", serial, officer);
+	else if (verified && strcmp(verified, officer) == 0)
+		job_fail(ctx, 0, "form %s was second-keyed by %s, who therefore cannot approve it", serial, officer);
+	else if (strcmp(state, "keyed") == 0)
+		job_fail(ctx, 0, "form %s needs its second keying (ra-intake verify) before approval", serial);
+	else if (strcmp(state, "verified") != 0)
+		job_fail(ctx, 0, "form %s is already %s", serial, state);
+	else
+		ctx->error[0] = '\0';
+	if (ctx->error[0])
+		form_destroy(&f);
+	free(state);
+	free(keyed);
+	free(verified);
+	return f;
+}
+
 int job_form_approve_prepare(struct job_ctx *ctx)
 {
 	const char *serial = job_str(ctx, ctx->payload, "serial");
-	int64_t is_reg;
-	if (!serial || !job_str(ctx, ctx->payload, "officer"))
+	const char *officer = job_str(ctx, ctx->payload, "officer");
+	form_t *f;
+	int rc = -1;
+
+	if (!serial || !officer)
 		return -1;
-	is_reg = db_int(ctx->db, "SELECT 1 FROM forms WHERE serial = ? AND kind = 'registration'", "s", serial);
-	return is_reg == 1 ? register_prepare(ctx) : 0;
+	if (!(f = approve_check(ctx, serial, officer)))
+		return -1;
+	switch (form_get_kind(f)) {
+	case FORM_REGISTRATION: rc = register_prepare(ctx); break;
+	case FORM_REVOCATION: rc = revocation_prepare(ctx, serial); break;
+	case FORM_RESUME: rc = resume_prepare(ctx, serial); break;
+	case FORM_PASSWORD_RESET: rc = password_reset_prepare(ctx, serial); break;
+	}
+	form_destroy(&f);
+	return rc;
 }
 
 int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *serial = job_str(ctx, ctx->payload, "serial");
 	const char *officer = job_str(ctx, ctx->payload, "officer");
-	char *state = NULL, *keyed = NULL, *verified = NULL, object[80];
+	char object[80];
 	form_t *f;
 	sqlite3_stmt *st;
 	int rc = -1;
 
 	if (!serial || !officer)
 		return -1;
-	if (!(f = stored_form(ctx, serial, &state, &keyed, &verified)))
-		return job_fail(ctx, 0, "no form %s has been keyed", serial);
-	if (strcmp(keyed, officer) == 0) {
-		job_fail(ctx, 0, "form %s was keyed by %s, who therefore cannot approve it", serial, officer);
-		goto out;
-	}
-	if (verified && strcmp(verified, officer) == 0) {
-		job_fail(ctx, 0, "form %s was second-keyed by %s, who therefore cannot approve it", serial, officer);
-		goto out;
-	}
-	if (strcmp(state, "keyed") == 0) {
-		job_fail(ctx, 0, "form %s needs its second keying (ra-intake verify) before approval", serial);
-		goto out;
-	}
-	if (strcmp(state, "verified") != 0) {
-		job_fail(ctx, 0, "form %s is already %s", serial, state);
-		goto out;
-	}
+	if (!(f = approve_check(ctx, serial, officer)))
+		return -1;
 	st = db_prepare(ctx->db, "UPDATE forms SET state = 'approved', approved_by = ?, approve_job = ?,"
 	    " updated_at = ? WHERE serial = ?");
 	sqlite3_bind_text(st, 1, officer, -1, SQLITE_STATIC);
@@ -283,12 +310,10 @@ int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 	if (job_audit(ctx, "form.approved", object, "verified", "approved") < 0)
 		goto out;
 	switch (form_get_kind(f)) {
-	case FORM_REGISTRATION:
-		rc = register_apply(ctx, serial, result);
-		break;
-	default:
-		job_fail(ctx, 0, "approving %s forms is not supported by this version", form_kind_name(form_get_kind(f)));
-		break;
+	case FORM_REGISTRATION: rc = register_apply(ctx, serial, result); break;
+	case FORM_REVOCATION: rc = revocation_apply(ctx, serial, result); break;
+	case FORM_RESUME: rc = resume_apply(ctx, serial, result); break;
+	case FORM_PASSWORD_RESET: rc = password_reset_apply(ctx, serial, result); break;
 	}
 	if (rc == 0) {
 		st = db_prepare(ctx->db, "UPDATE forms SET state = 'done', updated_at = ? WHERE serial = ?");
@@ -299,9 +324,6 @@ int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 		rc = job_audit(ctx, "form.done", object, "approved", "done");
 	}
 out:
-	free(state);
-	free(keyed);
-	free(verified);
 	form_destroy(&f);
 	return rc;
 }

@@ -66,10 +66,72 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result);
 int job_card_done_apply(struct job_ctx *ctx, json_t **result);
 int job_card_fail_prepare(struct job_ctx *ctx);
 int job_card_fail_apply(struct job_ctx *ctx, json_t **result);
+/* The subscriber's card operations (job_card.c). */
+int job_card_challenge_apply(struct job_ctx *ctx, json_t **result);
+int job_card_unlock_apply(struct job_ctx *ctx, json_t **result);
+int job_card_renew_prepare(struct job_ctx *ctx);
+int job_card_renew_apply(struct job_ctx *ctx, json_t **result);
+
+int job_revoke_prepare(struct job_ctx *ctx);
+int job_revoke_apply(struct job_ctx *ctx, json_t **result);
+int job_suspend_prepare(struct job_ctx *ctx);
+int job_suspend_apply(struct job_ctx *ctx, json_t **result);
+int job_login_apply(struct job_ctx *ctx, json_t **result);
+int job_password_change_apply(struct job_ctx *ctx, json_t **result);
+int job_renew_apply(struct job_ctx *ctx, json_t **result);
 
 /* Handlers shared between kinds. */
 int register_prepare(struct job_ctx *ctx);
 int register_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+
+/* Approved forms' effects (form_approve dispatches on the form's kind). SERIAL is the form's. */
+int revocation_prepare(struct job_ctx *ctx, const char *serial);
+int revocation_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+int resume_prepare(struct job_ctx *ctx, const char *serial);
+int resume_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+int password_reset_prepare(struct job_ctx *ctx, const char *serial);
+int password_reset_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+
+/* Certificate status changes shared by revocation, suspension and resume (cert_status.c). */
+/* The serials (JSON array) of ACCOUNT's certificates whose status is in STATUSES (SQL list,
+ * e.g. "'valid','held'") and that have not expired; NULL after job_fail() if no such account. */
+json_t *cert_status_select(struct job_ctx *ctx, const char *account, const char *statuses, int unexpired);
+/* Ask the signer to ACTION (revoke|hold|release) each serial with request id
+ * "job<ID>.<ACTION>.<serial>" (idempotent on retry). Serials done are appended to DONE, those
+ * the signer refused for good to REFUSED as {serial, error}. -1 (ctx->error, retry) if the
+ * signer could not be asked; 0 otherwise. Publishes a CRL when something changed. */
+int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action, const char *reason,
+    int64_t invalidity, json_t *done, json_t *refused);
+/* Record in ra.db (in the job's transaction) that the serials in DONE now have STATUS
+ * (valid|held|revoked) with REASON (NULL: none), audited. 0/-1. */
+int cert_status_record(struct job_ctx *ctx, json_t *done, const char *status, const char *reason);
+
+/* Website accounts: login check with the lockout rule (job_account.c). */
+/* Check ACCOUNT's password, sealed (base64, lib/seal.h) to the workers' key, with the
+ * lockout rule. 1: right; 0: refused, *refusal set to the result the job must complete
+ * with (DONE, so the failure count commits); -1: error (ctx->error set). Wipes the
+ * clear password. */
+int account_check(struct job_ctx *ctx, const char *account, const char *sealed_b64,
+    json_t **refusal);
+/* The two halves of account_check, for handlers that must know the answer before their
+ * transaction (to call the signer only for a right password): account_verify reads only
+ * (1 right, 0 wrong, 2 locked, 3 no such account, -1 error); account_record commits VERDICT's effect on the
+ * failure count in the job's transaction (1 right, 0 refused with *refusal, -1 error). */
+int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_b64);
+int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal);
+/* Open a secret sealed to the workers' key; malloc'd, NUL-terminated; the caller wipes it
+ * with OPENSSL_cleanse and frees it. NULL after job_fail(). */
+char *account_unseal(struct job_ctx *ctx, const char *sealed_b64);
+/* A refusal result {"ok": false, "error": TEXT} for a subscriber's request (English only). */
+json_t *account_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A refusal result {"ok": false, "code": CODE, "error": EN, "error_zh": ZH} for a subscriber's
+ * request (clients show the language the subscriber reads). Takes ownership of EN and ZH. */
+json_t *account_refuse(const char *code, char *en, char *zh);
+/* Give ACCOUNT the password prepared by register_prepare() (scratch pw_hash, pw_sealed):
+ * the old hash becomes the previous one, the account is unlocked, and a password sheet
+ * (REASON resume|reset, DELIVERY) is queued; adds "sheet" (its serial) to RESULT. 0/-1. */
+int account_new_password(struct job_ctx *ctx, const char *account, const char *reason,
+    const char *delivery, json_t *result);
 
 /* The signer connection (signer_client.c). Requests are idempotent: retried on timeout. */
 signer_client_t *signer_client_new(const config_t *cfg, const char *name);
