@@ -58,3 +58,8 @@ echo "$out" | grep -q "conflict" && echo "$out" | grep -q "email" && ok "a diffe
 check "audit chain intact" ra-ctl audit verify
 [ "$(ra-ctl certs | awk 'NR > 1' | wc -l)" -eq 2 ] && ok "ra-ctl certs lists them" || fail "ra-ctl certs"
 check "ra-ctl status: all daemons run" ra-ctl status
+check "the example config/ra.yaml is valid" ra-queue -c "$RA_TOP/config/ra.yaml" --check
+sed 's/^  lease_ms: 15000/  lease_ms: fifteen/' "$RA_TOP/config/ra.yaml" > "$T/broken.yaml"
+out=$(ra-queue -c "$T/broken.yaml" --check 2>&1)
+echo "$out" | grep -q "broken.yaml:12:13: queue.lease_ms: 'fifteen' is not a whole number" \
+	&& ok "a bad config value is reported with file, line and column, and nothing starts" || fail "config error position" "$out"
