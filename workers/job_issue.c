@@ -116,8 +116,10 @@ static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *d
 	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
 	int rc = -1;
 
-	if (!req || p != der + len)
+	if (!req)
 		job_fail(ctx, 0, "%s is not a valid DER PKCS#10 request", which);
+	else if (p != der + len)
+		job_fail(ctx, 0, "%s has %ld trailing bytes after the request", which, (long)(der + len - p));
 	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
 		job_fail(ctx, 0, "%s: the key is not RSA (subscriber keys are RSA)", which);
 	else if (EVP_PKEY_get_bits(key) < config_int(ctx->cfg, "signer.min_rsa_bits"))

@@ -438,6 +438,8 @@ int main(int argc, char **argv)
 	q->cfg = config_open(cfgfile);
 	if (check) {
 		printf("%s: configuration is valid\n", config_file(q->cfg));
+		config_destroy((config_t **)&q->cfg);
+		free(q);
 		return 0;
 	}
 	q->lease_ms = config_int(q->cfg, "queue.lease_ms");

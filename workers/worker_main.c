@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 	w.cfg = config_open(cfgfile);
 	if (check) {
 		printf("%s: configuration is valid\n", config_file(w.cfg));
+		config_destroy((config_t **)&w.cfg);
 		return 0;
 	}
 	w.kinds = xstrdup(kinds ? kinds : config_str(w.cfg, "worker.kinds"));
