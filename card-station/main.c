@@ -25,11 +25,12 @@ static const struct command {
 	{ "readers", cmd_readers, "[--watch]", "list readers with each card's serial and state" },
 	{ "wipe", cmd_wipe, "--reader NAME [--force]", "return a card to the factory state" },
 	{ "personalize", cmd_personalize, "[--readers all|NAMES] [--count N]", "bulk: each blank card gets the next approved order" },
-	{ "pin-change", NULL, "--reader NAME", "change the card PIN (old, new, confirm)" },
-	{ "unlock", NULL, "--reader NAME", "unblock a locked card with the website password" },
-	{ "download", NULL, "--reader NAME", "write the card's issued certificates to it again" },
-	{ "export", NULL, "--reader NAME --out DIR", "save the card's certificates as files" },
-	{ "renew", NULL, "--reader NAME", "new keys and certificates in the renewal window" },
+	{ "pin-change", cmd_pin_change, "--reader NAME", "change the card PIN (old, new, confirm)" },
+	{ "unlock", cmd_unlock, "--reader NAME --account ID", "unblock a locked card with the website password" },
+	{ "pin-reset", cmd_unlock, "--reader NAME --account ID", "a forgotten PIN: a new one with the website password" },
+	{ "download", cmd_download, "--reader NAME --account ID", "write the card's issued certificates to it again" },
+	{ "export", cmd_export, "--reader NAME [--out DIR]", "save the card's certificates and the CA chain as PEM files" },
+	{ "renew", cmd_renew, "--reader NAME --account ID", "new keys and certificates in the renewal window" },
 };
 
 static void usage(FILE *f)

@@ -12,6 +12,9 @@ card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-s
                      $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
 card-station_PKGS += libczmq libzmq jansson
 card-station_LIBS += -lpthread
+# The subscriber's card operations (the back office through lib/client.h).
+card-station_SRCS += card-station/subscriber.c card-station/cmd_pin.c card-station/cmd_download.c \
+                     card-station/cmd_export.c card-station/cmd_renew.c
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local

@@ -33,6 +33,12 @@ void station_progress(void *ctx, const char *reader, const char *step);
 
 int cmd_readers(struct station *st, int argc, char **argv);
 int cmd_wipe(struct station *st, int argc, char **argv);
+/* The subscriber's operations (cmd_pin.c, cmd_download.c, cmd_export.c, cmd_renew.c). */
+int cmd_pin_change(struct station *st, int argc, char **argv);
+int cmd_unlock(struct station *st, int argc, char **argv);
+int cmd_download(struct station *st, int argc, char **argv);
+int cmd_export(struct station *st, int argc, char **argv);
+int cmd_renew(struct station *st, int argc, char **argv);
 int cmd_personalize(struct station *st, int argc, char **argv);
 
 #endif

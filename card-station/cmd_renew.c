@@ -1,0 +1,183 @@
+/*
+ * cmd_renew.c: `card-station renew --reader NAME --account ID [--lang en]`: new keys on
+ * the card and a new pair of certificates, inside the renewal window (from
+ * renewal.window_days before the certificates expire until they do; the back office
+ * decides by its clock).
+ *
+ * Order of the steps, chosen so that a refusal never costs the card its keys: the website
+ * password, the card and the window are checked (card_challenge) and the PIN is verified
+ * before any key is generated. Then 9C and 9D get new keys of the same algorithm as before,
+ * their requests are signed by the card, the back office issues (card_renew) and the new
+ * certificates are written while the management key authentication still holds.
+ *
+ * The new keys replace the old ones in 9C and 9D; the old certificates are not kept in the
+ * retired-key slots (82, 83). PIV has no command that moves a private key between slots,
+ * so the old keys cannot follow their certificates there: keeping them would mean
+ * generating the new keys in the retired slots, where the operating system does not look
+ * for the current signature and encryption keys, or making keys off the card. The old
+ * certificates stay valid at the CA until they expire (signatures made with them still
+ * verify); what is lost is decrypting mail sent to the old encryption certificate, so the
+ * subscriber is told to renew after reading such mail (docs: card-station README).
+ */
+#include "station.h"
+#include "subscriber.h"
+
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csr.h"
+#include "log.h"
+#include "util.h"
+
+/* Generate a key in SLOT and a card-signed request for it, as PEM (malloc'd). */
+static char *renew_key(struct sub *s, uint8_t slot, enum piv_alg alg, const char *pin, EVP_PKEY **pub)
+{
+	X509_REQ *req = NULL;
+	BIO *b = NULL;
+	char cn[64], *pem = NULL, *data;
+	long n;
+	piv_rc rc;
+
+	snprintf(cn, sizeof cn, "PIV card %s", s->serial_text);
+	if ((rc = piv_generate_key(s->p, slot, alg, pub)) != PIV_OK ||
+	    (rc = piv_verify_pin(s->p, pin, NULL)) != PIV_OK ||
+	    (rc = csr_build(s->p, slot, *pub, cn, &req)) != PIV_OK) {
+		log_err("card %s: new key in %02X: %s", s->serial_text, slot, piv_strerror(rc));
+		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
+		goto out;
+	}
+	b = BIO_new(BIO_s_mem());
+	if (b && PEM_write_bio_X509_REQ(b, req)) {
+		n = BIO_get_mem_data(b, &data);
+		pem = xmalloc((size_t)n + 1);
+		memcpy(pem, data, (size_t)n);
+		pem[n] = '\0';
+	}
+out:
+	BIO_free(b);
+	X509_REQ_free(req);
+	return pem;
+}
+
+/* 1 if the record's PEM certificate carries PUB. */
+static int renew_matches(json_t *rec, EVP_PKEY *pub)
+{
+	BIO *b = BIO_new_mem_buf(json_string_value(json_object_get(rec, "pem")) ?: "", -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	int ok = x && EVP_PKEY_eq(X509_get0_pubkey(x), pub) == 1;
+
+	X509_free(x);
+	BIO_free(b);
+	return ok;
+}
+
+int cmd_renew(struct station *st, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reader", required_argument, NULL, 'r' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *reader = NULL, *account = NULL;
+	struct sub s = { 0 };
+	char password[256] = "", pin[DERIVE_PIN_MAX + 2] = "", *sreq = NULL, *ereq = NULL, when[24];
+	json_t *chal = NULL, *res = NULL, *payload = NULL, *rec;
+	EVP_PKEY *spub = NULL, *epub = NULL;
+	X509 *old = NULL;
+	enum piv_alg alg;
+	int64_t job = 0;
+	int c, tries = -1, ret = 1;
+	size_t i;
+	piv_rc rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:a:l:", opts, NULL)) != -1) {
+		if (c == 'r')
+			reader = optarg;
+		else if (c == 'a')
+			account = optarg;
+		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
+			continue;
+		else
+			reader = NULL, optind = argc + 1;
+	}
+	if (!reader || !account || optind != argc) {
+		log_err("usage: card-station renew --reader NAME --account ID [--lang zh-TW|en]");
+		return 2;
+	}
+	if (sub_secret(&s, SUB_ASK_PASSWORD, password, sizeof password) < 0 ||
+	    sub_secret(&s, SUB_ASK_PIN, pin, sizeof pin) < 0)
+		goto out;
+	if (!piv_pin_valid(pin)) {
+		sub_say(&s, SUB_PIN_POLICY);
+		goto out;
+	}
+	if (sub_open(&s, st, reader) < 0)
+		goto out;
+	if ((rc = piv_read_cert(s.p, PIV_SLOT_SIGN, &old)) != PIV_OK) {
+		sub_say(&s, rc == PIV_E_NOT_FOUND ? SUB_NOT_PERSONALIZED : SUB_CARD_ERROR, piv_strerror(rc));
+		goto out;
+	}
+	alg = piv_alg_of(X509_get0_pubkey(old));
+	if (alg != PIV_ALG_RSA2048 && alg != PIV_ALG_ECCP256)
+		alg = PIV_ALG_RSA2048;
+	chal = sub_challenge(&s, "renew", account, password, &job);
+	OPENSSL_cleanse(password, sizeof password);
+	if (!chal)
+		goto out;
+	/* The PIN before any key is replaced: a wrong one must not leave the card keyless. */
+	rc = piv_verify_pin(s.p, pin, &tries);
+	if (rc != PIV_OK) {
+		if (rc == PIV_E_WRONG_PIN && tries > 0)
+			sub_say(&s, SUB_PIN_WRONG, tries);
+		else if (rc == PIV_E_WRONG_PIN || rc == PIV_E_PIN_BLOCKED)
+			sub_say(&s, SUB_PIN_BLOCKED);
+		else
+			sub_say(&s, SUB_CARD_ERROR, piv_strerror(rc));
+		goto out;
+	}
+	sub_say(&s, SUB_RENEW_KEYS);
+	if (!(sreq = renew_key(&s, PIV_SLOT_SIGN, alg, pin, &spub)) ||
+	    !(ereq = renew_key(&s, PIV_SLOT_KEYMGMT, alg, pin, &epub)))
+		goto out;
+	payload = json_pack("{s:I,s:s,s:O,s:s,s:s}", "challenge_job", (json_int_t)job, "card_serial",
+	    s.serial_text, "response", json_object_get(chal, "response"), "sign_csr", sreq, "enc_csr", ereq);
+	if (!(res = sub_submit(&s, "card_renew", payload)))
+		goto out;
+	json_array_foreach(json_object_get(res, "certs"), i, rec) {
+		const char *u = json_string_value(json_object_get(rec, "usage")) ?: "";
+		if (!renew_matches(rec, strcmp(u, "signature") == 0 ? spub : epub)) {
+			log_err("the back office returned a %s certificate for another key", u);
+			sub_say(&s, SUB_RENEW_WRITE_FAILED);
+			goto out;
+		}
+	}
+	if (download_write(&s, json_object_get(res, "certs")) < 0) {
+		sub_say(&s, SUB_RENEW_WRITE_FAILED);
+		goto out;
+	}
+	time_format((time_t)json_integer_value(json_object_get(json_array_get(json_object_get(res, "certs"), 0),
+	    "not_after")), when, sizeof when);
+	log_info("card %s: renewed (order %lld)", s.serial_text,
+	    (long long)json_integer_value(json_object_get(res, "order")));
+	sub_say(&s, SUB_RENEWED, when);
+	ret = 0;
+out:
+	OPENSSL_cleanse(password, sizeof password);
+	OPENSSL_cleanse(pin, sizeof pin);
+	X509_free(old);
+	EVP_PKEY_free(spub);
+	EVP_PKEY_free(epub);
+	free(sreq);
+	free(ereq);
+	json_decref(chal);
+	json_decref(res);
+	json_decref(payload);
+	sub_close(&s);
+	return ret;
+}

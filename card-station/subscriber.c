@@ -1,0 +1,328 @@
+/*
+ * subscriber.c: the pieces the subscriber's card operations share (see subscriber.h):
+ * the message table (zh-TW first: the subscribers' language; en with --lang en), secrets
+ * read without echo and wiped by their owners, the card held in one transaction, and the
+ * back office's management-key challenge.
+ *
+ * Rules kept here: a password, PIN or PUK is never logged nor put on a command line; the
+ * website password leaves the station only sealed to the workers' key; the management
+ * key is never known to the station.
+ */
+#include "subscriber.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "apdu.h"
+#include "b64.h"
+#include "log.h"
+#include "seal.h"
+#include "tlv.h"
+#include "util.h"
+
+#define SUB_BLOCK_MAX 16
+
+static const char *const sub_texts[SUB_MSG_COUNT][2] = {
+	[SUB_ASK_PASSWORD] = { "網站密碼：", "Website password: " },
+	[SUB_ASK_OLD_PIN] = { "目前的卡片 PIN 碼：", "Current card PIN: " },
+	[SUB_ASK_NEW_PIN] = { "新的 PIN 碼（6 至 8 位數字）：", "New PIN (6 to 8 digits): " },
+	[SUB_ASK_CONFIRM_PIN] = { "再輸入一次新的 PIN 碼：", "New PIN again: " },
+	[SUB_ASK_PIN] = { "卡片 PIN 碼：", "Card PIN: " },
+	[SUB_PIN_POLICY] = { "PIN 碼須為 6 至 8 位數字，不可全部相同，也不可為連續數字（如 123456）。",
+	    "The PIN must be 6 to 8 digits, not all the same digit, and not a simple sequence (like 123456)." },
+	[SUB_PIN_MISMATCH] = { "兩次輸入的新 PIN 碼不同。", "The two new PINs differ." },
+	[SUB_PIN_SAME] = { "新的 PIN 碼與目前的相同。", "The new PIN is the same as the current one." },
+	[SUB_PIN_WRONG] = { "PIN 碼錯誤，還可以再試 %d 次。", "Wrong PIN: %d tries left." },
+	[SUB_PIN_BLOCKED] = { "卡片已鎖住（PIN 碼錯誤 3 次）。請用 card-station unlock 解鎖並重設 PIN 碼。",
+	    "The card is locked (3 wrong PINs). Unlock it and set a new PIN with card-station unlock." },
+	[SUB_PIN_CHANGED] = { "PIN 碼已變更。", "PIN changed." },
+	[SUB_CHECKING] = { "正在向註冊中心查核帳號與卡片…", "Checking the account and the card with the RA..." },
+	[SUB_REFUSED] = { "註冊中心拒絕：%s", "Refused by the RA: %s" },
+	[SUB_CARD_VERIFIED] = { "卡片已驗證。", "card verified" },
+	[SUB_UNLOCKED] = { "卡片已解鎖，PIN 碼已重設。", "card unlocked and PIN reset" },
+	[SUB_CERTS_WRITTEN] = { "憑證已寫入卡片。", "certificates written to the card" },
+	[SUB_EXPORTED] = { "已匯出：%s", "exported: %s" },
+	[SUB_RENEW_KEYS] = { "正在卡片上產生新的金鑰…", "generating new keys on the card..." },
+	[SUB_RENEWED] = { "憑證已展期，新憑證有效至 %s。", "certificates renewed; the new ones are valid until %s" },
+	[SUB_RENEW_WRITE_FAILED] = { "新憑證已簽發，但未能寫入卡片：請執行 card-station download。",
+	    "The new certificates were issued but not written to the card: run card-station download." },
+	[SUB_CARD_ERROR] = { "卡片錯誤：%s", "card error: %s" },
+	[SUB_NOT_PERSONALIZED] = { "卡片上沒有憑證。", "There is no certificate on the card." },
+};
+
+int sub_lang_parse(const char *s, enum sub_lang *out)
+{
+	if (strcmp(s, "zh-TW") == 0 || strcmp(s, "zh") == 0)
+		*out = SUB_LANG_ZH;
+	else if (strcmp(s, "en") == 0)
+		*out = SUB_LANG_EN;
+	else
+		return -1;
+	return 0;
+}
+
+const char *sub_text(const struct sub *s, enum sub_msg m)
+{
+	return sub_texts[m][s->lang == SUB_LANG_EN];
+}
+
+void sub_say(const struct sub *s, enum sub_msg m, ...)
+{
+	va_list ap;
+
+	va_start(ap, m);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vprintf(sub_text(s, m), ap);
+#pragma GCC diagnostic pop
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int sub_secret(const struct sub *s, enum sub_msg prompt, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO), rc = -1;
+	size_t n;
+
+	if (tty) {
+		fputs(sub_text(s, prompt), stderr);
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		} else {
+			tty = 0;
+		}
+	}
+	if (!fgets(buf, (int)cap, stdin))
+		goto out;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (n + 1 == cap)
+		goto out;	/* longer than any accepted secret */
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	rc = n > 0 ? 0 : -1;
+out:
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (rc < 0) {
+		OPENSSL_cleanse(buf, cap);
+		log_err("no input for \"%s\"", sub_texts[prompt][1]);
+	}
+	return rc;
+}
+
+int sub_new_pin(const struct sub *s, char *pin)
+{
+	char again[DERIVE_PIN_MAX + 2];
+	int rc = -1;
+
+	if (sub_secret(s, SUB_ASK_NEW_PIN, pin, DERIVE_PIN_MAX + 1) < 0 ||
+	    sub_secret(s, SUB_ASK_CONFIRM_PIN, again, sizeof again) < 0)
+		goto out;
+	if (!derive_pin_acceptable(pin)) {
+		sub_say(s, SUB_PIN_POLICY);
+		goto out;
+	}
+	if (strcmp(pin, again) != 0) {
+		sub_say(s, SUB_PIN_MISMATCH);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(again, sizeof again);
+	if (rc < 0)
+		OPENSSL_cleanse(pin, DERIVE_PIN_MAX + 1);
+	return rc;
+}
+
+int sub_open(struct sub *s, struct station *st, const char *name)
+{
+	piv_rc rc;
+
+	s->st = st;
+	if (!(s->reader = station_reader(st, name)))
+		return -1;
+	if ((rc = pcsc_connect(st->pcsc, s->reader, &s->card)) != PIV_OK)
+		goto fail;
+	if ((rc = pcsc_begin(s->card)) != PIV_OK)
+		goto fail;
+	s->began = 1;
+	piv_open_xmit(pcsc_transmit, s->card, s->reader, &s->p);
+	if ((rc = piv_select(s->p)) != PIV_OK || (rc = piv_get_serial(s->p, &s->serial)) != PIV_OK)
+		goto fail;
+	snprintf(s->serial_text, sizeof s->serial_text, "%u", s->serial);
+	return 0;
+fail:
+	log_err("%s: %s", s->reader, piv_strerror(rc));
+	sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
+	return -1;
+}
+
+void sub_close(struct sub *s)
+{
+	piv_close(&s->p);
+	if (s->began)
+		pcsc_end(s->card);
+	s->began = 0;
+	pcsc_disconnect(&s->card);
+	ra_client_destroy(&s->client);
+	free(s->reader);
+	s->reader = NULL;
+}
+
+static enum piv_alg sub_mgm_alg(const struct sub *s)
+{
+	return s->st->mgm_alg == DERIVE_MGM_AES128 ? PIV_ALG_AES128 : PIV_ALG_3DES;
+}
+
+/* One GENERAL AUTHENTICATE step with the management key: send 7C{IN}, *OUT gets the 7C
+ * template's element TAG (LEN bytes). */
+static piv_rc sub_gen_auth(struct sub *s, const uint8_t *in, size_t inlen, uint8_t tag, uint8_t *out,
+    size_t len)
+{
+	uint8_t rsp[64];
+	size_t rlen = sizeof rsp;
+	struct tlv t, inner;
+	apdu_hdr_t h;
+	uint16_t sw = 0;
+	piv_rc rc;
+
+	memcpy(h, APDU_GEN_AUTH, sizeof h);
+	h[2] = (uint8_t)sub_mgm_alg(s);
+	h[3] = PIV_REF_MGM;
+	rc = apdu_transfer(pcsc_transmit, s->card, h, in, inlen, rsp, &rlen, &sw);
+	if (rc == PIV_OK && sw != 0x9000)
+		rc = PIV_E_AUTH;
+	if (rc == PIV_OK && (tlv_parse(rsp, rlen, &t, NULL) < 0 || t.tag != 0x7C ||
+	    tlv_find(t.val, t.len, tag, &inner) < 0 || inner.len != len))
+		rc = PIV_E_COMM;
+	if (rc == PIV_OK)
+		memcpy(out, inner.val, len);
+	OPENSSL_cleanse(rsp, sizeof rsp);
+	return rc;
+}
+
+/* Seal PASSWORD to the workers' key; malloc'd base64, or NULL (logged). */
+static char *sub_seal_password(struct sub *s, const char *password)
+{
+	char *path = config_path(s->st->cfg, "workers.seal_public_key"), *out = NULL;
+	EVP_PKEY *pub = seal_load_public(path);
+	uint8_t *box = NULL;
+	size_t box_len = 0;
+
+	if (pub && seal_box(pub, (const uint8_t *)password, strlen(password), &box, &box_len) == 0)
+		out = b64_encode(box, box_len);
+	else
+		log_err("cannot seal the password to the workers' key %s", path);
+	EVP_PKEY_free(pub);
+	free(box);
+	free(path);
+	return out;
+}
+
+json_t *sub_submit(struct sub *s, const char *kind, json_t *payload)
+{
+	char *err = NULL;
+	json_t *result = NULL;
+	int64_t id;
+	int state;
+
+	if (!s->client && !(s->client = ra_client_new(s->st->cfg, "station")))
+		return NULL;
+	id = ra_client_submit(s->client, kind, NULL, payload, &err);
+	if (id < 0)
+		goto fail;
+	state = ra_client_wait(s->client, id, (int)config_int(s->st->cfg, "card_station.wait_ms"), &result, &err);
+	if (state == JOB_DONE && json_is_false(json_object_get(result, "ok"))) {
+		sub_say(s, SUB_REFUSED, json_string_value(json_object_get(result, "error")) ?: "?");
+		json_decref(result);
+		return NULL;
+	}
+	if (state == JOB_DONE) {
+		json_object_set_new(result, "job", json_integer(id));
+		return result;
+	}
+	if (state == JOB_FAILED) {
+		sub_say(s, SUB_REFUSED, json_string_value(json_object_get(result, "error")) ?: "?");
+		json_decref(result);
+		return NULL;
+	}
+	if (state >= 0)
+		err = xasprintf("job %lld is still %s; ask again later", (long long)id,
+		    job_state_name((enum job_state)state));
+fail:
+	log_err("%s: %s", kind, err ? err : "no answer");
+	sub_say(s, SUB_REFUSED, err ? err : "no answer");
+	json_decref(result);
+	free(err);
+	return NULL;
+}
+
+json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, const char *password,
+    int64_t *job)
+{
+	static const uint8_t ask_witness[] = { 0x7C, 0x02, 0x80, 0x00 };
+	uint8_t enc[SUB_BLOCK_MAX], w[SUB_BLOCK_MAX], c[SUB_BLOCK_MAX], r[SUB_BLOCK_MAX];
+	char hex[2 * SUB_BLOCK_MAX + 1], *sealed = NULL, host[64] = "station";
+	size_t bs = sub_mgm_alg(s) == PIV_ALG_AES128 ? 16 : 8;
+	json_t *payload = NULL, *res = NULL;
+	tlv_buf_t in, out;
+	piv_rc rc;
+
+	tlv_buf_init(&in);
+	tlv_buf_init(&out);
+	if ((rc = sub_gen_auth(s, ask_witness, sizeof ask_witness, 0x80, enc, bs)) != PIV_OK) {
+		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
+		goto out;
+	}
+	if (!(sealed = sub_seal_password(s, password)))
+		goto out;
+	gethostname(host, sizeof host - 1);
+	hex_encode(enc, bs, hex);
+	payload = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "purpose", purpose, "account", account,
+	    "sealed_password", sealed, "card_serial", s->serial_text, "witness", hex, "station", host);
+	sub_say(s, SUB_CHECKING);
+	if (!(res = sub_submit(s, "card_challenge", payload)))
+		goto out;
+	if (hex_decode(json_string_value(json_object_get(res, "witness")) ?: "", w, sizeof w) != (int)bs ||
+	    hex_decode(json_string_value(json_object_get(res, "challenge")) ?: "", c, sizeof c) != (int)bs) {
+		log_err("the back office's challenge is malformed");
+		goto fail;
+	}
+	/* The card checks the witness, so only the card's own key could have opened it. */
+	tlv_buf_put(&in, 0x80, w, bs);
+	tlv_buf_put(&in, 0x81, c, bs);
+	tlv_buf_wrap(&out, 0x7C, &in);
+	if (out.failed || (rc = sub_gen_auth(s, out.data, out.len, 0x82, r, bs)) != PIV_OK) {
+		log_err("%s: the card refused the back office's answer: %s", s->reader, piv_strerror(rc));
+		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
+		goto fail;
+	}
+	hex_encode(r, bs, hex);
+	json_object_set_new(res, "response", json_string(hex));
+	*job = json_integer_value(json_object_get(res, "job"));
+	goto out;
+fail:
+	json_decref(res);
+	res = NULL;
+out:
+	OPENSSL_cleanse(w, sizeof w);
+	tlv_buf_free(&in);
+	tlv_buf_free(&out);
+	json_decref(payload);
+	free(sealed);
+	return res;
+}
