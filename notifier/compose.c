@@ -19,6 +19,24 @@
 #include "template.h"
 #include "util.h"
 
+/*
+ * The certificates a notice covers. Neither notice_certificates nor notice_status has an
+ * index on notice_id, and a lookup by it would read the whole table for every mail (a
+ * run of N notices would cost N squared). So the subscriber's few certificates are
+ * found through certificates_subscriber, and each is checked against the primary key
+ * (serial, kind) or (serial).
+ */
+static const char certs_renewal_sql[] =
+    "SELECT c.serial, c.usage, c.not_after FROM notices n "
+    "JOIN certificates c ON c.subscriber_id = n.subscriber_id "
+    "JOIN notice_certificates nc ON nc.serial = c.serial AND nc.kind = n.kind "
+    "WHERE n.id = ?1 AND nc.notice_id = ?1 ORDER BY c.usage DESC";
+static const char certs_status_sql[] =
+    "SELECT c.serial, c.usage, c.not_after FROM notices n "
+    "JOIN certificates c ON c.subscriber_id = n.subscriber_id "
+    "JOIN notice_status ns ON ns.serial = c.serial "
+    "WHERE n.id = ?1 AND ns.notice_id = ?1 ORDER BY c.usage DESC";
+
 char *compose_date(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -144,17 +162,13 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 	template_vars_set(v, "account_id", *account ? account : "-");
 	template_vars_set(v, "date", compose_date(created, date, sizeof date));
 	if (strncmp(kind, "renewal", 7) == 0) {
-		certs = cert_lines(n, "SELECT c.serial, c.usage, c.not_after FROM notice_certificates nc "
-		    "JOIN certificates c ON c.serial = nc.serial WHERE nc.notice_id = ? ORDER BY c.usage DESC",
-		    id, en, &expiry);
+		certs = cert_lines(n, certs_renewal_sql, id, en, &expiry);
 		template_vars_set(v, "expiry", compose_date(expiry, date, sizeof date));
 	} else if (strcmp(kind, "sheet") == 0) {
 		if (compose_sheet(n, topic, v, m, en, why) < 0)
 			goto out;
 	} else {
-		certs = cert_lines(n, "SELECT c.serial, c.usage, c.not_after FROM notice_status ns "
-		    "JOIN certificates c ON c.serial = ns.serial WHERE ns.notice_id = ? ORDER BY c.usage DESC",
-		    id, en, &expiry);
+		certs = cert_lines(n, certs_status_sql, id, en, &expiry);
 	}
 	template_vars_set(v, "certificates", certs ? certs : "");
 	if (template_mail(n->templates, template_lang(lang), strcmp(kind, "renewal2") == 0 ?
