@@ -1,0 +1,452 @@
+/*
+ * ra-self.c: the subscriber's online client. It stands in for the website's back end:
+ * suspend the certificates, change the website password, renew from new certificate
+ * requests, see the account's certificates. Every one needs the account id and the
+ * website password, and the back office applies the lockout rule to each.
+ *
+ * Rules: a password is read from the terminal without echo (or from --password-file, for
+ * scripts and tests), sealed at once to the workers' key (lib/secret.h) and wiped; only
+ * the sealed box travels, as a job through ra-queue, like every change of state. Nothing
+ * here opens ra.db. Messages to the subscriber are in Traditional Chinese unless
+ * --lang en is given; the back office's refusals carry both languages.
+ */
+#include "client.h"
+#include "config.h"
+#include "log.h"
+#include "secret.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+enum { SELF_OK = 0, SELF_REFUSED = 1, SELF_USAGE = 2 };
+
+struct self {
+	config_t *cfg;
+	ra_client_t *client;
+	const char *account, *password_file, *sign_csr, *enc_csr, *out;
+	int en;			/* --lang en */
+	FILE *pwf;		/* --password-file, read a line per password asked */
+};
+
+/* One message in both languages: the subscriber reads one of them. */
+struct text {
+	const char *zh, *en;
+};
+
+static const struct text T_PASSWORD = { "網站密碼：", "Website password: " };
+static const struct text T_OLD = { "目前的網站密碼：", "Current website password: " };
+static const struct text T_NEW = { "新的網站密碼：", "New website password: " };
+static const struct text T_CONFIRM = { "再輸入一次新密碼：", "New password again: " };
+static const struct text T_MISMATCH = { "兩次輸入的新密碼不相同，密碼未變更。",
+	"The new password and its confirmation differ; nothing was changed." };
+static const struct text T_NO_TTY = { "無法讀取密碼：沒有終端機（請用 --password-file）",
+	"cannot read the password: no terminal (use --password-file)" };
+static const struct text T_EMPTY = { "未輸入密碼。", "No password was given." };
+static const struct text T_UNREACHABLE = { "目前無法連線至註冊中心，請稍後再試。",
+	"The RA cannot be reached now; please try again later." };
+static const struct text T_PENDING = { "申請已送出（案件 %lld），但尚未完成；請稍後以 status 查詢。",
+	"Your request (job %lld) was received but is not finished yet; check later with status." };
+static const struct text T_FAILED = { "申請未完成：%s", "The request was not carried out: %s" };
+static const struct text T_SUSPENDED = { "已停用 %zu 張憑證（暫時停止使用）。如需恢復使用，請填寫復用申請書。",
+	"%zu certificate(s) are now on hold (suspended). To lift the hold, file a resume form." };
+static const struct text T_CHANGED = { "網站密碼已變更。", "Your website password has been changed." };
+static const struct text T_RENEWED = { "展期完成：新的%s憑證 %s，已寫入 %s",
+	"Renewed: new %s certificate %s, written to %s" };
+static const struct text T_ACCOUNT = { "帳號 %s", "Account %s" };
+static const struct text T_NO_CERTS = { "（尚無憑證）", "(no certificate yet)" };
+
+static const char *tr(const struct self *s, const struct text *t)
+{
+	return s->en ? t->en : t->zh;
+}
+
+static void say(const struct self *s, const struct text *t, ...)
+{
+	va_list ap;
+	va_start(ap, t);
+	vprintf(tr(s, t), ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void complain(const struct self *s, const struct text *t, ...)
+{
+	va_list ap;
+	fputs("ra-self: ", stderr);
+	va_start(ap, t);
+	vfprintf(stderr, tr(s, t), ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ra-self [-c CONFIG] [--lang zh-TW|en] COMMAND --account ID [options]\n"
+	    "\n"
+	    "The subscriber's online requests, each checked with the website password (3 wrong\n"
+	    "passwords in a row lock the account until a password-reset form is approved).\n"
+	    "\n"
+	    "commands:\n"
+	    "  suspend           put both certificates on hold\n"
+	    "  password-change   change the website password (current, new, new again)\n"
+	    "  renew --sign-csr F --enc-csr F [--out DIR]\n"
+	    "                    renew the certificates from new requests (within 30 days of expiry)\n"
+	    "  status            the account's certificates\n"
+	    "\n"
+	    "options:\n"
+	    "  --account ID         the website account (u followed by 8 digits)\n"
+	    "  --password-file F    read the password(s) from F, one a line, in the order asked\n"
+	    "                       (password-change: current, new, new again); else the terminal\n"
+	    "  --lang zh-TW|en      language of the messages (default zh-TW)\n"
+	    "  -c, --config FILE    configuration (default: $RA_CONFIG)\n");
+}
+
+/* One line from the password file, or from the terminal with echo off. NULL if none. */
+static char *read_password(struct self *s, const struct text *prompt)
+{
+	char buf[1024], *p = NULL;
+	struct termios old, quiet;
+	FILE *tty;
+
+	if (s->pwf) {
+		if (fgets(buf, sizeof buf, s->pwf))
+			p = buf;
+	} else {
+		if (!(tty = fopen("/dev/tty", "r+"))) {
+			complain(s, &T_NO_TTY);
+			return NULL;
+		}
+		fputs(tr(s, prompt), tty);
+		fflush(tty);
+		tcgetattr(fileno(tty), &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		if (fgets(buf, sizeof buf, tty))
+			p = buf;
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		fputc('\n', tty);
+		fclose(tty);
+	}
+	if (p) {
+		p[strcspn(p, "\r\n")] = '\0';
+		p = *p ? xstrdup(p) : NULL;
+	}
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (!p)
+		complain(s, &T_EMPTY);
+	return p;
+}
+
+static void wipe(char **p)
+{
+	if (*p) {
+		OPENSSL_cleanse(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* Ask for a password and seal it for the workers; the clear text is wiped. */
+static char *sealed_password(struct self *s, const struct text *prompt)
+{
+	char *pw = read_password(s, prompt), *sealed;
+	if (!pw)
+		return NULL;
+	sealed = secret_seal_for_workers(s->cfg, pw);
+	wipe(&pw);
+	return sealed;
+}
+
+/*
+ * Submit KIND with PAYLOAD and wait for its answer. Returns the result of a job whose
+ * answer is {"ok": true}; otherwise says why (in the subscriber's language) and returns NULL.
+ */
+static json_t *run_job(struct self *s, const char *kind, json_t *payload)
+{
+	char *err = NULL;
+	json_t *result = NULL;
+	int64_t id;
+	int state;
+
+	if (!s->client && !(s->client = ra_client_new(s->cfg, "self"))) {
+		complain(s, &T_UNREACHABLE);
+		return NULL;
+	}
+	if ((id = ra_client_submit(s->client, kind, NULL, payload, &err)) < 0) {
+		log_warn("%s", err);
+		complain(s, &T_UNREACHABLE);
+		goto fail;
+	}
+	state = ra_client_wait(s->client, id, (int)config_int(s->cfg, "self.wait_ms"), &result, &err);
+	if (state == JOB_DONE && json_is_true(json_object_get(result, "ok")))
+		return result;
+	if (state == JOB_DONE) {
+		const char *zh = json_string_value(json_object_get(result, "error_zh"));
+		const char *en = json_string_value(json_object_get(result, "error"));
+		fprintf(stderr, "ra-self: %s\n", !s->en && zh ? zh : en ? en : "?");
+	} else if (state == JOB_FAILED) {
+		complain(s, &T_FAILED, json_string_value(json_object_get(result, "error")));
+	} else if (state < 0) {
+		log_warn("%s", err);
+		complain(s, &T_UNREACHABLE);
+	} else {
+		complain(s, &T_PENDING, (long long)id);
+	}
+fail:
+	free(err);
+	json_decref(result);
+	return NULL;
+}
+
+static int self_suspend(struct self *s)
+{
+	char *sealed = sealed_password(s, &T_PASSWORD);
+	json_t *payload, *r;
+
+	if (!sealed)
+		return SELF_REFUSED;
+	payload = json_pack("{s:s,s:s}", "account", s->account, "password", sealed);
+	free(sealed);
+	r = run_job(s, "suspend", payload);
+	json_decref(payload);
+	if (!r)
+		return SELF_REFUSED;
+	say(s, &T_SUSPENDED, json_array_size(json_object_get(r, "held")));
+	json_decref(r);
+	return SELF_OK;
+}
+
+static int self_password_change(struct self *s)
+{
+	char *old_sealed = NULL, *new_pw = NULL, *confirm = NULL, *new_sealed = NULL;
+	json_t *payload = NULL, *r = NULL;
+	int rc = SELF_REFUSED;
+
+	if (!(old_sealed = sealed_password(s, &T_OLD)) || !(new_pw = read_password(s, &T_NEW)) ||
+	    !(confirm = read_password(s, &T_CONFIRM)))
+		goto out;
+	/* The confirmation is the subscriber's own check: it never leaves this program. */
+	if (strcmp(new_pw, confirm) != 0) {
+		complain(s, &T_MISMATCH);
+		goto out;
+	}
+	if (!(new_sealed = secret_seal_for_workers(s->cfg, new_pw)))
+		goto out;
+	wipe(&new_pw);
+	wipe(&confirm);
+	payload = json_pack("{s:s,s:s,s:s}", "account", s->account, "password", old_sealed, "new_password", new_sealed);
+	if (!(r = run_job(s, "password_change", payload)))
+		goto out;
+	say(s, &T_CHANGED);
+	rc = SELF_OK;
+out:
+	wipe(&new_pw);
+	wipe(&confirm);
+	free(old_sealed);
+	free(new_sealed);
+	json_decref(payload);
+	json_decref(r);
+	return rc;
+}
+
+static const char *usage_name(const struct self *s, const char *usage)
+{
+	if (s->en)
+		return usage;
+	return strcmp(usage, "signature") == 0 ? "簽章" : strcmp(usage, "encryption") == 0 ? "加密" : usage;
+}
+
+static int self_renew(struct self *s)
+{
+	char *sign = NULL, *enc = NULL, *sealed = NULL, *err = NULL;
+	const char *out = s->out ? s->out : ".";
+	json_t *payload = NULL, *r = NULL, *issued = NULL, *c;
+	int rc = SELF_REFUSED, state;
+	size_t i;
+
+	if (!s->sign_csr || !s->enc_csr) {
+		fprintf(stderr, "ra-self: renew needs --sign-csr FILE and --enc-csr FILE\n");
+		return SELF_USAGE;
+	}
+	if (!(sign = file_read(s->sign_csr, NULL)) || !(enc = file_read(s->enc_csr, NULL))) {
+		fprintf(stderr, "ra-self: cannot read %s\n", sign ? s->enc_csr : s->sign_csr);
+		goto out;
+	}
+	if (!(sealed = sealed_password(s, &T_PASSWORD)))
+		goto out;
+	payload = json_pack("{s:s,s:s,s:s,s:s}", "account", s->account, "password", sealed, "sign_csr", sign,
+	    "enc_csr", enc);
+	if (!(r = run_job(s, "renew", payload)))
+		goto out;
+	state = ra_client_wait(s->client, json_integer_value(json_object_get(r, "issue_job")),
+	    (int)config_int(s->cfg, "self.wait_ms"), &issued, &err);
+	if (state != JOB_DONE) {
+		complain(s, &T_FAILED, state == JOB_FAILED ? json_string_value(json_object_get(issued, "error")) :
+		    err ? err : "?");
+		goto out;
+	}
+	if (mkdir_p(out, 0755) < 0) {
+		fprintf(stderr, "ra-self: cannot create %s\n", out);
+		goto out;
+	}
+	json_array_foreach(json_object_get(issued, "certs"), i, c) {
+		const char *serial = json_string_value(json_object_get(c, "serial"));
+		const char *pem = json_string_value(json_object_get(c, "pem"));
+		char *path = xasprintf("%s/%s.pem", out, serial);
+		if (file_write_atomic(path, pem, strlen(pem), 0644) < 0) {
+			fprintf(stderr, "ra-self: cannot write %s\n", path);
+			free(path);
+			goto out;
+		}
+		say(s, &T_RENEWED, usage_name(s, json_string_value(json_object_get(c, "usage"))), serial, path);
+		free(path);
+	}
+	rc = SELF_OK;
+out:
+	free(sign);
+	free(enc);
+	free(sealed);
+	free(err);
+	json_decref(payload);
+	json_decref(r);
+	json_decref(issued);
+	return rc;
+}
+
+static const char *status_name(const struct self *s, const char *status, int expired)
+{
+	if (expired)
+		return s->en ? "expired" : "已逾期";
+	if (s->en)
+		return status;
+	return strcmp(status, "valid") == 0 ? "有效" : strcmp(status, "held") == 0 ? "停用中" :
+	    strcmp(status, "revoked") == 0 ? "已廢止" : status;
+}
+
+static int self_status(struct self *s)
+{
+	char *sealed = sealed_password(s, &T_PASSWORD);
+	json_t *payload, *r, *c;
+	size_t i;
+
+	if (!sealed)
+		return SELF_REFUSED;
+	payload = json_pack("{s:s,s:s}", "account", s->account, "password", sealed);
+	free(sealed);
+	r = run_job(s, "login", payload);
+	json_decref(payload);
+	if (!r)
+		return SELF_REFUSED;
+	say(s, &T_ACCOUNT, s->account);
+	if (json_array_size(json_object_get(r, "certs")) == 0)
+		say(s, &T_NO_CERTS);
+	json_array_foreach(json_object_get(r, "certs"), i, c) {
+		char when[24];
+		time_format((time_t)json_integer_value(json_object_get(c, "not_after")), when, sizeof when);
+		printf("  %-34s %-10s %-8s %.10s\n", json_string_value(json_object_get(c, "serial")),
+		    usage_name(s, json_string_value(json_object_get(c, "usage"))),
+		    status_name(s, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
+		    when);
+	}
+	json_decref(r);
+	return SELF_OK;
+}
+
+/* Account ids are "u" and 8 digits: say so before asking for a password. */
+static int account_ok(const char *a)
+{
+	if (!a || strlen(a) != 9 || a[0] != 'u')
+		return 0;
+	for (int i = 1; i < 9; i++)
+		if (a[i] < '0' || a[i] > '9')
+			return 0;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, 0, 'c' }, { "account", required_argument, 0, 'a' },
+		{ "password-file", required_argument, 0, 'p' }, { "lang", required_argument, 0, 'l' },
+		{ "sign-csr", required_argument, 0, 'S' }, { "enc-csr", required_argument, 0, 'E' },
+		{ "out", required_argument, 0, 'O' }, { "now", required_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	static const struct {
+		const char *name;
+		int (*run)(struct self *);
+	} commands[] = {
+		{ "suspend", self_suspend }, { "password-change", self_password_change },
+		{ "renew", self_renew }, { "status", self_status },
+	};
+	struct self s = { 0 };
+	const char *cfgfile = NULL, *cmd = NULL;
+	int c, rc = SELF_USAGE;
+
+	log_init("ra-self", LV_WARN);
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfgfile = optarg; break;
+		case 'a': s.account = optarg; break;
+		case 'p': s.password_file = optarg; break;
+		case 'l':
+			if (strcmp(optarg, "en") != 0 && strcmp(optarg, "zh-TW") != 0) {
+				fprintf(stderr, "ra-self: --lang must be zh-TW or en\n");
+				return SELF_USAGE;
+			}
+			s.en = strcmp(optarg, "en") == 0;
+			break;
+		case 'S': s.sign_csr = optarg; break;
+		case 'E': s.enc_csr = optarg; break;
+		case 'O': s.out = optarg; break;
+		case 'n':
+			if (clock_set(optarg) < 0) {
+				fprintf(stderr, "ra-self: --now %s is not a time\n", optarg);
+				return SELF_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return SELF_OK;
+		default: usage(stderr); return SELF_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return SELF_USAGE;
+	}
+	cmd = argv[optind];
+	if (!account_ok(s.account)) {
+		fprintf(stderr, "ra-self: %s\n", s.en ? "--account must be the website account id: u followed by 8 digits" :
+		    "--account 須為網站帳號：u 加 8 位數字");
+		return SELF_USAGE;
+	}
+	if (s.password_file && !(s.pwf = fopen(s.password_file, "r"))) {
+		fprintf(stderr, "ra-self: cannot read %s\n", s.password_file);
+		return SELF_USAGE;
+	}
+	/* Unbuffered: no copy of a password lingers in a stdio buffer. */
+	if (s.pwf)
+		setvbuf(s.pwf, NULL, _IONBF, 0);
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		s.cfg = config_open(cfgfile);
+		rc = commands[i].run(&s);
+		goto out;
+	}
+	fprintf(stderr, "ra-self: unknown command \"%s\"\n", cmd);
+	usage(stderr);
+out:
+	if (s.pwf)
+		fclose(s.pwf);
+	ra_client_destroy(&s.client);
+	config_destroy(&s.cfg);
+	return rc;
+}
