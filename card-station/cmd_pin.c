@@ -77,7 +77,7 @@ int cmd_pin_change(struct station *st, int argc, char **argv)
 {
 	struct pin_args a;
 	struct sub s = { 0 };
-	char old[DERIVE_PIN_MAX + 2] = "", pin[DERIVE_PIN_MAX + 1] = "";
+	char old[32] = "", pin[DERIVE_PIN_MAX + 1] = "";
 	int tries = -1, ret;
 	piv_rc rc;
 

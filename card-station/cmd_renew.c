@@ -17,7 +17,8 @@
  * for the current signature and encryption keys, or making keys off the card. The old
  * certificates stay valid at the CA until they expire (signatures made with them still
  * verify); what is lost is decrypting mail sent to the old encryption certificate, so the
- * subscriber is told to renew after reading such mail (docs: card-station README).
+ * subscriber is told (here and in the report of the operation) to renew only after reading
+ * such mail.
  */
 #include "station.h"
 #include "subscriber.h"
@@ -85,7 +86,7 @@ int cmd_renew(struct station *st, int argc, char **argv)
 	};
 	const char *reader = NULL, *account = NULL;
 	struct sub s = { 0 };
-	char password[256] = "", pin[DERIVE_PIN_MAX + 2] = "", *sreq = NULL, *ereq = NULL, when[24];
+	char password[256] = "", pin[32] = "", *sreq = NULL, *ereq = NULL, when[24];
 	json_t *chal = NULL, *res = NULL, *payload = NULL, *rec;
 	EVP_PKEY *spub = NULL, *epub = NULL;
 	X509 *old = NULL;

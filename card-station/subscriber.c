@@ -126,25 +126,25 @@ out:
 
 int sub_new_pin(const struct sub *s, char *pin)
 {
-	char again[DERIVE_PIN_MAX + 2];
+	char first[32], again[32];
 	int rc = -1;
 
-	if (sub_secret(s, SUB_ASK_NEW_PIN, pin, DERIVE_PIN_MAX + 1) < 0 ||
+	if (sub_secret(s, SUB_ASK_NEW_PIN, first, sizeof first) < 0 ||
 	    sub_secret(s, SUB_ASK_CONFIRM_PIN, again, sizeof again) < 0)
 		goto out;
-	if (!derive_pin_acceptable(pin)) {
+	if (!derive_pin_acceptable(first)) {
 		sub_say(s, SUB_PIN_POLICY);
 		goto out;
 	}
-	if (strcmp(pin, again) != 0) {
+	if (strcmp(first, again) != 0) {
 		sub_say(s, SUB_PIN_MISMATCH);
 		goto out;
 	}
+	memcpy(pin, first, strlen(first) + 1);	/* at most DERIVE_PIN_MAX digits: checked above */
 	rc = 0;
 out:
+	OPENSSL_cleanse(first, sizeof first);
 	OPENSSL_cleanse(again, sizeof again);
-	if (rc < 0)
-		OPENSSL_cleanse(pin, DERIVE_PIN_MAX + 1);
 	return rc;
 }
 

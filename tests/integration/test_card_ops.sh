@@ -1,0 +1,196 @@
+#!/bin/bash
+# test_card_ops.sh: the subscriber's card operations end to end, over pcscd with virtual
+# cards and the real daemons: PIN change (tries left), PIN blocked after 3 wrong PINs and
+# unlocked with the website password (card verified by the back office, PUK sealed to the
+# station), unlock with another account's card refused, account lockout after exactly 3
+# wrong passwords, export checked by openssl verify, download, renewal before, inside and
+# after its window. No password, PIN or PUK is ever printed: secrets live in 0600 files
+# under $T and reach the programs on stdin, and every log is searched for them at the end.
+. "$(dirname "$0")/lib.sh"
+. "$RA_TOP/tests/fixtures/pcsc-env.sh"
+
+R0="Virtual PCD 0 00 00" R1="Virtual PCD 0 00 01"
+umask 077
+
+ra_deploy 2
+if ! pcsc_start "$T/pcsc" 2 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
+	fail "pcscd with two virtual readers" "$(cat "$T/pcsc-start.log")"
+	exit 1
+fi
+on_exit "pcsc_stop '$T/pcsc'"
+for i in 0 1; do track "$(pcsc_card_start "$T/pcsc" $i --serial $((8101 + i)))"; done
+CS="card-station -c $RA_CONFIG"
+wait_for 10 bash -c "[ \$($CS readers 2>/dev/null | grep -c ' blank$') -eq 2 ]" ||
+	fail "two blank cards" "$($CS readers 2>&1)"
+
+# Two subscribers; card 8101 gets the first order, card 8102 the second.
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[12].yaml ||
+	{ fail "two registrations approved"; exit 1; }
+for r in "$R0" "$R1"; do
+	$CS personalize --readers "$r" --count 1 >>"$T/perso.out" 2>>"$T/perso.log" ||
+		{ fail "personalize $r" "$(tail -3 "$T/perso.log")"; exit 1; }
+done
+acct() { sql "$DEP/ra.db" "SELECT a.id FROM orders o JOIN accounts a ON a.subscriber_id = o.subscriber_id
+	WHERE o.card_serial = '$1' AND o.state = 'personalized'"; }
+A=$(acct 8101) B=$(acct 8102)
+[ -n "$A" ] && [ -n "$B" ] && [ "$A" != "$B" ] && ok "two cards personalized for two accounts" ||
+	{ fail "two cards personalized for two accounts" "A=$A B=$B"; exit 1; }
+
+# The secrets as the subscribers got them on their sheets: opened here with the sheet key
+# into files, never echoed. unseal WHERE FILE: the newest sheet matching WHERE.
+unseal() {
+	sql "$DEP/ra.db" "SELECT hex(sealed) FROM sheets WHERE $1 ORDER BY id DESC LIMIT 1" |
+		/usr/bin/python3 -c '
+import sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+box = bytes.fromhex(sys.stdin.read().strip())
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read().strip())
+raw = dict(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
+me = key.public_key().public_bytes(**raw)
+shared = key.exchange(X25519PublicKey.from_public_bytes(box[1:33]))
+k = HKDF(hashes.SHA256(), 32, box[1:33] + me, b"ra sheet seal v1").derive(shared)
+open(sys.argv[3], "wb").write(AESGCM(k).decrypt(box[33:45], box[45:], None))
+' "$DEP/keys/sheets.key" "$DEP/keys/sheets.pass" "$2"
+}
+unseal "kind = 'password' AND account_id = '$A'" "$T/pw.A" && unseal "kind = 'password' AND account_id = '$B'" "$T/pw.B" &&
+	unseal "kind = 'pin' AND order_id = (SELECT id FROM orders WHERE card_serial = '8101')" "$T/pin.0" &&
+	ok "sheet secrets opened for the test" || { fail "sheet secrets opened for the test"; exit 1; }
+# Secrets the test chooses: acceptable PINs (not a run, not one digit) and a wrong password.
+echo 48260317 >"$T/pin.1"; echo 71539046 >"$T/pin.2"; echo 592817 >"$T/pin.3"
+echo 'Wrong-Password-9' >"$T/pw.bad"
+# lines FILE...: secret files in prompt order, one line each, as one stdin (printf is a
+# builtin: no secret on a command line).
+lines() { local f; for f; do printf '%s\n' "$(cat "$f")"; done; }
+
+# --- PIN change ------------------------------------------------------------------------
+echo 000000 >"$T/pin.bad"; lines "$T/pin.bad" "$T/pin.1" "$T/pin.1" >"$T/in.wrong"
+out=$($CS pin-change --reader "$R0" --lang en <"$T/in.wrong" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "Wrong PIN: 2 tries left" && ok "pin-change: a wrong old PIN shows the tries left" ||
+	fail "pin-change: a wrong old PIN shows the tries left" "$out"
+lines "$T/pin.0" "$T/pin.1" "$T/pin.1" >"$T/in.ok"
+$CS pin-change --reader "$R0" --lang en <"$T/in.ok" >>"$T/cs.out" 2>>"$T/cs.log" &&
+	ok "pin-change: old, new, confirm" || fail "pin-change: old, new, confirm" "$(tail -2 "$T/cs.log")"
+echo 123456 >"$T/pin.seq"; lines "$T/pin.1" "$T/pin.seq" "$T/pin.seq" >"$T/in.seq"
+out=$($CS pin-change --reader "$R0" --lang en <"$T/in.seq" 2>>"$T/cs.log")
+echo "$out" | grep -q "not a simple sequence" && ok "pin-change: a sequence is refused by the PIN policy" ||
+	fail "pin-change: sequence refused" "$out"
+lines "$T/pin.1" "$T/pin.2" "$T/pin.3" >"$T/in.mismatch"
+out=$($CS pin-change --reader "$R0" <"$T/in.mismatch" 2>>"$T/cs.log")
+echo "$out" | grep -q "兩次輸入的新 PIN 碼不同" && ok "pin-change: a confirmation that differs is refused (zh-TW by default)" ||
+	fail "pin-change: mismatch" "$out"
+
+# --- PIN blocked after 3 wrong PINs ------------------------------------------------------
+for i in 1 2 3; do $CS pin-change --reader "$R0" --lang en <"$T/in.wrong" >"$T/block.$i.out" 2>>"$T/cs.log"; done
+grep -q "locked" "$T/block.3.out" && ok "the third wrong PIN blocks the card" || fail "third wrong PIN" "$(cat "$T/block.3.out")"
+check "readers: card 8101 is locked" bash -c "$CS readers 2>/dev/null | grep -F '$R0 ' | grep -q locked"
+
+# --- unlock: another account's card, wrong passwords, lockout ----------------------------
+lines "$T/pw.B" "$T/pin.2" "$T/pin.2" >"$T/in.unlockB"
+out=$($CS unlock --reader "$R0" --account "$B" --lang en <"$T/in.unlockB" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "not the card registered to this account" && ok "unlock with a card of another account is refused" ||
+	fail "unlock with a card of another account is refused" "$out"
+check "...and the card stays locked" bash -c "$CS readers 2>/dev/null | grep -F '$R0 ' | grep -q locked"
+
+# Account B on its own card 8102: two wrong passwords, then the right one resets the count.
+lines "$T/pw.bad" "$T/pin.2" "$T/pin.2" >"$T/in.badB"
+for i in 1 2; do $CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.badB" >>"$T/cs.out" 2>>"$T/cs.log"; done
+[ "$(sql "$DEP/ra.db" "SELECT failures || '/' || locked FROM accounts WHERE id = '$B'")" = 2/0 ] &&
+	ok "two wrong passwords: counted, not locked" || fail "two wrong passwords" "$(sql "$DEP/ra.db" "SELECT failures, locked FROM accounts WHERE id = '$B'")"
+lines "$T/pw.B" "$T/pin.2" "$T/pin.2" >"$T/in.okB"
+out=$($CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.okB" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "card unlocked and PIN reset" && ok "pin-reset of a card that is not blocked, with the right password" ||
+	fail "pin-reset with the right password" "$out"
+[ "$(sql "$DEP/ra.db" "SELECT failures FROM accounts WHERE id = '$B'")" = 0 ] && ok "a right password resets the count" ||
+	fail "count reset"
+for i in 1 2 3; do $CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.badB" >"$T/lock.$i.out" 2>>"$T/cs.log"; done
+[ "$(sql "$DEP/ra.db" "SELECT locked FROM accounts WHERE id = '$B'")" = 1 ] && ok "the third wrong password in a row locks the account" ||
+	fail "lockout after 3" "$(cat "$T/lock.3.out")"
+out=$($CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.okB" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -qi "locked" && ! echo "$out" | grep -q "card unlocked" &&
+	ok "a locked account is refused even with the right password" || fail "locked account refused" "$out"
+
+# --- unlock the blocked card 8101 ------------------------------------------------------
+lines "$T/pw.A" "$T/pin.2" "$T/pin.2" >"$T/in.unlockA"
+out=$($CS unlock --reader "$R0" --account "$A" --lang en <"$T/in.unlockA" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "card verified" && ok "unlock: card verified" || fail "unlock: card verified" "$out"
+echo "$out" | grep -q "card unlocked and PIN reset" && ok "unlock: card unlocked and PIN reset" ||
+	fail "unlock: card unlocked and PIN reset" "$out $(tail -3 "$T/cs.log")"
+lines "$T/pin.2" "$T/pin.3" "$T/pin.3" >"$T/in.after"
+check "the new PIN works on the unlocked card" bash -c "$CS pin-change --reader '$R0' <'$T/in.after'"
+sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'card_unlock' AND state = 'done'" >"$T/unlock-results"
+[ -s "$T/unlock-results" ] && ! grep -q '"puk"' "$T/unlock-results" && grep -q sealed_puk "$T/unlock-results" &&
+	ok "the ledger holds the PUK only sealed to the station" || fail "PUK sealed in the ledger"
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_challenge' AND payload LIKE '%sealed_password\":\"(redacted)%'")" = \
+	"$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_challenge'")" ] &&
+	ok "sealed passwords are redacted from done challenge jobs" || fail "redacted challenge payloads"
+
+# A stolen challenge answer cannot be used twice.
+cj=$(sql "$DEP/ra.db" "SELECT json_extract(payload, '$.challenge_job') FROM jobs WHERE kind = 'card_unlock' AND state = 'done' LIMIT 1")
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_unlock' AND state = 'done' AND json_extract(payload, '$.challenge_job') = $cj")" = 1 ] &&
+	ok "one unlock per challenge" || fail "one unlock per challenge"
+
+# --- export and download ---------------------------------------------------------------
+if $CS export --reader "$R0" --out "$T/export" --lang en >"$T/export.out" 2>>"$T/cs.log"; then
+	ok "export writes PEM files"
+else
+	fail "export writes PEM files" "$(tail -2 "$T/cs.log")"
+fi
+for u in signature encryption; do
+	check "openssl verify accepts the exported $u certificate" \
+		openssl verify -CAfile "$T/export/ca-chain.pem" "$T/export/card-8101-$u.pem"
+done
+check "the exported CA is the deployment's" cmp -s "$T/export/ca-chain.pem" "$DEP/signer/ca.pem"
+check_fails "export without a CA certificate is an error" $CS export --reader "$R1" --ca /nonexistent --out "$T/x"
+out=$($CS download --reader "$R0" --account "$A" --lang en <"$T/pw.A" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "certificates written to the card" && ok "download writes both certificates again" ||
+	fail "download" "$out $(tail -2 "$T/cs.log")"
+
+# --- renewal: before, inside and after its window --------------------------------------
+out=$($CS renew --reader "$R0" --account "$A" --lang en < <(lines "$T/pw.A" "$T/pin.3") 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "renewal opens on" && ok "renewal before its window is refused" || fail "renewal before window" "$out"
+na=$(sql "$DEP/ra.db" "SELECT min(not_after) FROM certificates c JOIN orders o ON o.id = c.order_id WHERE o.card_serial = '8101'")
+old_sig=$(openssl x509 -in "$T/export/card-8101-signature.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+restart_at() { ra-ctl -c "$RA_CONFIG" down >/dev/null 2>&1; RA_NOW=$1 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null 2>&1; }
+restart_at $((na - 10 * 86400))
+out=$($CS renew --reader "$R0" --account "$A" --lang en < <(lines "$T/pw.A" "$T/pin.3") 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "certificates renewed" && ok "renewal inside its window: new keys and certificates" ||
+	fail "renewal inside window" "$out $(tail -3 "$T/cs.log")"
+yubico-piv-tool -r "$R0" -a read-certificate -s 9c >"$T/new9c.pem" 2>>"$T/check.log"
+new_sig=$(openssl x509 -in "$T/new9c.pem" -noout -serial 2>/dev/null | cut -d= -f2 | tr 'A-F' 'a-f')
+[ -n "$new_sig" ] && [ "$new_sig" != "$old_sig" ] && ok "the card holds the new signature certificate" || fail "new certificate on card"
+check "the new 9C key differs from the old one" bash -c "[ \"\$(openssl x509 -in '$T/new9c.pem' -noout -pubkey)\" != \"\$(openssl x509 -in '$T/export/card-8101-signature.pem' -noout -pubkey)\" ]"
+[ "$(sql "$DEP/ra.db" "SELECT status FROM certificates WHERE ltrim(serial, '0') = ltrim('$old_sig', '0')")" = valid ] &&
+	ok "the old certificates stay valid until they expire" || fail "old certificate still valid"
+new_na=$(sql "$DEP/ra.db" "SELECT max(not_after) FROM certificates c JOIN orders o ON o.id = c.order_id WHERE o.card_serial = '8101'")
+restart_at $((new_na + 86400))
+out=$($CS renew --reader "$R0" --account "$A" --lang en < <(lines "$T/pw.A" "$T/pin.3") 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "expired" && ok "renewal after its window is refused" || fail "renewal after window" "$out"
+yubico-piv-tool -r "$R0" -a read-certificate -s 9c >"$T/after9c.pem" 2>>"$T/check.log"
+check "a refused renewal leaves the card's keys alone" cmp -s "$T/new9c.pem" "$T/after9c.pem"
+
+# --- usage errors ----------------------------------------------------------------------
+check_fails "unlock without --account is an error" $CS unlock --reader "$R0"
+check_fails "an unknown --lang is an error" $CS pin-change --reader "$R0" --lang fr
+
+# --- no clear secret anywhere a log or an answer went ----------------------------------
+leaks=0
+for f in "$T"/pw.A "$T"/pw.B "$T"/pin.0 "$T"/pin.1 "$T"/pin.2 "$T"/pin.3; do
+	s=$(cat "$f")
+	if grep -rlwF -- "$s" "$T"/*.log "$T"/*.out "$T"/export "$DEP"/log "$T"/pcsc/*.log >/dev/null 2>&1; then leaks=$((leaks + 1)); fi
+done
+# Passwords are long enough to search the whole ledger for (PINs could match a number by chance).
+for f in "$T"/pw.A "$T"/pw.B; do sqlite3 "$DEP/ra.db" .dump | grep -qF -- "$(cat "$f")" && leaks=$((leaks + 1)); done
+[ "$leaks" -eq 0 ] && ok "no password or PIN in any log, output or the ledger" || fail "secrets leaked" "$leaks places"
+check "audit chain intact" ra-ctl audit verify
