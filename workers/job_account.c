@@ -184,8 +184,8 @@ int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t
 		json_object_set_new(*refusal, "tries_left", json_integer(0));
 		return 0;
 	}
-	*refusal = account_refuse("wrong_password", xasprintf("wrong password: %lld tries left before the"
-	    " account locks", (long long)(max - failures)),
+	*refusal = account_refuse("wrong_password", xasprintf("wrong password: %lld %s left before the"
+	    " account locks", (long long)(max - failures), max - failures == 1 ? "try" : "tries"),
 	    xasprintf("密碼錯誤：再錯 %lld 次帳號即鎖定", (long long)(max - failures)));
 	json_object_set_new(*refusal, "tries_left", json_integer(max - failures));
 	return 0;
