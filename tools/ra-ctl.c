@@ -36,6 +36,7 @@ static void usage(int code)
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait]\n"
 	       "                             issue an order's two certificates from PKCS#10 files\n"
 	       "  audit verify               recompute the audit chain; name the first bad row\n"
+	       "  job ID                     one job: kind, state, error and result (JSON)\n"
 	       "  revoke --serials-file F --reason R [--no-wait]\n"
 	       "                             revoke the listed certificates (one hex serial a line; bulk, e.g. a\n"
 	       "                             compromised batch of cards); R: keyCompromise, affiliationChanged,\n"
@@ -404,6 +405,21 @@ out:
 	return rc;
 }
 
+static int cmd_job(const config_t *cfg, const char *text)
+{
+	char *end;
+	long long id = strtoll(text, &end, 10);
+	json_t *ans;
+
+	if (*end || id <= 0)
+		fatal("ID must be a job number, not '%s'", text);
+	ans = ask(cfg, "job", json_pack("{s:I}", "id", (json_int_t)id));
+	json_dumpf(ans, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+	json_decref(ans);
+	return 0;
+}
+
 static int cmd_audit_verify(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
@@ -519,6 +535,10 @@ int main(int argc, char **argv)
 		if (optind != argc - 1)
 			usage(2);
 		rc = cmd_request_certs(cfg, argv[optind], sign, enc, out, wait);
+	} else if (strcmp(cmd, "job") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		rc = cmd_job(cfg, argv[optind]);
 	} else if (strcmp(cmd, "revoke") == 0) {
 		if (optind != argc)
 			usage(2);
