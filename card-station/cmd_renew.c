@@ -17,8 +17,7 @@
  * for the current signature and encryption keys, or making keys off the card. The old
  * certificates stay valid at the CA until they expire (signatures made with them still
  * verify); what is lost is decrypting mail sent to the old encryption certificate, so the
- * subscriber is told (here and in the report of the operation) to renew only after reading
- * such mail.
+ * station says so as it replaces the keys.
  */
 #include "station.h"
 #include "subscriber.h"
@@ -142,6 +141,7 @@ int cmd_renew(struct station *st, int argc, char **argv)
 			sub_say(&s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
+	sub_say(&s, SUB_RENEW_OLD_KEYS);
 	sub_say(&s, SUB_RENEW_KEYS);
 	if (!(sreq = renew_key(&s, PIV_SLOT_SIGN, alg, pin, &spub)) ||
 	    !(ereq = renew_key(&s, PIV_SLOT_KEYMGMT, alg, pin, &epub)))

@@ -48,6 +48,8 @@ static const char *const sub_texts[SUB_MSG_COUNT][2] = {
 	[SUB_CERTS_WRITTEN] = { "憑證已寫入卡片。", "certificates written to the card" },
 	[SUB_EXPORTED] = { "已匯出：%s", "exported: %s" },
 	[SUB_RENEW_KEYS] = { "正在卡片上產生新的金鑰…", "generating new keys on the card..." },
+	[SUB_RENEW_OLD_KEYS] = { "注意：舊的金鑰會被新金鑰取代；寄給舊加密憑證的郵件之後將無法用這張卡片解密。",
+	    "Note: the new keys replace the old ones; mail sent to the old encryption certificate can no longer be decrypted with this card." },
 	[SUB_RENEWED] = { "憑證已展期，新憑證有效至 %s。", "certificates renewed; the new ones are valid until %s" },
 	[SUB_RENEW_WRITE_FAILED] = { "新憑證已簽發，但未能寫入卡片：請執行 card-station download。",
 	    "The new certificates were issued but not written to the card: run card-station download." },

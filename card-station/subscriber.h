@@ -41,6 +41,7 @@ enum sub_msg {
 	SUB_CERTS_WRITTEN,
 	SUB_EXPORTED,		/* %s: file */
 	SUB_RENEW_KEYS,
+	SUB_RENEW_OLD_KEYS,
 	SUB_RENEWED,		/* %s: new expiry date */
 	SUB_RENEW_WRITE_FAILED,
 	SUB_CARD_ERROR,		/* %s: reason */

@@ -115,6 +115,19 @@ out=$($CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.okB" 2>>"$T/
 echo "$out" >>"$T/cs.out"
 echo "$out" | grep -qi "locked" && ! echo "$out" | grep -q "card unlocked" &&
 	ok "a locked account is refused even with the right password" || fail "locked account refused" "$out"
+# Only the paper password-reset form (keyed, second-keyed, approved) unlocks the account.
+printf 'kind: password_reset\nserial: P-0001\naccount: %s\ndelivery: counter\n' "$B" >"$T/reset.yaml"
+ra-intake password-reset --officer clerk01 --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
+	ra-intake verify --officer clerk02 --kind password_reset --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
+	ra-intake approve --officer sup01 P-0001 >>"$T/intake.out" 2>>"$T/intake.log"
+[ "$(sql "$DEP/ra.db" "SELECT locked FROM accounts WHERE id = '$B'")" = 0 ] && ok "the password-reset form unlocks the account" ||
+	fail "reset form unlocks" "$(tail -2 "$T/intake.log")"
+unseal "kind = 'password' AND account_id = '$B'" "$T/pw.B2"
+lines "$T/pw.B2" "$T/pin.2" "$T/pin.2" >"$T/in.okB2"
+out=$($CS pin-reset --reader "$R1" --account "$B" --lang en <"$T/in.okB2" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "card unlocked and PIN reset" && ok "...and the new password from its sheet works at the card station" ||
+	fail "new password after reset" "$out"
 
 # --- unlock the blocked card 8101 ------------------------------------------------------
 lines "$T/pw.A" "$T/pin.2" "$T/pin.2" >"$T/in.unlockA"
@@ -186,11 +199,11 @@ check_fails "an unknown --lang is an error" $CS pin-change --reader "$R0" --lang
 
 # --- no clear secret anywhere a log or an answer went ----------------------------------
 leaks=0
-for f in "$T"/pw.A "$T"/pw.B "$T"/pin.0 "$T"/pin.1 "$T"/pin.2 "$T"/pin.3; do
+for f in "$T"/pw.A "$T"/pw.B "$T"/pw.B2 "$T"/pin.0 "$T"/pin.1 "$T"/pin.2 "$T"/pin.3; do
 	s=$(cat "$f")
 	if grep -rlwF -- "$s" "$T"/*.log "$T"/*.out "$T"/export "$DEP"/log "$T"/pcsc/*.log >/dev/null 2>&1; then leaks=$((leaks + 1)); fi
 done
 # Passwords are long enough to search the whole ledger for (PINs could match a number by chance).
-for f in "$T"/pw.A "$T"/pw.B; do sqlite3 "$DEP/ra.db" .dump | grep -qF -- "$(cat "$f")" && leaks=$((leaks + 1)); done
+for f in "$T"/pw.A "$T"/pw.B "$T"/pw.B2; do sqlite3 "$DEP/ra.db" .dump | grep -qF -- "$(cat "$f")" && leaks=$((leaks + 1)); done
 [ "$leaks" -eq 0 ] && ok "no password or PIN in any log, output or the ledger" || fail "secrets leaked" "$leaks places"
 check "audit chain intact" ra-ctl audit verify
