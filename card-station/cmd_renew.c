@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csr.h"
 #include "log.h"
@@ -86,6 +87,7 @@ int cmd_renew(struct station *st, int argc, char **argv)
 	const char *reader = NULL, *account = NULL;
 	struct sub s = { 0 };
 	char password[256] = "", pin[32] = "", *sreq = NULL, *ereq = NULL, when[24];
+	char host[64] = "station";
 	json_t *chal = NULL, *res = NULL, *payload = NULL, *rec;
 	EVP_PKEY *spub = NULL, *epub = NULL;
 	X509 *old = NULL;
@@ -146,8 +148,10 @@ int cmd_renew(struct station *st, int argc, char **argv)
 	if (!(sreq = renew_key(&s, PIV_SLOT_SIGN, alg, pin, &spub)) ||
 	    !(ereq = renew_key(&s, PIV_SLOT_KEYMGMT, alg, pin, &epub)))
 		goto out;
-	payload = json_pack("{s:I,s:s,s:O,s:s,s:s}", "challenge_job", (json_int_t)job, "card_serial",
-	    s.serial_text, "response", json_object_get(chal, "response"), "sign_csr", sreq, "enc_csr", ereq);
+	gethostname(host, sizeof host - 1);
+	payload = json_pack("{s:I,s:s,s:O,s:s,s:s,s:s}", "challenge_job", (json_int_t)job, "card_serial",
+	    s.serial_text, "response", json_object_get(chal, "response"), "sign_csr", sreq, "enc_csr", ereq,
+	    "station", host);
 	if (!(res = sub_submit(&s, "card_renew", payload)))
 		goto out;
 	json_array_foreach(json_object_get(res, "certs"), i, rec) {

@@ -50,7 +50,8 @@ static const EVP_CIPHER *card_cipher(const config_t *cfg, enum derive_mgm_alg *a
 	return *alg == DERIVE_MGM_AES128 ? EVP_aes_128_ecb() : EVP_des_ede3_ecb();
 }
 
-/* One ECB block of card SERIAL's management key: encrypt if ENC. *bs gets the block size. 0/-1. */
+/* One ECB block IN of card SERIAL's management key into OUT: encrypt if ENC, else decrypt.
+ * INLEN must be the cipher's block size. 0/-1 after job_fail(). */
 static int card_block(struct job_ctx *ctx, uint32_t serial, int enc, const uint8_t *in, size_t inlen,
     uint8_t out[CARD_BLOCK_MAX])
 {
