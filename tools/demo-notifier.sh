@@ -1,0 +1,112 @@
+#!/bin/bash
+# The notifier's stage of `make demo`, run after issuance on a deployment made by
+# `ra-ctl init` whose daemons are up (RA_CONFIG names its ra.yaml):
+#
+#   1. a real SMTP server on 127.0.0.1 (Debian's aiosmtpd, tests/fixtures/smtp-sink.sh)
+#      whose maildir is OUTDIR/mail;
+#   2. the deployment's ra.yaml gains the notifier settings for it (a `notifier:` section
+#      is added if there is none; the keys set here replace earlier ones of this stage);
+#   3. the renewal scan with the RA clock 11 months and a day ahead, so that every
+#      certificate issued by the demo is inside the 30-day notice window;
+#   4. the waiting password and PIN sheets: the postal batch (one PDF and its CSV
+#      manifest) in OUTDIR/sheets with a PNG of its first page, counter sheets one by
+#      one, e-mailed sheets through the same SMTP server;
+#   5. the SMTP server stopped.
+# The last line is "N notices sent, N sheets printed" (this stage's own counts).
+#
+#   RA_CONFIG=var/demo/ra.yaml tools/demo-notifier.sh var/demo/out
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+export PATH="$BUILD/bin:$PATH"
+SINK=$top/tests/fixtures/smtp-sink.sh
+
+die() { echo "demo-notifier: $*" >&2; exit 2; }
+[ $# -eq 1 ] || die "usage: RA_CONFIG=DEPLOYMENT/ra.yaml tools/demo-notifier.sh OUTDIR"
+cfg=${RA_CONFIG:-}
+[ -n "$cfg" ] && [ -f "$cfg" ] || die "RA_CONFIG must name the deployment's ra.yaml (got \"$cfg\")"
+cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+mail=$out/mail
+sheets=$out/sheets
+
+# ra.db of the deployment: queue.db against home, home against the file's folder (the
+# layout `ra-ctl init` writes; see lib/config.h).
+ra_db() {
+	awk -v dir="$(dirname "$cfg")" '
+	/^[^ #]/ { sec = $1 }
+	/^home:/ { home = $2 }
+	sec == "queue:" && /^  db:/ { db = $2 }
+	END {
+		gsub(/"/, "", home); gsub(/"/, "", db)
+		if (home == "") home = "."
+		if (db == "") db = "ra.db"
+		if (home !~ /^\//) home = dir "/" home
+		print (db ~ /^\// ? db : home "/" db)
+	}' "$cfg"
+}
+db=$(ra_db)
+[ -f "$db" ] || die "$db: no ledger there (is $cfg a deployment made by ra-ctl init?)"
+count() { sqlite3 -batch -noheader "$db" "$1"; }
+
+printf '\n== notifier: SMTP server on 127.0.0.1 (aiosmtpd), maildir %s\n' "$mail"
+state=$(dirname "$db")/run/smtp-sink
+port=$("$SINK" start "$state" --maildir "$mail")
+trap '"$SINK" stop "$state"' EXIT
+echo "listening on 127.0.0.1:$port"
+
+# The notifier's settings for this server. Earlier values of these keys (a previous run
+# of this stage) are dropped so that the file keeps one of each.
+NOTIFIER_KEYS=$(printf '  %s\n' \
+	"smtp_url: smtp://127.0.0.1:$port" \
+	"smtp_starttls: false" \
+	"templates_dir: $top/config/templates" \
+	"sheets_dir: $sheets")
+export NOTIFIER_KEYS
+awk '
+	/^[^ #]/ { insec = ($0 ~ /^notifier:[ \t]*$/) }
+	insec && /^  (smtp_url|smtp_starttls|templates_dir|sheets_dir):/ { next }
+	{ print }
+	/^notifier:[ \t]*$/ { printf "%s\n", ENVIRON["NOTIFIER_KEYS"]; found = 1 }
+	END { if (!found) printf "notifier:\n%s\n", ENVIRON["NOTIFIER_KEYS"] }
+' "$cfg" >"$cfg.new"
+mv "$cfg.new" "$cfg"
+ra-notifier --check
+
+sent0=$(count "SELECT count(*) FROM notices WHERE state = 'sent'")
+made0=$(count "SELECT count(*) FROM sheets WHERE state = 'produced'")
+rc=0
+
+ahead=$(date -u -d '+11 months +1 day' +%Y-%m-%dT%H:%M:%SZ)
+printf '\n== notifier: renewal scan with the clock at %s (11 months and a day ahead)\n' "$ahead"
+ra-notifier --now "$ahead" renewals --dry-run | tail -n 1
+ra-notifier --now "$ahead" renewals 2>"$out/notifier-renewals.log" || {
+	rc=1
+	echo "renewal notices: some failed (see $out/notifier-renewals.log)"
+}
+grep -E 'renewal scan:|renewals:' "$out/notifier-renewals.log" | sed 's/^.*info: //'
+
+printf '\n== notifier: waiting password and PIN sheets\n'
+ra-notifier sheets >"$out/notifier-sheets.out" 2>"$out/notifier-sheets.log" || {
+	rc=1
+	echo "sheets: some failed (see $out/notifier-sheets.log)"
+}
+for s in $(count "SELECT serial FROM sheets WHERE state = 'waiting' AND delivery = 'counter' ORDER BY serial"); do
+	ra-notifier sheets --sheet "$s" >>"$out/notifier-sheets.out" 2>>"$out/notifier-sheets.log" || rc=1
+done
+grep -E 'batch |sheet .*(ready|printed)' "$out/notifier-sheets.log" | sed 's/^.*info: //' || true
+pdf=$(grep -m1 '\.pdf$' "$out/notifier-sheets.out" || true)
+if [ -n "$pdf" ] && [ -f "$pdf" ]; then
+	png=${pdf%.pdf}-page1
+	pdftoppm -png -r 100 -f 1 -l 1 -singlefile "$pdf" "$png"
+	echo "print batch: $pdf ($(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }') pages), first page: $png.png"
+fi
+
+"$SINK" stop "$state"
+trap - EXIT
+sent=$(( $(count "SELECT count(*) FROM notices WHERE state = 'sent'") - sent0 ))
+made=$(( $(count "SELECT count(*) FROM sheets WHERE state = 'produced'") - made0 ))
+echo "maildir $mail: $(find "$mail/new" -type f | wc -l) mail(s) received (notices and the admin's summaries)"
+echo "$sent notices sent, $made sheets printed"
+exit $rc
