@@ -150,6 +150,48 @@ cj=$(sql "$DEP/ra.db" "SELECT json_extract(payload, '$.challenge_job') FROM jobs
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_unlock' AND state = 'done' AND json_extract(payload, '$.challenge_job') = $cj")" = 1 ] &&
 	ok "one unlock per challenge" || fail "one unlock per challenge"
 
+# --- what a station that is not honest could try, sent raw to the queue -------------------
+probe_q() { ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/station.cert" "$@"; }
+# seal_file FILE: the file's text sealed to the workers' key (lib/seal.h box), base64.
+seal_file() {
+	/usr/bin/python3 -c '
+import base64, os, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+raw = dict(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
+pub = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
+eph = X25519PrivateKey.generate()
+e = eph.public_key().public_bytes(**raw)
+k = HKDF(hashes.SHA256(), 32, e + pub.public_bytes(**raw), b"ra sheet seal v1").derive(eph.exchange(pub))
+nonce = os.urandom(12)
+print(base64.b64encode(b"\x01" + e + nonce + AESGCM(k).encrypt(nonce, open(sys.argv[2], "rb").read().strip(), None)).decode())
+' "$DEP/keys/worker-seal.pub" "$1"
+}
+# job KIND PAYLOAD: submit through the probe and wait; prints the state and the answer.
+job() {
+	local id
+	id=$(probe_q RA/1 SUBMIT "$1" "probe-$RANDOM-$RANDOM" "$2" | sed -n 3p)
+	probe_q --timeout 20000 RA/1 WAIT "$id" 15000
+}
+# A challenge answered by something that does not hold the card's key: any witness is
+# "decrypted", but the response to the back office's challenge cannot be right.
+out=$(job card_challenge "{\"purpose\":\"unlock\",\"account\":\"$A\",\"sealed_password\":\"$(seal_file "$T/pw.A")\",\"card_serial\":\"8101\",\"witness\":\"00112233445566778899aabbccddeeff\"}")
+cj2=$(sql "$DEP/ra.db" "SELECT max(id) FROM jobs WHERE kind = 'card_challenge'")
+recipient=$(head -c 32 /dev/urandom | base64)
+out=$(job card_unlock "{\"challenge_job\":$cj2,\"card_serial\":\"8101\",\"response\":\"0123456789abcdef0123456789abcdef\",\"recipient\":\"$recipient\"}")
+echo "$out" | grep -q "did not prove its management key" && ok "no PUK without the card's answer to the challenge" ||
+	fail "forged response refused" "$out"
+replay=$(sql "$DEP/ra.db" "SELECT payload FROM jobs WHERE kind = 'card_unlock' AND state = 'done' LIMIT 1")
+out=$(job card_unlock "$replay")
+echo "$out" | grep -q "used already" && ok "a card's answer cannot be replayed for a second PUK" || fail "replay refused" "$out"
+cjd=$(sql "$DEP/ra.db" "SELECT id FROM jobs WHERE kind = 'card_challenge' AND json_extract(result, '\$.purpose') = 'unlock' AND state = 'done' AND json_extract(result, '\$.ok') = 1 LIMIT 1")
+out=$(job card_renew "{\"challenge_job\":$cjd,\"card_serial\":\"8102\",\"response\":\"00\",\"sign_csr\":\"x\",\"enc_csr\":\"x\"}")
+echo "$out" | grep -q "is not an accepted renew challenge for card 8102" && ok "a challenge serves only its own purpose and card" ||
+	fail "challenge purpose and card" "$out"
+
 # --- export and download ---------------------------------------------------------------
 if $CS export --reader "$R0" --out "$T/export" --lang en >"$T/export.out" 2>>"$T/cs.log"; then
 	ok "export writes PEM files"
