@@ -106,7 +106,7 @@ static void board_total(board_t *b, char *buf, size_t len)
 		snprintf(eta, sizeof eta, ", %ld to go, expected finish %s (in %.0f s)", left > 0 ? left : 0,
 		    at, ms / 1000);
 	}
-	snprintf(buf, len, "total: %zu personalized, %zu failed, %zu set aside, %zu in progress, "
+	snprintf(buf, len, "total: %zu personalized, %zu failed, %zu skipped, %zu in progress, "
 	    "%.1f cards/min%s", b->ok, b->failed, b->skipped, active, rate, eta);
 	(void)done;
 }
@@ -165,12 +165,12 @@ void board_finish(board_t *b, size_t i, int64_t order, enum board_result result,
 	}
 	r->started = 0;
 	snprintf(r->step, sizeof r->step, "%s", result == BOARD_OK ? "done: next card" :
-	    result == BOARD_FAILED ? "FAILED: set aside" : "set aside");
+	    result == BOARD_FAILED ? "FAILED: set aside" : "skipped: next card");
 	if (!b->tty) {
 		char at[16];
 		board_clock(at, sizeof at, time(NULL));
 		fprintf(b->out, "%s  %-22s card %-10u %s%s%s (%.1f s)\n", at, r->reader, r->serial,
-		    result == BOARD_OK ? "personalized" : result == BOARD_FAILED ? "FAILED" : "set aside",
+		    result == BOARD_OK ? "personalized" : result == BOARD_FAILED ? "FAILED" : "skipped",
 		    *rec->detail ? ": " : "", rec->detail, (double)rec->ms / 1000.0);
 		fflush(b->out);
 	}
@@ -215,7 +215,7 @@ void board_tick(board_t *b)
 
 size_t board_summary(board_t *b)
 {
-	static const char *const names[] = { "personalized", "FAILED", "set aside" };
+	static const char *const names[] = { "personalized", "FAILED", "skipped" };
 	char total[384];
 	size_t failed;
 

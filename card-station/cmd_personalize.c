@@ -44,6 +44,7 @@
 #include "util.h"
 
 #define PERSO_SETTLE_MS 120000
+#define PERSO_UNREADABLE_LOOKS 3	/* a card is reported unreadable after this many looks */
 
 static volatile sig_atomic_t perso_stop;
 
@@ -79,6 +80,7 @@ struct perso_reader {
 	int has_last;		/* a card is in the reader that was handled already */
 	uint32_t last;
 	int started;		/* the thread was created */
+	int unreadable;		/* looks in a row that could not read the card */
 };
 
 /* Take a card if the run wants more. 1 taken, 0 not. */
@@ -313,6 +315,7 @@ static void perso_look(struct perso_reader *r)
 	switch (perso_present(r->pc, r->name)) {
 	case 0:
 		r->has_last = 0;
+		r->unreadable = 0;
 		return;
 	case -1:
 		return;
@@ -320,10 +323,13 @@ static void perso_look(struct perso_reader *r)
 	rc = piv_open(r->pc, r->name, &p);
 	if (rc == PIV_OK)
 		rc = piv_get_serial(p, &serial);
-	if (rc != PIV_OK && rc != PIV_E_NOT_FOUND) {
-		/* Most likely pulled out while we looked; a card that stays unreadable is reported below. */
+	if (rc != PIV_OK && rc != PIV_E_NOT_FOUND && ++r->unreadable < PERSO_UNREADABLE_LOOKS) {
+		/* Most likely being put in or pulled out as we looked: look again before reporting it. */
 		log_debug("%s: %s", r->name, piv_strerror(rc));
+		goto out;
 	}
+	if (rc == PIV_OK)
+		r->unreadable = 0;
 	if (r->has_last && r->last == serial)
 		goto out;
 	if (!perso_take(r->run))
