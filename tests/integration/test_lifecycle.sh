@@ -220,6 +220,40 @@ echo "$out" | grep -q "4 revoked (cessationOfOperation), 2 already revoked, 1 un
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE status = 'revoked'")" = "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE status = 'revoked'")" ] \
 	&& ok "ra.db and the signer agree on every revoked certificate" || fail "agreement"
 
+# --- a worker killed half way through a revocation ----------------------------------------
+# The signer has revoked both certificates, the worker dies before its transaction: the job
+# runs again with the same request ids, the signer answers "already done", and ra.db ends
+# up agreeing with it; each certificate was revoked once.
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 2000/lease_ms: 5000/' "$RA_CONFIG"
+RA_WORKER_STALL_MS=3000 ra-ctl up --workers 1 >/dev/null
+form_yaml "$T/rev2.yaml" revocation V-0010 "$A2" "reason: affiliationChanged"
+ra-intake revoke --officer clerk01 --file "$T/rev2.yaml" >/dev/null
+ra-intake verify --officer clerk02 --kind revocation --file "$T/rev2.yaml" >/dev/null
+ra-intake approve --officer sup01 V-0010 > "$T/approve-crash.out" 2>&1 &
+track $!
+s2=$(certs_of "$A2" | head -n 1); e2=$(certs_of "$A2" | tail -n 1)
+if wait_for 20 sql_is "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE status = 'revoked' AND serial IN ('$s2','$e2')" 2; then
+	ok "the signer revoked both while the worker was in the job"
+else
+	fail "signer revoked before the kill"
+fi
+kill -9 "$(cat "$DEP/run/ra-worker-1.pid")"
+[ "$(all_status "$A2")" = "valid/revoked" ] && ok "worker killed mid-job: nothing half-stored in ra.db" || fail "half-stored" "$(all_status "$A2")"
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 5000/lease_ms: 2000/' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+if wait_for 30 sql_is "$DEP/ra.db" "SELECT state FROM forms WHERE serial = 'V-0010'" done; then
+	ok "the expired lease was dispatched again and the revocation finished"
+else
+	fail "revocation after the kill" "$(sql "$DEP/ra.db" "SELECT state, attempts, error FROM jobs WHERE kind = 'form_approve' ORDER BY id DESC LIMIT 1")"
+fi
+[ "$(all_status "$A2")" = "revoked/revoked" ] && ok "ra.db and the signer agree: both revoked" || fail "agreement after crash" "$(all_status "$A2")"
+[ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM journal WHERE action = 'revoke' AND serial IN ('$s2','$e2')")" -eq 2 ] \
+	&& ok "each certificate was revoked once at the signer (request ids from the job id)" || fail "journal"
+[ "$(sql "$DEP/ra.db" "SELECT attempts FROM jobs WHERE kind = 'form_approve' ORDER BY id DESC LIMIT 1")" -ge 2 ] \
+	&& ok "it took a second attempt" || fail "attempts"
+
 # --- audit -------------------------------------------------------------------------------
 check "audit chain intact after the lifecycle" ra-ctl audit verify
 [ "$(sql "$DEP/ra.db" "SELECT count(DISTINCT action) FROM audit WHERE action IN ('cert.revoked','cert.held','cert.released','account.password_set','form.approved')")" -eq 5 ] \
