@@ -156,6 +156,13 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 	name = col_dup(q, 5);
 	lang = col_dup(q, 6);
 	account = col_dup(q, 7);
+	/*
+	 * Done with the row: a statement left open holds a read snapshot of the WAL through
+	 * the rest of the composition, and the automatic checkpoint that runs meanwhile can
+	 * then never let the WAL start over: it would grow by every notice of the run.
+	 */
+	sqlite3_finalize(q);
+	q = NULL;
 	en = strcmp(template_lang(lang), "en") == 0;
 	m = mail_msg_new();
 	template_vars_set(v, "name", name);
