@@ -241,6 +241,7 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 {
 	char *state = NULL, *keyed = NULL, *verified = NULL;
 	form_t *f;
+	int refused = 1;
 
 	if (!(f = stored_form(ctx, serial, &state, &keyed, &verified))) {
 		job_fail(ctx, 0, "no form %s has been keyed", serial);
@@ -255,8 +256,8 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 	else if (strcmp(state, "verified") != 0)
 		job_fail(ctx, 0, "form %s is already %s", serial, state);
 	else
-		ctx->error[0] = '\0';
-	if (ctx->error[0])
+		refused = 0;
+	if (refused)
 		form_destroy(&f);
 	free(state);
 	free(keyed);

@@ -114,9 +114,10 @@ int cert_status_record(struct job_ctx *ctx, json_t *done, const char *status, co
 int account_check(struct job_ctx *ctx, const char *account, const char *sealed_b64,
     json_t **refusal);
 /* The two halves of account_check, for handlers that must know the answer before their
- * transaction (to call the signer only for a right password): account_verify reads only
- * (1 right, 0 wrong, 2 locked, 3 no such account, -1 error); account_record commits VERDICT's effect on the
- * failure count in the job's transaction (1 right, 0 refused with *refusal, -1 error). */
+ * transaction (to call the signer only for a right password): account_verify only reads
+ * (1 right, 0 wrong, 2 locked, 3 no such account, -1 error); account_record commits
+ * VERDICT's effect on the failure count in the job's transaction (1 right, 0 refused with
+ * *refusal, -1 error). */
 int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_b64);
 int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal);
 /* Open a secret sealed to the workers' key; malloc'd, NUL-terminated; the caller wipes it
