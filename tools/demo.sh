@@ -4,10 +4,17 @@
 #   1. a fresh deployment (ra-ctl init) and its daemons: ca-signer, ra-queue, 2 ra-workers
 #   2. the 20 example registration forms keyed (clerk01), second-keyed blind (clerk02)
 #      and approved (sup01), as counter staff do it with ra-intake
-#   3. for each card order, software keys and PKCS#10 requests made with openssl, and
-#      the two certificates requested with ra-ctl request-certs
+#   3. each card order personalized by card-station on virtual PIV cards in 4 PC/SC
+#      readers (pcscd + vpcd), keys made on the card (tools/demo-cards.sh); or, with
+#      DEMO_SOFTWARE=1, software keys and PKCS#10 requests made with openssl and sent
+#      with ra-ctl request-certs
 #   4. every certificate checked with `openssl verify` against the CA
-# Leaves var/demo/out/ca.pem and var/demo/out/certs/*.pem; the last line is the summary.
+#   5. the lifecycle: one subscriber revoked, one suspended, one suspended and resumed,
+#      the CRL checked with `openssl verify -crl_check` (tools/demo-lifecycle.sh)
+#   6. the notifier: renewal notices through a real SMTP server with the clock 11 months
+#      and a day ahead, password and PIN sheets printed (tools/demo-notifier.sh)
+# Leaves var/demo/out/{ca.pem,certs/,cards/,crl.pem,mail/,sheets/}; the last line is the
+# summary, and the exit status is 0 only if every certificate verified.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -40,17 +47,26 @@ for f in "${forms[@]}"; do
 	ra-intake approve --officer sup01 "$serial" | head -n 1
 done
 
-step "certificate requests from software keys"
-mkdir -p "$out/keys" "$out/certs"
-orders=$(ra-ctl orders --state approved | awk 'NR > 1 { print $1 }')
-for o in $orders; do
-	for u in sign enc; do
-		openssl req -new -newkey rsa:2048 -nodes -keyout "$out/keys/order$o-$u.key" \
-			-subj "/CN=order $o" -out "$out/keys/order$o-$u.csr" 2>/dev/null
+mkdir -p "$out/certs"
+if [ "${DEMO_SOFTWARE:-0}" = 1 ]; then
+	step "certificate requests from software keys"
+	mkdir -p "$out/keys"
+	orders=$(ra-ctl orders --state approved | awk 'NR > 1 { print $1 }')
+	for o in $orders; do
+		for u in sign enc; do
+			openssl req -new -newkey rsa:2048 -nodes -keyout "$out/keys/order$o-$u.key" \
+				-subj "/CN=order $o" -out "$out/keys/order$o-$u.csr" 2>/dev/null
+		done
+		ra-ctl request-certs "$o" --sign-csr "$out/keys/order$o-sign.csr" \
+			--enc-csr "$out/keys/order$o-enc.csr" | tail -n 2
 	done
-	ra-ctl request-certs "$o" --sign-csr "$out/keys/order$o-sign.csr" \
-		--enc-csr "$out/keys/order$o-enc.csr" --out "$out/certs" | tail -n 2
-done
+	cards=""
+else
+	step "card personalization on 4 virtual PC/SC readers (card-station)"
+	cards=$("$top/tools/demo-cards.sh" "$out" | tee /dev/stderr | tail -n 1)
+	cards=", ${cards%% *} cards personalized"
+fi
+ra-ctl certs --out "$out/certs" >/dev/null
 
 step "verification with openssl verify"
 cp "$demo/signer/ca.pem" "$out/ca.pem"
@@ -63,8 +79,13 @@ for c in "$out"/certs/*.pem; do
 		echo "NOT VERIFIED: $c"
 	fi
 done
+step "lifecycle: revocation, suspension, resume, CRL"
+lifecycle=$("$top/tools/demo-lifecycle.sh" "$out" | tee /dev/stderr | tail -n 1)
+step "notifier: renewal notices and sheets"
+notifier=$("$top/tools/demo-notifier.sh" "$out" | tee /dev/stderr | tail -n 1)
+step "audit chain"
 ra-ctl audit verify
 stop
 trap - EXIT
-echo "demo: ${#forms[@]} forms, $issued certificates issued, $verified verified"
+echo "demo: ${#forms[@]} forms, $issued certificates issued, $verified verified$cards, $lifecycle, $notifier"
 [ "$issued" -gt 0 ] && [ "$issued" -eq "$verified" ] && [ "$issued" -eq $(( ${#forms[@]} * 2 )) ]
