@@ -42,8 +42,26 @@ void stats_note(struct run_stats *st, const char *fmt, ...)
 	st->details = all;
 }
 
+void stats_sent(struct run_stats *st, int64_t id, const char *to, const char *reply)
+{
+	char *line;
+	size_t len;
+
+	st->sent++;
+	if (st->sent_listed >= STATS_SENT_LISTED)
+		return;
+	line = xasprintf("sent: notice %lld to %s: %s\n", (long long)id, to, reply);
+	len = strlen(line);
+	st->sent_list = xrealloc(st->sent_list, st->sent_len + len + 1);
+	memcpy(st->sent_list + st->sent_len, line, len + 1);
+	st->sent_len += len;
+	st->sent_listed++;
+	free(line);
+}
+
 void stats_clear(struct run_stats *st)
 {
+	free(st->sent_list);
 	free(st->details);
 	memset(st, 0, sizeof *st);
 }
@@ -208,7 +226,7 @@ static int ledger_send_one(struct notifier *n, int64_t id, struct run_stats *st)
 		goto out;
 	}
 	log_info("notice %lld sent to %s: %s", (long long)id, mail_msg_first_to(m), reply);
-	st->sent++;
+	stats_sent(st, id, mail_msg_first_to(m), reply);
 	rc = 0;
 out:
 	free(why);
@@ -253,11 +271,13 @@ int ledger_summary(struct notifier *n, const char *job, const struct run_stats *
 	struct template_mail tm = { 0 };
 	mail_msg_t *m = NULL;
 	mail_sender_t *snd;
-	char date[32], num[3][24], *reply = NULL;
+	char date[32], num[3][24], *reply = NULL, *details = NULL;
 	int rc = -1;
 
-	if (!*admin)
+	if (!*admin) {
+		template_vars_destroy(&v);
 		return 0;
+	}
 	snprintf(num[0], sizeof num[0], "%d", st->sent);
 	snprintf(num[1], sizeof num[1], "%d", st->failed);
 	snprintf(num[2], sizeof num[2], "%d", st->undeliverable);
@@ -266,7 +286,16 @@ int ledger_summary(struct notifier *n, const char *job, const struct run_stats *
 	template_vars_set(v, "sent", num[0]);
 	template_vars_set(v, "failed", num[1]);
 	template_vars_set(v, "undeliverable", num[2]);
-	template_vars_set(v, "details", st->details ? st->details : "");
+	/* what failed first, then what was sent */
+	details = xasprintf("%s%s%s", st->details ? st->details : "",
+	    st->details && st->sent_list ? "\n" : "", st->sent_list ? st->sent_list : "");
+	if (st->sent > st->sent_listed) {
+		char *more = xasprintf("%s... and %d more sent (table notices lists them all)\n",
+		    details, st->sent - st->sent_listed);
+		free(details);
+		details = more;
+	}
+	template_vars_set(v, "details", details);
 	if (template_mail(n->templates, template_lang(config_str(n->cfg, "language")),
 	    "summary", v, &tm) < 0)
 		goto out;
@@ -284,6 +313,7 @@ int ledger_summary(struct notifier *n, const char *job, const struct run_stats *
 	rc = 0;
 out:
 	free(reply);
+	free(details);
 	mail_msg_destroy(&m);
 	template_mail_clear(&tm);
 	template_vars_destroy(&v);

@@ -32,10 +32,18 @@ struct notifier {
 struct run_stats {
 	int sent, failed, undeliverable;
 	char *details;			/* one line per failure, for the admin summary */
+	char *sent_list;		/* one line per sent notice, up to STATS_SENT_LISTED */
+	size_t sent_len;
+	int sent_listed;
 };
+
+/* The admin summary names this many sent notices; the rest are counted (the ledger has all). */
+#define STATS_SENT_LISTED 1000
 
 /* Add a line to the summary details. */
 void stats_note(struct run_stats *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Count a sent notice, and list it in the summary while the list is short enough. */
+void stats_sent(struct run_stats *st, int64_t id, const char *to, const char *reply);
 void stats_clear(struct run_stats *st);
 
 /* ---- ledger.c ---- */

@@ -85,6 +85,20 @@ n=$(grep -vc '^admin@' plain.txt)
 [ "$n" = 3 ] && ok "one mail per due subscriber (3; the renewed one left out)" || fail "one mail per due subscriber" "got $n: $(cat plain.txt)"
 grep -q '^admin@ra.example.gov.tw	Notifier summary 2026-12-15: 3 sent, 0 failed, 0 undeliverable' plain.txt \
 	&& ok "summary mail to the admin" || fail "summary mail to the admin" "$(cat plain.txt)"
+$PY - sinkp/maildir <<'PYEOF' && ok "summary lists each notice sent, with its recipient and the relay's reply" || fail "summary lists each notice sent"
+import email, email.policy, glob, sys
+for f in glob.glob(sys.argv[1] + '/new/*'):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    if m['X-RcptTo'] != 'admin@ra.example.gov.tw':
+        continue
+    t = m.get_body(('plain',)).get_content()
+    sent = [l for l in t.splitlines() if l.startswith('sent: notice ')]
+    assert len(sent) == 3, t
+    for u in ('user1', 'user3', 'user4'):
+        assert any(u + '@example.org: 250' in l for l in sent), t
+    sys.exit(0)
+sys.exit(1)
+PYEOF
 grep -q "^user1@example.org	憑證到期通知：您的憑證將於 2027-01-10 到期	王小明1 <user1@example.org>	multipart/alternative	html	" plain.txt \
 	&& ok "zh-TW subject and display name decode (RFC 2047)" || fail "zh-TW subject and display name decode" "$(grep user1 plain.txt)"
 grep -q "^user4@example.org	Your certificates expire on 2027-01-10	\"Alice \\\\\"A\\\\\" Chen 4\" <user4@example.org>	multipart/alternative	html	.*	Dear Alice \"A\" Chen 4," plain.txt \
