@@ -41,6 +41,7 @@ struct board {
 	size_t nrecs, cap;
 	long expected;
 	int64_t first;		/* mono_ms of the first card's start */
+	int64_t last;		/* mono_ms of the latest finish */
 	size_t ok, failed, skipped;
 	int64_t card_ms;
 	int drawn;		/* lines drawn last time (terminal) */
@@ -91,13 +92,16 @@ static void board_clock(char *buf, size_t len, time_t t)
 /* The total line, without a newline. Called with the lock held. */
 static void board_total(board_t *b, char *buf, size_t len)
 {
-	int64_t now = mono_ms(), span = b->first ? now - b->first : 0;
-	size_t active = 0, done = b->ok + b->failed;
-	double rate = span > 0 ? (double)b->ok * 60000.0 / (double)span : 0;
+	int64_t now = mono_ms(), span;
+	size_t active = 0;
+	double rate;
 	char eta[160] = "";
 
 	for (size_t i = 0; i < b->n; i++)
 		active += b->rows[i].started != 0;
+	/* With no card in a reader, the time waiting for the next one is not the station's. */
+	span = !b->first ? 0 : active ? now - b->first : b->last - b->first;
+	rate = span > 0 ? (double)b->ok * 60000.0 / (double)span : 0;
 	if (b->expected > 0 && rate > 0) {
 		long left = b->expected - (long)b->ok;
 		double ms = left > 0 ? (double)left * 60000.0 / rate : 0;
@@ -108,7 +112,6 @@ static void board_total(board_t *b, char *buf, size_t len)
 	}
 	snprintf(buf, len, "total: %zu personalized, %zu failed, %zu skipped, %zu in progress, "
 	    "%.1f cards/min%s", b->ok, b->failed, b->skipped, active, rate, eta);
-	(void)done;
 }
 
 void board_card(board_t *b, size_t i, uint32_t serial)
@@ -164,6 +167,7 @@ void board_finish(board_t *b, size_t i, int64_t order, enum board_result result,
 		b->skipped++;
 	}
 	r->started = 0;
+	b->last = mono_ms();
 	snprintf(r->step, sizeof r->step, "%s", result == BOARD_OK ? "done: next card" :
 	    result == BOARD_FAILED ? "FAILED: set aside" : "skipped: next card");
 	if (!b->tty) {
