@@ -6,11 +6,13 @@
 #      whose maildir is OUTDIR/mail;
 #   2. the deployment's ra.yaml gains the notifier settings for it (a `notifier:` section
 #      is added if there is none; the keys set here replace earlier ones of this stage);
-#   3. the renewal scan with the RA clock 11 months and a day ahead, so that every
-#      certificate issued by the demo is inside the 30-day notice window;
+#   3. the confirmations of what the lifecycle stage did (revocation, suspension,
+#      resume) at today's date, then the renewal scan with the RA clock 11 months and a
+#      day ahead, so that every certificate issued by the demo is inside the 30-day
+#      notice window;
 #   4. the waiting password and PIN sheets: the postal batch (one PDF and its CSV
-#      manifest) in OUTDIR/sheets with a PNG of its first page, counter sheets one by
-#      one, e-mailed sheets through the same SMTP server;
+#      manifest) and counter sheets printed one by one, copied to OUTDIR/sheets with a
+#      PNG of the batch's first page; e-mailed sheets go through the same SMTP server;
 #   5. the SMTP server stopped.
 # The last line is "N notices sent, N sheets printed" (this stage's own counts).
 #
@@ -61,12 +63,11 @@ echo "listening on 127.0.0.1:$port"
 NOTIFIER_KEYS=$(printf '  %s\n' \
 	"smtp_url: smtp://127.0.0.1:$port" \
 	"smtp_starttls: false" \
-	"templates_dir: $top/config/templates" \
-	"sheets_dir: $sheets")
+	"templates_dir: $top/config/templates")
 export NOTIFIER_KEYS
 awk '
 	/^[^ #]/ { insec = ($0 ~ /^notifier:[ \t]*$/) }
-	insec && /^  (smtp_url|smtp_starttls|templates_dir|sheets_dir):/ { next }
+	insec && /^  (smtp_url|smtp_starttls|templates_dir):/ { next }
 	{ print }
 	/^notifier:[ \t]*$/ { printf "%s\n", ENVIRON["NOTIFIER_KEYS"]; found = 1 }
 	END { if (!found) printf "notifier:\n%s\n", ENVIRON["NOTIFIER_KEYS"] }
@@ -77,6 +78,13 @@ ra-notifier --check
 sent0=$(count "SELECT count(*) FROM notices WHERE state = 'sent'")
 made0=$(count "SELECT count(*) FROM sheets WHERE state = 'produced'")
 rc=0
+
+printf '\n== notifier: revocation, suspension and resume confirmations\n'
+ra-notifier notices 2>"$out/notifier-notices.log" || {
+	rc=1
+	echo "confirmations: some failed (see $out/notifier-notices.log)"
+}
+grep -E 'status scan:|notices:' "$out/notifier-notices.log" | sed 's/^.*info: //' || true
 
 ahead=$(date -u -d '+11 months +1 day' +%Y-%m-%dT%H:%M:%SZ)
 printf '\n== notifier: renewal scan with the clock at %s (11 months and a day ahead)\n' "$ahead"
@@ -96,8 +104,17 @@ for s in $(count "SELECT serial FROM sheets WHERE state = 'waiting' AND delivery
 	ra-notifier sheets --sheet "$s" >>"$out/notifier-sheets.out" 2>>"$out/notifier-sheets.log" || rc=1
 done
 grep -E 'batch |sheet .*(ready|printed)' "$out/notifier-sheets.log" | sed 's/^.*info: //' || true
-pdf=$(grep -m1 '\.pdf$' "$out/notifier-sheets.out" || true)
+# The files printed in this stage (the postal batch with its manifest, counter sheets)
+# are copied beside the other demo outputs; the deployment keeps its own.
+mkdir -p "$sheets"
+while read -r f; do
+	[ -f "$f" ] || continue
+	cp "$f" "$sheets/"
+	[ -f "${f%.pdf}.csv" ] && cp "${f%.pdf}.csv" "$sheets/"
+done <"$out/notifier-sheets.out"
+pdf=$(grep -m1 -v '/counter/' "$out/notifier-sheets.out" || true)
 if [ -n "$pdf" ] && [ -f "$pdf" ]; then
+	pdf=$sheets/$(basename "$pdf")
 	png=${pdf%.pdf}-page1
 	pdftoppm -png -r 100 -f 1 -l 1 -singlefile "$pdf" "$png"
 	echo "print batch: $pdf ($(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }') pages), first page: $png.png"
