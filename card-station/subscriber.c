@@ -249,7 +249,10 @@ json_t *sub_submit(struct sub *s, const char *kind, json_t *payload)
 		goto fail;
 	state = ra_client_wait(s->client, id, (int)config_int(s->st->cfg, "card_station.wait_ms"), &result, &err);
 	if (state == JOB_DONE && json_is_false(json_object_get(result, "ok"))) {
-		sub_say(s, SUB_REFUSED, json_string_value(json_object_get(result, "error")) ?: "?");
+		/* Refusals meant for the subscriber carry both languages. */
+		const char *zh = json_string_value(json_object_get(result, "error_zh"));
+		sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
+		    json_string_value(json_object_get(result, "error")) ?: "?");
 		json_decref(result);
 		return NULL;
 	}

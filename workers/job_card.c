@@ -202,23 +202,30 @@ int job_card_challenge_apply(struct job_ctx *ctx, json_t **result)
 	if ((order = card_order(ctx->db, account, serial_text)) < 0) {
 		log_warn("job %lld: card %s is not the personalized card of account %s", (long long)ctx->id,
 		    serial_text, account);
-		*result = account_refusal("card %s is not the card registered to this account", serial_text);
+		*result = account_refuse("wrong_card", xasprintf("card %s is not the card registered to this account",
+		    serial_text), xasprintf("卡片 %s 不是此帳號登記的卡片", serial_text));
 		return 0;
 	}
 	if (card_expiry(ctx->db, order, &not_after, status) < 0) {
-		*result = account_refusal("card %s has no certificates on record", serial_text);
+		*result = account_refuse("no_certificates", xasprintf("card %s has no certificates on record",
+		    serial_text), xasprintf("卡片 %s 沒有憑證紀錄", serial_text));
 		return 0;
 	}
 	if (strcmp(purpose, "unlock") != 0 && strcmp(status, "valid") != 0) {
-		*result = account_refusal("the card's certificates are %s", status);
+		*result = account_refuse("certificates_not_valid", xasprintf("the card's certificates are %s", status),
+		    xstrdup(strcmp(status, "held") == 0 ? "卡片的憑證已暫停使用" : "卡片的憑證已廢止"));
 		return 0;
 	}
 	if (strcmp(purpose, "renew") == 0 && (why = card_window(ctx->cfg, not_after, &opens))) {
+		/* The date first: the order in which arguments are evaluated is unspecified. */
+		time_format(strcmp(why, "early") == 0 ? opens : not_after, when, sizeof when);
 		if (strcmp(why, "early") == 0)
-			*result = account_refusal("renewal opens on %s", time_format(opens, when, sizeof when));
+			*result = account_refuse("renewal_early", xasprintf("renewal opens on %s", when),
+			    xasprintf("展期自 %.10s 起才能辦理", when));
 		else
-			*result = account_refusal("the certificates expired on %s: renewal is closed, a new "
-			    "registration is needed", time_format(not_after, when, sizeof when));
+			*result = account_refuse("renewal_closed", xasprintf("the certificates expired on %s: renewal "
+			    "is closed, a new registration is needed", when),
+			    xasprintf("憑證已於 %.10s 到期，無法展期，請重新申請註冊", when));
 		return 0;
 	}
 	if (card_block(ctx, (uint32_t)serial, 0, witness, (size_t)wlen, plain) < 0)

@@ -94,6 +94,8 @@ out=$($CS unlock --reader "$R0" --account "$B" --lang en <"$T/in.unlockB" 2>>"$T
 echo "$out" >>"$T/cs.out"
 echo "$out" | grep -q "not the card registered to this account" && ok "unlock with a card of another account is refused" ||
 	fail "unlock with a card of another account is refused" "$out"
+out=$($CS unlock --reader "$R0" --account "$B" <"$T/in.unlockB" 2>>"$T/cs.log")
+echo "$out" | grep -q "不是此帳號登記的卡片" && ok "...said in zh-TW by default" || fail "refusal in zh-TW" "$out"
 check "...and the card stays locked" bash -c "$CS readers 2>/dev/null | grep -F '$R0 ' | grep -q locked"
 
 # Account B on its own card 8102: two wrong passwords, then the right one resets the count.
