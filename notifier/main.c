@@ -76,6 +76,43 @@ out:
 }
 
 /*
+ * The templates folder. The embedded default, config/templates, is relative to the
+ * deployment's home, where `ra-ctl init` puts no templates; when the setting is that
+ * default and the folder is not there, the templates shipped with the program are used:
+ * PREFIX/share/ra/config/templates after `make install`, or the source tree's
+ * config/templates beside build/bin. A folder named in the configuration is never
+ * replaced: a mistake there is reported by the check. Caller frees.
+ */
+static char *templates_dir(const config_t *cfg)
+{
+	static const char *const shipped[] = { "../share/ra/config/templates", "../../config/templates" };
+	char *dir = config_path(cfg, "notifier.templates_dir"), *probe, exe[4096];
+	ssize_t len;
+
+	if (strcmp(config_str(cfg, "notifier.templates_dir"), "config/templates") != 0)
+		return dir;
+	probe = xasprintf("%s/zh-TW/renewal.txt", dir);
+	len = access(probe, R_OK) == 0 ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
+	free(probe);
+	if (len <= 0)
+		return dir;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(shipped); i++) {
+		char *cand = xasprintf("%s/%s", exe, shipped[i]);
+		probe = xasprintf("%s/zh-TW/renewal.txt", cand);
+		int found = access(probe, R_OK) == 0;
+		free(probe);
+		if (found) {
+			free(dir);
+			return cand;
+		}
+		free(cand);
+	}
+	return dir;
+}
+
+/*
  * What the generic loader cannot know: addresses that parse, a known password rule, a
  * relay URL libcurl will treat as SMTP, every template in both languages. All problems
  * are printed, then the count is returned.
@@ -88,7 +125,7 @@ static int notifier_check(const config_t *cfg)
 	const char *url = config_str(cfg, "notifier.smtp_url");
 	const char *rule = config_str(cfg, "notifier.pdf_password_rule");
 	const char *admin = config_str(cfg, "notifier.admin_address");
-	char *tdir = config_path(cfg, "notifier.templates_dir");
+	char *tdir = templates_dir(cfg);
 	mail_msg_t *m = mail_msg_new();
 	int bad = 0;
 
@@ -194,7 +231,7 @@ int main(int argc, char **argv)
 	}
 	n.now = ra_now();
 	n.from = config_str(n.cfg, "notifier.from");
-	n.templates = config_path(n.cfg, "notifier.templates_dir");
+	n.templates = templates_dir(n.cfg);
 	n.sheets_dir = config_path(n.cfg, "notifier.sheets_dir");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(cmd, "testmail") == 0) {

@@ -1,7 +1,8 @@
 #!/bin/bash
-# The notifier's shipped schedule (notifier/schedule/): the systemd units pass
+# The notifier as shipped: its schedule (notifier/schedule/: the systemd units pass
 # `systemd-analyze verify`, and every command the cron file and the services run is one
-# ra-notifier accepts (run here as a dry run against a scratch ledger).
+# ra-notifier accepts, run here as a dry run against a scratch ledger), and a deployment
+# made by `ra-ctl init` finding the shipped mail templates without a setting.
 . "$(dirname "$0")/lib.sh"
 S=$RA_TOP/notifier/schedule
 cd "$T"
@@ -36,4 +37,13 @@ while read -r c; do
 		fail "scheduled command is valid: ra-notifier $args" "$(cat run.log)"
 	fi
 done <<<"$cmds"
+
+# a fresh deployment names no templates folder: the shipped templates are found
+ra-ctl init "$T/dep" >/dev/null
+check "ra-ctl init deployment: notifier settings valid without templates_dir" ra-notifier -c "$T/dep/ra.yaml" --check
+check "ra-ctl init deployment: renewal scan runs" ra-notifier -c "$T/dep/ra.yaml" renewals --dry-run
+printf 'notifier:\n  templates_dir: no-such-folder\n' >>"$T/dep/ra.yaml"
+ra-notifier -c "$T/dep/ra.yaml" --check >/dev/null 2>bad.log; rc=$?
+[ "$rc" = 2 ] && grep -q "no-such-folder/zh-TW/renewal.txt is missing" bad.log \
+	&& ok "a templates folder named in the configuration is never replaced" || fail "a named templates folder is checked" "rc=$rc $(cat bad.log)"
 exit 0
