@@ -89,7 +89,7 @@ $PY - sinkp/maildir <<'PYEOF' && ok "summary lists each notice sent, with its re
 import email, email.policy, glob, sys
 for f in glob.glob(sys.argv[1] + '/new/*'):
     m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
-    if m['X-RcptTo'] != 'admin@ra.example.gov.tw':
+    if m['X-RcptTo'] != 'admin@ra.example.gov.tw' or '2026-12-15' not in m['Subject']:
         continue
     t = m.get_body(('plain',)).get_content()
     sent = [l for l in t.splitlines() if l.startswith('sent: notice ')]
