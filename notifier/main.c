@@ -86,18 +86,21 @@ out:
 static char *templates_dir(const config_t *cfg)
 {
 	static const char *const shipped[] = { "../share/ra/config/templates", "../../config/templates" };
-	char *dir = config_path(cfg, "notifier.templates_dir"), *probe, exe[4096];
+	char *dir = config_path(cfg, "notifier.templates_dir"), *probe, *slash, exe[4096];
 	ssize_t len;
+	int present;
 
 	if (strcmp(config_str(cfg, "notifier.templates_dir"), "config/templates") != 0)
 		return dir;
 	probe = xasprintf("%s/zh-TW/renewal.txt", dir);
-	len = access(probe, R_OK) == 0 ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
+	present = access(probe, R_OK) == 0;
 	free(probe);
-	if (len <= 0)
+	if (present || (len = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
 		return dir;
 	exe[len] = '\0';
-	*strrchr(exe, '/') = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return dir;
+	*slash = '\0';
 	for (size_t i = 0; i < ARRAY_LEN(shipped); i++) {
 		char *cand = xasprintf("%s/%s", exe, shipped[i]);
 		probe = xasprintf("%s/zh-TW/renewal.txt", cand);
