@@ -1,40 +1,47 @@
 #!/bin/bash
-# The notifier as shipped: its schedule (notifier/schedule/: the systemd units pass
-# `systemd-analyze verify`, and every command the cron file and the services run is one
-# ra-notifier accepts, run here as a dry run against a scratch ledger), and a deployment
-# made by `ra-ctl init` finding the shipped mail templates without a setting.
+# The notifier as shipped: its schedule (config/cron/ra-notifier and the notifier's units
+# in config/systemd/: the units pass `systemd-analyze verify`, and every command they and
+# the cron file run is one ra-notifier runs, here against a scratch ledger), and a
+# deployment made by `ra-ctl init` finding the shipped mail templates without a setting.
 . "$(dirname "$0")/lib.sh"
-S=$RA_TOP/notifier/schedule
+CRON=$RA_TOP/config/cron/ra-notifier
+UNITS=$RA_TOP/config/systemd
 cd "$T"
-mkdir units
-printf 'home: %s\nqueue:\n  db: ra.db\nnotifier:\n  templates_dir: %s/config/templates\n' "$T" "$RA_TOP" >ra.yaml
-for u in "$S"/*.service "$S"/*.timer; do
-	# the units name the installed binary and user; here the build's binary and root
+mkdir units keys
+head -c 24 /dev/urandom | base64 >keys/sheets.pass
+openssl genpkey -algorithm X25519 -aes-256-cbc -pass file:keys/sheets.pass -out keys/sheets.key 2>/dev/null
+openssl pkey -in keys/sheets.key -passin file:keys/sheets.pass -pubout -out keys/sheets.pub
+printf 'home: %s\nqueue:\n  db: ra.db\nnotifier:\n  templates_dir: %s/config/templates\n  admin_address: ""\n' "$T" "$RA_TOP" >ra.yaml
+for u in "$UNITS"/ra-notifier*.service "$UNITS"/ra-notifier*.timer; do
+	# the units name the installed binary, user and config; here the build's, root's and ours
 	sed -e "s|/usr/local/bin/ra-notifier|$BUILD/bin/ra-notifier|" -e 's/^User=ra$/User=root/' \
-		-e "s|RA_CONFIG=/etc/ra/ra.yaml|RA_CONFIG=$T/ra.yaml|" "$u" >"units/$(basename "$u")"
+		-e "s|^Environment=RA_CONFIG=.*|Environment=RA_CONFIG=$T/ra.yaml|" "$u" >"units/$(basename "$u")"
 done
-if command -v systemd-analyze >/dev/null; then
-	if systemd-analyze verify --man=no units/*.timer units/*.service >verify.log 2>&1 && ! grep -q . verify.log; then
-		ok "systemd units verify"
+if ! ls units/*.timer >/dev/null 2>&1; then
+	fail "systemd timer for the notifier in config/systemd"
+elif command -v systemd-analyze >/dev/null; then
+	if systemd-analyze verify --man=no units/* >verify.log 2>&1 && ! grep -q . verify.log; then
+		ok "notifier's systemd units verify"
 	else
-		fail "systemd units verify" "$(cat verify.log)"
+		fail "notifier's systemd units verify" "$(cat verify.log)"
 	fi
 else
-	ok "systemd units verify # SKIP systemd-analyze not installed"
+	ok "notifier's systemd units verify # SKIP systemd-analyze not installed"
 fi
-for t in "$S"/*.timer; do
+for t in units/*.timer; do
 	[ -f "${t%.timer}.service" ] && ok "$(basename "$t") starts a shipped service" || fail "$(basename "$t") has no service"
 done
-cmds=$( { grep -h '^ExecStart=' "$S"/*.service | sed 's/^ExecStart=//'
-	grep -vE '^(#|[A-Z_]+=|$)' "$S/ra-notifier.cron" | cut -f 3-; } | sort -u)
+# every ra-notifier command the cron file and the services run, without its redirections
+cmds=$( { grep -h '^ExecStart=' units/*.service | sed 's/^ExecStart=//'
+	grep -vE '^[[:space:]]*(#|[A-Z_]+=|$)' "$CRON" | awk '{ $1 = $2 = $3 = $4 = $5 = $6 = ""; print }'; } |
+	sed -e 's/[0-9]*>>*.*$//' -e 's|^ *[^ ]*/ra-notifier *||' -e 's/ *$//' | sort -u)
 [ -n "$cmds" ] || fail "commands found in the schedule"
-while read -r c; do
-	args=${c#/usr/local/bin/ra-notifier }
+while read -r args; do
 	# shellcheck disable=SC2086
-	if ra-notifier -c ra.yaml --now 2026-06-01 $args --dry-run >run.out 2>run.log; then
-		ok "scheduled command is valid: ra-notifier $args"
+	if ra-notifier -c ra.yaml --now 2026-06-01 $args >run.out 2>run.log; then
+		ok "scheduled command runs: ra-notifier $args"
 	else
-		fail "scheduled command is valid: ra-notifier $args" "$(cat run.log)"
+		fail "scheduled command runs: ra-notifier $args" "$(cat run.log)"
 	fi
 done <<<"$cmds"
 
