@@ -352,10 +352,11 @@ static int self_status(struct self *s)
 	json_array_foreach(json_object_get(r, "certs"), i, c) {
 		char when[24];
 		time_format((time_t)json_integer_value(json_object_get(c, "not_after")), when, sizeof when);
-		printf("  %-34s %-10s %-8s %.10s\n", json_string_value(json_object_get(c, "serial")),
+		/* No column padding: printf pads bytes, and a Chinese word is 3 bytes to 2 columns. */
+		printf("  %s  %s  %s  %s %.10s\n", json_string_value(json_object_get(c, "serial")),
 		    usage_name(s, json_string_value(json_object_get(c, "usage"))),
 		    status_name(s, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
-		    when);
+		    s->en ? "expires" : "到期", when);
 	}
 	json_decref(r);
 	return SELF_OK;

@@ -85,7 +85,7 @@ out=$(ra-intake revoke --officer clerk01 --file "$T/noreason.yaml" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -qi "reason" && [ -z "$(form_state V-0001)" ] \
 	&& ok "a revocation form without a reason is refused at keying, naming the field; nothing stored" \
 	|| fail "revocation without reason" "$out"
-form_yaml "$T/rev1.yaml" revocation V-0002 "$A1" "reason: keyCompromise" "event_date: 2026-11-20"
+form_yaml "$T/rev1.yaml" revocation V-0002 "$A1" "reason: keyCompromise" "event_date: $(date -u -d "5 days ago" +%Y-%m-%d)"
 ra-intake revoke --officer clerk01 --file "$T/rev1.yaml" >/dev/null
 out=$(ra-intake approve --officer clerk01 V-0002 2>&1)
 echo "$out" | grep -q "keyed by clerk01, who therefore cannot approve it" && [ "$(all_status "$A1")" = "valid/valid" ] \
