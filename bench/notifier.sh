@@ -8,10 +8,11 @@
 #     window holding the same ~8,200 certificates at both sizes (the flatness check);
 #     beside it, the same query made to read the whole table (NOT INDEXED), as the
 #     baseline an index must beat;
-#  2. notices per second delivered to the local SMTP server (aiosmtpd, the test sink)
-#     by one `ra-notifier renewals` run (ledger rows, composition, one reused SMTP
-#     connection), beside the `curl` command-line tool sending the same messages one
-#     process per message, measured in the same run, as a ratio.
+#  2. notices per second delivered to a local SMTP server by one `ra-notifier renewals`
+#     run (ledger rows, composition, one reused SMTP connection), beside the `curl`
+#     command-line tool sending the same messages one process per message, measured in
+#     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck)
+#     and once against smtp-fast (tests/fixtures/smtp-fast, a minimal C receiver).
 # Figures and how to read them: docs/PERFORMANCE-notifier.md. Nothing here asserts on
 # time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000.
 set -eu
