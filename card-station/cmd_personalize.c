@@ -132,12 +132,12 @@ static char *perso_give_back(struct perso_reader *r, const struct office_order *
 }
 
 /*
- * Claim an order for the blank card SERIAL. A card coming back from an earlier run
- * (LEFTOVER) may get back an order that was issued certificates for keys since wiped:
- * those are revoked and the order claimed again. 0 claimed, 1 no order waiting, -1 (DETAIL set).
+ * Claim an order for the blank card SERIAL. A card coming back from an earlier run may
+ * get back an order that was issued certificates for keys since wiped: those are revoked
+ * and the order claimed again. 0 claimed, 1 no order waiting, -1 (DETAIL set).
  */
-static int perso_claim(struct perso_reader *r, uint32_t serial, int leftover,
-    struct office_order *ord, char **detail)
+static int perso_claim(struct perso_reader *r, uint32_t serial, struct office_order *ord,
+    char **detail)
 {
 	char *err = NULL;
 	int rc;
@@ -166,15 +166,13 @@ static int perso_claim(struct perso_reader *r, uint32_t serial, int leftover,
 			free(err);
 			return -1;
 		}
-		(void)leftover;
 	}
 	*detail = xstrdup("the order kept coming back issued");
 	return -1;
 }
 
-/* Personalize card SERIAL (open as P) for the order claimed into ORD. 0, or -1 (DETAIL). */
-static int perso_card(struct perso_reader *r, piv_t *p, uint32_t serial, struct office_order *ord,
-    char **detail)
+/* Personalize the card open as P for the order claimed into ORD. 0, or -1 (DETAIL). */
+static int perso_card(struct perso_reader *r, piv_t *p, struct office_order *ord, char **detail)
 {
 	struct perso_run *run = r->run;
 	struct office_issue_ctx ictx = { r->office, ord, NULL };
@@ -215,7 +213,6 @@ static int perso_card(struct perso_reader *r, piv_t *p, uint32_t serial, struct 
 	*detail = xasprintf("order %lld, account %s", (long long)ord->order, ord->account);
 	ret = 0;
 out:
-	(void)serial;
 	free(ictx.error);
 	free(err);
 	free(sealed);
@@ -271,7 +268,7 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 			goto out;
 		}
 	}
-	switch (perso_claim(r, serial, leftover, &ord, &detail)) {
+	switch (perso_claim(r, serial, &ord, &detail)) {
 	case 1:
 		result = BOARD_SKIPPED;
 		untake = 1;
@@ -280,7 +277,7 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 	case -1:
 		goto out;
 	}
-	if (perso_card(r, p, serial, &ord, &detail) == 0)
+	if (perso_card(r, p, &ord, &detail) == 0)
 		result = BOARD_OK;
 out:
 	board_finish(run->board, r->index, ord.order ? ord.order : prev.order, result, detail);

@@ -281,6 +281,18 @@ static int office_cert_der(json_t *certs, const char *usage, uint8_t **der, size
 	return -1;
 }
 
+/* SHA-256 of A then B into OUT (SHA256_DIGEST_LENGTH bytes). 0/-1. */
+static int office_digest(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *out)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, a, alen) == 1 && EVP_DigestUpdate(md, b, blen) == 1 &&
+	    EVP_DigestFinal_ex(md, out, NULL) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
 int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t sign_len,
     const uint8_t *enc_csr, size_t enc_len, uint8_t **sign_cert, size_t *sign_cert_len,
     uint8_t **enc_cert, size_t *enc_cert_len)
@@ -290,7 +302,6 @@ int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t si
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	char key[160], hex[2 * 12 + 1], card[16], *spem, *epem, *err = NULL;
 	json_t *payload = NULL, *res = NULL;
-	SHA256_CTX sha;
 	int st, ret = -1;
 
 	*sign_cert = *enc_cert = NULL;
@@ -300,10 +311,10 @@ int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t si
 		err = xstrdup("cannot encode the certificate requests");
 		goto out;
 	}
-	SHA256_Init(&sha);
-	SHA256_Update(&sha, sign_csr, sign_len);
-	SHA256_Update(&sha, enc_csr, enc_len);
-	SHA256_Final(digest, &sha);
+	if (office_digest(sign_csr, sign_len, enc_csr, enc_len, digest) < 0) {
+		err = xstrdup("cannot hash the certificate requests");
+		goto out;
+	}
 	hex_encode(digest, 12, hex);
 	snprintf(card, sizeof card, "%u", serial);
 	snprintf(key, sizeof key, "cs:issue:%lld:%u:%s", (long long)ctx->order->order, serial, hex);
@@ -374,7 +385,11 @@ int office_fail(office_t *o, const struct office_order *ord, const char *reason,
 	int st;
 
 	snprintf(card, sizeof card, "%u", ord->card);
-	snprintf(key, sizeof key, "cs:fail:%lld:%lld", (long long)ord->order, (long long)ord->claim_job);
+	/* An order found from an earlier run has no claim in this one: key it by the run. */
+	if (ord->claim_job > 0)
+		snprintf(key, sizeof key, "cs:fail:%lld:%lld", (long long)ord->order, (long long)ord->claim_job);
+	else
+		snprintf(key, sizeof key, "cs:fail:%lld:run:%s", (long long)ord->order, o->run_id);
 	payload = json_pack("{s:I,s:s,s:s}", "order", (json_int_t)ord->order, "card_serial", card,
 	    "reason", reason);
 	st = office_run(o, "card_fail", key, payload, 120000, &id, &res, err);

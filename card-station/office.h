@@ -12,7 +12,8 @@
  *     same requests reuses the job, and requests from new keys can never pick up
  *     certificates made for keys that are gone;
  *   - card_done is keyed by the issue job (one finish per issued pair), card_fail by the
- *     claim job (one give-back per attempt).
+ *     claim job (one give-back per attempt), or by the run for an order left by an
+ *     earlier run (this run has not claimed it).
  * One office_t per thread: ZeroMQ sockets are not shared between threads.
  */
 #ifndef CS_OFFICE_H

@@ -189,6 +189,7 @@ wpids="$(cat "$DEP"/run/ra-worker-*.pid)"
 wait_for 60 grep -q "request 9C" "$T/run5.out"
 kill -STOP $wpids
 wait_for 60 grep -q " issue  " "$T/run5.out"
+wait_for 30 bash -c "[ \$(sqlite3 '$DEP/ra.db' \"SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')\") -ge 1 ]"
 kill -9 $ppid
 wait $ppid 2>/dev/null
 kill -CONT $wpids
