@@ -12,7 +12,10 @@
 R0="Virtual PCD 0 00 00" R1="Virtual PCD 0 00 01"
 umask 077
 
-ra_deploy 2
+ra_deploy 0
+# CARD_OPS_MGM_ALG=3des runs the same checks with 3DES management keys (8-byte challenges).
+printf 'card_station:\n  mgm_key_alg: %s\n' "${CARD_OPS_MGM_ALG:-aes128}" >>"$RA_CONFIG"
+ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
 if ! pcsc_start "$T/pcsc" 2 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
 	fail "pcscd with two virtual readers" "$(cat "$T/pcsc-start.log")"
 	exit 1
@@ -178,12 +181,13 @@ job() {
 	id=$(probe_q RA/1 SUBMIT "$1" "probe-$RANDOM-$RANDOM" "$2" | sed -n 3p)
 	probe_q --timeout 20000 RA/1 WAIT "$id" 15000
 }
+blk=00112233445566778899aabbccddeeff; [ "${CARD_OPS_MGM_ALG:-aes128}" = 3des ] && blk=0011223344556677
 # A challenge answered by something that does not hold the card's key: any witness is
 # "decrypted", but the response to the back office's challenge cannot be right.
-out=$(job card_challenge "{\"purpose\":\"unlock\",\"account\":\"$A\",\"sealed_password\":\"$(seal_file "$T/pw.A")\",\"card_serial\":\"8101\",\"witness\":\"00112233445566778899aabbccddeeff\"}")
+out=$(job card_challenge "{\"purpose\":\"unlock\",\"account\":\"$A\",\"sealed_password\":\"$(seal_file "$T/pw.A")\",\"card_serial\":\"8101\",\"witness\":\"$blk\"}")
 cj2=$(sql "$DEP/ra.db" "SELECT max(id) FROM jobs WHERE kind = 'card_challenge'")
 recipient=$(head -c 32 /dev/urandom | base64)
-out=$(job card_unlock "{\"challenge_job\":$cj2,\"card_serial\":\"8101\",\"response\":\"0123456789abcdef0123456789abcdef\",\"recipient\":\"$recipient\"}")
+out=$(job card_unlock "{\"challenge_job\":$cj2,\"card_serial\":\"8101\",\"response\":\"$blk\",\"recipient\":\"$recipient\"}")
 echo "$out" | grep -q "did not prove its management key" && ok "no PUK without the card's answer to the challenge" ||
 	fail "forged response refused" "$out"
 replay=$(sql "$DEP/ra.db" "SELECT payload FROM jobs WHERE kind = 'card_unlock' AND state = 'done' LIMIT 1")
