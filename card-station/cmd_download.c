@@ -83,7 +83,7 @@ int cmd_download(struct station *st, int argc, char **argv)
 	char password[256] = "";
 	json_t *res = NULL;
 	int64_t job = 0;
-	int c, ret = 1;
+	int c, bad = 0, ret = 1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:a:l:", opts, NULL)) != -1) {
@@ -94,9 +94,9 @@ int cmd_download(struct station *st, int argc, char **argv)
 		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
 			continue;
 		else
-			reader = NULL, optind = argc + 1;
+			bad = 1;	/* an unknown option, or a --lang that is neither */
 	}
-	if (!reader || !account || optind != argc) {
+	if (bad || !reader || !account || optind != argc) {
 		log_err("usage: card-station download --reader NAME --account ID [--lang zh-TW|en]");
 		return 2;
 	}

@@ -85,7 +85,7 @@ int cmd_export(struct station *st, int argc, char **argv)
 	STACK_OF(X509_INFO) *chain = NULL;
 	X509 *certs[2] = { NULL, NULL };
 	char *ca_path = NULL, *path = NULL;
-	int c, ret = 1;
+	int c, bad = 0, ret = 1;
 	piv_rc rc;
 
 	optind = 1;
@@ -99,9 +99,9 @@ int cmd_export(struct station *st, int argc, char **argv)
 		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
 			continue;
 		else
-			reader = NULL, optind = argc + 1;
+			bad = 1;	/* an unknown option, or a --lang that is neither */
 	}
-	if (!reader || optind != argc) {
+	if (bad || !reader || optind != argc) {
 		log_err("usage: card-station export --reader NAME [--out DIR] [--ca FILE] [--lang zh-TW|en]");
 		return 2;
 	}

@@ -93,7 +93,7 @@ int cmd_renew(struct station *st, int argc, char **argv)
 	X509 *old = NULL;
 	enum piv_alg alg;
 	int64_t job = 0;
-	int c, tries = -1, ret = 1;
+	int c, bad = 0, tries = -1, ret = 1;
 	size_t i;
 	piv_rc rc;
 
@@ -106,9 +106,9 @@ int cmd_renew(struct station *st, int argc, char **argv)
 		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
 			continue;
 		else
-			reader = NULL, optind = argc + 1;
+			bad = 1;	/* an unknown option, or a --lang that is neither */
 	}
-	if (!reader || !account || optind != argc) {
+	if (bad || !reader || !account || optind != argc) {
 		log_err("usage: card-station renew --reader NAME --account ID [--lang zh-TW|en]");
 		return 2;
 	}
