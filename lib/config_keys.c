@@ -98,6 +98,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "accounts.min_classes", CFG_INT, "3", 1, 4, "password policy: character classes needed (lower, upper, digit, other)" },
 	{ "renewal.window_days", CFG_INT, "30", 1, 365, "renewal opens this many days before the certificates expire" },
 	{ "self.wait_ms", CFG_INT, "30000", 100, 3600000, "how long ra-self waits for a job's answer" },
+	{ "ocsp.listen", CFG_STR, "127.0.0.1:8089", 0, 0, "ra-ocsp listens here (address:port), HTTP POST as RFC 6960 A.1" },
+	{ "ocsp.key", CFG_PATH, "keys/ocsp.key", 0, 0, "the OCSP responder's signing key (PEM, encrypted)" },
+	{ "ocsp.key_passphrase_file", CFG_PATH, "keys/ocsp.pass", 0, 0, "passphrase of the OCSP responder's key" },
+	{ "ocsp.cert", CFG_PATH, "keys/ocsp.pem", 0, 0, "the OCSP responder's certificate (id-kp-OCSPSigning, issued by the CA)" },
 
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },

@@ -137,6 +137,94 @@ out:
 	return rc;
 }
 
+/*
+ * The OCSP responder's own key and certificate (id-kp-OCSPSigning, ocsp-nocheck), issued
+ * by the development CA: ra-ocsp signs answers with it and never holds the CA key.
+ */
+static int make_ocsp_responder(const char *dir)
+{
+	char *cakeyp = xasprintf("%s/signer/ca.key", dir), *capassp = xasprintf("%s/signer/ca.pass", dir);
+	char *cacertp = xasprintf("%s/signer/ca.pem", dir), *keyp = xasprintf("%s/keys/ocsp.key", dir);
+	char *passp = xasprintf("%s/keys/ocsp.pass", dir), *certp = xasprintf("%s/keys/ocsp.pem", dir);
+	char *capass = NULL, *pass = NULL;
+	EVP_PKEY *cakey = NULL, *key = EVP_EC_gen("P-256");
+	X509 *ca = NULL, *cert = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509V3_CTX v3;
+	FILE *f = NULL;
+	uint8_t serial[16];
+	BIGNUM *bn = NULL;
+	int rc = -1;
+
+	if (!key || !(capass = file_read(capassp, NULL)) || write_secret(passp, 24) < 0 || !(pass = file_read(passp, NULL)))
+		goto out;
+	capass[strcspn(capass, "\n")] = '\0';
+	pass[strcspn(pass, "\n")] = '\0';
+	if (!(f = fopen(cakeyp, "r")) || !(cakey = PEM_read_PrivateKey(f, NULL, NULL, capass)))
+		goto out;
+	fclose(f);
+	if (!(f = fopen(cacertp, "r")) || !(ca = PEM_read_X509(f, NULL, NULL, NULL)))
+		goto out;
+	fclose(f);
+	f = NULL;
+	X509_set_version(cert, 2);
+	RAND_bytes(serial, sizeof serial);
+	serial[0] &= 0x7f;
+	bn = BN_bin2bn(serial, sizeof serial, NULL);
+	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 2L * 366 * 24 * 3600);
+	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"RA Development OCSP Responder (not for production)", -1, -1, 0);
+	X509_set_subject_name(cert, name);
+	X509_set_issuer_name(cert, X509_get_subject_name(ca));
+	X509_set_pubkey(cert, key);
+	X509V3_set_ctx(&v3, ca, cert, NULL, NULL, 0);
+	{
+		static const struct { int nid; const char *value; } exts[] = {
+			{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
+			{ NID_ext_key_usage, "critical,OCSPSigning" }, { NID_id_pkix_OCSP_noCheck, "ignored" },
+			{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
+		};
+		for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+			X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+			if (!ext)
+				goto out;
+			X509_add_ext(cert, ext, -1);
+			X509_EXTENSION_free(ext);
+		}
+	}
+	if (!X509_sign(cert, cakey, EVP_sha256()))
+		goto out;
+	if (!(f = fopen(keyp, "w")) || fchmod(fileno(f), 0600) < 0 ||
+	    !PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(), NULL, 0, NULL, pass))
+		goto out;
+	fclose(f);
+	if (!(f = fopen(certp, "w")) || !PEM_write_X509(f, cert))
+		goto out;
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	if (capass) {
+		OPENSSL_cleanse(capass, strlen(capass));
+		free(capass);
+	}
+	if (pass) {
+		OPENSSL_cleanse(pass, strlen(pass));
+		free(pass);
+	}
+	BN_free(bn);
+	X509_NAME_free(name);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(cakey);
+	free(cakeyp); free(capassp); free(cacertp); free(keyp); free(passp); free(certp);
+	return rc;
+}
+
 int ctl_init(const char *dir, int force, int ca_bits)
 {
 	char *p;
@@ -193,6 +281,10 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	}
 	if (make_ca(dir, ca_bits) < 0) {
 		log_err("cannot make the development CA");
+		goto out;
+	}
+	if (make_ocsp_responder(dir) < 0) {
+		log_err("cannot make the OCSP responder's certificate");
 		goto out;
 	}
 	p = xasprintf("%s/ra.db", dir);

@@ -184,6 +184,37 @@ reset_password "$A4" P-0004 "$T/pw4" || fail "password of A4"
 # A3's certificates go on hold now; they expire on hold (resume refused below).
 ra_self suspend --account "$A3" --password-file "$T/pw3" >/dev/null || fail "suspend A3"
 
+# --- OCSP: answers from the published CRL, signed by the responder's delegated key ------
+port=$((20000 + RANDOM % 20000))
+printf 'ocsp:\n  listen: 127.0.0.1:%s\n' "$port" >> "$RA_CONFIG"
+ra-ocsp > "$T/ocsp.log" 2>&1 &
+track $!
+wait_for 10 grep -q "ready on" "$T/ocsp.log" || fail "ra-ocsp started" "$(cat "$T/ocsp.log")"
+# ocsp_status SERIAL: "STATUS REASON" as openssl ocsp reports it, after it verified the answer.
+ocsp_status() {
+	sql "$DEP/ra.db" "SELECT pem FROM certificates WHERE serial = '$1'" > "$T/o.pem"
+	openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/o.pem" -url "http://127.0.0.1:$port" -CAfile "$DEP/signer/ca.pem" \
+		> "$T/o.out" 2>&1 && grep -q "Response verify OK" "$T/o.out" || { echo "unverified"; return; }
+	echo "$(sed -n 's/^.*\.pem: //p' "$T/o.out") $(sed -n 's/^[[:space:]]*Reason: //p' "$T/o.out")" | sed 's/ *$//'
+}
+[ "$(ocsp_status "$(certs_of "$A1" | head -n 1)")" = "revoked keyCompromise" ] \
+	&& ok "openssl ocsp: a revoked certificate is revoked (keyCompromise), answer verified" || fail "ocsp revoked" "$(cat "$T/o.out")"
+[ "$(ocsp_status "$(certs_of "$A3" | head -n 1)")" = "revoked certificateHold" ] \
+	&& ok "openssl ocsp: a held certificate is revoked (certificateHold)" || fail "ocsp held" "$(cat "$T/o.out")"
+[ "$(ocsp_status "$(certs_of "$A2" | head -n 1)")" = "good" ] \
+	&& ok "openssl ocsp: a resumed certificate is good again" || fail "ocsp good" "$(cat "$T/o.out")"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/o.pem" -reqout "$T/req.der" -no_nonce 2>/dev/null
+b64=$(base64 -w0 "$T/req.der" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /%s HTTP/1.0\r\n\r\n' "$b64" >&3; cat <&3 > "$T/get.out"; exec 3<&-
+sed '1,/^\r$/d' "$T/get.out" > "$T/get.der"
+openssl ocsp -respin "$T/get.der" -issuer "$DEP/signer/ca.pem" -cert "$T/o.pem" -CAfile "$DEP/signer/ca.pem" 2>&1 | grep -q ": good" \
+	&& ok "OCSP over HTTP GET (RFC 6960 A.1) answers too" || fail "ocsp GET"
+printf 'POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello' > "$T/junk"
+exec 3<>"/dev/tcp/127.0.0.1/$port"; cat "$T/junk" >&3; cat <&3 > "$T/junk.out"; exec 3<&-
+sed '1,/^\r$/d' "$T/junk.out" > "$T/junk.der"
+openssl ocsp -respin "$T/junk.der" -resp_text -noverify 2>&1 | grep -q "malformedrequest" \
+	&& ok "a malformed OCSP request gets malformedRequest" || fail "ocsp malformed" "$(head -c 200 "$T/junk.out")"
+
 restart_at "$(date -u -d "@$((na4 - 10 * 86400))" +%Y-%m-%dT%H:%M:%SZ)"
 out=$(ra_self renew --account "$A4" --password-file "$T/pw4" --sign-csr "$T/s4r.csr" --enc-csr "$T/e4r.csr" --out "$T/renewed" 2>&1)
 n=$(ls "$T"/renewed/*.pem 2>/dev/null | wc -l)
