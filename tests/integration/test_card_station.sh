@@ -9,7 +9,7 @@
 #    independent reading of lib/seal.h's format, in Python) and never prints.
 # 2. Faults in one run: a card pulled out during key generation, a card answering errors
 #    after its certificates were issued, a card that is not blank, beside a good card that
-#    goes on. Then the queue down, then the signer down.
+#    goes on. Then the queue down, the signer down, a card with its PIN blocked.
 # 3. card-station killed (SIGKILL) in the middle of a batch, run again: every order ends
 #    with one card and one valid pair; nothing at the signer that the RA does not know.
 # 4. No PIN, master key or sheet passphrase in any log or output.
@@ -174,6 +174,15 @@ rc=$?
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'approved'")" -eq 3 ] &&
 	ok "signer down: the order is waiting again" || fail "signer down: orders" "$(q "SELECT id, state, card_serial FROM orders")"
 check "the signer comes back" ra-ctl up --workers 2
+# A card whose PIN is blocked is not blank: reported, set aside, no order claimed.
+card 3 6106
+wait_for 15 cards_in blank 1
+for k in 1 2 3; do yubico-piv-tool -r "${R[3]}" -a verify-pin -P 000000 >/dev/null 2>&1; done
+card-station personalize --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4b.out" 2>"$T/run4b.log"
+rc=$?
+[ "$rc" -ne 0 ] && grep -q "^${R[3]} *6106 .*FAILED.*not blank (locked)" "$T/run4b.out" &&
+	[ "$(q "SELECT count(*) FROM orders WHERE card_serial = '6106'")" -eq 0 ] &&
+	ok "blocked PIN: the card is set aside, no order claimed" || fail "blocked PIN" "exit $rc: $(tail -3 "$T/run4b.out")"
 
 # --- 3. killed mid-batch, run again -----------------------------------------------------------
 register_forms clerk01 clerk02 sup01 $(forms 9) || fail "1 more form approved"
