@@ -170,8 +170,14 @@ void board_finish(board_t *b, size_t i, int64_t order, enum board_result result,
 	b->last = mono_ms();
 	snprintf(r->step, sizeof r->step, "%s", result == BOARD_OK ? "done: next card" :
 	    result == BOARD_FAILED ? "FAILED: set aside" : "skipped: next card");
-	if (!b->tty) {
+	{
 		char at[16];
+		/* On a terminal the finished card scrolls above the live block, which the next
+		 * tick draws again below it. */
+		if (b->tty && b->drawn) {
+			fprintf(b->out, "\033[%dA\033[J", b->drawn);
+			b->drawn = 0;
+		}
 		board_clock(at, sizeof at, time(NULL));
 		fprintf(b->out, "%s  %-22s card %-10u %s%s%s (%.1f s)\n", at, r->reader, r->serial,
 		    result == BOARD_OK ? "personalized" : result == BOARD_FAILED ? "FAILED" : "skipped",
