@@ -25,6 +25,36 @@ static int looks_like_csr(const char *text)
 	    strstr(text, "-----BEGIN NEW CERTIFICATE REQUEST-----"));
 }
 
+/* Renewal orders whose issue job failed for good (the signer refused a request) are dead:
+ * cancel them, so they neither block nor count as a renewal. 0/-1 (ctx->error). */
+static int renew_cancel_failed(struct job_ctx *ctx, int64_t sub)
+{
+	sqlite3_stmt *st = db_prepare(ctx->db, "SELECT o.id FROM orders o JOIN jobs j ON j.kind = 'issue'"
+	    " AND json_extract(j.payload, '$.order') = o.id WHERE o.subscriber_id = ? AND o.purpose = 'renewal'"
+	    " AND o.state = 'claimed' AND j.state = 'failed'");
+	json_t *dead = json_array(), *v;
+	size_t i;
+	int rc = 0;
+
+	sqlite3_bind_int64(st, 1, sub);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(dead, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_finalize(st);
+	json_array_foreach(dead, i, v) {
+		char object[40];
+		st = db_prepare(ctx->db, "UPDATE orders SET state = 'cancelled', updated_at = ? WHERE id = ?");
+		sqlite3_bind_int64(st, 1, ra_now());
+		sqlite3_bind_int64(st, 2, json_integer_value(v));
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+		snprintf(object, sizeof object, "order:%lld", (long long)json_integer_value(v));
+		if ((rc = job_audit(ctx, "order.state", object, "claimed", "cancelled")) < 0)
+			break;
+	}
+	json_decref(dead);
+	return rc;
+}
+
 /* The window's verdict for ACCOUNT: NULL if renewal may go on (*sub, *card set), else a refusal. */
 static json_t *renew_window(struct job_ctx *ctx, const char *account, int64_t *sub, char **card)
 {
@@ -137,6 +167,9 @@ int job_renew_apply(struct job_ctx *ctx, json_t **result)
 	} else if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1) {
 		return job_fail(ctx, 0, "no account %s", account);
 	}
+	sub = db_int(ctx->db, "SELECT subscriber_id FROM accounts WHERE id = ?", "s", account);
+	if (renew_cancel_failed(ctx, sub) < 0)
+		return -1;
 	if ((*result = renew_window(ctx, account, &sub, &card)) == NULL) {
 		*result = json_pack("{s:b,s:s}", "ok", 1, "account", account);
 		if (renew_order(ctx, sub, card, *result) < 0) {
