@@ -133,22 +133,28 @@ static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *d
 	return rc;
 }
 
-/* The second request was refused after the first was issued: revoke the first at once. */
+/*
+ * Certificates were issued but cannot be delivered (the second request was refused, or
+ * the order was given back meanwhile): revoke them at once, so no certificate stays valid
+ * for keys nobody will use. The job's error is kept.
+ */
 static void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 {
-	json_t *c = json_array_get(certs, 0), *ans;
-	char request_id[96], why[sizeof ctx->error];
+	char why[sizeof ctx->error];
+	json_t *c;
+	size_t i;
 
-	if (!c)
-		return;
 	memcpy(why, ctx->error, sizeof why);
-	snprintf(request_id, sizeof request_id, "job%lld.withdraw", (long long)ctx->id);
-	ans = signer_client_status(ctx, request_id, json_string_value(json_object_get(c, "serial")), "revoke",
-	    "cessationOfOperation", 0);
-	if (ans)
-		log_warn("job %lld: revoked %s, issued before its pair was refused", (long long)ctx->id,
-		    json_string_value(json_object_get(c, "serial")));
-	json_decref(ans);
+	json_array_foreach(certs, i, c) {
+		const char *serial = json_string_value(json_object_get(c, "serial"));
+		char request_id[96];
+		json_t *ans;
+		snprintf(request_id, sizeof request_id, "job%lld.withdraw.%s", (long long)ctx->id, serial);
+		ans = signer_client_status(ctx, request_id, serial, "revoke", "cessationOfOperation", 0);
+		if (ans)
+			log_warn("job %lld: revoked %s, issued but not deliverable", (long long)ctx->id, serial);
+		json_decref(ans);
+	}
 	memcpy(ctx->error, why, sizeof why);
 	ctx->retry = 0;
 }
@@ -245,13 +251,29 @@ out:
 int job_issue_apply(struct job_ctx *ctx, json_t **result)
 {
 	int64_t order = job_int(ctx, ctx->payload, "order");
+	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
 	json_t *certs = json_object_get(ctx->scratch, "certs"), *c, *out = json_array();
 	char object[64];
 	size_t i;
 
-	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND state IN ('approved','claimed')", "i", order) != 1) {
-		json_decref(out);
-		return job_fail(ctx, 0, "card order %lld changed state meanwhile", (long long)order);
+	/* Still the same order for the same card (or none): a card given back meanwhile
+	 * (card_fail) must not receive certificates through a late job. */
+	{
+		sqlite3_stmt *st = db_prepare(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND"
+		    " state IN ('approved','claimed') AND card_serial IS ?");
+		int same;
+		sqlite3_bind_int64(st, 1, order);
+		if (card)
+			sqlite3_bind_text(st, 2, card, -1, SQLITE_STATIC);
+		same = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!same) {
+			json_decref(out);
+			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
+			    "another card); its new certificates were revoked", (long long)order);
+			issue_withdraw(ctx, certs);
+			return -1;
+		}
 	}
 	json_array_foreach(certs, i, c) {
 		sqlite3_stmt *st = db_prepare(ctx->db, "INSERT INTO certificates (serial, subscriber_id, order_id,"
