@@ -12,23 +12,38 @@
 #include <string.h>
 
 const struct job_kind job_kinds[] = {
-	{ "form_key", 1, "store keyed forms (first keying); one job per batch" },
-	{ "form_verify", 1, "second, blind keying of a stored form" },
-	{ "form_approve", 1, "approve a form (not by its keyer): creates the form's effect job" },
-	{ "issue", 1, "issue the signature and encryption certificates of a card order" },
-	{ "order_claim", 1, "give the next approved card order to a card being personalized" },
-	{ "card_done", 1, "record a personalized card against its order; PIN sheet" },
-	{ "card_fail", 1, "a card failed half way: revoke what it got, put its order back" },
-	{ "card_challenge", 1, "website password and card check; answer the card's management-key witness" },
-	{ "card_unlock", 1, "release a card's PUK, sealed to the station, after its challenge" },
-	{ "card_renew", 1, "new certificates for a card in its renewal window, after its challenge" },
-	{ "revoke", 1, "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)" },
-	{ "suspend", 1, "hold both certificates of an account (subscriber online, website password)" },
-	{ "login", 1, "check an account's website password (lockout rule); answers the account's status" },
-	{ "password_change", 1, "change a website password (old, new; password policy)" },
-	{ "renew", 1, "renew an account's certificates from new requests within the renewal window" },
+	{ "form_key", "intake,ctl", "store keyed forms (first keying); one job per batch" },
+	{ "form_verify", "intake,ctl", "second, blind keying of a stored form" },
+	{ "form_approve", "intake,ctl", "approve a form (not by its keyer): creates the form's effect job" },
+	{ "issue", "station,ctl", "issue the signature and encryption certificates of a card order" },
+	{ "order_claim", "station", "give the next approved card order to a card being personalized" },
+	{ "card_done", "station", "record a personalized card against its order; PIN sheet" },
+	{ "card_fail", "station", "a card failed half way: revoke what it got, put its order back" },
+	{ "card_challenge", "station", "website password and card check; answer the card's management-key witness" },
+	{ "card_unlock", "station", "release a card's PUK, sealed to the station, after its challenge" },
+	{ "card_renew", "station", "new certificates for a card in its renewal window, after its challenge" },
+	{ "revoke", "ctl", "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)" },
+	{ "suspend", "self", "hold both certificates of an account (subscriber online, website password)" },
+	{ "login", "self", "check an account's website password (lockout rule); answers the account's status" },
+	{ "password_change", "self", "change a website password (old, new; password policy)" },
+	{ "renew", "self,ctl", "renew an account's certificates from new requests within the renewal window" },
 };
 const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
+
+int job_kind_allows(const struct job_kind *k, const char *client)
+{
+	size_t n = strlen(client);
+	const char *p = k->producers;
+
+	if (!p || n == 0)
+		return 0;
+	while ((p = strstr(p, client)) != NULL) {
+		if ((p == k->producers || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
 
 const struct job_kind *job_kind_find(const char *name)
 {
@@ -99,6 +114,17 @@ int job_redact(sqlite3 *db, int64_t id, const char *member)
 	return rc;
 }
 
+/* Payload members that may hold a sealed secret (passwords, PINs). */
+static const char *const job_secret_members[] = { "password", "new_password", "sealed_password", "sealed_pin" };
+
+int job_redact_secrets(sqlite3 *db, int64_t id)
+{
+	for (size_t i = 0; i < sizeof job_secret_members / sizeof job_secret_members[0]; i++)
+		if (job_redact(db, id, job_secret_members[i]) < 0)
+			return -1;
+	return 0;
+}
+
 int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result)
 {
 	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'done', result = ?, error = NULL,"
@@ -119,6 +145,8 @@ int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result)
 	changed = sqlite3_changes(db);
 	if (changed != 1)
 		return 0;
+	if (job_redact_secrets(db, id) < 0)
+		return -1;
 	snprintf(obj, sizeof obj, "job:%lld", (long long)id);
 	return audit_append(db, "ra-worker", "job.done", obj, "leased", "done") < 0 ? -1 : 1;
 }

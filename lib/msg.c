@@ -110,6 +110,10 @@ msg_t *msg_recv(zsock_t *sock, int router, const char **why)
 	if (router)
 		m->routing = zmsg_pop(z);
 	f = zmsg_pop(z);
+	if (f) {
+		const char *user = zframe_meta(f, "User-Id");
+		snprintf(m->peer, sizeof m->peer, "%s", user ? user : "");
+	}
 	if (!frame_is(f, MSG_PROTO)) {
 		reason = "wrong protocol version";
 		zframe_destroy(&f);

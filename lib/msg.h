@@ -62,6 +62,7 @@ extern const struct msg_def msg_table[MSG_NCMDS];
 typedef struct msg {
 	enum msg_cmd cmd;
 	zframe_t *routing;	/* ROUTER side only, else NULL */
+	char peer[32];		/* received: the sender's authenticated name (ZAP User-Id), or "" */
 	int nframes;
 	zframe_t *frames[6];
 } msg_t;

@@ -16,6 +16,7 @@
 
 struct allow {
 	char domain[32];
+	char name[32];		/* the key file's name: the client's identity (ZAP User-Id) */
 	uint8_t key[32];
 };
 static struct allow net_allow[NET_MAX_KEYS];
@@ -47,6 +48,7 @@ int net_auth_allow_dir(const char *domain, const char *dir)
 		}
 		if (net_nallow < NET_MAX_KEYS) {
 			snprintf(net_allow[net_nallow].domain, sizeof net_allow[0].domain, "%s", domain);
+			snprintf(net_allow[net_nallow].name, sizeof net_allow[0].name, "%.*s", (int)(len - 5), e->d_name);
 			memcpy(net_allow[net_nallow].key, zcert_public_key(c), 32);
 			net_nallow++;
 			n++;
@@ -58,14 +60,15 @@ int net_auth_allow_dir(const char *domain, const char *dir)
 	return 0;
 }
 
-static int net_allowed(const char *domain, const uint8_t *key, size_t len)
+/* The allowlist entry for KEY in DOMAIN, or NULL. */
+static const struct allow *net_allowed(const char *domain, const uint8_t *key, size_t len)
 {
 	if (len != 32)
-		return 0;
+		return NULL;
 	for (int i = 0; i < net_nallow; i++)
 		if (strcmp(net_allow[i].domain, domain) == 0 && memcmp(net_allow[i].key, key, 32) == 0)
-			return 1;
-	return 0;
+			return &net_allow[i];
+	return NULL;
 }
 
 /* The ZAP handler (RFC 27): one REP socket on inproc://zeromq.zap.01. */
@@ -85,8 +88,9 @@ static void net_zap_actor(zsock_t *pipe, void *arg)
 		char *version = zmsg_popstr(req), *reqid = zmsg_popstr(req), *domain = zmsg_popstr(req);
 		char *address = zmsg_popstr(req), *identity = zmsg_popstr(req), *mech = zmsg_popstr(req);
 		zframe_t *key = zmsg_pop(req);
-		int ok = version && mech && domain && strcmp(mech, "CURVE") == 0 && key &&
-		    net_allowed(domain, zframe_data(key), zframe_size(key));
+		const struct allow *who = version && mech && domain && strcmp(mech, "CURVE") == 0 && key ?
+		    net_allowed(domain, zframe_data(key), zframe_size(key)) : NULL;
+		int ok = who != NULL;
 		if (!ok) {
 			char txt[65] = "";
 			if (key && zframe_size(key) == 32)
@@ -99,7 +103,7 @@ static void net_zap_actor(zsock_t *pipe, void *arg)
 		zmsg_addstr(rep_msg, reqid ? reqid : "");
 		zmsg_addstr(rep_msg, ok ? "200" : "400");
 		zmsg_addstr(rep_msg, ok ? "OK" : "key not allowed");
-		zmsg_addstr(rep_msg, ok ? domain : "");
+		zmsg_addstr(rep_msg, ok ? who->name : "");
 		zmsg_addmem(rep_msg, "", 0);
 		zmsg_send(&rep_msg, rep);
 		free(version); free(reqid); free(domain); free(address); free(identity); free(mech);

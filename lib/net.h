@@ -4,7 +4,9 @@
  * Every server socket has a ZAP domain ("clients" for producers, "workers" for workers);
  * the process's ZAP handler accepts a connection only if the client's CURVE public key is
  * one of the *.cert files in the folder allowed for that domain. A refused client's
- * messages never reach the program. Key pairs are CZMQ certificate files: NAME.cert
+ * messages never reach the program. An accepted client is known by its key file's name
+ * (keys/clients/intake.cert: "intake"), which every message it sends carries as its ZAP
+ * User-Id (msg_t.peer), so a server can decide what each client may ask. Key pairs are CZMQ certificate files: NAME.cert
  * (public) and NAME.cert_secret (secret, mode 0600).
  */
 #ifndef RA_NET_H

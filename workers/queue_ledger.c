@@ -120,7 +120,7 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE || (park && job_redact_secrets(db, id) < 0))
 		return -1;
 	snprintf(obj, sizeof obj, "job:%lld", (long long)id);
 	if (park)

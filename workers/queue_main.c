@@ -199,10 +199,16 @@ static void on_submit(struct queue *q, msg_t *m)
 	int64_t id;
 	msg_t *r;
 
-	worker_name(m->routing, who);
-	memcpy(who, "c-", 2);
-	if (!k || !k->submittable) {
+	snprintf(who, sizeof who, "%s", m->peer[0] ? m->peer : "unknown");
+	if (!k) {
 		msg_send_error(q->front, m, MERR_REFUSED, "unknown job kind");
+		goto out;
+	}
+	if (!job_kind_allows(k, m->peer)) {
+		char *why = xasprintf("client '%s' may not submit %s jobs (allowed: %s)", who, kind, k->producers);
+		log_warn("refused a %s job from client '%s'", kind, who);
+		msg_send_error(q->front, m, MERR_REFUSED, why);
+		free(why);
 		goto out;
 	}
 	if (!payload || !idem) {

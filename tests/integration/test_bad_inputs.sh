@@ -61,6 +61,16 @@ bad_msg "SUBMIT whose payload is not JSON" "not a JSON object" RA/1 SUBMIT issue
 bad_msg "WAIT with a non-numeric id" "WAIT needs" RA/1 WAIT abc 10
 bad_msg "QUERY of an unknown question" "unknown question" RA/1 QUERY secrets '{}'
 bad_msg "a worker's command from a producer" "not a producer" RA/1 DONE 1 1
+# What each producer may ask is tied to its key: the website front end cannot bulk-revoke,
+# a card station cannot approve forms.
+out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/self.cert" RA/1 SUBMIT revoke k1 '{"serials":["00"],"reason":"keyCompromise"}')
+echo "$out" | grep -q "client 'self' may not submit revoke jobs" && ok "message: the website's key cannot submit a bulk revocation" \
+	|| fail "self may not revoke" "$out"
+out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/station.cert" RA/1 SUBMIT form_approve k2 '{"serial":"R2026-000001","officer":"x"}')
+echo "$out" | grep -q "client 'station' may not submit form_approve jobs" && ok "message: a card station's key cannot approve forms" \
+	|| fail "station may not approve" "$out"
 
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
@@ -77,6 +87,9 @@ bad_job "issue asking for a 10-year validity" "validity_days" \
 	"{\"order\":1,\"validity_days\":3650,\"sign_csr\":\"$(pem "$T/good.csr")\",\"enc_csr\":\"$(pem "$T/good.csr")\"}"
 bad_job "issue without its encryption request" "enc_csr" "{\"order\":1,\"sign_csr\":\"$(pem "$T/good.csr")\"}"
 bad_job "issue with a request that is not PEM" "not a PEM certificate request" '{"order":1,"sign_csr":"hello","enc_csr":"hello"}'
+bad_job "a payload carrying a (sealed) password where none belongs" "password" '{"order":1,"password":"c2VhbGVkIHNlY3JldA=="}'
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE payload LIKE '%c2VhbGVkIHNlY3JldA==%'")" -eq 0 ] \
+	&& ok "a job parked as failed keeps no secret, not even sealed" || fail "failed job redacted"
 
 # --- certificate requests: the signer refuses and says why --------------------------------
 bad_csr() {	# NAME EXPECTED-TEXT CSR-FILE
