@@ -10,8 +10,8 @@
 /* Make a fresh deployment in DIR (refuses a DIR that has one, unless FORCE), its
  * development CA key of CA_BITS. 0/-1. */
 int ctl_init(const char *dir, int force, int ca_bits);
-/* Start ra-queue, ca-signer and NWORKERS ra-workers for CFGFILE. 0/-1. */
-int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers);
+/* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
+int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */
 int ctl_down(const config_t *cfg);
 /* Print which daemons run. 0 if all run, 1 otherwise. */

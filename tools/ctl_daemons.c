@@ -106,7 +106,7 @@ static int wait_socket(const config_t *cfg, const char *key, const char *name)
 	return ok ? 0 : -1;
 }
 
-int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers)
+int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp)
 {
 	char abs[PATH_MAX];
 	if (!realpath(cfgfile, abs)) {
@@ -125,17 +125,27 @@ int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers)
 		if (spawn(cfg, abs, name, "ra-worker", "--name", "worker") < 0)
 			return -1;
 	}
-	printf("up: ca-signer, ra-queue and %d worker(s) (logs in %s/log)\n", nworkers, config_home(cfg));
+	if (ocsp && spawn(cfg, abs, "ra-ocsp", "ra-ocsp", NULL, NULL) < 0)
+		return -1;
+	printf("up: ca-signer, ra-queue%s and %d worker(s) (logs in %s/log)\n", ocsp ? ", ra-ocsp" : "",
+	    nworkers, config_home(cfg));
 	return 0;
 }
 
-static const char *const daemon_names[] = { "ra-worker-1", "ra-worker-2", "ra-worker-3", "ra-worker-4",
-	"ra-worker-5", "ra-worker-6", "ra-worker-7", "ra-worker-8", "ra-queue", "ca-signer" };
+/* Stopped in this order: the optional ones and the workers before the queue and signer. */
+static const struct {
+	const char *name;
+	int core;	/* status reports it as stopped when it is not running */
+} daemons[] = {
+	{ "ra-ocsp", 0 }, { "ra-worker-1", 1 }, { "ra-worker-2", 0 }, { "ra-worker-3", 0 }, { "ra-worker-4", 0 },
+	{ "ra-worker-5", 0 }, { "ra-worker-6", 0 }, { "ra-worker-7", 0 }, { "ra-worker-8", 0 },
+	{ "ra-queue", 1 }, { "ca-signer", 1 },
+};
 
 int ctl_down(const config_t *cfg)
 {
-	for (size_t i = 0; i < sizeof daemon_names / sizeof daemon_names[0]; i++) {
-		pid_t pid = pid_of(cfg, daemon_names[i]);
+	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
+		pid_t pid = pid_of(cfg, daemons[i].name);
 		char *pidp;
 		if (!pid)
 			continue;
@@ -143,10 +153,10 @@ int ctl_down(const config_t *cfg)
 		for (int t = 0; t < 100 && kill(pid, 0) == 0; t++)
 			usleep(50000);
 		if (kill(pid, 0) == 0) {
-			log_warn("%s did not stop in 5 s; killing it", daemon_names[i]);
+			log_warn("%s did not stop in 5 s; killing it", daemons[i].name);
 			kill(pid, SIGKILL);
 		}
-		pidp = run_file(cfg, daemon_names[i], "pid");
+		pidp = run_file(cfg, daemons[i].name, "pid");
 		unlink(pidp);
 		free(pidp);
 	}
@@ -157,13 +167,12 @@ int ctl_down(const config_t *cfg)
 int ctl_status(const config_t *cfg)
 {
 	int all = 1;
-	for (size_t i = 0; i < sizeof daemon_names / sizeof daemon_names[0]; i++) {
-		pid_t pid = pid_of(cfg, daemon_names[i]);
-		int core = i >= 8 || i == 0;
+	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
+		pid_t pid = pid_of(cfg, daemons[i].name);
 		if (pid)
-			printf("%-12s running (pid %d)\n", daemon_names[i], (int)pid);
-		else if (core) {
-			printf("%-12s stopped\n", daemon_names[i]);
+			printf("%-12s running (pid %d)\n", daemons[i].name, (int)pid);
+		else if (daemons[i].core) {
+			printf("%-12s stopped\n", daemons[i].name);
 			all = 0;
 		}
 	}

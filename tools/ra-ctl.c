@@ -26,7 +26,8 @@ static void usage(int code)
 	       "  init DIR [--force] [--ca-bits N]\n"
 	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
 	       "                             of N bits, default 3072; ledger)\n"
-	       "  up [--workers N]           start ca-signer, ra-queue and N ra-workers (default 2)\n"
+	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
+	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
 	       "  status                     which daemons run\n"
 	       "  jobs [--state S]           list jobs (newest first); S: queued, leased, done, failed\n"
@@ -457,10 +458,10 @@ int main(int argc, char **argv)
 		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
 		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' },
 		{ "serials-file", required_argument, 0, 'F' }, { "reason", required_argument, 0, 'R' },
-		{ "officer", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+		{ "officer", required_argument, 0, 'P' }, { "ocsp", no_argument, 0, 'Q' }, { 0, 0, 0, 0 } };
 	const char *serials_file = NULL, *reason = NULL, *officer = NULL;
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
-	int workers = 2, force = 0, wait = 1, ca_bits = 3072, c;
+	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
 	json_int_t order = 0;
 	config_t *cfg;
 	int rc;
@@ -493,6 +494,7 @@ int main(int argc, char **argv)
 		case 'f': force = 1; break;
 		case 'W': wait = 0; break;
 		case 'B': ca_bits = atoi(optarg); break;
+		case 'Q': ocsp = 1; break;
 		case 'F': serials_file = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'P': officer = optarg; break;
@@ -520,7 +522,7 @@ int main(int argc, char **argv)
 			fatal("up needs -c CONFIG (the daemons must read the same file)");
 		if (workers < 1 || workers > 8)
 			fatal("--workers must be 1..8");
-		rc = ctl_up(cfg, cfgfile, workers) < 0;
+		rc = ctl_up(cfg, cfgfile, workers, ocsp) < 0;
 	} else if (strcmp(cmd, "down") == 0) {
 		rc = ctl_down(cfg) < 0;
 	} else if (strcmp(cmd, "status") == 0) {
