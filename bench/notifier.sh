@@ -13,7 +13,7 @@
 #     command-line tool sending the same messages one process per message, measured in
 #     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck)
 #     and once against smtp-fast (tests/fixtures/smtp-fast, a minimal C receiver).
-# Figures and how to read them: docs/PERFORMANCE-notifier.md. Nothing here asserts on
+# Figures and how to read them: docs/PERFORMANCE.md. Nothing here asserts on
 # time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

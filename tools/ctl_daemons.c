@@ -40,13 +40,31 @@ static char *run_file(const config_t *cfg, const char *name, const char *ext)
 	return xasprintf("%s/%s/%s.%s", config_home(cfg), strcmp(ext, "log") == 0 ? "log" : "run", name, ext);
 }
 
+/* Whether PID runs: exists and is not a zombie (where no init reaps orphans, an exited
+ * daemon stays a zombie, and kill(pid, 0) alone would call it alive). */
+static int pid_alive(pid_t pid)
+{
+	char path[64], *stat, *paren;
+	int alive;
+
+	if (pid <= 0 || kill(pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(stat = file_read(path, NULL)))
+		return 1;
+	paren = strrchr(stat, ')');
+	alive = !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+	free(stat);
+	return alive;
+}
+
 static pid_t pid_of(const config_t *cfg, const char *name)
 {
 	char *path = run_file(cfg, name, "pid"), *text = file_read(path, NULL);
 	pid_t pid = text ? (pid_t)atoi(text) : 0;
 	free(path);
 	free(text);
-	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+	return pid_alive(pid) ? pid : 0;
 }
 
 static int spawn(const config_t *cfg, const char *cfgfile, const char *name, const char *prog,
@@ -150,9 +168,9 @@ int ctl_down(const config_t *cfg)
 		if (!pid)
 			continue;
 		kill(pid, SIGTERM);
-		for (int t = 0; t < 100 && kill(pid, 0) == 0; t++)
+		for (int t = 0; t < 100 && pid_alive(pid); t++)
 			usleep(50000);
-		if (kill(pid, 0) == 0) {
+		if (pid_alive(pid)) {
 			log_warn("%s did not stop in 5 s; killing it", daemons[i].name);
 			kill(pid, SIGKILL);
 		}

@@ -500,11 +500,9 @@ static int64_t card_renewal_order(struct job_ctx *ctx, int64_t old, const char *
 
 int job_card_renew_apply(struct job_ctx *ctx, json_t **result)
 {
-	json_t *certs = json_object_get(ctx->scratch, "certs"), *c, *out;
+	json_t *certs = json_object_get(ctx->scratch, "certs"), *out;
 	int64_t old = json_integer_value(json_object_get(ctx->scratch, "order")), order;
 	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
-	char object[64];
-	size_t i;
 
 	/* Another follow-up of the same challenge may have committed since prepare. */
 	if (db_int(ctx->db, "SELECT 1 FROM jobs WHERE kind IN ('card_unlock', 'card_renew') AND state = 'done'"
@@ -513,33 +511,8 @@ int job_card_renew_apply(struct job_ctx *ctx, json_t **result)
 		return job_fail(ctx, 0, "the card challenge was used already: start again");
 	if (json_array_size(certs) != 2 || (order = card_renewal_order(ctx, old, card)) < 0)
 		return json_array_size(certs) != 2 ? job_fail(ctx, 1, "renewal certificates missing") : -1;
-	out = json_array();
-	json_array_foreach(certs, i, c) {
-		sqlite3_stmt *st = db_prepare(ctx->db, "INSERT INTO certificates (serial, subscriber_id, order_id,"
-		    " usage, subject, not_before, not_after, request_id, job_id, pem, created_at)"
-		    " SELECT ?, subscriber_id, id, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE id = ?");
-		int rc;
-		sqlite3_bind_text(st, 1, json_string_value(json_object_get(c, "serial")), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(json_object_get(c, "usage")), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, json_string_value(json_object_get(c, "subject")), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(c, "not_before")));
-		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(c, "not_after")));
-		sqlite3_bind_text(st, 6, json_string_value(json_object_get(c, "request_id")), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, ctx->id);
-		sqlite3_bind_text(st, 8, json_string_value(json_object_get(c, "pem")), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, ra_now());
-		sqlite3_bind_int64(st, 10, order);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		snprintf(object, sizeof object, "cert:%s", json_string_value(json_object_get(c, "serial")));
-		if (rc != SQLITE_DONE || job_audit(ctx, "cert.issued", object, NULL, "valid") < 0) {
-			json_decref(out);
-			return job_fail(ctx, 1, "cannot store certificate %s", object + 5);
-		}
-		json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O}", "usage", json_object_get(c, "usage"),
-		    "serial", json_object_get(c, "serial"), "pem", json_object_get(c, "pem"),
-		    "not_after", json_object_get(c, "not_after")));
-	}
+	if (!(out = issue_store(ctx, order, certs)))
+		return -1;
 	/* The previous certificates stay valid until they expire (design: renewal overlaps). */
 	*result = json_pack("{s:I,s:I,s:o}", "order", (json_int_t)order, "previous_order", (json_int_t)old,
 	    "certs", out);

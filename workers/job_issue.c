@@ -248,33 +248,12 @@ out:
 	return rc;
 }
 
-int job_issue_apply(struct job_ctx *ctx, json_t **result)
+json_t *issue_store(struct job_ctx *ctx, int64_t order, json_t *certs)
 {
-	int64_t order = job_int(ctx, ctx->payload, "order");
-	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
-	json_t *certs = json_object_get(ctx->scratch, "certs"), *c, *out = json_array();
+	json_t *c, *out = json_array();
 	char object[64];
 	size_t i;
 
-	/* Still the same order for the same card (or none): a card given back meanwhile
-	 * (card_fail) must not receive certificates through a late job. */
-	{
-		sqlite3_stmt *st = db_prepare(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND"
-		    " state IN ('approved','claimed') AND card_serial IS ?");
-		int same;
-		sqlite3_bind_int64(st, 1, order);
-		if (card)
-			sqlite3_bind_text(st, 2, card, -1, SQLITE_STATIC);
-		same = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (!same) {
-			json_decref(out);
-			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
-			    "another card); its new certificates were revoked", (long long)order);
-			issue_withdraw(ctx, certs);
-			return -1;
-		}
-	}
 	json_array_foreach(certs, i, c) {
 		sqlite3_stmt *st = db_prepare(ctx->db, "INSERT INTO certificates (serial, subscriber_id, order_id,"
 		    " usage, subject, not_before, not_after, request_id, job_id, pem, created_at)"
@@ -292,20 +271,50 @@ int job_issue_apply(struct job_ctx *ctx, json_t **result)
 		sqlite3_bind_int64(st, 10, order);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			json_decref(out);
-			return job_fail(ctx, 1, "cannot store certificate %s: %s",
-			    json_string_value(json_object_get(c, "serial")), sqlite3_errmsg(ctx->db));
-		}
 		snprintf(object, sizeof object, "cert:%s", json_string_value(json_object_get(c, "serial")));
+		if (rc != SQLITE_DONE) {
+			job_fail(ctx, 1, "cannot store certificate %s: %s", object + 5, sqlite3_errmsg(ctx->db));
+			json_decref(out);
+			return NULL;
+		}
 		if (job_audit(ctx, "cert.issued", object, NULL, "valid") < 0) {
 			json_decref(out);
-			return -1;
+			return NULL;
 		}
 		json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O}", "usage", json_object_get(c, "usage"),
 		    "serial", json_object_get(c, "serial"), "pem", json_object_get(c, "pem"),
 		    "not_after", json_object_get(c, "not_after")));
 	}
+	return out;
+}
+
+int job_issue_apply(struct job_ctx *ctx, json_t **result)
+{
+	int64_t order = job_int(ctx, ctx->payload, "order");
+	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
+	json_t *certs = json_object_get(ctx->scratch, "certs"), *out;
+	char object[64];
+
+	/* Still the same order for the same card (or none): a card given back meanwhile
+	 * (card_fail) must not receive certificates through a late job. */
+	{
+		sqlite3_stmt *st = db_prepare(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND"
+		    " state IN ('approved','claimed') AND card_serial IS ?");
+		int same;
+		sqlite3_bind_int64(st, 1, order);
+		if (card)
+			sqlite3_bind_text(st, 2, card, -1, SQLITE_STATIC);
+		same = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!same) {
+			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
+			    "another card); its new certificates were revoked", (long long)order);
+			issue_withdraw(ctx, certs);
+			return -1;
+		}
+	}
+	if (!(out = issue_store(ctx, order, certs)))
+		return -1;
 	{
 		sqlite3_stmt *st = db_prepare(ctx->db, "UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?");
 		sqlite3_bind_int64(st, 1, ra_now());

@@ -81,6 +81,9 @@ int job_password_change_apply(struct job_ctx *ctx, json_t **result);
 int job_renew_apply(struct job_ctx *ctx, json_t **result);
 
 /* Handlers shared between kinds. */
+/* Store CERTS (as prepared by an issue: usage, serial, pem, subject, dates, request_id)
+ * for ORDER and audit each; the list a job result shows, or NULL after job_fail(). */
+json_t *issue_store(struct job_ctx *ctx, int64_t order, json_t *certs);
 int register_prepare(struct job_ctx *ctx);
 int register_apply(struct job_ctx *ctx, const char *serial, json_t **result);
 
