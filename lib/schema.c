@@ -165,6 +165,27 @@ const char *const db_migrations[] = {
 	"  serial TEXT PRIMARY KEY REFERENCES certificates(serial),"
 	"  status TEXT NOT NULL,"
 	"  notice_id INTEGER REFERENCES notices(id));",
+
+	/* 4: every change of a certificate's status is an event, whoever makes it (a trigger,
+	 * in the changing transaction), so the notifier confirms each suspension and resume
+	 * even when both happen between two of its runs, and reads only what is new. */
+	"CREATE TABLE status_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  serial TEXT NOT NULL REFERENCES certificates(serial),"
+	"  status TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  at INTEGER NOT NULL);"
+	"CREATE TRIGGER certificates_status_event AFTER UPDATE OF status ON certificates"
+	"  WHEN new.status <> old.status BEGIN"
+	"  INSERT INTO status_events (serial, status, reason, at)"
+	"  VALUES (new.serial, new.status, new.reason, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+	"CREATE TABLE notifier_cursor ("
+	"  name TEXT PRIMARY KEY,"
+	"  position INTEGER NOT NULL);"
+	"CREATE TABLE notice_events ("
+	"  event_id INTEGER PRIMARY KEY REFERENCES status_events(id),"
+	"  notice_id INTEGER NOT NULL REFERENCES notices(id));"
+	"CREATE INDEX notice_events_notice ON notice_events(notice_id);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

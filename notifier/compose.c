@@ -4,7 +4,7 @@
  * certificates, same Message-ID) and nothing but the ledger row needs to be kept.
  *
  * Kinds: renewal and renewal2 (certificates in notice_certificates), revocation,
- * suspension and resume (certificates in notice_status), sheet (topic "sheet:SERIAL",
+ * suspension and resume (the status events in notice_events), sheet (topic "sheet:SERIAL",
  * the encrypted PDF from sheets_dir/electronic/).
  */
 #include "notifier.h"
@@ -20,11 +20,11 @@
 #include "util.h"
 
 /*
- * The certificates a notice covers. Neither notice_certificates nor notice_status has an
- * index on notice_id, and a lookup by it would read the whole table for every mail (a
- * run of N notices would cost N squared). So the subscriber's few certificates are
- * found through certificates_subscriber, and each is checked against the primary key
- * (serial, kind) or (serial).
+ * The certificates a notice covers. notice_certificates has no index on notice_id, and a
+ * lookup by it would read the whole table for every mail (a run of N notices would cost
+ * N squared). So a renewal's few certificates are found through certificates_subscriber
+ * and checked against its primary key (serial, kind); a confirmation's through
+ * notice_events_notice.
  */
 static const char certs_renewal_sql[] =
     "SELECT c.serial, c.usage, c.not_after FROM notices n "
@@ -32,10 +32,10 @@ static const char certs_renewal_sql[] =
     "JOIN notice_certificates nc ON nc.serial = c.serial AND nc.kind = n.kind "
     "WHERE n.id = ?1 AND nc.notice_id = ?1 ORDER BY c.usage DESC";
 static const char certs_status_sql[] =
-    "SELECT c.serial, c.usage, c.not_after FROM notices n "
-    "JOIN certificates c ON c.subscriber_id = n.subscriber_id "
-    "JOIN notice_status ns ON ns.serial = c.serial "
-    "WHERE n.id = ?1 AND ns.notice_id = ?1 ORDER BY c.usage DESC";
+    "SELECT c.serial, c.usage, c.not_after FROM notice_events ne "
+    "JOIN status_events e ON e.id = ne.event_id "
+    "JOIN certificates c ON c.serial = e.serial "
+    "WHERE ne.notice_id = ?1 ORDER BY c.usage DESC";
 
 char *compose_date(time_t t, char *buf, size_t len)
 {

@@ -1,14 +1,18 @@
 /*
  * notices.c: confirmation mails for revocation, suspension (hold) and resume.
  *
- * The notifier does not listen to the workers: it compares each live certificate's
- * status with the last status its subscriber was told about (table notice_status,
- * 'valid' when absent) and mails the difference. valid -> held is a suspension,
- * held -> valid a resume, anything -> revoked a revocation. The comparison and the
- * ledger rows commit together, so an event is mailed once however often the command
- * runs; a hold lifted before the notifier ran is, rightly, no news.
+ * The notifier does not listen to the workers: every change of a certificate's status
+ * is a row of status_events, written by a trigger in the transaction that makes the
+ * change (lib/schema.c, migration 4). Each run reads the events after its cursor
+ * (notifier_cursor "status", a range on the primary key: the cost is what is new, not
+ * the size of the ledger), groups each subscriber's consecutive events of one kind (the
+ * two certificates of a card change together) into one notice, and moves the cursor,
+ * all in one transaction: an event is mailed once however often the command runs, and a
+ * suspension lifted before the notifier ran is still confirmed, then its resume.
+ * held -> a suspension, back to valid -> a resume, revoked -> a revocation. A revocation
+ * with reason cessationOfOperation is the RA withdrawing a card that was never finished:
+ * not the subscriber's news.
  *
- * Only certificates not yet expired are looked at, through the not_after index.
  * The same run sends the pending sheet mails (kind sheet), which sheets_run() records.
  */
 #include "notifier.h"
@@ -21,76 +25,89 @@
 #include "log.h"
 #include "util.h"
 
-static const char changed_sql[] =
-    "SELECT c.serial, c.subscriber_id, c.status, s.email, "
-    "  CASE WHEN c.status = 'revoked' THEN 'revocation' "
-    "       WHEN c.status = 'held' THEN 'suspension' ELSE 'resume' END AS kind "
-    "FROM certificates c INDEXED BY certificates_expiry "
+static const char events_sql[] =
+    "SELECT e.id, e.serial, e.status, coalesce(e.reason, ''), c.subscriber_id, s.email "
+    "FROM status_events e "
+    "JOIN certificates c ON c.serial = e.serial "
     "JOIN subscribers s ON s.id = c.subscriber_id "
-    "LEFT JOIN notice_status ns ON ns.serial = c.serial "
-    "WHERE c.not_after > ?1 AND c.status <> coalesce(ns.status, 'valid') "
-    "  AND coalesce(ns.status, 'valid') <> 'revoked' "
-    "ORDER BY c.subscriber_id, kind, c.serial";
+    "WHERE e.id > ?1 ORDER BY e.id";
+
+static const char *event_kind(const char *status)
+{
+	if (strcmp(status, "revoked") == 0)
+		return "revocation";
+	if (strcmp(status, "held") == 0)
+		return "suspension";
+	return "resume";
+}
 
 static int notices_plan(struct notifier *n, int *planned)
 {
-	sqlite3_stmt *q = db_prepare(n->db, changed_sql);
-	sqlite3_stmt *told = db_prepare(n->db,
-	    "INSERT INTO notice_status (serial, status, notice_id) VALUES (?, ?, ?) "
-	    "ON CONFLICT (serial) DO UPDATE SET status = excluded.status, notice_id = excluded.notice_id");
-	int64_t cur_sub = -1, notice = 0;
-	char *cur_kind = NULL;
+	sqlite3_stmt *q = db_prepare(n->db, events_sql);
+	sqlite3_stmt *link = db_prepare(n->db, "INSERT INTO notice_events (event_id, notice_id) VALUES (?, ?)");
+	int64_t cursor = db_int(n->db, "SELECT position FROM notifier_cursor WHERE name = 'status'", "");
+	int64_t cur_sub = -1, notice = 0, last = -1;
+	const char *cur_kind = "";
 	int rc = -1;
 
+	if (cursor < 0)
+		cursor = 0;
 	if (!n->dry_run && db_begin(n->db) < 0)
 		goto out;
-	sqlite3_bind_int64(q, 1, (int64_t)n->now);
+	sqlite3_bind_int64(q, 1, cursor);
 	for (int r; (r = sqlite3_step(q)) != SQLITE_DONE;) {
 		if (r != SQLITE_ROW) {
-			log_err("status scan: %s", sqlite3_errmsg(n->db));
+			log_err("status events: %s", sqlite3_errmsg(n->db));
 			goto out;
 		}
-		const char *serial = (const char *)sqlite3_column_text(q, 0);
-		int64_t sub = sqlite3_column_int64(q, 1);
-		const char *status = (const char *)sqlite3_column_text(q, 2);
-		const char *email = (const char *)sqlite3_column_text(q, 3);
-		const char *kind = (const char *)sqlite3_column_text(q, 4);
+		int64_t id = sqlite3_column_int64(q, 0);
+		const char *serial = (const char *)sqlite3_column_text(q, 1);
+		const char *kind = event_kind((const char *)sqlite3_column_text(q, 2));
+		const char *reason = (const char *)sqlite3_column_text(q, 3);
+		int64_t sub = sqlite3_column_int64(q, 4);
+		const char *email = (const char *)sqlite3_column_text(q, 5);
+
+		cursor = id;
+		if (strcmp(kind, "revocation") == 0 && strcmp(reason, "cessationOfOperation") == 0)
+			continue;
 		if (n->dry_run) {
 			printf("%s\tsubscriber %lld\t%s\tcertificate %s\n", kind, (long long)sub, email, serial);
 			continue;
 		}
-		if (sub != cur_sub || strcmp(kind, cur_kind) != 0) {
-			/* a subscriber may be suspended, resumed and suspended again: number the events */
-			int64_t seq = db_int(n->db, "SELECT count(*) FROM notices WHERE subscriber_id = ? "
-			    "AND kind = ?", "is", sub, kind);
-			char *topic = xasprintf("status:%s:%lld", serial, (long long)seq + 1);
+		if (sub != cur_sub || strcmp(kind, cur_kind) != 0 || id != last + 1) {
+			char topic[48];
+			snprintf(topic, sizeof topic, "status:%lld", (long long)id);
 			notice = ledger_add(n, sub, kind, topic, email);
-			free(topic);
 			if (notice <= 0)
 				goto out;
 			cur_sub = sub;
-			free(cur_kind);
-			cur_kind = xstrdup(kind);
+			cur_kind = kind;
 			(*planned)++;
 		}
-		sqlite3_reset(told);
-		sqlite3_bind_text(told, 1, serial, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(told, 2, status, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(told, 3, notice);
-		if (sqlite3_step(told) != SQLITE_DONE) {
-			log_err("status scan: %s", sqlite3_errmsg(n->db));
+		last = id;
+		sqlite3_reset(link);
+		sqlite3_bind_int64(link, 1, id);
+		sqlite3_bind_int64(link, 2, notice);
+		if (sqlite3_step(link) != SQLITE_DONE) {
+			log_err("status events: %s", sqlite3_errmsg(n->db));
 			goto out;
 		}
 	}
-	if (!n->dry_run && db_commit(n->db) < 0)
-		goto out;
+	if (!n->dry_run) {
+		sqlite3_stmt *mv = db_prepare(n->db, "INSERT INTO notifier_cursor (name, position) VALUES ('status', ?)"
+		    " ON CONFLICT (name) DO UPDATE SET position = excluded.position");
+		sqlite3_bind_int64(mv, 1, cursor);
+		int ok = sqlite3_step(mv) == SQLITE_DONE;
+		sqlite3_finalize(mv);
+		if (!ok || db_commit(n->db) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	if (rc < 0 && !n->dry_run)
 		db_rollback(n->db);
-	free(cur_kind);
 	sqlite3_finalize(q);
-	sqlite3_finalize(told);
+	sqlite3_finalize(link);
 	return rc;
 }
 

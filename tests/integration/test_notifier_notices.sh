@@ -82,6 +82,21 @@ printf 'ming@example.org\t憑證復用通知（帳號 acct1）\nming@example.org
 cmp -s m2.txt m2.want && ok "resume, then a second suspension, each confirmed" || fail "resume, then a second suspension" "$(cat m2.txt)"
 [ "$(ls outbox/*.eml | grep -vc notice-)" -ge 1 ] && ok "summary to the admin written to the outbox" || fail "summary to the admin"
 
+# a suspension lifted before the notifier runs is still confirmed, then its resume
+sqlite3 ra.db "UPDATE certificates SET status = 'valid' WHERE subscriber_id = 1;"
+ra-notifier -c ra.yaml --now 2026-12-06 notices 2>/dev/null
+sqlite3 ra.db "UPDATE certificates SET status = 'held' WHERE subscriber_id = 1; UPDATE certificates SET status = 'valid' WHERE subscriber_id = 1;"
+ra-notifier -c ra.yaml --now 2026-12-07 notices 2>/dev/null
+mails | tail -2 | cut -f1,2 >m3.txt
+printf 'ming@example.org\t憑證停用通知（帳號 acct1）\nming@example.org\t憑證復用通知（帳號 acct1）\n' >m3.want
+cmp -s m3.txt m3.want && ok "a hold lifted between two runs: both the suspension and the resume are confirmed" \
+	|| fail "hold lifted between runs" "$(cat m3.txt)"
+# the RA withdrawing an unfinished card is not the subscriber's news
+before=$(mails | wc -l)
+sqlite3 ra.db "UPDATE certificates SET status = 'revoked', reason = 'cessationOfOperation' WHERE subscriber_id = 1;"
+ra-notifier -c ra.yaml --now 2026-12-08 notices 2>/dev/null
+[ "$(mails | wc -l)" = "$before" ] && ok "a card withdrawn during personalization mails nothing" || fail "withdrawn card mailed"
+
 # the renewal scan must stay an index range search: without its index it refuses to run
 cp ra.db noindex.db
 sqlite3 noindex.db "DROP INDEX certificates_expiry"
