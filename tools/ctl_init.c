@@ -1,9 +1,10 @@
 /*
  * ctl_init.c: `ra-ctl init DIR`, a fresh single-host deployment for development, tests
  * and the demo: ra.yaml, the CURVE key pairs and allowlists, the notifier's sheet key,
- * the workers' sealing key, the cards' master key, a development CA (RSA 3072, encrypted PEM with a random
- * passphrase in a 0600 file) and an empty ledger. Production sites replace the CA with
- * their own (or a PKCS#11 token) and keep the rest.
+ * the workers' sealing key, the cards' master key, a development CA (RSA 3072 unless
+ * --ca-bits says otherwise; encrypted PEM with a random passphrase in a 0600 file), the
+ * OCSP responder's key and certificate, and an empty ledger. Production sites replace the
+ * CA with their own (or a PKCS#11 token) and keep the rest.
  */
 #include "ctl.h"
 #include "db.h"
@@ -57,63 +58,99 @@ static int write_secret(const char *path, size_t n)
 static int make_curve(const char *path)
 {
 	zcert_t *c = zcert_new();
-	int rc = zcert_save(c, path);
-	char *secret = xasprintf("%s_secret", path);
-	chmod(secret, 0600);
-	free(secret);
+	int rc = c ? zcert_save(c, path) : -1;
 	zcert_destroy(&c);
 	return rc;
 }
 
-static int add_ext(X509 *cert, int nid, const char *value)
+/* An X25519 sealing key pair DIR/keys/NAME.{key,pub}, the private half encrypted with a
+ * fresh passphrase in NAME.pass. 0/-1. */
+static int make_seal_key(const char *dir, const char *name)
 {
-	X509V3_CTX v3;
-	X509_EXTENSION *ext;
-	X509V3_set_ctx(&v3, cert, cert, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-	if (!ext)
-		return -1;
-	X509_add_ext(cert, ext, -1);
-	X509_EXTENSION_free(ext);
-	return 0;
+	char *priv = xasprintf("%s/keys/%s.key", dir, name), *pass = xasprintf("%s/keys/%s.pass", dir, name);
+	char *pub = xasprintf("%s/keys/%s.pub", dir, name);
+	int rc = write_secret(pass, 24) < 0 || seal_keygen(priv, pass, pub) < 0 ? -1 : 0;
+	free(priv);
+	free(pass);
+	free(pub);
+	return rc;
 }
 
-static int make_ca(const char *dir, int bits)
+/* A passphrase file's first line; NULL if unreadable. Free with secret_free(). */
+static char *read_secret(const char *path)
 {
-	char *keyp = xasprintf("%s/signer/ca.key", dir), *passp = xasprintf("%s/signer/ca.pass", dir);
-	char *certp = xasprintf("%s/signer/ca.pem", dir), *pass = NULL;
-	EVP_PKEY *key = EVP_RSA_gen((unsigned)bits);
+	char *s = file_read(path, NULL);
+	if (s)
+		s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static void secret_free(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+struct dev_ext {
+	int nid;
+	const char *value;
+};
+
+/*
+ * A development certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with
+ * ISSUER_KEY (ISSUER NULL: self-signed), valid YEARS, with EXTS. NULL on failure.
+ */
+static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    long years, const struct dev_ext *exts, size_t n)
+{
 	X509 *cert = X509_new();
 	X509_NAME *name = X509_NAME_new();
-	FILE *f = NULL;
+	X509V3_CTX v3;
 	uint8_t serial[16];
-	BIGNUM *bn = NULL;
-	int rc = -1;
+	BIGNUM *bn;
+	int ok = 1;
 
-	if (!key || write_secret(passp, 24) < 0 || !(pass = file_read(passp, NULL)))
-		goto out;
-	pass[strcspn(pass, "\n")] = '\0';
 	X509_set_version(cert, 2);
 	RAND_bytes(serial, sizeof serial);
 	serial[0] &= 0x7f;
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+	BN_free(bn);
 	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 366 * 24 * 3600);
+	X509_gmtime_adj(X509_getm_notAfter(cert), years * 366 * 24 * 3600);
 	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-	    (const unsigned char *)"Intellectual Property Office e-Filing", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"RA Development CA (not for production)", -1, -1, 0);
+	if (o)
+		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(cert, name);
-	X509_set_issuer_name(cert, name);
+	X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
 	X509_set_pubkey(cert, key);
-	if (add_ext(cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-	    add_ext(cert, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
-	    add_ext(cert, NID_subject_key_identifier, "hash") < 0 ||
-	    add_ext(cert, NID_authority_key_identifier, "keyid:always") < 0)
-		goto out;
-	if (!X509_sign(cert, key, EVP_sha256()))
+	X509V3_set_ctx(&v3, issuer ? issuer : cert, cert, NULL, NULL, 0);
+	for (size_t i = 0; i < n && ok; i++) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+		ok = ext != NULL;
+		if (ext)
+			X509_add_ext(cert, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	if (!ok || !X509_sign(cert, issuer_key, EVP_sha256())) {
+		X509_free(cert);
+		cert = NULL;
+	}
+	X509_NAME_free(name);
+	return cert;
+}
+
+/* Write KEY encrypted with a fresh passphrase (in PASSP, 0600) to KEYP, and CERT to CERTP. 0/-1. */
+static int save_pair(const char *keyp, const char *passp, EVP_PKEY *key, const char *certp, X509 *cert)
+{
+	char *pass = NULL;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (write_secret(passp, 24) < 0 || !(pass = read_secret(passp)))
 		goto out;
 	if (!(f = fopen(keyp, "w")) || fchmod(fileno(f), 0600) < 0 ||
 	    !PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(), NULL, 0, NULL, pass))
@@ -125,12 +162,23 @@ static int make_ca(const char *dir, int bits)
 out:
 	if (f)
 		fclose(f);
-	if (pass) {
-		OPENSSL_cleanse(pass, strlen(pass));
-		free(pass);
-	}
-	BN_free(bn);
-	X509_NAME_free(name);
+	secret_free(pass);
+	return rc;
+}
+
+static int make_ca(const char *dir, int bits)
+{
+	static const struct dev_ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" }, { NID_key_usage, "critical,keyCertSign,cRLSign" },
+		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
+	};
+	char *keyp = xasprintf("%s/signer/ca.key", dir), *passp = xasprintf("%s/signer/ca.pass", dir);
+	char *certp = xasprintf("%s/signer/ca.pem", dir);
+	EVP_PKEY *key = EVP_RSA_gen((unsigned)bits);
+	X509 *cert = key ? dev_cert(key, "Intellectual Property Office e-Filing",
+	    "RA Development CA (not for production)", NULL, key, 10, exts, ARRAY_LEN(exts)) : NULL;
+	int rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
+
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	free(keyp); free(passp); free(certp);
@@ -143,23 +191,22 @@ out:
  */
 static int make_ocsp_responder(const char *dir)
 {
+	static const struct dev_ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
+		{ NID_ext_key_usage, "critical,OCSPSigning" }, { NID_id_pkix_OCSP_noCheck, "ignored" },
+		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
+	};
 	char *cakeyp = xasprintf("%s/signer/ca.key", dir), *capassp = xasprintf("%s/signer/ca.pass", dir);
 	char *cacertp = xasprintf("%s/signer/ca.pem", dir), *keyp = xasprintf("%s/keys/ocsp.key", dir);
 	char *passp = xasprintf("%s/keys/ocsp.pass", dir), *certp = xasprintf("%s/keys/ocsp.pem", dir);
-	char *capass = NULL, *pass = NULL;
+	char *capass = read_secret(capassp);
 	EVP_PKEY *cakey = NULL, *key = EVP_EC_gen("P-256");
-	X509 *ca = NULL, *cert = X509_new();
-	X509_NAME *name = X509_NAME_new();
-	X509V3_CTX v3;
+	X509 *ca = NULL, *cert = NULL;
 	FILE *f = NULL;
-	uint8_t serial[16];
-	BIGNUM *bn = NULL;
 	int rc = -1;
 
-	if (!key || !(capass = file_read(capassp, NULL)) || write_secret(passp, 24) < 0 || !(pass = file_read(passp, NULL)))
+	if (!key || !capass)
 		goto out;
-	capass[strcspn(capass, "\n")] = '\0';
-	pass[strcspn(pass, "\n")] = '\0';
 	if (!(f = fopen(cakeyp, "r")) || !(cakey = PEM_read_PrivateKey(f, NULL, NULL, capass)))
 		goto out;
 	fclose(f);
@@ -167,56 +214,13 @@ static int make_ocsp_responder(const char *dir)
 		goto out;
 	fclose(f);
 	f = NULL;
-	X509_set_version(cert, 2);
-	RAND_bytes(serial, sizeof serial);
-	serial[0] &= 0x7f;
-	bn = BN_bin2bn(serial, sizeof serial, NULL);
-	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 2L * 366 * 24 * 3600);
-	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)"RA Development OCSP Responder (not for production)", -1, -1, 0);
-	X509_set_subject_name(cert, name);
-	X509_set_issuer_name(cert, X509_get_subject_name(ca));
-	X509_set_pubkey(cert, key);
-	X509V3_set_ctx(&v3, ca, cert, NULL, NULL, 0);
-	{
-		static const struct { int nid; const char *value; } exts[] = {
-			{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
-			{ NID_ext_key_usage, "critical,OCSPSigning" }, { NID_id_pkix_OCSP_noCheck, "ignored" },
-			{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
-		};
-		for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
-			X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
-			if (!ext)
-				goto out;
-			X509_add_ext(cert, ext, -1);
-			X509_EXTENSION_free(ext);
-		}
-	}
-	if (!X509_sign(cert, cakey, EVP_sha256()))
-		goto out;
-	if (!(f = fopen(keyp, "w")) || fchmod(fileno(f), 0600) < 0 ||
-	    !PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(), NULL, 0, NULL, pass))
-		goto out;
-	fclose(f);
-	if (!(f = fopen(certp, "w")) || !PEM_write_X509(f, cert))
-		goto out;
-	rc = 0;
+	cert = dev_cert(key, NULL, "RA Development OCSP Responder (not for production)", ca, cakey, 2,
+	    exts, ARRAY_LEN(exts));
+	rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
 out:
 	if (f)
 		fclose(f);
-	if (capass) {
-		OPENSSL_cleanse(capass, strlen(capass));
-		free(capass);
-	}
-	if (pass) {
-		OPENSSL_cleanse(pass, strlen(pass));
-		free(pass);
-	}
-	BN_free(bn);
-	X509_NAME_free(name);
+	secret_free(capass);
 	X509_free(cert);
 	X509_free(ca);
 	EVP_PKEY_free(key);
@@ -262,23 +266,15 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	for (size_t i = 0; i < sizeof ctl_clients / sizeof ctl_clients[0]; i++)
 		KEY("%s/keys/clients/%s.cert", dir, ctl_clients[i]);
 #undef KEY
-	{
-		char *priv = xasprintf("%s/keys/sheets.key", dir), *pass = xasprintf("%s/keys/sheets.pass", dir);
-		char *pub = xasprintf("%s/keys/sheets.pub", dir), *master = xasprintf("%s/keys/card-master.key", dir);
-		int r = write_secret(pass, 24) < 0 || seal_keygen(priv, pass, pub) < 0 || write_secret(master, 32) < 0;
-		free(priv); free(pass); free(pub); free(master);
-		if (r)
-			goto out;
-	}
-	{
-		/* The workers' own sealing key: subscribers' passwords travel to them sealed. */
-		char *priv = xasprintf("%s/keys/worker-seal.key", dir), *pass = xasprintf("%s/keys/worker-seal.pass", dir);
-		char *pub = xasprintf("%s/keys/worker-seal.pub", dir);
-		int r = write_secret(pass, 24) < 0 || seal_keygen(priv, pass, pub) < 0;
-		free(priv); free(pass); free(pub);
-		if (r)
-			goto out;
-	}
+	/* The notifier's sheet key (new passwords and PINs are sealed to it) and the workers'
+	 * (subscribers' typed passwords travel to them sealed). */
+	if (make_seal_key(dir, "sheets") < 0 || make_seal_key(dir, "worker-seal") < 0)
+		goto out;
+	p = xasprintf("%s/keys/card-master.key", dir);
+	if (write_secret(p, 32) < 0)
+		goto out;
+	free(p);
+	p = NULL;
 	if (make_ca(dir, ca_bits) < 0) {
 		log_err("cannot make the development CA");
 		goto out;
