@@ -12,13 +12,13 @@ const struct job_handler job_handlers[] = {
 	{ "order_claim", NULL, job_order_claim_apply },
 	{ "card_done", NULL, job_card_done_apply },
 	{ "card_fail", job_card_fail_prepare, job_card_fail_apply },
-	{ "card_challenge", NULL, job_card_challenge_apply },
+	{ "card_challenge", job_account_prepare, job_card_challenge_apply },
 	{ "card_unlock", NULL, job_card_unlock_apply },
 	{ "card_renew", job_card_renew_prepare, job_card_renew_apply },
 	{ "revoke", job_revoke_prepare, job_revoke_apply },
 	{ "suspend", job_suspend_prepare, job_suspend_apply },
-	{ "login", NULL, job_login_apply },
-	{ "password_change", NULL, job_password_change_apply },
-	{ "renew", NULL, job_renew_apply },
+	{ "login", job_account_prepare, job_login_apply },
+	{ "password_change", job_account_prepare, job_password_change_apply },
+	{ "renew", job_account_prepare, job_renew_apply },
 };
 const int job_nhandlers = (int)(sizeof job_handlers / sizeof job_handlers[0]);

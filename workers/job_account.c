@@ -191,10 +191,53 @@ int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t
 	return 0;
 }
 
+/* The account's current password hash, or NULL. */
+static char *account_hash_now(struct job_ctx *ctx, const char *account)
+{
+	sqlite3_stmt *st = db_prepare(ctx->db, "SELECT pw_hash FROM accounts WHERE id = ?");
+	char *hash = NULL;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		hash = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return hash;
+}
+
+int job_account_prepare(struct job_ctx *ctx)
+{
+	const char *account = json_string_value(json_object_get(ctx->payload, "account"));
+	const char *sealed = json_string_value(json_object_get(ctx->payload, "password"));
+	char *hash;
+	int verdict;
+
+	if (!sealed)
+		sealed = json_string_value(json_object_get(ctx->payload, "sealed_password"));
+	if (!account || !sealed || !(hash = account_hash_now(ctx, account)))
+		return 0;	/* apply says what is missing */
+	verdict = account_verify(ctx, account, sealed);
+	if (verdict >= 0)
+		json_object_set_new(ctx->scratch, "verdict", json_pack("{s:s,s:i,s:s}", "account", account,
+		    "verdict", verdict, "hash", hash));
+	free(hash);
+	return 0;
+}
+
 int account_check(struct job_ctx *ctx, const char *account, const char *sealed_b64, json_t **refusal)
 {
+	json_t *pre = json_object_get(ctx->scratch, "verdict");
+	char *hash = pre ? account_hash_now(ctx, account) : NULL;
+	int verdict;
+
 	*refusal = NULL;
-	return account_record(ctx, account, account_verify(ctx, account, sealed_b64), refusal);
+	/* The verdict reached in prepare stands if it is about this account and its password
+	 * has not changed since; otherwise verify here. */
+	if (pre && hash && strcmp(json_string_value(json_object_get(pre, "account")), account) == 0 &&
+	    strcmp(json_string_value(json_object_get(pre, "hash")), hash) == 0)
+		verdict = (int)json_integer_value(json_object_get(pre, "verdict"));
+	else
+		verdict = account_verify(ctx, account, sealed_b64);
+	free(hash);
+	return account_record(ctx, account, verdict, refusal);
 }
 
 int account_new_password(struct job_ctx *ctx, const char *account, const char *reason,

@@ -122,6 +122,12 @@ int account_check(struct job_ctx *ctx, const char *account, const char *sealed_b
  * VERDICT's effect on the failure count in the job's transaction (1 right, 0 refused with
  * *refusal, -1 error). */
 int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_b64);
+/*
+ * Prepare phase of every job that carries an account and its sealed password: runs the
+ * slow argon2id verification outside the write transaction and leaves the verdict in
+ * ctx->scratch, which account_check() then uses if the password hash is still the same.
+ */
+int job_account_prepare(struct job_ctx *ctx);
 int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal);
 /* Open a secret sealed to the workers' key; malloc'd, NUL-terminated; the caller wipes it
  * with OPENSSL_cleanse and frees it. NULL after job_fail(). */
