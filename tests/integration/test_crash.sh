@@ -38,7 +38,9 @@ kill "$(cat "$DEP/run/ra-worker-1.pid")"; sleep 0.5
 RA_WORKER_STALL_MS=3000 ra-worker -c "$RA_CONFIG" > "$T/slow.log" 2>&1 &
 slow=$!; track $slow
 ra-ctl request-certs 2 --sign-csr "$T/s2.csr" --enc-csr "$T/e2.csr" --no-wait >/dev/null
-wait_for 10 sql_is "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":2%'" leased
+# wait until the slow worker holds it (the first lease may have gone to the stopped worker
+# before the queue noticed it was gone; that lease expires and the slow worker gets it)
+wait_for 15 grep -q "(issue) attempt" "$T/slow.log" || fail "the slow worker took the job" "$(tail -n 3 "$T/slow.log")"
 ra-worker -c "$RA_CONFIG" > "$T/quick.log" 2>&1 &
 track $!
 if wait_for 30 sql_is "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":2%'" done; then
