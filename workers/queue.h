@@ -33,7 +33,7 @@ int ledger_state(sqlite3 *db, int64_t id, const char **state, json_t **result);
 /* The earliest not_before_ms of queued jobs, or -1. */
 int64_t ledger_next_ready_ms(sqlite3 *db);
 
-/* Answer a QUERY. NULL with *err (malloc'd) when refused. */
-json_t *queue_query(sqlite3 *db, const char *what, json_t *args, char **err);
+/* Answer CLIENT's QUERY. NULL with *err (malloc'd) when refused or not CLIENT's to ask. */
+json_t *queue_query(sqlite3 *db, const char *client, const char *what, json_t *args, char **err);
 
 #endif

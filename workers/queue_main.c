@@ -235,6 +235,15 @@ out:
 	json_decref(payload);
 }
 
+/* A producer follows its own jobs (and the jobs they created); the operator's tool, all. */
+static int may_follow(struct queue *q, const char *client, int64_t job)
+{
+	if (strcmp(client, "ctl") == 0)
+		return 1;
+	return db_int(q->db, "SELECT 1 FROM jobs j LEFT JOIN jobs p ON p.id = j.parent WHERE j.id = ?"
+	    " AND (j.submitted_by = ?2 OR p.submitted_by = ?2)", "is", job, client) == 1;
+}
+
 static void on_wait(struct queue *q, msg_t *m)
 {
 	int ok1, ok2;
@@ -242,6 +251,10 @@ static void on_wait(struct queue *q, msg_t *m)
 
 	if (!ok1 || !ok2 || timeout < 0) {
 		msg_send_error(q->front, m, MERR_BAD_MESSAGE, "WAIT needs a job id and a timeout");
+		return;
+	}
+	if (!may_follow(q, m->peer, job)) {
+		msg_send_error(q->front, m, MERR_NOT_FOUND, "no such job");
 		return;
 	}
 	if (timeout == 0 || job_finished(q, job) || q->nwaiters == MAX_WAITERS) {
@@ -262,7 +275,7 @@ static void on_query(struct queue *q, msg_t *m)
 
 	if (!what || !args)
 		msg_send_error(q->front, m, MERR_BAD_MESSAGE, "QUERY needs a name and a JSON object");
-	else if (!(ans = queue_query(q->db, what, args, &err)))
+	else if (!(ans = queue_query(q->db, m->peer, what, args, &err)))
 		msg_send_error(q->front, m, MERR_REFUSED, err ? err : "refused");
 	else {
 		r = msg_new(MSG_ANSWER);

@@ -145,19 +145,30 @@ static json_t *q_stats(sqlite3 *db, json_t *args, char **err)
 	    "certs", rows(db, "SELECT status, count(*) AS n FROM certificates GROUP BY status", json_array()));
 }
 
+/* Who may ask what: a producer sees only what its work needs (its key's name). */
 static const struct {
 	const char *name;
 	json_t *(*fn)(sqlite3 *, json_t *, char **);
+	const char *clients;
 } queries[] = {
-	{ "job", q_job }, { "jobs", q_jobs }, { "form", q_form }, { "certs", q_certs },
-	{ "orders", q_orders }, { "stats", q_stats },
+	{ "job", q_job, ",ctl," }, { "jobs", q_jobs, ",ctl,station," }, { "form", q_form, ",intake,ctl," },
+	{ "certs", q_certs, ",ctl," }, { "orders", q_orders, ",ctl,station," }, { "stats", q_stats, ",ctl," },
 };
 
-json_t *queue_query(sqlite3 *db, const char *what, json_t *args, char **err)
+json_t *queue_query(sqlite3 *db, const char *client, const char *what, json_t *args, char **err)
 {
-	for (size_t i = 0; i < ARRAY_LEN(queries); i++)
-		if (strcmp(queries[i].name, what) == 0)
-			return queries[i].fn(db, args, err);
+	char key[40];
+
+	snprintf(key, sizeof key, ",%s,", client);
+	for (size_t i = 0; i < ARRAY_LEN(queries); i++) {
+		if (strcmp(queries[i].name, what) != 0)
+			continue;
+		if (!*client || !strstr(queries[i].clients, key)) {
+			*err = xasprintf("client '%s' may not ask '%s'", *client ? client : "unknown", what);
+			return NULL;
+		}
+		return queries[i].fn(db, args, err);
+	}
 	*err = xasprintf("unknown question '%s'", what);
 	return NULL;
 }

@@ -71,6 +71,14 @@ out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/q
 	--client-cert "$DEP/keys/clients/station.cert" RA/1 SUBMIT form_approve k2 '{"serial":"R2026-000001","officer":"x"}')
 echo "$out" | grep -q "client 'station' may not submit form_approve jobs" && ok "message: a card station's key cannot approve forms" \
 	|| fail "station may not approve" "$out"
+out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/self.cert" RA/1 QUERY certs '{"pem":true}')
+echo "$out" | grep -q "client 'self' may not ask 'certs'" && ok "message: the website's key cannot list certificates" \
+	|| fail "self may not list certs" "$out"
+out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/station.cert" RA/1 WAIT 3 0)
+echo "$out" | grep -q "no such job" && ok "message: a producer cannot follow another producer's job" \
+	|| fail "station may not follow intake's job" "$out"
 
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
