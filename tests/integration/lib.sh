@@ -20,6 +20,8 @@ _finish() {
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
 }
 trap _finish EXIT
+# Work inside the temp dir, so that nothing a test writes by a relative name lands in the tree.
+cd "$T" || exit 1
 
 ok() { echo "ok - $1"; }
 fail() { echo "not ok - $1${2:+: $2}"; }
