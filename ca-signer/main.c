@@ -17,7 +17,7 @@
 #include "signer.h"
 #include "util.h"
 
-#include <getopt.h>
+#include "cli.h"
 #include <string.h>
 
 #define BATCH_MAX 256
@@ -280,31 +280,17 @@ static void ca_run(struct ca *ca)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, 0, 'c' }, { "check", no_argument, 0, 'k' },
-		{ "now", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct cli_daemon opt;
 	struct ca ca = { 0 };
-	const char *cfgfile = NULL;
-	int check = 0, c;
-	char *dir, *workers, *certpath, *endpoint;
+		char *dir, *workers, *certpath, *endpoint;
 	zcert_t *cert;
 
 	log_init("ca-signer", LV_INFO);
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfgfile = optarg; break;
-		case 'k': check = 1; break;
-		case 'n': if (clock_set(optarg) < 0) fatal("--now %s is not a time", optarg); break;
-		case 'h': usage(0); break;
-		default: usage(2);
-		}
-	}
-	if (optind != argc)
-		usage(2);
-	ca.cfg = config_open(cfgfile);
+	cli_daemon_parse(argc, argv, usage, &opt);
+	ca.cfg = config_open(opt.config);
 	if (!(ca.signer = signer_new(ca.cfg)))
 		fatal("cannot start the signer (CA key, certificate or signer.db): see above");
-	if (check) {
+	if (opt.check) {
 		printf("%s: configuration and CA key are valid\n", config_file(ca.cfg));
 		signer_destroy(&ca.signer);
 		return 0;

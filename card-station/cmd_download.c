@@ -12,7 +12,6 @@
 #include "station.h"
 #include "subscriber.h"
 
-#include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -72,34 +71,19 @@ int download_write(struct sub *s, json_t *certs)
 
 int cmd_download(struct station *st, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reader", required_argument, NULL, 'r' },
-		{ "account", required_argument, NULL, 'a' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reader = NULL, *account = NULL;
+	struct sub_args a;
+	const char *reader, *account;
 	struct sub s = { 0 };
 	char password[256] = "";
 	json_t *res = NULL;
 	int64_t job = 0;
-	int c, bad = 0, ret = 1;
+	int ret = 1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:l:", opts, NULL)) != -1) {
-		if (c == 'r')
-			reader = optarg;
-		else if (c == 'a')
-			account = optarg;
-		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
-			continue;
-		else
-			bad = 1;	/* an unknown option, or a --lang that is neither */
-	}
-	if (bad || !reader || !account || optind != argc) {
-		log_err("usage: card-station download --reader NAME --account ID [--lang zh-TW|en]");
+	if (sub_args_parse(argc, argv, 1, &a) != 0)
 		return 2;
-	}
+	reader = a.reader;
+	account = a.account;
+	s.lang = a.lang;
 	if (sub_secret(&s, SUB_ASK_PASSWORD, password, sizeof password) < 0)
 		goto out;
 	if (sub_open(&s, st, reader) < 0)

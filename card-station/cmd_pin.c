@@ -16,7 +16,6 @@
 #include "station.h"
 #include "subscriber.h"
 
-#include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -28,60 +27,15 @@
 #include "seal.h"
 #include "util.h"
 
-struct pin_args {
-	const char *reader, *account;
-	enum sub_lang lang;
-};
-
-/* Options shared by pin-change and unlock. NEED_ACCOUNT: --account is required. 0/2. */
-static int pin_parse(int argc, char **argv, int need_account, struct pin_args *a)
-{
-	static const struct option opts[] = {
-		{ "reader", required_argument, NULL, 'r' },
-		{ "account", required_argument, NULL, 'a' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof *a);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			a->reader = optarg;
-			break;
-		case 'a':
-			a->account = optarg;
-			break;
-		case 'l':
-			if (sub_lang_parse(optarg, &a->lang) < 0) {
-				log_err("--lang: zh-TW or en, not \"%s\"", optarg);
-				return 2;
-			}
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (a->reader && optind == argc && (!need_account || a->account))
-		return 0;
-usage:
-	log_err("usage: card-station %s --reader NAME%s [--lang zh-TW|en]", argv[0],
-	    need_account ? " --account ID" : "");
-	return 2;
-}
-
 int cmd_pin_change(struct station *st, int argc, char **argv)
 {
-	struct pin_args a;
+	struct sub_args a;
 	struct sub s = { 0 };
 	char old[32] = "", pin[DERIVE_PIN_MAX + 1] = "";
 	int tries = -1, ret;
 	piv_rc rc;
 
-	if ((ret = pin_parse(argc, argv, 0, &a)) != 0)
+	if ((ret = sub_args_parse(argc, argv, 0, &a)) != 0)
 		return ret;
 	ret = 1;
 	s.lang = a.lang;
@@ -142,7 +96,7 @@ static EVP_PKEY *pin_ephemeral(char **pub_b64)
 
 int cmd_unlock(struct station *st, int argc, char **argv)
 {
-	struct pin_args a;
+	struct sub_args a;
 	struct sub s = { 0 };
 	char password[256] = "", pin[DERIVE_PIN_MAX + 1] = "", *recipient = NULL;
 	uint8_t *box = NULL, *puk = NULL;
@@ -153,7 +107,7 @@ int cmd_unlock(struct station *st, int argc, char **argv)
 	int tries = -1, ret;
 	piv_rc rc;
 
-	if ((ret = pin_parse(argc, argv, 1, &a)) != 0)
+	if ((ret = sub_args_parse(argc, argv, 1, &a)) != 0)
 		return ret;
 	ret = 1;
 	s.lang = a.lang;

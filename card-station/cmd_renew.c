@@ -22,7 +22,6 @@
 #include "station.h"
 #include "subscriber.h"
 
-#include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -78,13 +77,8 @@ static int renew_matches(json_t *rec, EVP_PKEY *pub)
 
 int cmd_renew(struct station *st, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reader", required_argument, NULL, 'r' },
-		{ "account", required_argument, NULL, 'a' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *reader = NULL, *account = NULL;
+	struct sub_args a;
+	const char *reader, *account;
 	struct sub s = { 0 };
 	char password[256] = "", pin[32] = "", *sreq = NULL, *ereq = NULL, when[24];
 	char host[64] = "station";
@@ -93,25 +87,15 @@ int cmd_renew(struct station *st, int argc, char **argv)
 	X509 *old = NULL;
 	enum piv_alg alg;
 	int64_t job = 0;
-	int c, bad = 0, tries = -1, ret = 1;
+	int tries = -1, ret = 1;
 	size_t i;
 	piv_rc rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:l:", opts, NULL)) != -1) {
-		if (c == 'r')
-			reader = optarg;
-		else if (c == 'a')
-			account = optarg;
-		else if (c == 'l' && sub_lang_parse(optarg, &s.lang) == 0)
-			continue;
-		else
-			bad = 1;	/* an unknown option, or a --lang that is neither */
-	}
-	if (bad || !reader || !account || optind != argc) {
-		log_err("usage: card-station renew --reader NAME --account ID [--lang zh-TW|en]");
+	if (sub_args_parse(argc, argv, 1, &a) != 0)
 		return 2;
-	}
+	reader = a.reader;
+	account = a.account;
+	s.lang = a.lang;
 	if (sub_secret(&s, SUB_ASK_PASSWORD, password, sizeof password) < 0 ||
 	    sub_secret(&s, SUB_ASK_PIN, pin, sizeof pin) < 0)
 		goto out;

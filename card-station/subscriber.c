@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <getopt.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -330,4 +331,43 @@ out:
 	json_decref(payload);
 	free(sealed);
 	return res;
+}
+
+int sub_args_parse(int argc, char **argv, int need_account, struct sub_args *a)
+{
+	static const struct option opts[] = {
+		{ "reader", required_argument, NULL, 'r' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:a:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			a->reader = optarg;
+			break;
+		case 'a':
+			a->account = optarg;
+			break;
+		case 'l':
+			if (sub_lang_parse(optarg, &a->lang) < 0) {
+				log_err("--lang: zh-TW or en, not \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (a->reader && optind == argc && (!need_account || a->account))
+		return 0;
+usage:
+	log_err("usage: card-station %s --reader NAME%s [--lang zh-TW|en]", argv[0],
+	    need_account ? " --account ID" : "");
+	return 2;
 }

@@ -62,6 +62,15 @@ struct sub {
 	int began;
 };
 
+/* The options every subscriber command takes. */
+struct sub_args {
+	const char *reader, *account;
+	enum sub_lang lang;
+};
+/* Parse --reader, --account (required when NEED_ACCOUNT) and --lang for command argv[0].
+ * 0, or 2 after logging the usage. */
+int sub_args_parse(int argc, char **argv, int need_account, struct sub_args *a);
+
 /* Parse "zh-TW" / "en" (also "zh"). 0/-1. */
 int sub_lang_parse(const char *s, enum sub_lang *out);
 /* Print message M (printf arguments as the enum notes) and a newline to stdout. */

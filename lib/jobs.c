@@ -14,7 +14,7 @@
 const struct job_kind job_kinds[] = {
 	{ "form_key", "intake,ctl", "store keyed forms (first keying); one job per batch" },
 	{ "form_verify", "intake,ctl", "second, blind keying of a stored form" },
-	{ "form_approve", "intake,ctl", "approve a form (not by its keyer): creates the form's effect job" },
+	{ "form_approve", "intake,ctl", "approve a verified form (not by its keyer or verifier) and carry it out in the same transaction" },
 	{ "issue", "station,ctl", "issue the signature and encryption certificates of a card order" },
 	{ "order_claim", "station", "give the next approved card order to a card being personalized" },
 	{ "card_done", "station", "record a personalized card against its order; PIN sheet" },

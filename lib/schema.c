@@ -186,6 +186,9 @@ const char *const db_migrations[] = {
 	"  event_id INTEGER PRIMARY KEY REFERENCES status_events(id),"
 	"  notice_id INTEGER NOT NULL REFERENCES notices(id));"
 	"CREATE INDEX notice_events_notice ON notice_events(notice_id);",
+
+	/* 5: confirmations come from status_events now; the last-status table is read by nothing */
+	"DROP TABLE notice_status;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -13,7 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include "cli.h"
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
@@ -36,13 +36,14 @@ static void on_signal(int sig)
 
 static void usage(int code)
 {
-	printf("usage: ra-ocsp [-c CONFIG] [--check]\n"
+	printf("usage: ra-ocsp [-c CONFIG] [--check] [--now TIME]\n"
 	       "\n"
 	       "OCSP responder: answers from the CRL in signer.crl_dir, signed with ocsp.key /\n"
 	       "ocsp.cert, on HTTP at ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "      --check        check the configuration and the keys, and exit\n"
+	       "      --now TIME     pretend the time is TIME (tests)\n"
 	       "  -h, --help         this help\n");
 	exit(code);
 }
@@ -198,30 +199,18 @@ out:
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, 0, 'c' }, { "check", no_argument, 0, 'k' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
-	const char *cfgfile = NULL;
-	int check = 0, c, lfd;
+	struct cli_daemon opt;
+	int lfd;
 	config_t *cfg;
 	ocsp_responder_t *r;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	log_init("ra-ocsp", LV_INFO);
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfgfile = optarg; break;
-		case 'k': check = 1; break;
-		case 'h': usage(0); break;
-		default: usage(2);
-		}
-	}
-	if (optind != argc)
-		usage(2);
-	cfg = config_open(cfgfile);
+	cli_daemon_parse(argc, argv, usage, &opt);
+	cfg = config_open(opt.config);
 	if (!(r = ocsp_responder_new(cfg)))
 		fatal("cannot start the OCSP responder (see above)");
-	if (check) {
+	if (opt.check) {
 		printf("%s: configuration and responder keys are valid\n", config_file(cfg));
 		return 0;
 	}

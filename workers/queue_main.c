@@ -17,7 +17,7 @@
 #include "queue.h"
 #include "util.h"
 
-#include <getopt.h>
+#include "cli.h"
 #include <signal.h>
 #include <string.h>
 
@@ -433,29 +433,15 @@ static int queue_run(struct queue *q)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, 0, 'c' }, { "check", no_argument, 0, 'k' },
-		{ "now", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
-	const char *cfgfile = NULL;
-	int check = 0, c;
-	struct queue *q = xcalloc(1, sizeof *q);
+	struct cli_daemon opt;
+		struct queue *q = xcalloc(1, sizeof *q);
 	char *dbpath, *front, *back, *certpath, *dir;
 	zcert_t *cert;
 
 	log_init("ra-queue", LV_INFO);
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': cfgfile = optarg; break;
-		case 'k': check = 1; break;
-		case 'n': if (clock_set(optarg) < 0) fatal("--now %s is not a time", optarg); break;
-		case 'h': usage(0); break;
-		default: usage(2);
-		}
-	}
-	if (optind != argc)
-		usage(2);
-	q->cfg = config_open(cfgfile);
-	if (check) {
+	cli_daemon_parse(argc, argv, usage, &opt);
+	q->cfg = config_open(opt.config);
+	if (opt.check) {
 		printf("%s: configuration is valid\n", config_file(q->cfg));
 		config_destroy((config_t **)&q->cfg);
 		free(q);
