@@ -5,6 +5,10 @@
  * few times, before the queue is declared unreachable. That is safe because every SUBMIT
  * carries an idempotency key (one is made up when the caller has none), WAIT and QUERY
  * change nothing.
+ *
+ * A key the caller derives (from a card serial, a job id, a form's digest) is sent as an
+ * HMAC-SHA256 under this client's own CURVE secret key, so no other producer can compute
+ * it and submit first; the queue scopes keys by producer and kind as well (lib/jobs.c).
  */
 #include "client.h"
 #include "log.h"
@@ -12,6 +16,9 @@
 #include "net.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -112,6 +119,44 @@ static msg_t *client_call(ra_client_t *c, build_fn build, const void *arg, int t
 	return NULL;
 }
 
+#define CLIENT_KEY_BYTES 16
+
+/*
+ * The key sent for KIND and the caller's IDEM into OUT: "h:" and the first 16 bytes of
+ * HMAC-SHA256(this client's CURVE secret key, "ra idem v1" 0 KIND 0 IDEM) in hex, or "r:"
+ * and 16 random bytes when IDEM is NULL or empty. 0/-1.
+ */
+static int client_key(ra_client_t *c, const char *kind, const char *idem, char out[2 + 2 * CLIENT_KEY_BYTES + 1])
+{
+	static const char label[] = "ra idem v1";
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char *text;
+	size_t len;
+	int rc = -1;
+
+	if (!idem || !*idem) {
+		if (RAND_bytes(mac, CLIENT_KEY_BYTES) != 1)
+			return -1;
+		memcpy(out, "r:", 2);
+		hex_encode(mac, CLIENT_KEY_BYTES, out + 2);
+		return 0;
+	}
+	len = sizeof label + strlen(kind) + 1 + strlen(idem);
+	text = xmalloc(len);
+	memcpy(text, label, sizeof label);
+	memcpy(text + sizeof label, kind, strlen(kind) + 1);
+	memcpy(text + sizeof label + strlen(kind) + 1, idem, strlen(idem));
+	if (HMAC(EVP_sha256(), zcert_secret_key(c->cert), 32, (const uint8_t *)text, len, mac, &mac_len)) {
+		memcpy(out, "h:", 2);
+		hex_encode(mac, CLIENT_KEY_BYTES, out + 2);
+		rc = 0;
+	}
+	OPENSSL_cleanse(mac, sizeof mac);
+	free(text);
+	return rc;
+}
+
 struct submit_arg {
 	const char *kind, *idem;
 	json_t *payload;
@@ -130,18 +175,15 @@ static msg_t *build_submit(const void *arg)
 int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
     json_t *payload, char **err)
 {
-	char made[40];
-	struct submit_arg a = { kind, idem_key, payload };
+	char made[2 + 2 * CLIENT_KEY_BYTES + 1];
+	struct submit_arg a = { kind, made, payload };
 	msg_t *rep;
 	int64_t id;
 	int ok = 0;
 
-	if (!idem_key || !*idem_key) {
-		uint8_t r[16];
-		RAND_bytes(r, sizeof r);
-		memcpy(made, "r:", 2);
-		hex_encode(r, sizeof r, made + 2);
-		a.idem = made;
+	if (client_key(c, kind, idem_key, made) < 0) {
+		*err = xstrdup("cannot make an idempotency key (random generator or HMAC failed)");
+		return -1;
 	}
 	rep = client_call(c, build_submit, &a, CLIENT_TIMEOUT_MS, err);
 	if (!rep)

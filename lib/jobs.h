@@ -30,8 +30,9 @@ const struct job_kind *job_kind_find(const char *name);
 /* Whether CLIENT (the authenticated name of a producer's CURVE key) may submit K. */
 int job_kind_allows(const struct job_kind *k, const char *client);
 
-/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty).
- * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
+/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty, within
+ * SUBMITTED_BY and KIND). Returns the job id, the existing one if the same submitter sent
+ * IDEM for KIND before (then *existed = 1), or -1. */
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed);
 /* Replace payload member MEMBER of job ID (a sealed secret) with "(redacted)", in the current

@@ -189,6 +189,10 @@ const char *const db_migrations[] = {
 
 	/* 5: confirmations come from status_events now; the last-status table is read by nothing */
 	"DROP TABLE notice_status;",
+
+	/* 6: idempotency keys are scoped by submitter and kind (lib/jobs.c) */
+	"UPDATE jobs SET idem_key = coalesce(submitted_by, '') || '/' || kind || '/' || idem_key"
+	"  WHERE idem_key IS NOT NULL;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -39,6 +39,13 @@ A=$(acct 8101) B=$(acct 8102)
 [ -n "$A" ] && [ -n "$B" ] && [ "$A" != "$B" ] && ok "two cards personalized for two accounts" ||
 	{ fail "two cards personalized for two accounts" "A=$A B=$B"; exit 1; }
 
+# The station's idempotency keys (derived from card serials and job ids) reach the ledger
+# only as an HMAC under the station's own key: another producer cannot compute them.
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'station' AND idem_key LIKE '%cs:%'")" = 0 ] &&
+	[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE idem_key GLOB 'station/card_done/h:[0-9a-f]*'")" = 2 ] &&
+	ok "station keys are scoped and cannot be guessed by another producer" ||
+	fail "station keys not guessable" "$(sql "$DEP/ra.db" "SELECT idem_key FROM jobs WHERE submitted_by = 'station'")"
+
 # The secrets as the subscribers got them on their sheets: opened here with the sheet key
 # into files, never echoed. unseal WHERE FILE: the newest sheet matching WHERE.
 unseal() {
