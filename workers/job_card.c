@@ -14,8 +14,9 @@
  *
  * card_unlock then releases the card's derived PUK sealed to an X25519 key the station
  * made for this one operation (lib/seal.c's box), so the ledger holds only the sealed
- * form. card_renew issues the new pair of certificates. A challenge answers one follow-up
- * job only, within CARD_CHALLENGE_TTL seconds of the one clock.
+ * form. card_renew issues the new pair of certificates through issue_pair.c (both requests
+ * checked first, withdrawn if the pair cannot be delivered). A challenge answers one
+ * follow-up job only, within CARD_CHALLENGE_TTL seconds of the one clock.
  */
 #include "b64.h"
 #include "db.h"
@@ -35,9 +36,6 @@
 
 #define CARD_CHALLENGE_TTL 300
 #define CARD_BLOCK_MAX 16
-
-static const char *const card_usages[2] = { "signature", "encryption" };
-static const char *const card_csr_keys[2] = { "sign_csr", "enc_csr" };
 
 /* The management key cipher of this deployment's cards, and its key length. */
 static const EVP_CIPHER *card_cipher(const config_t *cfg, enum derive_mgm_alg *alg)
@@ -357,52 +355,6 @@ out:
 	return rc;
 }
 
-/* PEM "CERTIFICATE REQUEST" to DER (malloc'd), or NULL. */
-static uint8_t *card_csr_der(const char *pem, size_t *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
-	unsigned char *der = NULL;
-	uint8_t *out = NULL;
-	int n = req ? i2d_X509_REQ(req, &der) : -1;
-
-	if (n > 0) {
-		out = xmalloc((size_t)n);
-		memcpy(out, der, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	BIO_free(b);
-	return out;
-}
-
-/* Certificate DER to a JSON record {usage, serial, pem, subject, not_before, not_after}. */
-static json_t *card_cert_record(const char *usage, const char *serial, const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	BIO *pem = BIO_new(BIO_s_mem()), *subj = BIO_new(BIO_s_mem());
-	json_t *out = NULL;
-	char *pd, *sd;
-	long pn, sn;
-	struct tm nb, na;
-
-	if (!x || !pem || !subj || !PEM_write_bio_X509(pem, x) ||
-	    X509_NAME_print_ex(subj, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-	    ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) != 1 || ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) != 1)
-		goto out;
-	pn = BIO_get_mem_data(pem, &pd);
-	sn = BIO_get_mem_data(subj, &sd);
-	out = json_pack("{s:s,s:s,s:s%,s:s%,s:I,s:I}", "usage", usage, "serial", serial, "pem", pd, (size_t)pn,
-	    "subject", sd, (size_t)sn, "not_before", (json_int_t)timegm(&nb), "not_after", (json_int_t)timegm(&na));
-out:
-	X509_free(x);
-	BIO_free(pem);
-	BIO_free(subj);
-	return out;
-}
-
 /* Check the challenge and the window, then ask ca-signer for both certificates. */
 int job_card_renew_prepare(struct job_ctx *ctx)
 {
@@ -410,7 +362,7 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 	int64_t order = 0;
 	time_t not_after = 0, opens = 0;
 	char status[16], when[24];
-	json_t *subject = NULL, *certs = json_array();
+	json_t *subject = NULL, *certs = NULL;
 	sqlite3_stmt *st;
 	int rc = -1;
 
@@ -437,34 +389,9 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 		job_fail(ctx, 0, "card order %lld has no subscriber", (long long)order);
 		goto out;
 	}
-	for (int u = 0; u < 2; u++) {
-		const char *pem = job_str(ctx, ctx->payload, card_csr_keys[u]);
-		char request_id[64], serial[41];
-		size_t csr_len = 0, der_len = 0;
-		uint8_t *csr, *der;
-		json_t *rec;
-
-		if (!pem)
-			goto out;
-		if (!(csr = card_csr_der(pem, &csr_len))) {
-			job_fail(ctx, 0, "%s is not a PEM certificate request", card_csr_keys[u]);
-			goto out;
-		}
-		/* Keyed by this job: a retried or taken-over job gets the same certificates. */
-		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, card_usages[u]);
-		der = signer_client_sign(ctx, request_id, card_usages[u], csr, csr_len, subject, &der_len, serial);
-		free(csr);
-		if (!der)
-			goto out;
-		rec = card_cert_record(card_usages[u], serial, der, der_len);
-		free(der);
-		if (!rec) {
-			job_fail(ctx, 0, "ca-signer returned an unreadable certificate");
-			goto out;
-		}
-		json_object_set_new(rec, "request_id", json_string(request_id));
-		json_array_append_new(certs, rec);
-	}
+	/* Both requests checked first; the first withdrawn if the second fails (issue_pair.c). */
+	if (!(certs = issue_pair_sign(ctx, subject)))
+		goto out;
 	json_object_set(ctx->scratch, "certs", certs);
 	json_object_set_new(ctx->scratch, "order", json_integer(order));
 	rc = 0;
@@ -504,11 +431,16 @@ int job_card_renew_apply(struct job_ctx *ctx, json_t **result)
 	int64_t old = json_integer_value(json_object_get(ctx->scratch, "order")), order;
 	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
 
-	/* Another follow-up of the same challenge may have committed since prepare. */
+	/* Another follow-up of the same challenge may have committed since prepare: then the
+	 * certificates this job got are withdrawn, so none stays valid unknown to the RA. */
 	if (db_int(ctx->db, "SELECT 1 FROM jobs WHERE kind IN ('card_unlock', 'card_renew') AND state = 'done'"
 	    " AND id <> ? AND json_extract(payload, '$.challenge_job') = ?", "ii", ctx->id,
-	    json_integer_value(json_object_get(ctx->payload, "challenge_job"))) == 1)
-		return job_fail(ctx, 0, "the card challenge was used already: start again");
+	    json_integer_value(json_object_get(ctx->payload, "challenge_job"))) == 1) {
+		job_fail(ctx, 0, "the card challenge was used already: start again (this job's certificates "
+		    "were revoked)");
+		issue_withdraw(ctx, certs);
+		return -1;
+	}
 	if (json_array_size(certs) != 2 || (order = card_renewal_order(ctx, old, card)) < 0)
 		return json_array_size(certs) != 2 ? job_fail(ctx, 1, "renewal certificates missing") : -1;
 	if (!(out = issue_store(ctx, order, certs)))

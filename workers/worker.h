@@ -81,6 +81,14 @@ int job_password_change_apply(struct job_ctx *ctx, json_t **result);
 int job_renew_apply(struct job_ctx *ctx, json_t **result);
 
 /* Handlers shared between kinds. */
+/* A card's two certificates (issue_pair.c): check both requests (payload sign_csr, enc_csr)
+ * first, then ask the signer for both for SUBJECT with request ids "job<ID>.<usage>"; if
+ * the second fails, the first is withdrawn. The records (usage, serial, pem, subject,
+ * dates, request_id), or NULL after job_fail(). */
+json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject);
+/* Revoke CERTS (issued, not deliverable) at the signer; keeps ctx->error; ctx->retry is
+ * set only if one could not be revoked yet (a retry gets the same certificates back). */
+void issue_withdraw(struct job_ctx *ctx, json_t *certs);
 /* Store CERTS (as prepared by an issue: usage, serial, pem, subject, dates, request_id)
  * for ORDER and audit each; the list a job result shows, or NULL after job_fail(). */
 json_t *issue_store(struct job_ctx *ctx, int64_t order, json_t *certs);
