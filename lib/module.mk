@@ -7,10 +7,12 @@ LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
 
-UNIT_TESTS += test_config test_msg test_seal
+UNIT_TESTS += test_config test_msg test_seal test_net
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
 test_config_PKGS := yaml-0.1
 test_msg_SRCS := tests/unit/test_msg.c $(LIB_BASE) lib/msg.c $(LIB_B64)
 test_msg_PKGS := libczmq libzmq jansson libcrypto
 test_seal_SRCS := tests/unit/test_seal.c $(LIB_BASE) $(LIB_SEAL)
 test_seal_PKGS := libcrypto
+test_net_SRCS := tests/unit/test_net.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_NET) $(LIB_B64)
+test_net_PKGS := libczmq libzmq jansson libcrypto yaml-0.1
