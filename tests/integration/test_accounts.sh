@@ -113,6 +113,32 @@ out=$(setsid -w ra-self --lang en status --account "$A" </dev/null 2>&1)
 echo "$out" | grep -q "no terminal (use --password-file)" && ok "no terminal and no password file: a clear error" || fail "no tty" "$out"
 out=$(ra-self --lang fr status --account "$A" 2>&1); [ $? -eq 2 ] && ok "--lang accepts zh-TW or en only" || fail "lang" "$out"
 
+# --- suspend: the signer holds only after the password verdict is final -------------------
+# A suspend with the right password is in its worker (stalled between prepare and apply)
+# while three wrong passwords lock the account through another worker: the answer is
+# "locked", and neither ra.db nor the signer has anything on hold.
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 2000/lease_ms: 8000/' "$RA_CONFIG"
+RA_WORKER_STALL_MS=3000 ra-ctl up --workers 1 >/dev/null
+ra-self --lang en suspend --account "$A" --password-file "$T/new" >"$T/suspend-race.out" 2>&1 &
+sus=$!; track $sus
+wait_for 20 sql_is "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'suspend' ORDER BY id DESC LIMIT 1" leased ||
+	fail "suspend leased by the stalled worker"
+ra-worker -c "$RA_CONFIG" >"$T/quick-worker.log" 2>&1 &
+quick=$!; track $quick
+for i in 1 2 3; do status_en "$T/bad" >/dev/null; done
+wait $sus
+signer_st=$(for s in $(sql "$DEP/ra.db" "SELECT serial FROM certificates c JOIN accounts a ON a.subscriber_id = c.subscriber_id WHERE a.id = '$A'"); do
+	sql "$DEP/signer/signer.db" "SELECT status FROM certs WHERE serial = '$s'"; done | sort -u | tr '\n' ' ')
+ra_st=$(sql "$DEP/ra.db" "SELECT DISTINCT status FROM certificates" | tr '\n' ' ')
+[ "$(acct)" = 3/1 ] && grep -q locked "$T/suspend-race.out" && [ "$signer_st" = "valid " ] && [ "$ra_st" = "valid " ] &&
+	ok "suspend answered 'locked' holds nothing at the signer (the hold waits for the final verdict)" ||
+	fail "suspend vs. lock race" "$(cat "$T/suspend-race.out"); account $(acct); signer: $signer_st; ra.db: $ra_st"
+kill $quick 2>/dev/null; wait $quick 2>/dev/null
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 8000/lease_ms: 2000/' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+
 # --- no clear password anywhere -------------------------------------------------------------
 leaks=0
 for p in "$PW" "$PW2" "Abcdefgh234" "Wrong-Password-1"; do
