@@ -193,6 +193,12 @@ const char *const db_migrations[] = {
 	/* 6: idempotency keys are scoped by submitter and kind (lib/jobs.c) */
 	"UPDATE jobs SET idem_key = coalesce(submitted_by, '') || '/' || kind || '/' || idem_key"
 	"  WHERE idem_key IS NOT NULL;",
+
+	/* 7: wrong passwords for account ids that do not exist, and per source (account_guard.c) */
+	"CREATE TABLE auth_failures ("
+	"  subject TEXT PRIMARY KEY,"	/* account:<id> (no such account) or source:<producer>/<tag> */
+	"  failures INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

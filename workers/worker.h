@@ -137,6 +137,17 @@ int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_
  */
 int job_account_prepare(struct job_ctx *ctx);
 int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal);
+/* Failure counters beside the accounts (account_guard.c): SUBJECT is "account:<id>" for an
+ * account id that does not exist, or "source:<producer>/<tag>". */
+/* Failures of SUBJECT still remembered (0: none). */
+int64_t guard_failures(struct job_ctx *ctx, const char *subject);
+/* Count one more failure of SUBJECT now, in the job's transaction. 0/-1. */
+int guard_fail(struct job_ctx *ctx, const char *subject);
+/* Seconds SOURCE must still wait before it may try again; 0: none. */
+int64_t guard_wait(struct job_ctx *ctx, const char *source);
+/* The source subject of this job into *SUBJECT (malloc'd), NULL if its payload names no
+ * source. 0, or -1 after job_fail() if the source is malformed. */
+int guard_source(struct job_ctx *ctx, char **subject);
 /* Open a secret sealed to the workers' key; malloc'd, NUL-terminated; the caller wipes it
  * with OPENSSL_cleanse and frees it. NULL after job_fail(). */
 char *account_unseal(struct job_ctx *ctx, const char *sealed_b64);

@@ -107,8 +107,39 @@ echo "$out" | grep -q "differ from the previous one" && ok "policy: the previous
 # --- bad input ------------------------------------------------------------------------------
 out=$(ra-self status --account 12345 --password-file "$T/new" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "u 加 8 位數字" && ok "a malformed account id is a usage error" || fail "bad account" "$out"
-out=$(ra-self --lang en status --account u00000000 --password-file "$T/new" 2>&1)
-echo "$out" | grep -q "no account u00000000" && ok "an unknown account is named" || fail "unknown account" "$out"
+# An account id that does not exist answers exactly as a wrong password: same text, same
+# result in the ledger, and it counts and locks like a real account.
+unknown_en() { ra-self --lang en status --account u00000000 --password-file "$1" 2>&1; }
+out_u=$(unknown_en "$T/bad"); rc_u=$?
+out_k=$(status_en "$T/bad"); rc_k=$?
+res() { sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'login' ORDER BY id DESC LIMIT 1 OFFSET $1"; }
+[ "$out_u" = "$out_k" ] && [ "$rc_u" = "$rc_k" ] && [ "$(res 0)" = "$(res 1)" ] && echo "$out_u" | grep -q "wrong password: 2 tries left" &&
+	ok "an unknown account answers exactly as a wrong password (text, exit status, job result)" ||
+	fail "unknown account answer" "'$out_u' ($rc_u) vs '$out_k' ($rc_k); $(res 1) vs $(res 0)"
+status_en "$T/new" >/dev/null
+unknown_en "$T/bad" >/dev/null; out=$(unknown_en "$T/bad"); out2=$(unknown_en "$T/new")
+echo "$out" | grep -q "account is now locked after 3 wrong passwords" && [ "$out2" = "ra-self: locked: file a password-reset form" ] &&
+	ok "...and it locks after 3 wrong passwords, as a real account does" || fail "unknown account lock" "$out / $out2"
+
+# --- wrong passwords from one source make that source wait ---------------------------------
+ra-ctl down >/dev/null
+sed -i '/^accounts:/a\  source_free_failures: 3\n  source_wait_s: 600' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+from() { ra-self --lang en --source "$1" status --account "$2" --password-file "$3" 2>&1; }
+for i in 1 2 3; do from 203.0.113.7 "u1000000$i" "$T/bad" >/dev/null; done
+out=$(from 203.0.113.7 "$A" "$T/new"); out_u=$(from 203.0.113.7 u10000009 "$T/bad")
+echo "$out" | grep -q "too many wrong passwords from here: try again in [0-9]* seconds" &&
+	[ "$(echo "$out_u" | sed 's/[0-9]* seconds/N seconds/')" = "$(echo "$out" | sed 's/[0-9]* seconds/N seconds/')" ] &&
+	ok "after 3 wrong passwords from one source it must wait, whatever the account and password" ||
+	fail "source back-off" "$out / $out_u"
+out=$(from 198.51.100.2 "$A" "$T/new")
+echo "$out" | grep -q "Account $A" && ok "...while another source is served" || fail "other source" "$out"
+ra-ctl down >/dev/null
+RA_NOW=$(( $(date +%s) + 7200 )) ra-ctl up --workers 2 >/dev/null
+out=$(from 203.0.113.7 "$A" "$T/new")
+echo "$out" | grep -q "Account $A" && ok "...and a source quiet for an hour starts again from zero" || fail "source forgotten" "$out"
+ra-ctl down >/dev/null
+ra-ctl up --workers 2 >/dev/null
 out=$(setsid -w ra-self --lang en status --account "$A" </dev/null 2>&1)
 echo "$out" | grep -q "no terminal (use --password-file)" && ok "no terminal and no password file: a clear error" || fail "no tty" "$out"
 out=$(ra-self --lang fr status --account "$A" 2>&1); [ $? -eq 2 ] && ok "--lang accepts zh-TW or en only" || fail "lang" "$out"
