@@ -64,6 +64,8 @@ const struct cfg_key cfg_keys[] = {
 	{ "accounts.argon2_t", CFG_INT, "3", 1, 100, "argon2id passes" },
 	{ "accounts.argon2_m_kib", CFG_INT, "65536", 8, 4194304, "argon2id memory in KiB" },
 	{ "accounts.source_free_failures", CFG_INT, "5", 1, 1000, "wrong passwords from one source before it must wait" },
+	{ "audit.checkpoint_rows", CFG_INT, "1000", 1, 100000000, "have ca-signer sign the audit chain's head after this many new rows" },
+	{ "audit.checkpoint_s", CFG_INT, "3600", 1, 31536000, "...or when this many seconds have passed since the last checkpoint (and rows were added)" },
 	{ "accounts.source_wait_s", CFG_INT, "1", 1, 3600, "first wait of a source after too many wrong passwords; doubles each time (seconds)" },
 	{ "accounts.source_max_wait_s", CFG_INT, "900", 1, 86400, "longest wait of a source after wrong passwords (seconds)" },
 	{ "accounts.source_forget_s", CFG_INT, "3600", 60, 604800, "a source quiet this long starts counting from zero (seconds)" },

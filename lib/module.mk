@@ -1,13 +1,13 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
 LIB_BASE   := lib/log.c lib/util.c lib/cli.c
 LIB_CONFIG := lib/config.c lib/config_keys.c
-LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/jobs.c
+LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/checkpoint.c lib/jobs.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
 
-UNIT_TESTS += test_config test_msg test_seal test_net
+UNIT_TESTS += test_config test_msg test_seal test_net test_audit
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
 test_config_PKGS := yaml-0.1
 test_msg_SRCS := tests/unit/test_msg.c $(LIB_BASE) lib/msg.c $(LIB_B64)
@@ -16,3 +16,5 @@ test_seal_SRCS := tests/unit/test_seal.c $(LIB_BASE) $(LIB_SEAL)
 test_seal_PKGS := libcrypto
 test_net_SRCS := tests/unit/test_net.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_NET) $(LIB_B64)
 test_net_PKGS := libczmq libzmq jansson libcrypto yaml-0.1
+test_audit_SRCS := tests/unit/test_audit.c $(LIB_BASE) $(LIB_DB)
+test_audit_PKGS := sqlite3 jansson libcrypto

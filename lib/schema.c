@@ -199,6 +199,21 @@ const char *const db_migrations[] = {
 	"  subject TEXT PRIMARY KEY,"	/* account:<id> (no such account) or source:<producer>/<tag> */
 	"  failures INTEGER NOT NULL,"
 	"  last_at INTEGER NOT NULL);",
+
+	/* 8: the audit hash encoding of each row (lib/audit.c: 1 the first, 2 length-prefixed),
+	 * and the chain's head signed at intervals by ca-signer (append-only) */
+	"ALTER TABLE audit ADD COLUMN v INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  rows INTEGER NOT NULL,"
+	"  head TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"	/* the signer's clock */
+	"  signature BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

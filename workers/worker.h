@@ -173,6 +173,13 @@ json_t *signer_client_status(struct job_ctx *ctx, const char *request_id, const 
     const char *action, const char *reason, int64_t invalidity);
 /* Ask the signer to publish a CRL now. 0/-1. */
 int signer_client_crl(struct job_ctx *ctx);
+/* Ask the signer to sign an audit checkpoint (ROWS, HEAD). Its answer {rows, head, at,
+ * signature} or NULL with ctx->error. */
+json_t *signer_client_checkpoint(struct job_ctx *ctx, int64_t rows, const char *head);
+/* After a job: if the audit chain grew audit.checkpoint_rows rows or audit.checkpoint_s
+ * seconds passed since the last checkpoint, have the signer sign its head and store the
+ * checkpoint (audit_checkpoint.c). Failures are logged; the next job tries again. */
+void audit_checkpoint_maybe(struct job_ctx *ctx);
 
 /* Accounts (account.c). */
 /* A new random website password of LEN characters (no look-alike characters). Caller cleanses. */
