@@ -144,6 +144,22 @@ out=$(setsid -w ra-self --lang en status --account "$A" </dev/null 2>&1)
 echo "$out" | grep -q "no terminal (use --password-file)" && ok "no terminal and no password file: a clear error" || fail "no tty" "$out"
 out=$(ra-self --lang fr status --account "$A" 2>&1); [ $? -eq 2 ] && ok "--lang accepts zh-TW or en only" || fail "lang" "$out"
 
+# --- a random generator that fails: no password is hashed with a salt that is not random --
+# OpenSSL's DRBG made unusable by configuration (a cipher that does not exist) for the
+# daemons only: every RAND_bytes there fails.
+printf 'openssl_conf = conf\n[conf]\nrandom = random_sect\n[random_sect]\nrandom = CTR-DRBG\ncipher = AES-999-NONE\n' >"$T/norand.cnf"
+ra-ctl down >/dev/null
+OPENSSL_CONF="$T/norand.cnf" ra-ctl up --workers 1 >/dev/null
+hash_of() { sql "$DEP/ra.db" "SELECT pw_hash FROM accounts WHERE id = '$A'"; }
+before_hash=$(hash_of)
+pwfile c5 "Abcdefgh234" "Zyxwvut-9876" "Zyxwvut-9876"
+out=$(ra-self --lang en password-change --account "$A" --password-file "$T/c5" 2>&1)
+[ "$(hash_of)" = "$before_hash" ] && ! echo "$out" | grep -q "has been changed" &&
+	ok "with a failing random generator no password is stored (no salt that is not random)" ||
+	fail "RAND_bytes checked" "$out"
+ra-ctl down >/dev/null
+ra-ctl up --workers 2 >/dev/null
+
 # --- suspend: the signer holds only after the password verdict is final -------------------
 # A suspend with the right password is in its worker (stalled between prepare and apply)
 # while three wrong passwords lock the account through another worker: the answer is

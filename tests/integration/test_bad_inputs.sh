@@ -144,6 +144,13 @@ bad_csr "trailing bytes after the request" "trailing" "$T/trail.csr"
 openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
 
+# --- a random generator that fails: ra-ctl init writes no secret that is not random ------
+printf 'openssl_conf = conf\n[conf]\nrandom = random_sect\n[random_sect]\nrandom = CTR-DRBG\ncipher = AES-999-NONE\n' >"$T/norand.cnf"
+OPENSSL_CONF="$T/norand.cnf" ra-ctl init "$T/norand" >"$T/norand.out" 2>&1; rc=$?
+[ $rc -ne 0 ] && [ ! -e "$T/norand/keys/sheets.pass" ] && ! ls "$T/norand/keys/"*.key >/dev/null 2>&1 &&
+	ok "ra-ctl init with a failing random generator fails and writes no secret" ||
+	fail "init without randomness" "rc $rc; $(ls "$T/norand/keys" 2>&1 | tr '\n' ' ')"
+
 # --- keys that are not on the allowlist -------------------------------------------------
 ra-ctl init "$T/rogue" >/dev/null
 out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
