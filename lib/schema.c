@@ -214,6 +214,14 @@ const char *const db_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
 	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
 	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;",
+
+	/* 9: the version of each card's derived PUK (lib/derive.c); no row: version 1, the one
+	 * personalization sets. An unlock releases it and moves the card to the next. */
+	"CREATE TABLE card_puk ("
+	"  card_serial TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL CHECK (version >= 1),"
+	"  unlock_job INTEGER REFERENCES jobs(id),"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

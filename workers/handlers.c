@@ -14,6 +14,7 @@ const struct job_handler job_handlers[] = {
 	{ "card_fail", job_card_fail_prepare, job_card_fail_apply },
 	{ "card_challenge", job_account_prepare, job_card_challenge_apply },
 	{ "card_unlock", NULL, job_card_unlock_apply },
+	{ "card_puk", NULL, job_card_puk_apply },
 	{ "card_renew", job_card_renew_prepare, job_card_renew_apply },
 	{ "revoke", job_revoke_prepare, job_revoke_apply },
 	{ "suspend", job_suspend_prepare, job_suspend_apply },

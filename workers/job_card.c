@@ -12,9 +12,10 @@
  * management key itself never leaves the RA host; the station gets management rights on
  * that one card for as long as it holds its PC/SC transaction.
  *
- * card_unlock then releases the card's derived PUK sealed to an X25519 key the station
- * made for this one operation (lib/seal.c's box), so the ledger holds only the sealed
- * form. card_renew issues the new pair of certificates through issue_pair.c (both requests
+ * card_unlock then releases the card's derived PUK and the next one (cards.puk versions,
+ * table card_puk), both sealed to an X25519 key the station made for this one operation
+ * (lib/seal.c's box), so the ledger holds only the sealed form; the station unblocks the
+ * card, changes its PUK to the next one at once, and card_puk records the new version. card_renew issues the new pair of certificates through issue_pair.c (both requests
  * checked first, withdrawn if the pair cannot be delivered). A challenge answers one
  * follow-up job only, within CARD_CHALLENGE_TTL seconds of the one clock.
  */
@@ -311,15 +312,41 @@ out:
 	return rc;
 }
 
+/* The PUK of card SERIAL at VERSION, sealed to PUB, base64 (malloc'd); NULL after job_fail(). */
+static char *card_puk_sealed(struct job_ctx *ctx, derive_t *d, uint32_t serial, int64_t version, EVP_PKEY *pub)
+{
+	char puk[DERIVE_PUK_LEN + 1] = "", *out = NULL;
+	uint8_t *box = NULL;
+	size_t box_len = 0;
+
+	if (derive_puk_version(d, serial, version, puk) < 0)
+		job_fail(ctx, 1, "cannot derive the card's PUK");
+	else if (seal_box(pub, (const uint8_t *)puk, strlen(puk), &box, &box_len) < 0)
+		job_fail(ctx, 1, "cannot seal the PUK");
+	else
+		out = b64_encode(box, box_len);
+	OPENSSL_cleanse(puk, sizeof puk);
+	free(box);
+	return out;
+}
+
+/* The card's current PUK version (1 if none is recorded). */
+static int64_t card_puk_version(sqlite3 *db, const char *serial)
+{
+	int64_t v = db_int(db, "SELECT version FROM card_puk WHERE card_serial = ?", "s", serial);
+	return v > 0 ? v : 1;
+}
+
 int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *recipient = job_str(ctx, ctx->payload, "recipient"), *serial_text = NULL;
-	char puk[DERIVE_PUK_LEN + 1] = "", object[40], *path = NULL, *sealed_b64 = NULL;
-	uint8_t *raw = NULL, *box = NULL;
-	size_t raw_len = 0, box_len = 0;
+	char object[40], after[64], *path = NULL, *sealed = NULL, *sealed_next = NULL;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
 	EVP_PKEY *pub = NULL;
 	derive_t *d = NULL;
-	int64_t order = 0;
+	int64_t order = 0, version;
+	uint32_t serial;
 	int rc = -1;
 
 	if (!recipient || card_proof(ctx, "unlock", &order, &serial_text) < 0)
@@ -330,29 +357,81 @@ int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 		goto out;
 	}
 	path = config_path(ctx->cfg, "cards.master_key_file");
-	if (!(d = derive_new(path)) || derive_puk(d, (uint32_t)strtoul(serial_text, NULL, 10), puk) < 0) {
+	if (!(d = derive_new(path))) {
 		job_fail(ctx, 1, "the card master key (cards.master_key_file) is not usable on this worker");
 		goto out;
 	}
-	if (seal_box(pub, (const uint8_t *)puk, strlen(puk), &box, &box_len) < 0) {
-		job_fail(ctx, 1, "cannot seal the PUK");
+	/* The PUK on the card now, and the one the station sets right after unblocking: a
+	 * released PUK stops working at once. The version moves on only when the station's
+	 * card_puk job records the change. */
+	serial = (uint32_t)strtoul(serial_text, NULL, 10);
+	version = card_puk_version(ctx->db, serial_text);
+	if (!(sealed = card_puk_sealed(ctx, d, serial, version, pub)) ||
+	    !(sealed_next = card_puk_sealed(ctx, d, serial, version + 1, pub)))
 		goto out;
-	}
-	sealed_b64 = b64_encode(box, box_len);
 	snprintf(object, sizeof object, "card:%s", serial_text);
-	if (job_audit(ctx, "card.puk_released", object, NULL, "sealed to the station") < 0)
+	snprintf(after, sizeof after, "sealed to the station; next v%lld", (long long)(version + 1));
+	if (job_audit(ctx, "card.puk_released", object, NULL, after) < 0)
 		goto out;
-	*result = json_pack("{s:I,s:s}", "order", (json_int_t)order, "sealed_puk", sealed_b64);
+	*result = json_pack("{s:I,s:I,s:s,s:s,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
+	    "sealed_puk", sealed, "sealed_next_puk", sealed_next, "next_puk_version", (json_int_t)(version + 1));
 	rc = 0;
 out:
-	OPENSSL_cleanse(puk, sizeof puk);
 	derive_destroy(&d);
 	EVP_PKEY_free(pub);
 	free(path);
 	free(raw);
-	free(box);
-	free(sealed_b64);
+	free(sealed);
+	free(sealed_next);
 	return rc;
+}
+
+int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
+{
+	int64_t unlock = job_int(ctx, ctx->payload, "unlock_job"), version, now_v, released = 0;
+	const char *serial_text = NULL;
+	char object[40], before[24], after[24];
+	sqlite3_stmt *st;
+
+	if (unlock < 0 || card_serial(ctx, &serial_text) < 0)
+		return -1;
+	st = db_prepare(ctx->db, "SELECT json_extract(result, '$.next_puk_version') FROM jobs WHERE id = ? AND"
+	    " kind = 'card_unlock' AND state = 'done' AND json_extract(payload, '$.card_serial') = ?");
+	sqlite3_bind_int64(st, 1, unlock);
+	sqlite3_bind_text(st, 2, serial_text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		released = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (released < 2)
+		return job_fail(ctx, 0, "job %lld is not a done unlock of card %s", (long long)unlock, serial_text);
+	version = released;
+	now_v = card_puk_version(ctx->db, serial_text);
+	if (now_v == version) {
+		*result = json_pack("{s:s,s:I}", "card_serial", serial_text, "puk_version", (json_int_t)version);
+		return 0;	/* recorded already (a retry) */
+	}
+	if (now_v != version - 1)
+		return job_fail(ctx, 0, "card %s has PUK version %lld, not %lld: this unlock is stale", serial_text,
+		    (long long)now_v, (long long)(version - 1));
+	st = db_prepare(ctx->db, "INSERT INTO card_puk (card_serial, version, unlock_job, updated_at) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT (card_serial) DO UPDATE SET version = excluded.version, unlock_job = excluded.unlock_job,"
+	    " updated_at = excluded.updated_at");
+	sqlite3_bind_text(st, 1, serial_text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	sqlite3_bind_int64(st, 3, unlock);
+	sqlite3_bind_int64(st, 4, ra_now());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return job_fail(ctx, 1, "cannot record the PUK version: %s", sqlite3_errmsg(ctx->db));
+	}
+	sqlite3_finalize(st);
+	snprintf(object, sizeof object, "card:%s", serial_text);
+	snprintf(before, sizeof before, "v%lld", (long long)now_v);
+	snprintf(after, sizeof after, "v%lld", (long long)version);
+	if (job_audit(ctx, "card.puk_changed", object, before, after) < 0)
+		return -1;
+	*result = json_pack("{s:s,s:I}", "card_serial", serial_text, "puk_version", (json_int_t)version);
+	return 0;
 }
 
 /* Check the challenge and the window, then ask ca-signer for both certificates. */

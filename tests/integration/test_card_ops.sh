@@ -150,6 +150,31 @@ echo "$out" | grep -q "card unlocked and PIN reset" && ok "unlock: card unlocked
 	fail "unlock: card unlocked and PIN reset" "$out $(tail -3 "$T/cs.log")"
 lines "$T/pin.2" "$T/pin.3" "$T/pin.3" >"$T/in.after"
 check "the new PIN works on the unlocked card" bash -c "$CS pin-change --reader '$R0' <'$T/in.after'"
+# The PUK released for the unlock was replaced on the card in the same operation. The test
+# derives both from the master key, as the back office does, and tries them on the card.
+puk_of() {	# SERIAL VERSION
+	/usr/bin/python3 -c '
+import sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+raw = open(sys.argv[1], "rb").read()
+try:
+    master = bytes.fromhex(raw.decode().strip())
+except ValueError:
+    master = raw
+v = int(sys.argv[3])
+label = b"ra card puk v1" + (b"" if v == 1 else b" version %d" % v)
+okm = HKDF(hashes.SHA256(), 64, b"ra card secrets salt v1", label + b"\0" + sys.argv[2].encode()).derive(master)
+print("".join(str(b % 10) for b in okm if b < 250)[:8])
+' "$DEP/keys/card-master.key" "$1" "$2"
+}
+[ "$(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")" = 2 ] &&
+	ok "the unlock moved card 8101 to its next PUK, recorded by card_puk" ||
+	fail "PUK version recorded" "$(sql "$DEP/ra.db" "SELECT * FROM card_puk")"
+# (A virtual card's PUK on yubico-piv-tool's command line: it reads no PUK from stdin.)
+released=$(puk_of 8101 1); next=$(puk_of 8101 2)
+check_fails "the released PUK no longer works on the card" yubico-piv-tool -r "$R0" -a change-puk -P "$released" -N "$released"
+check "the card holds the next PUK" yubico-piv-tool -r "$R0" -a change-puk -P "$next" -N "$next"
 sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'card_unlock' AND state = 'done'" >"$T/unlock-results"
 [ -s "$T/unlock-results" ] && ! grep -q '"puk"' "$T/unlock-results" && grep -q sealed_puk "$T/unlock-results" &&
 	ok "the ledger holds the PUK only sealed to the station" || fail "PUK sealed in the ledger"
