@@ -2,6 +2,7 @@
  * handlers.c: which function runs which job kind. A kind listed in lib/jobs.c but not
  * here fails at once with a clear error instead of looping through retries.
  */
+#include "handlers.h"
 #include "worker.h"
 
 const struct job_handler job_handlers[] = {

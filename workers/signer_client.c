@@ -7,7 +7,7 @@
 #include "msg.h"
 #include "net.h"
 #include "util.h"
-#include "worker.h"
+#include "signer_client.h"
 
 #include <string.h>
 

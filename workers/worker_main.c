@@ -3,7 +3,6 @@
  * while idle, reconnect when the queue falls silent), runs the handler of the job's kind,
  * and commits the job's effects together with its completion, fenced by the lease token.
  */
-#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "jobs.h"
@@ -12,10 +11,11 @@
 #include "net.h"
 #include "seal.h"
 #include "util.h"
-#include "worker.h"
+#include "handlers.h"
+#include "job.h"
+#include "signer_client.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,40 +48,6 @@ static void usage(int code)
 	for (int i = 0; i < job_nkinds; i++)
 		printf("  %-14s %s\n", job_kinds[i].name, job_kinds[i].help);
 	exit(code);
-}
-
-int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-	va_end(ap);
-	ctx->retry = retry;
-	return -1;
-}
-
-const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	if (!s || !*s)
-		job_fail(ctx, 0, "%s: '%s' is missing or not text", ctx->kind, key);
-	return s && *s ? s : NULL;
-}
-
-int64_t job_int(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job_fail(ctx, 0, "%s: '%s' is missing or not a positive number", ctx->kind, key);
-		return -1;
-	}
-	return json_integer_value(v);
-}
-
-int job_audit(struct job_ctx *ctx, const char *action, const char *object, const char *before,
-    const char *after)
-{
-	return audit_append(ctx->db, ctx->actor, action, object, before, after);
 }
 
 static const struct job_handler *handler_find(const char *kind)
