@@ -1,6 +1,7 @@
 /*
- * handlers.h: the table that tells the worker which functions run a job kind (handlers.c).
- * Only the worker's loop reads it; a handler never needs it.
+ * handlers.h: the table that tells the worker which functions run a job kind (handlers.c),
+ * indexed by the kind's enum (lib/jobs.h). Only the worker's loop reads it; a handler
+ * never needs it.
  */
 #ifndef RA_HANDLERS_H
 #define RA_HANDLERS_H
@@ -8,13 +9,13 @@
 #include <jansson.h>
 
 #include "job.h"
+#include "jobs.h"
 
 struct job_handler {
-	const char *kind;
-	int (*prepare)(struct job_ctx *ctx);
+	int (*prepare)(struct job_ctx *ctx);	/* NULL: nothing to do outside the transaction */
 	int (*apply)(struct job_ctx *ctx, json_t **result);
 };
-extern const struct job_handler job_handlers[];
-extern const int job_nhandlers;
+/* Every kind of JOB_KINDS has its handler: handlers.c does not compile otherwise. */
+extern const struct job_handler job_handlers[JOB_KIND_COUNT];
 
 #endif

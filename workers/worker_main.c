@@ -50,12 +50,11 @@ static void usage(int code)
 	exit(code);
 }
 
+/* The handler of the kind named KIND, or NULL if the kind is unknown. */
 static const struct job_handler *handler_find(const char *kind)
 {
-	for (int i = 0; i < job_nhandlers; i++)
-		if (strcmp(job_handlers[i].kind, kind) == 0)
-			return &job_handlers[i];
-	return NULL;
+	const struct job_kind *k = job_kind_find(kind);
+	return k ? &job_handlers[k->id] : NULL;
 }
 
 static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token, int retry, const char *error)
