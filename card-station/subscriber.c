@@ -190,43 +190,32 @@ static enum piv_alg sub_mgm_alg(const struct sub *s)
 
 json_t *sub_submit(struct sub *s, const char *kind, json_t *payload)
 {
-	char *err = NULL;
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
-	int64_t id;
-	int state;
 
 	if (!s->client && !(s->client = ra_client_new(s->st->cfg, "station")))
 		return NULL;
-	id = ra_client_submit(s->client, kind, NULL, payload, &err);
-	if (id < 0)
-		goto fail;
-	state = ra_client_wait(s->client, id, (int)config_int(s->st->cfg, "card_station.wait_ms"), &result, &err);
-	if (state == JOB_DONE && json_is_false(json_object_get(result, "ok"))) {
-		/* Refusals meant for the subscriber carry both languages. */
-		const char *zh = json_string_value(json_object_get(result, "error_zh"));
-		sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
-		    json_string_value(json_object_get(result, "error")) ?: "?");
-		json_decref(result);
-		return NULL;
+	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->st->cfg, "card_station.wait_ms"), &job)) {
+	case JOB_DONE:
+		if (json_is_false(json_object_get(job.result, "ok"))) {
+			/* Refusals meant for the subscriber carry both languages. */
+			const char *zh = json_string_value(json_object_get(job.result, "error_zh"));
+			sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
+			    json_string_value(json_object_get(job.result, "error")) ?: "?");
+			break;
+		}
+		result = json_incref(job.result);
+		json_object_set_new(result, "job", json_integer(job.id));
+		break;
+	case JOB_FAILED:
+		sub_say(s, SUB_REFUSED, job.error);
+		break;
+	default:	/* unreachable, or still not done when the wait ran out */
+		log_err("%s: %s", kind, job.error);
+		sub_say(s, SUB_REFUSED, job.error);
 	}
-	if (state == JOB_DONE) {
-		json_object_set_new(result, "job", json_integer(id));
-		return result;
-	}
-	if (state == JOB_FAILED) {
-		sub_say(s, SUB_REFUSED, json_string_value(json_object_get(result, "error")) ?: "?");
-		json_decref(result);
-		return NULL;
-	}
-	if (state >= 0)
-		err = xasprintf("job %lld is still %s; ask again later", (long long)id,
-		    job_state_name((enum job_state)state));
-fail:
-	log_err("%s: %s", kind, err ? err : "no answer");
-	sub_say(s, SUB_REFUSED, err ? err : "no answer");
-	json_decref(result);
-	free(err);
-	return NULL;
+	ra_job_clear(&job);
+	return result;
 }
 
 json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, const char *password,

@@ -6,6 +6,7 @@ LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
+LIB_PEM    := lib/pem.c
 LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
 
 UNIT_TESTS += test_config test_msg test_seal

@@ -154,6 +154,21 @@ static char *request_key(long long order, const char *sign_pem, const char *enc_
 	return xasprintf("issue:order%lld:%s", order, hex);
 }
 
+/* Wait for job ID; on success return its result, else print why and return NULL. */
+static json_t *wait_job(ra_client_t *c, int64_t id, const char *what, int timeout_ms)
+{
+	struct ra_job job = { 0 };
+	json_t *result = NULL;
+
+	if (ra_client_await(c, id, timeout_ms, &job) == JOB_DONE)
+		result = json_incref(job.result);
+	else
+		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id,
+		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
+	ra_job_clear(&job);
+	return result;
+}
+
 static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
     const char *out, int wait)
 {
@@ -161,8 +176,9 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 	long long order = strtoll(order_text, &end, 10);
 	ra_client_t *c;
 	json_t *payload, *result = NULL, *cert;
+	char what[40];
 	int64_t id;
-	int state, rc = 1;
+	int rc = 1;
 	size_t i;
 
 	if (*end || order <= 0)
@@ -184,14 +200,9 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 		rc = 0;
 		goto out;
 	}
-	state = ra_client_wait(c, id, 120000, &result, &err);
-	if (state != JOB_DONE) {
-		fprintf(stderr, "ra-ctl: order %lld: job %lld %s: %s\n", order, (long long)id,
-		    state < 0 ? "unknown" : job_state_name(state),
-		    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-		    json_string_value(json_object_get(result, "error")) : "not finished yet");
+	snprintf(what, sizeof what, "order %lld", order);
+	if (!(result = wait_job(c, id, what, 120000)))
 		goto out;
-	}
 	if (out && mkdir_p(out, 0755) < 0)
 		fatal("cannot create %s", out);
 	json_array_foreach(json_object_get(result, "certs"), i, cert) {
@@ -214,22 +225,6 @@ out:
 	free(idem);
 	free(err);
 	return rc;
-}
-
-/* Wait for job ID; on success return its result, else print why and return NULL. */
-static json_t *wait_job(ra_client_t *c, int64_t id, const char *what)
-{
-	json_t *result = NULL;
-	char *err = NULL;
-	int state = ra_client_wait(c, id, 300000, &result, &err);
-	if (state == JOB_DONE)
-		return result;
-	fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id, state < 0 ? "unknown" : job_state_name(state),
-	    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-	    json_string_value(json_object_get(result, "error")) : "not finished yet");
-	json_decref(result);
-	free(err);
-	return NULL;
 }
 
 /* Serials from FILE: one per line, hex (colons allowed), blank lines and # comments skipped.
@@ -329,7 +324,7 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		json_t *r;
 		if (!wait)
 			break;
-		if (!(r = wait_job(c, json_integer_value(v), "revoke"))) {
+		if (!(r = wait_job(c, json_integer_value(v), "revoke", 300000))) {
 			rc = 1;
 			continue;
 		}
@@ -372,7 +367,7 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 		fprintf(stderr, "ra-ctl: %s\n", err);
 		goto out;
 	}
-	if (!(r = wait_job(c, id, "renew")))
+	if (!(r = wait_job(c, id, "renew", 300000)))
 		goto out;
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
@@ -380,7 +375,7 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 	}
 	printf("account %s: renewal order %lld, issue job %lld\n", account,
 	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
-	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue")))
+	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
 		goto out;
 	if (out && mkdir_p(out, 0755) < 0)
 		fatal("cannot create %s", out);
