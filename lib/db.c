@@ -113,10 +113,3 @@ int64_t db_int(sqlite3 *db, const char *sql, const char *fmt, ...)
 	sqlite3_finalize(st);
 	return v;
 }
-
-int64_t db_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -117,8 +117,11 @@ static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
 	BN_free(bn);
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), years * 366 * 24 * 3600);
+	{
+		time_t now = ra_now();	/* the one clock, like the signer's */
+		X509_time_adj(X509_getm_notBefore(cert), -3600, &now);
+		X509_time_adj(X509_getm_notAfter(cert), (long)years * 366 * 24 * 3600, &now);
+	}
 	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
 	if (o)
 		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
