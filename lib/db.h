@@ -17,6 +17,9 @@ extern const int db_nmigrations;
 
 /* Open (creating if needed) and migrate. NULL on failure (logged). */
 sqlite3 *db_open(const char *path);
+/* Open an existing ledger only to read it (ra-ctl audit verify): never created, never
+ * migrated, never written. NULL on failure (logged). */
+sqlite3 *db_open_readonly(const char *path);
 void db_close(sqlite3 **db);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0/-1 (logged). */

@@ -419,7 +419,7 @@ static int cmd_job(const config_t *cfg, const char *text)
 static int cmd_audit_verify(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
-	sqlite3 *db = db_open(path);
+	sqlite3 *db = db_open_readonly(path);
 	int64_t bad = 0, rows = 0;
 	int rc;
 	if (!db)
