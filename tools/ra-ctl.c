@@ -154,6 +154,27 @@ static char *request_key(long long order, const char *sign_pem, const char *enc_
 	return xasprintf("issue:order%lld:%s", order, hex);
 }
 
+/* Print each issued certificate of CERTS as "LABEL USAGE certificate SERIAL" and, with OUT,
+ * write it to OUT/SERIAL.pem. */
+static void certs_save(const char *label, json_t *certs, const char *out)
+{
+	json_t *cert;
+	size_t i;
+
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	json_array_foreach(certs, i, cert) {
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		const char *pem = json_string_value(json_object_get(cert, "pem"));
+		printf("%s %s certificate %s\n", label, json_string_value(json_object_get(cert, "usage")), serial);
+		if (out) {
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			file_write_atomic(path, pem, strlen(pem), 0644);
+			free(path);
+		}
+	}
+}
+
 /* Wait for job ID; on success return its result, else print why and return NULL. */
 static json_t *wait_job(ra_client_t *c, int64_t id, const char *what, int timeout_ms)
 {
@@ -175,11 +196,10 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 	char *sign_pem, *enc_pem, *err = NULL, *idem, *end;
 	long long order = strtoll(order_text, &end, 10);
 	ra_client_t *c;
-	json_t *payload, *result = NULL, *cert;
+	json_t *payload, *result = NULL;
 	char what[40];
 	int64_t id;
 	int rc = 1;
-	size_t i;
 
 	if (*end || order <= 0)
 		fatal("ORDER must be a card order number, not '%s'", order_text);
@@ -203,18 +223,8 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 	snprintf(what, sizeof what, "order %lld", order);
 	if (!(result = wait_job(c, id, what, 120000)))
 		goto out;
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(result, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		printf("order %lld: %s certificate %s\n", order, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			const char *pem = json_string_value(json_object_get(cert, "pem"));
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "order %lld:", order);
+	certs_save(what, json_object_get(result, "certs"), out);
 	rc = 0;
 out:
 	json_decref(payload);
@@ -349,12 +359,11 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 static int cmd_renew(const config_t *cfg, const char *account, const char *sign, const char *enc,
     const char *officer, const char *out)
 {
-	char *sign_pem, *enc_pem, *err = NULL;
-	json_t *payload, *r = NULL, *issued = NULL, *cert;
+	char *sign_pem, *enc_pem, *err = NULL, what[80];
+	json_t *payload, *r = NULL, *issued = NULL;
 	ra_client_t *c;
 	int64_t id;
 	int rc = 1;
-	size_t i;
 
 	if (!sign || !enc || !officer)
 		fatal("renew needs --sign-csr FILE, --enc-csr FILE and --officer ID");
@@ -377,18 +386,8 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
 	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
 		goto out;
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(issued, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		const char *pem = json_string_value(json_object_get(cert, "pem"));
-		printf("account %s: new %s certificate %s\n", account, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "account %s: new", account);
+	certs_save(what, json_object_get(issued, "certs"), out);
 	rc = 0;
 out:
 	free(err);
