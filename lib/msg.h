@@ -16,7 +16,9 @@
  *   QUERY      what, args JSON                               → ANSWER json | ERROR
  *  ra-worker ↔ ra-queue (DEALER ↔ ROUTER, domain "workers"; Paranoid Pirate)
  *   READY      kinds ("all" or comma list)                   worker is idle
- *   HEARTBEAT  (none)                                        either way, while idle
+ *   HEARTBEAT  (none)                                        either way, while idle; from a
+ *                                                            worker the queue does not know
+ *                                                            → ERROR (the worker says READY)
  *   JOB        job_id, token, kind, payload JSON, attempt    queue leases a job
  *   DONE       job_id, token                                 committed (in ra.db) by the worker
  *   FAILED     job_id, token, retry (0/1), error             worker gives the job back
