@@ -86,6 +86,8 @@ int msg_send(msg_t **m, zsock_t *sock);
  * cmd is MSG_NCMDS and which holds only the routing frame, so the caller can answer ERROR.
  */
 msg_t *msg_recv(zsock_t *sock, int router, const char **why);
+/* The same checks on a message already received (taken: *Z is destroyed and cleared). */
+msg_t *msg_decode(zmsg_t **z, int router, const char **why);
 
 /* Body frame accessors (index from 0). */
 size_t msg_len(const msg_t *m, int i);
