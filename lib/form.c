@@ -277,8 +277,9 @@ static char *phone_norm(const char *in)
 		if (ext_marks[i][0] & 0x80) {
 			m = strstr(s, ext_marks[i]);
 		} else {
-			/* ASCII marks, case-insensitively, only after the number started. */
-			for (char *q = s + 1; *q && !m; q++)
+			/* ASCII marks, case-insensitively, only after the number started
+			 * (an empty value has no second character to start from). */
+			for (char *q = *s ? s + 1 : s; *q && !m; q++)
 				if (strncasecmp(q, ext_marks[i], strlen(ext_marks[i])) == 0)
 					m = q;
 		}

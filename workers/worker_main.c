@@ -2,6 +2,9 @@
  * worker_main.c: ra-worker. Takes jobs from ra-queue (Paranoid Pirate: READY, heartbeats
  * while idle, reconnect when the queue falls silent), runs the handler of the job's kind,
  * and commits the job's effects together with its completion, fenced by the lease token.
+ * Only a HEARTBEAT or a JOB means the queue knows this worker: a queue that restarted
+ * (ZeroMQ reconnects the socket underneath) answers a heartbeat with ERROR, and the
+ * worker then says READY again.
  */
 #include "config.h"
 #include "db.h"
@@ -145,16 +148,21 @@ out:
 	free(kind);
 }
 
+/* Tell the queue this worker is idle and which kinds it takes. */
+static int worker_ready(struct worker *w)
+{
+	msg_t *m = msg_new(MSG_READY);
+	msg_add_str(m, w->kinds);
+	return msg_send(&m, w->sock);
+}
+
 static int worker_connect(struct worker *w)
 {
-	msg_t *m;
 	zsock_destroy(&w->sock);
 	w->sock = net_client(ZMQ_DEALER, w->endpoint, w->cert, w->server_cert);
 	if (!w->sock)
 		return -1;
-	m = msg_new(MSG_READY);
-	msg_add_str(m, w->kinds);
-	return msg_send(&m, w->sock);
+	return worker_ready(w);
 }
 
 static void worker_run(struct worker *w)
@@ -171,12 +179,12 @@ static void worker_run(struct worker *w)
 			alive_until = mono_ms() + w->hb_ms * w->liveness;
 			reconnect_ms = w->hb_ms;
 			if (m && m->cmd == MSG_JOB) {
-				msg_t *r;
 				run_job(w, m);
-				r = msg_new(MSG_READY);
-				msg_add_str(r, w->kinds);
-				msg_send(&r, w->sock);
+				worker_ready(w);
 				next_hb = mono_ms() + w->hb_ms;
+			} else if (m && m->cmd == MSG_ERROR) {
+				log_info("the queue does not know this worker (it restarted?); saying READY again");
+				worker_ready(w);
 			}
 			msg_destroy(&m);
 		} else if (zsys_interrupted) {
