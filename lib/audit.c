@@ -137,8 +137,11 @@ struct audit_heads {
 
 static int audit_chain(sqlite3 *db, struct audit_heads *hs, struct audit_report *r)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT id, at, actor, action, object, before, after,"
-	    " prev_hash, hash, v FROM audit ORDER BY id");
+	/* A ledger older than the encodings' column has first-encoding rows only. */
+	int has_v = db_int(db, "SELECT count(*) FROM pragma_table_info('audit') WHERE name = 'v'", "") == 1;
+	sqlite3_stmt *st = db_prepare(db, has_v ? "SELECT id, at, actor, action, object, before, after,"
+	    " prev_hash, hash, v FROM audit ORDER BY id" : "SELECT id, at, actor, action, object, before, after,"
+	    " prev_hash, hash, 1 FROM audit ORDER BY id");
 	char prev[65], want[65];
 	int v_prev = 1, rc = 0;
 
@@ -173,10 +176,13 @@ static int audit_chain(sqlite3 *db, struct audit_heads *hs, struct audit_report 
 static int audit_checkpoints(sqlite3 *db, EVP_PKEY *ca, const struct audit_heads *hs, int chain_ok,
     struct audit_report *r)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT seq, rows, head, at, signature FROM audit_checkpoints"
-	    " ORDER BY seq");
+	sqlite3_stmt *st;
 	int64_t last_rows = 0;
 	int rc = 0;
+
+	if (db_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_checkpoints'", "") != 1)
+		return 0;	/* a ledger from before checkpoints */
+	st = db_prepare(db, "SELECT seq, rows, head, at, signature FROM audit_checkpoints ORDER BY seq");
 
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), rows = sqlite3_column_int64(st, 1);

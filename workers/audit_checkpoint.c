@@ -7,6 +7,7 @@
  * job's: a checkpoint adds no audit row, so it never moves the head it certifies. Two
  * workers asking at once store the same checkpoint or two good ones; either holds.
  */
+#include "audit_checkpoint.h"
 #include "audit.h"
 #include "b64.h"
 #include "db.h"

@@ -12,51 +12,16 @@
  * certificates back, never a second pair. The CSR bytes pass through untouched.
  */
 #include "log.h"
+#include "pem.h"
+#include "signer_client.h"
 #include "util.h"
 #include "worker.h"
 
-#include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <string.h>
 
 static const char *const pair_usages[2] = { "signature", "encryption" };
 static const char *const pair_csr_keys[2] = { "sign_csr", "enc_csr" };
-
-/* PEM "CERTIFICATE REQUEST" text to DER. NULL if it is not one. */
-static uint8_t *pair_pem_to_der(const char *pem, long *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	uint8_t *out = NULL;
-
-	if (PEM_read_bio(b, &name, &header, &data, len) == 1 &&
-	    (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0)) {
-		out = xmalloc((size_t)*len);
-		memcpy(out, data, (size_t)*len);
-	}
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(data);
-	BIO_free(b);
-	return out;
-}
-
-/* The subject as RFC 2253 text with UTF-8 left readable (names are Traditional Chinese). */
-static char *pair_name_text(const X509_NAME *name)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	n = BIO_get_mem_data(b, &data);
-	out = xmalloc((size_t)n + 1);
-	memcpy(out, data, (size_t)n);
-	out[n] = '\0';
-	BIO_free(b);
-	return out;
-}
 
 /* Certificate DER to a record {usage, serial, pem, subject, not_before, not_after, request_id}; NULL if unreadable. */
 static json_t *pair_record(const char *usage, const char *serial, const char *request_id,
@@ -64,32 +29,29 @@ static json_t *pair_record(const char *usage, const char *serial, const char *re
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	BIO *b = BIO_new(BIO_s_mem());
+	char *pem = NULL, *subject = NULL;
 	json_t *out = NULL;
 	struct tm nb, na;
-	char *data, *subject;
-	long n;
 
-	if (!x || !b || !PEM_write_bio_X509(b, x) || ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) != 1 ||
-	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) != 1)
+	if (!x || ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) != 1 || !(pem = pem_encode("CERTIFICATE", der, len)) ||
+	    !(subject = pem_name_text(X509_get_subject_name(x))))
 		goto out;
-	n = BIO_get_mem_data(b, &data);
-	subject = pair_name_text(X509_get_subject_name(x));
-	out = json_pack("{s:s,s:s,s:s%,s:s,s:I,s:I,s:s}", "usage", usage, "serial", serial, "pem", data,
-	    (size_t)n, "subject", subject, "not_before", (json_int_t)timegm(&nb),
-	    "not_after", (json_int_t)timegm(&na), "request_id", request_id);
-	free(subject);
+	out = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "usage", usage, "serial", serial, "pem", pem,
+	    "subject", subject, "not_before", (json_int_t)timegm(&nb), "not_after", (json_int_t)timegm(&na),
+	    "request_id", request_id);
 out:
+	free(pem);
+	free(subject);
 	X509_free(x);
-	BIO_free(b);
 	return out;
 }
 
 /* The worker's own look at a request (see the top of this file). 0/-1 after job_fail(). */
-static int pair_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, long len)
+static int pair_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, len);
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
 	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
 	int rc = -1;
 
@@ -144,14 +106,14 @@ json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject)
 {
 	json_t *certs = json_array();
 	uint8_t *csr[2] = { NULL, NULL };
-	long csr_len[2] = { 0, 0 };
+	size_t csr_len[2] = { 0, 0 };
 	int rc = -1;
 
 	for (int u = 0; u < 2; u++) {
 		const char *pem = job_str(ctx, ctx->payload, pair_csr_keys[u]);
 		if (!pem)
 			goto out;
-		if (!(csr[u] = pair_pem_to_der(pem, &csr_len[u]))) {
+		if (!(csr[u] = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len[u]))) {
 			job_fail(ctx, 0, "%s is not a PEM certificate request", pair_csr_keys[u]);
 			goto out;
 		}
@@ -165,7 +127,7 @@ json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject)
 		json_t *rec;
 
 		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, pair_usages[u]);
-		der = signer_client_sign(ctx, request_id, pair_usages[u], csr[u], (size_t)csr_len[u], subject,
+		der = signer_client_sign(ctx, request_id, pair_usages[u], csr[u], csr_len[u], subject,
 		    &der_len, serial);
 		if (!der)
 			goto out;

@@ -24,13 +24,13 @@
 #include "derive.h"
 #include "jobs.h"
 #include "log.h"
+#include "pem.h"
 #include "seal.h"
 #include "util.h"
 #include "worker.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <string.h>

@@ -11,10 +11,10 @@
 #include "b64.h"
 #include "db.h"
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 #include "worker.h"
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <string.h>
 
