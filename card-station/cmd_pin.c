@@ -116,9 +116,9 @@ static int pin_puk_open(EVP_PKEY *eph, json_t *res, const char *name, char out[D
 	return rc;
 }
 
-/* Replace the released PUK on the card by the next one and have the back office record
- * it (card_puk). 0/-1 (logged). */
-static int pin_puk_rotate(struct sub *s, const char *puk, const char *next, json_t *res)
+/* Replace the PUK that unblocked the card (VERSION) by the next one and have the back
+ * office record it (card_puk). 0/-1 (logged). */
+static int pin_puk_rotate(struct sub *s, const char *puk, const char *next, int64_t version, json_t *res)
 {
 	json_t *payload, *done;
 	int tries = -1;
@@ -128,7 +128,8 @@ static int pin_puk_rotate(struct sub *s, const char *puk, const char *next, json
 		log_err("card %s: the released PUK could not be replaced: %s", s->serial_text, piv_strerror(rc));
 		return -1;
 	}
-	payload = json_pack("{s:s,s:O}", "card_serial", s->serial_text, "unlock_job", json_object_get(res, "job"));
+	payload = json_pack("{s:s,s:O,s:I}", "card_serial", s->serial_text, "unlock_job", json_object_get(res, "job"),
+	    "puk_version", (json_int_t)(version + 1));
 	done = sub_submit(s, "card_puk", payload);
 	json_decref(payload);
 	if (!done) {
@@ -146,7 +147,8 @@ int cmd_unlock(struct station *st, int argc, char **argv)
 	struct sub_args a;
 	struct sub s = { 0 };
 	char password[256] = "", pin[DERIVE_PIN_MAX + 1] = "", *recipient = NULL;
-	char puk[DERIVE_PUK_LEN + 1] = "", next[DERIVE_PUK_LEN + 1] = "";
+	char puk[DERIVE_PUK_LEN + 1] = "", next[DERIVE_PUK_LEN + 1] = "", after[DERIVE_PUK_LEN + 1] = "";
+	int64_t version;
 	json_t *chal = NULL, *res = NULL, *payload = NULL;
 	EVP_PKEY *eph = NULL;
 	int64_t job = 0;
@@ -175,18 +177,29 @@ int cmd_unlock(struct station *st, int argc, char **argv)
 	if (!(res = sub_submit(&s, "card_unlock", payload)))
 		goto out;
 	sub_say(&s, SUB_CARD_VERIFIED);
-	if (pin_puk_open(eph, res, "sealed_puk", puk) < 0 || pin_puk_open(eph, res, "sealed_next_puk", next) < 0) {
+	if (pin_puk_open(eph, res, "sealed_puk", puk) < 0 || pin_puk_open(eph, res, "sealed_next_puk", next) < 0 ||
+	    pin_puk_open(eph, res, "sealed_after_puk", after) < 0) {
 		log_err("the PUK from the back office cannot be opened");
 		goto out;
 	}
+	version = json_integer_value(json_object_get(res, "puk_version"));
 	rc = piv_unblock_pin(s.p, puk, pin, &tries);
+	if (rc == PIV_E_WRONG_PIN && tries > 0) {
+		/* The card already has the next PUK: an earlier unlock changed it, and its record
+		 * was lost. That one is released now too, so it is replaced in turn. */
+		log_warn("card %s: its PUK is one version ahead of the back office's record", s.serial_text);
+		memcpy(puk, next, sizeof puk);
+		memcpy(next, after, sizeof next);
+		version++;
+		rc = piv_unblock_pin(s.p, puk, pin, &tries);
+	}
 	if (rc != PIV_OK) {
 		log_err("card %s: unblock refused: %s (PUK tries left: %d)", s.serial_text, piv_strerror(rc), tries);
 		sub_say(&s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
 	log_info("card %s: unblocked with its PUK and a new PIN set", s.serial_text);
-	if (pin_puk_rotate(&s, puk, next, res) < 0) {
+	if (pin_puk_rotate(&s, puk, next, version, res) < 0) {
 		sub_say(&s, SUB_CARD_ERROR, "the card's PUK could not be replaced; run unlock again");
 		goto out;
 	}
@@ -195,6 +208,7 @@ int cmd_unlock(struct station *st, int argc, char **argv)
 out:
 	OPENSSL_cleanse(puk, sizeof puk);
 	OPENSSL_cleanse(next, sizeof next);
+	OPENSSL_cleanse(after, sizeof after);
 	OPENSSL_cleanse(password, sizeof password);
 	OPENSSL_cleanse(pin, sizeof pin);
 	EVP_PKEY_free(eph);	/* frees (and clears) the one-time private key */

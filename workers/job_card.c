@@ -12,10 +12,11 @@
  * management key itself never leaves the RA host; the station gets management rights on
  * that one card for as long as it holds its PC/SC transaction.
  *
- * card_unlock then releases the card's derived PUK and the next one (cards.puk versions,
- * table card_puk), both sealed to an X25519 key the station made for this one operation
+ * card_unlock then releases the card's derived PUK and the two after it (PUK versions per
+ * card, table card_puk), sealed to an X25519 key the station made for this one operation
  * (lib/seal.c's box), so the ledger holds only the sealed form; the station unblocks the
- * card, changes its PUK to the next one at once, and card_puk records the new version. card_renew issues the new pair of certificates through issue_pair.c (both requests
+ * card, changes its PUK to the next one at once, and card_puk records the new version.
+ * card_renew issues the new pair of certificates through issue_pair.c (both requests
  * checked first, withdrawn if the pair cannot be delivered). A challenge answers one
  * follow-up job only, within CARD_CHALLENGE_TTL seconds of the one clock.
  */
@@ -340,7 +341,7 @@ static int64_t card_puk_version(sqlite3 *db, const char *serial)
 int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *recipient = job_str(ctx, ctx->payload, "recipient"), *serial_text = NULL;
-	char object[40], after[64], *path = NULL, *sealed = NULL, *sealed_next = NULL;
+	char object[40], after[64], *path = NULL, *sealed = NULL, *sealed_next = NULL, *sealed_after = NULL;
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	EVP_PKEY *pub = NULL;
@@ -361,20 +362,23 @@ int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 		job_fail(ctx, 1, "the card master key (cards.master_key_file) is not usable on this worker");
 		goto out;
 	}
-	/* The PUK on the card now, and the one the station sets right after unblocking: a
-	 * released PUK stops working at once. The version moves on only when the station's
-	 * card_puk job records the change. */
+	/* The PUK on the card now (version V), the one the station sets right after
+	 * unblocking (V+1): a released PUK stops working at once. The version moves on only
+	 * when the station's card_puk job records the change; should that record have been
+	 * lost after an earlier change, the card is at V+1 and the station moves it to V+2. */
 	serial = (uint32_t)strtoul(serial_text, NULL, 10);
 	version = card_puk_version(ctx->db, serial_text);
 	if (!(sealed = card_puk_sealed(ctx, d, serial, version, pub)) ||
-	    !(sealed_next = card_puk_sealed(ctx, d, serial, version + 1, pub)))
+	    !(sealed_next = card_puk_sealed(ctx, d, serial, version + 1, pub)) ||
+	    !(sealed_after = card_puk_sealed(ctx, d, serial, version + 2, pub)))
 		goto out;
 	snprintf(object, sizeof object, "card:%s", serial_text);
-	snprintf(after, sizeof after, "sealed to the station; next v%lld", (long long)(version + 1));
+	snprintf(after, sizeof after, "v%lld sealed to the station, with the next", (long long)version);
 	if (job_audit(ctx, "card.puk_released", object, NULL, after) < 0)
 		goto out;
-	*result = json_pack("{s:I,s:I,s:s,s:s,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
-	    "sealed_puk", sealed, "sealed_next_puk", sealed_next, "next_puk_version", (json_int_t)(version + 1));
+	*result = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
+	    "sealed_puk", sealed, "sealed_next_puk", sealed_next, "sealed_after_puk", sealed_after,
+	    "puk_version", (json_int_t)version);
 	rc = 0;
 out:
 	derive_destroy(&d);
@@ -383,36 +387,41 @@ out:
 	free(raw);
 	free(sealed);
 	free(sealed_next);
+	free(sealed_after);
 	return rc;
 }
 
 int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
 {
-	int64_t unlock = job_int(ctx, ctx->payload, "unlock_job"), version, now_v, released = 0;
+	int64_t unlock = job_int(ctx, ctx->payload, "unlock_job"), version = job_int(ctx, ctx->payload, "puk_version");
+	int64_t now_v, released = 0;
 	const char *serial_text = NULL;
 	char object[40], before[24], after[24];
 	sqlite3_stmt *st;
 
-	if (unlock < 0 || card_serial(ctx, &serial_text) < 0)
+	if (unlock < 0 || version < 0 || card_serial(ctx, &serial_text) < 0)
 		return -1;
-	st = db_prepare(ctx->db, "SELECT json_extract(result, '$.next_puk_version') FROM jobs WHERE id = ? AND"
+	st = db_prepare(ctx->db, "SELECT json_extract(result, '$.puk_version') FROM jobs WHERE id = ? AND"
 	    " kind = 'card_unlock' AND state = 'done' AND json_extract(payload, '$.card_serial') = ?");
 	sqlite3_bind_int64(st, 1, unlock);
 	sqlite3_bind_text(st, 2, serial_text, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		released = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (released < 2)
+	if (released < 1)
 		return job_fail(ctx, 0, "job %lld is not a done unlock of card %s", (long long)unlock, serial_text);
-	version = released;
+	/* The unlock released RELEASED and the two after it; the card now has one of those two. */
+	if (version != released + 1 && version != released + 2)
+		return job_fail(ctx, 0, "unlock job %lld released no PUK version %lld", (long long)unlock,
+		    (long long)version);
 	now_v = card_puk_version(ctx->db, serial_text);
 	if (now_v == version) {
 		*result = json_pack("{s:s,s:I}", "card_serial", serial_text, "puk_version", (json_int_t)version);
 		return 0;	/* recorded already (a retry) */
 	}
-	if (now_v != version - 1)
+	if (now_v != released)
 		return job_fail(ctx, 0, "card %s has PUK version %lld, not %lld: this unlock is stale", serial_text,
-		    (long long)now_v, (long long)(version - 1));
+		    (long long)now_v, (long long)released);
 	st = db_prepare(ctx->db, "INSERT INTO card_puk (card_serial, version, unlock_job, updated_at) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (card_serial) DO UPDATE SET version = excluded.version, unlock_job = excluded.unlock_job,"
 	    " updated_at = excluded.updated_at");

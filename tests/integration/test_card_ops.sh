@@ -175,6 +175,19 @@ print("".join(str(b % 10) for b in okm if b < 250)[:8])
 released=$(puk_of 8101 1); next=$(puk_of 8101 2)
 check_fails "the released PUK no longer works on the card" yubico-piv-tool -r "$R0" -a change-puk -P "$released" -N "$released"
 check "the card holds the next PUK" yubico-piv-tool -r "$R0" -a change-puk -P "$next" -N "$next"
+# A station that changed the PUK but whose card_puk record was lost (simulated: the card
+# moved to version 3 behind the ledger's back): the next unlock still works, and moves
+# the card on from the PUK it really has.
+third=$(puk_of 8101 3); fourth=$(puk_of 8101 4)
+yubico-piv-tool -r "$R0" -a change-puk -P "$next" -N "$third" >>"$T/check.log" 2>&1
+lines "$T/pw.A" "$T/pin.3" "$T/pin.3" >"$T/in.ahead"
+out=$($CS unlock --reader "$R0" --account "$A" --lang en <"$T/in.ahead" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "card unlocked and PIN reset" && [ "$(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")" = 4 ] &&
+	ok "a card whose PUK is a version ahead of the ledger is unlocked and moved on" ||
+	fail "PUK ahead of the ledger" "$out; version $(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")"
+check_fails "...its released PUK no longer works" yubico-piv-tool -r "$R0" -a change-puk -P "$third" -N "$third"
+check "...the card holds the version the ledger records" yubico-piv-tool -r "$R0" -a change-puk -P "$fourth" -N "$fourth"
 sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'card_unlock' AND state = 'done'" >"$T/unlock-results"
 [ -s "$T/unlock-results" ] && ! grep -q '"puk"' "$T/unlock-results" && grep -q sealed_puk "$T/unlock-results" &&
 	ok "the ledger holds the PUK only sealed to the station" || fail "PUK sealed in the ledger"
