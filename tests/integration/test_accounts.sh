@@ -120,6 +120,27 @@ status_en "$T/new" >/dev/null
 unknown_en "$T/bad" >/dev/null; out=$(unknown_en "$T/bad"); out2=$(unknown_en "$T/new")
 echo "$out" | grep -q "account is now locked after 3 wrong passwords" && [ "$out2" = "ra-self: locked: file a password-reset form" ] &&
 	ok "...and it locks after 3 wrong passwords, as a real account does" || fail "unknown account lock" "$out / $out2"
+# The same work: with a costly argon2id (64 MiB), one worker spends about as much CPU time
+# (its own, from /proc: not the clock) on an unknown account as on a wrong password.
+ra-ctl down >/dev/null
+sed -i 's/^  argon2_m_kib: 1024$/  argon2_m_kib: 65536/' "$RA_CONFIG"
+ra-ctl up --workers 1 >/dev/null
+cpu() { awk '{print $14 + $15}' "/proc/$(cat "$DEP/run/ra-worker-1.pid")/stat"; }
+# A password hashed at that cost (the verification follows the hash's own parameters).
+pwfile c6 "$(cat "$T/new")" "Qwerty-Pass-42" "Qwerty-Pass-42"
+ra-self --lang en password-change --account "$A" --password-file "$T/c6" >/dev/null 2>&1
+pwfile new "Qwerty-Pass-42"
+status_en "$T/new" >/dev/null
+c0=$(cpu); status_en "$T/bad" >/dev/null; c1=$(cpu)
+ra-self --lang en status --account u20000000 --password-file "$T/bad" >/dev/null 2>&1; c2=$(cpu)
+status_en "$T/new" >/dev/null
+wrong=$((c1 - c0)) unknown=$((c2 - c1))
+[ "$wrong" -ge 4 ] && [ $((unknown * 2)) -ge "$wrong" ] &&
+	ok "an unknown account costs the worker the same argon2id work as a wrong password" ||
+	fail "same work" "CPU ticks: wrong password $wrong, unknown account $unknown"
+ra-ctl down >/dev/null
+sed -i 's/^  argon2_m_kib: 65536$/  argon2_m_kib: 1024/' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
 
 # --- wrong passwords from one source make that source wait ---------------------------------
 ra-ctl down >/dev/null
@@ -152,7 +173,7 @@ ra-ctl down >/dev/null
 OPENSSL_CONF="$T/norand.cnf" ra-ctl up --workers 1 >/dev/null
 hash_of() { sql "$DEP/ra.db" "SELECT pw_hash FROM accounts WHERE id = '$A'"; }
 before_hash=$(hash_of)
-pwfile c5 "Abcdefgh234" "Zyxwvut-9876" "Zyxwvut-9876"
+pwfile c5 "$(cat "$T/new")" "Zyxwvut-9876" "Zyxwvut-9876"
 out=$(ra-self --lang en password-change --account "$A" --password-file "$T/c5" 2>&1)
 [ "$(hash_of)" = "$before_hash" ] && ! echo "$out" | grep -q "has been changed" &&
 	ok "with a failing random generator no password is stored (no salt that is not random)" ||
@@ -188,10 +209,10 @@ ra-ctl up --workers 2 >/dev/null
 
 # --- no clear password anywhere -------------------------------------------------------------
 leaks=0
-for p in "$PW" "$PW2" "Abcdefgh234" "Wrong-Password-1"; do
+for p in "$PW" "$PW2" "Abcdefgh234" "Qwerty-Pass-42" "Wrong-Password-1"; do
 	grep -rqF -- "$p" "$DEP"/log/ "$DEP"/ra.db* "$DEP"/signer/ "$T"/check.log "$T"/notifier.log 2>/dev/null && leaks=$((leaks + 1))
 done
-[ "$leaks" -eq 0 ] && ok "no clear password in the logs or ra.db (grep of 4 passwords)" || fail "leak" "$leaks"
+[ "$leaks" -eq 0 ] && ok "no clear password in the logs or ra.db (grep of 5 passwords)" || fail "leak" "$leaks"
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind IN ('login','suspend','password_change') AND (json_extract(payload, '\$.password') <> '(redacted)' OR json_extract(payload, '\$.new_password') <> '(redacted)')")" -eq 0 ] \
 	&& ok "every sealed password was redacted from its job once done" || fail "redaction"
 check "audit chain intact" ra-ctl audit verify
