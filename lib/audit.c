@@ -115,18 +115,18 @@ int audit_append(sqlite3 *db, const char *actor, const char *action, const char 
 
 int audit_head(sqlite3 *db, int64_t *rows, char head[65])
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT count(*), (SELECT hash FROM audit ORDER BY id DESC LIMIT 1)"
-	    " FROM audit");
-	int rc = -1;
+	/* Rows are only ever appended, so ids run 1..n and the last id is the count: one
+	 * index lookup, not a scan, after every job. */
+	sqlite3_stmt *st = db_prepare(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
 
+	*rows = 0;
+	snprintf(head, 65, "%s", audit_zero);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*rows = sqlite3_column_int64(st, 0);
-		snprintf(head, 65, "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) :
-		    audit_zero);
-		rc = 0;
+		snprintf(head, 65, "%s", (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* The recomputed hash after each row: heads[i] follows row i + 1. */
