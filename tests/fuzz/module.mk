@@ -31,3 +31,7 @@ fuzz_apdu_PKGS := openssl libpcsclite
 FUZZ_TARGETS += fuzz_template
 fuzz_template_SRCS = tests/fuzz/fuzz_template.c notifier/template.c $(LIB_BASE)
 fuzz_template_PKGS :=
+
+FUZZ_TARGETS += fuzz_ocsp
+fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c $(LIB_CONFIG) $(LIB_BASE)
+fuzz_ocsp_PKGS := openssl yaml-0.1
