@@ -35,3 +35,7 @@ fuzz_template_PKGS :=
 FUZZ_TARGETS += fuzz_ocsp
 fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c $(LIB_CONFIG) $(LIB_BASE)
 fuzz_ocsp_PKGS := openssl yaml-0.1
+
+FUZZ_TARGETS += fuzz_csr_pem
+fuzz_csr_pem_SRCS = tests/fuzz/fuzz_csr_pem.c workers/csr_check.c $(LIB_BASE)
+fuzz_csr_pem_PKGS := openssl
