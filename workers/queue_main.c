@@ -207,7 +207,9 @@ static void on_submit(struct queue *q, msg_t *m)
 		goto out;
 	}
 	if (!job_kind_allows(k, m->peer)) {
-		char *why = xasprintf("client '%s' may not submit %s jobs (allowed: %s)", who, kind, k->producers);
+		char allowed[64];
+		char *why = xasprintf("client '%s' may not submit %s jobs (allowed: %s)", who, kind,
+		    job_producer_list(k->producers, allowed, sizeof allowed));
 		log_warn("refused a %s job from client '%s'", kind, who);
 		msg_send_error(q->front, m, MERR_REFUSED, why);
 		free(why);

@@ -6,7 +6,6 @@
  * (ZeroMQ reconnects the socket underneath) answers a heartbeat with ERROR, and the
  * worker then says READY again.
  */
-#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "jobs.h"
@@ -15,10 +14,11 @@
 #include "net.h"
 #include "seal.h"
 #include "util.h"
-#include "worker.h"
+#include "handlers.h"
+#include "job.h"
+#include "signer_client.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,46 +53,11 @@ static void usage(int code)
 	exit(code);
 }
 
-int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-	va_end(ap);
-	ctx->retry = retry;
-	return -1;
-}
-
-const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	if (!s || !*s)
-		job_fail(ctx, 0, "%s: '%s' is missing or not text", ctx->kind, key);
-	return s && *s ? s : NULL;
-}
-
-int64_t job_int(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job_fail(ctx, 0, "%s: '%s' is missing or not a positive number", ctx->kind, key);
-		return -1;
-	}
-	return json_integer_value(v);
-}
-
-int job_audit(struct job_ctx *ctx, const char *action, const char *object, const char *before,
-    const char *after)
-{
-	return audit_append(ctx->db, ctx->actor, action, object, before, after);
-}
-
+/* The handler of the kind named KIND, or NULL if the kind is unknown. */
 static const struct job_handler *handler_find(const char *kind)
 {
-	for (int i = 0; i < job_nhandlers; i++)
-		if (strcmp(job_handlers[i].kind, kind) == 0)
-			return &job_handlers[i];
-	return NULL;
+	const struct job_kind *k = job_kind_find(kind);
+	return k ? &job_handlers[k->id] : NULL;
 }
 
 static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token, int retry, const char *error)

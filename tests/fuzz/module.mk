@@ -3,9 +3,9 @@
 # Seeds: tests/fuzz/corpus/NAME/; inputs that once crashed: tests/fuzz/regress/NAME/.
 # SRCS use "=": lib/module.mk, read after this file, sets LIB_BASE and friends.
 FUZZ_TARGETS += fuzz_form_yaml fuzz_form_csv fuzz_form_json
-fuzz_form_yaml_SRCS = tests/fuzz/fuzz_form_yaml.c $(LIB_FORM) $(LIB_BASE)
+fuzz_form_yaml_SRCS = tests/fuzz/fuzz_form_yaml.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_yaml_PKGS := jansson yaml-0.1
-fuzz_form_csv_SRCS = tests/fuzz/fuzz_form_csv.c $(LIB_FORM) $(LIB_BASE)
+fuzz_form_csv_SRCS = tests/fuzz/fuzz_form_csv.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_csv_PKGS := jansson yaml-0.1
 fuzz_form_json_SRCS = tests/fuzz/fuzz_form_json.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_json_PKGS := jansson yaml-0.1
@@ -37,5 +37,5 @@ fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c $(LIB_CONFIG) $(LIB_BAS
 fuzz_ocsp_PKGS := openssl yaml-0.1
 
 FUZZ_TARGETS += fuzz_csr_pem
-fuzz_csr_pem_SRCS = tests/fuzz/fuzz_csr_pem.c workers/csr_check.c $(LIB_BASE)
+fuzz_csr_pem_SRCS = tests/fuzz/fuzz_csr_pem.c workers/csr_check.c $(LIB_PEM) $(LIB_BASE)
 fuzz_csr_pem_PKGS := openssl

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "form.h"
+#include "form_batch.h"
 
 static form_t *person(void)
 {
