@@ -39,3 +39,7 @@ fuzz_ocsp_PKGS := openssl yaml-0.1
 FUZZ_TARGETS += fuzz_csr_pem
 fuzz_csr_pem_SRCS = tests/fuzz/fuzz_csr_pem.c workers/csr_check.c $(LIB_PEM) $(LIB_BASE)
 fuzz_csr_pem_PKGS := openssl
+
+FUZZ_TARGETS += fuzz_seal
+fuzz_seal_SRCS = tests/fuzz/fuzz_seal.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE)
+fuzz_seal_PKGS := libcrypto
