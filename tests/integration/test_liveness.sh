@@ -121,6 +121,9 @@ kill -9 "$(worker_pid 2)"
 mark worker
 ra-ctl up >/dev/null || fail "worker: ra-ctl up restarts the worker"
 wait_for 60 ready_since worker 1 || fail "worker: the new worker says READY" "$(since worker "$QLOG" | tail -n 3)"
+# the dead worker was idle: the queue drops it after queue.liveness silent heartbeats
+dropped() { since worker "$QLOG" | grep -q 'is silent; dropped'; }
+wait_for 60 dropped && ok "worker: the queue drops the dead worker" || fail "worker: the queue drops the dead worker"
 issue 11; issue 12
 if wait_for 120 issue_is 11 done && wait_for 120 issue_is 12 done; then
 	ok "worker: jobs finish after a worker restarted"
