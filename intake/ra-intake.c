@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[k].name) != 0)
 			continue;
 		rc = commands[k].run(&in, argc - i, argv + i);
+		officer_cred_destroy(&in.cred);
 		ra_client_destroy(&in.client);
 		config_destroy(&in.cfg);
 		return rc;

@@ -26,7 +26,10 @@ const struct job_kind job_kinds[] = {
 	{ "suspend", "self", "hold both certificates of an account (subscriber online, website password)" },
 	{ "login", "self", "check an account's website password (lockout rule); answers the account's status" },
 	{ "password_change", "self", "change a website password (old, new; password policy)" },
-	{ "renew", "self,ctl", "renew an account's certificates from new requests within the renewal window" },
+	{ "renew", "self", "renew an account's certificates from new requests within the renewal window (subscriber's password)" },
+	{ "counter_renew", "ctl", "renewal at the counter, signed by a supervisor (ra-ctl renew)" },
+	{ "officer_add", "ctl", "record a new officer and their certificate (signed by an administrator)" },
+	{ "officer_disable", "ctl", "refuse an officer's signatures from now on (signed by an administrator)" },
 };
 const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
 

@@ -6,6 +6,8 @@ LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
+LIB_OFFICER := lib/officer.c $(LIB_B64)
+LIB_OFFICER_DB := lib/officer_registry.c
 
 UNIT_TESTS += test_config test_msg test_seal
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)

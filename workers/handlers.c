@@ -20,5 +20,8 @@ const struct job_handler job_handlers[] = {
 	{ "login", job_account_prepare, job_login_apply },
 	{ "password_change", job_account_prepare, job_password_change_apply },
 	{ "renew", job_account_prepare, job_renew_apply },
+	{ "counter_renew", NULL, job_counter_renew_apply },
+	{ "officer_add", NULL, job_officer_add_apply },
+	{ "officer_disable", NULL, job_officer_disable_apply },
 };
 const int job_nhandlers = (int)(sizeof job_handlers / sizeof job_handlers[0]);

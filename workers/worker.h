@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -32,7 +33,8 @@ struct job_ctx {
 	const char *kind;
 	json_t *payload;
 	json_t *scratch;	/* prepare → apply */
-	char actor[64];		/* for the audit: the officer if the payload names one */
+	char actor[128];	/* for the audit: the verified officer "ID (cert SERIAL)", else the worker */
+	char officer[33];	/* the verified officer's id (officer_check), "" if none */
 	char error[512];
 	int retry;
 };
@@ -79,6 +81,17 @@ int job_suspend_apply(struct job_ctx *ctx, json_t **result);
 int job_login_apply(struct job_ctx *ctx, json_t **result);
 int job_password_change_apply(struct job_ctx *ctx, json_t **result);
 int job_renew_apply(struct job_ctx *ctx, json_t **result);
+int job_counter_renew_apply(struct job_ctx *ctx, json_t **result);
+int job_officer_add_apply(struct job_ctx *ctx, json_t **result);
+int job_officer_disable_apply(struct job_ctx *ctx, json_t **result);
+
+/*
+ * Who asked for the job (officer_check.c), before any handler runs: for an officer action
+ * submitted by a producer, the officer signature, certificate (officer CA in CAS), registry
+ * entry and role; sets ctx->officer and ctx->actor. Other jobs get WORKER (or their parent
+ * job's actor) as actor. 0, or -1 after job_fail().
+ */
+int officer_check(struct job_ctx *ctx, X509_STORE *cas, const char *worker);
 
 /* Handlers shared between kinds. */
 /* Store CERTS (as prepared by an issue: usage, serial, pem, subject, dates, request_id)
