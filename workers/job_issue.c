@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "util.h"
+#include "officer.h"
 #include "worker.h"
 
 #include <openssl/pem.h>
@@ -88,7 +89,8 @@ out:
  */
 static int issue_members_ok(struct job_ctx *ctx)
 {
-	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station" };
+	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station",
+		OFFICER_SIG_MEMBER };
 	const char *key;
 	json_t *v;
 

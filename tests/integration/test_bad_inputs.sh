@@ -17,7 +17,7 @@ person=$RA_TOP/config/examples/reg-02.yaml org=$RA_TOP/config/examples/reg-05.ya
 bad_form() {	# NAME FIELD-IN-MESSAGE SOURCE SED-EXPRESSION
 	local name=$1 field=$2 src=$3 expr=$4 out
 	sed -e "$expr" -e 's/^serial: .*/serial: BAD-'"$RANDOM"'/' "$src" > "$T/bad.yaml"
-	if out=$(ra-intake register --officer clerk01 --file "$T/bad.yaml" 2>&1); then
+	if out=$(ra-intake register --officer clerk01 --passphrase-file "$OPASS" --file "$T/bad.yaml" 2>&1); then
 		fail "form: $name" "accepted"
 	elif echo "$out" | grep -q "$field"; then
 		ok "form: $name is refused naming '$field'"
@@ -102,7 +102,7 @@ bad_job "a payload carrying a (sealed) password where none belongs" "password" '
 # --- certificate requests: the signer refuses and says why --------------------------------
 bad_csr() {	# NAME EXPECTED-TEXT CSR-FILE
 	local name=$1 want=$2 csr=$3 out
-	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" 2>&1); then
+	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" --officer op01 --passphrase-file "$OPASS" 2>&1); then
 		fail "CSR: $name" "accepted"
 	elif echo "$out" | grep -qi "$want"; then ok "CSR: $name: '$want'"
 	else fail "CSR: $name" "$out"; fi
@@ -129,7 +129,7 @@ openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
 
 # --- keys that are not on the allowlist -------------------------------------------------
-ra-ctl init "$T/rogue" >/dev/null
+ra-ctl init "$T/rogue" --passphrase-file "$OPASS" >/dev/null
 out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
 	--client-cert "$T/rogue/keys/clients/ctl.cert" RA/1 QUERY stats '{}')
 [ "$out" = timeout ] && grep -q "refused a CURVE connection" "$DEP/log/ra-queue.log" \
