@@ -16,3 +16,7 @@ test_msg_SRCS := tests/unit/test_msg.c $(LIB_BASE) lib/msg.c $(LIB_B64)
 test_msg_PKGS := libczmq libzmq jansson libcrypto
 test_seal_SRCS := tests/unit/test_seal.c $(LIB_BASE) $(LIB_SEAL)
 test_seal_PKGS := libcrypto
+
+UNIT_TESTS += test_officer
+test_officer_SRCS := tests/unit/test_officer.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_OFFICER)
+test_officer_PKGS := libcrypto jansson yaml-0.1
