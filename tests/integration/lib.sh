@@ -39,6 +39,8 @@ wait_for() { local i n=$(( $1 * 10 )); shift; for ((i = 0; i < n; i++)); do "$@"
 # `--officer ID --passphrase-file "$OPASS"`.
 OPASS=$T/officer.pass
 printf 'test officer passphrase\n' > "$OPASS"
+# officer_sign KIND IDEM PAYLOAD CREDENTIAL: PAYLOAD signed for that job by CREDENTIAL.
+officer_sign() { python3 "$RA_TOP/tests/fixtures/officer-sign.py" "$1" "$2" "$3" "$4" "$OPASS"; }
 # ra_officers: add the test officers (the daemons must be up).
 ra_officers() {
 	local o

@@ -83,7 +83,9 @@ echo "$out" | grep -q "no such job" && ok "message: a producer cannot follow ano
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
 	local name=$1 want=$2 payload=$3 id out
-	id=$(probe_q RA/1 SUBMIT issue "bad-$RANDOM-$RANDOM" "$payload" | sed -n 3p)
+	local idem="bad-$RANDOM-$RANDOM"
+	# Signed by the card operator, so that it is the payload that is refused.
+	id=$(probe_q RA/1 SUBMIT issue "$idem" "$(officer_sign issue "$idem" "$payload" "$DEP/officers/op01.pem")" | sed -n 3p)
 	out=$(probe_q --timeout 20000 RA/1 WAIT "$id" 15000)
 	if echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "$want"; then ok "job: $name: '$want'"
 	else fail "job: $name" "$out"; fi

@@ -28,22 +28,7 @@ job_end() {
 	wait_for 20 sql_is "$DEP/ra.db" "SELECT state IN ('done','failed') FROM jobs WHERE id = $1" 1
 	sql "$DEP/ra.db" "SELECT state || ' ' || coalesce(error, result, '') FROM jobs WHERE id = $1"
 }
-# sign KIND IDEM PAYLOAD CREDENTIAL: PAYLOAD with an officer signature by CREDENTIAL's key,
-# made independently of the C code from the documented encoding.
-cat > "$T/sign.py" <<'EOF'
-import base64, hashlib, json, re, struct, subprocess, sys
-kind, idem, payload, cred, passfile = sys.argv[1:6]
-p = json.loads(payload)
-canon = json.dumps(p, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-part = lambda b: struct.pack(">I", len(b)) + b
-tbs = part(b"ra-officer-signature/1") + part(kind.encode()) + part(idem.encode()) + part(hashlib.sha256(canon).digest())
-sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", cred, "-passin", "file:" + passfile],
-                     input=tbs, capture_output=True, check=True).stdout
-cert = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n", open(cred).read(), re.S).group(0)
-p["officer_sig"] = {"v": 1, "cert": cert, "sig": base64.b64encode(sig).decode()}
-print(json.dumps(p, ensure_ascii=False))
-EOF
-sign() { python3 "$T/sign.py" "$1" "$2" "$3" "$4" "$OPASS"; }
+sign() { officer_sign "$@"; }
 state_of() { sql "$DEP/ra.db" "SELECT state FROM forms WHERE serial = '$1'"; }
 
 # --- one clerk, one credential, three names ----------------------------------------------
