@@ -81,8 +81,9 @@ json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
 #define INTAKE_CRED_OPTS \
 	{ "credential", required_argument, NULL, 'C' }, { "passphrase-file", required_argument, NULL, 'P' }
 #define INTAKE_CRED_HELP \
-	"  --credential F       the officer's credential (default officers.credentials_dir/ID.pem)\n" \
-	"  --passphrase-file F  read the credential's passphrase from F (else the terminal)\n"
+	"  --credential F       the officer's credential (default officers.credentials_dir/ID.pem;\n" \
+	"                       card:READER for the officer's PIV card)\n" \
+	"  --passphrase-file F  read the credential's passphrase (a card's PIN) from F (else the terminal)\n"
 /* Key FORMS by OFFICER as one form_key job and report stored/same/conflicts. Exit status. */
 int submit_forms(struct intake *in, const char *officer, form_t *const *forms, size_t n);
 

@@ -27,9 +27,14 @@
 
 struct officer_cred {
 	X509 *cert;
-	EVP_PKEY *key;
+	EVP_PKEY *key;		/* a software credential's key; NULL for a device's */
 	char *id;
+	officer_sign_fn sign;	/* a device's key */
+	void (*close)(void *ctx);
+	void *ctx;
 };
+
+officer_cred_t *(*officer_card_opener)(const char *reader, const char *pin);
 
 static const struct {
 	const char *name;
@@ -213,10 +218,27 @@ fail:
 	return NULL;
 }
 
+officer_cred_t *officer_cred_external(X509 *cert, officer_sign_fn sign, void (*close)(void *ctx), void *ctx)
+{
+	officer_cred_t *c = xcalloc(1, sizeof *c);
+
+	c->cert = cert;
+	c->sign = sign;
+	c->close = close;
+	c->ctx = ctx;
+	if (!(c->id = officer_cert_cn(cert))) {
+		log_err("the card's certificate names no officer (CN)");
+		officer_cred_destroy(&c);
+	}
+	return c;
+}
+
 void officer_cred_destroy(officer_cred_t **c)
 {
 	if (!c || !*c)
 		return;
+	if ((*c)->close)
+		(*c)->close((*c)->ctx);
 	X509_free((*c)->cert);
 	EVP_PKEY_free((*c)->key);
 	free((*c)->id);
@@ -252,12 +274,19 @@ officer_cred_t *officer_cred_open(const config_t *cfg, const char *id, const cha
 		return NULL;
 	}
 	path = officer_cred_path(cfg, id, file);
-	prompt = xasprintf("passphrase of officer %s: ", id);
+	prompt = xasprintf(strncmp(path, "card:", 5) == 0 ? "PIN of officer %s's card: " : "passphrase of officer %s: ", id);
 	if (!(pass = officer_passphrase(passfile, prompt))) {
 		fprintf(stderr, "no passphrase for officer %s's credential\n", id);
 		goto out;
 	}
-	if (!(c = officer_cred_load(path, pass))) {
+	if (strncmp(path, "card:", 5) == 0) {
+		if (!officer_card_opener)
+			fprintf(stderr, "this program cannot use officer cards\n");
+		else if (!(c = officer_card_opener(path + 5, pass)))
+			fprintf(stderr, "cannot use officer %s's card in %s\n", id, path + 5);
+		if (!c)
+			goto out;
+	} else if (!(c = officer_cred_load(path, pass))) {
 		fprintf(stderr, "cannot open officer %s's credential %s\n", id, path);
 		goto out;
 	}
@@ -326,12 +355,19 @@ int officer_sign(const officer_cred_t *c, const char *kind, const char *idem, js
 
 	if (!md || !b || !idem || !*idem || !(tbs = officer_signed_bytes(kind, idem, payload, &tbslen)))
 		goto out;
-	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, c->key) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, tbs, tbslen) != 1)
-		goto out;
-	sig = xmalloc(siglen);
-	if (EVP_DigestSign(md, sig, &siglen, tbs, tbslen) != 1)
-		goto out;
+	if (c->sign) {
+		unsigned char d[32];
+		unsigned int dlen = 0;
+		if (!EVP_Digest(tbs, tbslen, d, &dlen, EVP_sha256(), NULL) || c->sign(c->ctx, d, &sig, &siglen) < 0)
+			goto out;
+	} else {
+		if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, c->key) != 1 ||
+		    EVP_DigestSign(md, NULL, &siglen, tbs, tbslen) != 1)
+			goto out;
+		sig = xmalloc(siglen);
+		if (EVP_DigestSign(md, sig, &siglen, tbs, tbslen) != 1)
+			goto out;
+	}
 	if (!PEM_write_bio_X509(b, c->cert))
 		goto out;
 	pemlen = BIO_get_mem_data(b, &pem);

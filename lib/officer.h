@@ -16,9 +16,11 @@
  * against the officer CA (officers.ca_cert), its validity, the officer registry (ra.db:
  * enabled, role for the kind) and then the signature, before anything is applied.
  *
- * The credential here is the software fallback: a PEM file holding the officer's
- * certificate and private key (encrypted PKCS#8, the passphrase is the officer's), kept by
- * default in officers.credentials_dir/ID.pem.
+ * A credential is the officer's own PIV card (the key made on the card in slot 9C, the
+ * certificate beside it, the PIN asked for each run: card-station/officer_card.c), named
+ * "card:READER" wherever a credential file is asked for; or, for small sites and tests, a
+ * PEM file holding the certificate and the private key (encrypted PKCS#8, the passphrase
+ * is the officer's), kept by default in officers.credentials_dir/ID.pem.
  */
 #ifndef RA_OFFICER_H
 #define RA_OFFICER_H
@@ -44,6 +46,15 @@ const char *officer_roles_text(int roles);
 /* Whether ID is a valid officer id: 1 to 32 of a-z 0-9 . _ - (lower case). */
 int officer_id_valid(const char *id);
 
+/* A credential whose key never leaves its device: SIGN signs a SHA-256 DIGEST with the key
+ * of CERT (ECDSA as DER, or RSA PKCS#1 v1.5), *sig malloc'd, 0/-1; CLOSE releases CTX.
+ * Takes CERT. */
+typedef int (*officer_sign_fn)(void *ctx, const unsigned char digest[32], unsigned char **sig, size_t *siglen);
+officer_cred_t *officer_cred_external(X509 *cert, officer_sign_fn sign, void (*close)(void *ctx), void *ctx);
+/* How a program that links the card code opens "card:READER" with PIN (set at start-up to
+ * officer_card_open); NULL: this program has no card support. */
+extern officer_cred_t *(*officer_card_opener)(const char *reader, const char *pin);
+
 /* Load a credential file: the certificate and the private key sealed under PASSPHRASE.
  * NULL on failure (logged, with the reason: wrong passphrase, no certificate, mismatch). */
 officer_cred_t *officer_cred_load(const char *path, const char *passphrase);
@@ -53,9 +64,9 @@ const char *officer_cred_id(const officer_cred_t *c);
 
 /*
  * What a producer does for --officer ID [--credential FILE] [--passphrase-file F]: the
- * credential FILE (default officers.credentials_dir/ID.pem), opened with the passphrase of
- * F's first line or asked on the terminal. The certificate must name ID. NULL with the
- * reason on stderr.
+ * credential FILE (default officers.credentials_dir/ID.pem; "card:READER" for a card),
+ * opened with the passphrase (a card's PIN) of F's first line or asked on the terminal.
+ * The certificate must name ID. NULL with the reason on stderr.
  */
 officer_cred_t *officer_cred_open(const config_t *cfg, const char *id, const char *file,
     const char *passfile);

@@ -36,9 +36,10 @@ officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const 
  * recorded in DB). 0/-1. */
 int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *passfile);
 /* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). ROLE, NAME, NEWPASS (the new
- * officer's passphrase file) and OUT (credential file) are add's options. Exit status. */
+ * officer's passphrase file, or card PIN file), OUT (credential file) and CARD (a reader
+ * holding a blank card to enrol instead) are add's options. Exit status. */
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out);
+    const char *name, const char *newpass, const char *out, const char *card);
 /* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

@@ -8,7 +8,9 @@
  * clear), so issuing an officer credential takes an administrator who knows it. A new
  * officer's key pair is made here (ECDSA P-256), its certificate issued at once, and the
  * credential written as one PEM file (certificate, then the key as encrypted PKCS#8 under
- * the new officer's passphrase). The registry entry is not written here: it is an
+ * the new officer's passphrase); or, with --card, the key is made on the officer's blank
+ * PIV card and the certificate written beside it (card-station/officer_card.c), the
+ * preferred credential. The registry entry is not written here: it is an
  * officer_add job signed by the administrator, so it is checked and audited like every
  * officer action. A credential whose job was refused is deleted.
  */
@@ -17,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "officer.h"
+#include "../card-station/officer_card.h"
 #include "officer_registry.h"
 #include "util.h"
 
@@ -53,22 +56,44 @@ static char *new_passphrase(const char *passfile, const char *who)
 	return p;
 }
 
-/* A new key pair for officer ID and its certificate from the officer CA; NULL on failure. */
-static X509 *officer_issue(X509 *ca, EVP_PKEY *cakey, const char *id, EVP_PKEY **key)
+/* Officer ID's certificate for public key PUB from the officer CA; NULL on failure. */
+static X509 *officer_cert_for(X509 *ca, EVP_PKEY *cakey, const char *id, EVP_PKEY *pub)
 {
 	static const struct ctl_ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
 	};
+	return ctl_dev_cert(pub, "RA Officers", id, ca, cakey, OFFICER_CERT_YEARS, exts, ARRAY_LEN(exts));
+}
+
+/* A new software key pair for officer ID and its certificate; NULL on failure. */
+static X509 *officer_issue(X509 *ca, EVP_PKEY *cakey, const char *id, EVP_PKEY **key)
+{
 	X509 *cert;
 
 	if (!(*key = EVP_EC_gen("P-256")))
 		return NULL;
-	if (!(cert = ctl_dev_cert(*key, "RA Officers", id, ca, cakey, OFFICER_CERT_YEARS, exts, ARRAY_LEN(exts)))) {
+	if (!(cert = officer_cert_for(ca, cakey, id, *key))) {
 		EVP_PKEY_free(*key);
 		*key = NULL;
 	}
 	return cert;
+}
+
+/* The officer's card PIN: PINFILE's first line, or asked twice on the terminal. */
+static char *new_pin(const char *pinfile, const char *id)
+{
+	char *prompt = xasprintf("new PIN for officer %s's card (6 to 8 digits): ", id), *again = NULL, *p;
+
+	p = officer_passphrase(pinfile, prompt);
+	if (p && !pinfile && (!(again = officer_passphrase(NULL, "the same PIN again: ")) || strcmp(p, again) != 0)) {
+		fprintf(stderr, "ra-ctl: the two PINs differ\n");
+		officer_secret_free(p);
+		p = NULL;
+	}
+	officer_secret_free(again);
+	free(prompt);
+	return p;
 }
 
 int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *passfile)
@@ -166,8 +191,9 @@ out:
 }
 
 static int officer_add(const config_t *cfg, const char *id, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out)
+    const char *name, const char *newpass, const char *out, const char *card)
 {
+	officer_card_t *oc = NULL;
 	char *pass = NULL, *npass = NULL, *prompt = NULL, *credp = NULL, *path = NULL, *who = NULL;
 	officer_cred_t *admin = NULL;
 	EVP_PKEY *cakey = NULL, *key = NULL;
@@ -185,8 +211,8 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 		fatal("officer add needs --role clerk|supervisor|operator|admin");
 	if (!as->officer)
 		fatal("officer add needs --officer ADMIN: the administrator who signs it");
-	credp = officer_cred_path(cfg, id, out);
-	if (access(credp, F_OK) == 0)
+	credp = card ? xasprintf("card:%s", card) : officer_cred_path(cfg, id, out);
+	if (!card && access(credp, F_OK) == 0)
 		fatal("%s exists already: a credential is never overwritten", credp);
 	prompt = xasprintf("passphrase of officer %s: ", as->officer);
 	if (!(pass = officer_passphrase(as->passfile, prompt)))
@@ -215,16 +241,23 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	}
 	fclose(f);
 	who = xasprintf("officer %s", id);
-	if (!(npass = new_passphrase(newpass, who)))
+	if (card) {
+		/* The key is made on the card; the card is finished before the registry knows it. */
+		if (!(npass = new_pin(newpass, id)) || !(oc = officer_card_enrol(card, &key)) ||
+		    !(cert = officer_cert_for(ca, cakey, id, key)) || officer_card_enrol_finish(oc, cert, npass) < 0)
+			goto out;
+		officer_card_close(&oc);
+	} else if (!(npass = new_passphrase(newpass, who)) || !(cert = officer_issue(ca, cakey, id, &key)) ||
+	    officer_cred_write(credp, cert, key, npass) < 0) {
 		goto out;
-	if (!(cert = officer_issue(ca, cakey, id, &key)) || officer_cred_write(credp, cert, key, npass) < 0)
-		goto out;
+	}
 	b = BIO_new(BIO_s_mem());
 	PEM_write_bio_X509(b, cert);
 	pemlen = BIO_get_mem_data(b, &pem);
 	payload = json_pack("{s:s,s:s,s:s,s:s%}", "id", id, "role", role, "name", name ? name : id, "cert", pem, (size_t)pemlen);
 	if (!(res = signed_job(cfg, admin, "officer_add", payload))) {
-		unlink(credp);
+		if (!card)
+			unlink(credp);
 		goto out;
 	}
 	officer_cert_serial(cert, serial);
@@ -234,6 +267,7 @@ out:
 	officer_secret_free(pass);
 	officer_secret_free(npass);
 	officer_cred_destroy(&admin);
+	officer_card_close(&oc);
 	EVP_PKEY_free(cakey);
 	EVP_PKEY_free(key);
 	X509_free(ca);
@@ -281,12 +315,12 @@ static int officer_disable(const config_t *cfg, const char *id, const struct ctl
 }
 
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out)
+    const char *name, const char *newpass, const char *out, const char *card)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return officer_list(cfg);
 	if (argc == 2 && strcmp(argv[0], "add") == 0)
-		return officer_add(cfg, argv[1], as, role, name, newpass, out);
+		return officer_add(cfg, argv[1], as, role, name, newpass, out, card);
 	if (argc == 2 && strcmp(argv[0], "disable") == 0)
 		return officer_disable(cfg, argv[1], as);
 	fprintf(stderr, "ra-ctl: officer add ID | list | disable ID (see ra-ctl --help)\n");

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "officer.h"
+#include "../card-station/officer_card.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -52,16 +53,18 @@ static void usage(int code)
 	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE [--out DIR] AS\n"
 	       "                             renew an account's certificates within the renewal window, at\n"
 	       "                             the counter (supervisor)\n"
-	       "  officer add ID --role R [--name N] [--new-passphrase-file F] [--out FILE] AS\n"
+	       "  officer add ID --role R [--name N] [--new-passphrase-file F] [--out FILE | --card READER] AS\n"
 	       "                             make officer ID's key pair and certificate (officer CA) and record\n"
-	       "                             them (administrator); R: clerk, supervisor, operator, admin\n"
+	       "                             them (administrator); R: clerk, supervisor, operator, admin;\n"
+	       "                             --card: on the blank PIV card in READER (F then holds its PIN)\n"
 	       "  officer list               the officer registry\n"
 	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
 	       "  config                     every configuration key with its default and meaning\n"
 	       "\n"
 	       "\n"
 	       "AS is the officer who signs: --officer ID [--credential FILE] [--passphrase-file F];\n"
-	       "the credential defaults to officers.credentials_dir/ID.pem, the passphrase to the terminal.\n"
+	       "the credential defaults to officers.credentials_dir/ID.pem (card:READER: the officer's\n"
+	       "PIV card, F then holds its PIN), the passphrase to the terminal.\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "  -h, --help         this help\n");
@@ -494,9 +497,10 @@ int main(int argc, char **argv)
 		{ "credential", required_argument, 0, 'C' }, { "passphrase-file", required_argument, 0, 'p' },
 		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
 		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
+		{ "card", required_argument, 0, 'K' },
 		{ 0, 0, 0, 0 } };
 	const char *serials_file = NULL, *reason = NULL, *role = NULL, *name = NULL, *newpass = NULL;
-	const char *admin = "admin";
+	const char *admin = "admin", *card = NULL;
 	struct ctl_as as = { 0 };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
 	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
@@ -505,6 +509,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init("ra-ctl", LV_INFO);
+	officer_card_opener = officer_card_open;
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfgfile = optarg; break;
@@ -542,6 +547,7 @@ int main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'N': newpass = optarg; break;
 		case 'A': admin = optarg; break;
+		case 'K': card = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -594,7 +600,7 @@ int main(int argc, char **argv)
 			usage(2);
 		rc = cmd_renew(cfg, argv[optind], sign, enc, &as, out);
 	} else if (strcmp(cmd, "officer") == 0) {
-		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, role, name, newpass, out);
+		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, role, name, newpass, out, card);
 	} else if (strcmp(cmd, "audit") == 0) {
 		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
 			usage(2);
