@@ -405,7 +405,8 @@ static void perso_usage(FILE *f)
 		   "       [--readers all|NAME,...] [--count N] [--station NAME] [--key-alg rsa2048|p256]\n"
 		   "\n"
 		   "Every job of the run is signed by the card operator ID's credential (default\n"
-		   "officers.credentials_dir/ID.pem; passphrase from F or the terminal).\n");
+		   "officers.credentials_dir/ID.pem; card:READER for the operator's PIV card, whose reader\n"
+		   "is then left out of the run; passphrase or PIN from F or the terminal).\n");
 }
 
 /* Decide whether the run is over; refresh the expected total. */
@@ -554,7 +555,9 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 	}
 	names = xcalloc(nlist + 1, sizeof *names);
 	for (size_t i = 0; i < nlist; i++)
-		if (perso_wanted(want, list[i].name))
+		/* The operator's own card signs the run; it is not a card to personalize. */
+		if (perso_wanted(want, list[i].name) &&
+		    !(credential && strncmp(credential, "card:", 5) == 0 && strcmp(credential + 5, list[i].name) == 0))
 			names[n++] = list[i].name;
 	if (n == 0) {
 		log_err("no reader matches \"%s\" (see: card-station readers)", want);

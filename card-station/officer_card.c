@@ -11,10 +11,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct officer_card {
+	pthread_mutex_t mu;	/* a personalization run signs from one thread per reader */
 	pcsc_t *pc;
 	piv_t *p;
 	EVP_PKEY *pub;
@@ -34,6 +36,7 @@ void officer_card_close(officer_card_t **pc)
 	pcsc_destroy(&c->pc);
 	EVP_PKEY_free(c->pub);
 	OPENSSL_cleanse(c->pin, sizeof c->pin);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 	*pc = NULL;
 }
@@ -44,6 +47,7 @@ static officer_card_t *card_connect(const char *reader)
 	officer_card_t *c = xcalloc(1, sizeof *c);
 	piv_rc rc;
 
+	pthread_mutex_init(&c->mu, NULL);
 	if (!(c->pc = pcsc_new(&rc)) || (rc = piv_open(c->pc, reader, &c->p)) != PIV_OK ||
 	    (rc = piv_begin(c->p)) != PIV_OK) {
 		log_err("%s: %s", reader, piv_strerror(rc));
@@ -60,9 +64,12 @@ static int card_sign(void *ctx, const unsigned char digest[32], unsigned char **
 	int tries = -1;
 	piv_rc rc;
 
+	pthread_mutex_lock(&c->mu);
 	/* The PIN again: another program may have reset the card's security state. */
-	if ((rc = piv_verify_pin(c->p, c->pin, &tries)) != PIV_OK ||
-	    (rc = piv_sign_digest(c->p, PIV_SLOT_SIGN, c->pub, NID_sha256, digest, 32, sig, siglen)) != PIV_OK) {
+	if ((rc = piv_verify_pin(c->p, c->pin, &tries)) == PIV_OK)
+		rc = piv_sign_digest(c->p, PIV_SLOT_SIGN, c->pub, NID_sha256, digest, 32, sig, siglen);
+	pthread_mutex_unlock(&c->mu);
+	if (rc != PIV_OK) {
 		log_err("%s: the card did not sign: %s", piv_reader(c->p), piv_strerror(rc));
 		return -1;
 	}

@@ -8,10 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$RA_TOP/tests/fixtures/pcsc-env.sh"
 umask 077
-R0="Virtual PCD 0 00 00"
+R0="Virtual PCD 0 00 00" R1="Virtual PCD 0 00 01" R2="Virtual PCD 1 00 00"
 
 ra_deploy 2
-if ! pcsc_start "$T/pcsc" 2 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
+if ! pcsc_start "$T/pcsc" 3 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
 	fail "pcscd with a virtual reader" "$(cat "$T/pcsc-start.log")"
 	exit 1
 fi
@@ -49,4 +49,19 @@ echo "$out" | grep -q "R2026-000002 approved" \
 	&& ok "sup02 approves with the card; the audit names the card's certificate" || fail "approve with the card" "$out"
 out=$(ra-intake approve --officer sup01 --credential "card:$R0" --passphrase-file "$T/pin" R2026-000001 2>&1)
 echo "$out" | grep -q "officer sup02's, not sup01's" && ok "the card is sup02's, whatever --officer says" || fail "card of another" "$out"
+# A card operator with a card of their own signs a personalization run; their reader is
+# left out of the run even when named.
+track "$(pcsc_card_start "$T/pcsc" 1 --serial 7302)"
+track "$(pcsc_card_start "$T/pcsc" 2 --serial 7303)"
+wait_for 10 bash -c "[ \$(card-station readers 2>/dev/null | grep -c ' blank$') -eq 2 ]" || fail "two more blank cards"
+ra-ctl officer add op02 --role operator --card "$R1" --officer admin --passphrase-file "$OPASS" \
+	--new-passphrase-file "$T/pin" >/dev/null || fail "enrol op02"
+card-station personalize --officer op02 --credential "card:$R1" --passphrase-file "$T/pin" --readers "$R1,$R2" \
+	--count 1 --station counter-9 >"$T/perso.out" 2>"$T/perso.log"
+op=$(sql "$DEP/ra.db" "SELECT cert_serial FROM officers WHERE id = 'op02'")
+[ "$(sql "$DEP/ra.db" "SELECT state FROM orders WHERE card_serial = '7303'")" = personalized ] \
+	&& [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM orders WHERE card_serial = '7302'")" -eq 0 ] \
+	&& [ "$(sql "$DEP/ra.db" "SELECT count(DISTINCT actor) || ' ' || min(actor) FROM audit WHERE object LIKE 'order:%' AND action = 'order.state' AND after IN ('claimed', 'personalized')")" = "1 op02 (cert $op)" ] \
+	&& ok "op02's card signs the run: the blank card is personalized by op02, the officer card is left alone" \
+	|| fail "personalize with an operator card" "$(tail -5 "$T/perso.log")"
 ! grep -rq "24681357" "$T"/*.log "$DEP"/log/ 2>/dev/null && ok "the PIN is in no log" || fail "PIN in a log"
