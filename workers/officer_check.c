@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "officer.h"
+#include "officer_check.h"
 #include "officer_registry.h"
 #include "util.h"
 #include "worker.h"
