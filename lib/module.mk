@@ -8,7 +8,7 @@ LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
 LIB_PEM    := lib/pem.c
 LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
-LIB_OFFICER := lib/officer.c $(LIB_B64)
+LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 
 UNIT_TESTS += test_config test_msg test_seal

@@ -9,6 +9,8 @@
  */
 #include "officer.h"
 #include "b64.h"
+#include "jobs.h"
+#include "pem.h"
 #include "log.h"
 #include "util.h"
 
@@ -45,22 +47,32 @@ static const struct {
 };
 
 /* Which roles may sign which job kind: the one table of officer actions. A kind not listed
- * here is not an officer action (subscribers' requests, proved by their own password or card). */
+ * here is not an officer action (subscribers' requests, proved by their own password or
+ * card). Each name must be a kind of lib/jobs.h: an unknown one does not compile. */
+#define OFFICER_ACTIONS(A) \
+	A(form_key, ROLE_CLERK | ROLE_SUPERVISOR) \
+	A(form_verify, ROLE_CLERK | ROLE_SUPERVISOR) \
+	A(form_approve, ROLE_SUPERVISOR) \
+	A(counter_renew, ROLE_SUPERVISOR) \
+	A(revoke, ROLE_ADMIN) \
+	A(issue, ROLE_OPERATOR) \
+	A(order_claim, ROLE_OPERATOR) \
+	A(card_done, ROLE_OPERATOR) \
+	A(card_fail, ROLE_OPERATOR) \
+	A(officer_add, ROLE_ADMIN) \
+	A(officer_disable, ROLE_ADMIN)
+
+#define A(kind, roles) _Static_assert(JOB_KIND_##kind >= 0, #kind);
+OFFICER_ACTIONS(A)
+#undef A
+
 static const struct {
 	const char *kind;
 	int roles;
 } officer_actions[] = {
-	{ "form_key", ROLE_CLERK | ROLE_SUPERVISOR },
-	{ "form_verify", ROLE_CLERK | ROLE_SUPERVISOR },
-	{ "form_approve", ROLE_SUPERVISOR },
-	{ "counter_renew", ROLE_SUPERVISOR },
-	{ "revoke", ROLE_ADMIN },
-	{ "issue", ROLE_OPERATOR },
-	{ "order_claim", ROLE_OPERATOR },
-	{ "card_done", ROLE_OPERATOR },
-	{ "card_fail", ROLE_OPERATOR },
-	{ "officer_add", ROLE_ADMIN },
-	{ "officer_disable", ROLE_ADMIN },
+#define A(kind, roles) { #kind, roles },
+	OFFICER_ACTIONS(A)
+#undef A
 };
 
 int officer_role_parse(const char *name)
@@ -348,12 +360,10 @@ int officer_sign(const officer_cred_t *c, const char *kind, const char *idem, js
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char *tbs = NULL, *sig = NULL;
 	size_t tbslen = 0, siglen = 0;
-	BIO *b = BIO_new(BIO_s_mem());
 	char *pem = NULL, *sig64 = NULL;
-	long pemlen;
 	int rc = -1;
 
-	if (!md || !b || !idem || !*idem || !(tbs = officer_signed_bytes(kind, idem, payload, &tbslen)))
+	if (!md || !idem || !*idem || !(tbs = officer_signed_bytes(kind, idem, payload, &tbslen)))
 		goto out;
 	if (c->sign) {
 		unsigned char d[32];
@@ -368,18 +378,16 @@ int officer_sign(const officer_cred_t *c, const char *kind, const char *idem, js
 		if (EVP_DigestSign(md, sig, &siglen, tbs, tbslen) != 1)
 			goto out;
 	}
-	if (!PEM_write_bio_X509(b, c->cert))
+	if (!(pem = pem_cert_text(c->cert)))
 		goto out;
-	pemlen = BIO_get_mem_data(b, &pem);
 	sig64 = b64_encode(sig, siglen);
-	json_object_set_new(payload, OFFICER_SIG_MEMBER, json_pack("{s:i,s:s%,s:s}", "v", 1, "cert", pem,
-	    (size_t)pemlen, "sig", sig64));
+	json_object_set_new(payload, OFFICER_SIG_MEMBER, json_pack("{s:i,s:s,s:s}", "v", 1, "cert", pem, "sig", sig64));
 	rc = 0;
 out:
 	if (rc < 0)
 		log_err("cannot sign the %s job as officer %s", kind, c->id);
 	EVP_MD_CTX_free(md);
-	BIO_free(b);
+	free(pem);
 	free(tbs);
 	free(sig);
 	free(sig64);
@@ -455,7 +463,6 @@ X509 *officer_sig_verify(X509_STORE *store, const char *kind, const char *idem, 
 	const char *sig64 = json_string_value(json_object_get(s, "sig"));
 	X509_STORE_CTX *sctx;
 	X509 *cert = NULL;
-	BIO *b;
 	uint8_t *sig = NULL;
 	size_t siglen = 0, tbslen = 0;
 	unsigned char *tbs;
@@ -468,10 +475,7 @@ X509 *officer_sig_verify(X509_STORE *store, const char *kind, const char *idem, 
 		return refuse(err, errlen, NULL, "the officer signature is malformed (v 1, cert, sig)");
 	if (!idem || !*idem)
 		return refuse(err, errlen, NULL, "a signed job needs an idempotency key");
-	b = BIO_new_mem_buf(pem, -1);
-	cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	if (!cert)
+	if (!(cert = pem_cert(pem)))
 		return refuse(err, errlen, NULL, "the officer certificate is not readable");
 	sctx = X509_STORE_CTX_new();
 	if (!sctx || X509_STORE_CTX_init(sctx, store, cert, NULL) != 1) {

@@ -8,23 +8,20 @@
 #include "db.h"
 #include "log.h"
 #include "officer.h"
+#include "pem.h"
 #include "util.h"
 
-#include <openssl/pem.h>
 #include <string.h>
 
 int officer_registry_add(sqlite3 *db, const char *actor, const char *id, const char *name,
     const char *role, X509 *cert)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char serial[41], object[48], *pem = NULL;
+	char serial[41], object[48], *pem = pem_cert_text(cert);
 	sqlite3_stmt *st;
-	long len;
 	int rc = -1;
 
-	if (!b || !PEM_write_bio_X509(b, cert))
+	if (!pem)
 		goto out;
-	len = BIO_get_mem_data(b, &pem);
 	officer_cert_serial(cert, serial);
 	st = db_prepare(db, "INSERT INTO officers (id, name, role, cert_serial, cert_pem, enabled, created_at,"
 	    " updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)");
@@ -32,7 +29,7 @@ int officer_registry_add(sqlite3 *db, const char *actor, const char *id, const c
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, pem, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, pem, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, ra_now());
 	sqlite3_bind_int64(st, 7, ra_now());
 	if (sqlite3_step(st) == SQLITE_DONE)
@@ -47,7 +44,7 @@ int officer_registry_add(sqlite3 *db, const char *actor, const char *id, const c
 		free(after);
 	}
 out:
-	BIO_free(b);
+	free(pem);
 	return rc;
 }
 
@@ -76,9 +73,7 @@ int officer_registry_find(sqlite3 *db, X509 *cert, struct officer_entry *e)
 	officer_cert_serial(cert, serial);
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *pem = (const char *)sqlite3_column_text(st, 3);
-		BIO *b = BIO_new_mem_buf(pem, -1);
-		X509 *known = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+		X509 *known = pem_cert((const char *)sqlite3_column_text(st, 3));
 		if (known && X509_cmp(known, cert) == 0) {
 			snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 0));
 			snprintf(e->role, sizeof e->role, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -87,7 +82,6 @@ int officer_registry_find(sqlite3 *db, X509 *cert, struct officer_entry *e)
 			rc = 1;
 		}
 		X509_free(known);
-		BIO_free(b);
 	}
 	sqlite3_finalize(st);
 	return rc;

@@ -21,6 +21,7 @@
 #include "officer.h"
 #include "../card-station/officer_card.h"
 #include "officer_registry.h"
+#include "pem.h"
 #include "util.h"
 
 #include <openssl/pem.h>
@@ -199,9 +200,7 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	EVP_PKEY *cakey = NULL, *key = NULL;
 	X509 *ca = NULL, *cert = NULL;
 	json_t *payload = NULL, *res = NULL;
-	BIO *b = NULL;
-	char *pem, serial[41];
-	long pemlen;
+	char *pem = NULL, serial[41];
 	FILE *f;
 	int rc = 1;
 
@@ -251,10 +250,9 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	    officer_cred_write(credp, cert, key, npass) < 0) {
 		goto out;
 	}
-	b = BIO_new(BIO_s_mem());
-	PEM_write_bio_X509(b, cert);
-	pemlen = BIO_get_mem_data(b, &pem);
-	payload = json_pack("{s:s,s:s,s:s,s:s%}", "id", id, "role", role, "name", name ? name : id, "cert", pem, (size_t)pemlen);
+	if (!(pem = pem_cert_text(cert)))
+		goto out;
+	payload = json_pack("{s:s,s:s,s:s,s:s}", "id", id, "role", role, "name", name ? name : id, "cert", pem);
 	if (!(res = signed_job(cfg, admin, "officer_add", payload))) {
 		if (!card)
 			unlink(credp);
@@ -272,7 +270,7 @@ out:
 	EVP_PKEY_free(key);
 	X509_free(ca);
 	X509_free(cert);
-	BIO_free(b);
+	free(pem);
 	json_decref(payload);
 	json_decref(res);
 	free(prompt); free(credp); free(path); free(who);

@@ -8,10 +8,10 @@
 #include "db.h"
 #include "officer.h"
 #include "officer_registry.h"
+#include "pem.h"
 #include "util.h"
 #include "worker.h"
 
-#include <openssl/pem.h>
 #include <string.h>
 
 int job_officer_add_apply(struct job_ctx *ctx, json_t **result)
@@ -22,7 +22,6 @@ int job_officer_add_apply(struct job_ctx *ctx, json_t **result)
 	const char *name = json_string_value(json_object_get(ctx->payload, "name"));
 	X509 *cert = NULL;
 	char *cn = NULL, serial[41];
-	BIO *b;
 	int rc = -1;
 
 	if (!id || !role || !pem)
@@ -33,10 +32,7 @@ int job_officer_add_apply(struct job_ctx *ctx, json_t **result)
 		return job_fail(ctx, 0, "officer_add: '%s' is not a role (clerk, supervisor, operator, admin)", role);
 	if (db_int(ctx->db, "SELECT 1 FROM officers WHERE id = ?", "s", id) == 1)
 		return job_fail(ctx, 0, "officer_add: officer %s exists already", id);
-	b = BIO_new_mem_buf(pem, -1);
-	cert = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	if (!cert) {
+	if (!(cert = pem_cert(pem))) {
 		job_fail(ctx, 0, "officer_add: the certificate is not readable");
 		goto out;
 	}
