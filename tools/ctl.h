@@ -35,11 +35,17 @@ officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const 
 /* ctl_officer.c: the officer CA and the first administrator, at init (DIR's officers/,
  * recorded in DB). 0/-1. */
 int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *passfile);
-/* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). ROLE, NAME, NEWPASS (the new
- * officer's passphrase file, or card PIN file), OUT (credential file) and CARD (a reader
- * holding a blank card to enrol instead) are add's options. Exit status. */
-int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out, const char *card);
+/* The options of `ra-ctl officer add`. */
+struct ctl_officer_add {
+	const char *role, *name;
+	const char *newpass;	/* the new officer's passphrase file, or card PIN file */
+	const char *out;	/* the credential file (default officers.credentials_dir/ID.pem) */
+	const char *card;	/* a reader holding a blank card to enrol instead */
+	const char *capass;	/* the officer CA key's passphrase file (default: the administrator's) */
+};
+/* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
+int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
+    const struct ctl_officer_add *add);
 /* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

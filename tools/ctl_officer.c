@@ -191,11 +191,12 @@ out:
 	return result;
 }
 
-static int officer_add(const config_t *cfg, const char *id, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out, const char *card)
+static int officer_add(const config_t *cfg, const char *id, const struct ctl_as *as,
+    const struct ctl_officer_add *add)
 {
+	const char *role = add->role, *name = add->name, *newpass = add->newpass, *card = add->card;
 	officer_card_t *oc = NULL;
-	char *pass = NULL, *npass = NULL, *prompt = NULL, *credp = NULL, *path = NULL, *who = NULL;
+	char *capass = NULL, *pass = NULL, *npass = NULL, *prompt = NULL, *credp = NULL, *path = NULL, *who = NULL;
 	officer_cred_t *admin = NULL;
 	EVP_PKEY *cakey = NULL, *key = NULL;
 	X509 *ca = NULL, *cert = NULL;
@@ -210,7 +211,7 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 		fatal("officer add needs --role clerk|supervisor|operator|admin");
 	if (!as->officer)
 		fatal("officer add needs --officer ADMIN: the administrator who signs it");
-	credp = card ? xasprintf("card:%s", card) : officer_cred_path(cfg, id, out);
+	credp = card ? xasprintf("card:%s", card) : officer_cred_path(cfg, id, add->out);
 	if (!card && access(credp, F_OK) == 0)
 		fatal("%s exists already: a credential is never overwritten", credp);
 	prompt = xasprintf("passphrase of officer %s: ", as->officer);
@@ -223,10 +224,13 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	}
 	free(path);
 	path = config_path(cfg, "officers.ca_key");
-	if (!(f = fopen(path, "r")) || !(cakey = PEM_read_PrivateKey(f, NULL, NULL, pass))) {
+	if (add->capass && !(capass = officer_passphrase(add->capass, NULL)))
+		goto out;
+	if (!(f = fopen(path, "r")) || !(cakey = PEM_read_PrivateKey(f, NULL, NULL, capass ? capass : pass))) {
 		if (f)
 			fclose(f);
-		fprintf(stderr, "ra-ctl: cannot open the officer CA key %s with %s's passphrase\n", path, as->officer);
+		fprintf(stderr, "ra-ctl: cannot open the officer CA key %s with %s\n", path,
+		    capass ? "the passphrase of --ca-passphrase-file" : "the administrator's passphrase (--ca-passphrase-file?)");
 		goto out;
 	}
 	fclose(f);
@@ -263,6 +267,7 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	rc = 0;
 out:
 	officer_secret_free(pass);
+	officer_secret_free(capass);
 	officer_secret_free(npass);
 	officer_cred_destroy(&admin);
 	officer_card_close(&oc);
@@ -312,13 +317,13 @@ static int officer_disable(const config_t *cfg, const char *id, const struct ctl
 	return rc;
 }
 
-int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as, const char *role,
-    const char *name, const char *newpass, const char *out, const char *card)
+int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
+    const struct ctl_officer_add *add)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return officer_list(cfg);
 	if (argc == 2 && strcmp(argv[0], "add") == 0)
-		return officer_add(cfg, argv[1], as, role, name, newpass, out, card);
+		return officer_add(cfg, argv[1], as, add);
 	if (argc == 2 && strcmp(argv[0], "disable") == 0)
 		return officer_disable(cfg, argv[1], as);
 	fprintf(stderr, "ra-ctl: officer add ID | list | disable ID (see ra-ctl --help)\n");

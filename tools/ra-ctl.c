@@ -53,10 +53,12 @@ static void usage(int code)
 	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE [--out DIR] AS\n"
 	       "                             renew an account's certificates within the renewal window, at\n"
 	       "                             the counter (supervisor)\n"
-	       "  officer add ID --role R [--name N] [--new-passphrase-file F] [--out FILE | --card READER] AS\n"
+	       "  officer add ID --role R [--name N] [--new-passphrase-file F] [--out FILE | --card READER]\n"
+	       "              [--ca-passphrase-file F] AS\n"
 	       "                             make officer ID's key pair and certificate (officer CA) and record\n"
 	       "                             them (administrator); R: clerk, supervisor, operator, admin;\n"
-	       "                             --card: on the blank PIV card in READER (F then holds its PIN)\n"
+	       "                             --card: on the blank PIV card in READER (F then holds its PIN);\n"
+	       "                             --ca-passphrase-file: the officer CA key's, if not ADMIN's\n"
 	       "  officer list               the officer registry\n"
 	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
 	       "  config                     every configuration key with its default and meaning\n"
@@ -491,10 +493,10 @@ int main(int argc, char **argv)
 		{ "credential", required_argument, 0, 'C' }, { "passphrase-file", required_argument, 0, 'p' },
 		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
 		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
-		{ "card", required_argument, 0, 'K' },
+		{ "card", required_argument, 0, 'K' }, { "ca-passphrase-file", required_argument, 0, 'X' },
 		{ 0, 0, 0, 0 } };
-	const char *serials_file = NULL, *reason = NULL, *role = NULL, *name = NULL, *newpass = NULL;
-	const char *admin = "admin", *card = NULL;
+	const char *serials_file = NULL, *reason = NULL, *admin = "admin";
+	struct ctl_officer_add add = { 0 };
 	struct ctl_as as = { 0 };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
 	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
@@ -537,11 +539,12 @@ int main(int argc, char **argv)
 		case 'P': as.officer = optarg; break;
 		case 'C': as.credential = optarg; break;
 		case 'p': as.passfile = optarg; break;
-		case 'r': role = optarg; break;
-		case 'n': name = optarg; break;
-		case 'N': newpass = optarg; break;
+		case 'r': add.role = optarg; break;
+		case 'n': add.name = optarg; break;
+		case 'N': add.newpass = optarg; break;
+		case 'X': add.capass = optarg; break;
 		case 'A': admin = optarg; break;
-		case 'K': card = optarg; break;
+		case 'K': add.card = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -594,7 +597,8 @@ int main(int argc, char **argv)
 			usage(2);
 		rc = cmd_renew(cfg, argv[optind], sign, enc, &as, out);
 	} else if (strcmp(cmd, "officer") == 0) {
-		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, role, name, newpass, out, card);
+		add.out = out;
+		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, &add);
 	} else if (strcmp(cmd, "audit") == 0) {
 		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
 			usage(2);

@@ -95,6 +95,16 @@ ra-intake verify --officer clerk02 "${AS[@]}" --file "$T/reg-03.yaml" >/dev/null
 out=$(ra-intake approve --officer sup01 "${AS[@]}" R2026-000003 2>&1)
 echo "$out" | grep -q "keyed by sup01, who therefore cannot approve it" && [ "$(state_of R2026-000003)" = verified ] \
 	&& ok "the keyer cannot approve, on verified ids" || fail "keyer approves" "$out"
+# A second administrator with a passphrase of their own needs the officer CA key's.
+printf 'another passphrase\n' > "$T/admin2.pass"
+ra-ctl officer add admin2 --role admin --officer admin "${AS[@]}" --new-passphrase-file "$T/admin2.pass" >/dev/null || fail "admin2 added"
+check_fails "admin2 cannot open the officer CA key with their own passphrase" \
+	ra-ctl officer add clerk05 --role clerk --officer admin2 --passphrase-file "$T/admin2.pass" --new-passphrase-file "$OPASS"
+check "admin2 adds an officer with the CA key's passphrase" \
+	ra-ctl officer add clerk05 --role clerk --officer admin2 --passphrase-file "$T/admin2.pass" --ca-passphrase-file "$OPASS" \
+	--new-passphrase-file "$OPASS"
+[ "$(sql "$DEP/ra.db" "SELECT actor LIKE 'admin2 (cert %' FROM audit WHERE action = 'officer.added' AND object = 'officer:clerk05'")" = 1 ] \
+	&& ok "the new officer is recorded with admin2 as actor" || fail "officer.added actor"
 out=$(ra-ctl officer disable clerk02 --officer admin "${AS[@]}" 2>&1)
 echo "$out" | grep -q "clerk02 disabled" && ra-ctl officer list | grep -q "^clerk02 .*disabled" \
 	&& [ "$(sql "$DEP/ra.db" "SELECT actor LIKE 'admin (cert %' FROM audit WHERE action = 'officer.disabled' AND object = 'officer:clerk02'")" = 1 ] \
