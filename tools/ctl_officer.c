@@ -285,7 +285,7 @@ out:
 static int officer_list(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
-	sqlite3 *db = db_open(path);
+	sqlite3 *db = db_open_readonly(path);
 	sqlite3_stmt *st;
 
 	if (!db)

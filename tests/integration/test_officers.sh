@@ -36,7 +36,8 @@ ra-intake import --officer clerk01 "${AS[@]}" "$EX/reg-01.yaml" >/dev/null || fa
 check_fails "ra-intake will not sign as clerk02 with clerk01's credential" \
 	ra-intake verify --officer clerk02 --credential "$DEP/officers/clerk01.pem" "${AS[@]}" --file "$EX/reg-01.yaml"
 # The same clerk sends the second keying itself, naming clerk02 in the payload.
-form=$(ra-intake verify --officer clerk01 --file "$EX/reg-01.yaml" --check | sed '1d' | jq -c '.form')
+form=$(ra-intake verify --officer clerk01 --file "$EX/reg-01.yaml" --check | sed '1d' |
+	python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["form"], ensure_ascii=False))')
 p=$(sign form_verify v1 "{\"officer\":\"clerk02\",\"form\":$form}" "$DEP/officers/clerk01.pem")
 out=$(job_end "$(submit intake form_verify v1 "$p")")
 echo "$out" | grep -q "^failed .*keyed by clerk01" && [ "$(state_of R2026-000001)" = keyed ] \
@@ -119,7 +120,8 @@ A1=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = 
 make_csr s1; make_csr e1
 ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 "${AS[@]}" >/dev/null || fail "certificates of order 1"
 make_csr s1r; make_csr e1r
-p=$(jq -cn --arg a "$A1" --rawfile s "$T/s1r.csr" --rawfile e "$T/e1r.csr" '{account: $a, officer: "x", sign_csr: $s, enc_csr: $e}')
+p=$(python3 -c 'import json, sys; print(json.dumps({"account": sys.argv[1], "officer": "x",
+	"sign_csr": open(sys.argv[2]).read(), "enc_csr": open(sys.argv[3]).read()}))' "$A1" "$T/s1r.csr" "$T/e1r.csr")
 out=$(job_end "$(submit self renew r1 "$p")")
 echo "$out" | grep -q "^failed .*needs the subscriber's password" \
 	&& [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM orders WHERE purpose = 'renewal'")" -eq 0 ] \
