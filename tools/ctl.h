@@ -32,9 +32,12 @@ struct ctl_as {
 /* The acting officer's credential for WHAT (a command name); exits with the reason if none. */
 officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const char *what);
 
-/* ctl_officer.c: the officer CA and the first administrator, at init (DIR's officers/,
- * recorded in DB). 0/-1. */
-int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *passfile);
+/* ctl_officer.c: the officer CA and the first administrator ADMIN at init (DIR's officers/,
+ * recorded in DB), the CA key and the credential sealed under PASS. 0/-1. */
+int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *pass);
+/* A passphrase for a new credential, for WHO: PASSFILE's first line, or asked twice on the
+ * terminal; at least 8 characters. NULL (said). Free with officer_secret_free(). */
+char *ctl_new_passphrase(const char *passfile, const char *who);
 /* The options of `ra-ctl officer add`. */
 struct ctl_officer_add {
 	const char *role, *name;

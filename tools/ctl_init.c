@@ -226,7 +226,7 @@ out:
 
 int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const char *passfile)
 {
-	char *p;
+	char *p, *pass = NULL;
 	sqlite3 *db;
 	int rc = -1;
 
@@ -238,14 +238,23 @@ int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const c
 		return -1;
 	}
 	free(p);
+	/* The first administrator's passphrase before anything is made: without it, nothing is. */
+	if (!officer_id_valid(admin)) {
+		log_err("'%s' is not an officer id (1 to 32 of a-z 0-9 . _ -)", admin);
+		return -1;
+	}
+	p = xasprintf("administrator %s", admin);
+	pass = ctl_new_passphrase(passfile, p);
+	free(p);
+	if (!pass)
+		return -1;
 	static const char *const subdirs[] = { "keys/clients", "keys/workers", "signer", "run", "log", "crl",
 					       "outbox", "sheets", "officers" };
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		p = xasprintf("%s/%s", dir, subdirs[i]);
 		if (mkdir_p(p, 0700) < 0) {
 			log_err("cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
+			goto out;
 		}
 		free(p);
 	}
@@ -281,7 +290,7 @@ int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const c
 	p = xasprintf("%s/ra.db", dir);
 	if (!(db = db_open(p)))
 		goto out;
-	if (ctl_officer_bootstrap(dir, db, admin, passfile) < 0) {
+	if (ctl_officer_bootstrap(dir, db, admin, pass) < 0) {
 		log_err("cannot make the officer CA and the first administrator");
 		db_close(&db);
 		goto out;
@@ -291,6 +300,7 @@ int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const c
 out:
 	if (rc < 0)
 		log_err("init of %s failed", dir);
+	officer_secret_free(pass);
 	free(p);
 	return rc;
 }

@@ -31,8 +31,7 @@
 
 #define OFFICER_CERT_YEARS 2
 
-/* A passphrase for a new credential: PASSFILE's first line, or asked twice on the terminal. */
-static char *new_passphrase(const char *passfile, const char *who)
+char *ctl_new_passphrase(const char *passfile, const char *who)
 {
 	char *prompt = xasprintf("new passphrase for %s: ", who), *again = NULL, *p;
 
@@ -97,30 +96,24 @@ static char *new_pin(const char *pinfile, const char *id)
 	return p;
 }
 
-int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *passfile)
+int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *pass)
 {
 	static const struct ctl_ext ca_exts[] = {
 		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" }, { NID_key_usage, "critical,keyCertSign,cRLSign" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
 	};
 	char *keyp = xasprintf("%s/officers/ca.key", dir), *certp = xasprintf("%s/officers/ca.pem", dir);
-	char *credp = xasprintf("%s/officers/%s.pem", dir, admin), *pass = NULL, *who = xasprintf("administrator %s", admin);
+	char *credp = xasprintf("%s/officers/%s.pem", dir, admin);
 	EVP_PKEY *cakey = EVP_EC_gen("P-256"), *key = NULL;
 	X509 *ca = NULL, *cert = NULL;
 	FILE *f = NULL;
 	int rc = -1;
 
-	if (!officer_id_valid(admin)) {
-		log_err("'%s' is not an officer id (1 to 32 of a-z 0-9 . _ -)", admin);
-		goto out;
-	}
-	if (!(pass = new_passphrase(passfile, who)))
-		goto out;
 	if (!cakey || !(ca = ctl_dev_cert(cakey, "RA Officers", "RA Officer CA", NULL, cakey, 10, ca_exts,
 	    ARRAY_LEN(ca_exts))))
 		goto out;
 	if (!(f = fopen(keyp, "w")) || fchmod(fileno(f), 0600) < 0 ||
-	    !PEM_write_PKCS8PrivateKey(f, cakey, EVP_aes_256_cbc(), NULL, 0, NULL, pass) || fclose(f) != 0) {
+	    !PEM_write_PKCS8PrivateKey(f, cakey, EVP_aes_256_cbc(), NULL, 0, NULL, (void *)pass) || fclose(f) != 0) {
 		f = NULL;
 		goto out;
 	}
@@ -141,12 +134,11 @@ int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const
 out:
 	if (f)
 		fclose(f);
-	officer_secret_free(pass);
 	X509_free(ca);
 	X509_free(cert);
 	EVP_PKEY_free(cakey);
 	EVP_PKEY_free(key);
-	free(keyp); free(certp); free(credp); free(who);
+	free(keyp); free(certp); free(credp);
 	return rc;
 }
 
@@ -250,7 +242,7 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 		    !(cert = officer_cert_for(ca, cakey, id, key)) || officer_card_enrol_finish(oc, cert, npass) < 0)
 			goto out;
 		officer_card_close(&oc);
-	} else if (!(npass = new_passphrase(newpass, who)) || !(cert = officer_issue(ca, cakey, id, &key)) ||
+	} else if (!(npass = ctl_new_passphrase(newpass, who)) || !(cert = officer_issue(ca, cakey, id, &key)) ||
 	    officer_cred_write(credp, cert, key, npass) < 0) {
 		goto out;
 	}
