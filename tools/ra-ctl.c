@@ -63,7 +63,6 @@ static void usage(int code)
 	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
 	       "  config                     every configuration key with its default and meaning\n"
 	       "\n"
-	       "\n"
 	       "AS is the officer who signs: --officer ID [--credential FILE] [--passphrase-file F];\n"
 	       "the credential defaults to officers.credentials_dir/ID.pem (card:READER: the officer's\n"
 	       "PIV card, F then holds its PIN), the passphrase to the terminal.\n"
