@@ -6,10 +6,10 @@
  * none), WAIT and QUERY change nothing. ra_client_run() is the one "submit, then wait for
  * the result" that every producer uses.
  *
- * A key the caller derives (from a card serial, a job id, a form's digest) is sent as an
- * HMAC-SHA256 under this client's own CURVE secret key (net_peer_hmac), so no other
- * producer can compute it and submit first; the queue scopes keys by producer and kind as
- * well (lib/jobs.c).
+ * The queue scopes idempotency keys by producer and kind (lib/jobs.c); a producer that
+ * derives its keys from what others can know (a card serial, a job id) makes them with
+ * ra_client_key, an HMAC under its own CURVE secret key, so no other producer can even
+ * compute them.
  */
 #include "client.h"
 #include "log.h"
@@ -71,39 +71,25 @@ static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, i
 
 #define CLIENT_KEY_BYTES 16
 
-/*
- * The key sent for KIND and the caller's IDEM into OUT: "h:" and the first 16 bytes of
- * HMAC-SHA256(this client's CURVE secret key, "ra idem v1" 0 KIND 0 IDEM) in hex, or "r:"
- * and 16 random bytes when IDEM is NULL or empty. 0/-1.
- */
-static int client_key(ra_client_t *c, const char *kind, const char *idem, char out[2 + 2 * CLIENT_KEY_BYTES + 1])
+char *ra_client_key(ra_client_t *c, const char *kind, const char *text)
 {
 	static const char label[] = "ra idem v1";
 	uint8_t mac[32];
-	char *text;
-	size_t len;
-	int rc = -1;
+	char *buf, *out = NULL;
+	size_t len = sizeof label + strlen(kind) + 1 + strlen(text);
 
-	if (!idem || !*idem) {
-		if (RAND_bytes(mac, CLIENT_KEY_BYTES) != 1)
-			return -1;
-		memcpy(out, "r:", 2);
-		hex_encode(mac, CLIENT_KEY_BYTES, out + 2);
-		return 0;
-	}
-	len = sizeof label + strlen(kind) + 1 + strlen(idem);
-	text = xmalloc(len);
-	memcpy(text, label, sizeof label);
-	memcpy(text + sizeof label, kind, strlen(kind) + 1);
-	memcpy(text + sizeof label + strlen(kind) + 1, idem, strlen(idem));
-	if (net_peer_hmac(c->queue, text, len, mac) == 0) {
+	buf = xmalloc(len);
+	memcpy(buf, label, sizeof label);
+	memcpy(buf + sizeof label, kind, strlen(kind) + 1);
+	memcpy(buf + sizeof label + strlen(kind) + 1, text, strlen(text));
+	if (net_peer_hmac(c->queue, buf, len, mac) == 0) {
+		out = xmalloc(2 + 2 * CLIENT_KEY_BYTES + 1);
 		memcpy(out, "h:", 2);
 		hex_encode(mac, CLIENT_KEY_BYTES, out + 2);
-		rc = 0;
 	}
 	OPENSSL_cleanse(mac, sizeof mac);
-	free(text);
-	return rc;
+	free(buf);
+	return out;
 }
 
 struct submit_arg {
@@ -125,14 +111,20 @@ int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
     json_t *payload, char **err)
 {
 	char made[2 + 2 * CLIENT_KEY_BYTES + 1];
-	struct submit_arg a = { kind, made, payload };
+	struct submit_arg a = { kind, idem_key, payload };
 	msg_t *rep;
 	int64_t id;
 	int ok = 0;
 
-	if (client_key(c, kind, idem_key, made) < 0) {
-		*err = xstrdup("cannot make an idempotency key (random generator or HMAC failed)");
-		return -1;
+	if (!idem_key || !*idem_key) {
+		uint8_t r[CLIENT_KEY_BYTES];
+		if (RAND_bytes(r, sizeof r) != 1) {
+			*err = xstrdup("cannot make an idempotency key: the random generator failed");
+			return -1;
+		}
+		memcpy(made, "r:", 2);
+		hex_encode(r, sizeof r, made + 2);
+		a.idem = made;
 	}
 	rep = client_call(c, build_submit, &a, CLIENT_TIMEOUT_MS, err);
 	if (!rep)

@@ -61,6 +61,14 @@ const struct job_kind *job_kind_find(const char *name)
 	return NULL;
 }
 
+const char *job_idem_sent(const char *stored)
+{
+	const char *p = stored ? strchr(stored, '/') : NULL;
+
+	p = p ? strchr(p + 1, '/') : NULL;
+	return p ? p + 1 : stored;
+}
+
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed)
 {

@@ -11,6 +11,7 @@
  * Request ids are "job<ID>.<usage>": a retried or taken-over job gets the very same
  * certificates back, never a second pair. The CSR bytes pass through untouched.
  */
+#include "csr_check.h"
 #include "log.h"
 #include "pem.h"
 #include "signer_client.h"
@@ -47,29 +48,13 @@ out:
 	return out;
 }
 
-/* The worker's own look at a request (see the top of this file). 0/-1 after job_fail(). */
+/* The worker's own look at a request (csr_check.c; see the top of this file). 0/-1 after job_fail(). */
 static int pair_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
-	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
-	int rc = -1;
-
-	if (!req)
-		job_fail(ctx, 0, "%s is not a valid DER PKCS#10 request", which);
-	else if (p != der + len)
-		job_fail(ctx, 0, "%s has %ld trailing bytes after the request", which, (long)(der + len - p));
-	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
-		job_fail(ctx, 0, "%s: the key is not RSA (subscriber keys are RSA)", which);
-	else if (EVP_PKEY_get_bits(key) < config_int(ctx->cfg, "signer.min_rsa_bits"))
-		job_fail(ctx, 0, "%s: RSA %d bits is too small (at least %lld)", which, EVP_PKEY_get_bits(key),
-		    config_int(ctx->cfg, "signer.min_rsa_bits"));
-	else if (X509_REQ_verify(req, key) != 1)
-		job_fail(ctx, 0, "%s: the request's signature does not verify (no proof of possession)", which);
-	else
-		rc = 0;
-	X509_REQ_free(req);
-	return rc;
+	char err[160];
+	if (csr_check_der(der, len, config_int(ctx->cfg, "signer.min_rsa_bits"), err, sizeof err) < 0)
+		return job_fail(ctx, 0, "%s%s%s", which, err[0] == ':' ? "" : " ", err);
+	return 0;
 }
 
 void issue_withdraw(struct job_ctx *ctx, json_t *certs)

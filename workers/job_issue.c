@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pem.h"
 #include "util.h"
+#include "officer.h"
 #include "worker.h"
 
 #include <openssl/x509.h>
@@ -24,7 +25,8 @@
  */
 static int issue_members_ok(struct job_ctx *ctx)
 {
-	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station" };
+	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station",
+		OFFICER_SIG_MEMBER };
 	const char *key;
 	json_t *v;
 

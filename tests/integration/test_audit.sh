@@ -8,9 +8,11 @@
 ra_deploy 0
 printf 'audit:\n  checkpoint_rows: 5\n' >>"$RA_CONFIG"
 ra-ctl -c "$RA_CONFIG" up --workers 1 >/dev/null || { fail "ra-ctl up"; exit 1; }
+ra_officers
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[12].yaml || { fail "two registrations"; exit 1; }
 make_csr s1; make_csr e1
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" >/dev/null || fail "certificates"
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null ||
+	fail "certificates"
 n=$(sql "$DEP/ra.db" "SELECT count(*) FROM audit_checkpoints")
 [ "$n" -ge 2 ] && ok "the workers had ca-signer sign the audit head ($n checkpoints)" || fail "checkpoints" "$n"
 [ "$(sql "$DEP/ra.db" "SELECT DISTINCT v FROM audit")" = 2 ] && ok "new audit rows use the length-prefixed encoding (v2)" ||
@@ -74,7 +76,7 @@ sql "$DEP/ra.db" "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_n
 	DELETE FROM audit WHERE id > (SELECT id FROM audit ORDER BY id LIMIT 1 OFFSET $((last / 2))); DELETE FROM audit_checkpoints"
 ra-ctl -c "$RA_CONFIG" up --workers 1 >/dev/null
 echo 0123456789abcdef >"$T/serials"
-ra-ctl revoke --serials-file "$T/serials" --reason keyCompromise >/dev/null 2>&1
+ra-ctl revoke --serials-file "$T/serials" --reason keyCompromise --officer admin --passphrase-file "$OPASS" >/dev/null 2>&1
 wait_for 10 grep -q "audit checkpoint refused" "$DEP/log/ca-signer.log" &&
 	[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM audit_checkpoints")" = 0 ] &&
 	ok "ca-signer refuses to sign a chain shorter than one it signed" ||
