@@ -6,8 +6,9 @@
  * Group commit: every request waiting on the socket is taken at once (up to a batch),
  * handled inside one signer.db transaction, committed once, and only then answered, so an
  * answered certificate is always on disk and the fsync cost is shared by the batch.
- * CRLs are signed after status changes (debounced) and whenever the last one is half-way
- * to its nextUpdate.
+ * CRLs: after status changes (debounced) a delta CRL (a complete one when deltas are
+ * off); a complete CRL when a worker asks for one; a new base CRL whenever the last base
+ * is half-way to its nextUpdate, and a delta whenever the last delta is.
  */
 #include "config.h"
 #include "log.h"
@@ -33,8 +34,8 @@ struct ca {
 	signer_t *signer;
 	zsock_t *sock;
 	int64_t crl_due;	/* mono ms; 0: nothing pending */
-	int64_t crl_refresh_ms;
-	int64_t last_crl;	/* mono ms of the last publication */
+	int64_t base_refresh_ms, delta_refresh_ms;
+	int64_t last_base, last_delta;	/* mono ms of the last publications */
 };
 
 static void usage(int code)
@@ -173,17 +174,25 @@ out:
 	return m;
 }
 
-static void crl_publish(struct ca *ca)
+/* Publish a CRL of KIND, and the delta that goes with it when deltas are on. */
+static void crl_publish(struct ca *ca, enum signer_crl_kind kind)
 {
 	char err[SIGNER_ERR_LEN];
-	if (signer_crl_publish(ca->signer, err) < 0) {
+	int deltas = signer_crl_deltas(ca->signer);
+
+	if (!deltas && kind == SIGNER_CRL_DELTA)
+		kind = SIGNER_CRL_COMPLETE;
+	if (signer_crl_publish(ca->signer, kind, err) < 0 ||
+	    (deltas && kind != SIGNER_CRL_DELTA &&
+	    signer_crl_publish(ca->signer, SIGNER_CRL_DELTA, err) < 0)) {
 		log_err("CRL not published: %s", err);
 		ca->crl_due = mono_ms() + 5000;
 		return;
 	}
-	log_info("CRL %lld published", signer_crl_number(ca->signer));
 	ca->crl_due = 0;
-	ca->last_crl = mono_ms();
+	ca->last_delta = mono_ms();
+	if (kind == SIGNER_CRL_BASE || !deltas)
+		ca->last_base = ca->last_delta;
 }
 
 /*
@@ -246,7 +255,7 @@ static void serve_batch(struct ca *ca)
 		want_crl = 0;
 	}
 	if (want_crl)
-		crl_publish(ca);
+		crl_publish(ca, SIGNER_CRL_COMPLETE);
 	for (int i = 0; i < n; i++) {
 		if (batch[i].msg->cmd == MSG_ANSWER && batch[i].req->cmd == MSG_CRL) {
 			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
@@ -272,8 +281,11 @@ static void ca_run(struct ca *ca)
 			serve_batch(ca);
 		else if (zpoller_terminated(p))
 			break;
-		if ((ca->crl_due && mono_ms() >= ca->crl_due) || mono_ms() - ca->last_crl > ca->crl_refresh_ms)
-			crl_publish(ca);
+		if (mono_ms() - ca->last_base > ca->base_refresh_ms)
+			crl_publish(ca, SIGNER_CRL_BASE);
+		else if ((ca->crl_due && mono_ms() >= ca->crl_due) ||
+		    mono_ms() - ca->last_delta > ca->delta_refresh_ms)
+			crl_publish(ca, SIGNER_CRL_DELTA);
 	}
 	zpoller_destroy(&p);
 }
@@ -295,7 +307,8 @@ int main(int argc, char **argv)
 		signer_destroy(&ca.signer);
 		return 0;
 	}
-	ca.crl_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
+	ca.base_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
+	ca.delta_refresh_ms = config_int(ca.cfg, "signer.delta_next_update_minutes") * 60 * 1000 / 2;
 
 	zsys_init();
 	dir = config_path(ca.cfg, "keys_dir");
@@ -312,7 +325,7 @@ int main(int argc, char **argv)
 		fatal("cannot drop privileges");
 	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp() < 0)
 		fatal("cannot install the seccomp filter");
-	crl_publish(&ca);
+	crl_publish(&ca, SIGNER_CRL_BASE);
 
 	ca_run(&ca);
 

@@ -87,6 +87,7 @@ signer_t *signer_new(const config_t *cfg)
 
 	s->crl_dir = config_path(cfg, "signer.crl_dir");
 	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
+	s->delta_minutes = (int)config_int(cfg, "signer.delta_next_update_minutes");
 	s->md = EVP_sha256();
 	s->ca_cert = signer_load_cert(cert_path);
 	if (s->ca_cert) {

@@ -116,13 +116,24 @@ int signer_hold(signer_t *s, const char *request_id, const char *serial, char er
  * Only a held, unexpired certificate can be released. Idempotent. 0/-1. */
 int signer_release(signer_t *s, const char *request_id, const char *serial, char err[SIGNER_ERR_LEN]);
 
+enum signer_crl_kind {
+	SIGNER_CRL_BASE,	/* complete, and the base of the delta CRLs that follow */
+	SIGNER_CRL_COMPLETE,	/* complete; deltas keep naming the last base */
+	SIGNER_CRL_DELTA,	/* the changes since the last base (RFC 5280 5.2.4) */
+};
 /*
- * Sign a CRL of every revoked or held, unexpired certificate and write it atomically to
- * signer.crl_dir as ra.crl (DER) and ra.crl.pem. Its CRL number is committed before the
- * files are written, so a number is never reused (a crash may leave a gap). Not inside a
- * batch. 0/-1 with err set.
+ * Sign a CRL and write it atomically to signer.crl_dir: a complete one (every revoked or
+ * held, unexpired certificate) as ra.crl (DER) and ra.crl.pem, a delta (every unexpired
+ * certificate whose status changed since the base, released ones as removeFromCRL) as
+ * ra-delta.crl and ra-delta.crl.pem. Entries come from the DER cached at each status
+ * change; only the list is assembled and signed. The CRL number is committed before the
+ * files are written, so a number is never reused (a crash may leave a gap). The first
+ * complete CRL is always a base; a delta needs a base and signer.delta_crl_url. Not
+ * inside a batch. 0/-1 with err set.
  */
-int signer_crl_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+int signer_crl_publish(signer_t *s, enum signer_crl_kind kind, char err[SIGNER_ERR_LEN]);
+/* 1 when delta CRLs are on (signer.delta_crl_url set), else 0. */
+int signer_crl_deltas(const signer_t *s);
 /* The number of the last CRL published (0: none yet). */
 long long signer_crl_number(signer_t *s);
 

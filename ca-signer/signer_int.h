@@ -25,10 +25,19 @@ struct signer {
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */
 	char *crl_dir;
 	int crl_hours;
+	int delta_minutes;
 	int in_batch;
 };
 
 /* Request ids are printable ASCII, 1..127 bytes: they come from the RA's job ids. 0/-1. */
 int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);
+
+/*
+ * The DER of one CRL entry (revokedCertificates element) for SERIAL: REASON (omitted when
+ * <= 0), time AT, invalidity date (0: none). Made once per status change and stored in
+ * signer.db, so that CRLs never encode an entry again. 0 and *der malloc'd, or -1.
+ */
+int crl_entry_der(const char *serial, int reason, int64_t at, int64_t invalidity,
+    uint8_t **der, size_t *len);
 
 #endif

@@ -47,7 +47,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.subject_c", CFG_STR, "TW", 0, 0, "countryName of subscriber subjects" },
 	{ "signer.subject_o", CFG_STR, "Intellectual Property Office e-Filing", 0, 0, "organizationName of subscriber subjects" },
 	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs are published (DER and PEM)" },
-	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "CRL nextUpdate" },
+	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "nextUpdate of complete (base) CRLs; a new base at half of it" },
+	{ "signer.delta_crl_url", CFG_STR, "http://ra.example.gov.tw/crl/ra-delta.crl", 0, 0, "delta CRL URL (Freshest CRL in certificates and base CRLs); empty: no delta CRLs" },
+	{ "signer.delta_next_update_minutes", CFG_INT, "60", 1, 10080, "nextUpdate of delta CRLs; a delta after each status change and at half of it" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
 
