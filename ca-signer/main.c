@@ -182,7 +182,9 @@ static void crl_publish(struct ca *ca, enum signer_crl_kind kind)
 
 	if (!deltas && kind == SIGNER_CRL_DELTA)
 		kind = SIGNER_CRL_COMPLETE;
-	if (signer_crl_publish(ca->signer, kind, err) < 0 ||
+	/* A new base also writes the issued list again, in case an append failed. */
+	if ((kind == SIGNER_CRL_BASE && signer_issued_publish(ca->signer, err) < 0) ||
+	    signer_crl_publish(ca->signer, kind, err) < 0 ||
 	    (deltas && kind != SIGNER_CRL_DELTA &&
 	    signer_crl_publish(ca->signer, SIGNER_CRL_DELTA, err) < 0)) {
 		log_err("CRL not published: %s", err);

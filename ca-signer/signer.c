@@ -85,6 +85,7 @@ signer_t *signer_new(const config_t *cfg)
 	char err[SIGNER_ERR_LEN] = "";
 	int ok = 1;
 
+	s->issued_fd = -1;
 	s->crl_dir = config_path(cfg, "signer.crl_dir");
 	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
 	s->delta_minutes = (int)config_int(cfg, "signer.delta_next_update_minutes");
@@ -127,6 +128,9 @@ void signer_destroy(signer_t **sp)
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
 	X509_free(s->ca_cert);
+	if (s->issued_fd >= 0)
+		close(s->issued_fd);
+	free(s->pending);
 	free(s->crl_dir);
 	free(s);
 	*sp = NULL;
@@ -177,8 +181,10 @@ int signer_batch_commit(signer_t *s)
 	if (store_commit(s->store) < 0) {
 		log_err("the batch could not be committed: none of its certificates are stored");
 		store_rollback(s->store);
+		issued_flush(s, 0);
 		return -1;
 	}
+	issued_flush(s, 1);
 	return 0;
 }
 
@@ -187,5 +193,6 @@ int signer_batch_rollback(signer_t *s)
 	if (!s->in_batch)
 		return 0;
 	s->in_batch = 0;
+	issued_flush(s, 0);
 	return store_rollback(s->store);
 }

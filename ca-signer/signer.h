@@ -134,6 +134,13 @@ enum signer_crl_kind {
 int signer_crl_publish(signer_t *s, enum signer_crl_kind kind, char err[SIGNER_ERR_LEN]);
 /* 1 when delta CRLs are on (signer.delta_crl_url set), else 0. */
 int signer_crl_deltas(const signer_t *s);
+/*
+ * Write signer.crl_dir/ra.issued, every serial issued here, one lower-case hex serial a
+ * line (atomically), and keep it open: from then on each committed issuance appends its
+ * serials before it is answered. This is how an OCSP responder, on this host or one the
+ * folder is copied to, tells "never issued" from "good". Not inside a batch. 0/-1.
+ */
+int signer_issued_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
 /* The number of the last CRL published (0: none yet). */
 long long signer_crl_number(signer_t *s);
 

@@ -27,6 +27,9 @@ struct signer {
 	int crl_hours;
 	int delta_minutes;
 	int in_batch;
+	int issued_fd;		/* ra.issued, open for appending; -1: not published */
+	char *pending;		/* serial lines issued in the open transaction */
+	size_t pending_len, pending_cap;
 };
 
 /* Request ids are printable ASCII, 1..127 bytes: they come from the RA's job ids. 0/-1. */
@@ -39,5 +42,10 @@ int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);
  */
 int crl_entry_der(const char *serial, int reason, int64_t at, int64_t invalidity,
     uint8_t **der, size_t *len);
+
+/* Remember SERIAL, issued in the open transaction, for the issued list. */
+void issued_note(signer_t *s, const char *serial);
+/* The transaction ended: append the remembered serials if COMMITTED, forget them. */
+void issued_flush(signer_t *s, int committed);
 
 #endif

@@ -2,9 +2,11 @@
  * ra-ocsp.c: the OCSP responder (RFC 6960) relying parties ask before they fall back to
  * the CRL. It serves HTTP on ocsp.listen: POST with an application/ocsp-request body, or
  * GET with the request in the URL (base64, URL-encoded), as RFC 6960 appendix A.1 says,
- * one request per connection. Its answers come from the CRL ca-signer publishes and are
+ * one request per connection. Its answers come from what ca-signer publishes in its CRL
+ * folder (the complete and delta CRLs and the list of issued serials, status.c) and are
  * signed by the responder's own delegated key (responder.c): it holds no CA key, talks to
- * no daemon and opens no database, so it can face the network on its own host.
+ * no daemon and opens no database, so it can face the network on its own host. When no
+ * request waits, it signs again the kept answers that changed or are getting old.
  */
 #include "config.h"
 #include "log.h"
@@ -38,8 +40,10 @@ static void usage(int code)
 {
 	printf("usage: ra-ocsp [-c CONFIG] [--check] [--now TIME]\n"
 	       "\n"
-	       "OCSP responder: answers from the CRL in signer.crl_dir, signed with ocsp.key /\n"
-	       "ocsp.cert, on HTTP at ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
+	       "OCSP responder: answers from what ca-signer publishes in signer.crl_dir (the\n"
+	       "complete and delta CRLs, the list of issued serials): revoked, good (issued, not\n"
+	       "revoked) or unknown (never issued); signed with ocsp.key / ocsp.cert, on HTTP at\n"
+	       "ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "      --check        check the configuration and the keys, and exit\n"
@@ -223,7 +227,10 @@ int main(int argc, char **argv)
 	while (!stopping) {
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
 		int fd;
-		if (poll(&p, 1, 1000) <= 0)
+		int ready = poll(&p, 1, 200);
+		if (ready == 0)
+			ocsp_responder_presign(r, 20);
+		if (ready <= 0)
 			continue;
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 			serve(r, fd);
