@@ -28,7 +28,7 @@ OBJ := $(BUILD)/obj
 PROGRAMS :=
 UNIT_TESTS :=
 # Test fixtures and benchmark helpers: built with the rest, never installed.
-NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast
+NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast crl-bench ocsp-bench
 .DEFAULT_GOAL := all
 
 include $(sort $(wildcard */module.mk tests/*/module.mk tests/fixtures/*/module.mk))

@@ -105,6 +105,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "ocsp.key_passphrase_file", CFG_PATH, "keys/ocsp.pass", 0, 0, "passphrase of the OCSP responder's key" },
 	{ "ocsp.cert", CFG_PATH, "keys/ocsp.pem", 0, 0, "the OCSP responder's certificate (id-kp-OCSPSigning, issued by the CA)" },
 	{ "ocsp.refresh_seconds", CFG_INT, "1800", 10, 86400, "a signed answer is kept and served again at most this long (sooner if the status changes)" },
+	{ "ocsp.threads", CFG_INT, "0", 0, 16, "serving threads, each with its own kept answers (0: one per core)" },
 	{ "ocsp.cache_entries", CFG_INT, "200000", 0, 10000000, "signed answers kept (0: sign every answer)" },
 
 	/* card-station: section kept by the card station's code */

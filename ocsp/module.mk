@@ -2,4 +2,5 @@
 # with its own delegated key.
 PROGRAMS += ra-ocsp
 ra-ocsp_SRCS := ocsp/ra-ocsp.c ocsp/responder.c ocsp/status.c $(LIB_BASE) $(LIB_CONFIG)
-ra-ocsp_PKGS := openssl yaml-0.1
+ra-ocsp_PKGS := openssl yaml-0.1 libmicrohttpd
+ra-ocsp_LIBS := -pthread

@@ -72,7 +72,8 @@ v=$(verdict "$T/base.pem" "$T/c1.pem")
 
 # --- OCSP ---------------------------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
-printf 'ocsp:\n  listen: 127.0.0.1:%s\n' "$port" >> "$RA_CONFIG"
+# One serving thread: each thread keeps its own answers, and the check below asks twice.
+printf 'ocsp:\n  listen: 127.0.0.1:%s\n  threads: 1\n' "$port" >> "$RA_CONFIG"
 ra-ocsp > "$T/ocsp.log" 2>&1 &
 track $!
 wait_for 10 grep -q "ready on" "$T/ocsp.log" || fail "ra-ocsp started" "$(cat "$T/ocsp.log")"
