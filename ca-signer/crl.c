@@ -25,10 +25,10 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "pem.h"
 #include "serial.h"
 #include "util.h"
 
@@ -312,28 +312,25 @@ static int crl_write(signer_t *s, const char *name, const struct crl_buf *der,
 {
 	char *path_der = xasprintf("%s/%s", s->crl_dir, name);
 	char *path_pem = xasprintf("%s/%s.pem", s->crl_dir, name);
-	BIO *pem = BIO_new(BIO_s_mem());
-	char *pem_data;
-	long pem_len;
+	char *pem = NULL;
 	int rc = -1;
 
 	if (mkdir_p(s->crl_dir, 0755) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot create the CRL folder %s", s->crl_dir);
 		goto out;
 	}
-	if (!pem || !PEM_write_bio(pem, PEM_STRING_X509_CRL, "", der->p, (long)der->len)) {
+	if (!(pem = pem_encode("X509 CRL", der->p, der->len))) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL");
 		goto out;
 	}
-	pem_len = BIO_get_mem_data(pem, &pem_data);
 	if (file_write_atomic(path_der, der->p, der->len, 0644) < 0 ||
-	    file_write_atomic(path_pem, pem_data, (size_t)pem_len, 0644) < 0) {
+	    file_write_atomic(path_pem, pem, strlen(pem), 0644) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot write the CRL into %s", s->crl_dir);
 		goto out;
 	}
 	rc = 0;
 out:
-	BIO_free(pem);
+	free(pem);
 	free(path_der);
 	free(path_pem);
 	return rc;
