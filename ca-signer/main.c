@@ -4,8 +4,11 @@
  * then answers SIGN, STATUS and CRL requests, nothing else.
  *
  * Group commit: every request waiting on the socket is taken at once (up to a batch),
- * handled inside one signer.db transaction, committed once, and only then answered, so an
- * answered certificate is always on disk and the fsync cost is shared by the batch.
+ * handled inside one signer.db transaction, committed once, and answered only once the
+ * commit is on disk, so an answered certificate is always on disk and the fsync cost is
+ * shared by the batch. The fsync runs on the syncing thread while the next batch is
+ * received and signed; that batch answers the previous one just before its own commit
+ * (or the loop does, as soon as nothing else is waiting).
  * CRLs: after status changes (debounced) a delta CRL (a complete one when deltas are
  * off); a complete CRL when a worker asks for one; a new base CRL whenever the last base
  * is half-way to its nextUpdate, and a delta whenever the last delta is.
@@ -37,6 +40,9 @@ struct ca {
 	int64_t crl_due;	/* mono ms; 0: nothing pending */
 	int64_t base_refresh_ms, delta_refresh_ms;
 	int64_t last_base, last_delta;	/* mono ms of the last publications */
+	struct reply pending[BATCH_MAX];	/* the last batch, committed, its sync under way */
+	int npending;
+	uint64_t pending_ticket;
 };
 
 static void usage(int code)
@@ -198,6 +204,36 @@ static void crl_publish(struct ca *ca, enum signer_crl_kind kind)
 }
 
 /*
+ * Answer the pending batch once its sync is done (waiting for it), or with an error if
+ * the sync failed: until then nothing of it may be reported as stored.
+ */
+static void answer_pending(struct ca *ca)
+{
+	struct reply *b = ca->pending;
+	int n = ca->npending;
+
+	if (n == 0)
+		return;
+	if (ca->pending_ticket && signer_batch_durable(ca->signer, ca->pending_ticket, 1) < 0) {
+		log_err("signer.db sync failed: answering %d request(s) with an error", n);
+		for (int i = 0; i < n; i++) {
+			msg_destroy(&b[i].msg);
+			b[i].msg = error_for(b[i].req, MERR_INTERNAL, "signer journal sync failed; try again");
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (b[i].msg->cmd == MSG_ANSWER && b[i].req->cmd == MSG_CRL) {
+			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
+			msg_add_json(b[i].msg, j);
+			json_decref(j);
+		}
+		msg_send(&b[i].msg, ca->sock);
+		msg_destroy(&b[i].req);
+	}
+	ca->npending = 0;
+}
+
+/*
  * Take every waiting request (up to a batch) and handle them in one transaction: the SIGN
  * requests in one signer_issue_many call (signing on every core), then the status
  * changes; commit once; answer everyone.
@@ -210,6 +246,7 @@ static void serve_batch(struct ca *ca)
 	static struct sign_result res[BATCH_MAX];
 	static int at[BATCH_MAX];	/* batch index of each SIGN request */
 	int n = 0, nsign = 0, want_crl = 0, failed = 0;
+	uint64_t ticket = 0;
 
 	while (n < BATCH_MAX && (zsock_events(ca->sock) & ZMQ_POLLIN)) {
 		const char *why = NULL;
@@ -247,7 +284,9 @@ static void serve_batch(struct ca *ca)
 			batch[i].msg = answer(batch[i].req, MSG_ANSWER);
 		}
 	}
-	if (failed || signer_batch_commit(ca->signer) < 0) {
+	/* The previous batch's sync ran while this one was received and signed: answer it. */
+	answer_pending(ca);
+	if (failed || signer_batch_commit_async(ca->signer, &ticket) < 0) {
 		log_err("signer.db commit failed: answering %d request(s) with an error", n);
 		signer_batch_rollback(ca->signer);
 		for (int i = 0; i < n; i++) {
@@ -255,21 +294,21 @@ static void serve_batch(struct ca *ca)
 			batch[i].msg = error_for(batch[i].req, MERR_INTERNAL, "signer journal commit failed; try again");
 		}
 		want_crl = 0;
-	}
-	if (want_crl)
-		crl_publish(ca, SIGNER_CRL_COMPLETE);
-	for (int i = 0; i < n; i++) {
-		if (batch[i].msg->cmd == MSG_ANSWER && batch[i].req->cmd == MSG_CRL) {
-			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
-			msg_add_json(batch[i].msg, j);
-			json_decref(j);
-		}
-		msg_send(&batch[i].msg, ca->sock);
-		msg_destroy(&batch[i].req);
+		ticket = 0;
 	}
 	for (int i = 0; i < nsign; i++) {
 		signer_result_clear(&res[i]);
 		sign_slot_clear(&slots[i]);
+	}
+	memcpy(ca->pending, batch, sizeof batch[0] * (size_t)n);
+	ca->npending = n;
+	ca->pending_ticket = ticket;
+	if (want_crl) {
+		/* A CRL is published from what is on disk, and answered with its number. */
+		if (ticket)
+			signer_batch_durable(ca->signer, ticket, 1);
+		crl_publish(ca, SIGNER_CRL_COMPLETE);
+		answer_pending(ca);
 	}
 }
 
@@ -283,12 +322,16 @@ static void ca_run(struct ca *ca)
 			serve_batch(ca);
 		else if (zpoller_terminated(p))
 			break;
+		/* Nobody else waiting: no batch to overlap the sync with, answer now. */
+		if (ca->npending && !(zsock_events(ca->sock) & ZMQ_POLLIN))
+			answer_pending(ca);
 		if (mono_ms() - ca->last_base > ca->base_refresh_ms)
 			crl_publish(ca, SIGNER_CRL_BASE);
 		else if ((ca->crl_due && mono_ms() >= ca->crl_due) ||
 		    mono_ms() - ca->last_delta > ca->delta_refresh_ms)
 			crl_publish(ca, SIGNER_CRL_DELTA);
 	}
+	answer_pending(ca);
 	zpoller_destroy(&p);
 }
 

@@ -109,6 +109,7 @@ signer_t *signer_new(const config_t *cfg)
 		return NULL;
 	}
 	s->pool = pool_new(signer_threads(s->key));
+	s->durable = durable_new(s->store);
 	return s;
 }
 
@@ -124,6 +125,7 @@ void signer_destroy(signer_t **sp)
 		store_rollback(s->store);
 	}
 	pool_destroy(&s->pool);
+	durable_destroy(&s->durable);
 	store_close(&s->store);
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
@@ -186,6 +188,34 @@ int signer_batch_commit(signer_t *s)
 	}
 	issued_flush(s, 1);
 	return 0;
+}
+
+int signer_batch_commit_async(signer_t *s, uint64_t *ticket)
+{
+	*ticket = 0;
+	if (!s->in_batch) {
+		log_err("signer_batch_commit_async: no batch is open");
+		return -1;
+	}
+	if (!s->durable)
+		return signer_batch_commit(s);
+	s->in_batch = 0;
+	if (store_commit_nosync(s->store) < 0) {
+		log_err("the batch could not be committed: none of its certificates are stored");
+		store_rollback(s->store);
+		issued_flush(s, 0);
+		return -1;
+	}
+	issued_flush(s, 1);
+	*ticket = durable_request(s->durable);
+	return 0;
+}
+
+int signer_batch_durable(signer_t *s, uint64_t ticket, int wait)
+{
+	if (ticket == 0 || !s->durable)
+		return 1;
+	return durable_check(s->durable, ticket, wait);
 }
 
 int signer_batch_rollback(signer_t *s)

@@ -83,6 +83,16 @@ void signer_result_clear(struct sign_result *res);
 int signer_batch_begin(signer_t *s);
 int signer_batch_commit(signer_t *s);
 int signer_batch_rollback(signer_t *s);
+/*
+ * Commit the batch without waiting for the disk: the sync runs on the signer's syncing
+ * thread, and *TICKET names it (0: already durable). Until signer_batch_durable says 1,
+ * nothing of the batch may be reported as stored. 0, or -1 as signer_batch_commit.
+ */
+int signer_batch_commit_async(signer_t *s, uint64_t *ticket);
+/* 1 when the batch of TICKET is on disk, 0 not yet (WAIT: block until settled), -1 when
+ * its sync failed (answer its requests with an error; a retry is answered from
+ * signer.db). */
+int signer_batch_durable(signer_t *s, uint64_t ticket, int wait);
 
 /* RFC 5280 CRLReason codes. */
 enum signer_reason {

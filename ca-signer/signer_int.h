@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "cakey.h"
+#include "durable.h"
 #include "pool.h"
 #include "profile.h"
 #include "signer.h"
@@ -22,6 +23,7 @@ struct signer {
 	pool_t *pool;		/* signing threads; NULL: sign on the caller's thread */
 	profile_t *profile;
 	store_t *store;
+	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */
 	char *crl_dir;
 	int crl_hours;

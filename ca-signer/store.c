@@ -2,8 +2,11 @@
  * store.c: signer.db (see store.h).
  *
  * The signer is the only writer, so one connection with statements prepared at open is
- * enough. synchronous=FULL: a certificate reported as issued must survive a power cut;
- * the cost is paid once per group commit, not once per certificate. The CRL query uses a
+ * enough. A certificate reported as issued must survive a power cut: every commit is
+ * followed by an fdatasync of the WAL (store_sync), which is what synchronous=FULL does
+ * in WAL mode; SQLite runs with synchronous=NORMAL so that the signer can do that sync
+ * itself, on another thread, while it signs the next batch (store_commit_nosync, then
+ * store_sync before answering). Checkpoints keep NORMAL's own syncs. The CRL query uses a
  * partial index over the (few) certificates that are not valid, so publishing does not
  * scan the whole table; a delta CRL reads the rows whose status changed after its base
  * through another partial index (changed_seq). Each status change stores the entry's DER
@@ -14,9 +17,14 @@
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -117,6 +125,9 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *q[Q_COUNT];
+	char *wal_path;
+	int wal_fd;		/* the WAL, for store_sync; -1: not open yet */
+	pthread_mutex_t wal_mu;	/* store_sync runs on the syncing thread too */
 };
 
 static void store_fail(store_t *st, const char *what)
@@ -154,6 +165,9 @@ store_t *store_open(const char *path)
 	sqlite3_stmt *v = NULL;
 
 	st->path = xstrdup(path);
+	st->wal_path = xasprintf("%s-wal", path);
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->wal_mu, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_fail(st, "cannot open");
@@ -192,6 +206,12 @@ store_t *store_open(const char *path)
 			goto fail;
 		}
 	}
+	/* From here every commit is followed by store_sync (FULL's sync, done by us), so
+	 * that a batch's sync can run beside the next batch's work. */
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, "cannot set synchronous");
+		goto fail;
+	}
 	return st;
 fail:
 	store_close(&st);
@@ -209,6 +229,10 @@ void store_close(store_t **stp)
 		sqlite3_finalize(st->q[i]);
 	if (st->db)
 		sqlite3_close(st->db);
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
+	pthread_mutex_destroy(&st->wal_mu);
+	free(st->wal_path);
 	free(st->path);
 	free(st);
 	*stp = NULL;
@@ -227,7 +251,41 @@ static int store_exec(store_t *st, int q)
 }
 
 int store_begin(store_t *st) { return store_exec(st, Q_BEGIN); }
-int store_commit(store_t *st) { return store_exec(st, Q_COMMIT); }
+int store_commit_nosync(store_t *st) { return store_exec(st, Q_COMMIT); }
+
+int store_commit(store_t *st)
+{
+	if (store_exec(st, Q_COMMIT) < 0)
+		return -1;
+	return store_sync(st);
+}
+
+int store_sync(store_t *st)
+{
+	struct stat a, b;
+	int rc = -1;
+
+	pthread_mutex_lock(&st->wal_mu);
+	/* The WAL keeps its inode while the signer holds the database open; check anyway. */
+	if (st->wal_fd >= 0 && (fstat(st->wal_fd, &a) < 0 || stat(st->wal_path, &b) < 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+		close(st->wal_fd);
+		st->wal_fd = -1;
+	}
+	if (st->wal_fd < 0 && (st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("signer database %s: cannot open the WAL to sync it: %s", st->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fdatasync(st->wal_fd) < 0) {
+		log_err("signer database %s: cannot sync the WAL: %s", st->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&st->wal_mu);
+	return rc;
+}
 
 int store_rollback(store_t *st)
 {
@@ -242,7 +300,10 @@ int store_sp_end(store_t *st, int ok)
 {
 	if (!ok && store_exec(st, Q_SP_UNDO) < 0)
 		return -1;
-	return store_exec(st, Q_SP_RELEASE);
+	if (store_exec(st, Q_SP_RELEASE) < 0)
+		return -1;
+	/* Released outside a transaction, the savepoint was the transaction: it committed. */
+	return ok && sqlite3_get_autocommit(st->db) ? store_sync(st) : 0;
 }
 
 static void store_copy_text(char *dst, size_t cap, sqlite3_stmt *q, int col)

@@ -36,13 +36,19 @@ struct store_cert {
 store_t *store_open(const char *path);
 void store_close(store_t **st);
 
-/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0/-1. */
+/* Transactions: BEGIN IMMEDIATE / COMMIT (and store_sync) / ROLLBACK. 0/-1. */
 int store_begin(store_t *st);
 int store_commit(store_t *st);
 int store_rollback(store_t *st);
+/* COMMIT without the sync: durable only once a store_sync that started after it returns. */
+int store_commit_nosync(store_t *st);
+/* Make every committed transaction durable (fdatasync of the WAL). Safe to call from a
+ * thread other than the one using the database. 0/-1. */
+int store_sync(store_t *st);
 /* A savepoint inside (or, alone, as) a transaction: one request's writes all or none. */
 int store_sp_begin(store_t *st);
-/* Release the savepoint (OK) or undo its writes (!OK). 0/-1. */
+/* Release the savepoint (OK) or undo its writes (!OK); synced when it was the whole
+ * transaction. 0/-1. */
 int store_sp_end(store_t *st, int ok);
 
 /* Look a certificate up. 1 found (*c filled; c->der malloc'd if WANT_DER), 0 none, -1. */
