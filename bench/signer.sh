@@ -28,7 +28,7 @@ for pair in 1 2 3; do
 	read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64)
 	rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
 	ratio=$(awk -v r="$rate" -v b="$raw" 'BEGIN { printf "%.2f", r / b }')
-	echo "  pair $pair: raw RSA-2048 signatures $raw/s on $cores cores; ca-signer $n certificates in $ms ms = $rate/s ($errors errors), durable (signer.db, synchronous=FULL); ratio $ratio"
+	echo "  pair $pair: raw RSA-2048 signatures $raw/s on $cores cores; ca-signer $n certificates in $ms ms = $rate/s ($errors errors), durable (each batch fsync'ed before it is answered); ratio $ratio"
 	best=$(awk -v a="$best" -v b="$ratio" 'BEGIN { print (b > a ? b : a) }')
 done
 echo "  ratio to the raw sign rate of every core, best pair: $best (target 0.75)"

@@ -245,7 +245,7 @@ static void serve_batch(struct ca *ca)
 	static struct sign_request reqs[BATCH_MAX];
 	static struct sign_result res[BATCH_MAX];
 	static int at[BATCH_MAX];	/* batch index of each SIGN request */
-	int n = 0, nsign = 0, want_crl = 0, failed = 0;
+	int n = 0, nsign = 0, want_crl = 0, failed = 0, overlap;
 	uint64_t ticket = 0;
 
 	while (n < BATCH_MAX && (zsock_events(ca->sock) & ZMQ_POLLIN)) {
@@ -286,7 +286,12 @@ static void serve_batch(struct ca *ca)
 	}
 	/* The previous batch's sync ran while this one was received and signed: answer it. */
 	answer_pending(ca);
-	if (failed || signer_batch_commit_async(ca->signer, &ticket) < 0) {
+	/* Sync on the syncing thread only when another batch is waiting to overlap with;
+	 * alone (one worker's revocations, one at a time) the thread's wake-ups would only
+	 * add to each answer's wait. */
+	overlap = (zsock_events(ca->sock) & ZMQ_POLLIN) != 0;
+	if (failed || (overlap ? signer_batch_commit_async(ca->signer, &ticket) :
+	    signer_batch_commit(ca->signer)) < 0) {
 		log_err("signer.db commit failed: answering %d request(s) with an error", n);
 		signer_batch_rollback(ca->signer);
 		for (int i = 0; i < n; i++) {
@@ -308,8 +313,9 @@ static void serve_batch(struct ca *ca)
 		if (ticket)
 			signer_batch_durable(ca->signer, ticket, 1);
 		crl_publish(ca, SIGNER_CRL_COMPLETE);
-		answer_pending(ca);
 	}
+	if (want_crl || !ticket)
+		answer_pending(ca);
 }
 
 static void ca_run(struct ca *ca)
