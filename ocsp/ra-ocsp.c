@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 #include "cli.h"
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -83,6 +84,8 @@ static int listen_on(const char *spec)
 	    /* one socket per serving thread; the kernel spreads connections over them (only
 	     * sockets of the same user may join) */
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+	    /* wake up for a connection only once its request has arrived */
+	    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0) {
 		log_err("cannot listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
