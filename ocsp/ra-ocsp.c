@@ -159,6 +159,15 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const
 	return reply(c, code, "text/plain", (uint8_t *)xstrdup(text), strlen(text));
 }
 
+/* One serving thread: its own responder (kept answers, loaded files), socket and HTTP
+ * server, so that threads share nothing and need no lock. */
+struct server {
+	ocsp_responder_t *r;
+	struct MHD_Daemon *d;
+	unsigned long served;	/* requests answered, to tell a quiet spell */
+	pthread_t tid;
+};
+
 /* A POST body being received (its buffer grows as pieces come, up to OCSP_MAX_REQUEST). */
 struct body {
 	uint8_t *buf;
@@ -227,28 +236,20 @@ static void on_done(void *arg, struct MHD_Connection *c, void **state,
     enum MHD_RequestTerminationCode why)
 {
 	struct body *b = *state;
+	struct server *sv = arg;
 
-	(void)arg;
 	(void)c;
 	(void)why;
+	sv->served++;
 	if (b)
 		free(b->buf);
 	free(b);
 	*state = NULL;
 }
 
-/* One serving thread: its own responder (kept answers, loaded files), socket and HTTP
- * server, so that threads share nothing and need no lock. */
-struct server {
-	ocsp_responder_t *r;
-	struct MHD_Daemon *d;
-	int epfd;
-	pthread_t tid;
-};
 
 static int server_start(struct server *sv, const config_t *cfg)
 {
-	const union MHD_DaemonInfo *info;
 	int lfd;
 
 	if (!(sv->r = ocsp_responder_new(cfg)) || (lfd = listen_on(config_str(cfg, "ocsp.listen"))) < 0)
@@ -256,17 +257,15 @@ static int server_start(struct server *sv, const config_t *cfg)
 	/* libmicrohttpd serves HTTP/1.0 and 1.1 (keep-alive) on this socket, driven from the
 	 * thread's loop, so the responder is only ever used from that thread. */
 	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_EPOLL_TURBO, 0, NULL, NULL, on_request,
-	    sv->r, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    sv->r, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OCSP_IDLE_SECONDS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)OCSP_MAX_CONNECTIONS, MHD_OPTION_END);
-	if (!sv->d || !(info = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_EPOLL_FD))) {
+	if (!sv->d) {
 		log_err("cannot start the HTTP server on %s", config_str(cfg, "ocsp.listen"));
-		if (!sv->d)
-			close(lfd);
+		close(lfd);
 		return -1;
 	}
-	sv->epfd = info->epoll_fd;
 	return 0;
 }
 
@@ -275,16 +274,12 @@ static void *server_run(void *arg)
 	struct server *sv = arg;
 
 	while (!stopping) {
-		struct pollfd p = { .fd = sv->epfd, .events = POLLIN };
-		MHD_UNSIGNED_LONG_LONG wait = 200;
-		int ready;
+		unsigned long before = sv->served;
 
-		if (MHD_get_timeout(sv->d, &wait) == MHD_YES && wait > 200)
-			wait = 200;
-		ready = poll(&p, 1, (int)wait);
-		if (ready == 0)
+		/* Waits up to 200 ms for work and does it; a quiet spell is for signing again. */
+		MHD_run_wait(sv->d, 200);
+		if (sv->served == before)
 			ocsp_responder_presign(sv->r, 20);
-		MHD_run(sv->d);
 	}
 	return NULL;
 }

@@ -7,7 +7,9 @@
  * than the complete CRL and names a base no newer than it (RFC 5280 5.2.4), otherwise the
  * complete CRL alone is the truth. The issued list is read once and then from where the
  * last read stopped (it only grows); a new inode or a shorter file means the signer
- * wrote it again, and it is read from the start.
+ * wrote it again, and it is read from the start. The files are looked at only when
+ * inotify reports a change in the folder (and once a second in any case), so a question
+ * costs no stat.
  */
 #include "status.h"
 
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -43,6 +47,8 @@ struct crl_file {
 
 struct ocsp_status {
 	X509 *ca;
+	int ifd;		/* inotify on the folder; -1: look at the files every time */
+	int64_t checked_ms;	/* when the files were last looked at (monotonic) */
 	char *issued_path;
 	struct stat issued_st;
 	off_t issued_off;
@@ -222,6 +228,12 @@ ocsp_status_t *ocsp_status_new(const char *dir, X509 *ca)
 	X509_up_ref(ca);
 	st->ca = ca;
 	st->issued_path = xasprintf("%s/ra.issued", dir);
+	st->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (st->ifd >= 0 && inotify_add_watch(st->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
+	    IN_MODIFY | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+		close(st->ifd);
+		st->ifd = -1;
+	}
 	st->full.path = xasprintf("%s/ra.crl", dir);
 	st->delta.path = xasprintf("%s/ra-delta.crl", dir);
 	return st;
@@ -233,6 +245,8 @@ void ocsp_status_destroy(ocsp_status_t **pst)
 
 	if (!st)
 		return;
+	if (st->ifd >= 0)
+		close(st->ifd);
 	X509_free(st->ca);
 	X509_CRL_free(st->full.crl);
 	X509_CRL_free(st->delta.crl);
@@ -244,8 +258,31 @@ void ocsp_status_destroy(ocsp_status_t **pst)
 	*pst = NULL;
 }
 
+/* Has anything in the folder changed since the last look? Draining inotify costs one
+ * read; the files are looked at anyway once a second (a folder on a network file system
+ * may not report changes). */
+static int folder_changed(ocsp_status_t *st)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct timespec now;
+	int64_t ms;
+	int changed = 0;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (st->ifd < 0 || !st->full.crl || ms - st->checked_ms >= 1000)
+		changed = 1;
+	while (st->ifd >= 0 && read(st->ifd, buf, sizeof buf) > 0)
+		changed = 1;
+	if (changed)
+		st->checked_ms = ms;
+	return changed;
+}
+
 int ocsp_status_refresh(ocsp_status_t *st)
 {
+	if (!folder_changed(st))
+		return 0;
 	crl_refresh(st, &st->full, 0);
 	crl_refresh(st, &st->delta, 1);
 	issued_refresh(st);
