@@ -13,6 +13,7 @@
  * off); a complete CRL when a worker asks for one; a new base CRL whenever the last base
  * is half-way to its nextUpdate, and a delta whenever the last delta is.
  */
+#include "b64.h"
 #include "config.h"
 #include "log.h"
 #include "msg.h"
@@ -180,6 +181,35 @@ out:
 	return m;
 }
 
+/* CHECKPOINT rows, head: sign the RA's audit head (ca-signer/checkpoint.c). */
+static msg_t *on_checkpoint(struct ca *ca, const msg_t *req)
+{
+	char *head = msg_str(req, 1), *b64 = NULL, err[SIGNER_ERR_LEN] = "";
+	int ok;
+	int64_t rows = msg_i64(req, 0, &ok), at = 0;
+	uint8_t *sig = NULL;
+	size_t len = 0;
+	msg_t *m;
+	json_t *j;
+
+	if (!ok || !head || signer_checkpoint(ca->signer, rows, head, &at, &sig, &len, err) < 0) {
+		log_warn("audit checkpoint refused: %s", err[0] ? err : "malformed");
+		m = error_for(req, err[0] ? MERR_REFUSED : MERR_BAD_MESSAGE, err[0] ? err : "CHECKPOINT needs rows, head");
+		goto out;
+	}
+	b64 = b64_encode(sig, len);
+	m = answer(req, MSG_ANSWER);
+	j = json_pack("{s:I,s:s,s:I,s:s}", "rows", (json_int_t)rows, "head", head, "at", (json_int_t)at,
+	    "signature", b64);
+	msg_add_json(m, j);
+	json_decref(j);
+out:
+	free(head);
+	free(sig);
+	free(b64);
+	return m;
+}
+
 /* Publish a CRL of KIND, and the delta that goes with it when deltas are on. */
 static void crl_publish(struct ca *ca, enum signer_crl_kind kind)
 {
@@ -264,8 +294,9 @@ static void serve_batch(struct ca *ca)
 				sign_slot_clear(&slots[nsign]);
 		} else if (req->cmd == MSG_NCMDS) {
 			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, why);
-		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL) {
-			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS and CRL only");
+		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL && req->cmd != MSG_CHECKPOINT) {
+			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS, CRL and"
+			    " CHECKPOINT only");
 		}
 		n++;
 	}
@@ -279,6 +310,8 @@ static void serve_batch(struct ca *ca)
 	for (int i = 0; i < n; i++) {
 		if (batch[i].req->cmd == MSG_STATUS && !batch[i].msg)
 			batch[i].msg = on_status(ca, batch[i].req);
+		else if (batch[i].req->cmd == MSG_CHECKPOINT && !batch[i].msg)
+			batch[i].msg = on_checkpoint(ca, batch[i].req);
 		else if (batch[i].req->cmd == MSG_CRL && !batch[i].msg) {
 			want_crl = 1;
 			batch[i].msg = answer(batch[i].req, MSG_ANSWER);
@@ -365,6 +398,7 @@ int main(int argc, char **argv)
 	if (opt.check) {
 		printf("%s: configuration and CA key are valid\n", config_file(ca.cfg));
 		signer_destroy(&ca.signer);
+		config_destroy((config_t **)&ca.cfg);
 		return 0;
 	}
 	ca.base_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;

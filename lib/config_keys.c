@@ -53,6 +53,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
 
+	/* officers: section kept by the officer code (lib/officer.c, tools/ctl_officer.c) */
+	{ "officers.ca_cert", CFG_PATH, "officers/ca.pem", 0, 0, "the officer CA certificate: officers' credentials must chain to it" },
+	{ "officers.ca_key", CFG_PATH, "officers/ca.key", 0, 0, "the officer CA key (encrypted PEM; passphrase: the first administrator's, given at init)" },
+	{ "officers.credentials_dir", CFG_PATH, "officers", 0, 0, "where an officer's credential ID.pem is looked for when --credential is not given" },
+
 	/* ra-intake */
 	{ "intake.second_keying.registration", CFG_BOOL, "true", 0, 0, "registration forms need a blind second keying" },
 	{ "intake.second_keying.revocation", CFG_BOOL, "true", 0, 0, "revocation forms need a blind second keying" },
@@ -65,6 +70,12 @@ const struct cfg_key cfg_keys[] = {
 	{ "accounts.max_failures", CFG_INT, "3", 1, 100, "wrong passwords before the account locks" },
 	{ "accounts.argon2_t", CFG_INT, "3", 1, 100, "argon2id passes" },
 	{ "accounts.argon2_m_kib", CFG_INT, "65536", 8, 4194304, "argon2id memory in KiB" },
+	{ "accounts.source_free_failures", CFG_INT, "5", 1, 1000, "wrong passwords from one source before it must wait" },
+	{ "audit.checkpoint_rows", CFG_INT, "1000", 1, 100000000, "have ca-signer sign the audit chain's head after this many new rows" },
+	{ "audit.checkpoint_s", CFG_INT, "3600", 1, 31536000, "...or when this many seconds have passed since the last checkpoint (and rows were added)" },
+	{ "accounts.source_wait_s", CFG_INT, "1", 1, 3600, "first wait of a source after too many wrong passwords; doubles each time (seconds)" },
+	{ "accounts.source_max_wait_s", CFG_INT, "900", 1, 86400, "longest wait of a source after wrong passwords (seconds)" },
+	{ "accounts.source_forget_s", CFG_INT, "3600", 60, 604800, "a source quiet this long starts counting from zero (seconds)" },
 	{ "sheets.public_key", CFG_PATH, "keys/sheets.pub", 0, 0, "the notifier's sheet key (X25519, PEM): secrets are sealed to it" },
 	{ "sheets.private_key", CFG_PATH, "keys/sheets.key", 0, 0, "the notifier's sheet private key (PEM, encrypted)" },
 	{ "sheets.private_key_passphrase_file", CFG_PATH, "keys/sheets.pass", 0, 0, "passphrase of the sheet private key" },

@@ -15,7 +15,7 @@ CRL=$DEP/crl
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-3].yaml || fail "registration forms"
 for o in 1 2; do
 	make_csr s$o; make_csr e$o
-	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" >/dev/null || fail "certificates for order $o"
+	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates for order $o"
 done
 serials() { sql "$DEP/ra.db" "SELECT serial FROM certificates WHERE order_id = $1 ORDER BY usage"; }
 pem_of() { sql "$DEP/ra.db" "SELECT pem FROM certificates WHERE serial = '$1'" > "$2"; }
@@ -41,7 +41,7 @@ cp "$CRL/ra-delta.crl.pem" "$T/delta0.pem"
 base_no=$(openssl crl -in "$T/base.pem" -noout -crlnumber | cut -d= -f2)
 d0_next=$(date -d "$(openssl crl -in "$T/delta0.pem" -noout -nextupdate | cut -d= -f2)" +%s)
 echo "$S1" > "$T/rev.txt"
-ra-ctl revoke --serials-file "$T/rev.txt" --reason keyCompromise >/dev/null || fail "revoke $S1"
+ra-ctl revoke --serials-file "$T/rev.txt" --reason keyCompromise --officer admin --passphrase-file "$OPASS" >/dev/null || fail "revoke $S1"
 in_delta() { openssl crl -in "$CRL/ra-delta.crl.pem" -noout -text | grep -qi "Serial Number: $1"; }
 wait_for 20 in_delta "$S1" && ok "the revoked certificate is in the next delta CRL" || fail "delta lists $S1"
 openssl crl -in "$CRL/ra-delta.crl.pem" -noout -text > "$T/d1.txt"
@@ -92,7 +92,7 @@ never=$(openssl rand -hex 16 | sed 's/^./7/')
 [ "$(ask -serial "0x$never")" = unknown ] \
 	&& ok "openssl ocsp: a serial the CA never issued is unknown, not good" || fail "ocsp never issued" "$(cat "$T/o.out")"
 make_csr s3; make_csr e3
-ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" >/dev/null || fail "certificates for order 3"
+ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates for order 3"
 S3=$(serials 3 | head -n 1); pem_of "$S3" "$T/c3.pem"
 [ "$(ask -cert "$T/c3.pem")" = good ] \
 	&& ok "openssl ocsp: a certificate issued after the responder started is good at once" || fail "ocsp new" "$(cat "$T/o.out")"
@@ -103,7 +103,7 @@ ask -cert "$T/c3.pem" -no_nonce -respout "$T/r1.der" >/dev/null
 ask -cert "$T/c3.pem" -no_nonce -respout "$T/r2.der" >/dev/null
 cmp -s "$T/r1.der" "$T/r2.der" && ok "without a nonce, the kept signed answer is served again" || fail "kept answer"
 echo "$S3" > "$T/rev3.txt"
-ra-ctl revoke --serials-file "$T/rev3.txt" --reason superseded >/dev/null || fail "revoke $S3"
+ra-ctl revoke --serials-file "$T/rev3.txt" --reason superseded --officer admin --passphrase-file "$OPASS" >/dev/null || fail "revoke $S3"
 wait_for 20 in_delta "$S3" || fail "delta lists $S3"
 [ "$(ask -cert "$T/c3.pem" -no_nonce)" = "revoked superseded" ] \
 	&& ok "after a status change the kept answer is not served: revoked (superseded)" || fail "kept answer after change" "$(cat "$T/o.out")"
