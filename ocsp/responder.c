@@ -43,6 +43,7 @@ struct ocsp_responder {
 	const EVP_MD *mds[2];
 	struct kept *kept;
 	size_t cap, count, cursor;
+	size_t issued_cursor;		/* where pre-signing walks the issued list */
 	size_t max;
 	long refresh;
 };
@@ -315,6 +316,34 @@ static int kept_sign(ocsp_responder_t *r, struct kept *k)
 	return 0;
 }
 
+/* The slot for (HASH, serial), made if there is room; NULL when the table is full. */
+static struct kept *kept_slot(ocsp_responder_t *r, int hash, const uint8_t *sn, size_t len)
+{
+	struct kept *k;
+
+	if ((r->count + 1) * 2 > r->cap) {
+		struct kept *old = r->kept;
+		size_t ocap = r->cap;
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->kept = xcalloc(r->cap, sizeof *r->kept);
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].len)
+				*kept_find(r, old[i].hash, old[i].sn, old[i].len) = old[i];
+		free(old);
+		r->cursor = 0;
+	}
+	k = kept_find(r, hash, sn, len);
+	if (!k->len) {
+		if (r->count >= r->max)
+			return NULL;
+		k->len = (uint8_t)len;
+		k->hash = (uint8_t)hash;
+		memcpy(k->sn, sn, len);
+		r->count++;
+	}
+	return k;
+}
+
 /* The kept answer for one certificate, signed now if needed; NULL when not keepable. */
 static const struct kept *kept_answer(ocsp_responder_t *r, OCSP_CERTID *cid)
 {
@@ -327,29 +356,10 @@ static const struct kept *kept_answer(ocsp_responder_t *r, OCSP_CERTID *cid)
 
 	if (r->max == 0 || !OCSP_id_get0_info(NULL, NULL, NULL, &serial, cid) ||
 	    (hash = ours(r, cid)) < 0 || serial_bytes(serial, sn, &len) < 0 ||
-	    ocsp_status_lookup(r->status, sn, len, &a) < 0)
+	    ocsp_status_lookup(r->status, sn, len, &a) < 0 || !(k = kept_slot(r, hash, sn, len)))
 		return NULL;
-	if (r->count >= r->max)
-		kept_clear(r);
-	if ((r->count + 1) * 2 > r->cap) {
-		struct kept *old = r->kept;
-		size_t ocap = r->cap;
-		r->cap = r->cap ? r->cap * 2 : 1024;
-		r->kept = xcalloc(r->cap, sizeof *r->kept);
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i].len)
-				*kept_find(r, old[i].hash, old[i].sn, old[i].len) = old[i];
-		free(old);
-	}
-	k = kept_find(r, hash, sn, len);
 	if (kept_fresh(r, k, &a, ra_now()))
 		return k;
-	if (!k->len) {
-		k->len = (uint8_t)len;
-		k->hash = (uint8_t)hash;
-		memcpy(k->sn, sn, len);
-		r->count++;
-	}
 	return kept_sign(r, k) == 0 ? k : NULL;
 }
 
@@ -399,10 +409,13 @@ out:
 int ocsp_responder_presign(ocsp_responder_t *r, int budget)
 {
 	time_t now = ra_now();
+	uint8_t sn[SERIAL_MAX];
+	size_t len;
 	int done = 0;
 
-	if (!r->cap || ocsp_status_refresh(r->status) < 0)
+	if (r->max == 0 || ocsp_status_refresh(r->status) < 0)
 		return 0;
+	/* First what was signed already: again if its status changed or it used half its life. */
 	for (size_t seen = 0; seen < r->cap && done < budget; seen++) {
 		struct kept *k = &r->kept[r->cursor];
 		struct ocsp_status_answer a;
@@ -410,10 +423,18 @@ int ocsp_responder_presign(ocsp_responder_t *r, int budget)
 		r->cursor = (r->cursor + 1) & (r->cap - 1);
 		if (!k->len || ocsp_status_lookup(r->status, k->sn, k->len, &a) < 0)
 			continue;
-		/* Sign again what changed, and what has used half its life, before anyone asks. */
 		if (kept_fresh(r, k, &a, now + r->refresh / 2))
 			continue;
 		if (kept_sign(r, k) == 0)
+			done++;
+	}
+	/* Then every issued certificate not signed yet, with a SHA-1 CertID (what clients
+	 * such as openssl ocsp send), until the table is full. */
+	while (done < budget && r->count < r->max &&
+	    ocsp_status_issued_next(r->status, &r->issued_cursor, sn, &len)) {
+		struct kept *k = kept_slot(r, 0, sn, len);
+
+		if (k && !k->der && kept_sign(r, k) == 0)
 			done++;
 	}
 	return done;

@@ -10,9 +10,10 @@
  * comes from, so OCSP never says more than the signer published.
  *
  * Signed answers are kept per (CertID hash, serial) and served again while the status is
- * the same, their nextUpdate is ahead and they are younger than ocsp.refresh_seconds; in
- * idle moments stale ones are signed again ahead of the next question
- * (ocsp_responder_presign). A request with a nonce of 16 to 32 octets gets a fresh answer
+ * the same, their nextUpdate is ahead and they are younger than ocsp.refresh_seconds. In
+ * idle moments (ocsp_responder_presign) the kept answers whose status changed or that
+ * used half their life are signed again, and answers for issued certificates not asked
+ * about yet are signed ahead (SHA-1 CertID), up to ocsp.cache_entries. A request with a nonce of 16 to 32 octets gets a fresh answer
  * that echoes it; other nonce lengths are answered without one (RFC 8954 2.1).
  */
 #ifndef RA_OCSP_RESPONDER_H
@@ -31,8 +32,8 @@ void ocsp_responder_destroy(ocsp_responder_t **r);
 /* The DER OCSP response to the DER request REQ (malloc'd, *outlen set); never NULL: a bad
  * request gets malformedRequest, a missing or bad CRL tryLater. */
 uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req, size_t len, size_t *outlen);
-/* Sign again up to BUDGET kept answers whose status changed or that are getting old.
- * Returns how many were signed. */
+/* Sign up to BUDGET answers ahead: kept ones whose status changed or that are getting
+ * old, then issued certificates not signed yet. Returns how many were signed. */
 int ocsp_responder_presign(ocsp_responder_t *r, int budget);
 
 #endif

@@ -370,6 +370,20 @@ unsigned long ocsp_status_generation(const ocsp_status_t *st)
 	return st->gen;
 }
 
+int ocsp_status_issued_next(ocsp_status_t *st, size_t *cursor, uint8_t sn[SERIAL_MAX], size_t *len)
+{
+	while (*cursor < st->cap) {
+		const struct slot *s = &st->set[(*cursor)++];
+		if (s->len) {
+			memcpy(sn, s->b, s->len);
+			*len = s->len;
+			return 1;
+		}
+	}
+	*cursor = 0;
+	return 0;
+}
+
 size_t ocsp_status_issued(const ocsp_status_t *st)
 {
 	return st->count;

@@ -41,6 +41,9 @@ int ocsp_status_lookup(ocsp_status_t *st, const uint8_t *sn, size_t len,
     struct ocsp_status_answer *a);
 /* thisUpdate and nextUpdate of the newest CRL information (0 when there is none). */
 void ocsp_status_times(ocsp_status_t *st, time_t *this_update, time_t *next_update);
+/* The next issued serial from *CURSOR on (magnitude bytes into SN, *LEN set; the cursor
+ * moves past it): 1, or 0 when the walk reached the end (the cursor starts over). */
+int ocsp_status_issued_next(ocsp_status_t *st, size_t *cursor, uint8_t sn[20], size_t *len);
 /* A counter that moves whenever what the responder knows changes. */
 unsigned long ocsp_status_generation(const ocsp_status_t *st);
 /* Issued serials known. */
