@@ -46,8 +46,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.policy_oid", CFG_STR, "2.16.886.101.20003.20065.1.1", 0, 0, "certificate policy OID" },
 	{ "signer.subject_c", CFG_STR, "TW", 0, 0, "countryName of subscriber subjects" },
 	{ "signer.subject_o", CFG_STR, "Intellectual Property Office e-Filing", 0, 0, "organizationName of subscriber subjects" },
-	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs are published (DER and PEM)" },
-	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "CRL nextUpdate" },
+	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs (DER and PEM) and the issued list for ra-ocsp are published" },
+	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "nextUpdate of complete (base) CRLs; a new base at half of it" },
+	{ "signer.delta_crl_url", CFG_STR, "http://ra.example.gov.tw/crl/ra-delta.crl", 0, 0, "delta CRL URL (Freshest CRL in certificates and base CRLs); empty: no delta CRLs" },
+	{ "signer.delta_next_update_minutes", CFG_INT, "60", 1, 10080, "nextUpdate of delta CRLs; a delta after each status change and at half of it" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
 
@@ -113,6 +115,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "ocsp.key", CFG_PATH, "keys/ocsp.key", 0, 0, "the OCSP responder's signing key (PEM, encrypted)" },
 	{ "ocsp.key_passphrase_file", CFG_PATH, "keys/ocsp.pass", 0, 0, "passphrase of the OCSP responder's key" },
 	{ "ocsp.cert", CFG_PATH, "keys/ocsp.pem", 0, 0, "the OCSP responder's certificate (id-kp-OCSPSigning, issued by the CA)" },
+	{ "ocsp.refresh_seconds", CFG_INT, "1800", 10, 86400, "a signed answer is kept and served again at most this long (sooner if the status changes)" },
+	{ "ocsp.threads", CFG_INT, "0", 0, 16, "serving threads, each with its own kept answers (0: one per core)" },
+	{ "ocsp.cache_entries", CFG_INT, "200000", 0, 10000000, "signed answers kept (0: sign every answer)" },
 
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
