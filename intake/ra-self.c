@@ -32,6 +32,7 @@ struct self {
 	config_t *cfg;
 	ra_client_t *client;
 	const char *account, *password_file, *sign_csr, *enc_csr, *out;
+	const char *cert, *reason;	/* suspend: which certificate(s), and why */
 	int en;			/* --lang en */
 	FILE *pwf;		/* --password-file, read a line per password asked */
 };
@@ -95,7 +96,8 @@ static void usage(FILE *f)
 	    "passwords in a row lock the account until a password-reset form is approved).\n"
 	    "\n"
 	    "commands:\n"
-	    "  suspend           put both certificates on hold\n"
+	    "  suspend [--cert signature|encryption|both] [--reason TEXT]\n"
+	    "                    put the certificate(s) on hold (default: both)\n"
 	    "  password-change   change the website password (current, new, new again)\n"
 	    "  renew --sign-csr F --enc-csr F [--out DIR]\n"
 	    "                    renew the certificates from new requests (within 30 days of expiry)\n"
@@ -214,8 +216,11 @@ static int self_suspend(struct self *s)
 
 	if (!sealed)
 		return SELF_REFUSED;
-	payload = json_pack("{s:s,s:s}", "account", s->account, "password", sealed);
+	payload = json_pack("{s:s,s:s,s:s}", "account", s->account, "password", sealed, "certs",
+	    s->cert ? s->cert : "both");
 	free(sealed);
+	if (s->reason)
+		json_object_set_new(payload, "reason", json_string(s->reason));
 	r = run_job(s, "suspend", payload);
 	json_decref(payload);
 	if (!r)
@@ -380,6 +385,7 @@ int main(int argc, char **argv)
 		{ "password-file", required_argument, 0, 'p' }, { "lang", required_argument, 0, 'l' },
 		{ "sign-csr", required_argument, 0, 'S' }, { "enc-csr", required_argument, 0, 'E' },
 		{ "out", required_argument, 0, 'O' }, { "now", required_argument, 0, 'n' },
+		{ "cert", required_argument, 0, 'C' }, { "reason", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	static const struct {
 		const char *name;
@@ -408,6 +414,21 @@ int main(int argc, char **argv)
 		case 'S': s.sign_csr = optarg; break;
 		case 'E': s.enc_csr = optarg; break;
 		case 'O': s.out = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "signature") != 0 && strcmp(optarg, "encryption") != 0 &&
+			    strcmp(optarg, "both") != 0) {
+				fprintf(stderr, "ra-self: --cert must be signature, encryption or both\n");
+				return SELF_USAGE;
+			}
+			s.cert = optarg;
+			break;
+		case 'R':
+			if (strlen(optarg) > 200) {
+				fprintf(stderr, "ra-self: --reason is at most 200 bytes\n");
+				return SELF_USAGE;
+			}
+			s.reason = optarg;
+			break;
 		case 'n':
 			if (clock_set(optarg) < 0) {
 				fprintf(stderr, "ra-self: --now %s is not a time\n", optarg);

@@ -23,10 +23,10 @@ const struct job_kind job_kinds[] = {
 	{ "card_unlock", "station", "release a card's PUK, sealed to the station, after its challenge" },
 	{ "card_renew", "station", "new certificates for a card in its renewal window, after its challenge" },
 	{ "revoke", "ctl", "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)" },
-	{ "suspend", "self", "hold both certificates of an account (subscriber online, website password)" },
-	{ "login", "self", "check an account's website password (lockout rule); answers the account's status" },
-	{ "password_change", "self", "change a website password (old, new; password policy)" },
-	{ "renew", "self,ctl", "renew an account's certificates from new requests within the renewal window" },
+	{ "suspend", "self,web", "hold one or both certificates of an account, with a reason (subscriber online, website password)" },
+	{ "login", "self,web", "check an account's website password (lockout rule); answers the account's status" },
+	{ "password_change", "self,web", "change a website password (old, new; password policy)" },
+	{ "renew", "self,web,ctl", "renew an account's certificates from new requests within the renewal window" },
 };
 const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
 

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const ctl_clients[] = { "intake", "self", "station", "ctl" };
+static const char *const ctl_clients[] = { "intake", "self", "web", "station", "ctl" };
 
 static const char ctl_yaml[] =
 	"# RA deployment made by ra-ctl init. Every key is documented by `ra-ctl config`.\n"

@@ -125,6 +125,22 @@ static json_t *q_certs(sqlite3 *db, json_t *args, char **err)
 	    json_pack("[O?s?]", json_is_integer(order) ? order : NULL, account)));
 }
 
+/* One certificate's status, for relying systems (ra-web's public look-up): no subject, no
+ * account, nothing about the subscriber. */
+static json_t *q_cert_status(sqlite3 *db, json_t *args, char **err)
+{
+	const char *serial = json_string_value(json_object_get(args, "serial"));
+	json_t *r;
+
+	if (!serial) {
+		*err = xstrdup("cert_status: needs a serial");
+		return NULL;
+	}
+	r = one(rows(db, "SELECT serial, usage, status, reason, not_before, not_after FROM certificates"
+	    " WHERE serial = lower(?)", json_pack("[s]", serial)));
+	return r ? r : json_pack("{s:s,s:s}", "serial", serial, "status", "unknown");
+}
+
 static json_t *q_orders(sqlite3 *db, json_t *args, char **err)
 {
 	const char *state = json_string_value(json_object_get(args, "state"));
@@ -152,7 +168,7 @@ static const struct {
 	const char *clients;
 } queries[] = {
 	{ "job", q_job, ",ctl," }, { "jobs", q_jobs, ",ctl,station," }, { "form", q_form, ",intake,ctl," },
-	{ "certs", q_certs, ",ctl," }, { "orders", q_orders, ",ctl,station," }, { "stats", q_stats, ",ctl," },
+	{ "certs", q_certs, ",ctl," }, { "cert_status", q_cert_status, ",web,ctl," }, { "orders", q_orders, ",ctl,station," }, { "stats", q_stats, ",ctl," },
 };
 
 json_t *queue_query(sqlite3 *db, const char *client, const char *what, json_t *args, char **err)
