@@ -12,8 +12,10 @@
  */
 #include "client.h"
 #include "config.h"
+#include "idcheck.h"
 #include "log.h"
 #include "secret.h"
+#include "subtext.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -37,32 +39,15 @@ struct self {
 	FILE *pwf;		/* --password-file, read a line per password asked */
 };
 
-/* One message in both languages: the subscriber reads one of them. */
-struct text {
-	const char *zh, *en;
-};
-
 static const struct text T_PASSWORD = { "網站密碼：", "Website password: " };
 static const struct text T_OLD = { "目前的網站密碼：", "Current website password: " };
 static const struct text T_NEW = { "新的網站密碼：", "New website password: " };
 static const struct text T_CONFIRM = { "再輸入一次新密碼：", "New password again: " };
-static const struct text T_MISMATCH = { "兩次輸入的新密碼不相同，密碼未變更。",
-	"The new password and its confirmation differ; nothing was changed." };
 static const struct text T_NO_TTY = { "無法讀取密碼：沒有終端機（請用 --password-file）",
 	"cannot read the password: no terminal (use --password-file)" };
 static const struct text T_EMPTY = { "未輸入密碼。", "No password was given." };
-static const struct text T_UNREACHABLE = { "目前無法連線至註冊中心，請稍後再試。",
-	"The RA cannot be reached now; please try again later." };
-static const struct text T_PENDING = { "申請已送出（案件 %lld），但尚未完成；請稍後以 status 查詢。",
-	"Your request (job %lld) was received but is not finished yet; check later with status." };
-static const struct text T_FAILED = { "申請未完成：%s", "The request was not carried out: %s" };
-static const struct text T_SUSPENDED = { "已停用 %zu 張憑證（暫時停止使用）。如需恢復使用，請填寫復用申請書。",
-	"%zu certificate(s) are now on hold (suspended). To lift the hold, file a resume form." };
-static const struct text T_CHANGED = { "網站密碼已變更。", "Your website password has been changed." };
 static const struct text T_RENEWED = { "展期完成：新的%s憑證 %s，已寫入 %s",
 	"Renewed: new %s certificate %s, written to %s" };
-static const struct text T_ACCOUNT = { "帳號 %s", "Account %s" };
-static const struct text T_NO_CERTS = { "（尚無憑證）", "(no certificate yet)" };
 
 static const char *tr(const struct self *s, const struct text *t)
 {
@@ -183,12 +168,7 @@ static json_t *run_job(struct self *s, const char *kind, json_t *payload)
 		complain(s, &T_UNREACHABLE);
 		return NULL;
 	}
-	if ((id = ra_client_submit(s->client, kind, NULL, payload, &err)) < 0) {
-		log_warn("%s", err);
-		complain(s, &T_UNREACHABLE);
-		goto fail;
-	}
-	state = ra_client_wait(s->client, id, (int)config_int(s->cfg, "self.wait_ms"), &result, &err);
+	state = ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->cfg, "self.wait_ms"), &id, &result, &err);
 	if (state == JOB_DONE && json_is_true(json_object_get(result, "ok")))
 		return result;
 	if (state == JOB_DONE) {
@@ -203,7 +183,6 @@ static json_t *run_job(struct self *s, const char *kind, json_t *payload)
 	} else {
 		complain(s, &T_PENDING, (long long)id);
 	}
-fail:
 	free(err);
 	json_decref(result);
 	return NULL;
@@ -263,13 +242,6 @@ out:
 	return rc;
 }
 
-static const char *usage_name(const struct self *s, const char *usage)
-{
-	if (s->en)
-		return usage;
-	return strcmp(usage, "signature") == 0 ? "簽章" : strcmp(usage, "encryption") == 0 ? "加密" : usage;
-}
-
 static int self_renew(struct self *s)
 {
 	char *sign = NULL, *enc = NULL, *sealed = NULL, *err = NULL;
@@ -312,7 +284,7 @@ static int self_renew(struct self *s)
 			free(path);
 			goto out;
 		}
-		say(s, &T_RENEWED, usage_name(s, json_string_value(json_object_get(c, "usage"))), serial, path);
+		say(s, &T_RENEWED, subtext_usage(s->en, json_string_value(json_object_get(c, "usage"))), serial, path);
 		free(path);
 	}
 	rc = SELF_OK;
@@ -325,16 +297,6 @@ out:
 	json_decref(r);
 	json_decref(issued);
 	return rc;
-}
-
-static const char *status_name(const struct self *s, const char *status, int expired)
-{
-	if (expired)
-		return s->en ? "expired" : "已逾期";
-	if (s->en)
-		return status;
-	return strcmp(status, "valid") == 0 ? "有效" : strcmp(status, "held") == 0 ? "停用中" :
-	    strcmp(status, "revoked") == 0 ? "已廢止" : status;
 }
 
 static int self_status(struct self *s)
@@ -359,23 +321,12 @@ static int self_status(struct self *s)
 		time_format((time_t)json_integer_value(json_object_get(c, "not_after")), when, sizeof when);
 		/* No column padding: printf pads bytes, and a Chinese word is 3 bytes to 2 columns. */
 		printf("  %s  %s  %s  %s %.10s\n", json_string_value(json_object_get(c, "serial")),
-		    usage_name(s, json_string_value(json_object_get(c, "usage"))),
-		    status_name(s, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
+		    subtext_usage(s->en, json_string_value(json_object_get(c, "usage"))),
+		    subtext_status(s->en, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
 		    s->en ? "expires" : "到期", when);
 	}
 	json_decref(r);
 	return SELF_OK;
-}
-
-/* Account ids are "u" and 8 digits: say so before asking for a password. */
-static int account_ok(const char *a)
-{
-	if (!a || strlen(a) != 9 || a[0] != 'u')
-		return 0;
-	for (int i = 1; i < 9; i++)
-		if (a[i] < '0' || a[i] > '9')
-			return 0;
-	return 1;
 }
 
 int main(int argc, char **argv)
@@ -444,7 +395,8 @@ int main(int argc, char **argv)
 		return SELF_USAGE;
 	}
 	cmd = argv[optind];
-	if (!account_ok(s.account)) {
+	if (idcheck_account(s.account) < 0) {
+		/* Said before a password is asked. */
 		fprintf(stderr, "ra-self: %s\n", s.en ? "--account must be the website account id: u followed by 8 digits" :
 		    "--account 須為網站帳號：u 加 8 位數字");
 		return SELF_USAGE;

@@ -198,6 +198,18 @@ out:
 	return rc;
 }
 
+int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
+    int wait_ms, int64_t *id, json_t **result, char **err)
+{
+	int64_t job = ra_client_submit(c, kind, idem_key, payload, err);
+
+	if (id)
+		*id = job > 0 ? job : 0;
+	if (result)
+		*result = NULL;
+	return job < 0 ? -1 : ra_client_wait(c, job, wait_ms, result, err);
+}
+
 struct query_arg {
 	const char *what;
 	json_t *args;

@@ -45,6 +45,15 @@ int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
 int ra_client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, char **err);
 
 /*
+ * Submit a job and wait for its end: ra_client_submit() then ra_client_wait(), the way a
+ * subscriber's request is carried (ra-self, ra-web). Returns the state as
+ * ra_client_wait() (a queued or leased state when WAIT_MS ran out) or -1 with *err set;
+ * *id (if not NULL) gets the job id once submitted (else 0).
+ */
+int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
+    int wait_ms, int64_t *id, json_t **result, char **err);
+
+/*
  * Ask the queue a read-only question (WHAT: "job", "jobs", "form", "certs", ...) with
  * ARGS (not stolen; NULL for none). Returns the answer (caller decrefs) or NULL with *err.
  */
