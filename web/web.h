@@ -74,6 +74,8 @@ struct web_req {
 
 /* Parse R->body as application/x-www-form-urlencoded into R->form. 0/-1. */
 int http_parse_form(struct web_req *r);
+/* Wipe every value of R's form (the passwords in it) and the body. */
+void http_wipe(struct web_req *r);
 /* A form field, or NULL. */
 const char *http_field(const struct web_req *r, const char *name);
 /* Send BODY (LEN bytes, copied) with STATUS and TYPE, the security headers and any
@@ -206,5 +208,7 @@ enum MHD_Result api_routes(struct web_req *r);
  * so the website never says which accounts exist. Returns the code to report.
  */
 const char *text_refusal(const json_t *result, int en, const char **words);
+/* That one answer's words. */
+const char *text_denied(int en);
 
 #endif
