@@ -16,7 +16,6 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, spki, shots, acct_lock, acct_main, secrets = sys.argv[1:7]
@@ -57,10 +56,11 @@ def shot(d, name):
 
 def submit(d, element_id):
     """Click a button that loads a new page, and wait until the new page replaced the old."""
-    old = d.find_element(By.TAG_NAME, "html")
+    # A mark on the old page's window: gone once the new page has loaded.
+    d.execute_script("window.__raOldPage = true;")
     d.find_element(By.ID, element_id).click()
-    WebDriverWait(d, 30).until(EC.staleness_of(old))
-    WebDriverWait(d, 30).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
+    WebDriverWait(d, 30).until(lambda drv: drv.execute_script(
+        "return window.__raOldPage === undefined && document.readyState === 'complete'"))
 
 
 def message(d):
