@@ -83,6 +83,11 @@ static int site_ok(struct web_req *r)
 	return ok;
 }
 
+static const char *sid_cookie(struct web_req *r)
+{
+	return MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND, WEB_SID_COOKIE);
+}
+
 enum MHD_Result route_dispatch(struct web_req *r)
 {
 	const struct web_route *rt = NULL;
@@ -106,20 +111,20 @@ enum MHD_Result route_dispatch(struct web_req *r)
 	if (!rt) {
 		/* Pages know the visitor's language if there is a session; none is made for a 404. */
 		if (!is_api(r->path))
-			session_attach(r, 0);
+			session_attach(r, sid_cookie(r), 0);
 		return refuse(r, path_known ? 405 : 404, path_known ? "method" : "not_found",
 		    path_known ? "method not allowed" : "no such page");
 	}
 	switch (rt->who) {
 	case WHO_ANYONE:
 		if (!is_api(r->path))
-			session_attach(r, 0);
+			session_attach(r, sid_cookie(r), 0);
 		break;
 	case WHO_VISITOR:
-		session_attach(r, 1);
+		session_attach(r, sid_cookie(r), 1);
 		break;
 	case WHO_SUBSCRIBER:
-		if (session_attach(r, 0) < 0 || !r->s.logged_in) {
+		if (session_attach(r, sid_cookie(r), 0) < 0 || !r->s.logged_in) {
 			if (strcmp(r->method, "GET") == 0)
 				return http_redirect(r, "/login");
 			return refuse(r, 403, "no_session", "log in first");

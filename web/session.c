@@ -131,10 +131,9 @@ static void snapshot(struct web_req *r, const struct sess *s)
 	hex_encode(mac, sizeof mac, r->s.csrf);
 }
 
-int session_attach(struct web_req *r, int make)
+int session_attach(struct web_req *r, const char *cookie, int make)
 {
 	web_sessions_t *st = r->w->sessions;
-	const char *cookie = MHD_lookup_connection_value(r->con, MHD_COOKIE_KIND, WEB_SID_COOKIE);
 	time_t now = ra_now();
 	struct sess *s = NULL, *victim;
 	uint8_t key[32];

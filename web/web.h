@@ -121,11 +121,11 @@ enum MHD_Result route_dispatch(struct web_req *r);
 web_sessions_t *session_store_new(const config_t *cfg);
 void session_store_destroy(web_sessions_t **s);
 /*
- * Find the session of the request's cookie (R->sid_key, R->s filled, touched) or, with
- * MAKE, start a visitor session (R->set_cookie set). Expired sessions are ended here.
- * 1 found, 0 made, -1 none (not found and not MAKE).
+ * Find the session of COOKIE (the request's session cookie, or NULL; R->sid_key, R->s
+ * filled, touched) or, with MAKE, start a visitor session (R->set_cookie set). Expired
+ * sessions are ended here. 1 found, 0 made, -1 none (not found and not MAKE).
  */
-int session_attach(struct web_req *r, int make);
+int session_attach(struct web_req *r, const char *cookie, int make);
 /* After a login: a fresh id for the same session (no fixation), logged in as ACCOUNT,
  * with the account's certificates CERTS (not stolen). */
 void session_login(struct web_req *r, const char *account, json_t *certs);

@@ -11,6 +11,85 @@
 #include <string.h>
 
 #include "../../web/web.h"
+#include "util.h"
+
+/* The id in a Set-Cookie header, into OUT (65 bytes). */
+static void cookie_id(const char *set_cookie, char *out)
+{
+	const char *eq = strchr(set_cookie, '=');
+	assert_non_null(eq);
+	memcpy(out, eq + 1, 64);
+	out[64] = '\0';
+}
+
+/* Sessions: a login changes the id; the idle and the absolute timeouts end a session,
+ * moved there by the one clock (RA_NOW semantics, clock_set), not by sleeping. */
+static void sessions(void **state)
+{
+	char *errors = NULL;
+	config_t *cfg = config_load(NULL, &errors);
+	struct web w = { .cfg = cfg };
+	struct web_req r = { .w = &w };
+	char id[65], id2[65], csrf[65];
+	json_t *certs = json_pack("[{s:s}]", "serial", "0a");
+	time_t t0 = ra_now();
+	char when[32];
+	(void)state;
+
+	assert_non_null(cfg);
+	w.sessions = session_store_new(cfg);
+	assert_int_equal(session_attach(&r, NULL, 0), -1);	/* no cookie, no session made */
+	assert_int_equal(session_attach(&r, NULL, 1), 0);
+	cookie_id(r.set_cookie, id);
+	strcpy(csrf, r.s.csrf);
+	assert_int_equal(strlen(csrf), 64);
+	assert_int_equal(session_attach(&r, id, 0), 1);
+	assert_string_equal(r.s.csrf, csrf);	/* the token belongs to the session */
+	assert_false(r.s.logged_in);
+	session_login(&r, "u12345678", certs);
+	cookie_id(r.set_cookie, id2);
+	assert_string_not_equal(id, id2);	/* no fixation */
+	assert_string_not_equal(r.s.csrf, csrf);
+	assert_int_equal(session_attach(&r, id, 0), -1);	/* the visitor id is gone */
+	assert_int_equal(session_attach(&r, id2, 0), 1);
+	assert_true(r.s.logged_in);
+	assert_string_equal(r.s.account, "u12345678");
+
+	/* idle: web.session_idle_s (600) unused ends it */
+	snprintf(when, sizeof when, "%lld", (long long)(t0 + 599));
+	assert_int_equal(clock_set(when), 0);
+	assert_int_equal(session_attach(&r, id2, 0), 1);
+	snprintf(when, sizeof when, "%lld", (long long)(t0 + 599 + 601));
+	assert_int_equal(clock_set(when), 0);
+	assert_int_equal(session_attach(&r, id2, 0), -1);
+
+	/* absolute: web.session_max_s (3600) after login, however busy */
+	assert_int_equal(session_attach(&r, NULL, 1), 0);
+	cookie_id(r.set_cookie, id);
+	session_login(&r, "u12345678", certs);
+	cookie_id(r.set_cookie, id);
+	for (int m = 1; m < 60; m++) {
+		snprintf(when, sizeof when, "%lld", (long long)(t0 + 1200 + m * 60));
+		assert_int_equal(clock_set(when), 0);
+		assert_int_equal(session_attach(&r, id, 0), 1);
+	}
+	snprintf(when, sizeof when, "%lld", (long long)(t0 + 1200 + 3600));
+	assert_int_equal(clock_set(when), 0);
+	assert_int_equal(session_attach(&r, id, 0), -1);
+
+	/* logout ends it at once */
+	assert_int_equal(session_attach(&r, NULL, 1), 0);
+	cookie_id(r.set_cookie, id);
+	session_end(&r);
+	assert_non_null(strstr(r.set_cookie, "Max-Age=0"));
+	assert_int_equal(session_attach(&r, id, 0), -1);
+	assert_int_equal(session_attach(&r, "not-a-session-id", 0), -1);
+
+	free(r.set_cookie);
+	json_decref(certs);
+	session_store_destroy(&w.sessions);
+	config_destroy(&cfg);
+}
 
 static void route_rules(void **state)
 {
@@ -109,7 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(route_rules), cmocka_unit_test(form_parsing), cmocka_unit_test(rate_limit),
-		cmocka_unit_test(one_answer), cmocka_unit_test(verification_code),
+		cmocka_unit_test(one_answer), cmocka_unit_test(verification_code), cmocka_unit_test(sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
