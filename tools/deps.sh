@@ -9,6 +9,7 @@ libpcsclite-dev libcmocka-dev libqpdf-dev qpdf
 pcscd pcsc-tools vsmartcard-vpcd opensc yubico-piv-tool iproute2 procps
 softhsm2 libengine-pkcs11-openssl
 python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time
+clang libclang-rt-14-dev valgrind
 libmicrohttpd-dev libgnutls28-dev fonts-dejavu-core curl chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do

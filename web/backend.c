@@ -26,27 +26,28 @@ static ra_client_t *client(struct web *w)
 json_t *backend_run(struct web *w, const char *kind, json_t *payload, int *pending)
 {
 	ra_client_t *c = client(w);
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
-	char *err = NULL;
-	int64_t id = 0;
-	int state;
 
 	*pending = 0;
 	if (!c)
 		return NULL;
-	state = ra_client_run(c, kind, NULL, payload, (int)config_int(w->cfg, "web.wait_ms"), &id, &result, &err);
-	if (state == JOB_DONE || state == JOB_FAILED)
-		return result;
-	if (state < 0) {
-		log_warn("%s job: %s", kind, err ? err : "?");
-		ra_client_destroy(&backend_client);
-	} else {
-		log_warn("%s job %lld not finished in web.wait_ms", kind, (long long)id);
+	switch (ra_client_run(c, kind, NULL, payload, (int)config_int(w->cfg, "web.wait_ms"), &job)) {
+	case JOB_DONE:
+	case JOB_FAILED:
+		result = json_incref(job.result);
+		break;
+	case -1:
+		log_warn("%s job: %s", kind, job.error ? job.error : "?");
+		if (job.id < 0)
+			ra_client_destroy(&backend_client);
+		break;
+	default:
+		log_warn("%s job %lld not finished in web.wait_ms", kind, (long long)job.id);
 		*pending = 1;
 	}
-	free(err);
-	json_decref(result);
-	return NULL;
+	ra_job_clear(&job);
+	return result;
 }
 
 json_t *backend_query(struct web *w, const char *what, json_t *args)
