@@ -157,6 +157,19 @@ codes=$(for i in 1 2 3 4 5 6 7; do curl -s --cacert "$T/testca.pem" -o /dev/null
 	&& ok "the rate limit: a source over its allowance gets 429 ($codes)" || fail "rate" "$codes"
 stop_web
 
+# --- the shipped unit --------------------------------------------------------------------------
+mkdir -p "$T/units"
+sed -e "s|/usr/local/bin/ra-web|$BUILD/bin/ra-web|" "$RA_TOP/config/systemd/ra-web.service" > "$T/units/ra-web.service"
+if command -v systemd-analyze >/dev/null; then
+	systemd-analyze verify --man=no "$T/units/ra-web.service" > "$T/verify.log" 2>&1 && ! grep -q . "$T/verify.log" \
+		&& ok "config/systemd/ra-web.service verifies" || fail "unit verify" "$(cat "$T/verify.log")"
+	score=$(systemd-analyze security --offline=true "$T/units/ra-web.service" 2>/dev/null | sed -n 's/.*exposure level for ra-web.service: \([0-9.]*\).*/\1/p')
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }' \
+		&& ok "the unit is hardened (systemd-analyze security: $score)" || fail "unit exposure" "$score"
+else
+	ok "config/systemd/ra-web.service verifies # SKIP systemd-analyze not installed"
+fi
+
 # --- no clear password anywhere ----------------------------------------------------------------
 leaks=0
 for p in "$(cat "$T/secrets/pw-lock")" "$(cat "$T/secrets/pw-main")" "$(cat "$T/secrets/pw-new")" "Wrong-Password-9" "Wrong-Password-1"; do
