@@ -8,7 +8,9 @@
  * state carries the session's CSRF token (route.c checks it); a password is sealed to the
  * workers' key at once and the form is wiped when the request ends (http_wipe); the pages
  * say the same words as ra-self (lib/subtext.c) and the back office's own refusals, with
- * one answer for an unknown account and a wrong password (text.c).
+ * one answer for an unknown account and a wrong password (text.c); a request that
+ * changed something answers with a redirect to a page that shows the result once
+ * (Post/Redirect/Get), so reloading that page sends nothing again.
  */
 #include "web.h"
 #include "idcheck.h"
@@ -361,7 +363,8 @@ static enum MHD_Result certs_page(struct web_req *r, const char *msg)
 
 enum MHD_Result page_certs(struct web_req *r)
 {
-	return certs_page(r, NULL);
+	char flash[512];
+	return certs_page(r, session_take_flash(r, flash, sizeof flash) ? flash : NULL);
 }
 
 /* ---- suspend ------------------------------------------------------------------------- */
@@ -438,7 +441,8 @@ enum MHD_Result page_suspend_post(struct web_req *r)
 		log_info("%s: account %s suspended %zu certificate(s)", r->source, r->s.account, n);
 		snprintf(buf, sizeof buf, TR(r, T_SUSPENDED), n);
 		json_decref(result);
-		return certs_page(r, buf);
+		session_flash(r, buf);
+		return http_redirect(r, "/certs");
 	}
 	ok = suspend_page(r, job_words(r, result, pending, buf, sizeof buf));
 	json_decref(result);
@@ -469,6 +473,9 @@ static enum MHD_Result password_page(struct web_req *r, const char *cls, const c
 
 enum MHD_Result page_password(struct web_req *r)
 {
+	char flash[512];
+	if (session_take_flash(r, flash, sizeof flash))
+		return password_page(r, "done", flash);
 	return password_page(r, "error", NULL);
 }
 
@@ -499,7 +506,8 @@ enum MHD_Result page_password_post(struct web_req *r)
 	if (result && json_is_true(json_object_get(result, "ok"))) {
 		log_info("%s: account %s changed its website password", r->source, r->s.account);
 		json_decref(result);
-		return password_page(r, "done", TR(r, T_CHANGED));
+		session_flash(r, TR(r, T_CHANGED));
+		return http_redirect(r, "/password");
 	}
 	ok = password_page(r, "error", job_words(r, result, pending, buf, sizeof buf));
 	json_decref(result);

@@ -36,6 +36,7 @@ struct sess {
 	uint8_t *png;
 	size_t png_len;
 	json_t *certs;
+	char flash[512];	/* a message for the next page (after a redirect), shown once */
 };
 
 struct web_sessions {
@@ -314,4 +315,31 @@ void session_set_certs(struct web_req *r, json_t *certs)
 		s->certs = json_deep_copy(certs);
 	}
 	pthread_mutex_unlock(&st->lock);
+}
+
+void session_flash(struct web_req *r, const char *words)
+{
+	web_sessions_t *st = r->w->sessions;
+	struct sess *s;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = find(st, r->sid_key)))
+		snprintf(s->flash, sizeof s->flash, "%s", words);
+	pthread_mutex_unlock(&st->lock);
+}
+
+int session_take_flash(struct web_req *r, char *out, size_t len)
+{
+	web_sessions_t *st = r->w->sessions;
+	struct sess *s;
+	int got = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if ((s = find(st, r->sid_key)) && s->flash[0]) {
+		snprintf(out, len, "%s", s->flash);
+		s->flash[0] = '\0';
+		got = 1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return got;
 }

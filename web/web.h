@@ -139,6 +139,10 @@ int session_new_code(struct web_req *r, const char *test_code);
 uint8_t *session_code_png(struct web_req *r, size_t *len);
 /* Check CODE against the session's code; the code is used up either way. 1 right, 0 not. */
 int session_check_code(struct web_req *r, const char *code);
+/* A message for the next page the session sees (Post/Redirect/Get), and taking it: 1 if
+ * there was one (into OUT), 0 if not. */
+void session_flash(struct web_req *r, const char *words);
+int session_take_flash(struct web_req *r, char *out, size_t len);
 /* The session's certificates (a copy; caller decrefs), and their replacement. */
 json_t *session_certs(struct web_req *r);
 void session_set_certs(struct web_req *r, json_t *certs);

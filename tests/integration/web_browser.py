@@ -154,6 +154,10 @@ try:
           "1 certificate(s) are now on hold" in message(d) and r == {"signature": "held", "encryption": "valid"},
           message(d) + " " + str(r))
     shot(d, "suspended")
+    check("the result page came by a redirect (Post/Redirect/Get)", d.current_url == base + "/certs", d.current_url)
+    d.refresh()
+    check("reloading it sends nothing again and shows the message no more", message(d) == "" and
+          rows(d).get("signature") == "held", message(d))
     d.get(base + "/certs")
     check("the certificates page asks the back office afresh: still on hold", rows(d).get("signature") == "held")
 
