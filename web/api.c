@@ -122,7 +122,7 @@ static enum MHD_Result subscriber_op(struct web_req *r, const char *kind, const 
 			json_object_set(payload, "reason", reason);
 	}
 	body_wipe(body);
-	result = backend_run(r->w, kind, payload, &pending);
+	result = backend_run(r->w, r->source, kind, payload, &pending);
 	json_decref(payload);
 	log_info("%s: API %s for %s: %s", r->source, kind, json_string_value(json_object_get(result, "account")) ?
 	    json_string_value(json_object_get(result, "account")) : "-",

@@ -23,7 +23,7 @@ static ra_client_t *client(struct web *w)
 	return backend_client;
 }
 
-json_t *backend_run(struct web *w, const char *kind, json_t *payload, int *pending)
+json_t *backend_run(struct web *w, const char *source, const char *kind, json_t *payload, int *pending)
 {
 	ra_client_t *c = client(w);
 	struct ra_job job = { 0 };
@@ -32,6 +32,7 @@ json_t *backend_run(struct web *w, const char *kind, json_t *payload, int *pendi
 	*pending = 0;
 	if (!c)
 		return NULL;
+	json_object_set_new(payload, "source", json_string(source));
 	switch (ra_client_run(c, kind, NULL, payload, (int)config_int(w->cfg, "web.wait_ms"), &job)) {
 	case JOB_DONE:
 	case JOB_FAILED:

@@ -252,7 +252,7 @@ enum MHD_Result page_login_post(struct web_req *r)
 	http_wipe(r);	/* the clear password goes now */
 	payload = json_pack("{s:s,s:s}", "account", acct, "password", sealed);
 	free(sealed);
-	result = backend_run(r->w, "login", payload, &pending);
+	result = backend_run(r->w, r->source, "login", payload, &pending);
 	json_decref(payload);
 	if (result && json_is_true(json_object_get(result, "ok"))) {
 		log_info("%s: account %s logged in", r->source, json_string_value(json_object_get(result, "account")));
@@ -434,7 +434,7 @@ enum MHD_Result page_suspend_post(struct web_req *r)
 		json_object_set_new(payload, "reason", json_string(reason));
 	free(sealed);
 	http_wipe(r);
-	result = backend_run(r->w, "suspend", payload, &pending);
+	result = backend_run(r->w, r->source, "suspend", payload, &pending);
 	json_decref(payload);
 	if (result && json_is_true(json_object_get(result, "ok"))) {
 		size_t n = json_array_size(json_object_get(result, "held"));
@@ -501,7 +501,7 @@ enum MHD_Result page_password_post(struct web_req *r)
 	payload = json_pack("{s:s,s:s,s:s}", "account", r->s.account, "password", old_sealed, "new_password", new_sealed);
 	free(old_sealed);
 	free(new_sealed);
-	result = backend_run(r->w, "password_change", payload, &pending);
+	result = backend_run(r->w, r->source, "password_change", payload, &pending);
 	json_decref(payload);
 	if (result && json_is_true(json_object_get(result, "ok"))) {
 		log_info("%s: account %s changed its website password", r->source, r->s.account);

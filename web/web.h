@@ -165,12 +165,13 @@ int ratelimit_take(web_ratelimit_t *rl, const char *source);
 /* ---- backend.c --------------------------------------------------------------------- */
 
 /*
- * Carry a subscriber's request: submit KIND with PAYLOAD (not stolen) as the "web"
- * producer and wait for it. Returns the job's result (caller decrefs) when it ended;
+ * Carry a subscriber's request from SOURCE (the client's address, sent as the payload's
+ * "source" so the back office can slow down one source's wrong passwords): submit KIND
+ * with PAYLOAD (not stolen) as the "web" producer and wait for it. Returns the job's result (caller decrefs) when it ended;
  * NULL when the back office cannot be reached or did not answer in web.wait_ms (logged;
  * *pending set when the job exists but is not finished).
  */
-json_t *backend_run(struct web *w, const char *kind, json_t *payload, int *pending);
+json_t *backend_run(struct web *w, const char *source, const char *kind, json_t *payload, int *pending);
 /* A read-only question to ra-queue; NULL if unanswered (logged). */
 json_t *backend_query(struct web *w, const char *what, json_t *args);
 /* CLEAR sealed to the workers' key (base64); NULL on error. */

@@ -113,6 +113,8 @@ crl_has "$ENC" && fail "crl enc" "the encryption certificate is on the CRL" || o
 	&& ok "the subscriber's reason is in the audit trail" || fail "reason audit"
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'web' AND kind = 'suspend'")" -eq 1 ] \
 	&& ok "one suspend job from the website, submitted as the web producer (a reload sent none)" || fail "web producer"
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'web' AND json_extract(payload, '\$.source') IS NOT '127.0.0.1'")" -eq 0 ] \
+	&& ok "every website job names its source (the client's address)" || fail "source"
 
 # --- ra-self suspend --cert --reason ------------------------------------------------------------
 out=$(ra-self --lang en suspend --account "$MAIN" --cert signature --password-file "$T/secrets/pw-new" 2>&1)
