@@ -20,6 +20,8 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,6 +210,25 @@ out:
 	return rc;
 }
 
+/* The TLS certificate (first of the chain) and key parse and belong together. 0/-1 (logged). */
+static int tls_pair_ok(const char *cert, const char *key)
+{
+	BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+	X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+	int ok = x && k && X509_check_private_key(x, k) == 1;
+
+	if (!x || !k)
+		log_err("web.tls_%s is not a PEM %s", !x ? "cert" : "key", !x ? "certificate" : "unencrypted private key");
+	else if (!ok)
+		log_err("web.tls_key does not belong to web.tls_cert");
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	return ok ? 0 : -1;
+}
+
 /* Everything the configuration must allow before ra-web serves; all problems logged. */
 static int web_check(struct web *w, const struct opts *o, struct sockaddr_in *sa, char **cert, char **key)
 {
@@ -243,6 +264,8 @@ static int web_check(struct web *w, const struct opts *o, struct sockaddr_in *sa
 			log_err("cannot read web.tls_key %s", kp), bad = 1;
 		free(cp);
 		free(kp);
+		if (*cert && *key && tls_pair_ok(*cert, *key) < 0)
+			bad = 1;
 	}
 	if (load_api_token(w) < 0)
 		bad = 1;

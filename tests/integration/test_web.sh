@@ -69,6 +69,10 @@ out=$(ra-web -c "$T/plain.yaml" --insecure-test --check 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q "plain HTTP is served only on a loopback address" \
 	&& ok "plain HTTP off the loopback is refused" || fail "plain http" "$out"
 check "ra-web --check accepts the test configuration with --insecure-test" ra-web --insecure-test --check
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.key" 2>/dev/null
+sed "s|tls_key: .*|tls_key: $T/other.key|" "$RA_CONFIG" > "$T/mismatch.yaml"
+out=$(ra-web -c "$T/mismatch.yaml" --insecure-test --check 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "does not belong to web.tls_cert" && ok "a TLS key that is not the certificate's: refused at --check" || fail "tls mismatch" "$out"
 ra-web --help | grep -q -- "--insecure-test" && ok "ra-web --help" || fail "help"
 
 start_web && ok "ra-web serves HTTPS with the test CA's certificate" || { fail "ra-web start" "$(tail -n 5 "$DEP/log/ra-web.log")"; exit 1; }
@@ -84,7 +88,8 @@ csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html" | h
 code=$(curl -s --cacert "$T/testca.pem" -b "$T/jar" -o /dev/null -w '%{http_code}' \
 	--data-urlencode "account=$MAIN" --data-urlencode "password@$T/secrets/pw-main" --data-urlencode "code=K7M2Q" "$BASE/login")
 [ "$code" = 403 ] && ok "a login form without the CSRF token is refused (403)" || fail "csrf missing" "$code"
-code=$(curl -s --cacert "$T/testca.pem" -b "$T/jar" -o /dev/null -w '%{http_code}' --data "csrf=${csrf%?}0&account=$MAIN" "$BASE/login")
+last=${csrf: -1}; [ "$last" = 0 ] && other=1 || other=0
+code=$(curl -s --cacert "$T/testca.pem" -b "$T/jar" -o /dev/null -w '%{http_code}' --data "csrf=${csrf%?}$other&account=$MAIN" "$BASE/login")
 [ "$code" = 403 ] && ok "a wrong CSRF token is refused (403)" || fail "csrf wrong" "$code"
 code=$(curl -s --cacert "$T/testca.pem" -o /dev/null -w '%{http_code}' --data "csrf=$csrf" "$BASE/logout")
 [ "$code" = 403 ] && ok "a state change without a session is refused" || fail "no session" "$code"
