@@ -155,6 +155,12 @@ curl -s --cacert "$T/testca.pem" "$BASE/api/v1/routes" | grep -q '"path":"/api/v
 grep -q "/api/v1/suspend:" "$RA_TOP/docs/openapi.yaml" && grep -q "/api/v1/certificates/{serial}:" "$RA_TOP/docs/openapi.yaml" \
 	&& ok "docs/openapi.yaml describes the API" || fail "openapi"
 
+# --- the back office down: a clear answer, nothing lost ---------------------------------------
+ra-ctl down >/dev/null 2>&1
+out=$(printf '{"account":"%s","password":"%s"}' "$MAIN" "$(cat "$T/secrets/pw-new")" | api login)
+[ "$(echo "$out" | tail -n 1)" = 503 ] && echo "$out" | grep -q '"code":"unavailable"' \
+	&& ok "the back office down: the API answers 503 unavailable" || fail "queue down" "$out"
+
 # --- the per-source rate limit -----------------------------------------------------------------
 stop_web
 web_config 1 5
