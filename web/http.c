@@ -17,6 +17,7 @@
 int http_parse_form(struct web_req *r)
 {
 	char *copy, *save = NULL, *pair;
+	json_t *val;
 
 	json_decref(r->form);
 	r->form = json_object();
@@ -35,13 +36,16 @@ int http_parse_form(struct web_req *r)
 				*p = ' ';
 		MHD_http_unescape(pair);
 		MHD_http_unescape(v);
-		/* A name given twice is ambiguous: refuse the form rather than guess. */
-		if (json_object_get(r->form, pair) || !json_string(v)) {
+		/* A name given twice is ambiguous, text that is not UTF-8 unreadable: refuse the
+		 * form rather than guess. */
+		val = json_string(v);
+		if (json_object_get(r->form, pair) || !val) {
+			json_decref(val);
 			OPENSSL_cleanse(copy, strlen(r->body));
 			free(copy);
 			return -1;
 		}
-		json_object_set_new(r->form, pair, json_string(v));
+		json_object_set_new(r->form, pair, val);
 	}
 	OPENSSL_cleanse(copy, strlen(r->body));
 	free(copy);

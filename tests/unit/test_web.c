@@ -126,6 +126,10 @@ static void form_parsing(void **state)
 	r.body_len = strlen(r.body);
 	assert_int_equal(http_parse_form(&r), -1);
 	http_wipe(&r);
+	r.body = strdup("reason=%ff%fe");	/* not UTF-8 */
+	r.body_len = strlen(r.body);
+	assert_int_equal(http_parse_form(&r), -1);
+	http_wipe(&r);
 }
 
 static void rate_limit(void **state)
