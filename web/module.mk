@@ -9,5 +9,5 @@ ra-web_LIBS := -lm
 
 UNIT_TESTS += test_web
 test_web_SRCS = tests/unit/test_web.c $(filter-out web/main.c,$(ra-web_SRCS))
-test_web_PKGS := libmicrohttpd cairo jansson yaml-0.1 libczmq libzmq openssl
+test_web_PKGS := libmicrohttpd cairo fontconfig jansson yaml-0.1 libczmq libzmq openssl
 test_web_LIBS := -lm
