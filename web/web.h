@@ -11,6 +11,7 @@
  * (requests and answers: bodies, forms, cookies, headers), route.c (the route table and
  * who may call what), session.c (the session store), captcha.c (the verification code
  * image), ratelimit.c (per-source rate limit), pages.c (the subscriber's HTML pages),
+ * assets.c (their style sheet and the card page's script),
  * text.c (their words in Traditional Chinese and English, with lib/subtext.c
  * that ra-self shares), api.c (the JSON API),
  * backend.c (jobs and questions to ra-queue, one client per serving thread).
