@@ -2,6 +2,12 @@
 # demo-web.sh, which set $work, a private temp folder, $dep, the deployment folder, and
 # $ncfg, a configuration whose notifier prints from the project's templates).
 
+# The officers' passphrases (tools/demo.sh writes them there); each officer signs with
+# their own credential, dep/officers/ID.pem.
+pp=${DEMO_PASSPHRASES:-$dep/passphrases}
+# as ID: the options that make ID the signing officer.
+as() { printf '%s\n' --officer "$1" --passphrase-file "$pp/$1"; }
+
 # form KIND SERIAL ACCOUNT LINE...: key, second-key and approve a form; prints the approval.
 form() {
 	local kind=$1 serial=$2 account=$3 cmd f
@@ -9,9 +15,9 @@ form() {
 	f=$work/$serial.yaml
 	{ echo "kind: $kind"; echo "serial: $serial"; echo "account: $account"; printf '%s\n' "$@"; } > "$f"
 	case $kind in revocation) cmd=revoke ;; resume) cmd=resume ;; password_reset) cmd=password-reset ;; esac
-	ra-intake "$cmd" --officer clerk01 --file "$f" >/dev/null
-	ra-intake verify --officer clerk02 --kind "$kind" --file "$f" >/dev/null
-	ra-intake approve --officer sup01 "$serial"
+	ra-intake "$cmd" $(as clerk01) --file "$f" >/dev/null
+	ra-intake verify $(as clerk02) --kind "$kind" --file "$f" >/dev/null
+	ra-intake approve $(as sup01) "$serial"
 }
 # password ACCOUNT SERIAL: a password-reset form for counter pickup, the sheet printed, the
 # password read off it into $work/ACCOUNT.pw (0600). Prints the sheet's serial.

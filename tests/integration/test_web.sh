@@ -18,7 +18,7 @@ rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-05.yaml "$RA_TOP"/config/examples/reg-06.yaml || fail "registration"
 for o in 1 2; do
 	make_csr s$o; make_csr e$o
-	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" >/dev/null || fail "certificates of order $o"
+	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates of order $o"
 done
 LOCK=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN orders o ON o.subscriber_id = a.subscriber_id WHERE o.id = 1")
 MAIN=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN orders o ON o.subscriber_id = a.subscriber_id WHERE o.id = 2")
