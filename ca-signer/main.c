@@ -9,6 +9,7 @@
  * CRLs are signed after status changes (debounced) and whenever the last one is half-way
  * to its nextUpdate.
  */
+#include "b64.h"
 #include "config.h"
 #include "log.h"
 #include "msg.h"
@@ -173,6 +174,35 @@ out:
 	return m;
 }
 
+/* CHECKPOINT rows, head: sign the RA's audit head (ca-signer/checkpoint.c). */
+static msg_t *on_checkpoint(struct ca *ca, const msg_t *req)
+{
+	char *head = msg_str(req, 1), *b64 = NULL, err[SIGNER_ERR_LEN] = "";
+	int ok;
+	int64_t rows = msg_i64(req, 0, &ok), at = 0;
+	uint8_t *sig = NULL;
+	size_t len = 0;
+	msg_t *m;
+	json_t *j;
+
+	if (!ok || !head || signer_checkpoint(ca->signer, rows, head, &at, &sig, &len, err) < 0) {
+		log_warn("audit checkpoint refused: %s", err[0] ? err : "malformed");
+		m = error_for(req, err[0] ? MERR_REFUSED : MERR_BAD_MESSAGE, err[0] ? err : "CHECKPOINT needs rows, head");
+		goto out;
+	}
+	b64 = b64_encode(sig, len);
+	m = answer(req, MSG_ANSWER);
+	j = json_pack("{s:I,s:s,s:I,s:s}", "rows", (json_int_t)rows, "head", head, "at", (json_int_t)at,
+	    "signature", b64);
+	msg_add_json(m, j);
+	json_decref(j);
+out:
+	free(head);
+	free(sig);
+	free(b64);
+	return m;
+}
+
 static void crl_publish(struct ca *ca)
 {
 	char err[SIGNER_ERR_LEN];
@@ -216,8 +246,9 @@ static void serve_batch(struct ca *ca)
 				sign_slot_clear(&slots[nsign]);
 		} else if (req->cmd == MSG_NCMDS) {
 			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, why);
-		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL) {
-			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS and CRL only");
+		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL && req->cmd != MSG_CHECKPOINT) {
+			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS, CRL and"
+			    " CHECKPOINT only");
 		}
 		n++;
 	}
@@ -231,6 +262,8 @@ static void serve_batch(struct ca *ca)
 	for (int i = 0; i < n; i++) {
 		if (batch[i].req->cmd == MSG_STATUS && !batch[i].msg)
 			batch[i].msg = on_status(ca, batch[i].req);
+		else if (batch[i].req->cmd == MSG_CHECKPOINT && !batch[i].msg)
+			batch[i].msg = on_checkpoint(ca, batch[i].req);
 		else if (batch[i].req->cmd == MSG_CRL && !batch[i].msg) {
 			want_crl = 1;
 			batch[i].msg = answer(batch[i].req, MSG_ANSWER);

@@ -162,4 +162,13 @@ int signer_status(signer_t *s, const char *serial, struct signer_cert_status *st
 int signer_cert_der(signer_t *s, const char *serial, uint8_t **der, size_t *len,
     char err[SIGNER_ERR_LEN]);
 
+/*
+ * Sign an audit checkpoint (lib/checkpoint.h): the RA's audit chain had ROWS rows ending
+ * in HEAD (hex), now (*at, the signer's clock). Never for fewer rows than a checkpoint
+ * signed before, so a cut chain cannot be certified again. *sig is malloc'd. 0/-1 with
+ * err set. Inside a batch: the row count is committed with it.
+ */
+int signer_checkpoint(signer_t *s, int64_t rows, const char *head, int64_t *at, uint8_t **sig,
+    size_t *sig_len, char err[SIGNER_ERR_LEN]);
+
 #endif

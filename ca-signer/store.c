@@ -432,3 +432,26 @@ out:
 	sqlite3_clear_bindings(q);
 	return rc;
 }
+
+int store_checkpoint_advance(store_t *st, int64_t rows)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	/* Rare (one per audit checkpoint): an ad-hoc statement, not one kept prepared. */
+	if (sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES ('checkpoint_rows', 0)", NULL, NULL,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(st->db, "UPDATE meta SET value = ?1 WHERE key ="
+	    " 'checkpoint_rows' AND value <= ?1", -1, &q, NULL) != SQLITE_OK) {
+		store_fail(st, "cannot record an audit checkpoint");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, rows);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		store_fail(st, "cannot record an audit checkpoint");
+		goto out;
+	}
+	rc = sqlite3_changes(st->db) == 1;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}

@@ -69,6 +69,9 @@ int store_change_find(store_t *st, const char *request_id, const char *serial,
 int store_crl_number_next(store_t *st, long long *n);
 /* The last CRL number (0 none, -1 error). */
 long long store_crl_number(store_t *st);
+/* Record that an audit checkpoint of ROWS rows is signed (in the current transaction):
+ * 1 done, 0 refused (a checkpoint of more rows was signed before), -1 error. */
+int store_checkpoint_advance(store_t *st, int64_t rows);
 
 typedef int (*store_crl_fn)(void *arg, const char *serial, int reason, int64_t revoked_at,
     int64_t invalidity_date);

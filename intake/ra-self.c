@@ -35,6 +35,7 @@ struct self {
 	ra_client_t *client;
 	const char *account, *password_file, *sign_csr, *enc_csr, *out;
 	const char *cert, *reason;	/* suspend: which certificate(s), and why */
+	const char *source;	/* --source: where the request came from (the website's client address) */
 	int en;			/* --lang en */
 	FILE *pwf;		/* --password-file, read a line per password asked */
 };
@@ -92,6 +93,8 @@ static void usage(FILE *f)
 	    "  --account ID         the website account (u followed by 8 digits)\n"
 	    "  --password-file F    read the password(s) from F, one a line, in the order asked\n"
 	    "                       (password-change: current, new, new again); else the terminal\n"
+	    "  --source TAG         where the request came from (e.g. the client address the website\n"
+	    "                       saw): wrong passwords from one source make it wait\n"
 	    "  --lang zh-TW|en      language of the messages (default zh-TW)\n"
 	    "  -c, --config FILE    configuration (default: $RA_CONFIG)\n");
 }
@@ -166,6 +169,8 @@ static json_t *run_job(struct self *s, const char *kind, json_t *payload)
 		complain(s, &T_UNREACHABLE);
 		return NULL;
 	}
+	if (s->source)
+		json_object_set_new(payload, "source", json_string(s->source));
 	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->cfg, "self.wait_ms"), &job)) {
 	case JOB_DONE:
 		if (json_is_true(json_object_get(job.result, "ok"))) {
@@ -337,6 +342,7 @@ int main(int argc, char **argv)
 		{ "sign-csr", required_argument, 0, 'S' }, { "enc-csr", required_argument, 0, 'E' },
 		{ "out", required_argument, 0, 'O' }, { "now", required_argument, 0, 'n' },
 		{ "cert", required_argument, 0, 'C' }, { "reason", required_argument, 0, 'R' },
+		{ "source", required_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	static const struct {
 		const char *name;
@@ -380,6 +386,7 @@ int main(int argc, char **argv)
 			}
 			s.reason = optarg;
 			break;
+		case 's': s.source = optarg; break;
 		case 'n':
 			if (clock_set(optarg) < 0) {
 				fprintf(stderr, "ra-self: --now %s is not a time\n", optarg);

@@ -70,7 +70,9 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	X(card_challenge, PRODUCER_station, \
 	  "website password and card check; answer the card's management-key witness") \
 	X(card_unlock, PRODUCER_station, \
-	  "release a card's PUK, sealed to the station, after its challenge") \
+	  "release a card's PUK and the next one, sealed to the station, after its challenge") \
+	X(card_puk, PRODUCER_station, \
+	  "record that an unlocked card's PUK was changed to the next one released") \
 	X(card_renew, PRODUCER_station, \
 	  "new certificates for a card in its renewal window, after its challenge") \
 	X(revoke, PRODUCER_ctl, \
@@ -110,8 +112,11 @@ const struct job_kind *job_kind_find(const char *name);
 /* Whether CLIENT (the authenticated name of a producer's CURVE key) may submit K. */
 int job_kind_allows(const struct job_kind *k, const char *client);
 
-/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty).
- * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
+/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty, within
+ * SUBMITTED_BY and KIND). Returns the job id, the existing one if the same submitter sent
+ * IDEM for KIND before (then *existed = 1), or -1. */
+/* The key as its producer sent it: a stored idem_key without its "SUBMITTER/KIND/" scope. */
+const char *job_idem_sent(const char *stored);
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed);
 /* Replace payload member MEMBER of job ID (a sealed secret) with "(redacted)", in the current

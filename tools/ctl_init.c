@@ -47,7 +47,10 @@ static int write_secret(const char *path, size_t n)
 	uint8_t r[64];
 	char hex[129];
 	int rc;
-	RAND_bytes(r, (int)n);
+	if (n > sizeof r || RAND_bytes(r, (int)n) != 1) {
+		log_err("random generator failed: no secret for %s", path);
+		return -1;
+	}
 	hex_encode(r, n, hex);
 	hex[2 * n] = '\n';
 	rc = file_write_atomic(path, hex, 2 * n + 1, 0600);
@@ -105,7 +108,8 @@ X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, E
 	int ok = 1;
 
 	X509_set_version(cert, 2);
-	RAND_bytes(serial, sizeof serial);
+	if (RAND_bytes(serial, sizeof serial) != 1)
+		ok = 0;		/* no certificate with a predictable serial */
 	serial[0] &= 0x7f;
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));

@@ -7,7 +7,8 @@
  * ("denied") for an unknown account and a wrong password; bodies are JSON objects without
  * duplicate keys; a password is sealed at once and the body wiped when the request ends.
  * Answers: 200 done, 400 bad request, 403 denied or locked, 409 refused by the rules,
- * 422 password policy, 202 accepted but not finished, 503 back office unreachable.
+ * 422 password policy, 429 too many requests or wrong passwords from this source,
+ * 202 accepted but not finished, 503 back office unreachable.
  */
 #include "web.h"
 #include "idcheck.h"
@@ -69,7 +70,8 @@ static enum MHD_Result answer(struct web_req *r, json_t *result, int pending)
 	out = json_pack("{s:b,s:s,s:s}", "ok", 0, "code", code, "error", words);
 	json_object_set_new(out, "error_zh", json_string(text_refusal(result, 0, &words) ? words : ""));
 	status = strcmp(code, "denied") == 0 || strcmp(code, "locked") == 0 ? MHD_HTTP_FORBIDDEN :
-	    strcmp(code, "policy") == 0 ? 422 : MHD_HTTP_CONFLICT;
+	    strcmp(code, "policy") == 0 ? 422 : strcmp(code, "slow_down") == 0 ? MHD_HTTP_TOO_MANY_REQUESTS :
+	    MHD_HTTP_CONFLICT;
 	json_decref(result);
 	return http_json(r, status, out);
 }

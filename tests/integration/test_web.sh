@@ -11,6 +11,11 @@
 . "$(dirname "$0")/lib.sh"
 ra_deploy 2
 printf 'notifier:\n  templates_dir: %s/config/templates\n' "$RA_TOP" >> "$RA_CONFIG"
+# Wrong passwords from one source make it wait (the back office's slow-down): a long first
+# wait, so that the check below never depends on how fast the machine is, after 8 free
+# ones (the browser makes 5 from the loopback).
+sed -i '/^accounts:/a\  source_wait_s: 600\n  source_free_failures: 8' "$RA_CONFIG"
+ra-ctl down >/dev/null 2>&1; ra-ctl up --workers 2 >/dev/null || { fail "ra-ctl up"; exit 1; }
 SHOTS=$BUILD/test-logs/web
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 
@@ -45,7 +50,7 @@ cp "$RA_CONFIG" "$T/base.yaml"
 # web_config RATE BURST: the deployment's config with ra-web's section.
 web_config() {
 	cp "$T/base.yaml" "$RA_CONFIG"
-	printf 'web:\n  listen: 127.0.0.1:%s\n  tls_cert: %s\n  tls_key: %s\n  test_code: %s\n  api_token_file: %s\n  rate_per_minute: %s\n  rate_burst: %s\n  wait_ms: 20000\n' \
+	printf 'web:\n  trusted_proxy: 127.0.0.1\n  listen: 127.0.0.1:%s\n  tls_cert: %s\n  tls_key: %s\n  test_code: %s\n  api_token_file: %s\n  rate_per_minute: %s\n  rate_burst: %s\n  wait_ms: 20000\n' \
 		"$PORT" "$T/web.pem" "$T/web.key" "$(cat "$T/secrets/code")" "$T/api.token" "$1" "$2" >> "$RA_CONFIG"
 }
 WEB_PID=
@@ -130,7 +135,10 @@ echo "$out" | grep -q "1 certificate(s) are now on hold" && [ "$(sql "$DEP/ra.db
 out=$(ra-self suspend --account "$MAIN" --cert both-of-them 2>&1); [ $? -eq 2 ] && ok "ra-self --cert takes signature, encryption or both" || fail "cert arg" "$out"
 
 # --- the JSON API ------------------------------------------------------------------------------
-api() { curl -s --cacert "$T/testca.pem" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -w '\n%{http_code}' --data-binary @- "$BASE/api/v1/$1"; }
+# api OP [SOURCE]: a site's call; SOURCE is the subscriber's address it forwards (the site
+# is web.trusted_proxy), so each check's wrong passwords come from a source of its own.
+api() { curl -s --cacert "$T/testca.pem" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-H "X-Forwarded-For: ${2:-198.51.100.1}" -w '\n%{http_code}' --data-binary @- "$BASE/api/v1/$1"; }
 out=$(curl -s --cacert "$T/testca.pem" -w '\n%{http_code}' "$BASE/api/v1/certificates/$SIGN")
 echo "$out" | head -n 1 | grep -q '"status":"held"' && [ "$(echo "$out" | tail -n 1)" = 200 ] \
 	&& ok "API: the public status look-up says held" || fail "api status" "$out"
@@ -142,10 +150,17 @@ out=$(printf '{"account":"%s","password":"x"}' "$MAIN" | curl -s --cacert "$T/te
 [ "$(echo "$out" | tail -n 1)" = 401 ] && ok "API: subscriber operations need the site's token" || fail "api token" "$out"
 out=$(printf '{"account":"%s","password":"%s"}' "$MAIN" "$(cat "$T/secrets/pw-new")" | api login)
 echo "$out" | head -n 1 | grep -q '"ok":true' && echo "$out" | grep -q "$SIGN" && ok "API: login answers the account's certificates" || fail "api login" "$out"
-wrong=$(printf '{"account":"%s","password":"Wrong-Password-9"}' "$MAIN" | api login)
-unknown=$(printf '{"account":"u00000001","password":"Wrong-Password-9"}' | api login)
+wrong=$(printf '{"account":"%s","password":"Wrong-Password-9"}' "$MAIN" | api login 198.51.100.2)
+unknown=$(printf '{"account":"u00000001","password":"Wrong-Password-9"}' | api login 198.51.100.3)
 [ "$wrong" = "$unknown" ] && echo "$wrong" | grep -q '"code":"denied"' && [ "$(echo "$wrong" | tail -n 1)" = 403 ] \
 	&& ok "API: the same answer for an unknown account and a wrong password (403 denied)" || fail "api denied" "$wrong / $unknown"
+for i in 1 2 3 4 5 6 7 8 9; do
+	out=$(printf '{"account":"u0000002%s","password":"Wrong-Password-9"}' "$i" | api login 198.51.100.4)
+done
+[ "$(echo "$out" | tail -n 1)" = 429 ] && echo "$out" | grep -q '"code":"slow_down"' \
+	&& ok "API: wrong passwords from one forwarded source make it wait (429 slow_down)" || fail "slow down" "$out"
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM auth_failures WHERE subject LIKE 'source:web/198.51.100.4'")" -eq 1 ] \
+	&& ok "the back office counts them against the subscriber's address the site forwarded" || fail "source row" "$(sql "$DEP/ra.db" "SELECT subject FROM auth_failures")"
 out=$(printf '{"account":"%s","password":"x","password":"y"}' "$MAIN" | api login)
 [ "$(echo "$out" | tail -n 1)" = 400 ] && ok "API: a body with a duplicate key is 400" || fail "api dup" "$out"
 out=$(printf '{"account":"%s","password":"%s","certs":"both"}' "$MAIN" "$(cat "$T/secrets/pw-new")" | api suspend)
