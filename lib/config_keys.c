@@ -119,6 +119,23 @@ const struct cfg_key cfg_keys[] = {
 	{ "ocsp.threads", CFG_INT, "0", 0, 16, "serving threads, each with its own kept answers (0: one per core)" },
 	{ "ocsp.cache_entries", CFG_INT, "200000", 0, 10000000, "signed answers kept (0: sign every answer)" },
 
+	/* ra-web: section kept by web/ (the subscriber's website and the RA's HTTP front door) */
+	{ "web.listen", CFG_STR, "127.0.0.1:8443", 0, 0, "ra-web listens here (IPv4 address:port)" },
+	{ "web.tls", CFG_BOOL, "true", 0, 0, "serve HTTPS (web.tls_cert, web.tls_key); false: plain HTTP on a loopback address only, behind a TLS reverse proxy" },
+	{ "web.tls_cert", CFG_PATH, "keys/web.pem", 0, 0, "the website's TLS certificate chain (PEM)" },
+	{ "web.tls_key", CFG_PATH, "keys/web.key", 0, 0, "the website's TLS private key (PEM, unencrypted: keep it 0600, owned by ra-web's user)" },
+	{ "web.trusted_proxy", CFG_STR, "", 0, 0, "address of the reverse proxy whose X-Forwarded-For names the client (empty: none)" },
+	{ "web.threads", CFG_INT, "4", 1, 64, "worker threads serving requests (each waits for the back office on its own)" },
+	{ "web.max_sessions", CFG_INT, "10000", 16, 1000000, "sessions held at once; the oldest idle one goes first" },
+	{ "web.session_idle_s", CFG_INT, "600", 30, 86400, "a session unused this long ends" },
+	{ "web.session_max_s", CFG_INT, "3600", 60, 604800, "a session ends this long after login, used or not" },
+	{ "web.rate_per_minute", CFG_INT, "60", 1, 100000, "requests a minute from one source (client address) before 429" },
+	{ "web.rate_burst", CFG_INT, "30", 1, 100000, "requests one source may make at once before the rate applies" },
+	{ "web.api_token_file", CFG_PATH, "", 0, 0, "bearer token of the site that calls the JSON API for subscribers (empty: that part of the API is off)" },
+	{ "web.agent_origin", CFG_STR, "http://127.0.0.1:8455", 0, 0, "origin of the subscriber's local card agent that the card pages call" },
+	{ "web.test_code", CFG_STR, "", 0, 0, "TESTS ONLY: every verification code is this text; refused unless ra-web runs with --insecure-test" },
+	{ "web.wait_ms", CFG_INT, "20000", 100, 3600000, "how long ra-web waits for a job's answer" },
+
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
