@@ -25,7 +25,8 @@
  */
 #define JOB_PRODUCERS(X) \
 	X(intake)	/* ra-intake, the counter */ \
-	X(self)		/* ra-self, the subscribers' website back end */ \
+	X(self)		/* ra-self, the subscriber's command-line client */ \
+	X(web)		/* ra-web, the subscribers' website and HTTP API */ \
 	X(station)	/* card-station */ \
 	X(ctl)		/* ra-ctl, the operator's tool on the RA host */
 
@@ -76,13 +77,13 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	  "new certificates for a card in its renewal window, after its challenge") \
 	X(revoke, PRODUCER_ctl, \
 	  "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)") \
-	X(suspend, PRODUCER_self, \
-	  "hold both certificates of an account (subscriber online, website password)") \
-	X(login, PRODUCER_self, \
+	X(suspend, PRODUCER_self | PRODUCER_web, \
+	  "hold one or both certificates of an account, with a reason (subscriber online, website password)") \
+	X(login, PRODUCER_self | PRODUCER_web, \
 	  "check an account's website password (lockout rule); answers the account's status") \
-	X(password_change, PRODUCER_self, \
+	X(password_change, PRODUCER_self | PRODUCER_web, \
 	  "change a website password (old, new; password policy)") \
-	X(renew, PRODUCER_self, \
+	X(renew, PRODUCER_self | PRODUCER_web, \
 	  "renew an account's certificates from new requests within the renewal window (subscriber's password)") \
 	X(counter_renew, PRODUCER_ctl, \
 	  "renewal at the counter, signed by a supervisor (ra-ctl renew)") \

@@ -8,24 +8,8 @@
 ra_deploy 2
 printf 'notifier:\n  templates_dir: %s/config/templates\n' "$RA_TOP" >> "$RA_CONFIG"
 
-# --- helpers (as in test_lifecycle.sh) ----------------------------------------------------
-form_through() {
-	ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$1" >/dev/null || return 1
-	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$1" >/dev/null || return 1
-	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$2"
-}
-# reset_password ACCOUNT FORM FILE: reset form for counter pickup; the sheet printed by
-# ra-notifier and the password read off it into FILE (0600).
-reset_password() {
-	local sheet
-	printf 'kind: password_reset\nserial: %s\naccount: %s\ndelivery: counter\n' "$2" "$1" > "$T/$2.yaml"
-	form_through "$T/$2.yaml" "$2" >/dev/null || return 1
-	sheet=$(sql "$DEP/ra.db" "SELECT json_extract(result, '\$.sheet') FROM jobs WHERE kind = 'form_approve' AND json_extract(result, '\$.form') = '$2'")
-	ra-notifier sheets --sheet "$sheet" >/dev/null 2>>"$T/notifier.log" || return 1
-	pdftotext "$DEP/sheets/counter/$sheet.pdf" - | grep -xE '[A-Za-z2-9]{12}' | head -n 1 > "$3"
-	chmod 600 "$3"
-	[ -s "$3" ]
-}
+# --- helpers ------------------------------------------------------------------------------
+reset_password() { password_from_reset "$@"; }
 acct() { sql "$DEP/ra.db" "SELECT failures || '/' || locked FROM accounts WHERE id = '$A'"; }
 status_en() { ra-self --lang en status --account "$A" --password-file "$1" 2>&1; }
 # pwfile NAME LINE...: a password file for ra-self (0600).
