@@ -39,6 +39,8 @@ int cmd_import(struct intake *in, int argc, char **argv);
 int cmd_verify(struct intake *in, int argc, char **argv);
 int cmd_approve(struct intake *in, int argc, char **argv);
 int cmd_status(struct intake *in, int argc, char **argv);
+int cmd_reject(struct intake *in, int argc, char **argv);	/* reject.c */
+int cmd_find(struct intake *in, int argc, char **argv);	/* find.c */
 
 /* The loaded configuration (fatal on errors, all of them listed). */
 config_t *intake_config(struct intake *in);

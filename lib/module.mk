@@ -7,7 +7,7 @@ LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
 LIB_PEM    := lib/pem.c
-LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
+LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/form_reject.c lib/idcheck.c
 LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 

@@ -23,6 +23,8 @@ int job_form_key_apply(struct job_ctx *ctx, json_t **result);
 int job_form_verify_apply(struct job_ctx *ctx, json_t **result);
 int job_form_approve_prepare(struct job_ctx *ctx);
 int job_form_approve_apply(struct job_ctx *ctx, json_t **result);
+int job_form_reject_apply(struct job_ctx *ctx, json_t **result);
+int job_subscriber_find_apply(struct job_ctx *ctx, json_t **result);
 int job_issue_prepare(struct job_ctx *ctx);
 int job_issue_apply(struct job_ctx *ctx, json_t **result);
 int job_order_claim_apply(struct job_ctx *ctx, json_t **result);
