@@ -254,6 +254,13 @@ const char *const db_migrations[] = {
 	"  notice_state TEXT NOT NULL DEFAULT 'waiting' CHECK (notice_state IN ('waiting','sent','printed')),"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX form_rejections_notice ON form_rejections(notice_state);",
+
+	/* 12 (counter): where a sheet goes when its form says so (a resume or reset form names
+	 * the recipient, address and e-mail); NULL: the subscriber's registered contact. */
+	"ALTER TABLE sheets ADD COLUMN recipient TEXT;"
+	"ALTER TABLE sheets ADD COLUMN postal_code TEXT;"
+	"ALTER TABLE sheets ADD COLUMN address TEXT;"
+	"ALTER TABLE sheets ADD COLUMN email TEXT;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

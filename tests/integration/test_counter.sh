@@ -136,3 +136,56 @@ find_refused() {
 	[ $? -eq 1 ] && has "this needs a clerk or supervisor" "$out" && ! has "鄭文彬" "$out"
 }
 check "a search needs an officer, one field, and a clerk or supervisor" find_refused
+
+# ---- forms about an account name who came, and where the new sheet goes ----
+ID1=$(sql "$DEP/ra.db" "SELECT id_number FROM subscribers WHERE form_serial = 'R2026-000001'")
+
+# through FILE SERIAL CMD KIND: keyed by clerk01, second-keyed by clerk02, approved by sup01.
+through() {
+	ra-intake "$3" --officer clerk01 "${AS[@]}" --file "$1" >/dev/null &&
+	ra-intake verify --officer clerk02 "${AS[@]}" --kind "$4" --file "$1" >/dev/null &&
+	ra-intake approve --officer sup01 "${AS[@]}" "$2"
+}
+
+wrong_applicant() {
+	# A valid ID number, but not the one the account was registered with.
+	printf 'kind: password_reset\nserial: P-9001\naccount: %s\napplicant_id: E134653556\ndocuments_seen: 身分證\ndelivery: counter\nrecipient: 王俊傑\n' \
+		"$ACCOUNT" >"$T/p1.yaml"
+	through "$T/p1.yaml" P-9001 password-reset password_reset >"$out" 2>&1
+	[ $? -eq 1 ] && has "the applicant ID E134653556 is not the ID number account $ACCOUNT was registered with" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT state FROM forms WHERE serial = 'P-9001'" verified &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM sheets WHERE reason = 'reset'" 0
+}
+check "a form whose applicant ID is not the subscriber's is refused at approval; nothing changes" wrong_applicant
+
+no_applicant() {
+	printf 'kind: revocation\nserial: V-9001\naccount: %s\nreason: keyCompromise\n' "$ACCOUNT" >"$T/v1.yaml"
+	ra-intake revoke --officer clerk01 "${AS[@]}" --file "$T/v1.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && has "applicant_id: is required" "$out" && has "documents_seen: is required" "$out"
+}
+check "a revocation form without the applicant's ID and documents is refused at keying" no_applicant
+
+post_no_address() {
+	printf 'kind: password_reset\nserial: P-9002\naccount: %s\napplicant_id: %s\ndocuments_seen: 身分證\ndelivery: post\nrecipient: 鄭文彬\n' \
+		"$ACCOUNT" "$ID1" >"$T/p2.yaml"
+	ra-intake password-reset --officer clerk01 "${AS[@]}" --file "$T/p2.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && has "postal_code: is required" "$out" && has "address: is required" "$out"
+}
+check "a reset by post needs the postal code and address on the form" post_no_address
+
+reset_to_form_address() {
+	{ cat "$T/p2.yaml"; printf 'recipient: 鄭文彬代理人 林小姐\npostal_code: "10617"\naddress: 臺北市大安區羅斯福路四段1號\n'; } |
+		sed '0,/^recipient: 鄭文彬$/{/^recipient: 鄭文彬$/d}' >"$T/p3.yaml"
+	sed -i 's/^serial: .*/serial: P-9003/' "$T/p3.yaml"
+	through "$T/p3.yaml" P-9003 password-reset password_reset >"$out" 2>&1 || { cat "$out"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT recipient || '|' || postal_code || '|' || address FROM sheets WHERE reason = 'reset'" \
+		"鄭文彬代理人 林小姐|10617|臺北市大安區羅斯福路四段1號" &&
+	audit_has "action = 'form.identified' AND object = 'form:P-9003' AND after = 'applicant_id $ID1; documents_seen national_id_card'" &&
+	audit_has "action = 'sheet.addressed' AND after = 'P-9003'" &&
+	ra-notifier sheets >"$T/sheets.out" 2>"$T/sheets.log" || { cat "$T/sheets.log"; return 1; }
+	csv=$(ls -t "$DEP"/sheets/post*.csv 2>/dev/null | head -1)
+	sheet=$(sql "$DEP/ra.db" "SELECT serial FROM sheets WHERE reason = 'reset'")
+	grep -F "$sheet" "$csv" >"$T/line.csv" && has "10617" "$T/line.csv" && has "鄭文彬代理人 林小姐" "$T/line.csv" &&
+	has "臺北市大安區羅斯福路四段1號" "$T/line.csv" && ! has "苗栗縣苗栗市府前路1號" "$T/line.csv"
+}
+check "a reset sheet goes to the recipient and address on the form, not the registered ones; audited" reset_to_form_address
