@@ -29,6 +29,7 @@ static const struct field_def registration_fields[] = {
 	FIELD("address", "Address", "地址", "1-120 characters", 1, 0, N_TEXT, R_ADDRESS),
 	FIELD("documents_seen", "Documents seen", "已查驗證件", "national_id_card, resident_certificate, household_registration, company_registration, authorization_letter, passport", 1, 1, N_LIST, R_DOCUMENTS),
 	FIELD("terms_version", "Terms of use accepted (version)", "已同意之使用條款版本", "the version printed on the form, e.g. 2026.1", 1, 0, N_UPPER, R_TERMS),
+	FIELD("supersedes", "Account this registration replaces", "本申請取代之帳號", "u followed by 8 digits, only if the applicant holds a live registration", 0, 0, N_LOWER, R_ACCOUNT),
 	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
 	FIELD("language", "Language", "語言", "zh-TW or en (optional)", 0, 0, N_CHOICE, R_LANGUAGE),
 };

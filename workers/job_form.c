@@ -114,6 +114,13 @@ static int key_one(struct job_ctx *ctx, const char *officer, json_t *obj, json_t
 		    json_pack("{s:s?,s:s}", "serial", serial, "error", why));
 		goto out;
 	}
+	/* One live registration per ID number: refused here already, unless the form names it. */
+	if (supersede_check(ctx, f, serial, 0) < 0) {
+		json_array_append_new(json_object_get(result, "rejected"),
+		    json_pack("{s:s?,s:s}", "serial", serial, "error", ctx->error));
+		ctx->error[0] = '\0';
+		goto out;
+	}
 	form_content(f, &content, digest);
 	if ((old = stored_form(ctx, serial, &state, &keyed, &verified)) != NULL) {
 		if (db_int(ctx->db, "SELECT 1 FROM forms WHERE serial = ? AND digest = ?", "ss", serial, digest) == 1) {
@@ -336,7 +343,7 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 		job_fail(ctx, 0, "form %s needs its second keying (ra-intake verify) before approval", serial);
 	else if (strcmp(state, "verified") != 0)
 		job_fail(ctx, 0, "form %s is already %s", serial, state);
-	else if (applicant_check(ctx, f, serial) == 0)
+	else if (applicant_check(ctx, f, serial) == 0 && supersede_check(ctx, f, serial, 1) == 0)
 		refused = 0;
 	if (refused)
 		form_destroy(&f);
@@ -358,7 +365,7 @@ int job_form_approve_prepare(struct job_ctx *ctx)
 	if (!(f = approve_check(ctx, serial, officer)))
 		return -1;
 	switch (form_get_kind(f)) {
-	case FORM_REGISTRATION: rc = register_prepare(ctx); break;
+	case FORM_REGISTRATION: rc = supersede_prepare(ctx, f) < 0 ? -1 : register_prepare(ctx); break;
 	case FORM_REVOCATION: rc = revocation_prepare(ctx, serial); break;
 	case FORM_RESUME: rc = resume_prepare(ctx, serial); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_prepare(ctx, serial); break;
@@ -392,7 +399,11 @@ int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 	if (job_audit(ctx, "form.approved", object, "verified", "approved") < 0 || applicant_audit(ctx, f, object) < 0)
 		goto out;
 	switch (form_get_kind(f)) {
-	case FORM_REGISTRATION: rc = register_apply(ctx, serial, result); break;
+	case FORM_REGISTRATION:
+		rc = register_apply(ctx, serial, result);
+		if (rc == 0)
+			rc = supersede_apply(ctx, serial, *result);
+		break;
 	case FORM_REVOCATION: rc = revocation_apply(ctx, serial, result); break;
 	case FORM_RESUME: rc = resume_apply(ctx, serial, result); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_apply(ctx, serial, result); break;

@@ -189,3 +189,51 @@ reset_to_form_address() {
 	has "臺北市大安區羅斯福路四段1號" "$T/line.csv" && ! has "苗栗縣苗栗市府前路1號" "$T/line.csv"
 }
 check "a reset sheet goes to the recipient and address on the form, not the registered ones; audited" reset_to_form_address
+
+# ---- one person, one live registration ----
+supersede_setup() {
+	make_csr s1 && make_csr e1 &&
+	ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 "${AS[@]}" >/dev/null &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE status = 'valid' AND subscriber_id =
+		(SELECT subscriber_id FROM accounts WHERE id = '$ACCOUNT')" 2
+}
+check "the first registration has its two certificates" supersede_setup
+
+twice_refused() {
+	sed -e 's/^serial: .*/serial: R2026-000901/' "$EX/reg-01.yaml" >"$T/again.yaml"
+	ra-intake import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && has "K109492915 already has a live registration (account $ACCOUNT)" "$out" &&
+	! sql "$DEP/ra.db" "SELECT 1 FROM forms WHERE serial = 'R2026-000901'" | grep -q 1
+}
+check "the same ID number cannot register again while its registration is live (refused at keying)" twice_refused
+
+supersede_needs_supervisor() {
+	printf 'supersedes: %s\n' "$ACCOUNT" >>"$T/again.yaml"
+	ra-intake import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake verify --officer clerk02 "${AS[@]}" --file "$T/again.yaml" >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake approve --officer sup01 "${AS[@]}" R2026-000901 >"$out" 2>&1
+	[ $? -eq 1 ] && has "approve it with --supersede" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE status = 'valid'" 2
+}
+check "a form naming the live account is keyed, but not approved without --supersede" supersede_needs_supervisor
+
+supersede_ok() {
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" --supersede R2026-000901 >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "superseded account $ACCOUNT: 2 certificate(s) revoked as superseded" "$out" &&
+	has "已取代帳號 $ACCOUNT" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT group_concat(DISTINCT status || '/' || reason) FROM certificates WHERE subscriber_id =
+		(SELECT subscriber_id FROM accounts WHERE id = '$ACCOUNT')" "revoked/superseded" &&
+	sql_is "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE status = 'revoked'" 2 &&
+	sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = 1" cancelled &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM subscribers WHERE id_number = 'K109492915'" 2 &&
+	audit_has "action = 'registration.superseded' AND object = 'account:$ACCOUNT' AND after = 'R2026-000901'
+		AND actor LIKE 'sup01 (cert %'"
+}
+check "a supervisor's --supersede revokes the old certificates as superseded and cancels the old order" supersede_ok
+
+new_one_live() {
+	sed -e 's/^serial: .*/serial: R2026-000902/' "$EX/reg-01.yaml" >"$T/third.yaml"
+	ra-intake import --officer clerk01 "${AS[@]}" "$T/third.yaml" >"$out" 2>&1
+	[ $? -eq 1 ] && has "already has a live registration" "$out" && ! has "account $ACCOUNT)" "$out"
+}
+check "the new registration is now the live one" new_one_live

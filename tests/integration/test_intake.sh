@@ -89,9 +89,9 @@ check "a YAML list is checked form by form with line numbers" bad_yaml_list
 
 interactive() {
 	# serial, type, name, a wrong national ID, the right one, e-mail, phone, postal
-	# code, address, documents, terms version, language (skipped).
+	# code, address, documents, terms version, supersedes and language (skipped).
 	printf '%s\n' r2026-900001 個人 陳怡君 A123456788 A123456789 yijun@example.com.tw \
-	    "+886 2 2736 5821" 106 臺北市大安區和平東路二段106號 身分證 2026.1 "" |
+	    "+886 2 2736 5821" 106 臺北市大安區和平東路二段106號 身分證 2026.1 "" "" |
 	    ra-intake register --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 || return 1
 	has "national_id: check digit does not match" "$out" &&
 	has '"national_id": "A123456789"' "$out" &&
@@ -176,7 +176,7 @@ check "a serial keyed again with other content is a conflict" keyed_conflict
 
 interactive_submit() {
 	printf '%s\n' R2026-900010 person 林志明 F131104093 chihming@example.net 0912345678 220 \
-	    新北市板橋區文化路一段188號 national_id_card 2026.1 "" maybe y |
+	    新北市板橋區文化路一段188號 national_id_card 2026.1 "" "" maybe y |
 	    ra-intake register --officer clerk03 --passphrase-file "$OPASS" >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "Submit this form? (y/n)" "$out" && has "stored: 1, already keyed the same: 0" "$out"
 }
@@ -212,10 +212,12 @@ verify_blind() {
 }
 check "second keying: mismatches named field by field, then a match" verify_blind
 
-# The answers a clerk types for FILE at the prompt: every field but serial and officer.
+# The answers a clerk types for FILE at the prompt: every field but serial and officer,
+# and an empty answer for supersedes (asked after the terms version).
 answers() {
 	awk '/^#/ || /^(serial|officer):/ { next }
-	    { sub(/^[a-z_]+: /, ""); gsub(/^"|"$/, ""); gsub(/^\[|\]$/, ""); print }' "$1"
+	    /^terms_version:/ { t = 1 }
+	    { sub(/^[a-z_]+: /, ""); gsub(/^"|"$/, ""); gsub(/^\[|\]$/, ""); print; if (t) print ""; t = 0 }' "$1"
 }
 
 verify_interactive() {

@@ -436,7 +436,7 @@ static void test_table_and_dup(void **state)
 		assert_non_null(fd->hint);
 		n++;
 	}
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	assert_string_equal(form_field_at(FORM_REVOCATION, 2)->name, "applicant_id");
 	assert_string_equal(form_field_at(FORM_REVOCATION, 4)->name, "reason");
 	assert_true(form_field_find(FORM_REGISTRATION, "documents_seen")->is_list);
