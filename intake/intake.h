@@ -34,7 +34,7 @@ struct intake {
 };
 
 /* Subcommands: argv[0] is the subcommand's name. Each returns an exit status. */
-int cmd_register(struct intake *in, int argc, char **argv);	/* register, revoke, resume, password-reset */
+int cmd_register(struct intake *in, int argc, char **argv);	/* register, revoke, resume, password-reset, change */
 int cmd_import(struct intake *in, int argc, char **argv);
 int cmd_verify(struct intake *in, int argc, char **argv);
 int cmd_approve(struct intake *in, int argc, char **argv);

@@ -26,6 +26,7 @@ static const struct {
 	{ "revoke", cmd_register, "key a revocation form" },
 	{ "resume", cmd_register, "key a resume (lift the hold) form" },
 	{ "password-reset", cmd_register, "key a website password reset form" },
+	{ "change", cmd_register, "key a change of phone, address or contact person (not name or e-mail)" },
 	{ "import", cmd_import, "import a batch of mailed forms (YAML list or CSV) as one job" },
 	{ "verify", cmd_verify, "second keying of a form, blind; mismatches shown field by field" },
 	{ "approve", cmd_approve, "approve a keyed and verified form" },

@@ -62,6 +62,19 @@ static const struct field_def resume_fields[] = {
 	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
 };
 
+/* Contact data that is not inside the certificates. A new name or e-mail is a revocation
+ * (affiliationChanged) and a new registration instead: form_set() says so. */
+static const struct field_def change_fields[] = {
+	FIELD("serial", "Form serial number", "表單序號", "letters, digits and '-', 4-32 characters", 1, 0, N_UPPER, R_SERIAL),
+	FIELD("account", "Account", "帳號", "u followed by 8 digits", 1, 0, N_LOWER, R_ACCOUNT),
+	APPLICANT_FIELDS,
+	FIELD("phone", "New phone", "新電話", "e.g. 02-2345-6789#123 or 0912-345-678 (blank: unchanged)", 0, 0, N_PHONE, R_PHONE),
+	FIELD("postal_code", "New postal code", "新郵遞區號", "3, 5 or 6 digits, with the new address", 0, 0, N_DIGITS, R_POSTAL),
+	FIELD("address", "New address", "新地址", "1-120 characters (blank: unchanged)", 0, 0, N_TEXT, R_ADDRESS),
+	FIELD("contact_person", "New contact person", "新聯絡人", "an organization's only (blank: unchanged)", 0, 0, N_TEXT, R_CONTACT),
+	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
+};
+
 static const struct {
 	const char *name;
 	const struct field_def *fields;
@@ -72,6 +85,7 @@ static const struct {
 	[FORM_RESUME] = { "resume", resume_fields, ARRAY_LEN(resume_fields) },
 	/* A password reset asks exactly what a resume asks. */
 	[FORM_PASSWORD_RESET] = { "password_reset", resume_fields, ARRAY_LEN(resume_fields) },
+	[FORM_CHANGE] = { "change", change_fields, ARRAY_LEN(change_fields) },
 };
 
 const char *form_kind_name(enum form_kind kind)
@@ -168,8 +182,12 @@ int form_set(form_t *f, const char *field, const char *value, char **err)
 	char *v;
 
 	if (i < 0) {
+		/* The counter is told the way for what a change form cannot change. */
+		const struct reason *r = f->kind == FORM_CHANGE && field &&
+		    (strcmp(field, "name") == 0 || strcmp(field, "email") == 0) ?
+		    &form_reason_in_certificate : &form_reason_unknown_field;
 		if (err)
-			*err = xasprintf("%s: %s", field ? field : "(null)", form_reason_unknown_field.en);
+			*err = xasprintf("%s: %s", field ? field : "(null)", r->en);
 		return -1;
 	}
 	free(f->val[i]);

@@ -40,6 +40,13 @@ static const struct reason
 	E_DOC_ID = { "must include an identity document (national_id_card, resident_certificate, passport or company_registration)", "須查驗身分證明文件（身分證、居留證、護照或設立登記文件）" };
 
 const struct reason form_reason_unknown_field = { "is not a field of this form", "非本表單欄位" };
+const struct reason form_reason_in_certificate = {
+	"is inside the certificates and cannot be changed by a change form: file a revocation form"
+	" (affiliationChanged, 資料變更) and a new registration (廢止後重新申請)",
+	"記載於憑證內，不能以資料變更申請書變更：請填寫廢止申請書（資料變更）並重新申請註冊",
+};
+static const struct reason E_NO_CHANGE = { "changes nothing: give a new phone, address (with its postal code) or contact person",
+	"未填寫任何變更事項：請填寫新電話、地址（含郵遞區號）或聯絡人" };
 
 static int problem(struct form_problem *p, const char *field, struct reason r)
 {
@@ -221,6 +228,9 @@ static int required(const form_t *f, const struct field_def *d)
 {
 	if (d->f.required)
 		return 1;
+	/* A new address comes with its postal code, and the other way round. */
+	if (f->kind == FORM_CHANGE && (strcmp(d->f.name, "postal_code") == 0 || strcmp(d->f.name, "address") == 0))
+		return form_get(f, "postal_code") || form_get(f, "address");
 	/* A resume or reset sheet goes where the form says: by post to an address, or by mail. */
 	if (strcmp(d->f.name, "postal_code") == 0 || strcmp(d->f.name, "address") == 0)
 		return f->kind != FORM_REGISTRATION && form_is(f, "delivery", "post");
@@ -348,6 +358,11 @@ size_t form_validate(const form_t *f, struct form_problem **problems)
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof *v);
 		v[n++] = p;
+	}
+	if (f->kind == FORM_CHANGE && !form_get(f, "phone") && !form_get(f, "address") &&
+	    !form_get(f, "postal_code") && !form_get(f, "contact_person")) {
+		v = xrealloc(v, (n + 1) * sizeof *v);
+		problem(&v[n++], "kind", E_NO_CHANGE);
 	}
 	if (problems)
 		*problems = v;

@@ -369,6 +369,7 @@ int job_form_approve_prepare(struct job_ctx *ctx)
 	case FORM_REVOCATION: rc = revocation_prepare(ctx, serial); break;
 	case FORM_RESUME: rc = resume_prepare(ctx, serial); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_prepare(ctx, serial); break;
+	case FORM_CHANGE: rc = 0; break;
 	}
 	form_destroy(&f);
 	return rc;
@@ -407,6 +408,7 @@ int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 	case FORM_REVOCATION: rc = revocation_apply(ctx, serial, result); break;
 	case FORM_RESUME: rc = resume_apply(ctx, serial, result); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_apply(ctx, serial, result); break;
+	case FORM_CHANGE: rc = change_apply(ctx, serial, f, result); break;
 	}
 	if (rc == 0 && (form_get_kind(f) == FORM_RESUME || form_get_kind(f) == FORM_PASSWORD_RESET))
 		rc = sheet_destination(ctx, f, serial, *result);

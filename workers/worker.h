@@ -86,6 +86,8 @@ int resume_prepare(struct job_ctx *ctx, const char *serial);
 int resume_apply(struct job_ctx *ctx, const char *serial, json_t **result);
 int password_reset_prepare(struct job_ctx *ctx, const char *serial);
 int password_reset_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+/* A change form: the subscriber's phone, address, contact person (job_change.c). */
+int change_apply(struct job_ctx *ctx, const char *serial, const form_t *f, json_t **result);
 
 /* Certificate status changes shared by revocation, suspension and resume (cert_status.c). */
 /* The serials (JSON array) of ACCOUNT's certificates whose status is in STATUSES (SQL list,

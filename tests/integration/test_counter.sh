@@ -237,3 +237,38 @@ new_one_live() {
 	[ $? -eq 1 ] && has "already has a live registration" "$out" && ! has "account $ACCOUNT)" "$out"
 }
 check "the new registration is now the live one" new_one_live
+
+# ---- data changes that do not touch a certificate ----
+NEWACC=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
+	WHERE s.form_serial = 'R2026-000901'")
+
+change_name_told() {
+	printf 'kind: change\nserial: C-9001\naccount: %s\napplicant_id: K109492915\ndocuments_seen: 身分證\nname: 鄭文斌\n' \
+		"$NEWACC" >"$T/c1.yaml"
+	ra-intake change --officer clerk01 "${AS[@]}" --file "$T/c1.yaml" >"$out" 2>&1
+	[ $? -ne 0 ] && has "name: is inside the certificates" "$out" && has "file a revocation form" "$out" &&
+	ra-intake change --help >"$out" && has "姓名或電子郵件記載於憑證內" "$out"
+}
+check "a change of name is refused; the counter is told to revoke and register again" change_name_told
+
+change_ok() {
+	printf 'kind: change\nserial: C-9002\naccount: %s\napplicant_id: K109492915\ndocuments_seen: 身分證\nphone: 0912-000-111\npostal_code: "100"\naddress: 臺北市中正區重慶南路一段122號\n' \
+		"$NEWACC" >"$T/c2.yaml"
+	through "$T/c2.yaml" C-9002 change change >"$out" 2>&1 || { cat "$out"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT phone || '|' || postal_code || '|' || address FROM subscribers WHERE form_serial = 'R2026-000901'" \
+		"0912000111|100|臺北市中正區重慶南路一段122號" &&
+	audit_has "action = 'subscriber.changed' AND before LIKE 'phone=037355800; postal_code=360; address=苗栗縣%'
+		AND after = 'phone=0912000111; postal_code=100; address=臺北市中正區重慶南路一段122號'" &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE status = 'valid'" 0 &&
+	ra-intake find --officer clerk01 "${AS[@]}" --account "$NEWACC" >"$out" 2>&1 && has "0912000111" "$out" &&
+	grep -qE 'Form.* +C-9002 change done' "$out"
+}
+check "a change form (dual control) changes phone and address, audited before and after, no certificate touched" change_ok
+
+change_contact_person() {
+	printf 'kind: change\nserial: C-9003\naccount: %s\napplicant_id: K109492915\ndocuments_seen: 身分證\ncontact_person: 林小姐\n' \
+		"$NEWACC" >"$T/c3.yaml"
+	through "$T/c3.yaml" C-9003 change change >"$out" 2>&1
+	[ $? -eq 1 ] && has "only an organization has a contact person" "$out"
+}
+check "a person has no contact person to change" change_contact_person

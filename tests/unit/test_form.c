@@ -406,6 +406,45 @@ static void test_resume_and_reset(void **state)
 	assert_null(form_field_find(FORM_PASSWORD_RESET, "reason"));
 }
 
+static void test_change(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	struct form_problem *v = NULL;
+	form_t *f = form_new(FORM_CHANGE);
+	enum form_kind k;
+
+	assert_int_equal(form_kind_parse("change", &k), 0);
+	assert_int_equal(k, FORM_CHANGE);
+	form_set(f, "serial", "C2026-000001", NULL);
+	form_set(f, "account", "u12345678", NULL);
+	form_set(f, "applicant_id", "A123456789", NULL);
+	form_set(f, "documents_seen", "身分證", NULL);
+	form_set(f, "officer", "clerk01", NULL);
+	/* Nothing to change is a problem of the form as a whole. */
+	assert_int_equal(form_validate(f, &v), 1);
+	assert_string_equal(v[0].field, "kind");
+	assert_non_null(strstr(v[0].zh, "未填寫任何變更事項"));
+	free(v);
+	form_set(f, "phone", "+886 2 2345 6789", NULL);
+	assert_int_equal(form_validate(f, NULL), 0);
+	/* An address comes with its postal code. */
+	form_set(f, "address", "臺北市中正區重慶南路一段122號", NULL);
+	assert_int_equal(form_validate(f, &v), 1);
+	assert_string_equal(v[0].field, "postal_code");
+	free(v);
+	form_set(f, "postal_code", "100", NULL);
+	assert_int_equal(form_validate(f, NULL), 0);
+	/* Name and e-mail are inside the certificates: the counter is told the way. */
+	assert_int_equal(form_set(f, "name", "王小明", &err), -1);
+	assert_non_null(strstr(err, "revocation form"));
+	free(err);
+	assert_int_equal(form_set(f, "email", "a@example.com", &err), -1);
+	assert_non_null(strstr(err, "affiliationChanged"));
+	free(err);
+	form_destroy(&f);
+}
+
 static void test_unknown_field_and_applies(void **state)
 {
 	(void)state;
@@ -696,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_officer_language),
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_resume_and_reset),
+		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_unknown_field_and_applies),
 		cmocka_unit_test(test_table_and_dup),
 		cmocka_unit_test(test_every_problem_listed),
