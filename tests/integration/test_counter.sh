@@ -97,6 +97,29 @@ keyed_letter() {
 }
 check "a keyed form is rejected; the row carries the postal address" keyed_letter
 
+told() {
+	# Every form today carries an e-mail; a ledger row without one still gets a letter.
+	sql "$DEP/ra.db" "UPDATE form_rejections SET email = NULL WHERE serial = 'R2026-000003'" &&
+	ra-notifier notices >"$T/n1.out" 2>"$T/n1.log" || { cat "$T/n1.log"; return 1; }
+	ra-notifier notices >"$T/n2.out" 2>"$T/n2.log" || { cat "$T/n2.log"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT group_concat(serial || ':' || notice_state, ' ') FROM form_rejections ORDER BY serial" \
+		"R2026-000002:sent R2026-000003:printed" || return 1
+	[ "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml' | wc -l)" -eq 1 ] || return 1
+	python3 - "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml')" <<'PY' || return 1
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+assert m["To"].addresses[0].addr_spec == "junjie.wang@example.com.tw", m["To"]
+assert "Application form R2026-000002 not accepted" in m["Subject"], m["Subject"]
+body = m.get_body(("plain",)).get_content()
+assert body.index("Reason: the documents shown do not match the form") < body.index("原因：所附身分證明文件與表單不符"), body
+assert "Note: ID card photo does not match" in body, body
+PY
+	letter=$(find "$DEP" -name 'rejection-R2026-000003.txt' | head -1)
+	[ -n "$letter" ] && head -3 "$letter" | has "407" /dev/stdin && has "張家豪 您好" "$letter" &&
+	has "原因：申請人撤回申請" "$letter" && has "Reason: the applicant withdrew the application" "$letter"
+}
+check "the applicant is told once: a mail in their language first, or a letter with the address block" told
+
 # ---- find ----
 ACCOUNT=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
 	WHERE s.form_serial = 'R2026-000001'")
