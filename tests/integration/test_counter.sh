@@ -295,3 +295,38 @@ change_contact_person() {
 	[ $? -eq 1 ] && has "only an organization has a contact person" "$out"
 }
 check "a person has no contact person to change" change_contact_person
+
+# ---- an organization's mail and sheets go to its contact person ----
+org_contact() {
+	local order org sheet
+	register_forms clerk01 clerk02 sup01 "$EX/reg-05.yaml" || return 1
+	order=$(sql "$DEP/ra.db" "SELECT o.id FROM orders o JOIN subscribers s ON s.id = o.subscriber_id WHERE s.form_serial = 'R2026-000005'")
+	org=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id WHERE s.form_serial = 'R2026-000005'")
+	make_csr s5 && make_csr e5 &&
+	ra-ctl request-certs "$order" --sign-csr "$T/s5.csr" --enc-csr "$T/e5.csr" --officer op01 "${AS[@]}" >/dev/null || return 1
+	printf 'kind: revocation\nserial: V-9005\naccount: %s\napplicant_id: "71118682"\ndocuments_seen: 公司登記\nreason: keyCompromise\n' \
+		"$org" >"$T/v5.yaml"
+	through "$T/v5.yaml" V-9005 revoke revocation >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-notifier notices >"$T/n3.out" 2>"$T/n3.log" && ra-notifier sheets >"$T/s3.out" 2>"$T/s3.log" || { cat "$T/n3.log" "$T/s3.log"; return 1; }
+	python3 - "$DEP" <<'PY' || return 1
+import email, email.policy, pathlib, sys
+to = [m["To"] for m in (email.message_from_binary_file(p.open("rb"), policy=email.policy.default)
+      for p in pathlib.Path(sys.argv[1]).rglob("*.eml")) if "ip@lvye.example.com.tw" in str(m["To"])]
+assert to and all(t.addresses[0].display_name == "曾志偉" for t in to), to
+PY
+	sheet=$(sql "$DEP/ra.db" "SELECT sh.serial FROM sheets sh JOIN subscribers s ON s.id = sh.subscriber_id
+		WHERE s.form_serial = 'R2026-000005' AND sh.kind = 'password'")
+	grep -hF "$sheet" "$DEP"/sheets/post*.csv | has "曾志偉" /dev/stdin
+}
+check "an organization's mails and password sheet are addressed to its contact person" org_contact
+
+find_by_cert_and_ubn() {
+	local cert
+	cert=$(sql "$DEP/ra.db" "SELECT c.serial FROM certificates c JOIN subscribers s ON s.id = c.subscriber_id
+		WHERE s.form_serial = 'R2026-000005' LIMIT 1")
+	ra-intake find --officer clerk02 "${AS[@]}" --cert "$(echo "$cert" | tr a-f A-F | sed 's/../&:/g; s/:$//')" >"$out" 2>&1 &&
+	has "綠野生技股份有限公司" "$out" && has "$cert" "$out" && has "revoked keyCompromise" "$out" &&
+	ra-intake find --officer clerk02 "${AS[@]}" --ubn 7111-8682 >"$out" 2>&1 && has "曾志偉" "$out" &&
+	audit_has "action = 'subscriber.lookup' AND after = 'by certificate'"
+}
+check "find by certificate serial (any case, colons) and by UBN" find_by_cert_and_ubn
