@@ -8,8 +8,9 @@
  * other below, with the reason from the fixed list (lib/form_reject.c) and the
  * supervisor's note; its Message-ID is fixed by the form serial, so a mail sent again
  * after a crash (between the relay's acceptance and the UPDATE) is seen as the same
- * message. A row without one becomes a letter: a text page in the sheets folder
- * (letters/rejection-SERIAL.txt) for the print room, with the address block first.
+ * message. A row without one becomes a letter for the print room: a PDF page in the
+ * sheets' layout (sheet.c: the address in the envelope window), letters/rejection-SERIAL.pdf
+ * in the sheets folder.
  * Run by `ra-notifier notices`, after the status confirmations.
  */
 #include "notifier.h"
@@ -21,6 +22,7 @@
 #include "db.h"
 #include "form_reject.h"
 #include "log.h"
+#include "sheet.h"
 #include "util.h"
 
 struct rejection {
@@ -95,15 +97,26 @@ out:
 
 static int rejection_letter(struct notifier *n, const struct rejection *r)
 {
-	char *dir = xasprintf("%s/letters", n->sheets_dir), *path = xasprintf("%s/rejection-%s.txt", dir, r->serial);
+	char *dir = xasprintf("%s/letters", n->sheets_dir), *path = xasprintf("%s/rejection-%s.pdf", dir, r->serial);
 	char *body = rejection_text(r);
-	char *page = xasprintf("%s\n%s\n%s\n\n%s", r->postal ? r->postal : "", r->address ? r->address : "",
-	    r->recipient ? r->recipient : "", body);
-	int rc = mkdir_p(dir, 0700) < 0 || file_write_atomic(path, page, strlen(page), 0600) < 0 ? -1 : 0;
+	sheet_doc_t *d = sheet_doc_new(config_str(n->cfg, "notifier.font"), config_str(n->cfg, "notifier.return_address"));
+	struct sheet_letter l = { .name = r->recipient, .postal_code = r->postal, .address = r->address,
+	    .title = "申請書未獲受理通知　Application form not accepted", .body = body, .reference = r->serial,
+	    .date = (long long)n->now };
+	unsigned char *pdf = NULL;
+	size_t len = 0;
+	int rc = -1;
 
-	if (rc < 0)
+	if (!d || sheet_doc_add_letter(d, &l) < 0 || sheet_doc_finish(d, &pdf, &len) < 0)
+		goto out;
+	if (mkdir_p(dir, 0700) < 0 || file_write_atomic(path, pdf, len, 0600) < 0) {
 		log_warn("rejection of form %s: cannot write the letter %s", r->serial, path);
-	free(page);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(pdf);
+	sheet_doc_destroy(&d);
 	free(body);
 	free(path);
 	free(dir);

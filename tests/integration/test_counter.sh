@@ -114,9 +114,11 @@ body = m.get_body(("plain",)).get_content()
 assert body.index("Reason: the documents shown do not match the form") < body.index("原因：所附身分證明文件與表單不符"), body
 assert "Note: ID card photo does not match" in body, body
 PY
-	letter=$(find "$DEP" -name 'rejection-R2026-000003.txt' | head -1)
-	[ -n "$letter" ] && head -3 "$letter" | has "407" /dev/stdin && has "張家豪 您好" "$letter" &&
-	has "原因：申請人撤回申請" "$letter" && has "Reason: the applicant withdrew the application" "$letter"
+	letter=$(find "$DEP" -name 'rejection-R2026-000003.pdf' | head -1)
+	# pdftotext spaces letters of proportional text apart: compare without blanks.
+	[ -n "$letter" ] && pdftotext "$letter" - | tr -d ' ' >"$T/letter.txt" && has "407" "$T/letter.txt" &&
+	has "臺中市西屯區臺灣大道三段99號" "$T/letter.txt" && has "張家豪您好" "$T/letter.txt" &&
+	has "原因：申請人撤回申請" "$T/letter.txt" && has "Reason:theapplicantwithdrewtheapplication" "$T/letter.txt"
 }
 check "the applicant is told once: a mail in their language first, or a letter with the address block" told
 
