@@ -67,7 +67,8 @@ reject_ok() {
 check "a supervisor rejects a verified form: state, reason, whom to tell, audit" reject_ok
 
 status_rejected() {
-	ra-intake status R2026-000002 >"$out" 2>&1 && grep -qE '^state +rejected' "$out"
+	ra-intake status R2026-000002 >"$out" 2>&1 && grep -qE '^state +rejected' "$out" &&
+	grep -E '^rejection ' "$out" | has '"reason":"documents"' /dev/stdin
 }
 check "status shows the form rejected" status_rejected
 
