@@ -64,6 +64,26 @@ out:
 	return st;
 }
 
+/* A stored certificate's key digest (SHA-256 of its SubjectPublicKeyInfo, the same bytes
+ * csr_key_sha256 digests) and its subscriber's account (the serialNumber attribute). */
+static int signer_key_of_cert(const uint8_t *der, size_t len, uint8_t sha[32], char account[64])
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	unsigned char *spki = NULL;
+	int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki) : -1;
+	int rc = -1;
+
+	account[0] = '\0';
+	if (n > 0 && EVP_Digest(spki, (size_t)n, sha, NULL, EVP_sha256(), NULL) == 1 &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_serialNumber, account, 64) > 0)
+		rc = 0;
+	OPENSSL_free(spki);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
 /*
  * Helper threads for signing: one per further online core (the caller's thread is the
  * first), at most 7. A token key signs on one thread: a PKCS#11 session serialises
@@ -99,7 +119,8 @@ signer_t *signer_new(const config_t *cfg)
 	} else {
 		ok = 0;
 	}
-	if (!(s->store = signer_open_store(cfg)))
+	if (!(s->store = signer_open_store(cfg)) ||
+	    store_keys_backfill(s->store, signer_key_of_cert) < 0)
 		ok = 0;
 	free(cert_path);
 	if (!ok) {

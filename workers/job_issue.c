@@ -133,6 +133,19 @@ static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *d
 	return rc;
 }
 
+/* Both requests carry one key? The signer would certify it once and refuse the second
+ * usage; saying so here keeps the first certificate from being issued for nothing. */
+static int csr_same_key(const uint8_t *a, long alen, const uint8_t *b, long blen)
+{
+	const unsigned char *p = a, *q = b;
+	X509_REQ *ra = d2i_X509_REQ(NULL, &p, alen), *rb = d2i_X509_REQ(NULL, &q, blen);
+	int same = ra && rb && EVP_PKEY_eq(X509_REQ_get0_pubkey(ra), X509_REQ_get0_pubkey(rb)) == 1;
+
+	X509_REQ_free(ra);
+	X509_REQ_free(rb);
+	return same;
+}
+
 /*
  * Certificates were issued but cannot be delivered (the second request was refused, or
  * the order was given back meanwhile): revoke them at once, so no certificate stays valid
@@ -210,6 +223,11 @@ int job_issue_prepare(struct job_ctx *ctx)
 		}
 		if (csr_precheck(ctx, csr_keys[u], csr[u], csr_len[u]) < 0)
 			goto out;
+	}
+	if (csr_same_key(csr[0], csr_len[0], csr[1], csr_len[1])) {
+		job_fail(ctx, 0, "sign_csr and enc_csr carry the same public key: the signature and "
+		    "encryption certificates need two key pairs");
+		goto out;
 	}
 	for (int u = 0; u < 2; u++) {
 		char request_id[64], serial[41], *certpem, *subj = NULL;
