@@ -1,7 +1,8 @@
 /*
  * store.c: signer.db (see store.h).
  *
- * The signer is the only writer, so one connection with statements prepared at open is
+ * signer.db is created with mode 0600 (it holds every certificate's request and the
+ * journal; its folder is the signer's alone). The signer is the only writer, so one connection with statements prepared at open is
  * enough. synchronous=FULL: a certificate reported as issued must survive a power cut;
  * the cost is paid once per group commit, not once per certificate. The CRL query uses a
  * partial index over the (few) certificates that are not valid, so publishing does not
@@ -9,9 +10,12 @@
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -117,8 +121,15 @@ store_t *store_open(const char *path)
 	char *errmsg = NULL;
 	long long version;
 	sqlite3_stmt *v = NULL;
+	int fd;
 
 	st->path = xstrdup(path);
+	/* Created private: SQLite gives its -wal and -shm files the database's mode. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_err("signer database %s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_fail(st, "cannot open");
