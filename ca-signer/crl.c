@@ -85,29 +85,24 @@ static int crl_add_extensions(signer_t *s, X509_CRL *crl, long long number)
 	return ok ? 0 : -1;
 }
 
-/* Write DER and PEM atomically into crl_dir. */
+/* Write DER and PEM atomically into crl_dir, through the folder opened at start-up (the
+ * only place besides signer.db's folder where ca-signer's sandbox lets it write). */
 static int crl_write(signer_t *s, X509_CRL *crl, char err[SIGNER_ERR_LEN])
 {
 	unsigned char *der = NULL;
-	char *path_der = xasprintf("%s/ra.crl", s->crl_dir);
-	char *path_pem = xasprintf("%s/ra.crl.pem", s->crl_dir);
 	BIO *pem = BIO_new(BIO_s_mem());
 	char *pem_data;
 	long pem_len;
 	int der_len, rc = -1;
 
-	if (mkdir_p(s->crl_dir, 0755) < 0) {
-		snprintf(err, SIGNER_ERR_LEN, "cannot create the CRL folder %s", s->crl_dir);
-		goto out;
-	}
 	der_len = i2d_X509_CRL(crl, &der);
 	if (der_len <= 0 || !pem || !PEM_write_bio_X509_CRL(pem, crl)) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL");
 		goto out;
 	}
 	pem_len = BIO_get_mem_data(pem, &pem_data);
-	if (file_write_atomic(path_der, der, (size_t)der_len, 0644) < 0 ||
-	    file_write_atomic(path_pem, pem_data, (size_t)pem_len, 0644) < 0) {
+	if (file_write_at(s->crl_fd, "ra.crl", der, (size_t)der_len, 0644) < 0 ||
+	    file_write_at(s->crl_fd, "ra.crl.pem", pem_data, (size_t)pem_len, 0644) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot write the CRL into %s", s->crl_dir);
 		goto out;
 	}
@@ -115,8 +110,6 @@ static int crl_write(signer_t *s, X509_CRL *crl, char err[SIGNER_ERR_LEN])
 out:
 	OPENSSL_free(der);
 	BIO_free(pem);
-	free(path_der);
-	free(path_pem);
 	return rc;
 }
 

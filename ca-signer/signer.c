@@ -6,6 +6,8 @@
  */
 #include "signer_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,12 @@ signer_t *signer_new(const config_t *cfg)
 	int ok = 1;
 
 	s->crl_dir = config_path(cfg, "signer.crl_dir");
+	s->crl_fd = -1;
+	if (mkdir_p(s->crl_dir, 0755) < 0 ||
+	    (s->crl_fd = open(s->crl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_err("cannot create or open the CRL folder %s: %s", s->crl_dir, strerror(errno));
+		ok = 0;
+	}
 	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
 	s->md = EVP_sha256();
 	s->ca_cert = signer_load_cert(cert_path);
@@ -147,9 +155,16 @@ void signer_destroy(signer_t **sp)
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
 	X509_free(s->ca_cert);
+	if (s->crl_fd >= 0)
+		close(s->crl_fd);
 	free(s->crl_dir);
 	free(s);
 	*sp = NULL;
+}
+
+int signer_crl_fd(const signer_t *s)
+{
+	return s->crl_fd;
 }
 
 int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN])

@@ -123,6 +123,9 @@ int signer_release(signer_t *s, const char *request_id, const char *serial, char
  * batch. 0/-1 with err set.
  */
 int signer_crl_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+/* The CRL folder, open since signer_new: publishing writes only through it (the sandbox
+ * allows writes below this descriptor). */
+int signer_crl_fd(const signer_t *s);
 /* The number of the last CRL published (0: none yet). */
 long long signer_crl_number(signer_t *s);
 

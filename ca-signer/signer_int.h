@@ -24,6 +24,7 @@ struct signer {
 	store_t *store;
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */
 	char *crl_dir;
+	int crl_fd;		/* crl_dir, opened at start-up: CRLs are written through it */
 	int crl_hours;
 	int in_batch;
 };
