@@ -50,6 +50,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.crl_next_update_hours", CFG_INT, "24", 1, 8760, "CRL nextUpdate" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
+	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
+	{ "users.notifier", CFG_STR, "", 0, 0, "Unix user of ra-notifier (--users: ra-notifier)" },
 
 	/* ra-intake */
 	{ "intake.second_keying.registration", CFG_BOOL, "true", 0, 0, "registration forms need a blind second keying" },

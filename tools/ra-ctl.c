@@ -23,7 +23,7 @@ static void usage(int code)
 	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n"
-	       "  init DIR [--force] [--ca-bits N]\n"
+	       "  init DIR [--force] [--ca-bits N] [--users]\n"
 	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
 	       "                             of N bits, default 3072; ledger)\n"
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
@@ -458,10 +458,11 @@ int main(int argc, char **argv)
 		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
 		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' },
 		{ "serials-file", required_argument, 0, 'F' }, { "reason", required_argument, 0, 'R' },
-		{ "officer", required_argument, 0, 'P' }, { "ocsp", no_argument, 0, 'Q' }, { 0, 0, 0, 0 } };
+		{ "officer", required_argument, 0, 'P' }, { "ocsp", no_argument, 0, 'Q' },
+		{ "users", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
 	const char *serials_file = NULL, *reason = NULL, *officer = NULL;
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
-	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
+	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, users = 0, c;
 	json_int_t order = 0;
 	config_t *cfg;
 	int rc;
@@ -495,6 +496,7 @@ int main(int argc, char **argv)
 		case 'W': wait = 0; break;
 		case 'B': ca_bits = atoi(optarg); break;
 		case 'Q': ocsp = 1; break;
+		case 'U': users = 1; break;
 		case 'F': serials_file = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'P': officer = optarg; break;
@@ -507,7 +509,7 @@ int main(int argc, char **argv)
 			usage(2);
 		if (ca_bits != 2048 && ca_bits != 3072 && ca_bits != 4096)
 			fatal("--ca-bits must be 2048, 3072 or 4096");
-		if (ctl_init(argv[optind], force, ca_bits) < 0)
+		if (ctl_init(argv[optind], force, ca_bits) < 0 || (users && ctl_users_init(argv[optind]) < 0))
 			return 1;
 		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
 		return 0;
