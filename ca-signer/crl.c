@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "pem.h"
 #include "serial.h"
 #include "util.h"
 
@@ -90,26 +91,23 @@ static int crl_add_extensions(signer_t *s, X509_CRL *crl, long long number)
 static int crl_write(signer_t *s, X509_CRL *crl, char err[SIGNER_ERR_LEN])
 {
 	unsigned char *der = NULL;
-	BIO *pem = BIO_new(BIO_s_mem());
-	char *pem_data;
-	long pem_len;
+	char *pem = NULL;
 	int der_len, rc = -1;
 
 	der_len = i2d_X509_CRL(crl, &der);
-	if (der_len <= 0 || !pem || !PEM_write_bio_X509_CRL(pem, crl)) {
+	if (der_len <= 0 || !(pem = pem_encode("X509 CRL", der, (size_t)der_len))) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL");
 		goto out;
 	}
-	pem_len = BIO_get_mem_data(pem, &pem_data);
 	if (file_write_at(s->crl_fd, "ra.crl", der, (size_t)der_len, 0644) < 0 ||
-	    file_write_at(s->crl_fd, "ra.crl.pem", pem_data, (size_t)pem_len, 0644) < 0) {
+	    file_write_at(s->crl_fd, "ra.crl.pem", pem, strlen(pem), 0644) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot write the CRL into %s", s->crl_dir);
 		goto out;
 	}
 	rc = 0;
 out:
 	OPENSSL_free(der);
-	BIO_free(pem);
+	free(pem);
 	return rc;
 }
 

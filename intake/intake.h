@@ -15,6 +15,7 @@
 #include "client.h"
 #include "config.h"
 #include "form.h"
+#include "form_batch.h"
 
 /* Exit statuses: a rejected form or a failed job is 1, a wrong command line 2. */
 enum { INTAKE_OK = 0, INTAKE_FAIL = 1, INTAKE_USAGE = 2 };

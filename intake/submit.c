@@ -48,10 +48,10 @@ json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
     json_t *payload, int *failed)
 {
 	ra_client_t *c = intake_client(in);
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
 	char *err = NULL;
 	int64_t id;
-	int st;
 
 	*failed = 0;
 	if (!c)
@@ -63,21 +63,23 @@ json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
 		return NULL;
 	}
 	fprintf(in->out, "job %lld (%s) queued\n", (long long)id, kind);
-	st = ra_client_wait(c, id, wait_ms(in), &result, &err);
-	if (st < 0) {
-		fprintf(stderr, "ra-intake: job %lld: %s\n", (long long)id, err);
-		free(err);
-		return NULL;
-	}
-	if (st != JOB_DONE && st != JOB_FAILED) {
+	switch (ra_client_await(c, id, wait_ms(in), &job)) {
+	case JOB_FAILED:
+		*failed = 1;
+		/* fall through */
+	case JOB_DONE:
+		result = job.result ? json_incref(job.result) : json_object();
+		break;
+	case -1:
+		fprintf(stderr, "ra-intake: job %lld: %s\n", (long long)id, job.error);
+		break;
+	default:
 		/* The job is committed; it will run. The clerk can look it up later. */
 		fprintf(stderr, "ra-intake: job %lld is still %s; ask `ra-intake status` later\n",
-		    (long long)id, job_state_name((enum job_state)st));
-		json_decref(result);
-		return NULL;
+		    (long long)id, job_state_name((enum job_state)job.state));
 	}
-	*failed = st == JOB_FAILED;
-	return result ? result : json_object();
+	ra_job_clear(&job);
+	return result;
 }
 
 /* Print a JSON array of strings as "a, b, c". */

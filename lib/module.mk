@@ -1,11 +1,13 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
-LIB_BASE   := lib/log.c lib/util.c lib/cli.c
+LIB_BASE   := lib/log.c lib/util.c lib/clock.c lib/cli.c
 LIB_CONFIG := lib/config.c lib/config_keys.c
 LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/jobs.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
+LIB_PEM    := lib/pem.c
+LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
 
 UNIT_TESTS += test_config test_msg test_seal
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)

@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "seal.h"
 #include "util.h"
@@ -20,8 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *const ctl_clients[] = { "intake", "self", "station", "ctl" };
 
 static const char ctl_yaml[] =
 	"# RA deployment made by ra-ctl init. Every key is documented by `ra-ctl config`.\n"
@@ -118,8 +117,11 @@ static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
 	BN_free(bn);
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), years * 366 * 24 * 3600);
+	{
+		time_t now = ra_now();	/* the one clock, like the signer's */
+		X509_time_adj(X509_getm_notBefore(cert), -3600, &now);
+		X509_time_adj(X509_getm_notAfter(cert), (long)years * 366 * 24 * 3600, &now);
+	}
 	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
 	if (o)
 		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
@@ -263,8 +265,8 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	KEY("%s/keys/queue.cert", dir);
 	KEY("%s/keys/signer.cert", dir);
 	KEY("%s/keys/workers/worker.cert", dir);
-	for (size_t i = 0; i < sizeof ctl_clients / sizeof ctl_clients[0]; i++)
-		KEY("%s/keys/clients/%s.cert", dir, ctl_clients[i]);
+	for (int i = 0; i < PRODUCER_COUNT; i++)	/* one key pair per producer (lib/jobs.h) */
+		KEY("%s/keys/clients/%s.cert", dir, job_producer_names[i]);
 #undef KEY
 	/* The notifier's sheet key (new passwords and PINs are sealed to it) and the workers'
 	 * (subscribers' typed passwords travel to them sealed). */

@@ -25,6 +25,7 @@ out=$demo/out
 cfg=$demo/ra.yaml
 export RA_CONFIG=$cfg
 
+. "$top/tools/demo-stage.sh"
 step() { printf '\n== %s\n' "$*"; }
 stop() { ra-ctl -c "$cfg" down >/dev/null 2>&1 || true; }
 
@@ -64,7 +65,7 @@ if [ "${DEMO_SOFTWARE:-0}" = 1 ]; then
 	cards=""
 else
 	step "card personalization on 4 virtual PC/SC readers (card-station)"
-	cards=$("$top/tools/demo-cards.sh" "$out" | tee /dev/stderr | tail -n 1)
+	demo_stage cards "$top/tools/demo-cards.sh" "$out"
 	cards=", ${cards%% *} cards personalized"
 fi
 ra-ctl certs --out "$out/certs" >/dev/null
@@ -81,9 +82,9 @@ for c in "$out"/certs/*.pem; do
 	fi
 done
 step "lifecycle: revocation, suspension, resume, CRL"
-lifecycle=$("$top/tools/demo-lifecycle.sh" "$out" | tee /dev/stderr | tail -n 1)
+demo_stage lifecycle "$top/tools/demo-lifecycle.sh" "$out"
 step "notifier: renewal notices and sheets"
-notifier=$("$top/tools/demo-notifier.sh" "$out" | tee /dev/stderr | tail -n 1)
+demo_stage notifier "$top/tools/demo-notifier.sh" "$out"
 step "audit chain"
 ra-ctl audit verify
 stop

@@ -154,16 +154,52 @@ static char *request_key(long long order, const char *sign_pem, const char *enc_
 	return xasprintf("issue:order%lld:%s", order, hex);
 }
 
+/* Print each issued certificate of CERTS as "LABEL USAGE certificate SERIAL" and, with OUT,
+ * write it to OUT/SERIAL.pem. */
+static void certs_save(const char *label, json_t *certs, const char *out)
+{
+	json_t *cert;
+	size_t i;
+
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	json_array_foreach(certs, i, cert) {
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		const char *pem = json_string_value(json_object_get(cert, "pem"));
+		printf("%s %s certificate %s\n", label, json_string_value(json_object_get(cert, "usage")), serial);
+		if (out) {
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			file_write_atomic(path, pem, strlen(pem), 0644);
+			free(path);
+		}
+	}
+}
+
+/* Wait for job ID; on success return its result, else print why and return NULL. */
+static json_t *wait_job(ra_client_t *c, int64_t id, const char *what, int timeout_ms)
+{
+	struct ra_job job = { 0 };
+	json_t *result = NULL;
+
+	if (ra_client_await(c, id, timeout_ms, &job) == JOB_DONE)
+		result = json_incref(job.result);
+	else
+		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id,
+		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
+	ra_job_clear(&job);
+	return result;
+}
+
 static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
     const char *out, int wait)
 {
 	char *sign_pem, *enc_pem, *err = NULL, *idem, *end;
 	long long order = strtoll(order_text, &end, 10);
 	ra_client_t *c;
-	json_t *payload, *result = NULL, *cert;
+	json_t *payload, *result = NULL;
+	char what[40];
 	int64_t id;
-	int state, rc = 1;
-	size_t i;
+	int rc = 1;
 
 	if (*end || order <= 0)
 		fatal("ORDER must be a card order number, not '%s'", order_text);
@@ -184,26 +220,11 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 		rc = 0;
 		goto out;
 	}
-	state = ra_client_wait(c, id, 120000, &result, &err);
-	if (state != JOB_DONE) {
-		fprintf(stderr, "ra-ctl: order %lld: job %lld %s: %s\n", order, (long long)id,
-		    state < 0 ? "unknown" : job_state_name(state),
-		    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-		    json_string_value(json_object_get(result, "error")) : "not finished yet");
+	snprintf(what, sizeof what, "order %lld", order);
+	if (!(result = wait_job(c, id, what, 120000)))
 		goto out;
-	}
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(result, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		printf("order %lld: %s certificate %s\n", order, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			const char *pem = json_string_value(json_object_get(cert, "pem"));
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "order %lld:", order);
+	certs_save(what, json_object_get(result, "certs"), out);
 	rc = 0;
 out:
 	json_decref(payload);
@@ -214,22 +235,6 @@ out:
 	free(idem);
 	free(err);
 	return rc;
-}
-
-/* Wait for job ID; on success return its result, else print why and return NULL. */
-static json_t *wait_job(ra_client_t *c, int64_t id, const char *what)
-{
-	json_t *result = NULL;
-	char *err = NULL;
-	int state = ra_client_wait(c, id, 300000, &result, &err);
-	if (state == JOB_DONE)
-		return result;
-	fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id, state < 0 ? "unknown" : job_state_name(state),
-	    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-	    json_string_value(json_object_get(result, "error")) : "not finished yet");
-	json_decref(result);
-	free(err);
-	return NULL;
 }
 
 /* Serials from FILE: one per line, hex (colons allowed), blank lines and # comments skipped.
@@ -329,7 +334,7 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		json_t *r;
 		if (!wait)
 			break;
-		if (!(r = wait_job(c, json_integer_value(v), "revoke"))) {
+		if (!(r = wait_job(c, json_integer_value(v), "revoke", 300000))) {
 			rc = 1;
 			continue;
 		}
@@ -354,12 +359,11 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 static int cmd_renew(const config_t *cfg, const char *account, const char *sign, const char *enc,
     const char *officer, const char *out)
 {
-	char *sign_pem, *enc_pem, *err = NULL;
-	json_t *payload, *r = NULL, *issued = NULL, *cert;
+	char *sign_pem, *enc_pem, *err = NULL, what[80];
+	json_t *payload, *r = NULL, *issued = NULL;
 	ra_client_t *c;
 	int64_t id;
 	int rc = 1;
-	size_t i;
 
 	if (!sign || !enc || !officer)
 		fatal("renew needs --sign-csr FILE, --enc-csr FILE and --officer ID");
@@ -372,7 +376,7 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 		fprintf(stderr, "ra-ctl: %s\n", err);
 		goto out;
 	}
-	if (!(r = wait_job(c, id, "renew")))
+	if (!(r = wait_job(c, id, "renew", 300000)))
 		goto out;
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
@@ -380,20 +384,10 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 	}
 	printf("account %s: renewal order %lld, issue job %lld\n", account,
 	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
-	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue")))
+	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
 		goto out;
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(issued, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		const char *pem = json_string_value(json_object_get(cert, "pem"));
-		printf("account %s: new %s certificate %s\n", account, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "account %s: new", account);
+	certs_save(what, json_object_get(issued, "certs"), out);
 	rc = 0;
 out:
 	free(err);
@@ -424,7 +418,7 @@ static int cmd_job(const config_t *cfg, const char *text)
 static int cmd_audit_verify(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
-	sqlite3 *db = db_open(path);
+	sqlite3 *db = db_open_readonly(path);
 	int64_t bad = 0, rows = 0;
 	int rc;
 	if (!db)

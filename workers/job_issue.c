@@ -11,74 +11,32 @@
 #include "b64.h"
 #include "db.h"
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 #include "worker.h"
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <string.h>
 
 static const char *const usages[2] = { "signature", "encryption" };
 static const char *const csr_keys[2] = { "sign_csr", "enc_csr" };
 
-/* PEM "CERTIFICATE REQUEST" text to DER. NULL if it is not one. */
-static uint8_t *pem_to_der(const char *pem, long *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	uint8_t *out = NULL;
-
-	if (PEM_read_bio(b, &name, &header, &data, len) == 1 &&
-	    (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0)) {
-		out = xmalloc((size_t)*len);
-		memcpy(out, data, (size_t)*len);
-	}
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(data);
-	BIO_free(b);
-	return out;
-}
-
-/* The subject as RFC 2253 text with UTF-8 left readable (names are Traditional Chinese). */
-static char *name_text(const X509_NAME *name)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	n = BIO_get_mem_data(b, &data);
-	out = OPENSSL_malloc((size_t)n + 1);
-	memcpy(out, data, (size_t)n);
-	out[n] = '\0';
-	BIO_free(b);
-	return out;
-}
-
+/* Certificate DER to PEM text, its validity and its subject (pem_name_text). NULL if unreadable. */
 static char *der_to_pem(const uint8_t *der, size_t len, time_t *nb, time_t *na, char **subject)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *pem = NULL, *data;
-	long n;
+	char *pem = x ? pem_encode("CERTIFICATE", der, len) : NULL;
 	struct tm tm;
 
-	if (!x || !PEM_write_bio_X509(b, x))
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	pem = xmalloc((size_t)n + 1);
-	memcpy(pem, data, (size_t)n);
-	pem[n] = '\0';
-	ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
-	*nb = timegm(&tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-	*na = timegm(&tm);
-	*subject = name_text(X509_get_subject_name(x));
-out:
+	if (pem) {
+		ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
+		*nb = timegm(&tm);
+		ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+		*na = timegm(&tm);
+		*subject = pem_name_text(X509_get_subject_name(x));
+	}
 	X509_free(x);
-	BIO_free(b);
 	return pem;
 }
 
@@ -109,10 +67,10 @@ static int issue_members_ok(struct job_ctx *ctx)
  * signer.min_rsa_bits. The signer checks all of it again (it trusts nobody); this only
  * keeps a pair from being half issued when one of its requests is plainly bad.
  */
-static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, long len)
+static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, len);
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
 	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
 	int rc = -1;
 
@@ -180,7 +138,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 	json_t *subject = NULL, *certs = json_array();
 	char *state = NULL, *claimed_by = NULL;
 	uint8_t *csr[2] = { NULL, NULL };
-	long csr_len[2] = { 0, 0 };
+	size_t csr_len[2] = { 0, 0 };
 	int rc = -1;
 
 	if (order < 0 || issue_members_ok(ctx) < 0)
@@ -217,7 +175,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		const char *pem = job_str(ctx, ctx->payload, csr_keys[u]);
 		if (!pem)
 			goto out;
-		if (!(csr[u] = pem_to_der(pem, &csr_len[u]))) {
+		if (!(csr[u] = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len[u]))) {
 			job_fail(ctx, 0, "%s is not a PEM certificate request", csr_keys[u]);
 			goto out;
 		}
@@ -236,7 +194,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		time_t nb = 0, na = 0;
 
 		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
-		der = signer_client_sign(ctx, request_id, usages[u], csr[u], (size_t)csr_len[u], subject, &der_len, serial);
+		der = signer_client_sign(ctx, request_id, usages[u], csr[u], csr_len[u], subject, &der_len, serial);
 		if (!der) {
 			if (u == 1)
 				issue_withdraw(ctx, certs);
@@ -252,7 +210,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		    "serial", serial, "pem", certpem, "subject", subj, "not_before", (json_int_t)nb,
 		    "not_after", (json_int_t)na, "request_id", request_id));
 		free(certpem);
-		OPENSSL_free(subj);
+		free(subj);
 	}
 	json_object_set(ctx->scratch, "certs", certs);
 	rc = 0;
