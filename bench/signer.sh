@@ -7,6 +7,7 @@
 #     ra-queue → 2 ra-workers → ca-signer → ra.db), with the production password hashing.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+export BENCH_CSR_DIR=${BENCH_CSR_DIR:-$top/build/bench-csr}	# requests with keys of their own, kept between runs
 T=$(mktemp -d /tmp/ra-bench.XXXXXX)
 dep=$T/dep
 trap 'ra-ctl -c "$dep/ra.yaml" down >/dev/null 2>&1; rm -rf "$T"' EXIT
@@ -21,7 +22,7 @@ ra-ctl init --ca-bits 2048 "$dep" >/dev/null	# the baseline signs with RSA-2048 
 export RA_CONFIG=$dep/ra.yaml
 ra-ctl up --workers 2 >/dev/null
 sign-bench -c "$RA_CONFIG" -n 200 >/dev/null	# warm up
-read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64)
+read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64 -o 200)	# keys of their own
 rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
 echo "ca-signer: $n certificates in $ms ms = $rate/s ($errors errors), durable (signer.db, synchronous=FULL)"
 awk -v r="$rate" -v b="$raw" 'BEGIN { printf "  ratio to raw sign rate: %.2f (target 0.75)\n", r / b }'
@@ -54,13 +55,17 @@ with open(sys.argv[1], "w") as f:
 PY
 ra-intake import --officer clerk01 "$T/forms.yaml" >/dev/null
 ra-intake verify --officer clerk02 --file "$T/forms.yaml" >/dev/null
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/s.key" -subj /CN=s -out "$T/s.csr" 2>/dev/null
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/e.key" -subj /CN=e -out "$T/e.csr" 2>/dev/null
+# every certificate needs a key of its own (the signer certifies a key once)
+for o in $(seq 1 "$FORMS"); do
+	for u in s e; do
+		openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null -subj "/CN=$u$o" -out "$T/$u$o.csr" 2>/dev/null
+	done
+done
 t0=$(date +%s%N)
 seq 0 $((FORMS - 1)) | xargs -P 4 -I{} sh -c 'ra-intake approve --officer sup01 "$(printf B2026-%06d {})" >/dev/null'
 t1=$(date +%s%N)
 ra-ctl orders --state approved | awk 'NR > 1 { print $1 }' |
-	xargs -P 4 -I{} ra-ctl request-certs {} --sign-csr "$T/s.csr" --enc-csr "$T/e.csr" >/dev/null
+	xargs -P 4 -I{} ra-ctl request-certs {} --sign-csr "$T/s{}.csr" --enc-csr "$T/e{}.csr" >/dev/null
 t2=$(date +%s%N)
 stored=$(sqlite3 "$dep/ra.db" "SELECT count(*) FROM certificates")
 awk -v f="$FORMS" -v a=$(( (t1 - t0) / 1000000 )) -v b=$(( (t2 - t1) / 1000000 )) -v s="$stored" 'BEGIN {
