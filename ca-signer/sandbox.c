@@ -16,7 +16,9 @@
  * xSetSystemCall) by ones that go through the database folder's descriptor and refuse
  * any other folder. New threads are allowed (CLONE_THREAD), a new process is not; clone3
  * answers ENOSYS so that the C library falls back to clone, whose flags can be checked.
- * No memory may be mapped executable after start-up.
+ * No memory may be mapped executable after start-up. Threads that were started before the
+ * filter but run their first lines after it (a race seen under load) may read and reset
+ * their scheduling parameters and name themselves: that is allowed too, narrowly.
  */
 #include "sandbox.h"
 #include "log.h"
@@ -181,6 +183,13 @@ static int sandbox_rules_args(scmp_filter_ctx ctx, const struct sandbox_dirs *d)
 	/* a thread, never a process (fork is clone without CLONE_THREAD) */
 	rc |= ALLOW(ctx, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* A thread ZeroMQ or CZMQ started just before the filter may run its prologue after
+	 * it: libzmq reads its scheduling parameters and sets them back (SCHED_OTHER only,
+	 * so never a higher priority), and names itself. */
+	rc |= ALLOW(ctx, sched_getparam, 0);
+	rc |= ALLOW(ctx, sched_getscheduler, 0);
+	rc |= ALLOW(ctx, sched_setscheduler, 1, SCMP_A1(SCMP_CMP_EQ, SCHED_OTHER));
+	rc |= ALLOW(ctx, prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
 	/* abort() signals itself */
 	rc |= ALLOW(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	return rc ? -1 : 0;
