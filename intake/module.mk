@@ -13,8 +13,9 @@ test_form_PKGS := jansson yaml-0.1
 # (LIB_BASE and friends are set in lib/module.mk, read after this file: hence "=".)
 ifneq ($(wildcard intake/ra-intake.c),)
 PROGRAMS += ra-intake
-ra-intake_SRCS = $(filter-out intake/ra-self.c,$(wildcard intake/*.c)) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
-ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl
+ra-intake_SRCS = $(filter-out intake/ra-self.c,$(wildcard intake/*.c)) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) \
+                 $(LIB_OFFICER) $(CS_CORE) card-station/officer_card.c
+ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl libpcsclite
 endif
 
 # ra-self: the subscriber's online client (stands in for the website's back end).

@@ -80,8 +80,14 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	  "check an account's website password (lockout rule); answers the account's status") \
 	X(password_change, PRODUCER_self, \
 	  "change a website password (old, new; password policy)") \
-	X(renew, PRODUCER_self | PRODUCER_ctl, \
-	  "renew an account's certificates from new requests within the renewal window")
+	X(renew, PRODUCER_self, \
+	  "renew an account's certificates from new requests within the renewal window (subscriber's password)") \
+	X(counter_renew, PRODUCER_ctl, \
+	  "renewal at the counter, signed by a supervisor (ra-ctl renew)") \
+	X(officer_add, PRODUCER_ctl, \
+	  "record a new officer and their certificate (signed by an administrator)") \
+	X(officer_disable, PRODUCER_ctl, \
+	  "refuse an officer's signatures from now on (signed by an administrator)")
 
 enum job_kind_id {
 #define X(name, producers, help) JOB_KIND_##name,

@@ -15,7 +15,8 @@ for t in "$BUILD"/tests/*; do
 	[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
 	log=$logdir/$n.log
 	if valgrind --tool=memcheck --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    --show-leak-kinds=definite,indirect --track-origins=yes --log-file="$log.vg" \
+	    --show-leak-kinds=definite,indirect --track-origins=yes \
+	    --suppressions="$top/tests/sanitizer/valgrind.supp" --log-file="$log.vg" \
 	    "$t" >"$log" 2>&1; then
 		echo "ok - $n"
 		passed=$((passed + 1))

@@ -173,6 +173,8 @@ int ctl_users_init(const char *dir)
 		{ "keys/worker-seal.key", "ra-queue", NULL, 0600 },
 		{ "keys/card-master.key", NULL, NULL, 0600 },	/* card-station's, run by operators */
 		{ "keys/ocsp.pem", NULL, NULL, 0644 },
+		{ "officers", NULL, NULL, 0711 },	/* the CA key and credentials stay root's */
+		{ "officers/ca.pem", NULL, NULL, 0644 },	/* workers check officers' signatures */
 	};
 	static const char *const clients[] = { "intake", "self", "station", "ctl" };
 	char *home = realpath(dir, NULL), *creds = xasprintf("%s/credentials", dir);

@@ -9,10 +9,12 @@
  * CSR bytes through untouched: the signer alone decides what a certificate says.
  */
 #include "b64.h"
+#include "csr_check.h"
 #include "db.h"
 #include "log.h"
 #include "pem.h"
 #include "util.h"
+#include "officer.h"
 #include "worker.h"
 
 #include <openssl/x509.h>
@@ -46,7 +48,8 @@ static char *der_to_pem(const uint8_t *der, size_t len, time_t *nb, time_t *na, 
  */
 static int issue_members_ok(struct job_ctx *ctx)
 {
-	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station" };
+	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station",
+		OFFICER_SIG_MEMBER };
 	const char *key;
 	json_t *v;
 
@@ -62,33 +65,13 @@ static int issue_members_ok(struct job_ctx *ctx)
 	return 0;
 }
 
-/*
- * The worker's own look at a request: parse, proof of possession, RSA of at least
- * signer.min_rsa_bits. The signer checks all of it again (it trusts nobody); this only
- * keeps a pair from being half issued when one of its requests is plainly bad.
- */
+/* The worker's own look at a request (csr_check.c); the signer checks it all again. */
 static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
-	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
-	int rc = -1;
-
-	if (!req)
-		job_fail(ctx, 0, "%s is not a valid DER PKCS#10 request", which);
-	else if (p != der + len)
-		job_fail(ctx, 0, "%s has %ld trailing bytes after the request", which, (long)(der + len - p));
-	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
-		job_fail(ctx, 0, "%s: the key is not RSA (subscriber keys are RSA)", which);
-	else if (EVP_PKEY_get_bits(key) < config_int(ctx->cfg, "signer.min_rsa_bits"))
-		job_fail(ctx, 0, "%s: RSA %d bits is too small (at least %lld)", which, EVP_PKEY_get_bits(key),
-		    config_int(ctx->cfg, "signer.min_rsa_bits"));
-	else if (X509_REQ_verify(req, key) != 1)
-		job_fail(ctx, 0, "%s: the request's signature does not verify (no proof of possession)", which);
-	else
-		rc = 0;
-	X509_REQ_free(req);
-	return rc;
+	char err[160];
+	if (csr_check_der(der, len, config_int(ctx->cfg, "signer.min_rsa_bits"), err, sizeof err) < 0)
+		return job_fail(ctx, 0, "%s%s%s", which, err[0] == ':' ? "" : " ", err);
+	return 0;
 }
 
 /* Both requests carry one key? The signer would certify it once and refuse the second

@@ -42,6 +42,9 @@ int job_suspend_apply(struct job_ctx *ctx, json_t **result);
 int job_login_apply(struct job_ctx *ctx, json_t **result);
 int job_password_change_apply(struct job_ctx *ctx, json_t **result);
 int job_renew_apply(struct job_ctx *ctx, json_t **result);
+int job_counter_renew_apply(struct job_ctx *ctx, json_t **result);
+int job_officer_add_apply(struct job_ctx *ctx, json_t **result);
+int job_officer_disable_apply(struct job_ctx *ctx, json_t **result);
 
 /* Handlers shared between kinds. */
 /* Store CERTS (as prepared by an issue: usage, serial, pem, subject, dates, request_id)

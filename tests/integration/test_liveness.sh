@@ -17,7 +17,7 @@ for i in $(seq 1 12); do make_csr "s$i"; make_csr "e$i"; done
 QLOG=$DEP/log/ra-queue.log
 
 # issue ORDER: submit the order's certificate request without waiting for it.
-issue() { ra-ctl request-certs "$1" --sign-csr "$T/s$1.csr" --enc-csr "$T/e$1.csr" --no-wait >/dev/null; }
+issue() { ra-ctl request-certs "$1" --sign-csr "$T/s$1.csr" --enc-csr "$T/e$1.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null; }
 issue_state() { sql "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":$1,%'"; }
 issue_is() { [ "$(issue_state "$1")" = "$2" ]; }
 pairs_ok() { # ORDER...: each order has exactly one pair at the RA
@@ -121,6 +121,9 @@ kill -9 "$(worker_pid 2)"
 mark worker
 ra-ctl up >/dev/null || fail "worker: ra-ctl up restarts the worker"
 wait_for 60 ready_since worker 1 || fail "worker: the new worker says READY" "$(since worker "$QLOG" | tail -n 3)"
+# the dead worker was idle: the queue drops it after queue.liveness silent heartbeats
+dropped() { since worker "$QLOG" | grep -q 'is silent; dropped'; }
+wait_for 60 dropped && ok "worker: the queue drops the dead worker" || fail "worker: the queue drops the dead worker"
 issue 11; issue 12
 if wait_for 120 issue_is 11 done && wait_for 120 issue_is 12 done; then
 	ok "worker: jobs finish after a worker restarted"

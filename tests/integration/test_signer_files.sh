@@ -6,7 +6,7 @@
 ra_deploy 1
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-01.yaml || fail "registration"
 make_csr s1; make_csr e1
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" >/dev/null || fail "request-certs"
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "request-certs"
 ra-notifier sheets >/dev/null 2>&1 || fail "ra-notifier sheets"
 ra-ctl down >/dev/null
 

@@ -32,11 +32,12 @@ rc=$(selftest no-such-call)
 
 # The daemon itself under the filter: issue, revoke, publish the CRL, stop cleanly.
 ra-ctl up --workers 1 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+ra_officers
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-01.yaml || fail "registration"
 make_csr s1; make_csr e1
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" >/dev/null && ok "issuance under the filter" || fail "issue" "$(tail -n 5 "$DEP/log/ca-signer.log")"
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null && ok "issuance under the filter" || fail "issue" "$(tail -n 5 "$DEP/log/ca-signer.log")"
 ra-ctl certs | awk 'NR > 1 { print $1 }' > "$T/serials"
-ra-ctl revoke --serials-file "$T/serials" --reason keyCompromise >/dev/null && ok "revocation under the filter" || fail "revoke"
+ra-ctl revoke --serials-file "$T/serials" --reason keyCompromise --officer admin --passphrase-file "$OPASS" >/dev/null && ok "revocation under the filter" || fail "revoke"
 wait_for 10 sh -c "openssl crl -in '$DEP/crl/ra.crl.pem' -noout -text | grep -q 'Key Compromise'" \
 	&& ok "the CRL is published under the filter" || fail "CRL" "$(tail -n 5 "$DEP/log/ca-signer.log")"
 pid=$(cat "$DEP/run/ca-signer.pid")

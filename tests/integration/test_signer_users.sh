@@ -7,7 +7,7 @@
 [ "$(id -u)" = 0 ] || { ok "not root: --users cannot be tried (skipped)"; exit 0; }
 chmod 711 "$T"	# the daemons' users must reach the deployment inside the test's folder
 DEP=$T/dep
-ra-ctl init "$DEP" --users >"$T/init.log" 2>&1 || { fail "ra-ctl init --users" "$(cat "$T/init.log")"; exit 1; }
+ra-ctl init "$DEP" --passphrase-file "$OPASS" --users >"$T/init.log" 2>&1 || { fail "ra-ctl init --users" "$(cat "$T/init.log")"; exit 1; }
 sed -i -e '/^queue:/a\  lease_ms: 2000\n  heartbeat_ms: 200\n  retry_backoff_ms: 100' "$DEP/ra.yaml"
 printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
 export RA_CONFIG=$DEP/ra.yaml
@@ -24,7 +24,7 @@ cannot_all() {	# USER FILE...
 	for f in "$@"; do [ -e "$DEP/$f" ] || bad="$bad $f(missing)"; can "$u" "$f" && bad="$bad $f"; done
 	[ -z "$bad" ] && ok "$u cannot read: $*" || fail "$u reads what it must not" "$bad"
 }
-cannot_all ra-queue keys/sheets.key keys/card-master.key keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
+cannot_all ra-queue keys/sheets.key keys/card-master.key officers/ca.key officers/admin.pem keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
 	signer/ca.key keys/signer.cert_secret credentials/ca.pass credentials/sheets.pass
 cannot_all ra-signer keys/workers/worker.cert_secret keys/worker-seal.key keys/queue.cert_secret keys/sheets.key \
 	keys/card-master.key credentials/worker-seal.pass ra.db
@@ -36,6 +36,7 @@ can ra-queue keys/workers/worker.cert_secret && can ra-queue ra.db && can ra-sig
 	&& ok "no passphrase lies beside its key: they are in credentials/ (root, 0700)" || fail "passphrases beside keys"
 
 ra-ctl up --workers 1 >"$T/up.log" 2>&1 || { fail "ra-ctl up under the users" "$(cat "$T/up.log") $(tail -n 3 "$DEP"/log/*.log)"; exit 1; }
+ra_officers
 owner() { ps -o user= -p "$(cat "$DEP/run/$1.pid")"; }
 [ "$(owner ca-signer)" = ra-signer ] && [ "$(owner ra-queue)" = ra-queue ] && [ "$(owner ra-worker-1)" = ra-queue ] \
 	&& ok "the daemons run as their users" || fail "daemon users" "$(owner ca-signer) $(owner ra-queue) $(owner ra-worker-1)"
@@ -43,7 +44,7 @@ owner() { ps -o user= -p "$(cat "$DEP/run/$1.pid")"; }
 	&& ok "each daemon is handed its own passphrase only" || fail "credentials handed" "$(ls -R "$DEP/run/credentials")"
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-01.yaml || fail "registration under the users"
 make_csr s1; make_csr e1
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --out "$T/out" >/dev/null \
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out" >/dev/null \
 	&& [ "$(ls "$T"/out/*.pem | wc -l)" = 2 ] && ok "forms approved and certificates issued under the users" \
 	|| fail "issue under the users" "$(tail -n 3 "$DEP/log/ca-signer.log" "$DEP/log/ra-worker-1.log")"
 [ "$(stat -c %U:%a "$DEP/signer/signer.db")" = ra-signer:600 ] && ok "signer.db is ra-signer's, 0600" || fail "signer.db owner" "$(stat -c %U:%a "$DEP/signer/signer.db")"
