@@ -1,5 +1,6 @@
 /*
- * ctl.h: ra-ctl's parts: making a deployment (ctl_init.c), starting and stopping its
+ * ctl.h: ra-ctl's parts: making a deployment (ctl_init.c) and its development
+ * certificates (ctl_cert.c), the officers (ctl_officer.c), starting and stopping its
  * daemons (ctl_daemons.c); the queue commands are in ra-ctl.c.
  */
 #ifndef RA_CTL_H
@@ -20,7 +21,7 @@ struct ctl_ext {
 	int nid;
 	const char *value;
 };
-/* A certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with ISSUER_KEY (ISSUER
+/* ctl_cert.c: a certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with ISSUER_KEY (ISSUER
  * NULL: self-signed), valid YEARS, with EXTS. NULL on failure. */
 X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
     long years, const struct ctl_ext *exts, size_t n);

@@ -3,7 +3,7 @@
  * as root) and for `ra-ctl up` starting each daemon under its user.
  *
  * Users: ra-signer (ca-signer), ra-queue (ra-queue and the workers), ra-notifier
- * (ra-notifier); the group ra-ledger (ra-queue, ra-notifier) shares ra.db, the only file
+ * (ra-notifier), ra-web (ra-web: its client key and TLS key); the group ra-ledger (ra-queue, ra-notifier) shares ra.db, the only file
  * two of them need. Existing users and groups are used as they are. Each file is owned by
  * the one user that needs it, mode 0600 in a folder of 0700 or 0711 (traverse only):
  * a worker cannot read the sheet private key, the card master key, a producer's CURVE
@@ -43,6 +43,7 @@ static const struct ctl_user ctl_users[] = {
 	{ "ra-signer", 0, "signer.user" },
 	{ "ra-queue", 1, "queue.user" },
 	{ "ra-notifier", 1, "notifier.user" },
+	{ "ra-web", 0, NULL },
 };
 
 /* The passphrase files of a deployment, moved to credentials/ by init --users, and the
@@ -146,37 +147,40 @@ done:
 
 int ctl_users_init(const char *dir)
 {
-	static const struct { const char *rel, *user, *group; int mode; } own[] = {
-		{ "", NULL, LEDGER_GROUP, 02771 },	/* ra.db's WAL files are made here */
-		{ "ra.yaml", NULL, NULL, 0644 },
-		{ "ra.db", "ra-queue", LEDGER_GROUP, 0660 },
-		{ "credentials", NULL, NULL, 0700 },
-		{ "run", NULL, NULL, 01777 },		/* every daemon makes its socket here */
-		{ "signer", "ra-signer", NULL, 0700 },
-		{ "signer/ca.key", "ra-signer", NULL, 0600 },
-		{ "signer/ca.pem", "ra-signer", NULL, 0644 },
-		{ "crl", "ra-signer", NULL, 0755 },
-		{ "outbox", "ra-notifier", NULL, 0700 },
-		{ "sheets", "ra-notifier", NULL, 0700 },
-		{ "keys", NULL, NULL, 0711 },
-		{ "keys/queue.cert", NULL, NULL, 0644 },
-		{ "keys/queue.cert_secret", "ra-queue", NULL, 0600 },
-		{ "keys/signer.cert", NULL, NULL, 0644 },
-		{ "keys/signer.cert_secret", "ra-signer", NULL, 0600 },
-		{ "keys/workers", NULL, NULL, 0755 },
-		{ "keys/workers/worker.cert", NULL, NULL, 0644 },
-		{ "keys/workers/worker.cert_secret", "ra-queue", NULL, 0600 },
-		{ "keys/clients", NULL, NULL, 0755 },
-		{ "keys/sheets.pub", NULL, NULL, 0644 },
-		{ "keys/sheets.key", "ra-notifier", NULL, 0600 },
-		{ "keys/worker-seal.pub", NULL, NULL, 0644 },
-		{ "keys/worker-seal.key", "ra-queue", NULL, 0600 },
-		{ "keys/card-master.key", NULL, NULL, 0600 },	/* card-station's, run by operators */
-		{ "keys/ocsp.pem", NULL, NULL, 0644 },
-		{ "officers", NULL, NULL, 0711 },	/* the CA key and credentials stay root's */
-		{ "officers/ca.pem", NULL, NULL, 0644 },	/* workers check officers' signatures */
+	static const struct { const char *rel, *user, *group; int mode, optional; } own[] = {
+		{ "", NULL, LEDGER_GROUP, 02771, 0 },	/* ra.db's WAL files are made here */
+		{ "ra.yaml", NULL, NULL, 0644, 0 },
+		{ "ra.db", "ra-queue", LEDGER_GROUP, 0660, 0 },
+		{ "credentials", NULL, NULL, 0700, 0 },
+		{ "run", NULL, NULL, 01777, 0 },		/* every daemon makes its socket here */
+		{ "signer", "ra-signer", NULL, 0700, 0 },
+		{ "signer/ca.key", "ra-signer", NULL, 0600, 0 },
+		{ "signer/ca.pem", "ra-signer", NULL, 0644, 0 },
+		{ "crl", "ra-signer", NULL, 0755, 0 },
+		{ "outbox", "ra-notifier", NULL, 0700, 0 },
+		{ "sheets", "ra-notifier", NULL, 0700, 0 },
+		{ "keys", NULL, NULL, 0711, 0 },
+		{ "keys/queue.cert", NULL, NULL, 0644, 0 },
+		{ "keys/queue.cert_secret", "ra-queue", NULL, 0600, 0 },
+		{ "keys/signer.cert", NULL, NULL, 0644, 0 },
+		{ "keys/signer.cert_secret", "ra-signer", NULL, 0600, 0 },
+		{ "keys/workers", NULL, NULL, 0755, 0 },
+		{ "keys/workers/worker.cert", NULL, NULL, 0644, 0 },
+		{ "keys/workers/worker.cert_secret", "ra-queue", NULL, 0600, 0 },
+		{ "keys/clients", NULL, NULL, 0755, 0 },
+		{ "keys/sheets.pub", NULL, NULL, 0644, 0 },
+		{ "keys/sheets.key", "ra-notifier", NULL, 0600, 0 },
+		{ "keys/worker-seal.pub", NULL, NULL, 0644, 0 },
+		{ "keys/worker-seal.key", "ra-queue", NULL, 0600, 0 },
+		{ "keys/card-master.key", NULL, NULL, 0600, 0 },	/* card-station's, run by operators */
+		{ "keys/ocsp.pem", NULL, NULL, 0644, 0 },
+		{ "officers", NULL, NULL, 0711, 0 },	/* the CA key and credentials stay root's */
+		{ "officers/ca.pem", NULL, NULL, 0644, 0 },	/* workers check officers' signatures */
+		{ "keys/clients/web.cert_secret", "ra-web", NULL, 0600, 1 },
+		{ "keys/web.key", "ra-web", NULL, 0600, 1 },
+		{ "keys/web.pem", NULL, NULL, 0644, 1 },
 	};
-	static const char *const clients[] = { "intake", "self", "station", "ctl" };
+	static const char *const clients[] = { "intake", "self", "station", "ctl", "web" };
 	char *home = realpath(dir, NULL), *creds = xasprintf("%s/credentials", dir);
 	int rc = -1;
 
@@ -201,12 +205,17 @@ int ctl_users_init(const char *dir)
 	}
 	if (ctl_users_config(dir) < 0)
 		goto out;
-	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-		if (ctl_own(dir, own[i].rel, own[i].user, own[i].group, own[i].mode) < 0)
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		char *p = xasprintf("%s/%s", dir, own[i].rel);
+		int missing = own[i].optional && access(p, F_OK) < 0;
+		free(p);
+		if (!missing && ctl_own(dir, own[i].rel, own[i].user, own[i].group, own[i].mode) < 0)
 			goto out;
+	}
 	for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
-		char *pub = xasprintf("keys/clients/%s.cert", clients[i]);
-		int r = ctl_own(dir, pub, NULL, NULL, 0644);
+		char *pub = xasprintf("keys/clients/%s.cert", clients[i]), *p = xasprintf("%s/%s", dir, pub);
+		int r = access(p, F_OK) < 0 ? 0 : ctl_own(dir, pub, NULL, NULL, 0644);
+		free(p);
 		free(pub);
 		if (r < 0)
 			goto out;

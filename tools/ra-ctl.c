@@ -19,6 +19,8 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -45,7 +47,7 @@ static void usage(int code)
 	       "  orders [--state S]         list card orders\n"
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait] AS\n"
 	       "                             issue an order's two certificates from PKCS#10 files (operator)\n"
-	       "  audit verify               recompute the audit chain; name the first bad row\n"
+	       "  audit verify               recompute the audit chain, check its signed checkpoints\n"
 	       "  job ID                     one job: kind, state, error and result (JSON)\n"
 	       "  revoke --serials-file F --reason R [--no-wait] AS\n"
 	       "                             revoke the listed certificates (one hex serial a line; bulk, e.g. a\n"
@@ -453,21 +455,35 @@ static int cmd_job(const config_t *cfg, const char *text)
 	return 0;
 }
 
+/* The audit chain, and its checkpoints against the CA certificate (signer.cert). */
 static int cmd_audit_verify(const config_t *cfg)
 {
-	char *path = config_path(cfg, "queue.db");
+	char *path = config_path(cfg, "queue.db"), *ca_path = config_path(cfg, "signer.cert");
 	sqlite3 *db = db_open_readonly(path);
-	int64_t bad = 0, rows = 0;
+	FILE *f = fopen(ca_path, "r");
+	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	struct audit_report r;
 	int rc;
+
+	if (f)
+		fclose(f);
 	if (!db)
 		fatal("cannot open %s", path);
-	rc = audit_verify(db, &bad, &rows);
+	if (!ca)
+		fatal("cannot read the CA certificate %s (checkpoints are signed by its key)", ca_path);
+	rc = audit_verify(db, X509_get0_pubkey(ca), &r);
 	if (rc == 0)
-		printf("audit chain intact: %lld rows\n", (long long)rows);
+		printf("audit chain intact: %lld rows, %lld signed checkpoint(s) covering %lld rows\n",
+		    (long long)r.rows, (long long)r.checkpoints, (long long)r.covered);
+	else if (r.bad_row)
+		printf("audit chain BROKEN at row %lld (after %lld good rows): %s\n", (long long)r.bad_row,
+		    (long long)r.rows, r.why);
 	else
-		printf("audit chain BROKEN at row %lld (after %lld good rows)\n", (long long)bad, (long long)rows);
+		printf("audit chain BROKEN: %s (%lld rows recomputed)\n", r.why, (long long)r.rows);
+	X509_free(ca);
 	db_close(&db);
 	free(path);
+	free(ca_path);
 	return rc == 0 ? 0 : 1;
 }
 

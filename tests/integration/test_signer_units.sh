@@ -19,7 +19,8 @@ bad=
 for f in "$U"/*.service; do
 	u=$(sed -n 's/^User=//p' "$f")
 	case "$(basename "$f"):$u" in
-	ca-signer.service:ra-signer | ra-queue.service:ra-queue | ra-worker@.service:ra-queue | ra-notifier-*:ra-notifier) ;;
+	ca-signer.service:ra-signer | ra-queue.service:ra-queue | ra-worker@.service:ra-queue | ra-notifier-*:ra-notifier | \
+	ra-web.service:ra-web) ;;
 	*) bad="$bad $(basename "$f"):${u:-no User=}" ;;
 	esac
 	grep -qx 'NoNewPrivileges=yes' "$f" && grep -qx 'ProtectSystem=strict' "$f" || bad="$bad $(basename "$f"):hardening"

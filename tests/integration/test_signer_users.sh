@@ -13,7 +13,7 @@ printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
 export RA_CONFIG=$DEP/ra.yaml
 on_exit "ra-ctl -c $DEP/ra.yaml down"
 ok "ra-ctl init --users"
-for u in ra-signer ra-queue ra-notifier; do id "$u" >/dev/null 2>&1 || fail "user $u exists"; done
+for u in ra-signer ra-queue ra-notifier ra-web; do id "$u" >/dev/null 2>&1 || fail "user $u exists"; done
 id -nG ra-queue | grep -qw ra-ledger && id -nG ra-notifier | grep -qw ra-ledger && ! id -nG ra-signer | grep -qw ra-ledger \
 	&& ok "users ra-signer, ra-queue, ra-notifier; ra-ledger shares ra.db between the queue and the notifier" || fail "users and groups"
 
@@ -24,12 +24,13 @@ cannot_all() {	# USER FILE...
 	for f in "$@"; do [ -e "$DEP/$f" ] || bad="$bad $f(missing)"; can "$u" "$f" && bad="$bad $f"; done
 	[ -z "$bad" ] && ok "$u cannot read: $*" || fail "$u reads what it must not" "$bad"
 }
-cannot_all ra-queue keys/sheets.key keys/card-master.key officers/ca.key officers/admin.pem keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
+cannot_all ra-queue keys/sheets.key keys/card-master.key officers/ca.key officers/admin.pem keys/clients/web.cert_secret keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
 	signer/ca.key keys/signer.cert_secret credentials/ca.pass credentials/sheets.pass
 cannot_all ra-signer keys/workers/worker.cert_secret keys/worker-seal.key keys/queue.cert_secret keys/sheets.key \
 	keys/card-master.key credentials/worker-seal.pass ra.db
 cannot_all ra-notifier signer/ca.key keys/worker-seal.key keys/workers/worker.cert_secret keys/card-master.key credentials/ca.pass
 can ra-queue keys/workers/worker.cert_secret && can ra-queue ra.db && can ra-signer signer/ca.key && can ra-notifier keys/sheets.key \
+	&& can ra-web keys/clients/web.cert_secret && ! can ra-web keys/clients/self.cert_secret \
 	&& ok "each reads its own keys" || fail "own keys"
 [ ! -e "$DEP/signer/ca.pass" ] && [ ! -e "$DEP/keys/sheets.pass" ] && [ ! -e "$DEP/keys/worker-seal.pass" ] && [ ! -e "$DEP/keys/ocsp.pass" ] \
 	&& [ "$(stat -c %U:%a "$DEP/credentials")" = root:700 ] \
