@@ -572,8 +572,10 @@ static void test_batch_async(void **state)
 	struct t *t = *state;
 	struct sign_result a, b;
 	char id[32], id2[32], err[SIGNER_ERR_LEN];
-	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
-	struct sign_request r2 = req_for(t, id2, t->csr2, t->csr2_len, "encryption");
+	size_t n1, n2;
+	uint8_t *c1 = fresh_csr(&n1), *c2 = fresh_csr(&n2);	/* keys of their own */
+	struct sign_request r = req_for(t, id, c1, n1, "signature");
+	struct sign_request r2 = req_for(t, id2, c2, n2, "encryption");
 	struct signer_cert_status st;
 	uint64_t t1, t2;
 
@@ -598,6 +600,8 @@ static void test_batch_async(void **state)
 	free(issued);
 	signer_result_clear(&a);
 	signer_result_clear(&b);
+	free(c1);
+	free(c2);
 }
 
 /* The signer survives a restart: the same request id still returns the same certificate. */
