@@ -13,6 +13,7 @@
 
 #include "form.h"
 #include "form_batch.h"
+#include "form_reject.h"
 
 static form_t *person(void)
 {
@@ -445,6 +446,28 @@ static void test_change(void **state)
 	form_destroy(&f);
 }
 
+static void test_reject_reasons(void **state)
+{
+	(void)state;
+	const struct form_reject_reason *r;
+	size_t n = 0;
+
+	while ((r = form_reject_reason_at(n)) != NULL) {
+		assert_non_null(r->en);
+		assert_non_null(r->zh);
+		assert_ptr_equal(form_reject_reason_find(r->code), r);
+		n++;
+	}
+	assert_true(n >= 2);
+	assert_string_equal(form_reject_reason_find("Not-Signed")->code, "not_signed");
+	assert_true(form_reject_reason_find("other")->needs_note);
+	assert_false(form_reject_reason_find("documents")->needs_note);
+	assert_null(form_reject_reason_find("nonsense"));
+	assert_null(form_reject_reason_find(""));
+	assert_null(form_reject_reason_find(NULL));
+	assert_null(form_reject_reason_find("incomplete-but-much-too-long-for-a-code"));
+}
+
 static void test_unknown_field_and_applies(void **state)
 {
 	(void)state;
@@ -736,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_resume_and_reset),
 		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_reject_reasons),
 		cmocka_unit_test(test_unknown_field_and_applies),
 		cmocka_unit_test(test_table_and_dup),
 		cmocka_unit_test(test_every_problem_listed),
