@@ -43,3 +43,7 @@ fuzz_csr_pem_PKGS := openssl
 FUZZ_TARGETS += fuzz_seal
 fuzz_seal_SRCS = tests/fuzz/fuzz_seal.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE)
 fuzz_seal_PKGS := libcrypto
+
+FUZZ_TARGETS += fuzz_piv
+fuzz_piv_SRCS = tests/fuzz/fuzz_piv.c $(CS_CORE) $(LIB_BASE)
+fuzz_piv_PKGS := openssl libpcsclite
