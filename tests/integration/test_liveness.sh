@@ -78,13 +78,24 @@ both_resume idle 1 2
 
 # 2. The queue dies while a job is leased (the worker holds it, before the signer is asked
 # or while it is), then a third job.
-issue 3
+# This time the producer waits for the answer through the restart.
+mkdir -p "$T/out3"
+ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --out "$T/out3" > "$T/producer3.log" 2>&1 &
+producer=$!
+track $producer
 wait_for 60 issue_is 3 leased || fail "leased: the job is leased before the kill"
 restart_queue leased
 if wait_for 120 issue_is 3 done; then
 	ok "leased: the job leased before the kill finishes"
 else
 	fail "leased: the job leased before the kill finishes" "$(issue_state 3)"
+fi
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_for 120 gone $producer
+if wait $producer && [ "$(ls "$T/out3" | wc -l)" -ge 2 ]; then
+	ok "leased: the producer waiting through the restart gets its certificates"
+else
+	fail "leased: the producer waiting through the restart gets its certificates" "$(tail -n 3 "$T/producer3.log")"
 fi
 pairs_ok 3 && ok "leased: exactly one pair for it" || fail "leased: exactly one pair for it"
 both_resume leased 4 5
