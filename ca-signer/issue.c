@@ -308,6 +308,8 @@ static void issue_finish(signer_t *s, struct issue_item *it, time_t now)
 	if (rc == 1 || (rc < 0 && it->signed_ok && !it->res->error[0]))
 		snprintf(it->res->error, sizeof it->res->error, "no free serial number after %d "
 		    "tries", ISSUE_SERIAL_TRIES);
+	if (rc == 0)
+		issued_note(s, it->res->serial);
 	if (rc != 0) {
 		free(it->res->der);
 		it->res->der = NULL;
@@ -376,6 +378,8 @@ int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_
 		}
 		failed = 1;
 	}
+	if (own_tx)
+		issued_flush(s, !failed);
 out:
 	for (size_t i = 0; i < n; i++) {
 		if (!failed)

@@ -85,8 +85,10 @@ signer_t *signer_new(const config_t *cfg)
 	char err[SIGNER_ERR_LEN] = "";
 	int ok = 1;
 
+	s->issued_fd = -1;
 	s->crl_dir = config_path(cfg, "signer.crl_dir");
 	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
+	s->delta_minutes = (int)config_int(cfg, "signer.delta_next_update_minutes");
 	s->md = EVP_sha256();
 	s->ca_cert = signer_load_cert(cert_path);
 	if (s->ca_cert) {
@@ -107,6 +109,7 @@ signer_t *signer_new(const config_t *cfg)
 		return NULL;
 	}
 	s->pool = pool_new(signer_threads(s->key));
+	s->durable = durable_new(s->store);
 	return s;
 }
 
@@ -122,10 +125,14 @@ void signer_destroy(signer_t **sp)
 		store_rollback(s->store);
 	}
 	pool_destroy(&s->pool);
+	durable_destroy(&s->durable);
 	store_close(&s->store);
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
 	X509_free(s->ca_cert);
+	if (s->issued_fd >= 0)
+		close(s->issued_fd);
+	free(s->pending);
 	free(s->crl_dir);
 	free(s);
 	*sp = NULL;
@@ -176,9 +183,39 @@ int signer_batch_commit(signer_t *s)
 	if (store_commit(s->store) < 0) {
 		log_err("the batch could not be committed: none of its certificates are stored");
 		store_rollback(s->store);
+		issued_flush(s, 0);
 		return -1;
 	}
+	issued_flush(s, 1);
 	return 0;
+}
+
+int signer_batch_commit_async(signer_t *s, uint64_t *ticket)
+{
+	*ticket = 0;
+	if (!s->in_batch) {
+		log_err("signer_batch_commit_async: no batch is open");
+		return -1;
+	}
+	if (!s->durable)
+		return signer_batch_commit(s);
+	s->in_batch = 0;
+	if (store_commit_nosync(s->store) < 0) {
+		log_err("the batch could not be committed: none of its certificates are stored");
+		store_rollback(s->store);
+		issued_flush(s, 0);
+		return -1;
+	}
+	issued_flush(s, 1);
+	*ticket = durable_request(s->durable);
+	return 0;
+}
+
+int signer_batch_durable(signer_t *s, uint64_t ticket, int wait)
+{
+	if (ticket == 0 || !s->durable)
+		return 1;
+	return durable_check(s->durable, ticket, wait);
 }
 
 int signer_batch_rollback(signer_t *s)
@@ -186,5 +223,6 @@ int signer_batch_rollback(signer_t *s)
 	if (!s->in_batch)
 		return 0;
 	s->in_batch = 0;
+	issued_flush(s, 0);
 	return store_rollback(s->store);
 }

@@ -29,17 +29,20 @@
 struct office {
 	ra_client_t *client;
 	EVP_PKEY *sheet_key;
+	const officer_cred_t *operator;	/* signs every job of the run */
 	char *station;
 	char *run_id;
 	int64_t issue_timeout_ms;
 	time_t started;		/* for office_settle: jobs older than this run */
 };
 
-office_t *office_new(const config_t *cfg, const char *station, const char *run_id)
+office_t *office_new(const config_t *cfg, const char *station, const char *run_id,
+    const officer_cred_t *operator)
 {
 	office_t *o = xcalloc(1, sizeof *o);
 	char *path = config_path(cfg, "sheets.public_key");
 
+	o->operator = operator;
 	o->station = xstrdup(station);
 	o->run_id = xstrdup(run_id);
 	o->issue_timeout_ms = config_int(cfg, "card_station.issue_timeout_ms");
@@ -96,11 +99,27 @@ static int office_run(office_t *o, const char *kind, const char *key, json_t *pa
     int64_t timeout_ms, int64_t *id, json_t **result, char **err)
 {
 	struct ra_job job = { 0 };
-	int st = ra_client_run(o->client, kind, key, payload, (int)timeout_ms, &job);
+	int st;
 
-	*id = job.id;
+	char *secret_key;
+
+	*id = -1;
 	*result = NULL;
 	*err = NULL;
+	/* The keys below are made from serials and job ids: sent as this station's HMAC of
+	 * them, so no other producer can compute one (office.h). */
+	if (!(secret_key = ra_client_key(o->client, kind, key))) {
+		*err = xasprintf("cannot derive the %s job's idempotency key", kind);
+		return -1;
+	}
+	if (officer_sign(o->operator, kind, secret_key, payload) < 0) {
+		*err = xasprintf("cannot sign the %s job as officer %s", kind, officer_cred_id(o->operator));
+		free(secret_key);
+		return -1;
+	}
+	st = ra_client_run(o->client, kind, secret_key, payload, (int)timeout_ms, &job);
+	free(secret_key);
+	*id = job.id;
 	if (st == JOB_DONE) {
 		*result = job.result;
 		job.result = NULL;

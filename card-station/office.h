@@ -14,6 +14,9 @@
  *   - card_done is keyed by the issue job (one finish per issued pair), card_fail by the
  *     claim job (one give-back per attempt), or by the run for an order left by an
  *     earlier run (this run has not claimed it).
+ * Each key is sent as ra_client_key() of the text above (an HMAC under the station's own
+ * CURVE key), and the queue scopes keys by producer and kind: no other producer can take
+ * a key first and have the station's job answered with its own.
  * One office_t per thread: ZeroMQ sockets are not shared between threads.
  */
 #ifndef CS_OFFICE_H
@@ -22,6 +25,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "officer.h"
 #include "personalize.h"
 
 typedef struct office office_t;
@@ -40,9 +44,11 @@ struct office_order {
 /*
  * Connect as client "station" of CFG's queue; STATION names this counter in the orders,
  * RUN_ID this run (keys of claim retries). Loads the sheet public key (sheets.public_key).
- * NULL on failure (logged).
+ * Every job is signed by OPERATOR's credential (kept, not owned): the station's key alone
+ * claims, issues and records nothing. NULL on failure (logged).
  */
-office_t *office_new(const config_t *cfg, const char *station, const char *run_id);
+office_t *office_new(const config_t *cfg, const char *station, const char *run_id,
+    const officer_cred_t *operator);
 void office_destroy(office_t **o);
 
 /* Find the order card SERIAL holds from an earlier run (claimed, issued or personalized).

@@ -13,13 +13,14 @@ test_form_PKGS := jansson yaml-0.1
 # (LIB_BASE and friends are set in lib/module.mk, read after this file: hence "=".)
 ifneq ($(wildcard intake/ra-intake.c),)
 PROGRAMS += ra-intake
-ra-intake_SRCS = $(filter-out intake/ra-self.c,$(wildcard intake/*.c)) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
-ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl
+ra-intake_SRCS = $(filter-out intake/ra-self.c,$(wildcard intake/*.c)) $(LIB_FORM) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) \
+                 $(LIB_OFFICER) $(CS_CORE) card-station/officer_card.c
+ra-intake_PKGS := jansson yaml-0.1 libczmq libzmq openssl libpcsclite
 endif
 
 # ra-self: the subscriber's online client (stands in for the website's back end).
 ifneq ($(wildcard intake/ra-self.c),)
 PROGRAMS += ra-self
-ra-self_SRCS = intake/ra-self.c lib/secret.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
+ra-self_SRCS = intake/ra-self.c lib/secret.c lib/idcheck.c lib/subtext.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
 ra-self_PKGS := jansson yaml-0.1 libczmq libzmq openssl
 endif

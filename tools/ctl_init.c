@@ -3,8 +3,10 @@
  * and the demo: ra.yaml, the CURVE key pairs and allowlists, the notifier's sheet key,
  * the workers' sealing key, the cards' master key, a development CA (RSA 3072 unless
  * --ca-bits says otherwise; encrypted PEM with a random passphrase in a 0600 file), the
- * OCSP responder's key and certificate, and an empty ledger. Production sites replace the
- * CA with their own (or a PKCS#11 token) and keep the rest.
+ * OCSP responder's key and certificate, the officer CA and the first administrator's
+ * credential (ctl_officer.c), and a ledger whose officer registry holds that
+ * administrator. Production sites replace the CA with their own (or a PKCS#11 token) and
+ * keep the rest.
  */
 #include "ctl.h"
 #include "db.h"
@@ -45,7 +47,10 @@ static int write_secret(const char *path, size_t n)
 	uint8_t r[64];
 	char hex[129];
 	int rc;
-	RAND_bytes(r, (int)n);
+	if (n > sizeof r || RAND_bytes(r, (int)n) != 1) {
+		log_err("random generator failed: no secret for %s", path);
+		return -1;
+	}
 	hex_encode(r, n, hex);
 	hex[2 * n] = '\n';
 	rc = file_write_atomic(path, hex, 2 * n + 1, 0600);
@@ -92,59 +97,6 @@ static void secret_free(char *s)
 	}
 }
 
-struct dev_ext {
-	int nid;
-	const char *value;
-};
-
-/*
- * A development certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with
- * ISSUER_KEY (ISSUER NULL: self-signed), valid YEARS, with EXTS. NULL on failure.
- */
-static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-    long years, const struct dev_ext *exts, size_t n)
-{
-	X509 *cert = X509_new();
-	X509_NAME *name = X509_NAME_new();
-	X509V3_CTX v3;
-	uint8_t serial[16];
-	BIGNUM *bn;
-	int ok = 1;
-
-	X509_set_version(cert, 2);
-	RAND_bytes(serial, sizeof serial);
-	serial[0] &= 0x7f;
-	bn = BN_bin2bn(serial, sizeof serial, NULL);
-	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
-	BN_free(bn);
-	{
-		time_t now = ra_now();	/* the one clock, like the signer's */
-		X509_time_adj(X509_getm_notBefore(cert), -3600, &now);
-		X509_time_adj(X509_getm_notAfter(cert), (long)years * 366 * 24 * 3600, &now);
-	}
-	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
-	if (o)
-		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(cert, name);
-	X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
-	X509_set_pubkey(cert, key);
-	X509V3_set_ctx(&v3, issuer ? issuer : cert, cert, NULL, NULL, 0);
-	for (size_t i = 0; i < n && ok; i++) {
-		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid, exts[i].value);
-		ok = ext != NULL;
-		if (ext)
-			X509_add_ext(cert, ext, -1);
-		X509_EXTENSION_free(ext);
-	}
-	if (!ok || !X509_sign(cert, issuer_key, EVP_sha256())) {
-		X509_free(cert);
-		cert = NULL;
-	}
-	X509_NAME_free(name);
-	return cert;
-}
-
 /* Write KEY encrypted with a fresh passphrase (in PASSP, 0600) to KEYP, and CERT to CERTP. 0/-1. */
 static int save_pair(const char *keyp, const char *passp, EVP_PKEY *key, const char *certp, X509 *cert)
 {
@@ -170,14 +122,14 @@ out:
 
 static int make_ca(const char *dir, int bits)
 {
-	static const struct dev_ext exts[] = {
+	static const struct ctl_ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" }, { NID_key_usage, "critical,keyCertSign,cRLSign" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
 	};
 	char *keyp = xasprintf("%s/signer/ca.key", dir), *passp = xasprintf("%s/signer/ca.pass", dir);
 	char *certp = xasprintf("%s/signer/ca.pem", dir);
 	EVP_PKEY *key = EVP_RSA_gen((unsigned)bits);
-	X509 *cert = key ? dev_cert(key, "Intellectual Property Office e-Filing",
+	X509 *cert = key ? ctl_dev_cert(key, "Intellectual Property Office e-Filing",
 	    "RA Development CA (not for production)", NULL, key, 10, exts, ARRAY_LEN(exts)) : NULL;
 	int rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
 
@@ -193,7 +145,7 @@ static int make_ca(const char *dir, int bits)
  */
 static int make_ocsp_responder(const char *dir)
 {
-	static const struct dev_ext exts[] = {
+	static const struct ctl_ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
 		{ NID_ext_key_usage, "critical,OCSPSigning" }, { NID_id_pkix_OCSP_noCheck, "ignored" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
@@ -216,7 +168,7 @@ static int make_ocsp_responder(const char *dir)
 		goto out;
 	fclose(f);
 	f = NULL;
-	cert = dev_cert(key, NULL, "RA Development OCSP Responder (not for production)", ca, cakey, 2,
+	cert = ctl_dev_cert(key, NULL, "RA Development OCSP Responder (not for production)", ca, cakey, 2,
 	    exts, ARRAY_LEN(exts));
 	rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
 out:
@@ -231,9 +183,9 @@ out:
 	return rc;
 }
 
-int ctl_init(const char *dir, int force, int ca_bits)
+int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const char *passfile)
 {
-	char *p;
+	char *p, *pass = NULL;
 	sqlite3 *db;
 	int rc = -1;
 
@@ -245,14 +197,23 @@ int ctl_init(const char *dir, int force, int ca_bits)
 		return -1;
 	}
 	free(p);
+	/* The first administrator's passphrase before anything is made: without it, nothing is. */
+	if (!officer_id_valid(admin)) {
+		log_err("'%s' is not an officer id (1 to 32 of a-z 0-9 . _ -)", admin);
+		return -1;
+	}
+	p = xasprintf("administrator %s", admin);
+	pass = ctl_new_passphrase(passfile, p);
+	free(p);
+	if (!pass)
+		return -1;
 	static const char *const subdirs[] = { "keys/clients", "keys/workers", "signer", "run", "log", "crl",
-					       "outbox", "sheets" };
+					       "outbox", "sheets", "officers" };
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		p = xasprintf("%s/%s", dir, subdirs[i]);
 		if (mkdir_p(p, 0700) < 0) {
 			log_err("cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
+			goto out;
 		}
 		free(p);
 	}
@@ -288,11 +249,17 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	p = xasprintf("%s/ra.db", dir);
 	if (!(db = db_open(p)))
 		goto out;
+	if (ctl_officer_bootstrap(dir, db, admin, pass) < 0) {
+		log_err("cannot make the officer CA and the first administrator");
+		db_close(&db);
+		goto out;
+	}
 	db_close(&db);
 	rc = 0;
 out:
 	if (rc < 0)
 		log_err("init of %s failed", dir);
+	officer_secret_free(pass);
 	free(p);
 	return rc;
 }

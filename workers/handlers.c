@@ -17,12 +17,16 @@
 	H(card_fail, job_card_fail_prepare, job_card_fail_apply) \
 	H(card_challenge, job_account_prepare, job_card_challenge_apply) \
 	H(card_unlock, NULL, job_card_unlock_apply) \
+	H(card_puk, NULL, job_card_puk_apply) \
 	H(card_renew, job_card_renew_prepare, job_card_renew_apply) \
 	H(revoke, job_revoke_prepare, job_revoke_apply) \
 	H(suspend, job_suspend_prepare, job_suspend_apply) \
 	H(login, job_account_prepare, job_login_apply) \
 	H(password_change, job_account_prepare, job_password_change_apply) \
-	H(renew, job_account_prepare, job_renew_apply)
+	H(renew, job_account_prepare, job_renew_apply) \
+	H(counter_renew, NULL, job_counter_renew_apply) \
+	H(officer_add, NULL, job_officer_add_apply) \
+	H(officer_disable, NULL, job_officer_disable_apply)
 
 /* The compile-time check: one enumerator per handled kind (a kind handled twice is a
  * redefinition; a handler whose kind is not in JOB_KINDS names an undeclared JOB_KIND_),

@@ -29,7 +29,8 @@ struct job_ctx {
 	const char *kind;
 	json_t *payload;
 	json_t *scratch;	/* prepare → apply */
-	char actor[64];		/* for the audit: the officer if the payload names one */
+	char actor[128];	/* for the audit: the verified officer "ID (cert SERIAL)", else the worker */
+	char officer[33];	/* the verified officer's id (officer_check), "" if none */
 	char error[512];
 	int retry;
 };

@@ -12,8 +12,11 @@
 #include "log.h"
 #include "msg.h"
 #include "net.h"
+#include "officer.h"
+#include "officer_check.h"
 #include "seal.h"
 #include "util.h"
+#include "audit_checkpoint.h"
 #include "handlers.h"
 #include "job.h"
 #include "signer_client.h"
@@ -30,6 +33,7 @@ struct worker {
 	char *endpoint, *server_cert, *kinds, *name;
 	signer_client_t *signer;
 	EVP_PKEY *sheet_key;
+	X509_STORE *officer_cas;	/* the officer CA: officers' signatures chain to it */
 	int64_t hb_ms, liveness;
 	int64_t stall_ms;	/* tests: pause between prepare and apply (RA_WORKER_STALL_MS) */
 };
@@ -81,7 +85,6 @@ static void run_job(struct worker *w, msg_t *m)
 	char *kind = msg_str(m, 2);
 	const struct job_handler *h;
 	json_t *result = NULL;
-	const char *officer;
 
 	ctx.id = msg_i64(m, 0, &ok1);
 	ctx.token = msg_i64(m, 1, &ok2);
@@ -93,8 +96,7 @@ static void run_job(struct worker *w, msg_t *m)
 		log_err("malformed JOB message; ignored");
 		goto out;
 	}
-	officer = json_string_value(json_object_get(ctx.payload, "officer"));
-	snprintf(ctx.actor, sizeof ctx.actor, "%s", officer ? officer : w->name);
+	snprintf(ctx.actor, sizeof ctx.actor, "%s", w->name);
 	log_info("job %lld (%s) attempt %lld", (long long)ctx.id, kind, (long long)ctx.attempt);
 	if (!(h = handler_find(kind))) {
 		job_fail(&ctx, 0, "this worker has no handler for job kind '%s'", kind);
@@ -104,6 +106,8 @@ static void run_job(struct worker *w, msg_t *m)
 		job_fail(&ctx, 0, "the job's payload is not a JSON object");
 		goto reply;
 	}
+	if (officer_check(&ctx, w->officer_cas, w->name) < 0)
+		goto reply;
 	if (h->prepare && h->prepare(&ctx) < 0)
 		goto reply;
 	if (w->stall_ms > 0)
@@ -131,6 +135,7 @@ reply:
 	case DONE:
 		log_info("job %lld (%s) done", (long long)ctx.id, kind);
 		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		audit_checkpoint_maybe(&ctx);
 		break;
 	case FENCED:
 		log_warn("job %lld: its lease was taken over by another worker; rolled back", (long long)ctx.id);
@@ -214,7 +219,7 @@ int main(int argc, char **argv)
 	struct worker w = { 0 };
 	const char *cfgfile = NULL, *kinds = NULL, *stall = getenv("RA_WORKER_STALL_MS");
 	int check = 0, c;
-	char *certpath, *dbpath, *sheetpub;
+	char *certpath, *dbpath, *sheetpub, *officer_ca;
 
 	log_init("ra-worker", LV_INFO);
 	w.name = "worker";
@@ -249,6 +254,9 @@ int main(int argc, char **argv)
 	sheetpub = config_path(w.cfg, "sheets.public_key");
 	if (!(w.sheet_key = seal_load_public(sheetpub)))
 		fatal("cannot load the sheet key %s: secrets could not be sealed", sheetpub);
+	officer_ca = config_path(w.cfg, "officers.ca_cert");
+	if (!(w.officer_cas = officer_ca_store(officer_ca)))
+		fatal("cannot load the officer CA %s: officers' signatures could not be checked", officer_ca);
 	certpath = net_key_path(w.cfg, "workers", w.name);
 	if (!(w.cert = net_cert_load(certpath)))
 		fatal("cannot load this worker's key pair");
@@ -267,8 +275,9 @@ int main(int argc, char **argv)
 	zsock_destroy(&w.sock);
 	zcert_destroy(&w.cert);
 	EVP_PKEY_free(w.sheet_key);
+	X509_STORE_free(w.officer_cas);
 	db_close(&w.db);
-	free(certpath); free(dbpath); free(sheetpub); free(w.endpoint); free(w.server_cert); free(w.kinds);
+	free(certpath); free(dbpath); free(sheetpub); free(officer_ca); free(w.endpoint); free(w.server_cert); free(w.kinds);
 	config_destroy((config_t **)&w.cfg);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * canonicalising and comparing every form read must neither fault nor leak.
  */
 #include "form.h"
-#include "../../intake/form_batch.h"
+#include "form_batch.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,10 +3,12 @@
 # Seeds: tests/fuzz/corpus/NAME/; inputs that once crashed: tests/fuzz/regress/NAME/.
 # SRCS use "=": lib/module.mk, read after this file, sets LIB_BASE and friends.
 FUZZ_TARGETS += fuzz_form_yaml fuzz_form_csv fuzz_form_json
+# The YAML and CSV readers are ra-intake's (intake/form_batch.c).
 fuzz_form_yaml_SRCS = tests/fuzz/fuzz_form_yaml.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_yaml_PKGS := jansson yaml-0.1
 fuzz_form_csv_SRCS = tests/fuzz/fuzz_form_csv.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_csv_PKGS := jansson yaml-0.1
+$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_form_yaml.o $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_form_csv.o: FUZZ_CFLAGS += -Iintake
 fuzz_form_json_SRCS = tests/fuzz/fuzz_form_json.c $(LIB_FORM) $(LIB_BASE)
 fuzz_form_json_PKGS := jansson yaml-0.1
 
@@ -33,7 +35,7 @@ fuzz_template_SRCS = tests/fuzz/fuzz_template.c notifier/template.c $(LIB_BASE)
 fuzz_template_PKGS :=
 
 FUZZ_TARGETS += fuzz_ocsp
-fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c $(LIB_CONFIG) $(LIB_BASE)
+fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c ocsp/status.c $(LIB_CONFIG) $(LIB_BASE)
 fuzz_ocsp_PKGS := openssl yaml-0.1
 
 FUZZ_TARGETS += fuzz_csr_pem
@@ -47,3 +49,7 @@ fuzz_seal_PKGS := libcrypto
 FUZZ_TARGETS += fuzz_piv
 fuzz_piv_SRCS = tests/fuzz/fuzz_piv.c $(CS_CORE) $(LIB_BASE)
 fuzz_piv_PKGS := openssl libpcsclite
+
+FUZZ_TARGETS += fuzz_web_form
+fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c $(LIB_BASE)
+fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto

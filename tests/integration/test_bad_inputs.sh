@@ -17,7 +17,7 @@ person=$RA_TOP/config/examples/reg-02.yaml org=$RA_TOP/config/examples/reg-05.ya
 bad_form() {	# NAME FIELD-IN-MESSAGE SOURCE SED-EXPRESSION
 	local name=$1 field=$2 src=$3 expr=$4 out
 	sed -e "$expr" -e 's/^serial: .*/serial: BAD-'"$RANDOM"'/' "$src" > "$T/bad.yaml"
-	if out=$(ra-intake register --officer clerk01 --file "$T/bad.yaml" 2>&1); then
+	if out=$(ra-intake register --officer clerk01 --passphrase-file "$OPASS" --file "$T/bad.yaml" 2>&1); then
 		fail "form: $name" "accepted"
 	elif echo "$out" | grep -q "$field"; then
 		ok "form: $name is refused naming '$field'"
@@ -80,10 +80,28 @@ out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/q
 echo "$out" | grep -q "no such job" && ok "message: a producer cannot follow another producer's job" \
 	|| fail "station may not follow intake's job" "$out"
 
+# Idempotency keys are scoped by producer and kind: the website's key squatting the key a
+# card station would use for card_done gets its own job, and the station still gets its own.
+probe_as() { local who=$1; shift; ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/$who.cert" "$@"; }
+squat=$(probe_as self RA/1 SUBMIT login cs:done:999 '{"account":"u00000000","password":"eA=="}' | sed -n 3p)
+mine=$(probe_as station RA/1 SUBMIT card_done cs:done:999 '{"order":999,"card_serial":"1","issue_job":999}' | sed -n 3p)
+again=$(probe_as station RA/1 SUBMIT card_done cs:done:999 '{"order":999,"card_serial":"1","issue_job":999}' | sed -n 3p)
+other=$(probe_as station RA/1 SUBMIT card_fail cs:done:999 '{"order":999,"card_serial":"1"}' | sed -n 3p)
+[ -n "$squat" ] && [ -n "$mine" ] && [ "$squat" != "$mine" ] &&
+	[ "$(sql "$DEP/ra.db" "SELECT kind || '/' || submitted_by FROM jobs WHERE id = $mine")" = card_done/station ] &&
+	ok "idempotency: another producer's job is never returned for a key it squatted" ||
+	fail "idempotency scoped by producer" "self got $squat, station got $mine"
+[ "$again" = "$mine" ] && [ -n "$other" ] && [ "$other" != "$mine" ] &&
+	ok "idempotency: the same producer and kind get their job back; another kind gets its own" ||
+	fail "idempotency within a producer" "$mine, again $again, card_fail $other"
+
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
 	local name=$1 want=$2 payload=$3 id out
-	id=$(probe_q RA/1 SUBMIT issue "bad-$RANDOM-$RANDOM" "$payload" | sed -n 3p)
+	local idem="bad-$RANDOM-$RANDOM"
+	# Signed by the card operator, so that it is the payload that is refused.
+	id=$(probe_q RA/1 SUBMIT issue "$idem" "$(officer_sign issue "$idem" "$payload" "$DEP/officers/op01.pem")" | sed -n 3p)
 	out=$(probe_q --timeout 20000 RA/1 WAIT "$id" 15000)
 	if echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "$want"; then ok "job: $name: '$want'"
 	else fail "job: $name" "$out"; fi
@@ -102,7 +120,7 @@ bad_job "a payload carrying a (sealed) password where none belongs" "password" '
 # --- certificate requests: the signer refuses and says why --------------------------------
 bad_csr() {	# NAME EXPECTED-TEXT CSR-FILE
 	local name=$1 want=$2 csr=$3 out
-	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" 2>&1); then
+	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" --officer op01 --passphrase-file "$OPASS" 2>&1); then
 		fail "CSR: $name" "accepted"
 	elif echo "$out" | grep -qi "$want"; then ok "CSR: $name: '$want'"
 	else fail "CSR: $name" "$out"; fi
@@ -128,8 +146,15 @@ bad_csr "trailing bytes after the request" "trailing" "$T/trail.csr"
 openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
 
+# --- a random generator that fails: ra-ctl init writes no secret that is not random ------
+printf 'openssl_conf = conf\n[conf]\nrandom = random_sect\n[random_sect]\nrandom = CTR-DRBG\ncipher = AES-999-NONE\n' >"$T/norand.cnf"
+OPENSSL_CONF="$T/norand.cnf" ra-ctl init "$T/norand" --passphrase-file "$OPASS" >"$T/norand.out" 2>&1; rc=$?
+[ $rc -ne 0 ] && [ ! -e "$T/norand/keys/sheets.pass" ] && ! ls "$T/norand/keys/"*.key >/dev/null 2>&1 &&
+	ok "ra-ctl init with a failing random generator fails and writes no secret" ||
+	fail "init without randomness" "rc $rc; $(ls "$T/norand/keys" 2>&1 | tr '\n' ' ')"
+
 # --- keys that are not on the allowlist -------------------------------------------------
-ra-ctl init "$T/rogue" >/dev/null
+ra-ctl init "$T/rogue" --passphrase-file "$OPASS" >/dev/null
 out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
 	--client-cert "$T/rogue/keys/clients/ctl.cert" RA/1 QUERY stats '{}')
 [ "$out" = timeout ] && grep -q "refused a CURVE connection" "$DEP/log/ra-queue.log" \

@@ -17,7 +17,7 @@ for i in $(seq 1 12); do make_csr "s$i"; make_csr "e$i"; done
 QLOG=$DEP/log/ra-queue.log
 
 # issue ORDER: submit the order's certificate request without waiting for it.
-issue() { ra-ctl request-certs "$1" --sign-csr "$T/s$1.csr" --enc-csr "$T/e$1.csr" --no-wait >/dev/null; }
+issue() { ra-ctl request-certs "$1" --sign-csr "$T/s$1.csr" --enc-csr "$T/e$1.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null; }
 issue_state() { sql "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":$1,%'"; }
 issue_is() { [ "$(issue_state "$1")" = "$2" ]; }
 pairs_ok() { # ORDER...: each order has exactly one pair at the RA

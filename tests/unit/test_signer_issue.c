@@ -508,7 +508,7 @@ static void test_batch_rollback(void **state)
 	assert_int_equal(signer_issue(t->s, &r, &b), 0);
 	assert_int_equal(b.repeated, 1);
 	assert_string_equal(a.serial, b.serial);
-	assert_int_equal(signer_crl_publish(t->s, err), -1);	/* not inside a batch */
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), -1);	/* not inside a batch */
 	assert_int_equal(signer_batch_rollback(t->s), 0);
 	assert_int_equal(signer_status(t->s, a.serial, &st, err), 0);
 	assert_int_equal(st.state, SIGNER_CERT_UNKNOWN);
@@ -520,6 +520,44 @@ static void test_batch_rollback(void **state)
 	assert_int_equal(st.state, SIGNER_CERT_VALID);
 	assert_string_equal(st.usage, "encryption");
 	assert_string_equal(st.request_id, id);
+	signer_result_clear(&a);
+	signer_result_clear(&b);
+}
+
+/*
+ * A batch committed without waiting for the disk (the daemon's path): it has a sync
+ * ticket, the ticket settles as durable, a second batch's ticket is later, and the
+ * certificates are in signer.db and on the issued list.
+ */
+static void test_batch_async(void **state)
+{
+	struct t *t = *state;
+	struct sign_result a, b;
+	char id[32], id2[32], err[SIGNER_ERR_LEN];
+	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+	struct sign_request r2 = req_for(t, id2, t->csr2, t->csr2_len, "encryption");
+	struct signer_cert_status st;
+	uint64_t t1, t2;
+
+	assert_int_equal(signer_issued_publish(t->s, err), 0);
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_issue(t->s, &r, &a), 0);
+	assert_int_equal(signer_batch_commit_async(t->s, &t1), 0);
+	assert_true(t1 > 0);
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_issue(t->s, &r2, &b), 0);
+	assert_int_equal(signer_batch_commit_async(t->s, &t2), 0);
+	assert_true(t2 > t1);
+	assert_int_equal(signer_batch_durable(t->s, t2, 1), 1);
+	assert_int_equal(signer_batch_durable(t->s, t1, 0), 1);	/* the later sync covers it */
+	assert_int_equal(signer_status(t->s, a.serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	assert_int_equal(signer_status(t->s, b.serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	char *issued = xasprintf("grep -qx %s '%s/crl/ra.issued' && grep -qx %s '%s/crl/ra.issued'",
+	    a.serial, t->dir, b.serial, t->dir);
+	assert_int_equal(system(issued), 0);
+	free(issued);
 	signer_result_clear(&a);
 	signer_result_clear(&b);
 }
@@ -594,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_serials_batch),
 		cmocka_unit_test(test_issue_many),
 		cmocka_unit_test(test_batch_rollback),
+		cmocka_unit_test(test_batch_async),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_key_refusals),
 	};
