@@ -84,7 +84,7 @@ both_resume idle 1 2
 # or while it is), then a third job.
 # This time the producer waits for the answer through the restart.
 mkdir -p "$T/out3"
-ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --out "$T/out3" > "$T/producer3.log" 2>&1 &
+ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out3" > "$T/producer3.log" 2>&1 &
 producer=$!
 track $producer
 wait_for 60 issue_is 3 leased || fail "leased: the job is leased before the kill"
