@@ -194,8 +194,10 @@ track $ppid
 # Killed while a card waits for its certificates: the workers are paused so that the
 # issue job is still open when the station dies, and lands after it (the worst case: an
 # order issued for keys the rerun must not trust). The other cards are generating keys.
+# The workers stop once every card has claimed its order and is making keys (the fastest
+# takes 300 ms a key), so no card can have had its certificates yet.
 wpids="$(cat "$DEP"/run/ra-worker-*.pid)"
-wait_for 60 grep -q "request 9C" "$T/run5.out"
+wait_for 60 bash -c "[ \$(grep -c 'generate 9C' '$T/run5.out') -ge 4 ]"
 kill -STOP $wpids
 wait_for 60 grep -q " issue  " "$T/run5.out"
 wait_for 30 bash -c "[ \$(sqlite3 '$DEP/ra.db' \"SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')\") -ge 1 ]"
