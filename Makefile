@@ -7,6 +7,7 @@
 #   make deps     install every Debian package the build, tests and demo need
 #   make all      build every program into build/bin
 #   make test     deps + all + unit and integration tests; ends "N passed, N failed"
+#   make chaos    the chaos test for CHAOS_S seconds (default 600) of load and kills
 #   make demo     deps + all + the main job end to end in var/demo
 #   make bench    benchmarks with ratios against baselines measured in the same run
 #   make asan     the same build with AddressSanitizer/UBSan, in build-asan/
@@ -59,6 +60,11 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) tests/run.sh $(T)
 
+CHAOS_S ?= 600
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) CHAOS_S=$(CHAOS_S) bash tests/integration/test_chaos.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) tools/demo.sh
@@ -80,5 +86,5 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps test demo bench asan install clean
+.PHONY: all deps test chaos demo bench asan install clean
 -include $(ALL_OBJS:.o=.d)
