@@ -45,6 +45,13 @@ static void usage(int code)
 	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE --officer ID [--out DIR]\n"
 	       "                             renew an account's certificates within the renewal window\n"
 	       "  config                     every configuration key with its default and meaning\n"
+	       "  backup DIR [--with-keys --passphrase-file F]\n"
+	       "                             consistent copy of ra.db and signer.db while the daemons run,\n"
+	       "                             with a manifest; keys only if asked, encrypted\n"
+	       "  restore BACKUP TARGET [--passphrase-file F]\n"
+	       "                             a deployment in TARGET from a backup (checked first)\n"
+	       "  reconcile [--signer-db F]  certificates known to one of signer.db and ra.db only, and\n"
+	       "                             what to do about each\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "  -h, --help         this help\n");
@@ -480,6 +487,12 @@ int main(int argc, char **argv)
 	/* options after the command: scan again from the command on */
 	argc -= optind;
 	argv += optind;
+	if (strcmp(cmd, "backup") == 0)
+		return ctl_backup_main(cfgfile, argc, argv);
+	if (strcmp(cmd, "restore") == 0)
+		return ctl_restore_main(cfgfile, argc, argv);
+	if (strcmp(cmd, "reconcile") == 0)
+		return ctl_reconcile_main(cfgfile, argc, argv);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
