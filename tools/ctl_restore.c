@@ -38,14 +38,17 @@
 
 static void rs_usage(int code)
 {
-	printf("usage: ra-ctl restore BACKUP TARGET [--passphrase-file FILE]\n"
+	printf("usage: ra-ctl restore BACKUP TARGET [--passphrase-file FILE] [--signer-db FILE]\n"
 	       "\n"
 	       "Make a deployment in TARGET (new or empty) from BACKUP, a folder made by ra-ctl backup.\n"
 	       "Every file is checked against the manifest's SHA-256 and the ledger's audit chain is\n"
 	       "recomputed up to the manifest's head before anything is written. The keys come from\n"
 	       "the backup's encrypted key archive (FILE holds its passphrase) if it has one. The CA\n"
 	       "key is never in a backup: put it (signer.key and its passphrase file, or the HSM\n"
-	       "settings) in place from the signer host, then `ra-ctl -c TARGET/ra.yaml up`.\n");
+	       "settings) in place from the signer host, then `ra-ctl -c TARGET/ra.yaml up`.\n"
+	       "When the signer outlived the RA host, give its current signer.db (or a copy) with\n"
+	       "--signer-db: it is used instead of the backup's, so that new jobs never reuse a job id\n"
+	       "the signer has seen, and reconcile then lists what the RA lost.\n");
 	exit(code);
 }
 
@@ -241,8 +244,9 @@ static int rs_empty_dir(const char *dir)
 int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, 0, 'h' },
-		{ "passphrase-file", required_argument, 0, 'p' }, { 0, 0, 0, 0 } };
-	const char *passfile = NULL, *backup, *target;
+		{ "passphrase-file", required_argument, 0, 'p' }, { "signer-db", required_argument, 0, 's' },
+		{ 0, 0, 0, 0 } };
+	const char *passfile = NULL, *backup, *target, *live_signer = NULL;
 	char *p = NULL, *text = NULL, *yaml = NULL, *keys = NULL, *sdb = NULL, *cakey = NULL;
 	json_error_t jerr;
 	json_t *m = NULL, *files;
@@ -256,6 +260,7 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': passfile = optarg; break;
+		case 's': live_signer = optarg; break;
 		case 'h': rs_usage(0); break;
 		default: rs_usage(2);
 		}
@@ -321,8 +326,17 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 	mkdir_p(p, 0755);
 	if (rs_place(cfg, backup, "ra.db", "queue.db", 0600) < 0)
 		goto out;
-	if (has_signer && rs_place(cfg, backup, "signer.db", "signer.db", 0600) < 0)
+	if (live_signer) {
+		char *to = config_path(cfg, "signer.db"), *d = xstrdup(to);
+		int bad = mkdir_p(dirname(d), 0700) < 0 || ctl_db_snapshot(live_signer, to) < 0;
+		free(to);
+		free(d);
+		if (bad)
+			goto out;
+		has_signer = 2;
+	} else if (has_signer && rs_place(cfg, backup, "signer.db", "signer.db", 0600) < 0) {
 		goto out;
+	}
 	if (json_object_get(files, "ca.pem") && rs_place(cfg, backup, "ca.pem", "signer.cert", 0644) < 0)
 		goto out;
 	free(p);
@@ -347,7 +361,7 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 	printf("new jobs number from %lld (past every job id the signer has seen%s)\n", marker + 1,
 	    access(sdb, R_OK) == 0 ? "" : ": no signer.db here, so a million past the backup's last");
 	if (has_signer)
-		printf("signer.db: restored (%s)\n", sdb);
+		printf("signer.db: %s (%s)\n", has_signer == 2 ? "the signer's current one" : "restored", sdb);
 	else
 		printf("signer.db: NOT in the backup: copy the signer host's own backup to %s\n", sdb);
 	printf("keys: %s\n", has_keys ? "restored from the encrypted archive" :

@@ -110,3 +110,34 @@ sqlite3 "$T/signer-copy.db" "INSERT INTO certs (request_id, serial, usage, subje
 out=$(ra-ctl reconcile --signer-db "$T/signer-copy.db" 2>&1)
 [ $? -eq 1 ] && [[ "$out" == *"feedface  signer only"*"the RA lost it"* ]] &&
 	ok "reconcile: a certificate the signer alone knows, with what to do" || fail "reconcile signer-only" "$out"
+
+# --- the RA host is lost, the signer host outlives it ---------------------------------------
+# Work done after the backup is lost with the RA host, but the signer remembers its request
+# ids: the restored ledger must not hand those job ids out again (the signer would refuse
+# a request id reused with another request), and reconcile names what the RA lost.
+ra-ctl backup "$T/bk2" --with-keys --passphrase-file "$T/pass" >/dev/null || fail "second backup"
+for n in 1 2; do sed -e "s/^serial: .*/serial: R2026-00090$n/" "$RA_TOP/config/examples/reg-0$n.yaml" >"$T/late-$n.yaml"; done
+register_forms clerk01 clerk02 sup01 "$T/late-1.yaml" "$T/late-2.yaml" || fail "two forms after the backup"
+request 21; request 22
+wait_for 60 sql_is "$NEW/ra.db" "SELECT count(*) FROM orders WHERE state = 'issued'" 22 || fail "two orders issued after the backup"
+ra-ctl down >/dev/null
+mv "$NEW/signer" "$T/signer-host2"
+rm -rf "$NEW"
+NEW2=$T/restored2
+ra-ctl restore "$T/bk2" "$NEW2" --passphrase-file "$T/pass" --signer-db "$T/signer-host2/signer.db" >"$T/restore2.out" 2>&1 &&
+	ok "restore with the signer's current signer.db" || fail "restore with --signer-db" "$(cat "$T/restore2.out")"
+cp "$T/signer-host/ca.key" "$T/signer-host/ca.pass" "$NEW2/signer/"
+export RA_CONFIG=$NEW2/ra.yaml
+on_exit "ra-ctl -c $NEW2/ra.yaml down"
+ra-ctl up --workers 2 >/dev/null || fail "ra-ctl up after the second restore" "$(tail -n 5 "$NEW2"/log/*.log)"
+out=$(ra-ctl reconcile 2>&1)
+[ $? -eq 1 ] && [ "$(grep -c "signer only (valid.*the RA lost it" <<<"$out")" -eq 4 ] &&
+	ok "reconcile: the 4 certificates issued after the backup, lost by the RA, with what to do" || fail "reconcile lost" "$out"
+# The clerks key the two forms again and the requests are sent again, in another order.
+register_forms clerk01 clerk02 sup01 "$T/late-2.yaml" "$T/late-1.yaml" || fail "the two forms again"
+request 22; request 21
+ra_quiet "$NEW2" 60
+[ "$(sql "$NEW2/ra.db" "SELECT count(*) FROM jobs WHERE state <> 'done'")" -eq 0 ] &&
+	[ "$(sql "$NEW2/ra.db" "SELECT count(*) FROM orders WHERE state = 'issued'")" -eq 22 ] &&
+	ok "work sent again after the restore: no job refused for a reused request id" ||
+	fail "work after the second restore" "$(sql "$NEW2/ra.db" "SELECT id, kind, state, error FROM jobs WHERE state <> 'done'")"
