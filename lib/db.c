@@ -118,5 +118,6 @@ int64_t db_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* the RA's one clock: RA_NOW / --now move leases and back-offs too */
+	return ((int64_t)ts.tv_sec + ra_clock_offset()) * 1000 + ts.tv_nsec / 1000000;
 }

@@ -30,7 +30,7 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 /* One integer from a query with bound text/int args given as a format; -1 if no row. */
 int64_t db_int(sqlite3 *db, const char *sql, const char *fmt, ...);
 
-/* Wall-clock milliseconds (leases and back-off; they must survive a restart). */
+/* Wall-clock milliseconds of the RA clock (leases and back-off; they must survive a restart). */
 int64_t db_now_ms(void);
 
 #endif

@@ -30,6 +30,15 @@ const struct job_kind *job_kind_find(const char *name);
 /* Whether CLIENT (the authenticated name of a producer's CURVE key) may submit K. */
 int job_kind_allows(const struct job_kind *k, const char *client);
 
+/*
+ * What a failed attempt asks of the queue (the FAILED message's retry frame): give up
+ * (park the job as failed), try again (the attempt counts against queue.max_attempts), or
+ * wait for a service the job needs and cannot reach (ca-signer down): the attempt does
+ * not count, so an outage of any length parks nothing, and the waits are spaced out
+ * (retry_backoff_ms x 32, at most a minute) so that the waiting jobs do not storm.
+ */
+enum { JOB_GIVE_UP = 0, JOB_RETRY = 1, JOB_RETRY_WAIT = 2 };
+
 /* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty).
  * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,

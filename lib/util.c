@@ -228,6 +228,12 @@ time_t ra_now(void)
 	return time(NULL) + (clock_fixed ? clock_offset : 0);
 }
 
+time_t ra_clock_offset(void)
+{
+	(void)ra_now();	/* reads RA_NOW once */
+	return clock_fixed ? clock_offset : 0;
+}
+
 char *time_format(time_t t, char *buf, size_t len)
 {
 	struct tm tm;

@@ -38,6 +38,8 @@ int hex_decode(const char *in, uint8_t *out, size_t cap);
  * from the time it was given, so daemons' timers still work.
  */
 time_t ra_now(void);
+/* Seconds ra_now() is ahead of the system clock (negative: behind). */
+time_t ra_clock_offset(void);
 /* Fix the clock; 0 on success, -1 if the text is not a time. */
 int clock_set(const char *text);
 /* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or digits (epoch). -1 on error. */

@@ -352,7 +352,8 @@ static void on_back(struct queue *q)
 		int64_t retry = msg_i64(m, 2, &ok3);
 		char *error = msg_str(m, 3);
 		if (ok1 && ok2 && ok3 && error)
-			ledger_fail(q->db, job, token, retry != 0, error, q->max_attempts, q->backoff_ms);
+			ledger_fail(q->db, job, token, retry == JOB_RETRY_WAIT ? JOB_RETRY_WAIT : retry != 0, error,
+			    q->max_attempts, q->backoff_ms);
 		if (w) {
 			w->idle = 1;
 			w->job = 0;
@@ -401,6 +402,7 @@ static void tick(struct queue *q)
 		}
 		i++;
 	}
+	ledger_clock_check(q->db, q->lease_ms, q->backoff_ms << 10 > 60000 ? q->backoff_ms << 10 : 60000);
 	ledger_expire(q->db, q->max_attempts, on_expired, q);
 	waiters_check(q, -1);
 	dispatch(q);

@@ -7,6 +7,7 @@
 #include "msg.h"
 #include "net.h"
 #include "util.h"
+#include "jobs.h"
 #include "worker.h"
 
 #include <string.h>
@@ -85,7 +86,7 @@ static msg_t *signer_client_call(struct job_ctx *ctx, build_fn build, const void
 			job_fail(ctx, 1, "ca-signer sent a malformed answer");
 		return rep;
 	}
-	job_fail(ctx, 1, "ca-signer unreachable at %s", s->endpoint);
+	job_fail(ctx, JOB_RETRY_WAIT, "ca-signer unreachable at %s", s->endpoint);
 	return NULL;
 }
 
