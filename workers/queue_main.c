@@ -221,7 +221,11 @@ static void on_submit(struct queue *q, msg_t *m)
 		free(text);
 	}
 	if (id < 0) {
-		msg_send_error(q->front, m, MERR_INTERNAL, "could not store the job; try again");
+		/* say why: a full disk is the operator's to fix, and nothing was accepted */
+		int full = sqlite3_extended_errcode(q->db) == SQLITE_FULL || sqlite3_errcode(q->db) == SQLITE_FULL;
+		msg_send_error(q->front, m, MERR_INTERNAL, full ?
+		    "could not store the job: the disk holding ra.db is full (nothing was accepted; try again once the"
+		    " operator has made space)" : "could not store the job; try again");
 		goto out;
 	}
 	r = msg_new(MSG_ACK);

@@ -69,3 +69,49 @@ wait_for 30 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = 5" issued &
 	ok "clock an hour back: new jobs run" || fail "clock back: new job"
 check "clock an hour back: audit chain intact" ra-ctl audit verify
 ra-ctl down >/dev/null
+
+# --- 3. the disk that holds ra.db fills up ---------------------------------------------------
+ra-ctl down >/dev/null
+mkdir -p "$T/disk"
+if ! mount -t tmpfs -o size=4m tmpfs "$T/disk" 2>"$T/mount.err"; then
+	fail "a small tmpfs for ra.db" "$(cat "$T/mount.err")"
+	exit 1
+fi
+on_exit "umount '$T/disk'"
+mv "$DEP/ra.db" "$T/disk/ra.db"
+rm -f "$DEP/ra.db-wal" "$DEP/ra.db-shm"
+sed -i -e "s|^  db: ra.db|  db: $T/disk/ra.db|" "$RA_CONFIG"
+sed -i 's/lease_ms: 8000/lease_ms: 4000/' "$RA_CONFIG"
+DB=$T/disk/ra.db
+fill() { dd if=/dev/zero of="$T/disk/filler" bs=4k 2>/dev/null; sync; }
+space_back() { rm -f "$T/disk/filler"; }
+certs_before=$(sql "$DB" "SELECT count(*) FROM certificates")
+RA_WORKER_STALL_MS=2500 ra-ctl up --workers 2 >/dev/null || fail "up with ra.db on the small disk" "$(tail -n 3 "$DEP"/log/ra-queue.log)"
+
+# Mid-issuance: the workers hold their jobs, the signer has answered, the disk fills up
+# before they commit.
+for o in 6 7 8 9 10; do request "$o"; done
+ahead() { [ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -gt "$(sql "$DB" "SELECT count(*) FROM certificates")" ]; }
+wait_for 30 ahead || fail "the signer issued for jobs in flight"
+fill
+wait_for 30 grep -qiE "disk.*full|full.*disk" "$DEP"/log/ra-worker-*.log "$DEP/log/ra-queue.log" &&
+	ok "disk full mid-issuance: the logs say the disk is full" ||
+	fail "disk full: message" "$(tail -n 3 "$DEP"/log/ra-worker-1.log)"
+# Mid-import: a clerk's batch while the disk is full.
+forms_before=$(sql "$DB" "SELECT count(*) FROM forms")
+out=$(ra-intake import --officer clerk01 "$RA_TOP/config/examples/mailed-batch.csv" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "disk holding ra.db is full" <<<"$out" && ok "disk full mid-import: refused with a clear message" || fail "disk full: import" "exit $rc: $out"
+[ "$(sql "$DB" "SELECT count(*) FROM forms")" -eq "$forms_before" ] && ok "disk full: no form half stored" || fail "disk full: forms"
+check "disk full: ra-queue still runs" ra-ctl status
+space_back
+ra-intake import --officer clerk01 "$RA_TOP/config/examples/mailed-batch.csv" >/dev/null 2>&1 &&
+	ok "space back: the batch is imported" || fail "space back: import"
+if wait_for 60 sql_is "$DB" "SELECT count(*) FROM orders WHERE id BETWEEN 6 AND 10 AND state = 'issued'" 5; then
+	ok "space back: the issuance that met the full disk finishes"
+else
+	fail "space back: issuance" "$(sql "$DB" "SELECT id, state, attempts, error FROM jobs WHERE state <> 'done'")"
+fi
+ra_quiet "$DEP" 60
+ln -sf "$DB" "$DEP/ra.db"	# where ra_invariants looks
+ra_invariants "$DEP"
