@@ -61,9 +61,10 @@ test: deps
 	@BUILD=$(abspath $(BUILD)) tests/run.sh $(T)
 
 CHAOS_S ?= 600
+CHAOS_FORMS ?= 200
 chaos: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) CHAOS_S=$(CHAOS_S) bash tests/integration/test_chaos.sh
+	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) CHAOS_S=$(CHAOS_S) CHAOS_FORMS=$(CHAOS_FORMS) bash tests/integration/test_chaos.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

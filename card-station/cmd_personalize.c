@@ -373,13 +373,23 @@ static void *perso_thread(void *arg)
 			counted = 1;
 		}
 		if (!r->pc) {
+			/* pcscd is gone or was restarted: a new context once it is back */
 			usleep(500 * 1000);
+			if ((r->pc = pcsc_new(&rc))) {
+				log_info("%s: PC/SC service back; watching the reader again", r->name);
+				pcsc_wait_change(r->pc, 0);
+			}
 			continue;
 		}
 		/* Wakes on any reader's change; every second also rechecks for a swapped card. */
 		rc = pcsc_wait_change(r->pc, 1000);
-		if (rc != PIV_OK && rc != PIV_E_TIMEOUT)
+		if (rc == PIV_E_NO_SERVICE || rc == PIV_E_PCSC) {
+			/* a restarted pcscd does not know our context: drop it and make a new one */
+			log_warn("%s: the PC/SC service went away; waiting for it", r->name);
+			pcsc_destroy(&r->pc);
+		} else if (rc != PIV_OK && rc != PIV_E_TIMEOUT) {
 			usleep(500 * 1000);
+		}
 	}
 	return NULL;
 }

@@ -115,3 +115,94 @@ fi
 ra_quiet "$DEP" 60
 ln -sf "$DB" "$DEP/ra.db"	# where ra_invariants looks
 ra_invariants "$DEP"
+
+# --- 4. the SMTP relay answers 4xx, 5xx, drops the connection, or is down ---------------------
+# The renewal notices of the certificates above, with the clock 11 months ahead; the
+# notifier retries on its next run (retry_days: 0). Nothing is lost: each notice stays
+# pending with the relay's answer until a working relay takes it, once.
+AHEAD=$(date -u -d '+11 months +1 day' +%Y-%m-%dT%H:%M:%SZ)
+cat >>"$RA_CONFIG" <<YAML
+notifier:
+  smtp_url: smtp://127.0.0.1:1
+  smtp_starttls: false
+  smtp_timeout_s: 5
+  retry_days: 0
+  admin_address: ""
+  templates_dir: $RA_TOP/config/templates
+YAML
+relay() { sed -i "s|^  smtp_url: .*|  smtp_url: smtp://127.0.0.1:$1|" "$RA_CONFIG"; }
+due=$(sql "$DB" "SELECT count(DISTINCT subscriber_id) FROM certificates WHERE status = 'valid'")
+for mode in tempfail permfail drop; do
+	rm -f "$T/fault.port"
+	/usr/bin/python3 "$RA_TOP/tests/fixtures/smtp-fault.py" "$T/fault.port" "$mode" 2>"$T/fault-$mode.log" &
+	fpid=$!
+	track $fpid
+	wait_for 10 test -s "$T/fault.port" || fail "fault relay ($mode) started"
+	relay "$(cat "$T/fault.port")"
+	ra-notifier --now "$AHEAD" renewals >"$T/n-$mode.out" 2>&1
+	rc=$?
+	case $mode in
+	tempfail) want="451" ;;
+	permfail) want="550" ;;
+	drop) want="" ;;
+	esac
+	sent=$(sql "$DB" "SELECT count(*) FROM notices WHERE state = 'sent'")
+	pending=$(sql "$DB" "SELECT count(*) FROM notices WHERE state = 'pending'")
+	[ "$rc" -ne 0 ] && [ "$sent" -eq 0 ] && [ "$pending" -ge "$due" ] &&
+		ok "relay $mode: the run fails, every notice stays pending ($pending)" ||
+		fail "relay $mode" "exit $rc, $sent sent, $pending pending of $due: $(tail -n 2 "$T/n-$mode.out")"
+	grep -q "${want:-notice}" "$T/n-$mode.out" && [ -n "$(sql "$DB" "SELECT smtp_reply FROM notices WHERE state = 'pending' AND smtp_reply <> '' LIMIT 1")" ] &&
+		ok "relay $mode: the message and the ledger give the relay's answer" ||
+		fail "relay $mode: message" "$(tail -n 3 "$T/n-$mode.out")"
+	kill "$fpid"
+	wait "$fpid" 2>/dev/null
+done
+relay 1	# nothing listens there: the relay is down for the whole run
+ra-notifier --now "$AHEAD" renewals >"$T/n-down.out" 2>&1 && fail "relay down: the run says so" ||
+	ok "relay down for the whole run: the run fails, $(sql "$DB" "SELECT count(*) FROM notices WHERE state = 'pending'") notices pending"
+grep -qiE "connect|refused" "$T/n-down.out" && ok "relay down: the message says it could not connect" || fail "relay down: message" "$(tail -n 2 "$T/n-down.out")"
+port=$("$RA_TOP/tests/fixtures/smtp-sink.sh" start "$T/smtp")
+on_exit "'$RA_TOP/tests/fixtures/smtp-sink.sh' stop '$T/smtp'"
+relay "$port"
+ra-notifier --now "$AHEAD" renewals >"$T/n-good.out" 2>&1 && ok "relay back: the run succeeds" || fail "relay back" "$(tail -n 3 "$T/n-good.out")"
+[ "$(sql "$DB" "SELECT count(*) FROM notices WHERE state <> 'sent'")" -eq 0 ] && ok "relay back: every notice sent" || fail "relay back: pending left"
+ra_invariants "$DEP" "$T/smtp/maildir"
+
+# --- 5. pcscd restarted in the middle of a bulk personalization ------------------------------
+# Four cards in four readers; pcscd is stopped and started again while the cards are being
+# made. The station reports what it could not finish, every order ends with one card and
+# one valid pair (an operator runs the batch again for what was set aside, with fresh
+# cards), and the certificates of set-aside cards are revoked.
+. "$RA_TOP/tests/fixtures/pcsc-env.sh"
+ra-ctl down >/dev/null
+ra-ctl up --workers 2 >/dev/null	# workers without the pause of section 3
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-1[1-4].yaml || fail "4 more forms approved"
+if ! pcsc_start "$T/pcsc" 4 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
+	fail "pcscd with 4 virtual readers" "$(cat "$T/pcsc-start.log")"
+	exit 1
+fi
+on_exit "pcsc_stop '$T/pcsc'"
+serial=7100
+cards() { local i; for i in 0 1 2 3; do pcsc_card_stop "$T/pcsc" "$i"; rm -f "$T/pcsc/card-$i.state"; pcsc_card_start "$T/pcsc" "$i" --serial $((serial += 1)) --keygen-delay-ms 400 >/dev/null; done; }
+cards
+card-station personalize --station faults >"$T/p1.out" 2>"$T/p1.log" &
+ppid=$!
+track $ppid
+wait_for 60 grep -q "request 9C\|generate" "$T/p1.out" || fail "personalization under way" "$(tail -n 3 "$T/p1.out")"
+pcsc_restart "$T/pcsc" && ok "pcscd restarted in the middle of the batch" || fail "pcscd restart"
+wait_for 120 bash -c "! kill -0 $ppid 2>/dev/null"
+wait $ppid
+rc=$?
+grep -qiE "pcscd|PC/SC|reader|removed|reset" "$T/p1.out" "$T/p1.log" &&
+	ok "pcscd restart: the station says what happened (exit $rc)" || fail "pcscd restart: message" "$(tail -n 5 "$T/p1.out")"
+# The operator runs the batch again with fresh cards until no order waits.
+for run in 2 3 4; do
+	[ "$(sql "$DB" "SELECT count(*) FROM orders WHERE state <> 'personalized' AND id > 10")" -eq 0 ] && break
+	cards
+	card-station personalize --station faults >"$T/p$run.out" 2>"$T/p$run.log"
+done
+[ "$(sql "$DB" "SELECT count(*) FROM orders WHERE id > 10 AND state = 'personalized'")" -eq 4 ] &&
+	ok "pcscd restart: every order of the batch ends personalized" ||
+	fail "pcscd restart: orders" "$(sql "$DB" "SELECT id, state, card_serial FROM orders WHERE id > 10")"
+ra_quiet "$DEP" 60
+ra_invariants "$DEP"
