@@ -11,6 +11,10 @@
 #   make demo     deps + all + the main job end to end in var/demo
 #   make bench    benchmarks with ratios against baselines measured in the same run
 #   make asan     the same build with AddressSanitizer/UBSan, in build-asan/
+#   make test-asan  deps + asan + every unit and integration test against build-asan/;
+#                 any ASan/UBSan/LSan report fails the test that caused it
+#   make valgrind-unit  the unit tests of build/ under valgrind memcheck
+#   make fuzz     the libFuzzer targets of tests/fuzz/ (clang) for FUZZ_S seconds each
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -30,6 +34,13 @@ PROGRAMS :=
 UNIT_TESTS :=
 # Test fixtures and benchmark helpers: built with the rest, never installed.
 NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast
+# libFuzzer targets (tests/fuzz/module.mk): clang only, in their own tree, never in `all`.
+FUZZ_TARGETS :=
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_S       ?= 60
+FUZZ_SMOKE_S ?= 20
 .DEFAULT_GOAL := all
 
 include $(sort $(wildcard */module.mk tests/*/module.mk tests/fixtures/*/module.mk))
@@ -51,14 +62,43 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# $(call fuzz_target,NAME,SOURCES,PKGS): one libFuzzer binary in $(FUZZ_BUILD)/fuzz.
+define fuzz_target
+$(1)_FOBJS := $$(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(2))
+$(FUZZ_BUILD)/fuzz/$(1): $$($(1)_FOBJS)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -o $$@ $$^ $$(shell pkg-config --libs $(3)) $$($(1)_LIBS)
+$$($(1)_FOBJS): FUZZ_CFLAGS += $$(shell pkg-config --cflags $(3))
+FUZZ_OBJS += $$($(1)_FOBJS)
+endef
+$(foreach f,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(f),$($(f)_SRCS),$($(f)_PKGS))))
+FUZZ_CFLAGS += -O1 -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-deprecated-declarations \
+               -D_GNU_SOURCE -DRA_FUZZ -MMD -MP -Ilib -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
 all: $(addprefix $(BIN)/,$(PROGRAMS)) $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 deps:
 	@tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all
-	@BUILD=$(abspath $(BUILD)) tests/run.sh $(T)
+	@$(MAKE) --no-print-directory all fuzz-build
+	@BUILD=$(abspath $(BUILD)) FUZZ_BIN=$(abspath $(FUZZ_BUILD))/fuzz FUZZ_SMOKE_S=$(FUZZ_SMOKE_S) tests/run.sh $(T)
+
+test-asan: deps
+	@$(MAKE) --no-print-directory asan
+	@BUILD=$(abspath build-asan) tests/run.sh $(T)
+
+valgrind-unit: all
+	@BUILD=$(abspath $(BUILD)) tests/valgrind-unit.sh $(T)
+
+fuzz-build: $(addprefix $(FUZZ_BUILD)/fuzz/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@FUZZ_BIN=$(abspath $(FUZZ_BUILD))/fuzz tests/fuzz/run.sh $(FUZZ_S) $(T)
 
 CHAOS_S ?= 600
 CHAOS_FORMS ?= 200
@@ -85,7 +125,7 @@ install: all
 	cp -r config/. $(DESTDIR)$(PREFIX)/share/ra/config/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILD)
 
-.PHONY: all deps test chaos demo bench asan install clean
--include $(ALL_OBJS:.o=.d)
+.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos demo bench asan install clean
+-include $(ALL_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

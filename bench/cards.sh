@@ -22,6 +22,13 @@ DELAY=${KEYGEN_DELAY_MS:-1500}
 SIZES=${CARD_READERS:-1 2 4 8}
 PER=${CARDS_PER_READER:-3}
 T=$(mktemp -d /tmp/ra-bench-cards.XXXXXX)
+
+# Officers for the bench: the administrator from init and the ones a run needs, all under
+# one throw-away passphrase (a bench has no people to type one).
+OPASS=$T/officer.pass
+printf 'bench officer passphrase\n' > "$OPASS"
+officers() { local o; for o in "$@"; do ra-ctl officer add "${o%%:*}" --role "${o##*:}" --officer admin \
+	--passphrase-file "$OPASS" --new-passphrase-file "$OPASS" >/dev/null || exit 1; done; }
 dep=$T/dep
 pc=$T/pcsc
 . "$top/tests/fixtures/pcsc-env.sh"
@@ -40,10 +47,11 @@ done
 
 # A deployment whose orders come from generated registration forms (password hashing
 # cheap: this measures cards, not argon2).
-ra-ctl init --ca-bits 2048 "$dep" >/dev/null || exit 1
+ra-ctl init --ca-bits 2048 "$dep" --passphrase-file "$OPASS" >/dev/null || exit 1
 printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >>"$dep/ra.yaml"
 export RA_CONFIG=$dep/ra.yaml
 ra-ctl up --workers 2 >/dev/null || exit 1
+officers clerk01:clerk clerk02:clerk sup01:supervisor op01:operator
 python3 - "$T/forms.yaml" "$total" <<'PY'
 import sys
 # A national id with its check digit: letter code (two digits), then nine digits, weights
@@ -67,10 +75,10 @@ with open(sys.argv[1], "w") as out:
   officer: clerk01
 """)
 PY
-ra-intake import --officer clerk01 "$T/forms.yaml" >/dev/null &&
-	ra-intake verify --officer clerk02 --file "$T/forms.yaml" >/dev/null || { echo "cards bench: forms refused"; exit 1; }
+ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$T/forms.yaml" >/dev/null &&
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --file "$T/forms.yaml" >/dev/null || { echo "cards bench: forms refused"; exit 1; }
 for ((i = 0; i < total; i++)); do
-	ra-intake approve --officer sup01 "$(printf C2026-%06d "$i")" >/dev/null || { echo "cards bench: approval refused"; exit 1; }
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$(printf C2026-%06d "$i")" >/dev/null || { echo "cards bench: approval refused"; exit 1; }
 done
 
 pcsc_start "$pc" "$max" >"$pc.readers" 2>"$T/pcsc.err" || { echo "cards bench: pcscd: $(cat "$T/pcsc.err")"; exit 1; }
@@ -118,7 +126,7 @@ round() {
 	rm -f "$pc"/card-*.log
 	vcard=0
 	cpu0=$(office_cpu)
-	card-station personalize --readers "$list" --count $((n * PER)) --station bench \
+	card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "$list" --count $((n * PER)) --station bench \
 		>"$T/run-$n.out" 2>"$T/run-$n.log" &
 	st=$!
 	t0=$(now_ms)

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "pem.h"
 #include "serial.h"
 #include "util.h"
 
@@ -91,9 +92,7 @@ static int crl_write(signer_t *s, X509_CRL *crl, char err[SIGNER_ERR_LEN])
 	unsigned char *der = NULL;
 	char *path_der = xasprintf("%s/ra.crl", s->crl_dir);
 	char *path_pem = xasprintf("%s/ra.crl.pem", s->crl_dir);
-	BIO *pem = BIO_new(BIO_s_mem());
-	char *pem_data;
-	long pem_len;
+	char *pem = NULL;
 	int der_len, rc = -1;
 
 	if (mkdir_p(s->crl_dir, 0755) < 0) {
@@ -101,20 +100,19 @@ static int crl_write(signer_t *s, X509_CRL *crl, char err[SIGNER_ERR_LEN])
 		goto out;
 	}
 	der_len = i2d_X509_CRL(crl, &der);
-	if (der_len <= 0 || !pem || !PEM_write_bio_X509_CRL(pem, crl)) {
+	if (der_len <= 0 || !(pem = pem_encode("X509 CRL", der, (size_t)der_len))) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL");
 		goto out;
 	}
-	pem_len = BIO_get_mem_data(pem, &pem_data);
 	if (file_write_atomic(path_der, der, (size_t)der_len, 0644) < 0 ||
-	    file_write_atomic(path_pem, pem_data, (size_t)pem_len, 0644) < 0) {
+	    file_write_atomic(path_pem, pem, strlen(pem), 0644) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot write the CRL into %s", s->crl_dir);
 		goto out;
 	}
 	rc = 0;
 out:
 	OPENSSL_free(der);
-	BIO_free(pem);
+	free(pem);
 	free(path_der);
 	free(path_pem);
 	return rc;

@@ -24,6 +24,7 @@
 #include "csr.h"
 #include "lint.h"
 #include "log.h"
+#include "pem.h"
 #include "serial.h"
 #include "util.h"
 
@@ -142,18 +143,7 @@ static int issue_same(const char *usage, const uint8_t csr_sha[32], const uint8_
 /* The subject as one line of text for signer.db (RFC 2253, UTF-8 kept as is). */
 static char *issue_subject_text(X509 *x)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *text = NULL, *data;
-	long n;
-
-	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
-	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		n = BIO_get_mem_data(b, &data);
-		text = xmalloc((size_t)n + 1);
-		memcpy(text, data, (size_t)n);
-		text[n] = '\0';
-	}
-	BIO_free(b);
+	char *text = pem_name_text(X509_get_subject_name(x));
 	return text ? text : xstrdup("");
 }
 

@@ -293,6 +293,7 @@ int main(int argc, char **argv)
 	if (opt.check) {
 		printf("%s: configuration and CA key are valid\n", config_file(ca.cfg));
 		signer_destroy(&ca.signer);
+		config_destroy((config_t **)&ca.cfg);
 		return 0;
 	}
 	ca.crl_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;

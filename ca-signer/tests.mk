@@ -3,7 +3,7 @@
 SIGNER_CORE = ca-signer/cakey.c ca-signer/crl.c ca-signer/csr.c ca-signer/issue.c \
               ca-signer/lint.c ca-signer/pool.c ca-signer/profile.c ca-signer/revoke.c \
               ca-signer/serial.c \
-              ca-signer/signer.c ca-signer/store.c
+              ca-signer/signer.c ca-signer/store.c lib/pem.c
 SIGNER_TEST_PKGS := openssl sqlite3 yaml-0.1
 
 UNIT_TESTS += test_profile

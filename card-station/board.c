@@ -106,7 +106,7 @@ static void board_total(board_t *b, char *buf, size_t len)
 		long left = b->expected - (long)b->ok;
 		double ms = left > 0 ? (double)left * 60000.0 / rate : 0;
 		char at[16];
-		board_clock(at, sizeof at, time(NULL) + (time_t)(ms / 1000));
+		board_clock(at, sizeof at, ra_now() + (time_t)(ms / 1000));
 		snprintf(eta, sizeof eta, ", %ld to go, expected finish %s (in %.0f s)", left > 0 ? left : 0,
 		    at, ms / 1000);
 	}
@@ -133,7 +133,7 @@ void board_step(board_t *b, size_t i, const char *step)
 	pthread_mutex_lock(&b->mu);
 	snprintf(r->step, sizeof r->step, "%s", step);
 	if (!b->tty) {
-		board_clock(at, sizeof at, time(NULL));
+		board_clock(at, sizeof at, ra_now());
 		fprintf(b->out, "%s  %-22s card %-10u %-20s %6.1f s\n", at, r->reader, r->serial, step,
 		    r->started ? (double)(mono_ms() - r->started) / 1000.0 : 0.0);
 		fflush(b->out);
@@ -178,7 +178,7 @@ void board_finish(board_t *b, size_t i, int64_t order, enum board_result result,
 			fprintf(b->out, "\033[%dA\033[J", b->drawn);
 			b->drawn = 0;
 		}
-		board_clock(at, sizeof at, time(NULL));
+		board_clock(at, sizeof at, ra_now());
 		fprintf(b->out, "%s  %-22s card %-10u %s%s%s (%.1f s)\n", at, r->reader, r->serial,
 		    result == BOARD_OK ? "personalized" : result == BOARD_FAILED ? "FAILED" : "skipped",
 		    *rec->detail ? ": " : "", rec->detail, (double)rec->ms / 1000.0);
@@ -216,7 +216,7 @@ void board_tick(board_t *b)
 		b->drawn = (int)b->n + 1;
 	} else if (b->ok + b->failed + b->skipped != b->printed) {
 		b->printed = b->ok + b->failed + b->skipped;
-		board_clock(at, sizeof at, time(NULL));
+		board_clock(at, sizeof at, ra_now());
 		fprintf(b->out, "%s  %s\n", at, total);
 	}
 	fflush(b->out);

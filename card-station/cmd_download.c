@@ -13,21 +13,19 @@
 #include "subscriber.h"
 
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 
 /* Parse PEM text into DER (OPENSSL_malloc'd) and the certificate. NULL if not one. */
 static X509 *download_parse(const char *pem, uint8_t **der, int *len)
 {
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	X509 *x = pem_cert(pem);
 
-	BIO_free(b);
 	*der = NULL;
 	if (x && (*len = i2d_X509(x, der)) <= 0) {
 		X509_free(x);

@@ -22,21 +22,16 @@
 #include <string.h>
 
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 
 /* Write X as PEM to PATH atomically. 0/-1. */
 static int export_write(const char *path, X509 *x)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	int rc = -1;
+	char *pem = pem_cert_text(x);
+	int rc = pem ? file_write_atomic(path, pem, strlen(pem), 0644) : -1;
 
-	if (b && PEM_write_bio_X509(b, x)) {
-		n = BIO_get_mem_data(b, &data);
-		rc = file_write_atomic(path, data, (size_t)n, 0644);
-	}
-	BIO_free(b);
+	free(pem);
 	if (rc < 0)
 		log_err("cannot write %s", path);
 	return rc;
@@ -138,17 +133,19 @@ int cmd_export(struct station *st, int argc, char **argv)
 		sub_say(&s, SUB_EXPORTED, path);
 	}
 	{
-		BIO *b = BIO_new(BIO_s_mem());
-		char *data;
-		long n;
+		char *text = xstrdup("");
 		free(path);
 		path = xasprintf("%s/ca-chain.pem", dir);
-		for (int i = 0; i < sk_X509_INFO_num(chain); i++)
-			if (sk_X509_INFO_value(chain, i)->x509)
-				PEM_write_bio_X509(b, sk_X509_INFO_value(chain, i)->x509);
-		n = BIO_get_mem_data(b, &data);
-		c = file_write_atomic(path, data, (size_t)n, 0644);
-		BIO_free(b);
+		for (int i = 0; i < sk_X509_INFO_num(chain); i++) {
+			char *one = sk_X509_INFO_value(chain, i)->x509 ?
+			    pem_cert_text(sk_X509_INFO_value(chain, i)->x509) : NULL, *t;
+			t = xasprintf("%s%s", text, one ? one : "");
+			free(text);
+			free(one);
+			text = t;
+		}
+		c = file_write_atomic(path, text, strlen(text), 0644);
+		free(text);
 		if (c < 0) {
 			log_err("cannot write %s", path);
 			goto out;

@@ -411,8 +411,12 @@ static int perso_wanted(const char *want, const char *name)
 
 static void perso_usage(FILE *f)
 {
-	fprintf(f, "usage: card-station personalize [--readers all|NAME,...] [--count N] "
-		   "[--station NAME] [--key-alg rsa2048|p256]\n");
+	fprintf(f, "usage: card-station personalize --officer ID [--credential F] [--passphrase-file F]\n"
+		   "       [--readers all|NAME,...] [--count N] [--station NAME] [--key-alg rsa2048|p256]\n"
+		   "\n"
+		   "Every job of the run is signed by the card operator ID's credential (default\n"
+		   "officers.credentials_dir/ID.pem; card:READER for the operator's PIV card, whose reader\n"
+		   "is then left out of the run; passphrase or PIN from F or the terminal).\n");
 }
 
 /* Decide whether the run is over; refresh the expected total. */
@@ -458,6 +462,9 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "station", required_argument, NULL, 's' },
 		{ "key-alg", required_argument, NULL, 'k' },
+		{ "officer", required_argument, NULL, 'o' },
+		{ "credential", required_argument, NULL, 'C' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -467,7 +474,8 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 	struct sigaction sa = { 0 };
 	struct rusage ru;
 	office_t *office = NULL;
-	const char *want = "all";
+	officer_cred_t *operator = NULL;
+	const char *want = "all", *officer = NULL, *credential = NULL, *passfile = NULL;
 	char host[64] = "station", **names = NULL, *end;
 	uint8_t rnd[8];
 	size_t nlist = 0, n = 0, failed;
@@ -504,6 +512,15 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'o':
+			officer = optarg;
+			break;
+		case 'C':
+			credential = optarg;
+			break;
+		case 'P':
+			passfile = optarg;
+			break;
 		case 'h':
 			perso_usage(stdout);
 			return 0;
@@ -518,6 +535,16 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 		perso_usage(stderr);
 		free(run.station_name);
 		return 2;
+	}
+	if (!officer) {
+		log_err("personalize: --officer ID is required (the card operator who signs the run)");
+		perso_usage(stderr);
+		free(run.station_name);
+		return 2;
+	}
+	if (!(operator = officer_cred_open(st->cfg, officer, credential, passfile))) {
+		free(run.station_name);
+		return 1;
 	}
 	if (!run.station_name) {
 		gethostname(host, sizeof host - 1);
@@ -538,7 +565,9 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 	}
 	names = xcalloc(nlist + 1, sizeof *names);
 	for (size_t i = 0; i < nlist; i++)
-		if (perso_wanted(want, list[i].name))
+		/* The operator's own card signs the run; it is not a card to personalize. */
+		if (perso_wanted(want, list[i].name) &&
+		    !(credential && strncmp(credential, "card:", 5) == 0 && strcmp(credential + 5, list[i].name) == 0))
 			names[n++] = list[i].name;
 	if (n == 0) {
 		log_err("no reader matches \"%s\" (see: card-station readers)", want);
@@ -552,7 +581,7 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (!(office = office_new(st->cfg, run.station_name, run.run_id)))
+	if (!(office = office_new(st->cfg, run.station_name, run.run_id, operator)))
 		goto out;
 	run.board = board_new(stdout, names, n, run.count);
 	printf("personalizing through %zu reader%s as station %s%s\n", n, n == 1 ? "" : "s",
@@ -563,7 +592,7 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 		readers[i].run = &run;
 		readers[i].index = i;
 		readers[i].name = names[i];
-		readers[i].office = office_new(st->cfg, run.station_name, run.run_id);
+		readers[i].office = office_new(st->cfg, run.station_name, run.run_id, operator);
 		if (!readers[i].office || pthread_create(&readers[i].tid, NULL, perso_thread, &readers[i]) != 0) {
 			log_err("%s: cannot start its worker", names[i]);
 			perso_stop = 1;
@@ -598,6 +627,7 @@ out:
 		}
 	free(readers);
 	office_destroy(&office);
+	officer_cred_destroy(&operator);
 	board_destroy(&run.board);
 	free(names);
 	pcsc_readers_free(list, nlist);

@@ -23,7 +23,6 @@
 #include "subscriber.h"
 
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +30,16 @@
 
 #include "csr.h"
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 
 /* Generate a key in SLOT and a card-signed request for it, as PEM (malloc'd). */
 static char *renew_key(struct sub *s, uint8_t slot, enum piv_alg alg, const char *pin, EVP_PKEY **pub)
 {
 	X509_REQ *req = NULL;
-	BIO *b = NULL;
-	char cn[64], *pem = NULL, *data;
-	long n;
+	unsigned char *der = NULL;
+	char cn[64], *pem = NULL;
+	int n;
 	piv_rc rc;
 
 	snprintf(cn, sizeof cn, "PIV card %s", s->serial_text);
@@ -50,15 +50,10 @@ static char *renew_key(struct sub *s, uint8_t slot, enum piv_alg alg, const char
 		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
-	b = BIO_new(BIO_s_mem());
-	if (b && PEM_write_bio_X509_REQ(b, req)) {
-		n = BIO_get_mem_data(b, &data);
-		pem = xmalloc((size_t)n + 1);
-		memcpy(pem, data, (size_t)n);
-		pem[n] = '\0';
-	}
+	if ((n = i2d_X509_REQ(req, &der)) > 0)
+		pem = pem_encode("CERTIFICATE REQUEST", der, (size_t)n);
 out:
-	BIO_free(b);
+	OPENSSL_free(der);
 	X509_REQ_free(req);
 	return pem;
 }
@@ -66,12 +61,10 @@ out:
 /* 1 if the record's PEM certificate carries PUB. */
 static int renew_matches(json_t *rec, EVP_PKEY *pub)
 {
-	BIO *b = BIO_new_mem_buf(json_string_value(json_object_get(rec, "pem")) ?: "", -1);
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	X509 *x = pem_cert(json_string_value(json_object_get(rec, "pem")));
 	int ok = x && EVP_PKEY_eq(X509_get0_pubkey(x), pub) == 1;
 
 	X509_free(x);
-	BIO_free(b);
 	return ok;
 }
 

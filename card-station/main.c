@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "officer_card.h"
 #include "station.h"
 
 static const struct command {
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 	piv_rc rc;
 
 	log_init("card-station", LV_INFO);
+	officer_card_opener = officer_card_open;
 	/* "+": stop at the subcommand; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
 		switch (c) {

@@ -9,12 +9,12 @@ card-station_SRCS = $(CS_CORE) card-station/station.c card-station/cmd_readers.c
 card-station_PKGS := libpcsclite openssl yaml-0.1
 # Bulk personalization: the back office through lib/client.h, PINs sealed to the sheet key.
 card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/board.c \
-                     $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
+                     $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64) $(LIB_PEM) $(LIB_OFFICER) card-station/officer_card.c
 card-station_PKGS += libczmq libzmq jansson
 card-station_LIBS += -lpthread
 # The subscriber's card operations (the back office through lib/client.h).
 card-station_SRCS += card-station/subscriber.c card-station/cmd_pin.c card-station/cmd_download.c \
-                     card-station/cmd_export.c card-station/cmd_renew.c
+                     card-station/cmd_export.c card-station/cmd_renew.c lib/secret.c
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local
@@ -46,6 +46,6 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/station.c \
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/station.c lib/secret.c \
                             $(CS_CORE) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
 test_card_subscriber_PKGS := openssl libpcsclite yaml-0.1 libczmq libzmq jansson

@@ -11,7 +11,6 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "b64.h"
 #include "client.h"
 #include "log.h"
+#include "pem.h"
 #include "seal.h"
 #include "util.h"
 
@@ -29,17 +29,20 @@
 struct office {
 	ra_client_t *client;
 	EVP_PKEY *sheet_key;
+	const officer_cred_t *operator;	/* signs every job of the run */
 	char *station;
 	char *run_id;
 	int64_t issue_timeout_ms;
 	time_t started;		/* for office_settle: jobs older than this run */
 };
 
-office_t *office_new(const config_t *cfg, const char *station, const char *run_id)
+office_t *office_new(const config_t *cfg, const char *station, const char *run_id,
+    const officer_cred_t *operator)
 {
 	office_t *o = xcalloc(1, sizeof *o);
 	char *path = config_path(cfg, "sheets.public_key");
 
+	o->operator = operator;
 	o->station = xstrdup(station);
 	o->run_id = xstrdup(run_id);
 	o->issue_timeout_ms = config_int(cfg, "card_station.issue_timeout_ms");
@@ -95,37 +98,29 @@ static void office_order_read(json_t *row, struct office_order *out)
 static int office_run(office_t *o, const char *kind, const char *key, json_t *payload,
     int64_t timeout_ms, int64_t *id, json_t **result, char **err)
 {
-	int64_t deadline = mono_ms() + timeout_ms, left;
-	json_t *res = NULL;
+	struct ra_job job = { 0 };
 	int st;
 
+	*id = -1;
 	*result = NULL;
 	*err = NULL;
-	*id = ra_client_submit(o->client, kind, key, payload, err);
-	if (*id < 0)
+	if (officer_sign(o->operator, kind, key, payload) < 0) {
+		*err = xasprintf("cannot sign the %s job as officer %s", kind, officer_cred_id(o->operator));
 		return -1;
-	for (;;) {
-		left = deadline - mono_ms();
-		if (left <= 0) {
-			*err = xasprintf("%s job %lld not finished after %lld s", kind, (long long)*id,
-			    (long long)(timeout_ms / 1000));
-			return -1;
-		}
-		st = ra_client_wait(o->client, *id, (int)(left < OFFICE_SLICE_MS ? left : OFFICE_SLICE_MS),
-		    &res, err);
-		if (st < 0)
-			return -1;
-		if (st == JOB_DONE) {
-			*result = res;
-			return JOB_DONE;
-		}
-		if (st == JOB_FAILED) {
-			const char *e = json_string_value(json_object_get(res, "error"));
-			*err = xstrdup(e ? e : "failed");
-			json_decref(res);
-			return JOB_FAILED;
-		}
 	}
+	st = ra_client_run(o->client, kind, key, payload, (int)timeout_ms, &job);
+	*id = job.id;
+	if (st == JOB_DONE) {
+		*result = job.result;
+		job.result = NULL;
+	} else {
+		*err = job.error ? job.error : xstrdup("no answer");
+		job.error = NULL;
+		if (st != JOB_FAILED)
+			st = -1;
+	}
+	ra_job_clear(&job);
+	return st;
 }
 
 int office_find(office_t *o, uint32_t serial, struct office_order *out, char **err)
@@ -229,26 +224,6 @@ int office_settle(office_t *o, int64_t timeout_ms)
 	return -1;
 }
 
-/* DER request to PEM text (malloc'd). */
-static char *office_csr_pem(const uint8_t *der, size_t len)
-{
-	const uint8_t *q = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &q, (long)len);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *pem = NULL;
-	long n;
-
-	if (req && b && PEM_write_bio_X509_REQ(b, req)) {
-		n = BIO_get_mem_data(b, &data);
-		pem = xmalloc((size_t)n + 1);
-		memcpy(pem, data, (size_t)n);
-		pem[n] = '\0';
-	}
-	BIO_free(b);
-	X509_REQ_free(req);
-	return pem;
-}
-
 /* The DER of the PEM certificate of USAGE in the issue result CERTS. 0/-1. */
 static int office_cert_der(json_t *certs, const char *usage, uint8_t **der, size_t *len)
 {
@@ -258,25 +233,10 @@ static int office_cert_der(json_t *certs, const char *usage, uint8_t **der, size
 	json_array_foreach(certs, i, c) {
 		const char *u = json_string_value(json_object_get(c, "usage"));
 		const char *pem = json_string_value(json_object_get(c, "pem"));
-		BIO *b;
-		X509 *x;
-		uint8_t *buf = NULL;
-		int n;
 
 		if (!u || !pem || strcmp(u, usage) != 0)
 			continue;
-		b = BIO_new_mem_buf(pem, -1);
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		BIO_free(b);
-		n = x ? i2d_X509(x, &buf) : -1;
-		X509_free(x);
-		if (n <= 0)
-			return -1;
-		*der = xmalloc((size_t)n);
-		memcpy(*der, buf, (size_t)n);
-		*len = (size_t)n;
-		OPENSSL_free(buf);
-		return 0;
+		return (*der = pem_decode(pem, "CERTIFICATE", len)) ? 0 : -1;
 	}
 	return -1;
 }
@@ -305,8 +265,8 @@ int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t si
 	int st, ret = -1;
 
 	*sign_cert = *enc_cert = NULL;
-	spem = office_csr_pem(sign_csr, sign_len);
-	epem = office_csr_pem(enc_csr, enc_len);
+	spem = pem_encode("CERTIFICATE REQUEST", sign_csr, sign_len);
+	epem = pem_encode("CERTIFICATE REQUEST", enc_csr, enc_len);
 	if (!spem || !epem) {
 		err = xstrdup("cannot encode the certificate requests");
 		goto out;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "officer.h"
 #include "personalize.h"
 
 typedef struct office office_t;
@@ -40,9 +41,11 @@ struct office_order {
 /*
  * Connect as client "station" of CFG's queue; STATION names this counter in the orders,
  * RUN_ID this run (keys of claim retries). Loads the sheet public key (sheets.public_key).
- * NULL on failure (logged).
+ * Every job is signed by OPERATOR's credential (kept, not owned): the station's key alone
+ * claims, issues and records nothing. NULL on failure (logged).
  */
-office_t *office_new(const config_t *cfg, const char *station, const char *run_id);
+office_t *office_new(const config_t *cfg, const char *station, const char *run_id,
+    const officer_cred_t *operator);
 void office_destroy(office_t **o);
 
 /* Find the order card SERIAL holds from an earlier run (claimed, issued or personalized).

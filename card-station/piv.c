@@ -350,16 +350,76 @@ static int piv_block(const EVP_CIPHER *c, const uint8_t *key, int enc, const uin
 	return ok ? 0 : -1;
 }
 
-piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t len)
+size_t piv_mgm_block(enum piv_alg alg)
 {
-	static const uint8_t ask_witness[] = { 0x7C, 0x02, 0x80, 0x00 };
-	uint8_t rsp[64], witness[16] = { 0 }, chal[16] = { 0 }, expect[16] = { 0 };
-	const EVP_CIPHER *c;
-	size_t klen = 0, rlen;
+	size_t klen = 0;
+	const EVP_CIPHER *c = piv_mgm_cipher(alg, &klen);
+	return c ? (size_t)EVP_CIPHER_get_block_size(c) : 0;
+}
+
+/* One GENERAL AUTHENTICATE step with the management key of ALG: send 7C{IN}; *OUT gets
+ * the answer's 7C element TAG, which must be LEN bytes. A refusal is PIV_E_AUTH (or
+ * PIV_E_NOT_SUPPORTED for an algorithm the card lacks). */
+static piv_rc piv_mgm_step(piv_t *p, enum piv_alg alg, const uint8_t *in, size_t inlen, uint8_t tag,
+    uint8_t *out, size_t len)
+{
+	uint8_t rsp[64];
+	size_t rlen = sizeof rsp;
 	struct tlv t, inner;
 	apdu_hdr_t h;
-	tlv_buf_t in, out;
 	uint16_t sw = 0;
+	piv_rc rc;
+
+	memcpy(h, APDU_GEN_AUTH, 4);
+	h[2] = (uint8_t)alg;
+	h[3] = PIV_REF_MGM;
+	rc = piv_xfer(p, h, in, inlen, rsp, &rlen, &sw);
+	if (rc == PIV_OK && sw != 0x9000)
+		rc = piv_rc_from_sw(sw) == PIV_E_NOT_SUPPORTED ? PIV_E_NOT_SUPPORTED : PIV_E_AUTH;
+	if (rc == PIV_OK && (tlv_parse(rsp, rlen, &t, NULL) < 0 || t.tag != 0x7C ||
+	    tlv_find(t.val, t.len, tag, &inner) < 0 || inner.len != len))
+		rc = PIV_E_COMM;
+	if (rc == PIV_OK)
+		memcpy(out, inner.val, len);
+	OPENSSL_cleanse(rsp, sizeof rsp);
+	return rc;
+}
+
+piv_rc piv_mgm_witness(piv_t *p, enum piv_alg alg, uint8_t *witness)
+{
+	static const uint8_t ask_witness[] = { 0x7C, 0x02, 0x80, 0x00 };
+	size_t bs = piv_mgm_block(alg);
+
+	if (!bs)
+		return PIV_E_ARG;
+	return piv_mgm_step(p, alg, ask_witness, sizeof ask_witness, 0x80, witness, bs);
+}
+
+piv_rc piv_mgm_answer(piv_t *p, enum piv_alg alg, const uint8_t *witness, const uint8_t *challenge,
+    uint8_t *response)
+{
+	size_t bs = piv_mgm_block(alg);
+	tlv_buf_t in, out;
+	piv_rc rc;
+
+	if (!bs)
+		return PIV_E_ARG;
+	tlv_buf_init(&in);
+	tlv_buf_init(&out);
+	tlv_buf_put(&in, 0x80, witness, bs);
+	tlv_buf_put(&in, 0x81, challenge, bs);
+	tlv_buf_wrap(&out, 0x7C, &in);
+	rc = out.failed ? PIV_E_CRYPTO : piv_mgm_step(p, alg, out.data, out.len, 0x82, response, bs);
+	tlv_buf_free(&in);
+	tlv_buf_free(&out);
+	return rc;
+}
+
+piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t len)
+{
+	uint8_t enc[16] = { 0 }, witness[16] = { 0 }, chal[16] = { 0 }, expect[16] = { 0 }, answer[16] = { 0 };
+	const EVP_CIPHER *c;
+	size_t klen = 0;
 	int bs;
 	piv_rc rc;
 
@@ -367,57 +427,26 @@ piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t l
 	if (!c || len != klen)
 		return PIV_E_ARG;
 	bs = EVP_CIPHER_get_block_size(c);
-	tlv_buf_init(&in);
-	tlv_buf_init(&out);
-	memcpy(h, APDU_GEN_AUTH, 4);
-	h[2] = (uint8_t)alg;
-	h[3] = PIV_REF_MGM;
 	rc = piv_begin(p);
 	if (rc != PIV_OK)
 		return rc;
 
 	/* Step 1: the card's witness, encrypted under the management key. */
-	rlen = sizeof rsp;
-	rc = apdu_transfer(p->xmit, p->xctx, h, ask_witness, sizeof ask_witness, rsp, &rlen, &sw);
-	if (rc != PIV_OK)
+	if ((rc = piv_mgm_witness(p, alg, enc)) != PIV_OK)
 		goto out;
-	if (sw != 0x9000) {
-		rc = piv_rc_from_sw(sw) == PIV_E_NOT_SUPPORTED ? PIV_E_NOT_SUPPORTED : PIV_E_AUTH;
-		goto out;
-	}
-	if (tlv_parse(rsp, rlen, &t, NULL) < 0 || t.tag != 0x7C ||
-	    tlv_find(t.val, t.len, 0x80, &inner) < 0 || inner.len != (size_t)bs) {
-		rc = PIV_E_COMM;
-		goto out;
-	}
 	/* Step 2: prove the key by decrypting the witness; challenge the card in return. */
-	if (piv_block(c, key, 0, inner.val, witness, bs) < 0 || RAND_bytes(chal, bs) != 1 ||
+	if (piv_block(c, key, 0, enc, witness, bs) < 0 || RAND_bytes(chal, bs) != 1 ||
 	    piv_block(c, key, 1, chal, expect, bs) < 0) {
 		rc = PIV_E_CRYPTO;
 		goto out;
 	}
-	tlv_buf_put(&in, 0x80, witness, (size_t)bs);
-	tlv_buf_put(&in, 0x81, chal, (size_t)bs);
-	tlv_buf_wrap(&out, 0x7C, &in);
-	if (out.failed) {
-		rc = PIV_E_CRYPTO;
-		goto out;
-	}
-	rlen = sizeof rsp;
-	rc = apdu_transfer(p->xmit, p->xctx, h, out.data, out.len, rsp, &rlen, &sw);
-	if (rc != PIV_OK)
-		goto out;
-	if (sw != 0x9000) {
-		rc = PIV_E_AUTH;
+	if ((rc = piv_mgm_answer(p, alg, witness, chal, answer)) != PIV_OK) {
+		if (rc == PIV_E_NOT_SUPPORTED)
+			rc = PIV_E_AUTH;
 		goto out;
 	}
 	/* Step 3: the card must have encrypted our challenge with the same key. */
-	if (tlv_parse(rsp, rlen, &t, NULL) < 0 || t.tag != 0x7C ||
-	    tlv_find(t.val, t.len, 0x82, &inner) < 0 || inner.len != (size_t)bs) {
-		rc = PIV_E_COMM;
-		goto out;
-	}
-	if (CRYPTO_memcmp(inner.val, expect, (size_t)bs) != 0) {
+	if (CRYPTO_memcmp(answer, expect, (size_t)bs) != 0) {
 		log_warn("%s: the card's answer to our challenge is wrong", piv_reader(p));
 		rc = PIV_E_AUTH;
 		goto out;
@@ -425,12 +454,11 @@ piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t l
 	rc = PIV_OK;
 out:
 	piv_end(p);
+	OPENSSL_cleanse(enc, sizeof enc);
 	OPENSSL_cleanse(witness, sizeof witness);
 	OPENSSL_cleanse(chal, sizeof chal);
 	OPENSSL_cleanse(expect, sizeof expect);
-	OPENSSL_cleanse(rsp, sizeof rsp);
-	tlv_buf_free(&in);
-	tlv_buf_free(&out);
+	OPENSSL_cleanse(answer, sizeof answer);
 	return rc;
 }
 

@@ -98,6 +98,18 @@ int piv_pin_valid(const char *pin);
 
 /* Mutual authentication with the management key (3DES or AES): PIV_E_AUTH if refused. */
 piv_rc piv_authenticate(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t len);
+/*
+ * The two halves of that authentication, for a station that does not hold the key (the
+ * back office answers for it). The block size of ALG's cipher (8 for 3DES, 16 for AES),
+ * 0 if ALG is no management-key algorithm: */
+size_t piv_mgm_block(enum piv_alg alg);
+/* Step 1: the card's witness, encrypted under its management key, into WITNESS (one
+ * block). Inside the caller's transaction: the card forgets the witness at its end. */
+piv_rc piv_mgm_witness(piv_t *p, enum piv_alg alg, uint8_t *witness);
+/* Step 2: give the card the decrypted WITNESS and our CHALLENGE (one block each);
+ * RESPONSE gets the card's encryption of the challenge. PIV_E_AUTH if the witness is wrong. */
+piv_rc piv_mgm_answer(piv_t *p, enum piv_alg alg, const uint8_t *witness, const uint8_t *challenge,
+    uint8_t *response);
 /* Replace the management key (after piv_authenticate). */
 piv_rc piv_set_mgm_key(piv_t *p, enum piv_alg alg, const uint8_t *key, size_t len);
 

@@ -19,11 +19,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "apdu.h"
-#include "b64.h"
+#include "client.h"
 #include "log.h"
-#include "seal.h"
-#include "tlv.h"
+#include "piv.h"
+#include "secret.h"
 #include "util.h"
 
 #define SUB_BLOCK_MAX 16
@@ -158,13 +157,12 @@ int sub_open(struct sub *s, struct station *st, const char *name)
 	s->st = st;
 	if (!(s->reader = station_reader(st, name)))
 		return -1;
-	if ((rc = pcsc_connect(st->pcsc, s->reader, &s->card)) != PIV_OK)
+	if ((rc = piv_open(st->pcsc, s->reader, &s->p)) != PIV_OK)
 		goto fail;
-	if ((rc = pcsc_begin(s->card)) != PIV_OK)
+	if ((rc = piv_begin(s->p)) != PIV_OK)
 		goto fail;
 	s->began = 1;
-	piv_open_xmit(pcsc_transmit, s->card, s->reader, &s->p);
-	if ((rc = piv_select(s->p)) != PIV_OK || (rc = piv_get_serial(s->p, &s->serial)) != PIV_OK)
+	if ((rc = piv_get_serial(s->p, &s->serial)) != PIV_OK)
 		goto fail;
 	snprintf(s->serial_text, sizeof s->serial_text, "%u", s->serial);
 	return 0;
@@ -176,11 +174,10 @@ fail:
 
 void sub_close(struct sub *s)
 {
-	piv_close(&s->p);
 	if (s->began)
-		pcsc_end(s->card);
+		piv_end(s->p);
 	s->began = 0;
-	pcsc_disconnect(&s->card);
+	piv_close(&s->p);
 	ra_client_destroy(&s->client);
 	free(s->reader);
 	s->reader = NULL;
@@ -191,110 +188,51 @@ static enum piv_alg sub_mgm_alg(const struct sub *s)
 	return s->st->mgm_alg == DERIVE_MGM_AES128 ? PIV_ALG_AES128 : PIV_ALG_3DES;
 }
 
-/* One GENERAL AUTHENTICATE step with the management key: send 7C{IN}, *OUT gets the 7C
- * template's element TAG (LEN bytes). */
-static piv_rc sub_gen_auth(struct sub *s, const uint8_t *in, size_t inlen, uint8_t tag, uint8_t *out,
-    size_t len)
-{
-	uint8_t rsp[64];
-	size_t rlen = sizeof rsp;
-	struct tlv t, inner;
-	apdu_hdr_t h;
-	uint16_t sw = 0;
-	piv_rc rc;
-
-	memcpy(h, APDU_GEN_AUTH, sizeof h);
-	h[2] = (uint8_t)sub_mgm_alg(s);
-	h[3] = PIV_REF_MGM;
-	rc = apdu_transfer(pcsc_transmit, s->card, h, in, inlen, rsp, &rlen, &sw);
-	if (rc == PIV_OK && sw != 0x9000)
-		rc = PIV_E_AUTH;
-	if (rc == PIV_OK && (tlv_parse(rsp, rlen, &t, NULL) < 0 || t.tag != 0x7C ||
-	    tlv_find(t.val, t.len, tag, &inner) < 0 || inner.len != len))
-		rc = PIV_E_COMM;
-	if (rc == PIV_OK)
-		memcpy(out, inner.val, len);
-	OPENSSL_cleanse(rsp, sizeof rsp);
-	return rc;
-}
-
-/* Seal PASSWORD to the workers' key; malloc'd base64, or NULL (logged). */
-static char *sub_seal_password(struct sub *s, const char *password)
-{
-	char *path = config_path(s->st->cfg, "workers.seal_public_key"), *out = NULL;
-	EVP_PKEY *pub = seal_load_public(path);
-	uint8_t *box = NULL;
-	size_t box_len = 0;
-
-	if (pub && seal_box(pub, (const uint8_t *)password, strlen(password), &box, &box_len) == 0)
-		out = b64_encode(box, box_len);
-	else
-		log_err("cannot seal the password to the workers' key %s", path);
-	EVP_PKEY_free(pub);
-	free(box);
-	free(path);
-	return out;
-}
-
 json_t *sub_submit(struct sub *s, const char *kind, json_t *payload)
 {
-	char *err = NULL;
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
-	int64_t id;
-	int state;
 
 	if (!s->client && !(s->client = ra_client_new(s->st->cfg, "station")))
 		return NULL;
-	id = ra_client_submit(s->client, kind, NULL, payload, &err);
-	if (id < 0)
-		goto fail;
-	state = ra_client_wait(s->client, id, (int)config_int(s->st->cfg, "card_station.wait_ms"), &result, &err);
-	if (state == JOB_DONE && json_is_false(json_object_get(result, "ok"))) {
-		/* Refusals meant for the subscriber carry both languages. */
-		const char *zh = json_string_value(json_object_get(result, "error_zh"));
-		sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
-		    json_string_value(json_object_get(result, "error")) ?: "?");
-		json_decref(result);
-		return NULL;
+	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->st->cfg, "card_station.wait_ms"), &job)) {
+	case JOB_DONE:
+		if (json_is_false(json_object_get(job.result, "ok"))) {
+			/* Refusals meant for the subscriber carry both languages. */
+			const char *zh = json_string_value(json_object_get(job.result, "error_zh"));
+			sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
+			    json_string_value(json_object_get(job.result, "error")) ?: "?");
+			break;
+		}
+		result = json_incref(job.result);
+		json_object_set_new(result, "job", json_integer(job.id));
+		break;
+	case JOB_FAILED:
+		sub_say(s, SUB_REFUSED, job.error);
+		break;
+	default:	/* unreachable, or still not done when the wait ran out */
+		log_err("%s: %s", kind, job.error);
+		sub_say(s, SUB_REFUSED, job.error);
 	}
-	if (state == JOB_DONE) {
-		json_object_set_new(result, "job", json_integer(id));
-		return result;
-	}
-	if (state == JOB_FAILED) {
-		sub_say(s, SUB_REFUSED, json_string_value(json_object_get(result, "error")) ?: "?");
-		json_decref(result);
-		return NULL;
-	}
-	if (state >= 0)
-		err = xasprintf("job %lld is still %s; ask again later", (long long)id,
-		    job_state_name((enum job_state)state));
-fail:
-	log_err("%s: %s", kind, err ? err : "no answer");
-	sub_say(s, SUB_REFUSED, err ? err : "no answer");
-	json_decref(result);
-	free(err);
-	return NULL;
+	ra_job_clear(&job);
+	return result;
 }
 
 json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, const char *password,
     int64_t *job)
 {
-	static const uint8_t ask_witness[] = { 0x7C, 0x02, 0x80, 0x00 };
+	enum piv_alg alg = sub_mgm_alg(s);
 	uint8_t enc[SUB_BLOCK_MAX], w[SUB_BLOCK_MAX], c[SUB_BLOCK_MAX], r[SUB_BLOCK_MAX];
 	char hex[2 * SUB_BLOCK_MAX + 1], *sealed = NULL, host[64] = "station";
-	size_t bs = sub_mgm_alg(s) == PIV_ALG_AES128 ? 16 : 8;
+	size_t bs = piv_mgm_block(alg);
 	json_t *payload = NULL, *res = NULL;
-	tlv_buf_t in, out;
 	piv_rc rc;
 
-	tlv_buf_init(&in);
-	tlv_buf_init(&out);
-	if ((rc = sub_gen_auth(s, ask_witness, sizeof ask_witness, 0x80, enc, bs)) != PIV_OK) {
+	if ((rc = piv_mgm_witness(s->p, alg, enc)) != PIV_OK) {
 		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
-	if (!(sealed = sub_seal_password(s, password)))
+	if (!(sealed = secret_seal_for_workers(s->st->cfg, password)))
 		goto out;
 	gethostname(host, sizeof host - 1);
 	hex_encode(enc, bs, hex);
@@ -309,10 +247,7 @@ json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, c
 		goto fail;
 	}
 	/* The card checks the witness, so only the card's own key could have opened it. */
-	tlv_buf_put(&in, 0x80, w, bs);
-	tlv_buf_put(&in, 0x81, c, bs);
-	tlv_buf_wrap(&out, 0x7C, &in);
-	if (out.failed || (rc = sub_gen_auth(s, out.data, out.len, 0x82, r, bs)) != PIV_OK) {
+	if ((rc = piv_mgm_answer(s->p, alg, w, c, r)) != PIV_OK) {
 		log_err("%s: the card refused the back office's answer: %s", s->reader, piv_strerror(rc));
 		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto fail;
@@ -326,8 +261,6 @@ fail:
 	res = NULL;
 out:
 	OPENSSL_cleanse(w, sizeof w);
-	tlv_buf_free(&in);
-	tlv_buf_free(&out);
 	json_decref(payload);
 	free(sealed);
 	return res;

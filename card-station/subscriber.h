@@ -54,8 +54,7 @@ struct sub {
 	struct station *st;
 	enum sub_lang lang;
 	char *reader;
-	pcsc_card_t *card;
-	piv_t *p;		/* on CARD, inside our transaction */
+	piv_t *p;		/* the card, inside our transaction (began) */
 	uint32_t serial;
 	char serial_text[12];
 	ra_client_t *client;	/* NULL until sub_challenge() */

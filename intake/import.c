@@ -22,7 +22,9 @@ static void help(FILE *f)
 	    "YAML list of forms. Each row is reported as accepted or rejected, with its line\n"
 	    "number and reasons. If every row is accepted they are sent as one job.\n\n"
 	    "  --officer ID  the keying officer; rows without an officer get this one, rows\n"
-	    "                naming another officer are rejected (required)\n"
+	    "                naming another officer are rejected (required); the job is\n"
+	    "                signed with this officer's credential\n"
+	    INTAKE_CRED_HELP
 	    "  --kind KIND   kind of rows that do not say (default registration)\n"
 	    "  --partial     send the accepted rows even if some were rejected\n"
 	    "  --check       check and report only; send nothing\n");
@@ -35,6 +37,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, 'n' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	INTAKE_CRED_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -102,6 +105,8 @@ int cmd_import(struct intake *in, int argc, char **argv)
 		case 'p': partial = 1; break;
 		case 'n': check = 1; break;
 		case 'c': in->config_arg = optarg; break;
+		case 'C': in->credential = optarg; break;
+		case 'P': in->passfile = optarg; break;
 		case 'h': help(stdout); return INTAKE_OK;
 		default: help(stderr); return INTAKE_USAGE;
 		}

@@ -15,6 +15,8 @@
 #include "client.h"
 #include "config.h"
 #include "form.h"
+#include "form_batch.h"
+#include "officer.h"
 
 /* Exit statuses: a rejected form or a failed job is 1, a wrong command line 2. */
 enum { INTAKE_OK = 0, INTAKE_FAIL = 1, INTAKE_USAGE = 2 };
@@ -24,6 +26,10 @@ struct intake {
 	config_t *cfg;		/* loaded on first use */
 	ra_client_t *client;	/* connected on first use */
 	int zh;			/* operator language is zh-TW: reasons in both languages */
+	const char *officer;	/* who acts (--officer, or the form's officer field) */
+	const char *credential;	/* --credential FILE (default officers.credentials_dir/ID.pem) */
+	const char *passfile;	/* --passphrase-file F (default: asked on the terminal) */
+	officer_cred_t *cred;	/* opened on the first signed job */
 	FILE *in, *out;		/* the counter's terminal */
 };
 
@@ -61,15 +67,24 @@ void print_problems(FILE *out, const struct form_problem *v, size_t n, int zh, c
 
 /* The idempotency key of a job: PREFIX ":" SHA-256 hex of the canonical payload. Caller frees. */
 char *submit_idem_key(const char *prefix, const json_t *payload);
-/* The form_key payload {"officer", "forms": [...]}. */
-json_t *submit_key_payload(const char *officer, form_t *const *forms, size_t n);
+/* The form_key payload {"forms": [...]}. */
+json_t *submit_key_payload(form_t *const *forms, size_t n);
 /*
- * Submit KIND with PAYLOAD (and IDEM, may be NULL) and wait for it. Returns the job's
- * result (caller decrefs) with *failed set if the job failed, or NULL if it could not
- * be submitted or did not finish in time (said on stderr).
+ * Submit KIND with PAYLOAD (and IDEM, may be NULL) and wait for it. An officer action is
+ * signed first by in->officer's credential (opened once per run), with a fresh
+ * idempotency key if IDEM is NULL. Returns the job's result (caller decrefs) with *failed
+ * set if the job failed, or NULL if it could not be signed, submitted or did not finish
+ * in time (said on stderr).
  */
 json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
     json_t *payload, int *failed);
+/* The options every officer command takes besides --officer: --credential, --passphrase-file. */
+#define INTAKE_CRED_OPTS \
+	{ "credential", required_argument, NULL, 'C' }, { "passphrase-file", required_argument, NULL, 'P' }
+#define INTAKE_CRED_HELP \
+	"  --credential F       the officer's credential (default officers.credentials_dir/ID.pem;\n" \
+	"                       card:READER for the officer's PIV card)\n" \
+	"  --passphrase-file F  read the credential's passphrase (a card's PIN) from F (else the terminal)\n"
 /* Key FORMS by OFFICER as one form_key job and report stored/same/conflicts. Exit status. */
 int submit_forms(struct intake *in, const char *officer, form_t *const *forms, size_t n);
 

@@ -26,6 +26,7 @@ static const struct option long_opts[] = {
 	{ "check", no_argument, NULL, 'n' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	INTAKE_CRED_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -42,6 +43,8 @@ static int parse(struct intake *in, int argc, char **argv, struct keying_opts *o
 		case 'k': o->kind = optarg; break;
 		case 'n': o->check = 1; break;
 		case 'c': in->config_arg = optarg; break;
+		case 'C': in->credential = optarg; break;
+		case 'P': in->passfile = optarg; break;
 		case 'h': return 1;
 		default: return -1;
 		}
@@ -58,7 +61,9 @@ static void help_register(FILE *f, const char *cmd, enum form_kind kind)
 	    "asked again with the reason, and a summary is shown to confirm before sending.\n"
 	    "With --file the form (or a list of forms) is read from YAML.\n\n"
 	    "  --file F      read the form from F instead of asking\n"
-	    "  --officer ID  the keying officer (else the form's officer field)\n"
+	    "  --officer ID  the keying officer (else the form's officer field); the job is\n"
+	    "                signed with this officer's credential\n"
+	    INTAKE_CRED_HELP
 	    "  --check       check the form and print the job it would send; send nothing\n\n"
 	    "fields:\n", cmd, form_kind_name(kind));
 	for (size_t i = 0; (fd = form_field_at(kind, i)) != NULL; i++)
@@ -194,7 +199,7 @@ int cmd_register(struct intake *in, int argc, char **argv)
 		}
 	}
 	if (o.check) {
-		json_t *p = submit_key_payload(officer, forms, n);
+		json_t *p = submit_key_payload(forms, n);
 		char *idem = submit_idem_key("form_key", p);
 		fprintf(in->out, "%zu form%s valid\n", n, n == 1 ? "" : "s");
 		print_job(in, "form_key", p, idem);
@@ -227,7 +232,9 @@ static void help_verify(FILE *f)
 	    "Key a form a second time, blind, as a check on the first keying. The queue compares\n"
 	    "the two and names the fields that differ (never their first values); at the prompt\n"
 	    "you may key those fields again. The verifying officer must not be the keying one.\n\n"
-	    "  --officer ID  the verifying officer (required)\n"
+	    "  --officer ID  the verifying officer (required); the job is signed with this\n"
+	    "                officer's credential\n"
+	    INTAKE_CRED_HELP
 	    "  --kind KIND   registration (default), revocation, resume or password_reset\n"
 	    "  --file F      read the second keying from F (one form or a list)\n"
 	    "  --check       check the form and print the job it would send; send nothing\n"
@@ -237,11 +244,12 @@ static void help_verify(FILE *f)
 /* Send one second keying. 1 match, 0 mismatch (*fields set, caller decrefs), -1 error. */
 static int verify_one(struct intake *in, const form_t *f, const char *officer, json_t **fields)
 {
-	json_t *payload = json_pack("{s:s, s:o}", "officer", officer, "form", form_to_json(f));
+	json_t *payload = json_pack("{s:o}", "form", form_to_json(f));
 	json_t *res;
 	int failed, rc = -1;
 
 	*fields = NULL;
+	in->officer = officer;
 	res = submit_and_wait(in, "form_verify", NULL, payload, &failed);
 	json_decref(payload);
 	if (!res)
@@ -306,7 +314,7 @@ int cmd_verify(struct intake *in, int argc, char **argv)
 				continue;
 			}
 			if (o.check) {
-				json_t *p = json_pack("{s:s, s:o}", "officer", o.officer, "form", form_to_json(f));
+				json_t *p = json_pack("{s:o}", "form", form_to_json(f));
 				print_job(in, "form_verify", p, NULL);
 				json_decref(p);
 				continue;
@@ -328,7 +336,7 @@ int cmd_verify(struct intake *in, int argc, char **argv)
 	if (prompt_form(in, one) < 0 || check_form(in, one, "form") < 0)
 		goto out;
 	if (o.check) {
-		json_t *p = json_pack("{s:s, s:o}", "officer", o.officer, "form", form_to_json(one));
+		json_t *p = json_pack("{s:o}", "form", form_to_json(one));
 		print_job(in, "form_verify", p, NULL);
 		json_decref(p);
 		rc = INTAKE_OK;

@@ -9,6 +9,7 @@
  */
 #include "intake.h"
 #include "log.h"
+#include "../card-station/officer_card.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 	int i = 1, rc;
 
 	log_init("ra-intake", LV_WARN);
+	officer_card_opener = officer_card_open;
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			in.config_arg = argv[i + 1];
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[k].name) != 0)
 			continue;
 		rc = commands[k].run(&in, argc - i, argv + i);
+		officer_cred_destroy(&in.cred);
 		ra_client_destroy(&in.client);
 		config_destroy(&in.cfg);
 		return rc;

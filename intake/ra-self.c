@@ -172,39 +172,35 @@ static char *sealed_password(struct self *s, const struct text *prompt)
  */
 static json_t *run_job(struct self *s, const char *kind, json_t *payload)
 {
-	char *err = NULL;
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
-	int64_t id;
-	int state;
 
 	if (!s->client && !(s->client = ra_client_new(s->cfg, "self"))) {
 		complain(s, &T_UNREACHABLE);
 		return NULL;
 	}
-	if ((id = ra_client_submit(s->client, kind, NULL, payload, &err)) < 0) {
-		log_warn("%s", err);
+	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->cfg, "self.wait_ms"), &job)) {
+	case JOB_DONE:
+		if (json_is_true(json_object_get(job.result, "ok"))) {
+			result = json_incref(job.result);
+		} else {
+			const char *zh = json_string_value(json_object_get(job.result, "error_zh"));
+			const char *en = json_string_value(json_object_get(job.result, "error"));
+			fprintf(stderr, "ra-self: %s\n", !s->en && zh ? zh : en ? en : "?");
+		}
+		break;
+	case JOB_FAILED:
+		complain(s, &T_FAILED, job.error);
+		break;
+	case -1:
+		log_warn("%s", job.error);
 		complain(s, &T_UNREACHABLE);
-		goto fail;
+		break;
+	default:
+		complain(s, &T_PENDING, (long long)job.id);
 	}
-	state = ra_client_wait(s->client, id, (int)config_int(s->cfg, "self.wait_ms"), &result, &err);
-	if (state == JOB_DONE && json_is_true(json_object_get(result, "ok")))
-		return result;
-	if (state == JOB_DONE) {
-		const char *zh = json_string_value(json_object_get(result, "error_zh"));
-		const char *en = json_string_value(json_object_get(result, "error"));
-		fprintf(stderr, "ra-self: %s\n", !s->en && zh ? zh : en ? en : "?");
-	} else if (state == JOB_FAILED) {
-		complain(s, &T_FAILED, json_string_value(json_object_get(result, "error")));
-	} else if (state < 0) {
-		log_warn("%s", err);
-		complain(s, &T_UNREACHABLE);
-	} else {
-		complain(s, &T_PENDING, (long long)id);
-	}
-fail:
-	free(err);
-	json_decref(result);
-	return NULL;
+	ra_job_clear(&job);
+	return result;
 }
 
 static int self_suspend(struct self *s)
@@ -267,10 +263,11 @@ static const char *usage_name(const struct self *s, const char *usage)
 
 static int self_renew(struct self *s)
 {
-	char *sign = NULL, *enc = NULL, *sealed = NULL, *err = NULL;
+	char *sign = NULL, *enc = NULL, *sealed = NULL;
 	const char *out = s->out ? s->out : ".";
-	json_t *payload = NULL, *r = NULL, *issued = NULL, *c;
-	int rc = SELF_REFUSED, state;
+	json_t *payload = NULL, *r = NULL, *c;
+	struct ra_job issued = { 0 };
+	int rc = SELF_REFUSED;
 	size_t i;
 
 	if (!s->sign_csr || !s->enc_csr) {
@@ -287,18 +284,16 @@ static int self_renew(struct self *s)
 	    "enc_csr", enc);
 	if (!(r = run_job(s, "renew", payload)))
 		goto out;
-	state = ra_client_wait(s->client, json_integer_value(json_object_get(r, "issue_job")),
-	    (int)config_int(s->cfg, "self.wait_ms"), &issued, &err);
-	if (state != JOB_DONE) {
-		complain(s, &T_FAILED, state == JOB_FAILED ? json_string_value(json_object_get(issued, "error")) :
-		    err ? err : "?");
+	if (ra_client_await(s->client, json_integer_value(json_object_get(r, "issue_job")),
+	    (int)config_int(s->cfg, "self.wait_ms"), &issued) != JOB_DONE) {
+		complain(s, &T_FAILED, issued.error);
 		goto out;
 	}
 	if (mkdir_p(out, 0755) < 0) {
 		fprintf(stderr, "ra-self: cannot create %s\n", out);
 		goto out;
 	}
-	json_array_foreach(json_object_get(issued, "certs"), i, c) {
+	json_array_foreach(json_object_get(issued.result, "certs"), i, c) {
 		const char *serial = json_string_value(json_object_get(c, "serial"));
 		const char *pem = json_string_value(json_object_get(c, "pem"));
 		char *path = xasprintf("%s/%s.pem", out, serial);
@@ -315,10 +310,9 @@ out:
 	free(sign);
 	free(enc);
 	free(sealed);
-	free(err);
 	json_decref(payload);
 	json_decref(r);
-	json_decref(issued);
+	ra_job_clear(&issued);
 	return rc;
 }
 

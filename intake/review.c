@@ -17,6 +17,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
+	INTAKE_CRED_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -26,7 +27,9 @@ static void help_approve(FILE *f)
 	    "Approve the form SERIAL. A registration then creates the subscriber, the website\n"
 	    "account and the card order. The back office refuses a form that is not verified,\n"
 	    "or an approval by the officer who keyed it.\n\n"
-	    "  --officer ID  the approving officer (required)\n");
+	    "  --officer ID  the approving officer (required); the approval is signed with\n"
+	    "                this officer's credential (a supervisor's)\n"
+	    INTAKE_CRED_HELP);
 }
 
 static void help_status(FILE *f)
@@ -48,6 +51,8 @@ static int parse(struct intake *in, int argc, char **argv, const char **officer,
 		case 'o': *officer = optarg; break;
 		case 'j': *json = 1; break;
 		case 'c': in->config_arg = optarg; break;
+		case 'C': in->credential = optarg; break;
+		case 'P': in->passfile = optarg; break;
 		case 'h': return 1;
 		default: return -1;
 		}
@@ -87,7 +92,8 @@ int cmd_approve(struct intake *in, int argc, char **argv)
 	char *off = xstrdup(officer);
 	for (char *p = off; *p; p++)
 		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-	payload = json_pack("{s:s, s:s}", "serial", serial, "officer", off);
+	payload = json_pack("{s:s}", "serial", serial);
+	in->officer = off;
 	res = submit_and_wait(in, "form_approve", NULL, payload, &failed);
 	if (!res)
 		goto out;

@@ -35,49 +35,71 @@ char *submit_idem_key(const char *prefix, const json_t *payload)
 	return xasprintf("%s:%s", prefix, hex);
 }
 
-json_t *submit_key_payload(const char *officer, form_t *const *forms, size_t n)
+json_t *submit_key_payload(form_t *const *forms, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, form_to_json(forms[i]));
-	return json_pack("{s:s, s:o}", "officer", officer, "forms", a);
+	return json_pack("{s:o}", "forms", a);
+}
+
+/* Sign PAYLOAD for KIND as in->officer if KIND is an officer action; *IDEM gets a fresh
+ * key if it has none (*own then holds it). 0/-1 (said). */
+static int submit_sign(struct intake *in, const char *kind, const char **idem, char **own, json_t *payload)
+{
+	if (!officer_kind_roles(kind))
+		return 0;
+	if (!in->officer) {
+		fprintf(stderr, "ra-intake: %s must be signed: --officer ID is required\n", kind);
+		return -1;
+	}
+	if (!in->cred && !(in->cred = officer_cred_open(intake_config(in), in->officer, in->credential, in->passfile)))
+		return -1;
+	if (!*idem)
+		*idem = *own = officer_idem_new(kind);
+	return officer_sign(in->cred, kind, *idem, payload);
 }
 
 json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
     json_t *payload, int *failed)
 {
-	ra_client_t *c = intake_client(in);
+	ra_client_t *c;
+	struct ra_job job = { 0 };
 	json_t *result = NULL;
-	char *err = NULL;
+	char *err = NULL, *own = NULL;
 	int64_t id;
-	int st;
 
 	*failed = 0;
-	if (!c)
+	if (submit_sign(in, kind, &idem, &own, payload) < 0 || !(c = intake_client(in))) {
+		free(own);
 		return NULL;
+	}
 	id = ra_client_submit(c, kind, idem, payload, &err);
+	free(own);
 	if (id < 0) {
 		fprintf(stderr, "ra-intake: %s job not accepted: %s\n", kind, err);
 		free(err);
 		return NULL;
 	}
 	fprintf(in->out, "job %lld (%s) queued\n", (long long)id, kind);
-	st = ra_client_wait(c, id, wait_ms(in), &result, &err);
-	if (st < 0) {
-		fprintf(stderr, "ra-intake: job %lld: %s\n", (long long)id, err);
-		free(err);
-		return NULL;
-	}
-	if (st != JOB_DONE && st != JOB_FAILED) {
+	switch (ra_client_await(c, id, wait_ms(in), &job)) {
+	case JOB_FAILED:
+		*failed = 1;
+		/* fall through */
+	case JOB_DONE:
+		result = job.result ? json_incref(job.result) : json_object();
+		break;
+	case -1:
+		fprintf(stderr, "ra-intake: job %lld: %s\n", (long long)id, job.error);
+		break;
+	default:
 		/* The job is committed; it will run. The clerk can look it up later. */
 		fprintf(stderr, "ra-intake: job %lld is still %s; ask `ra-intake status` later\n",
-		    (long long)id, job_state_name((enum job_state)st));
-		json_decref(result);
-		return NULL;
+		    (long long)id, job_state_name((enum job_state)job.state));
 	}
-	*failed = st == JOB_FAILED;
-	return result ? result : json_object();
+	ra_job_clear(&job);
+	return result;
 }
 
 /* Print a JSON array of strings as "a, b, c". */
@@ -92,11 +114,12 @@ static void print_list(FILE *out, const json_t *a)
 
 int submit_forms(struct intake *in, const char *officer, form_t *const *forms, size_t n)
 {
-	json_t *payload = submit_key_payload(officer, forms, n), *res, *v;
+	json_t *payload = submit_key_payload(forms, n), *res, *v;
 	char *idem = submit_idem_key("form_key", payload);
 	int failed, rc = INTAKE_FAIL;
 	size_t i;
 
+	in->officer = officer;
 	res = submit_and_wait(in, "form_key", idem, payload, &failed);
 	if (!res)
 		goto out;

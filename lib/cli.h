@@ -1,6 +1,8 @@
 /*
- * cli.h: the command line every daemon takes (ra-queue, ca-signer, ra-ocsp), parsed one
- * way: -c/--config FILE, --check, --now TIME (the one clock, lib/util.h), -h/--help.
+ * cli.h: the command line of the daemons ra-queue, ca-signer and ra-ocsp, parsed one way:
+ * -c/--config FILE, --check, --now TIME (the one clock, lib/clock.h), -h/--help. ra-worker
+ * takes the same four with the same meanings and parses its own command line
+ * (workers/worker_main.c), because it also takes --name and --kinds.
  */
 #ifndef RA_CLI_H
 #define RA_CLI_H

@@ -1,10 +1,10 @@
 /*
  * client.c: the producer side of the queue protocol (see client.h, msg.h).
  *
- * Lazy Pirate: a request that gets no answer in time is sent again on a fresh socket, a
- * few times, before the queue is declared unreachable. That is safe because every SUBMIT
- * carries an idempotency key (one is made up when the caller has none), WAIT and QUERY
- * change nothing.
+ * Every request goes through net_call (lib/net.h: Lazy Pirate retries). That is safe
+ * because every SUBMIT carries an idempotency key (one is made up when the caller has
+ * none), WAIT and QUERY change nothing. ra_client_run() is the one "submit, then wait for
+ * the result" that every producer uses.
  */
 #include "client.h"
 #include "log.h"
@@ -17,12 +17,10 @@
 
 #define CLIENT_TRIES 3
 #define CLIENT_TIMEOUT_MS 5000
+#define CLIENT_SLICE_MS 5000	/* a long wait is asked in slices: a restarted queue is noticed */
 
 struct ra_client {
-	zsock_t *sock;
-	zcert_t *cert;
-	char *endpoint;
-	char *server_cert;
+	net_peer_t *queue;
 };
 
 static const char *const state_names[] = { "queued", "leased", "done", "failed" };
@@ -32,26 +30,12 @@ const char *job_state_name(enum job_state s)
 	return (unsigned)s < ARRAY_LEN(state_names) ? state_names[s] : "unknown";
 }
 
-static int client_connect(ra_client_t *c)
-{
-	zsock_destroy(&c->sock);
-	c->sock = net_client(ZMQ_DEALER, c->endpoint, c->cert, c->server_cert);
-	return c->sock ? 0 : -1;
-}
-
 ra_client_t *ra_client_new(const config_t *cfg, const char *name)
 {
 	ra_client_t *c = xcalloc(1, sizeof *c);
-	char *mine = net_key_path(cfg, "clients", name);
 
-	c->endpoint = net_endpoint(cfg, "queue.endpoint");
-	c->server_cert = net_key_path(cfg, "", "queue");
-	c->cert = net_cert_load(mine);
-	free(mine);
-	if (!c->cert || client_connect(c) < 0) {
+	if (!(c->queue = net_peer_new(cfg, "the queue", "queue.endpoint", "queue", "clients", name, 1)))
 		ra_client_destroy(&c);
-		return NULL;
-	}
 	return c;
 }
 
@@ -60,56 +44,23 @@ void ra_client_destroy(ra_client_t **pc)
 	ra_client_t *c = pc ? *pc : NULL;
 	if (!c)
 		return;
-	zsock_destroy(&c->sock);
-	zcert_destroy(&c->cert);
-	free(c->endpoint);
-	free(c->server_cert);
+	net_peer_destroy(&c->queue);
 	free(c);
 	*pc = NULL;
 }
 
-/*
- * Send a copy of REQ (built by BUILD each try) and wait for one reply. Returns the reply
- * or NULL with *err set. An ERROR reply is turned into NULL + its text.
- */
-typedef msg_t *(*build_fn)(const void *arg);
-
-static msg_t *client_call(ra_client_t *c, build_fn build, const void *arg, int timeout_ms, char **err)
+/* net_call to the queue; NULL with *err, which for silence says what to check. */
+static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, int timeout_ms, char **err)
 {
-	for (int attempt = 0; attempt < CLIENT_TRIES; attempt++) {
-		msg_t *req = build(arg);
-		zpoller_t *p;
-		void *ready;
+	int code;
+	msg_t *rep = net_call(c->queue, build, arg, CLIENT_TRIES, timeout_ms, &code, err);
 
-		if (msg_send(&req, c->sock) < 0)
-			break;
-		p = zpoller_new(c->sock, NULL);
-		ready = zpoller_wait(p, timeout_ms);
-		zpoller_destroy(&p);
-		if (ready) {
-			msg_t *rep = msg_recv(c->sock, 0, NULL);
-			if (rep && rep->cmd == MSG_ERROR) {
-				char *t = msg_str(rep, 1);
-				*err = xasprintf("%s", t ? t : "error");
-				free(t);
-				msg_destroy(&rep);
-				return NULL;
-			}
-			if (rep)
-				return rep;
-			*err = xstrdup("the queue sent a malformed reply");
-			return NULL;
-		}
-		if (zsys_interrupted)
-			break;
-		log_warn("no answer from the queue at %s; trying again (%d/%d)", c->endpoint,
-		    attempt + 1, CLIENT_TRIES);
-		if (client_connect(c) < 0)
-			break;
+	if (!rep && code == NET_UNREACHABLE) {
+		free(*err);
+		*err = xasprintf("queue unreachable at %s (is ra-queue running, and is this station's key allowed?)",
+		    net_peer_endpoint(c->queue));
 	}
-	*err = xasprintf("queue unreachable at %s (is ra-queue running, and is this station's key allowed?)",
-	    c->endpoint);
-	return NULL;
+	return rep;
 }
 
 struct submit_arg {
@@ -196,6 +147,61 @@ int ra_client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, 
 out:
 	msg_destroy(&rep);
 	return rc;
+}
+
+void ra_job_clear(struct ra_job *job)
+{
+	json_decref(job->result);
+	free(job->error);
+	memset(job, 0, sizeof *job);
+}
+
+int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *job)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+
+	ra_job_clear(job);
+	job->id = id;
+	for (;;) {
+		int64_t left = deadline - mono_ms(), t0 = mono_ms();
+		int slice = (int)(left < CLIENT_SLICE_MS ? (left > 0 ? left : 0) : CLIENT_SLICE_MS);
+
+		json_decref(job->result);
+		job->result = NULL;
+		job->state = ra_client_wait(c, id, slice, &job->result, &job->error);
+		if (job->state < 0 || job->state == JOB_DONE)
+			break;
+		if (job->state == JOB_FAILED) {
+			const char *e = json_string_value(json_object_get(job->result, "error"));
+			job->error = xstrdup(e ? e : "failed");
+			break;
+		}
+		if (mono_ms() >= deadline) {
+			job->error = xasprintf("job %lld is still %s", (long long)id,
+			    job_state_name((enum job_state)job->state));
+			break;
+		}
+		/* The queue answers at once when it cannot hold another waiter: do not spin. */
+		if (mono_ms() - t0 < slice / 2)
+			zclock_sleep(100);
+	}
+	return job->state;
+}
+
+int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
+    int timeout_ms, struct ra_job *job)
+{
+	char *err = NULL;
+	int64_t id = ra_client_submit(c, kind, idem_key, payload, &err);
+
+	if (id < 0) {
+		ra_job_clear(job);
+		job->id = -1;
+		job->state = -1;
+		job->error = err;
+		return -1;
+	}
+	return ra_client_await(c, id, timeout_ms, job);
 }
 
 struct query_arg {

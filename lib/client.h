@@ -44,6 +44,25 @@ int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
  */
 int ra_client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, char **err);
 
+/* A job submitted and waited for (ra_client_run, ra_client_await). */
+struct ra_job {
+	int64_t id;		/* the job's id, -1 if the queue did not take it */
+	int state;		/* JOB_DONE, JOB_FAILED, the state when the time ran out, or -1 */
+	json_t *result;		/* a done job's result; a failed job's {"error": ...}; else NULL */
+	char *error;		/* unless JOB_DONE: why (the job's error, the queue's, the wait's) */
+};
+/* Free what JOB holds and zero it; JOB may be zeroed or filled. */
+void ra_job_clear(struct ra_job *job);
+/*
+ * Wait until job ID is done or failed or TIMEOUT_MS has passed (asking in slices, so a
+ * restarted queue is noticed), into JOB (cleared first). Returns JOB->state.
+ */
+int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *job);
+/* Submit KIND with PAYLOAD (not stolen; IDEM_KEY as for ra_client_submit), then
+ * ra_client_await() it. Returns JOB->state. */
+int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
+    int timeout_ms, struct ra_job *job);
+
 /*
  * Ask the queue a read-only question (WHAT: "job", "jobs", "form", "certs", ...) with
  * ARGS (not stolen; NULL for none). Returns the answer (caller decrefs) or NULL with *err.

@@ -51,6 +51,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
 
+	/* officers: section kept by the officer code (lib/officer.c, tools/ctl_officer.c) */
+	{ "officers.ca_cert", CFG_PATH, "officers/ca.pem", 0, 0, "the officer CA certificate: officers' credentials must chain to it" },
+	{ "officers.ca_key", CFG_PATH, "officers/ca.key", 0, 0, "the officer CA key (encrypted PEM; passphrase: the first administrator's, given at init)" },
+	{ "officers.credentials_dir", CFG_PATH, "officers", 0, 0, "where an officer's credential ID.pem is looked for when --credential is not given" },
+
 	/* ra-intake */
 	{ "intake.second_keying.registration", CFG_BOOL, "true", 0, 0, "registration forms need a blind second keying" },
 	{ "intake.second_keying.revocation", CFG_BOOL, "true", 0, 0, "revocation forms need a blind second keying" },

@@ -58,6 +58,27 @@ fail:
 	return NULL;
 }
 
+sqlite3 *db_open_readonly(const char *path)
+{
+	sqlite3 *db = NULL;
+	int64_t have;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_err("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, 30000);
+	have = db_int(db, "PRAGMA user_version", "");
+	if (have < 1 || have > db_nmigrations) {
+		log_err("%s is not a ledger this program reads (schema version %lld)", path, (long long)have);
+		goto fail;
+	}
+	return db;
+fail:
+	sqlite3_close(db);
+	return NULL;
+}
+
 void db_close(sqlite3 **db)
 {
 	if (!db || !*db)
@@ -112,12 +133,4 @@ int64_t db_int(sqlite3 *db, const char *sql, const char *fmt, ...)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
-}
-
-int64_t db_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	/* the RA's one clock: RA_NOW / --now move leases and back-offs too */
-	return ((int64_t)ts.tv_sec + ra_clock_offset()) * 1000 + ts.tv_nsec / 1000000;
 }

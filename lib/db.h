@@ -17,6 +17,9 @@ extern const int db_nmigrations;
 
 /* Open (creating if needed) and migrate. NULL on failure (logged). */
 sqlite3 *db_open(const char *path);
+/* Open an existing ledger only to read it (ra-ctl audit verify): never created, never
+ * migrated, never written. NULL on failure (logged). */
+sqlite3 *db_open_readonly(const char *path);
 void db_close(sqlite3 **db);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0/-1 (logged). */
@@ -29,8 +32,5 @@ int db_exec(sqlite3 *db, const char *sql);
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 /* One integer from a query with bound text/int args given as a format; -1 if no row. */
 int64_t db_int(sqlite3 *db, const char *sql, const char *fmt, ...);
-
-/* Wall-clock milliseconds of the RA clock (leases and back-off; they must survive a restart). */
-int64_t db_now_ms(void);
 
 #endif

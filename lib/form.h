@@ -21,6 +21,10 @@
  * The canonical JSON shape (form_to_json) is an object with "kind" and one member per
  * present field, every value a string except documents_seen (an array of strings);
  * form_canonical() prints it with keys sorted and no blanks, so equal forms hash equal.
+ *
+ * The code: lib/form.c (normalisers), form_kinds.c (the kinds' tables, values),
+ * form_rules.c (rules), form_json.c (JSON); form_int.h is what they share. Reading forms
+ * from YAML and CSV files is ra-intake's alone: intake/form_batch.h.
  */
 #ifndef RA_FORM_H
 #define RA_FORM_H
@@ -112,32 +116,9 @@ form_t *form_from_json(const json_t *obj, char **err);
 /* The canonical JSON text: sorted keys, compact, UTF-8. Caller frees. */
 char *form_canonical(const form_t *f);
 
-/* One form read from a file, with the line it starts on. */
-struct form_item {
-	form_t *form;		/* NULL if the entry could not be read as a form */
-	long line;		/* 1-based line of the entry in the file */
-	char *error;		/* why it could not be read (unknown field, ...), else NULL */
-};
-
-typedef struct form_batch {
-	size_t n;
-	struct form_item *items;
-} form_batch_t;
-
-/*
- * Read forms from YAML text: one mapping (one form) or a sequence of mappings. A form
- * without a "kind" key is of kind DEF. NULL with *err if the text is not such YAML.
- */
-form_batch_t *form_batch_parse_yaml(const char *text, size_t len, enum form_kind def,
-    char **err);
-/*
- * Read forms from CSV text (RFC 4180; a header line naming the fields; UTF-8, a BOM is
- * skipped; an optional "kind" column, else DEF). NULL with *err for a bad header.
- */
-form_batch_t *form_batch_parse_csv(const char *text, size_t len, enum form_kind def,
-    char **err);
-/* Read a file: CSV if its name ends in ".csv", else YAML. NULL with *err. */
-form_batch_t *form_batch_load(const char *path, enum form_kind def, char **err);
-void form_batch_destroy(form_batch_t **b);
+/* A copy of S without leading and trailing blanks (ASCII, U+3000, U+00A0). Caller frees. */
+char *form_trim(const char *s);
+/* Length in code points of valid UTF-8 (no overlongs, no surrogates), or -1. */
+long form_utf8_len(const char *s);
 
 #endif

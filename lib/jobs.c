@@ -1,5 +1,6 @@
 /*
- * jobs.c: the job kinds table and the ledger operations shared by ra-queue and ra-worker.
+ * jobs.c: the job kinds and producers tables (made from the lists in jobs.h) and the ledger
+ * operations shared by ra-queue and ra-worker.
  */
 #include "jobs.h"
 #include "audit.h"
@@ -11,43 +12,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct job_kind job_kinds[] = {
-	{ "form_key", "intake,ctl", "store keyed forms (first keying); one job per batch" },
-	{ "form_verify", "intake,ctl", "second, blind keying of a stored form" },
-	{ "form_approve", "intake,ctl", "approve a verified form (not by its keyer or verifier) and carry it out in the same transaction" },
-	{ "issue", "station,ctl", "issue the signature and encryption certificates of a card order" },
-	{ "order_claim", "station", "give the next approved card order to a card being personalized" },
-	{ "card_done", "station", "record a personalized card against its order; PIN sheet" },
-	{ "card_fail", "station", "a card failed half way: revoke what it got, put its order back" },
-	{ "card_challenge", "station", "website password and card check; answer the card's management-key witness" },
-	{ "card_unlock", "station", "release a card's PUK, sealed to the station, after its challenge" },
-	{ "card_renew", "station", "new certificates for a card in its renewal window, after its challenge" },
-	{ "revoke", "ctl", "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)" },
-	{ "suspend", "self", "hold both certificates of an account (subscriber online, website password)" },
-	{ "login", "self", "check an account's website password (lockout rule); answers the account's status" },
-	{ "password_change", "self", "change a website password (old, new; password policy)" },
-	{ "renew", "self,ctl", "renew an account's certificates from new requests within the renewal window" },
+const char *const job_producer_names[PRODUCER_COUNT] = {
+#define X(name) #name,
+	JOB_PRODUCERS(X)
+#undef X
 };
-const int job_nkinds = (int)(sizeof job_kinds / sizeof job_kinds[0]);
+
+unsigned job_producer_bit(const char *name)
+{
+	for (int i = 0; name && *name && i < PRODUCER_COUNT; i++)
+		if (strcmp(job_producer_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
+char *job_producer_list(unsigned set, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	assert(size > 0);
+	buf[0] = '\0';
+	for (int i = 0; i < PRODUCER_COUNT; i++)
+		if (set & (1u << i) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", job_producer_names[i]);
+	return buf;
+}
+
+const struct job_kind job_kinds[JOB_KIND_COUNT] = {
+#define X(name, producers, help) [JOB_KIND_##name] = { JOB_KIND_##name, #name, producers, help },
+	JOB_KINDS(X)
+#undef X
+};
+const int job_nkinds = JOB_KIND_COUNT;
 
 int job_kind_allows(const struct job_kind *k, const char *client)
 {
-	size_t n = strlen(client);
-	const char *p = k->producers;
-
-	if (!p || n == 0)
-		return 0;
-	while ((p = strstr(p, client)) != NULL) {
-		if ((p == k->producers || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-		p += n;
-	}
-	return 0;
+	return (k->producers & job_producer_bit(client)) != 0;
 }
 
 const struct job_kind *job_kind_find(const char *name)
 {
-	for (int i = 0; i < job_nkinds; i++)
+	for (int i = 0; name && i < JOB_KIND_COUNT; i++)
 		if (strcmp(job_kinds[i].name, name) == 0)
 			return &job_kinds[i];
 	return NULL;

@@ -15,15 +15,94 @@
 #define RA_JOBS_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
+/*
+ * The producers: a client is known by its key file's name (keys/clients/NAME.cert). What a
+ * producer may submit or ask is a set of these bits.
+ */
+#define JOB_PRODUCERS(X) \
+	X(intake)	/* ra-intake, the counter */ \
+	X(self)		/* ra-self, the subscribers' website back end */ \
+	X(station)	/* card-station */ \
+	X(ctl)		/* ra-ctl, the operator's tool on the RA host */
+
+enum job_producer_bit {
+#define X(name) PRODUCER_BIT_##name,
+	JOB_PRODUCERS(X)
+#undef X
+	PRODUCER_COUNT
+};
+#define X(name) enum { PRODUCER_##name = 1u << PRODUCER_BIT_##name };
+JOB_PRODUCERS(X)
+#undef X
+
+/* The producer names, in bit order ("intake", "self", ...). */
+extern const char *const job_producer_names[PRODUCER_COUNT];
+/* The bit of the producer named NAME; 0 for an unknown or empty name. */
+unsigned job_producer_bit(const char *name);
+/* The names of the producers in SET, comma-separated, in BUF (of SIZE). Returns BUF. */
+char *job_producer_list(unsigned set, char *buf, size_t size);
+
+/*
+ * The job kinds: name, the producers that may submit it, and its help line. This list is
+ * the only one: the enum below, lib/jobs.c's table and the worker's handler table
+ * (workers/handlers.c, checked at compile time to have every kind) derive from it.
+ */
+#define JOB_KINDS(X) \
+	X(form_key, PRODUCER_intake | PRODUCER_ctl, \
+	  "store keyed forms (first keying); one job per batch") \
+	X(form_verify, PRODUCER_intake | PRODUCER_ctl, \
+	  "second, blind keying of a stored form") \
+	X(form_approve, PRODUCER_intake | PRODUCER_ctl, \
+	  "approve a verified form (not by its keyer or verifier) and carry it out in the same transaction") \
+	X(issue, PRODUCER_station | PRODUCER_ctl, \
+	  "issue the signature and encryption certificates of a card order") \
+	X(order_claim, PRODUCER_station, \
+	  "give the next approved card order to a card being personalized") \
+	X(card_done, PRODUCER_station, \
+	  "record a personalized card against its order; PIN sheet") \
+	X(card_fail, PRODUCER_station, \
+	  "a card failed half way: revoke what it got, put its order back") \
+	X(card_challenge, PRODUCER_station, \
+	  "website password and card check; answer the card's management-key witness") \
+	X(card_unlock, PRODUCER_station, \
+	  "release a card's PUK, sealed to the station, after its challenge") \
+	X(card_renew, PRODUCER_station, \
+	  "new certificates for a card in its renewal window, after its challenge") \
+	X(revoke, PRODUCER_ctl, \
+	  "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)") \
+	X(suspend, PRODUCER_self, \
+	  "hold both certificates of an account (subscriber online, website password)") \
+	X(login, PRODUCER_self, \
+	  "check an account's website password (lockout rule); answers the account's status") \
+	X(password_change, PRODUCER_self, \
+	  "change a website password (old, new; password policy)") \
+	X(renew, PRODUCER_self, \
+	  "renew an account's certificates from new requests within the renewal window (subscriber's password)") \
+	X(counter_renew, PRODUCER_ctl, \
+	  "renewal at the counter, signed by a supervisor (ra-ctl renew)") \
+	X(officer_add, PRODUCER_ctl, \
+	  "record a new officer and their certificate (signed by an administrator)") \
+	X(officer_disable, PRODUCER_ctl, \
+	  "refuse an officer's signatures from now on (signed by an administrator)")
+
+enum job_kind_id {
+#define X(name, producers, help) JOB_KIND_##name,
+	JOB_KINDS(X)
+#undef X
+	JOB_KIND_COUNT
+};
+
 struct job_kind {
+	enum job_kind_id id;
 	const char *name;
-	const char *producers;	/* the clients (key names in keys/clients) that may submit it */
+	unsigned producers;	/* PRODUCER_* bits: who may submit it */
 	const char *help;
 };
-extern const struct job_kind job_kinds[];
+extern const struct job_kind job_kinds[JOB_KIND_COUNT];
 extern const int job_nkinds;
 /* The kind named NAME, or NULL. */
 const struct job_kind *job_kind_find(const char *name);

@@ -1,11 +1,15 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
-LIB_BASE   := lib/log.c lib/util.c lib/cli.c
+LIB_BASE   := lib/log.c lib/util.c lib/clock.c lib/cli.c
 LIB_CONFIG := lib/config.c lib/config_keys.c
 LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/jobs.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
+LIB_PEM    := lib/pem.c
+LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
+LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
+LIB_OFFICER_DB := lib/officer_registry.c
 
 UNIT_TESTS += test_config test_msg test_seal
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
@@ -14,3 +18,7 @@ test_msg_SRCS := tests/unit/test_msg.c $(LIB_BASE) lib/msg.c $(LIB_B64)
 test_msg_PKGS := libczmq libzmq jansson libcrypto
 test_seal_SRCS := tests/unit/test_seal.c $(LIB_BASE) $(LIB_SEAL)
 test_seal_PKGS := libcrypto
+
+UNIT_TESTS += test_officer
+test_officer_SRCS := tests/unit/test_officer.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_OFFICER)
+test_officer_PKGS := libcrypto jansson yaml-0.1

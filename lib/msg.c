@@ -99,13 +99,18 @@ static int frame_is(zframe_t *f, const char *s)
 msg_t *msg_recv(zsock_t *sock, int router, const char **why)
 {
 	zmsg_t *z = zmsg_recv(sock);
+	return z ? msg_decode(&z, router, why) : NULL;
+}
+
+msg_t *msg_decode(zmsg_t **pz, int router, const char **why)
+{
+	zmsg_t *z = *pz;
 	msg_t *m = NULL;
 	zframe_t *f;
 	const char *reason = NULL;
 	int cmd = -1;
 
-	if (!z)
-		return NULL;
+	*pz = NULL;
 	m = xcalloc(1, sizeof *m);
 	if (router)
 		m->routing = zmsg_pop(z);

@@ -16,7 +16,9 @@
  *   QUERY      what, args JSON                               → ANSWER json | ERROR
  *  ra-worker ↔ ra-queue (DEALER ↔ ROUTER, domain "workers"; Paranoid Pirate)
  *   READY      kinds ("all" or comma list)                   worker is idle
- *   HEARTBEAT  (none)                                        either way, while idle
+ *   HEARTBEAT  (none)                                        either way, while idle; from a
+ *                                                            worker the queue does not know
+ *                                                            → ERROR (the worker says READY)
  *   JOB        job_id, token, kind, payload JSON, attempt    queue leases a job
  *   DONE       job_id, token                                 committed (in ra.db) by the worker
  *   FAILED     job_id, token, retry (0/1), error             worker gives the job back
@@ -84,6 +86,8 @@ int msg_send(msg_t **m, zsock_t *sock);
  * cmd is MSG_NCMDS and which holds only the routing frame, so the caller can answer ERROR.
  */
 msg_t *msg_recv(zsock_t *sock, int router, const char **why);
+/* The same checks on a message already received (taken: *Z is destroyed and cleared). */
+msg_t *msg_decode(zmsg_t **z, int router, const char **why);
 
 /* Body frame accessors (index from 0). */
 size_t msg_len(const msg_t *m, int i);

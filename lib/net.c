@@ -194,3 +194,92 @@ char *net_key_path(const config_t *cfg, const char *sub, const char *name)
 	free(dir);
 	return p;
 }
+
+struct net_peer {
+	char *what, *endpoint, *server_cert;
+	zcert_t *cert;
+	zsock_t *sock;		/* NULL until the first call, and after a silence */
+};
+
+net_peer_t *net_peer_new(const config_t *cfg, const char *what, const char *endpoint_key,
+    const char *server, const char *sub, const char *name, int connect_now)
+{
+	net_peer_t *p = xcalloc(1, sizeof *p);
+	char *mine = net_key_path(cfg, sub, name);
+
+	p->what = xstrdup(what);
+	p->endpoint = net_endpoint(cfg, endpoint_key);
+	p->server_cert = net_key_path(cfg, "", server);
+	p->cert = net_cert_load(mine);
+	if (!p->cert)
+		log_err("cannot load the key pair %s", mine);
+	free(mine);
+	if (!p->cert || (connect_now &&
+	    !(p->sock = net_client(ZMQ_DEALER, p->endpoint, p->cert, p->server_cert))))
+		net_peer_destroy(&p);
+	return p;
+}
+
+void net_peer_destroy(net_peer_t **pp)
+{
+	net_peer_t *p = pp ? *pp : NULL;
+	if (!p)
+		return;
+	zsock_destroy(&p->sock);
+	zcert_destroy(&p->cert);
+	free(p->what);
+	free(p->endpoint);
+	free(p->server_cert);
+	free(p);
+	*pp = NULL;
+}
+
+const char *net_peer_endpoint(const net_peer_t *p)
+{
+	return p->endpoint;
+}
+
+msg_t *net_call(net_peer_t *peer, net_build_fn build, const void *arg, int tries, int per_try_ms,
+    int *code, char **err)
+{
+	for (int attempt = 1; attempt <= tries && !zsys_interrupted; attempt++) {
+		msg_t *req, *rep;
+		zpoller_t *poll;
+		void *ready;
+
+		if (!peer->sock && !(peer->sock = net_client(ZMQ_DEALER, peer->endpoint, peer->cert, peer->server_cert)))
+			break;
+		req = build(arg);
+		if (msg_send(&req, peer->sock) < 0)
+			break;
+		poll = zpoller_new(peer->sock, NULL);
+		ready = zpoller_wait(poll, per_try_ms);
+		zpoller_destroy(&poll);
+		if (!ready) {
+			if (zsys_interrupted)
+				break;
+			log_warn("%s did not answer in %d ms at %s; asking again (%d/%d)", peer->what,
+			    per_try_ms, peer->endpoint, attempt, tries);
+			zsock_destroy(&peer->sock);	/* a fresh socket drops the lost request */
+			continue;
+		}
+		rep = msg_recv(peer->sock, 0, NULL);
+		if (rep && rep->cmd == MSG_ERROR) {
+			int ok;
+			char *t = msg_str(rep, 1);
+			*code = (int)msg_i64(rep, 0, &ok);
+			*err = xasprintf("%s", t ? t : "error");
+			free(t);
+			msg_destroy(&rep);
+			return NULL;
+		}
+		if (!rep) {
+			*code = NET_MALFORMED;
+			*err = xasprintf("%s sent a malformed answer", peer->what);
+		}
+		return rep;
+	}
+	*code = NET_UNREACHABLE;
+	*err = xasprintf("%s unreachable at %s", peer->what, peer->endpoint);
+	return NULL;
+}

@@ -15,6 +15,7 @@
 #include <czmq.h>
 
 #include "config.h"
+#include "msg.h"
 
 /* Allow every public key found in DIR (files NAME.cert) for DOMAIN. Call before net_auth_start. 0/-1. */
 int net_auth_allow_dir(const char *domain, const char *dir);
@@ -34,5 +35,32 @@ zsock_t *net_client(int type, const char *endpoint, zcert_t *my, const char *ser
 char *net_endpoint(const config_t *cfg, const char *key);
 /* DIR/NAME.cert under the config's keys_dir. Caller frees. */
 char *net_key_path(const config_t *cfg, const char *sub, const char *name);
+
+/*
+ * A server asked with Lazy Pirate retries (the ZeroMQ Guide): a request that gets no
+ * answer in time is sent again on a fresh socket, a few times, before the server is
+ * declared unreachable. Only for requests that are safe to repeat: idempotent by their
+ * own key (SUBMIT, SIGN, STATUS) or changing nothing (WAIT, QUERY).
+ */
+typedef struct net_peer net_peer_t;
+/* The server WHAT (for messages: "the queue", "ca-signer") at config ENDPOINT_KEY whose
+ * public key file is keys_dir/SERVER.cert, asked with our key pair keys_dir/SUB/NAME.cert.
+ * With CONNECT_NOW the socket is made at once, else at the first call. NULL (logged) if
+ * the key pair cannot be loaded or the socket made. */
+net_peer_t *net_peer_new(const config_t *cfg, const char *what, const char *endpoint_key,
+    const char *server, const char *sub, const char *name, int connect_now);
+void net_peer_destroy(net_peer_t **p);
+const char *net_peer_endpoint(const net_peer_t *p);
+
+/* Builds the request afresh for each try (a sent message is consumed). */
+typedef msg_t *(*net_build_fn)(const void *arg);
+enum { NET_UNREACHABLE = -1, NET_MALFORMED = -2 };
+/*
+ * Send BUILD(ARG) to PEER and wait up to PER_TRY_MS for the reply, TRIES times at most.
+ * Returns the reply, never an ERROR; otherwise NULL with *err (malloc'd) and *code: the
+ * ERROR reply's code (enum msg_err) and text, NET_MALFORMED, or NET_UNREACHABLE.
+ */
+msg_t *net_call(net_peer_t *peer, net_build_fn build, const void *arg, int tries, int per_try_ms,
+    int *code, char **err);
 
 #endif

@@ -189,6 +189,19 @@ const char *const db_migrations[] = {
 
 	/* 5: confirmations come from status_events now; the last-status table is read by nothing */
 	"DROP TABLE notice_status;",
+
+	/* 6: the officer registry. An officer acts by signing with the credential whose
+	 * certificate is recorded here (serial upper-case hex); a disabled officer's
+	 * signatures are refused. */
+	"CREATE TABLE officers ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('clerk','supervisor','operator','admin')),"
+	"  cert_serial TEXT NOT NULL UNIQUE,"
+	"  cert_pem TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

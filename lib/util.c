@@ -1,6 +1,5 @@
 /*
- * util.c: see util.h. The clock lives here so that exactly one place decides what
- * "now" is (RA_NOW, then --now, then the system clock).
+ * util.c: see util.h. Out of memory is fatal (logged); the clock is lib/clock.c.
  */
 #include "util.h"
 #include "log.h"
@@ -174,77 +173,4 @@ int hex_decode(const char *in, uint8_t *out, size_t cap)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return (int)(n / 2);
-}
-
-static int clock_fixed;
-static time_t clock_offset;	/* the set time minus the system time when it was set */
-
-int time_parse(const char *text, time_t *out)
-{
-	struct tm tm = { 0 };
-	const char *end;
-	char *e;
-
-	if (!text || !*text)
-		return -1;
-	if (strspn(text, "0123456789") == strlen(text)) {
-		long long v = strtoll(text, &e, 10);
-		*out = (time_t)v;
-		return 0;
-	}
-	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end && (strcmp(end, "Z") == 0 || *end == '\0')) {
-		*out = timegm(&tm);
-		return 0;
-	}
-	memset(&tm, 0, sizeof tm);
-	end = strptime(text, "%Y-%m-%d", &tm);
-	if (end && *end == '\0') {
-		*out = timegm(&tm);
-		return 0;
-	}
-	return -1;
-}
-
-int clock_set(const char *text)
-{
-	time_t t;
-	if (time_parse(text, &t) < 0)
-		return -1;
-	clock_fixed = 1;
-	clock_offset = t - time(NULL);
-	return 0;
-}
-
-time_t ra_now(void)
-{
-	static int env_checked;
-	if (!env_checked) {
-		const char *env = getenv("RA_NOW");
-		env_checked = 1;
-		if (env && !clock_fixed && clock_set(env) < 0)
-			fatal("RA_NOW=%s is not a time (use YYYY-MM-DDTHH:MM:SSZ)", env);
-	}
-	return time(NULL) + (clock_fixed ? clock_offset : 0);
-}
-
-time_t ra_clock_offset(void)
-{
-	(void)ra_now();	/* reads RA_NOW once */
-	return clock_fixed ? clock_offset : 0;
-}
-
-char *time_format(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

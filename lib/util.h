@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation that calls fatal() on exhaustion: the RA cannot go on without memory. */
@@ -30,24 +32,5 @@ int mkdir_p(const char *path, int mode);
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Parse hex; returns bytes written or -1 on a bad digit, odd length or overflow. */
 int hex_decode(const char *in, uint8_t *out, size_t cap);
-
-/*
- * The one clock. Every "now" in the RA comes from here, so tests move time with the
- * RA_NOW environment variable ("2027-10-26T00:00:00Z" or seconds since the epoch)
- * or a program's --now option (clock_set), and never sleep. A set clock keeps running
- * from the time it was given, so daemons' timers still work.
- */
-time_t ra_now(void);
-/* Seconds ra_now() is ahead of the system clock (negative: behind). */
-time_t ra_clock_offset(void);
-/* Fix the clock; 0 on success, -1 if the text is not a time. */
-int clock_set(const char *text);
-/* Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or digits (epoch). -1 on error. */
-int time_parse(const char *text, time_t *out);
-/* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
-char *time_format(time_t t, char *buf, size_t len);
-
-/* Milliseconds from a monotonic clock, for timeouts and heartbeats (never for dates). */
-int64_t mono_ms(void);
 
 #endif

@@ -3,6 +3,12 @@
 # scripts (tests/integration/test_*.sh, TAP-like "ok - name" / "not ok - name" lines).
 # Prints each result, then one closing line "N passed, N failed"; exits non-zero on any
 # failure. An optional argument keeps only the tests whose file name contains it.
+#
+# BUILD may be the sanitizer build (make test-asan: BUILD=build-asan). Every process a test
+# starts (daemons, card station, fixtures) inherits ASAN_OPTIONS/UBSAN_OPTIONS that write
+# reports under test-logs/sanitizer/TEST/, and any report there fails that test. With
+# FUZZ_BIN set (make test), each libFuzzer target there replays its corpus and regression
+# inputs and then runs for FUZZ_SMOKE_S seconds (tests/fuzz/smoke.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -11,6 +17,25 @@ filter=${1:-}
 passed=0 failed=0
 logdir=$BUILD/test-logs
 mkdir -p "$logdir"
+san=$logdir/sanitizer
+supp=$top/tests/sanitizer
+
+# sanitize NAME: where the processes of test NAME write their sanitizer reports.
+sanitize() {
+	rm -rf "${san:?}/$1"
+	mkdir -p "$san/$1"
+	export ASAN_OPTIONS="log_path=$san/$1/asan:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$san/$1/ubsan:halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
+	export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+}
+# sanitizer_check NAME: one failure if any process of test NAME wrote a report.
+sanitizer_check() {
+	local files
+	files=$(find "$san/$1" -type f 2>/dev/null | sort)
+	[ -z "$files" ] && return 0
+	echo "not ok - $1: $(echo "$files" | wc -l) sanitizer report(s) in $san/$1: $(grep -h -m1 -E 'SUMMARY|runtime error' $files | head -n 1)"
+	failed=$((failed + 1))
+}
 
 count() { # $1 = name, $2 = output file, $3 = exit status
 	local p f
@@ -32,10 +57,12 @@ for t in "$BUILD"/tests/*; do
 	n=$(basename "$t")
 	[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
 	out=$logdir/$n.log
+	sanitize "$n"
 	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1; rc=$?
 	sed -n -e "s/^\(not ok\|ok\) [0-9]* - /\1 - $n: /p" "$out" > "$out.tap"
 	grep -E '^(ok|not ok) ' "$out.tap"
 	count "$n" "$out.tap" "$rc"
+	sanitizer_check "$n"
 done
 
 for t in "$top"/tests/integration/test_*.sh; do
@@ -44,11 +71,27 @@ for t in "$top"/tests/integration/test_*.sh; do
 	[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
 	out=$logdir/$n.log
 	echo "# $n"
+	sanitize "$n"
 	timeout 900 bash "$t" >"$out" 2>&1; rc=$?
 	grep -E '^(ok|not ok) ' "$out" | sed "s/^\(not ok\|ok\) - /\1 - $n: /"
 	grep -E '^(ok|not ok) ' "$out" > "$out.tap"
 	count "$n" "$out.tap" "$rc"
+	sanitizer_check "$n"
 done
+
+if [ -n "${FUZZ_BIN:-}" ]; then
+	for t in "$FUZZ_BIN"/fuzz_*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		n=$(basename "$t")
+		[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
+		out=$logdir/$n.log
+		sanitize "$n"
+		FUZZ_OUT=$logdir/fuzz "$top/tests/fuzz/run.sh" "${FUZZ_SMOKE_S:-20}" "$n" >"$out" 2>&1; rc=$?
+		grep -E '^(ok|not ok) ' "$out" | tee "$out.tap"
+		count "$n" "$out.tap" "$rc"
+		sanitizer_check "$n"
+	done
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

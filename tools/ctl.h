@@ -6,11 +6,50 @@
 #ifndef RA_CTL_H
 #define RA_CTL_H
 
+#include <openssl/x509.h>
+#include <sqlite3.h>
+
 #include "config.h"
+#include "officer.h"
 
 /* Make a fresh deployment in DIR (refuses a DIR that has one, unless FORCE), its
- * development CA key of CA_BITS. 0/-1. */
-int ctl_init(const char *dir, int force, int ca_bits);
+ * development CA key of CA_BITS, and the first administrator ADMIN whose passphrase is
+ * PASSFILE's first line (NULL: asked on the terminal). 0/-1. */
+int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const char *passfile);
+
+struct ctl_ext {
+	int nid;
+	const char *value;
+};
+/* A certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with ISSUER_KEY (ISSUER
+ * NULL: self-signed), valid YEARS, with EXTS. NULL on failure. */
+X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    long years, const struct ctl_ext *exts, size_t n);
+
+/* Who acts, for the commands an officer signs: --officer ID [--credential F] [--passphrase-file F]. */
+struct ctl_as {
+	const char *officer, *credential, *passfile;
+};
+/* The acting officer's credential for WHAT (a command name); exits with the reason if none. */
+officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const char *what);
+
+/* ctl_officer.c: the officer CA and the first administrator ADMIN at init (DIR's officers/,
+ * recorded in DB), the CA key and the credential sealed under PASS. 0/-1. */
+int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *pass);
+/* A passphrase for a new credential, for WHO: PASSFILE's first line, or asked twice on the
+ * terminal; at least 8 characters. NULL (said). Free with officer_secret_free(). */
+char *ctl_new_passphrase(const char *passfile, const char *who);
+/* The options of `ra-ctl officer add`. */
+struct ctl_officer_add {
+	const char *role, *name;
+	const char *newpass;	/* the new officer's passphrase file, or card PIN file */
+	const char *out;	/* the credential file (default officers.credentials_dir/ID.pem) */
+	const char *card;	/* a reader holding a blank card to enrol instead */
+	const char *capass;	/* the officer CA key's passphrase file (default: the administrator's) */
+};
+/* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
+int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
+    const struct ctl_officer_add *add);
 /* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

@@ -11,10 +11,13 @@
  * if this host can read it: on a separate signer host the operator copies it there
  * (README, "Backups").
  *
- * DIR gets ra.db, signer.db, ra.yaml, the CA certificate and manifest.json: the time,
+ * DIR gets ra.db, signer.db, ra.yaml, the CA and officer CA certificates and
+ * manifest.json: the time,
  * the audit chain's head, counts and SHA-256 of every file. No secret key goes in unless
  * --with-keys is given, and then the key folder goes in encrypted with a passphrase
- * (ctl_keyarchive.c). The CA key never does: ra-ctl does not hold it.
+ * (ctl_keyarchive.c), with the officer CA's key (itself an encrypted PEM). The CA key
+ * never does: ra-ctl does not hold it. Officers' own credentials are theirs, not the
+ * deployment's: they are not in a backup.
  */
 #include "ctl.h"
 #include "log.h"
@@ -290,6 +293,16 @@ int ctl_backup_main(const char *cfgfile, int argc, char **argv)
 	json_object_set_new(files, "ra.yaml", bk_file(dir, "ra.yaml"));
 	if (access(cacert, R_OK) == 0 && bk_copy(cacert, dir, "ca.pem", 0644) == 0)
 		json_object_set_new(files, "ca.pem", bk_file(dir, "ca.pem"));
+	/* the officer CA: its certificate (the workers check officers' signatures against it)
+	 * always; its key, an encrypted PEM, only with the other keys */
+	free(p);
+	p = config_path(cfg, "officers.ca_cert");
+	if (access(p, R_OK) == 0 && bk_copy(p, dir, "officer-ca.pem", 0644) == 0)
+		json_object_set_new(files, "officer-ca.pem", bk_file(dir, "officer-ca.pem"));
+	free(p);
+	p = config_path(cfg, "officers.ca_key");
+	if (with_keys && access(p, R_OK) == 0 && bk_copy(p, dir, "officer-ca.key", 0600) == 0)
+		json_object_set_new(files, "officer-ca.key", bk_file(dir, "officer-ca.key"));
 	if (with_keys) {
 		free(p);
 		p = xasprintf("%s/keys.enc", dir);

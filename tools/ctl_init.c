@@ -3,11 +3,14 @@
  * and the demo: ra.yaml, the CURVE key pairs and allowlists, the notifier's sheet key,
  * the workers' sealing key, the cards' master key, a development CA (RSA 3072 unless
  * --ca-bits says otherwise; encrypted PEM with a random passphrase in a 0600 file), the
- * OCSP responder's key and certificate, and an empty ledger. Production sites replace the
- * CA with their own (or a PKCS#11 token) and keep the rest.
+ * OCSP responder's key and certificate, the officer CA and the first administrator's
+ * credential (ctl_officer.c), and a ledger whose officer registry holds that
+ * administrator. Production sites replace the CA with their own (or a PKCS#11 token) and
+ * keep the rest.
  */
 #include "ctl.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "seal.h"
 #include "util.h"
@@ -20,8 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *const ctl_clients[] = { "intake", "self", "station", "ctl" };
 
 static const char ctl_yaml[] =
 	"# RA deployment made by ra-ctl init. Every key is documented by `ra-ctl config`.\n"
@@ -93,17 +94,8 @@ static void secret_free(char *s)
 	}
 }
 
-struct dev_ext {
-	int nid;
-	const char *value;
-};
-
-/*
- * A development certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with
- * ISSUER_KEY (ISSUER NULL: self-signed), valid YEARS, with EXTS. NULL on failure.
- */
-static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-    long years, const struct dev_ext *exts, size_t n)
+X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    long years, const struct ctl_ext *exts, size_t n)
 {
 	X509 *cert = X509_new();
 	X509_NAME *name = X509_NAME_new();
@@ -118,8 +110,11 @@ static X509 *dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
 	BN_free(bn);
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), years * 366 * 24 * 3600);
+	{
+		time_t now = ra_now();	/* the one clock, like the signer's */
+		X509_time_adj(X509_getm_notBefore(cert), -3600, &now);
+		X509_time_adj(X509_getm_notAfter(cert), (long)years * 366 * 24 * 3600, &now);
+	}
 	X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"TW", -1, -1, 0);
 	if (o)
 		X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)o, -1, -1, 0);
@@ -168,14 +163,14 @@ out:
 
 static int make_ca(const char *dir, int bits)
 {
-	static const struct dev_ext exts[] = {
+	static const struct ctl_ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" }, { NID_key_usage, "critical,keyCertSign,cRLSign" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
 	};
 	char *keyp = xasprintf("%s/signer/ca.key", dir), *passp = xasprintf("%s/signer/ca.pass", dir);
 	char *certp = xasprintf("%s/signer/ca.pem", dir);
 	EVP_PKEY *key = EVP_RSA_gen((unsigned)bits);
-	X509 *cert = key ? dev_cert(key, "Intellectual Property Office e-Filing",
+	X509 *cert = key ? ctl_dev_cert(key, "Intellectual Property Office e-Filing",
 	    "RA Development CA (not for production)", NULL, key, 10, exts, ARRAY_LEN(exts)) : NULL;
 	int rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
 
@@ -191,7 +186,7 @@ static int make_ca(const char *dir, int bits)
  */
 static int make_ocsp_responder(const char *dir)
 {
-	static const struct dev_ext exts[] = {
+	static const struct ctl_ext exts[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" }, { NID_key_usage, "critical,digitalSignature" },
 		{ NID_ext_key_usage, "critical,OCSPSigning" }, { NID_id_pkix_OCSP_noCheck, "ignored" },
 		{ NID_subject_key_identifier, "hash" }, { NID_authority_key_identifier, "keyid:always" },
@@ -214,7 +209,7 @@ static int make_ocsp_responder(const char *dir)
 		goto out;
 	fclose(f);
 	f = NULL;
-	cert = dev_cert(key, NULL, "RA Development OCSP Responder (not for production)", ca, cakey, 2,
+	cert = ctl_dev_cert(key, NULL, "RA Development OCSP Responder (not for production)", ca, cakey, 2,
 	    exts, ARRAY_LEN(exts));
 	rc = cert ? save_pair(keyp, passp, key, certp, cert) : -1;
 out:
@@ -229,9 +224,9 @@ out:
 	return rc;
 }
 
-int ctl_init(const char *dir, int force, int ca_bits)
+int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const char *passfile)
 {
-	char *p;
+	char *p, *pass = NULL;
 	sqlite3 *db;
 	int rc = -1;
 
@@ -243,14 +238,23 @@ int ctl_init(const char *dir, int force, int ca_bits)
 		return -1;
 	}
 	free(p);
+	/* The first administrator's passphrase before anything is made: without it, nothing is. */
+	if (!officer_id_valid(admin)) {
+		log_err("'%s' is not an officer id (1 to 32 of a-z 0-9 . _ -)", admin);
+		return -1;
+	}
+	p = xasprintf("administrator %s", admin);
+	pass = ctl_new_passphrase(passfile, p);
+	free(p);
+	if (!pass)
+		return -1;
 	static const char *const subdirs[] = { "keys/clients", "keys/workers", "signer", "run", "log", "crl",
-					       "outbox", "sheets" };
+					       "outbox", "sheets", "officers" };
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		p = xasprintf("%s/%s", dir, subdirs[i]);
 		if (mkdir_p(p, 0700) < 0) {
 			log_err("cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return -1;
+			goto out;
 		}
 		free(p);
 	}
@@ -263,8 +267,8 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	KEY("%s/keys/queue.cert", dir);
 	KEY("%s/keys/signer.cert", dir);
 	KEY("%s/keys/workers/worker.cert", dir);
-	for (size_t i = 0; i < sizeof ctl_clients / sizeof ctl_clients[0]; i++)
-		KEY("%s/keys/clients/%s.cert", dir, ctl_clients[i]);
+	for (int i = 0; i < PRODUCER_COUNT; i++)	/* one key pair per producer (lib/jobs.h) */
+		KEY("%s/keys/clients/%s.cert", dir, job_producer_names[i]);
 #undef KEY
 	/* The notifier's sheet key (new passwords and PINs are sealed to it) and the workers'
 	 * (subscribers' typed passwords travel to them sealed). */
@@ -286,11 +290,17 @@ int ctl_init(const char *dir, int force, int ca_bits)
 	p = xasprintf("%s/ra.db", dir);
 	if (!(db = db_open(p)))
 		goto out;
+	if (ctl_officer_bootstrap(dir, db, admin, pass) < 0) {
+		log_err("cannot make the officer CA and the first administrator");
+		db_close(&db);
+		goto out;
+	}
 	db_close(&db);
 	rc = 0;
 out:
 	if (rc < 0)
 		log_err("init of %s failed", dir);
+	officer_secret_free(pass);
 	free(p);
 	return rc;
 }

@@ -284,7 +284,8 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 	if (rs_check(backup, files, "ra.db") != 1 || rs_check(backup, files, "ra.yaml") != 1)
 		goto out;
 	if ((has_signer = rs_check(backup, files, "signer.db")) < 0 || rs_check(backup, files, "ca.pem") < 0 ||
-	    (has_keys = rs_check(backup, files, "keys.enc")) < 0)
+	    (has_keys = rs_check(backup, files, "keys.enc")) < 0 || rs_check(backup, files, "officer-ca.pem") < 0 ||
+	    rs_check(backup, files, "officer-ca.key") < 0)
 		goto out;
 	free(p);
 	p = xasprintf("%s/ra.db", backup);
@@ -338,6 +339,10 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 		goto out;
 	}
 	if (json_object_get(files, "ca.pem") && rs_place(cfg, backup, "ca.pem", "signer.cert", 0644) < 0)
+		goto out;
+	if (rs_check(backup, files, "officer-ca.pem") == 1 && rs_place(cfg, backup, "officer-ca.pem", "officers.ca_cert", 0644) < 0)
+		goto out;
+	if (rs_check(backup, files, "officer-ca.key") == 1 && rs_place(cfg, backup, "officer-ca.key", "officers.ca_key", 0600) < 0)
 		goto out;
 	free(p);
 	p = config_path(cfg, "queue.db");

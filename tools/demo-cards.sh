@@ -66,7 +66,8 @@ finished() {
 
 for ((i = 0; i < READERS && i < orders; i++)); do insert "$i"; done
 : >"$pc/personalize.out"
-card-station personalize --station demo-counter >"$pc/personalize.out" 2>"$pc/personalize.log" &
+pp=${DEMO_PASSPHRASES:-$(dirname "$RA_CONFIG")/passphrases}
+card-station personalize --officer op01 --passphrase-file "$pp/op01" --station demo-counter >"$pc/personalize.out" 2>"$pc/personalize.log" &
 station=$!
 declare -a seen
 for ((i = 0; i < READERS; i++)); do seen[i]=0; done

@@ -24,6 +24,10 @@ export PATH="$BUILD/bin:$PATH"
 [ -n "${RA_CONFIG:-}" ] && [ -f "$RA_CONFIG" ] || { echo "demo-lifecycle: RA_CONFIG must name the deployment's ra.yaml" >&2; exit 2; }
 out=$1
 dep=$(cd "$(dirname "$RA_CONFIG")" && pwd)
+# The officers' passphrases (tools/demo.sh writes them there); each officer signs with
+# their own credential, dep/officers/ID.pem.
+pp=${DEMO_PASSPHRASES:-$dep/passphrases}
+as() { printf '%s\n' --officer "$1" --passphrase-file "$pp/$1"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ra-lifecycle.XXXXXX")
 started=0
 cleanup() {
@@ -51,9 +55,9 @@ form() {
 	f=$work/$serial.yaml
 	{ echo "kind: $kind"; echo "serial: $serial"; echo "account: $account"; printf '%s\n' "$@"; } > "$f"
 	case $kind in revocation) cmd=revoke ;; resume) cmd=resume ;; password_reset) cmd=password-reset ;; esac
-	ra-intake "$cmd" --officer clerk01 --file "$f" >/dev/null
-	ra-intake verify --officer clerk02 --kind "$kind" --file "$f" >/dev/null
-	ra-intake approve --officer sup01 "$serial"
+	ra-intake "$cmd" $(as clerk01) --file "$f" >/dev/null
+	ra-intake verify $(as clerk02) --kind "$kind" --file "$f" >/dev/null
+	ra-intake approve $(as sup01) "$serial"
 }
 # password ACCOUNT SERIAL: a password-reset form for counter pickup, the sheet printed, the
 # password read off it into $work/ACCOUNT.pw (0600). Prints the sheet's serial.

@@ -1,9 +1,14 @@
 #!/bin/bash
 # make demo: the main job end to end on the embedded defaults, in var/demo.
 #
-#   1. a fresh deployment (ra-ctl init) and its daemons: ca-signer, ra-queue, 2 ra-workers
+#   1. a fresh deployment (ra-ctl init, which makes the officer CA and the administrator
+#      "admin") and its daemons: ca-signer, ra-queue, 2 ra-workers; then the officers
+#      clerk01, clerk02 (clerks), sup01 (supervisor) and op01 (card operator), each with a
+#      credential of their own (ra-ctl officer add). Their passphrases are random, in
+#      var/demo/passphrases/ID (0600): a demo stands in for people typing them.
 #   2. the 20 example registration forms keyed (clerk01), second-keyed blind (clerk02)
-#      and approved (sup01), as counter staff do it with ra-intake
+#      and approved (sup01), as counter staff do it with ra-intake, each step signed with
+#      that officer's credential
 #   3. each card order personalized by card-station on virtual PIV cards in 4 PC/SC
 #      readers (pcscd + vpcd), keys made on the card (tools/demo-cards.sh); or, with
 #      DEMO_SOFTWARE=1, software keys and PKCS#10 requests made with openssl and sent
@@ -24,27 +29,40 @@ out=$demo/out
 cfg=$demo/ra.yaml
 export RA_CONFIG=$cfg
 
+. "$top/tools/demo-stage.sh"
 step() { printf '\n== %s\n' "$*"; }
 stop() { ra-ctl -c "$cfg" down >/dev/null 2>&1 || true; }
 
 [ -f "$cfg" ] && stop
 rm -rf "$demo"
 step "deployment in var/demo"
-ra-ctl init "$demo"
+pp=$demo/passphrases
+mkdir -p "$pp"
+chmod 700 "$pp"
+for o in admin clerk01 clerk02 sup01 op01; do (umask 077; openssl rand -base64 18 > "$pp/$o"); done
+ra-ctl init "$demo" --passphrase-file "$pp/admin"
 trap stop EXIT
 ra-ctl -c "$cfg" up --workers 2
+step "officers, each with a credential of their own"
+for o in clerk01:clerk clerk02:clerk sup01:supervisor op01:operator; do
+	ra-ctl officer add "${o%%:*}" --role "${o##*:}" --officer admin --passphrase-file "$pp/admin" \
+		--new-passphrase-file "$pp/${o%%:*}"
+done
+ra-ctl officer list
+# as ID: the options that make ID the signing officer.
+as() { printf '%s\n' --officer "$1" --passphrase-file "$pp/$1"; }
 
 forms=("$top"/config/examples/reg-*.yaml)
 step "keying ${#forms[@]} registration forms (clerk01)"
-for f in "${forms[@]}"; do ra-intake import --officer clerk01 "$f" >/dev/null; done
+for f in "${forms[@]}"; do ra-intake import $(as clerk01) "$f" >/dev/null; done
 echo "keyed ${#forms[@]} forms"
 step "second keying, blind (clerk02)"
-for f in "${forms[@]}"; do ra-intake verify --officer clerk02 --file "$f" >/dev/null; done
+for f in "${forms[@]}"; do ra-intake verify $(as clerk02) --file "$f" >/dev/null; done
 echo "verified ${#forms[@]} forms"
 step "approval (sup01)"
 for f in "${forms[@]}"; do
 	serial=$(sed -n 's/^serial: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$f")
-	ra-intake approve --officer sup01 "$serial" | head -n 1
+	ra-intake approve $(as sup01) "$serial" | head -n 1
 done
 
 mkdir -p "$out/certs"
@@ -58,12 +76,12 @@ if [ "${DEMO_SOFTWARE:-0}" = 1 ]; then
 				-subj "/CN=order $o" -out "$out/keys/order$o-$u.csr" 2>/dev/null
 		done
 		ra-ctl request-certs "$o" --sign-csr "$out/keys/order$o-sign.csr" \
-			--enc-csr "$out/keys/order$o-enc.csr" | tail -n 2
+			--enc-csr "$out/keys/order$o-enc.csr" $(as op01) | tail -n 2
 	done
 	cards=""
 else
 	step "card personalization on 4 virtual PC/SC readers (card-station)"
-	cards=$("$top/tools/demo-cards.sh" "$out" | tee /dev/stderr | tail -n 1)
+	demo_stage cards "$top/tools/demo-cards.sh" "$out"
 	cards=", ${cards%% *} cards personalized"
 fi
 ra-ctl certs --out "$out/certs" >/dev/null
@@ -80,9 +98,9 @@ for c in "$out"/certs/*.pem; do
 	fi
 done
 step "lifecycle: revocation, suspension, resume, CRL"
-lifecycle=$("$top/tools/demo-lifecycle.sh" "$out" | tee /dev/stderr | tail -n 1)
+demo_stage lifecycle "$top/tools/demo-lifecycle.sh" "$out"
 step "notifier: renewal notices and sheets"
-notifier=$("$top/tools/demo-notifier.sh" "$out" | tee /dev/stderr | tail -n 1)
+demo_stage notifier "$top/tools/demo-notifier.sh" "$out"
 step "audit chain"
 ra-ctl audit verify
 stop

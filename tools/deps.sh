@@ -8,7 +8,8 @@ libargon2-dev libcurl4-openssl-dev libcairo2-dev libpango1.0-dev libseccomp-dev
 libpcsclite-dev libcmocka-dev libqpdf-dev qpdf
 pcscd pcsc-tools vsmartcard-vpcd opensc yubico-piv-tool iproute2 procps
 softhsm2 libengine-pkcs11-openssl
-python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time"
+python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time
+clang libclang-rt-14-dev valgrind"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,14 +2,18 @@
  * ra-ctl.c: the RA operator's tool: make a deployment, start and stop it, list jobs and
  * certificates, feed certificate requests from PKCS#10 files, check the audit chain.
  *
- * Commands that change state go through ra-queue as jobs, like every producer; only
- * `init` and `audit verify` touch files of the RA host directly.
+ * Commands that change state go through ra-queue as jobs, like every producer, and those
+ * that are officer actions (revoke, renew, request-certs, officer add|disable) are signed
+ * by the acting officer's credential; only `init`, `audit verify` and `officer list`
+ * touch files of the RA host directly.
  */
 #include "audit.h"
 #include "client.h"
 #include "ctl.h"
 #include "db.h"
 #include "log.h"
+#include "officer.h"
+#include "../card-station/officer_card.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -23,9 +27,12 @@ static void usage(int code)
 	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n"
-	       "  init DIR [--force] [--ca-bits N]\n"
+	       "  init DIR [--force] [--ca-bits N] [--admin ID] [--passphrase-file F]\n"
 	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
-	       "                             of N bits, default 3072; ledger)\n"
+	       "                             of N bits, default 3072; ledger), the officer CA and the first\n"
+	       "                             administrator ID (default admin), credential DIR/officers/ID.pem\n"
+	       "                             under the passphrase of F (else asked), which also seals the\n"
+	       "                             officer CA key\n"
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
 	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
@@ -34,16 +41,26 @@ static void usage(int code)
 	       "  certs [--order N] [--account A] [--out DIR]\n"
 	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
 	       "  orders [--state S]         list card orders\n"
-	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait]\n"
-	       "                             issue an order's two certificates from PKCS#10 files\n"
+	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait] AS\n"
+	       "                             issue an order's two certificates from PKCS#10 files (operator)\n"
 	       "  audit verify               recompute the audit chain; name the first bad row\n"
 	       "  job ID                     one job: kind, state, error and result (JSON)\n"
-	       "  revoke --serials-file F --reason R [--no-wait]\n"
+	       "  revoke --serials-file F --reason R [--no-wait] AS\n"
 	       "                             revoke the listed certificates (one hex serial a line; bulk, e.g. a\n"
 	       "                             compromised batch of cards); R: keyCompromise, affiliationChanged,\n"
 	       "                             superseded, cessationOfOperation, privilegeWithdrawn, unspecified\n"
-	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE --officer ID [--out DIR]\n"
-	       "                             renew an account's certificates within the renewal window\n"
+	       "                             (administrator)\n"
+	       "  renew ACCOUNT --sign-csr FILE --enc-csr FILE [--out DIR] AS\n"
+	       "                             renew an account's certificates within the renewal window, at\n"
+	       "                             the counter (supervisor)\n"
+	       "  officer add ID --role R [--name N] [--new-passphrase-file F] [--out FILE | --card READER]\n"
+	       "              [--ca-passphrase-file F] AS\n"
+	       "                             make officer ID's key pair and certificate (officer CA) and record\n"
+	       "                             them (administrator); R: clerk, supervisor, operator, admin;\n"
+	       "                             --card: on the blank PIV card in READER (F then holds its PIN);\n"
+	       "                             --ca-passphrase-file: the officer CA key's, if not ADMIN's\n"
+	       "  officer list               the officer registry\n"
+	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
 	       "  config                     every configuration key with its default and meaning\n"
 	       "  backup DIR [--with-keys --passphrase-file F]\n"
 	       "                             consistent copy of ra.db and signer.db while the daemons run,\n"
@@ -52,6 +69,10 @@ static void usage(int code)
 	       "                             a deployment in TARGET from a backup (checked first)\n"
 	       "  reconcile [--signer-db F]  certificates known to one of signer.db and ra.db only, and\n"
 	       "                             what to do about each\n"
+	       "\n"
+	       "AS is the officer who signs: --officer ID [--credential FILE] [--passphrase-file F];\n"
+	       "the credential defaults to officers.credentials_dir/ID.pem (card:READER: the officer's\n"
+	       "PIV card, F then holds its PIN), the passphrase to the terminal.\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "  -h, --help         this help\n");
@@ -161,16 +182,53 @@ static char *request_key(long long order, const char *sign_pem, const char *enc_
 	return xasprintf("issue:order%lld:%s", order, hex);
 }
 
-static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
-    const char *out, int wait)
+/* Print each issued certificate of CERTS as "LABEL USAGE certificate SERIAL" and, with OUT,
+ * write it to OUT/SERIAL.pem. */
+static void certs_save(const char *label, json_t *certs, const char *out)
 {
+	json_t *cert;
+	size_t i;
+
+	if (out && mkdir_p(out, 0755) < 0)
+		fatal("cannot create %s", out);
+	json_array_foreach(certs, i, cert) {
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		const char *pem = json_string_value(json_object_get(cert, "pem"));
+		printf("%s %s certificate %s\n", label, json_string_value(json_object_get(cert, "usage")), serial);
+		if (out) {
+			char *path = xasprintf("%s/%s.pem", out, serial);
+			file_write_atomic(path, pem, strlen(pem), 0644);
+			free(path);
+		}
+	}
+}
+
+/* Wait for job ID; on success return its result, else print why and return NULL. */
+static json_t *wait_job(ra_client_t *c, int64_t id, const char *what, int timeout_ms)
+{
+	struct ra_job job = { 0 };
+	json_t *result = NULL;
+
+	if (ra_client_await(c, id, timeout_ms, &job) == JOB_DONE)
+		result = json_incref(job.result);
+	else
+		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id,
+		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
+	ra_job_clear(&job);
+	return result;
+}
+
+static int cmd_request_certs(const config_t *cfg, const char *order_text, const char *sign, const char *enc,
+    const char *out, int wait, const struct ctl_as *as)
+{
+	officer_cred_t *officer;
 	char *sign_pem, *enc_pem, *err = NULL, *idem, *end;
 	long long order = strtoll(order_text, &end, 10);
 	ra_client_t *c;
-	json_t *payload, *result = NULL, *cert;
+	json_t *payload, *result = NULL;
+	char what[40];
 	int64_t id;
-	int state, rc = 1;
-	size_t i;
+	int rc = 1;
 
 	if (*end || order <= 0)
 		fatal("ORDER must be a card order number, not '%s'", order_text);
@@ -180,6 +238,10 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 		fatal("cannot read %s or %s", sign, enc);
 	payload = json_pack("{s:I,s:s,s:s}", "order", (json_int_t)order, "sign_csr", sign_pem, "enc_csr", enc_pem);
 	idem = request_key(order, sign_pem, enc_pem);
+	officer = ctl_as_open(cfg, as, "request-certs");
+	if (officer_sign(officer, "issue", idem, payload) < 0)
+		fatal("cannot sign the issue job");
+	officer_cred_destroy(&officer);
 	c = connect_queue(cfg);
 	id = ra_client_submit(c, "issue", idem, payload, &err);
 	if (id < 0) {
@@ -191,26 +253,11 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 		rc = 0;
 		goto out;
 	}
-	state = ra_client_wait(c, id, 120000, &result, &err);
-	if (state != JOB_DONE) {
-		fprintf(stderr, "ra-ctl: order %lld: job %lld %s: %s\n", order, (long long)id,
-		    state < 0 ? "unknown" : job_state_name(state),
-		    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-		    json_string_value(json_object_get(result, "error")) : "not finished yet");
+	snprintf(what, sizeof what, "order %lld", order);
+	if (!(result = wait_job(c, id, what, 120000)))
 		goto out;
-	}
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(result, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		printf("order %lld: %s certificate %s\n", order, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			const char *pem = json_string_value(json_object_get(cert, "pem"));
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "order %lld:", order);
+	certs_save(what, json_object_get(result, "certs"), out);
 	rc = 0;
 out:
 	json_decref(payload);
@@ -221,22 +268,6 @@ out:
 	free(idem);
 	free(err);
 	return rc;
-}
-
-/* Wait for job ID; on success return its result, else print why and return NULL. */
-static json_t *wait_job(ra_client_t *c, int64_t id, const char *what)
-{
-	json_t *result = NULL;
-	char *err = NULL;
-	int state = ra_client_wait(c, id, 300000, &result, &err);
-	if (state == JOB_DONE)
-		return result;
-	fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id, state < 0 ? "unknown" : job_state_name(state),
-	    state < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-	    json_string_value(json_object_get(result, "error")) : "not finished yet");
-	json_decref(result);
-	free(err);
-	return NULL;
 }
 
 /* Serials from FILE: one per line, hex (colons allowed), blank lines and # comments skipped.
@@ -283,8 +314,9 @@ static json_t *read_serials(const char *file)
 /* Bulk revocation: the list goes as jobs of REVOKE_CHUNK serials, so each job stays well
  * inside its lease and the workers share the work; each chunk is idempotent by content. */
 #define REVOKE_CHUNK 250
-static int cmd_revoke(const config_t *cfg, const char *file, const char *reason, int wait)
+static int cmd_revoke(const config_t *cfg, const char *file, const char *reason, int wait, const struct ctl_as *as)
 {
+	officer_cred_t *officer;
 	static const char *const reasons[] = { "keyCompromise", "affiliationChanged", "superseded",
 		"cessationOfOperation", "privilegeWithdrawn", "unspecified" };
 	json_t *serials, *ids = json_array(), *v;
@@ -302,6 +334,7 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		    " cessationOfOperation, privilegeWithdrawn or unspecified", reason);
 	serials = read_serials(file);
 	total = json_array_size(serials);
+	officer = ctl_as_open(cfg, as, "revoke");
 	c = connect_queue(cfg);
 	for (i = 0; i < total; i += REVOKE_CHUNK) {
 		json_t *chunk = json_array(), *payload;
@@ -320,6 +353,8 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		hex_encode(d, sizeof d, hex);
 		idem = xasprintf("revoke:%s", hex);
 		payload = json_pack("{s:o,s:s}", "serials", chunk, "reason", reason);
+		if (officer_sign(officer, "revoke", idem, payload) < 0)
+			fatal("cannot sign the revoke job");
 		id = ra_client_submit(c, "revoke", idem, payload, &err);
 		json_decref(payload);
 		free(idem);
@@ -336,7 +371,7 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		json_t *r;
 		if (!wait)
 			break;
-		if (!(r = wait_job(c, json_integer_value(v), "revoke"))) {
+		if (!(r = wait_job(c, json_integer_value(v), "revoke", 300000))) {
 			rc = 1;
 			continue;
 		}
@@ -355,31 +390,35 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 	json_decref(ids);
 	json_decref(serials);
 	ra_client_destroy(&c);
+	officer_cred_destroy(&officer);
 	return rc;
 }
 
 static int cmd_renew(const config_t *cfg, const char *account, const char *sign, const char *enc,
-    const char *officer, const char *out)
+    const struct ctl_as *as, const char *out)
 {
-	char *sign_pem, *enc_pem, *err = NULL;
-	json_t *payload, *r = NULL, *issued = NULL, *cert;
+	char *sign_pem, *enc_pem, *err = NULL, what[80], *idem = officer_idem_new("counter_renew");
+	officer_cred_t *officer;
+	json_t *payload, *r = NULL, *issued = NULL;
 	ra_client_t *c;
 	int64_t id;
 	int rc = 1;
-	size_t i;
 
-	if (!sign || !enc || !officer)
-		fatal("renew needs --sign-csr FILE, --enc-csr FILE and --officer ID");
+	if (!sign || !enc)
+		fatal("renew needs --sign-csr FILE and --enc-csr FILE");
 	if (!(sign_pem = file_read(sign, NULL)) || !(enc_pem = file_read(enc, NULL)))
 		fatal("cannot read %s or %s", sign, enc);
-	payload = json_pack("{s:s,s:s,s:s,s:s}", "account", account, "officer", officer, "sign_csr", sign_pem,
-	    "enc_csr", enc_pem);
+	payload = json_pack("{s:s,s:s,s:s}", "account", account, "sign_csr", sign_pem, "enc_csr", enc_pem);
+	officer = ctl_as_open(cfg, as, "renew");
+	if (officer_sign(officer, "counter_renew", idem, payload) < 0)
+		fatal("cannot sign the renewal");
+	officer_cred_destroy(&officer);
 	c = connect_queue(cfg);
-	if ((id = ra_client_submit(c, "renew", NULL, payload, &err)) < 0) {
+	if ((id = ra_client_submit(c, "counter_renew", idem, payload, &err)) < 0) {
 		fprintf(stderr, "ra-ctl: %s\n", err);
 		goto out;
 	}
-	if (!(r = wait_job(c, id, "renew")))
+	if (!(r = wait_job(c, id, "renew", 300000)))
 		goto out;
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
@@ -387,23 +426,14 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 	}
 	printf("account %s: renewal order %lld, issue job %lld\n", account,
 	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
-	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue")))
+	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
 		goto out;
-	if (out && mkdir_p(out, 0755) < 0)
-		fatal("cannot create %s", out);
-	json_array_foreach(json_object_get(issued, "certs"), i, cert) {
-		const char *serial = json_string_value(json_object_get(cert, "serial"));
-		const char *pem = json_string_value(json_object_get(cert, "pem"));
-		printf("account %s: new %s certificate %s\n", account, json_string_value(json_object_get(cert, "usage")), serial);
-		if (out) {
-			char *path = xasprintf("%s/%s.pem", out, serial);
-			file_write_atomic(path, pem, strlen(pem), 0644);
-			free(path);
-		}
-	}
+	snprintf(what, sizeof what, "account %s: new", account);
+	certs_save(what, json_object_get(issued, "certs"), out);
 	rc = 0;
 out:
 	free(err);
+	free(idem);
 	free(sign_pem);
 	free(enc_pem);
 	json_decref(payload);
@@ -431,7 +461,7 @@ static int cmd_job(const config_t *cfg, const char *text)
 static int cmd_audit_verify(const config_t *cfg)
 {
 	char *path = config_path(cfg, "queue.db");
-	sqlite3 *db = db_open(path);
+	sqlite3 *db = db_open_readonly(path);
 	int64_t bad = 0, rows = 0;
 	int rc;
 	if (!db)
@@ -465,8 +495,15 @@ int main(int argc, char **argv)
 		{ "enc-csr", required_argument, 0, 'E' }, { "force", no_argument, 0, 'f' },
 		{ "no-wait", no_argument, 0, 'W' }, { "ca-bits", required_argument, 0, 'B' },
 		{ "serials-file", required_argument, 0, 'F' }, { "reason", required_argument, 0, 'R' },
-		{ "officer", required_argument, 0, 'P' }, { "ocsp", no_argument, 0, 'Q' }, { 0, 0, 0, 0 } };
-	const char *serials_file = NULL, *reason = NULL, *officer = NULL;
+		{ "officer", required_argument, 0, 'P' }, { "ocsp", no_argument, 0, 'Q' },
+		{ "credential", required_argument, 0, 'C' }, { "passphrase-file", required_argument, 0, 'p' },
+		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
+		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
+		{ "card", required_argument, 0, 'K' }, { "ca-passphrase-file", required_argument, 0, 'X' },
+		{ 0, 0, 0, 0 } };
+	const char *serials_file = NULL, *reason = NULL, *admin = "admin";
+	struct ctl_officer_add add = { 0 };
+	struct ctl_as as = { 0 };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
 	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
 	json_int_t order = 0;
@@ -474,6 +511,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init("ra-ctl", LV_INFO);
+	officer_card_opener = officer_card_open;
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfgfile = optarg; break;
@@ -510,7 +548,15 @@ int main(int argc, char **argv)
 		case 'Q': ocsp = 1; break;
 		case 'F': serials_file = optarg; break;
 		case 'R': reason = optarg; break;
-		case 'P': officer = optarg; break;
+		case 'P': as.officer = optarg; break;
+		case 'C': as.credential = optarg; break;
+		case 'p': as.passfile = optarg; break;
+		case 'r': add.role = optarg; break;
+		case 'n': add.name = optarg; break;
+		case 'N': add.newpass = optarg; break;
+		case 'X': add.capass = optarg; break;
+		case 'A': admin = optarg; break;
+		case 'K': add.card = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -520,7 +566,7 @@ int main(int argc, char **argv)
 			usage(2);
 		if (ca_bits != 2048 && ca_bits != 3072 && ca_bits != 4096)
 			fatal("--ca-bits must be 2048, 3072 or 4096");
-		if (ctl_init(argv[optind], force, ca_bits) < 0)
+		if (ctl_init(argv[optind], force, ca_bits, admin, as.passfile) < 0)
 			return 1;
 		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
 		return 0;
@@ -549,7 +595,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "request-certs") == 0) {
 		if (optind != argc - 1)
 			usage(2);
-		rc = cmd_request_certs(cfg, argv[optind], sign, enc, out, wait);
+		rc = cmd_request_certs(cfg, argv[optind], sign, enc, out, wait, &as);
 	} else if (strcmp(cmd, "job") == 0) {
 		if (optind != argc - 1)
 			usage(2);
@@ -557,11 +603,14 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "revoke") == 0) {
 		if (optind != argc)
 			usage(2);
-		rc = cmd_revoke(cfg, serials_file, reason, wait);
+		rc = cmd_revoke(cfg, serials_file, reason, wait, &as);
 	} else if (strcmp(cmd, "renew") == 0) {
 		if (optind != argc - 1)
 			usage(2);
-		rc = cmd_renew(cfg, argv[optind], sign, enc, officer, out);
+		rc = cmd_renew(cfg, argv[optind], sign, enc, &as, out);
+	} else if (strcmp(cmd, "officer") == 0) {
+		add.out = out;
+		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, &add);
 	} else if (strcmp(cmd, "audit") == 0) {
 		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
 			usage(2);

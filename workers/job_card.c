@@ -22,13 +22,13 @@
 #include "derive.h"
 #include "jobs.h"
 #include "log.h"
+#include "pem.h"
 #include "seal.h"
 #include "util.h"
 #include "worker.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -357,49 +357,23 @@ out:
 	return rc;
 }
 
-/* PEM "CERTIFICATE REQUEST" to DER (malloc'd), or NULL. */
-static uint8_t *card_csr_der(const char *pem, size_t *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
-	unsigned char *der = NULL;
-	uint8_t *out = NULL;
-	int n = req ? i2d_X509_REQ(req, &der) : -1;
-
-	if (n > 0) {
-		out = xmalloc((size_t)n);
-		memcpy(out, der, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	BIO_free(b);
-	return out;
-}
-
 /* Certificate DER to a JSON record {usage, serial, pem, subject, not_before, not_after}. */
 static json_t *card_cert_record(const char *usage, const char *serial, const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	BIO *pem = BIO_new(BIO_s_mem()), *subj = BIO_new(BIO_s_mem());
+	char *pem = x ? pem_encode("CERTIFICATE", der, len) : NULL;
+	char *subj = x ? pem_name_text(X509_get_subject_name(x)) : NULL;
 	json_t *out = NULL;
-	char *pd, *sd;
-	long pn, sn;
 	struct tm nb, na;
 
-	if (!x || !pem || !subj || !PEM_write_bio_X509(pem, x) ||
-	    X509_NAME_print_ex(subj, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-	    ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) != 1 || ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) != 1)
-		goto out;
-	pn = BIO_get_mem_data(pem, &pd);
-	sn = BIO_get_mem_data(subj, &sd);
-	out = json_pack("{s:s,s:s,s:s%,s:s%,s:I,s:I}", "usage", usage, "serial", serial, "pem", pd, (size_t)pn,
-	    "subject", sd, (size_t)sn, "not_before", (json_int_t)timegm(&nb), "not_after", (json_int_t)timegm(&na));
-out:
+	if (pem && subj && ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) == 1 &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) == 1)
+		out = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "usage", usage, "serial", serial, "pem", pem,
+		    "subject", subj, "not_before", (json_int_t)timegm(&nb), "not_after", (json_int_t)timegm(&na));
 	X509_free(x);
-	BIO_free(pem);
-	BIO_free(subj);
+	free(pem);
+	free(subj);
 	return out;
 }
 
@@ -446,7 +420,7 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 
 		if (!pem)
 			goto out;
-		if (!(csr = card_csr_der(pem, &csr_len))) {
+		if (!(csr = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len))) {
 			job_fail(ctx, 0, "%s is not a PEM certificate request", card_csr_keys[u]);
 			goto out;
 		}

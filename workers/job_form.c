@@ -6,6 +6,11 @@
  * Every form is validated again here with lib/form.c, whatever the counter checked. A
  * form is stored as its canonical JSON without the officer field (who keyed it is kept
  * in its own column), so the same paper keyed twice is recognised as the same form.
+ *
+ * Who keyed, second-keyed or approved is the officer whose signature officer_check()
+ * verified (ctx->officer), never a name in the payload or on the form, so dual control
+ * compares verified identities: one clerk's credential is one officer, whatever name
+ * is typed.
  */
 #include "db.h"
 #include "form.h"
@@ -15,6 +20,17 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+
+/* The verified officer who asks (officer_check() refuses these kinds unsigned), or NULL
+ * after job_fail(). */
+static const char *form_officer(struct job_ctx *ctx)
+{
+	if (!ctx->officer[0]) {
+		job_fail(ctx, 0, "%s: no verified officer signed this job", ctx->kind);
+		return NULL;
+	}
+	return ctx->officer;
+}
 
 /* Canonical content (no officer) and its SHA-256 hex. Caller frees *content. */
 static void form_content(const form_t *f, char **content, char digest[65])
@@ -148,7 +164,7 @@ out:
 
 int job_form_key_apply(struct job_ctx *ctx, json_t **result)
 {
-	const char *officer = job_str(ctx, ctx->payload, "officer");
+	const char *officer = form_officer(ctx);
 	json_t *forms = json_object_get(ctx->payload, "forms"), *f;
 	size_t i;
 
@@ -166,7 +182,7 @@ int job_form_key_apply(struct job_ctx *ctx, json_t **result)
 
 int job_form_verify_apply(struct job_ctx *ctx, json_t **result)
 {
-	const char *officer = job_str(ctx, ctx->payload, "officer");
+	const char *officer = form_officer(ctx);
 	json_t *obj = json_object_get(ctx->payload, "form");
 	char *err = NULL, *state = NULL, *keyed = NULL, *verified = NULL;
 	form_t *f = NULL, *old = NULL;
@@ -268,7 +284,7 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 int job_form_approve_prepare(struct job_ctx *ctx)
 {
 	const char *serial = job_str(ctx, ctx->payload, "serial");
-	const char *officer = job_str(ctx, ctx->payload, "officer");
+	const char *officer = form_officer(ctx);
 	form_t *f;
 	int rc = -1;
 
@@ -289,7 +305,7 @@ int job_form_approve_prepare(struct job_ctx *ctx)
 int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *serial = job_str(ctx, ctx->payload, "serial");
-	const char *officer = job_str(ctx, ctx->payload, "officer");
+	const char *officer = form_officer(ctx);
 	char object[80];
 	form_t *f;
 	sqlite3_stmt *st;

@@ -9,76 +9,36 @@
  * CSR bytes through untouched: the signer alone decides what a certificate says.
  */
 #include "b64.h"
+#include "csr_check.h"
 #include "db.h"
 #include "log.h"
+#include "pem.h"
 #include "util.h"
+#include "officer.h"
 #include "worker.h"
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <string.h>
 
 static const char *const usages[2] = { "signature", "encryption" };
 static const char *const csr_keys[2] = { "sign_csr", "enc_csr" };
 
-/* PEM "CERTIFICATE REQUEST" text to DER. NULL if it is not one. */
-static uint8_t *pem_to_der(const char *pem, long *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	uint8_t *out = NULL;
-
-	if (PEM_read_bio(b, &name, &header, &data, len) == 1 &&
-	    (strcmp(name, "CERTIFICATE REQUEST") == 0 || strcmp(name, "NEW CERTIFICATE REQUEST") == 0)) {
-		out = xmalloc((size_t)*len);
-		memcpy(out, data, (size_t)*len);
-	}
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(data);
-	BIO_free(b);
-	return out;
-}
-
-/* The subject as RFC 2253 text with UTF-8 left readable (names are Traditional Chinese). */
-static char *name_text(const X509_NAME *name)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	n = BIO_get_mem_data(b, &data);
-	out = OPENSSL_malloc((size_t)n + 1);
-	memcpy(out, data, (size_t)n);
-	out[n] = '\0';
-	BIO_free(b);
-	return out;
-}
-
+/* Certificate DER to PEM text, its validity and its subject (pem_name_text). NULL if unreadable. */
 static char *der_to_pem(const uint8_t *der, size_t len, time_t *nb, time_t *na, char **subject)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *pem = NULL, *data;
-	long n;
+	char *pem = x ? pem_encode("CERTIFICATE", der, len) : NULL;
 	struct tm tm;
 
-	if (!x || !PEM_write_bio_X509(b, x))
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	pem = xmalloc((size_t)n + 1);
-	memcpy(pem, data, (size_t)n);
-	pem[n] = '\0';
-	ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
-	*nb = timegm(&tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-	*na = timegm(&tm);
-	*subject = name_text(X509_get_subject_name(x));
-out:
+	if (pem) {
+		ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
+		*nb = timegm(&tm);
+		ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+		*na = timegm(&tm);
+		*subject = pem_name_text(X509_get_subject_name(x));
+	}
 	X509_free(x);
-	BIO_free(b);
 	return pem;
 }
 
@@ -88,7 +48,8 @@ out:
  */
 static int issue_members_ok(struct job_ctx *ctx)
 {
-	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station" };
+	static const char *const allowed[] = { "order", "card_serial", "sign_csr", "enc_csr", "station",
+		OFFICER_SIG_MEMBER };
 	const char *key;
 	json_t *v;
 
@@ -104,33 +65,13 @@ static int issue_members_ok(struct job_ctx *ctx)
 	return 0;
 }
 
-/*
- * The worker's own look at a request: parse, proof of possession, RSA of at least
- * signer.min_rsa_bits. The signer checks all of it again (it trusts nobody); this only
- * keeps a pair from being half issued when one of its requests is plainly bad.
- */
-static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, long len)
+/* The worker's own look at a request (csr_check.c); the signer checks it all again. */
+static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, len);
-	EVP_PKEY *key = req ? X509_REQ_get0_pubkey(req) : NULL;
-	int rc = -1;
-
-	if (!req)
-		job_fail(ctx, 0, "%s is not a valid DER PKCS#10 request", which);
-	else if (p != der + len)
-		job_fail(ctx, 0, "%s has %ld trailing bytes after the request", which, (long)(der + len - p));
-	else if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
-		job_fail(ctx, 0, "%s: the key is not RSA (subscriber keys are RSA)", which);
-	else if (EVP_PKEY_get_bits(key) < config_int(ctx->cfg, "signer.min_rsa_bits"))
-		job_fail(ctx, 0, "%s: RSA %d bits is too small (at least %lld)", which, EVP_PKEY_get_bits(key),
-		    config_int(ctx->cfg, "signer.min_rsa_bits"));
-	else if (X509_REQ_verify(req, key) != 1)
-		job_fail(ctx, 0, "%s: the request's signature does not verify (no proof of possession)", which);
-	else
-		rc = 0;
-	X509_REQ_free(req);
-	return rc;
+	char err[160];
+	if (csr_check_der(der, len, config_int(ctx->cfg, "signer.min_rsa_bits"), err, sizeof err) < 0)
+		return job_fail(ctx, 0, "%s%s%s", which, err[0] == ':' ? "" : " ", err);
+	return 0;
 }
 
 /*
@@ -167,7 +108,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 	json_t *subject = NULL, *certs = json_array();
 	char *state = NULL, *claimed_by = NULL;
 	uint8_t *csr[2] = { NULL, NULL };
-	long csr_len[2] = { 0, 0 };
+	size_t csr_len[2] = { 0, 0 };
 	int rc = -1;
 
 	if (order < 0 || issue_members_ok(ctx) < 0)
@@ -204,7 +145,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		const char *pem = job_str(ctx, ctx->payload, csr_keys[u]);
 		if (!pem)
 			goto out;
-		if (!(csr[u] = pem_to_der(pem, &csr_len[u]))) {
+		if (!(csr[u] = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len[u]))) {
 			job_fail(ctx, 0, "%s is not a PEM certificate request", csr_keys[u]);
 			goto out;
 		}
@@ -218,7 +159,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		time_t nb = 0, na = 0;
 
 		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
-		der = signer_client_sign(ctx, request_id, usages[u], csr[u], (size_t)csr_len[u], subject, &der_len, serial);
+		der = signer_client_sign(ctx, request_id, usages[u], csr[u], csr_len[u], subject, &der_len, serial);
 		if (!der) {
 			if (u == 1)
 				issue_withdraw(ctx, certs);
@@ -234,7 +175,7 @@ int job_issue_prepare(struct job_ctx *ctx)
 		    "serial", serial, "pem", certpem, "subject", subj, "not_before", (json_int_t)nb,
 		    "not_after", (json_int_t)na, "request_id", request_id));
 		free(certpem);
-		OPENSSL_free(subj);
+		free(subj);
 	}
 	json_object_set(ctx->scratch, "certs", certs);
 	rc = 0;

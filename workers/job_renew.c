@@ -1,7 +1,10 @@
 /*
  * job_renew.c: renewal of an account's certificates from new certificate requests (new
- * keys), for the same subscriber and card. Asked by the subscriber online (ra-self renew,
- * with the website password: the lockout rule applies) or by an officer (ra-ctl renew).
+ * keys), for the same subscriber and card. Asked by the subscriber online (`renew`, from
+ * ra-self, always with the website password: the lockout rule applies) or at the counter
+ * (`counter_renew`, from ra-ctl renew, signed by a supervisor and verified by
+ * officer_check() before this runs). The two are different kinds so that no payload
+ * member can turn a subscriber's request into an officer's.
  *
  * The window (renewal.window_days, 30 by default) runs from that many days before the
  * current certificates expire until they expire: before it the answer gives the date it
@@ -143,27 +146,22 @@ static int renew_order(struct job_ctx *ctx, int64_t sub, const char *card, json_
 	return 0;
 }
 
-int job_renew_apply(struct job_ctx *ctx, json_t **result)
+/* Renew ACCOUNT's certificates from the payload's requests; SEALED is the subscriber's
+ * password (sealed, checked with the lockout rule) or NULL when a verified officer asks. */
+static int renew_run(struct job_ctx *ctx, const char *account, const char *sealed, json_t **result)
 {
-	const char *account = job_str(ctx, ctx->payload, "account");
-	const char *sealed = json_string_value(json_object_get(ctx->payload, "password"));
-	const char *officer = json_string_value(json_object_get(ctx->payload, "officer"));
 	char *card = NULL;
 	int64_t sub;
 	int ok;
 
-	if (!account)
-		return -1;
 	if (!looks_like_csr(json_string_value(json_object_get(ctx->payload, "sign_csr"))) ||
 	    !looks_like_csr(json_string_value(json_object_get(ctx->payload, "enc_csr"))))
-		return job_fail(ctx, 0, "renew: sign_csr and enc_csr must be PEM certificate requests");
+		return job_fail(ctx, 0, "%s: sign_csr and enc_csr must be PEM certificate requests", ctx->kind);
 	if (sealed) {
 		if ((ok = account_check(ctx, account, sealed, result)) < 0)
 			return -1;
 		if (ok == 0)
 			return job_redact(ctx->db, ctx->id, "password");
-	} else if (!officer) {
-		return job_fail(ctx, 0, "renew: needs the subscriber's password or an officer");
 	} else if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1) {
 		return job_fail(ctx, 0, "no account %s", account);
 	}
@@ -179,4 +177,29 @@ int job_renew_apply(struct job_ctx *ctx, json_t **result)
 	}
 	free(card);
 	return sealed ? job_redact(ctx->db, ctx->id, "password") : 0;
+}
+
+/* The subscriber online: the website password, always; no payload member replaces it. */
+int job_renew_apply(struct job_ctx *ctx, json_t **result)
+{
+	const char *account = job_str(ctx, ctx->payload, "account");
+	const char *sealed = json_string_value(json_object_get(ctx->payload, "password"));
+
+	if (!account)
+		return -1;
+	if (!sealed || !*sealed)
+		return job_fail(ctx, 0, "renew: needs the subscriber's password");
+	return renew_run(ctx, account, sealed, result);
+}
+
+/* At the counter: a supervisor's verified signature (officer_check) stands for the password. */
+int job_counter_renew_apply(struct job_ctx *ctx, json_t **result)
+{
+	const char *account = job_str(ctx, ctx->payload, "account");
+
+	if (!account)
+		return -1;
+	if (!ctx->officer[0])
+		return job_fail(ctx, 0, "counter_renew: no verified officer signed this job");
+	return renew_run(ctx, account, NULL, result);
 }

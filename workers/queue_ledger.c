@@ -41,7 +41,7 @@ int ledger_lease(sqlite3 *db, int (*accept)(const char *kind, void *arg), void *
     const char *worker, int64_t lease_ms, struct lease *l)
 {
 	sqlite3_stmt *st;
-	int64_t now = db_now_ms();
+	int64_t now = clock_wall_ms();
 	int rc = 0;
 
 	memset(l, 0, sizeof *l);
@@ -117,7 +117,7 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 		st = db_prepare(db, "UPDATE jobs SET state = 'queued', error = ?, lease_until_ms = NULL,"
 		    " not_before_ms = ?, updated_at = ?, attempts = attempts - ? WHERE id = ?");
 		sqlite3_bind_text(st, 1, error, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, db_now_ms() + delay);
+		sqlite3_bind_int64(st, 2, clock_wall_ms() + delay);
 		sqlite3_bind_int64(st, 3, ra_now());
 		sqlite3_bind_int64(st, 4, wait);
 		sqlite3_bind_int64(st, 5, id);
@@ -168,7 +168,7 @@ int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t, const 
 	if (db_begin(db) < 0)
 		return -1;
 	st = db_prepare(db, "SELECT id, worker FROM jobs WHERE state = 'leased' AND lease_until_ms < ? LIMIT 256");
-	sqlite3_bind_int64(st, 1, db_now_ms());
+	sqlite3_bind_int64(st, 1, clock_wall_ms());
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ids[n] = sqlite3_column_int64(st, 0);
 		workers[n] = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
@@ -192,7 +192,7 @@ int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t, const 
 
 int ledger_clock_check(sqlite3 *db, int64_t lease_ms, int64_t max_wait_ms)
 {
-	int64_t now = db_now_ms();
+	int64_t now = clock_wall_ms();
 	sqlite3_stmt *st;
 	int n = 0;
 

@@ -6,7 +6,9 @@
  * Workers follow the Paranoid Pirate pattern: READY when idle, HEARTBEATs both ways while
  * idle, silence for queue.liveness heartbeats means dead. A busy worker is not expected
  * to heartbeat: its lease (queue.lease_ms) covers it, and the fencing token makes a late
- * worker's completion roll back.
+ * worker's completion roll back. A HEARTBEAT from a worker this queue does not know (it
+ * was dropped, or this queue restarted under it) is answered ERROR, never HEARTBEAT, so
+ * that the worker says READY again instead of taking the answer as a sign of welcome.
  */
 #include "config.h"
 #include "db.h"
@@ -205,7 +207,9 @@ static void on_submit(struct queue *q, msg_t *m)
 		goto out;
 	}
 	if (!job_kind_allows(k, m->peer)) {
-		char *why = xasprintf("client '%s' may not submit %s jobs (allowed: %s)", who, kind, k->producers);
+		char allowed[64];
+		char *why = xasprintf("client '%s' may not submit %s jobs (allowed: %s)", who, kind,
+		    job_producer_list(k->producers, allowed, sizeof allowed));
 		log_warn("refused a %s job from client '%s'", kind, who);
 		msg_send_error(q->front, m, MERR_REFUSED, why);
 		free(why);
@@ -335,10 +339,9 @@ static void on_back(struct queue *q)
 		}
 		break;
 	case MSG_HEARTBEAT:
-		if (!w) {	/* a worker we dropped: tell it to say READY again */
-			msg_t *r = msg_new(MSG_HEARTBEAT);
-			r->routing = zframe_dup(m->routing);
-			msg_send(&r, q->back);
+		if (!w) {	/* dropped, or met before this queue restarted: it must say READY again */
+			log_info("heartbeat from unknown worker; asking it to say READY");
+			msg_send_error(q->back, m, MERR_NOT_FOUND, "unknown worker: say READY");
 		}
 		break;
 	case MSG_DONE: {

@@ -5,6 +5,7 @@
  */
 #include "queue.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "util.h"
 
@@ -145,25 +146,26 @@ static json_t *q_stats(sqlite3 *db, json_t *args, char **err)
 	    "certs", rows(db, "SELECT status, count(*) AS n FROM certificates GROUP BY status", json_array()));
 }
 
-/* Who may ask what: a producer sees only what its work needs (its key's name). */
+/* Who may ask what: a producer sees only what its work needs (PRODUCER_* bits, lib/jobs.h). */
 static const struct {
 	const char *name;
 	json_t *(*fn)(sqlite3 *, json_t *, char **);
-	const char *clients;
+	unsigned producers;
 } queries[] = {
-	{ "job", q_job, ",ctl," }, { "jobs", q_jobs, ",ctl,station," }, { "form", q_form, ",intake,ctl," },
-	{ "certs", q_certs, ",ctl," }, { "orders", q_orders, ",ctl,station," }, { "stats", q_stats, ",ctl," },
+	{ "job", q_job, PRODUCER_ctl },
+	{ "jobs", q_jobs, PRODUCER_ctl | PRODUCER_station },
+	{ "form", q_form, PRODUCER_intake | PRODUCER_ctl },
+	{ "certs", q_certs, PRODUCER_ctl },
+	{ "orders", q_orders, PRODUCER_ctl | PRODUCER_station },
+	{ "stats", q_stats, PRODUCER_ctl },
 };
 
 json_t *queue_query(sqlite3 *db, const char *client, const char *what, json_t *args, char **err)
 {
-	char key[40];
-
-	snprintf(key, sizeof key, ",%s,", client);
 	for (size_t i = 0; i < ARRAY_LEN(queries); i++) {
 		if (strcmp(queries[i].name, what) != 0)
 			continue;
-		if (!*client || !strstr(queries[i].clients, key)) {
+		if (!(queries[i].producers & job_producer_bit(client))) {
 			*err = xasprintf("client '%s' may not ask '%s'", *client ? client : "unknown", what);
 			return NULL;
 		}

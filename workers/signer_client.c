@@ -1,34 +1,28 @@
 /*
  * signer_client.c: a worker's connection to ca-signer. Every request is idempotent at
  * the signer (by request id), so a request that gets no answer in time is sent again on
- * a fresh socket (Lazy Pirate) until worker.signer_timeout_ms has passed.
+ * a fresh socket (net_call, Lazy Pirate) until worker.signer_timeout_ms has passed.
  */
+#include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
 #include "util.h"
-#include "jobs.h"
-#include "worker.h"
+#include "signer_client.h"
 
 #include <string.h>
 
 struct signer_client {
-	zsock_t *sock;
-	zcert_t *cert;
-	char *endpoint, *server_cert;
-	int64_t timeout_ms;
+	net_peer_t *peer;
+	int timeout_ms;
 };
 
 signer_client_t *signer_client_new(const config_t *cfg, const char *name)
 {
 	signer_client_t *s = xcalloc(1, sizeof *s);
-	char *mine = net_key_path(cfg, "workers", name);
-	s->cert = net_cert_load(mine);
-	free(mine);
-	s->endpoint = net_endpoint(cfg, "signer.endpoint");
-	s->server_cert = net_key_path(cfg, "", "signer");
-	s->timeout_ms = config_int(cfg, "worker.signer_timeout_ms");
-	if (!s->cert)
+
+	s->timeout_ms = (int)config_int(cfg, "worker.signer_timeout_ms");
+	if (!(s->peer = net_peer_new(cfg, "ca-signer", "signer.endpoint", "signer", "workers", name, 0)))
 		signer_client_destroy(&s);
 	return s;
 }
@@ -38,56 +32,27 @@ void signer_client_destroy(signer_client_t **ps)
 	signer_client_t *s = ps ? *ps : NULL;
 	if (!s)
 		return;
-	zsock_destroy(&s->sock);
-	zcert_destroy(&s->cert);
-	free(s->endpoint);
-	free(s->server_cert);
+	net_peer_destroy(&s->peer);
 	free(s);
 	*ps = NULL;
 }
 
-typedef msg_t *(*build_fn)(const void *arg);
-
-/* Send BUILD(arg) until an answer comes or the time is up. NULL with ctx->error. */
-static msg_t *signer_client_call(struct job_ctx *ctx, build_fn build, const void *arg)
+/* Ask until an answer comes or worker.signer_timeout_ms has passed (about three tries). NULL
+ * with ctx->error: a refusal is retried only if the signer says it may succeed later. */
+static msg_t *signer_client_call(struct job_ctx *ctx, net_build_fn build, const void *arg)
 {
 	signer_client_t *s = ctx->signer;
-	int64_t deadline = mono_ms() + s->timeout_ms;
-	int64_t per_try = s->timeout_ms / 3 > 1000 ? s->timeout_ms / 3 : 1000;
+	int per_try = s->timeout_ms / 3 > 1000 ? s->timeout_ms / 3 : 1000, code;
+	int tries = s->timeout_ms > per_try ? (s->timeout_ms + per_try - 1) / per_try : 1;
+	char *err = NULL;
+	msg_t *rep = net_call(s->peer, build, arg, tries, per_try, &code, &err);
 
-	while (mono_ms() < deadline && !zsys_interrupted) {
-		msg_t *req = build(arg), *rep;
-		zpoller_t *p;
-		void *ready;
-
-		if (!s->sock && !(s->sock = net_client(ZMQ_DEALER, s->endpoint, s->cert, s->server_cert)))
-			break;
-		if (msg_send(&req, s->sock) < 0)
-			break;
-		p = zpoller_new(s->sock, NULL);
-		ready = zpoller_wait(p, (int)per_try);
-		zpoller_destroy(&p);
-		if (!ready) {
-			log_warn("ca-signer did not answer in %lld ms; asking again", (long long)per_try);
-			zsock_destroy(&s->sock);
-			continue;
-		}
-		rep = msg_recv(s->sock, 0, NULL);
-		if (rep && rep->cmd == MSG_ERROR) {
-			int ok;
-			int64_t code = msg_i64(rep, 0, &ok);
-			char *t = msg_str(rep, 1);
-			job_fail(ctx, code == MERR_INTERNAL, "ca-signer refused: %s", t ? t : "?");
-			free(t);
-			msg_destroy(&rep);
-			return NULL;
-		}
-		if (!rep)
-			job_fail(ctx, 1, "ca-signer sent a malformed answer");
-		return rep;
-	}
-	job_fail(ctx, JOB_RETRY_WAIT, "ca-signer unreachable at %s", s->endpoint);
-	return NULL;
+	if (!rep && code >= 0)
+		job_fail(ctx, code == MERR_INTERNAL, "ca-signer refused: %s", err);
+	else if (!rep)	/* no answer at all: the job waits for the signer without spending attempts */
+		job_fail(ctx, code == NET_UNREACHABLE ? JOB_RETRY_WAIT : JOB_RETRY, "%s", err);
+	free(err);
+	return rep;
 }
 
 struct sign_arg {

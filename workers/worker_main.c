@@ -2,20 +2,25 @@
  * worker_main.c: ra-worker. Takes jobs from ra-queue (Paranoid Pirate: READY, heartbeats
  * while idle, reconnect when the queue falls silent), runs the handler of the job's kind,
  * and commits the job's effects together with its completion, fenced by the lease token.
+ * Only a HEARTBEAT or a JOB means the queue knows this worker: a queue that restarted
+ * (ZeroMQ reconnects the socket underneath) answers a heartbeat with ERROR, and the
+ * worker then says READY again.
  */
-#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
+#include "officer.h"
+#include "officer_check.h"
 #include "seal.h"
 #include "util.h"
-#include "worker.h"
+#include "handlers.h"
+#include "job.h"
+#include "signer_client.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +32,7 @@ struct worker {
 	char *endpoint, *server_cert, *kinds, *name;
 	signer_client_t *signer;
 	EVP_PKEY *sheet_key;
+	X509_STORE *officer_cas;	/* the officer CA: officers' signatures chain to it */
 	int64_t hb_ms, liveness;
 	int64_t stall_ms;	/* tests: pause between prepare and apply (RA_WORKER_STALL_MS) */
 };
@@ -50,46 +56,11 @@ static void usage(int code)
 	exit(code);
 }
 
-int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
-	va_end(ap);
-	ctx->retry = retry;
-	return -1;
-}
-
-const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	if (!s || !*s)
-		job_fail(ctx, 0, "%s: '%s' is missing or not text", ctx->kind, key);
-	return s && *s ? s : NULL;
-}
-
-int64_t job_int(struct job_ctx *ctx, json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		job_fail(ctx, 0, "%s: '%s' is missing or not a positive number", ctx->kind, key);
-		return -1;
-	}
-	return json_integer_value(v);
-}
-
-int job_audit(struct job_ctx *ctx, const char *action, const char *object, const char *before,
-    const char *after)
-{
-	return audit_append(ctx->db, ctx->actor, action, object, before, after);
-}
-
+/* The handler of the kind named KIND, or NULL if the kind is unknown. */
 static const struct job_handler *handler_find(const char *kind)
 {
-	for (int i = 0; i < job_nhandlers; i++)
-		if (strcmp(job_handlers[i].kind, kind) == 0)
-			return &job_handlers[i];
-	return NULL;
+	const struct job_kind *k = job_kind_find(kind);
+	return k ? &job_handlers[k->id] : NULL;
 }
 
 static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token, int retry, const char *error)
@@ -113,7 +84,6 @@ static void run_job(struct worker *w, msg_t *m)
 	char *kind = msg_str(m, 2);
 	const struct job_handler *h;
 	json_t *result = NULL;
-	const char *officer;
 
 	ctx.id = msg_i64(m, 0, &ok1);
 	ctx.token = msg_i64(m, 1, &ok2);
@@ -125,8 +95,7 @@ static void run_job(struct worker *w, msg_t *m)
 		log_err("malformed JOB message; ignored");
 		goto out;
 	}
-	officer = json_string_value(json_object_get(ctx.payload, "officer"));
-	snprintf(ctx.actor, sizeof ctx.actor, "%s", officer ? officer : w->name);
+	snprintf(ctx.actor, sizeof ctx.actor, "%s", w->name);
 	log_info("job %lld (%s) attempt %lld", (long long)ctx.id, kind, (long long)ctx.attempt);
 	if (!(h = handler_find(kind))) {
 		job_fail(&ctx, 0, "this worker has no handler for job kind '%s'", kind);
@@ -136,6 +105,8 @@ static void run_job(struct worker *w, msg_t *m)
 		job_fail(&ctx, 0, "the job's payload is not a JSON object");
 		goto reply;
 	}
+	if (officer_check(&ctx, w->officer_cas, w->name) < 0)
+		goto reply;
 	if (h->prepare && h->prepare(&ctx) < 0)
 		goto reply;
 	if (w->stall_ms > 0)
@@ -180,16 +151,21 @@ out:
 	free(kind);
 }
 
+/* Tell the queue this worker is idle and which kinds it takes. */
+static int worker_ready(struct worker *w)
+{
+	msg_t *m = msg_new(MSG_READY);
+	msg_add_str(m, w->kinds);
+	return msg_send(&m, w->sock);
+}
+
 static int worker_connect(struct worker *w)
 {
-	msg_t *m;
 	zsock_destroy(&w->sock);
 	w->sock = net_client(ZMQ_DEALER, w->endpoint, w->cert, w->server_cert);
 	if (!w->sock)
 		return -1;
-	m = msg_new(MSG_READY);
-	msg_add_str(m, w->kinds);
-	return msg_send(&m, w->sock);
+	return worker_ready(w);
 }
 
 static void worker_run(struct worker *w)
@@ -206,12 +182,12 @@ static void worker_run(struct worker *w)
 			alive_until = mono_ms() + w->hb_ms * w->liveness;
 			reconnect_ms = w->hb_ms;
 			if (m && m->cmd == MSG_JOB) {
-				msg_t *r;
 				run_job(w, m);
-				r = msg_new(MSG_READY);
-				msg_add_str(r, w->kinds);
-				msg_send(&r, w->sock);
+				worker_ready(w);
 				next_hb = mono_ms() + w->hb_ms;
+			} else if (m && m->cmd == MSG_ERROR) {
+				log_info("the queue does not know this worker (it restarted?); saying READY again");
+				worker_ready(w);
 			}
 			msg_destroy(&m);
 		} else if (zsys_interrupted) {
@@ -241,7 +217,7 @@ int main(int argc, char **argv)
 	struct worker w = { 0 };
 	const char *cfgfile = NULL, *kinds = NULL, *stall = getenv("RA_WORKER_STALL_MS");
 	int check = 0, c;
-	char *certpath, *dbpath, *sheetpub;
+	char *certpath, *dbpath, *sheetpub, *officer_ca;
 
 	log_init("ra-worker", LV_INFO);
 	w.name = "worker";
@@ -276,6 +252,9 @@ int main(int argc, char **argv)
 	sheetpub = config_path(w.cfg, "sheets.public_key");
 	if (!(w.sheet_key = seal_load_public(sheetpub)))
 		fatal("cannot load the sheet key %s: secrets could not be sealed", sheetpub);
+	officer_ca = config_path(w.cfg, "officers.ca_cert");
+	if (!(w.officer_cas = officer_ca_store(officer_ca)))
+		fatal("cannot load the officer CA %s: officers' signatures could not be checked", officer_ca);
 	certpath = net_key_path(w.cfg, "workers", w.name);
 	if (!(w.cert = net_cert_load(certpath)))
 		fatal("cannot load this worker's key pair");
@@ -294,8 +273,9 @@ int main(int argc, char **argv)
 	zsock_destroy(&w.sock);
 	zcert_destroy(&w.cert);
 	EVP_PKEY_free(w.sheet_key);
+	X509_STORE_free(w.officer_cas);
 	db_close(&w.db);
-	free(certpath); free(dbpath); free(sheetpub); free(w.endpoint); free(w.server_cert); free(w.kinds);
+	free(certpath); free(dbpath); free(sheetpub); free(officer_ca); free(w.endpoint); free(w.server_cert); free(w.kinds);
 	config_destroy((config_t **)&w.cfg);
 	return 0;
 }

@@ -56,6 +56,7 @@ static int local_sign(struct local_ca *ca, const uint8_t *der, size_t len, const
 	X509_REQ *req = d2i_X509_REQ(NULL, &q, (long)len);
 	X509 *c = X509_new();
 	BIGNUM *sn = BN_new();
+	time_t now = ra_now();	/* the one clock */
 	EVP_PKEY *pub;
 	uint8_t *buf = NULL;
 	int n, ret = -1;
@@ -72,8 +73,8 @@ static int local_sign(struct local_ca *ca, const uint8_t *der, size_t len, const
 	    !BN_to_ASN1_INTEGER(sn, X509_get_serialNumber(c)) || !X509_set_version(c, 2) ||
 	    !X509_set_issuer_name(c, X509_get_subject_name(ca->cert)) ||
 	    !X509_set_subject_name(c, X509_REQ_get_subject_name(req)) || !X509_set_pubkey(c, pub) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(c), 0) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(c), ca->days, 0, NULL) ||
+	    !X509_time_adj(X509_getm_notBefore(c), 0, &now) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(c), ca->days, 0, &now) ||
 	    !local_ext(c, ca->cert, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !local_ext(c, ca->cert, NID_key_usage, key_usage) ||
 	    !local_ext(c, ca->cert, NID_subject_key_identifier, "hash") ||

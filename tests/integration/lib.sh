@@ -32,19 +32,39 @@ check_fails() { local n=$1; shift; if "$@" >>"$T/check.log" 2>&1; then fail "$n"
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 0/1.
 wait_for() { local i n=$(( $1 * 10 )); shift; for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
+# Officers' credentials in tests: every test officer's passphrase is in $OPASS. `ra-ctl
+# init` makes the administrator "admin"; ra_officers adds clerk01, clerk02 (clerks), sup01
+# (supervisor) and op01 (card operator), each with a credential of their own in
+# $DEP/officers/ID.pem, the default place. An officer command then takes
+# `--officer ID --passphrase-file "$OPASS"`.
+OPASS=$T/officer.pass
+printf 'test officer passphrase\n' > "$OPASS"
+# officer_sign KIND IDEM PAYLOAD CREDENTIAL: PAYLOAD signed for that job by CREDENTIAL.
+officer_sign() { python3 "$RA_TOP/tests/fixtures/officer-sign.py" "$1" "$2" "$3" "$4" "$OPASS"; }
+# ra_officers: add the test officers (the daemons must be up).
+ra_officers() {
+	local o
+	for o in clerk01:clerk clerk02:clerk sup01:supervisor op01:operator; do
+		ra-ctl officer add "${o%%:*}" --role "${o##*:}" --officer admin --passphrase-file "$OPASS" \
+			--new-passphrase-file "$OPASS" >/dev/null || { fail "ra-ctl officer add ${o%%:*}"; exit 1; }
+	done
+}
+
 # ra_deploy [WORKERS]: a fresh deployment in $T/dep with test settings (cheap password
-# hashing, short leases and heartbeats) and its daemons up; stopped at exit.
-# Sets DEP (the folder) and exports RA_CONFIG.
+# hashing, short leases and heartbeats) and its daemons up, with the test officers
+# (ra_officers; with WORKERS 0 the test calls it once its daemons are up); stopped at
+# exit. Sets DEP (the folder) and exports RA_CONFIG.
 ra_deploy() {
 	local workers=${1:-2}
 	DEP=$T/dep
-	ra-ctl init "$DEP" >/dev/null || { fail "ra-ctl init"; exit 1; }
+	ra-ctl init "$DEP" --passphrase-file "$OPASS" >/dev/null || { fail "ra-ctl init"; exit 1; }
 	sed -i -e '/^queue:/a\  lease_ms: 2000\n  heartbeat_ms: 200\n  retry_backoff_ms: 100' "$DEP/ra.yaml"
 	printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
 	export RA_CONFIG=$DEP/ra.yaml
 	on_exit "ra-ctl -c $DEP/ra.yaml down"
 	if [ "$workers" -gt 0 ]; then
 		ra-ctl -c "$RA_CONFIG" up --workers "$workers" >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+		ra_officers
 	fi
 }
 
@@ -52,15 +72,16 @@ ra_deploy() {
 sql() { sqlite3 -batch -noheader "$1" "$2"; }
 
 # register_forms OFFICER_KEY OFFICER_VERIFY OFFICER_APPROVE FILE...: key, second-key and
-# approve registration forms through ra-intake; prints nothing, returns non-zero on failure.
+# approve registration forms through ra-intake, each step signed with that officer's own
+# credential; prints nothing, returns non-zero on failure.
 register_forms() {
 	local k=$1 v=$2 a=$3 f serial
 	shift 3
 	for f in "$@"; do
-		ra-intake import --officer "$k" "$f" >/dev/null || return 1
-		ra-intake verify --officer "$v" --file "$f" >/dev/null || return 1
+		ra-intake import --officer "$k" --passphrase-file "$OPASS" "$f" >/dev/null || return 1
+		ra-intake verify --officer "$v" --passphrase-file "$OPASS" --file "$f" >/dev/null || return 1
 		serial=$(sed -n 's/^serial: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$f")
-		ra-intake approve --officer "$a" "$serial" >/dev/null || return 1
+		ra-intake approve --officer "$a" --passphrase-file "$OPASS" "$serial" >/dev/null || return 1
 	done
 }
 

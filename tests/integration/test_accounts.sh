@@ -10,9 +10,9 @@ printf 'notifier:\n  templates_dir: %s/config/templates\n' "$RA_TOP" >> "$RA_CON
 
 # --- helpers (as in test_lifecycle.sh) ----------------------------------------------------
 form_through() {
-	ra-intake password-reset --officer clerk01 --file "$1" >/dev/null || return 1
-	ra-intake verify --officer clerk02 --kind password_reset --file "$1" >/dev/null || return 1
-	ra-intake approve --officer sup01 "$2"
+	ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$1" >/dev/null || return 1
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$1" >/dev/null || return 1
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$2"
 }
 # reset_password ACCOUNT FORM FILE: reset form for counter pickup; the sheet printed by
 # ra-notifier and the password read off it into FILE (0600).
@@ -33,7 +33,7 @@ pwfile() { local f="$T/$1"; shift; printf '%s\n' "$@" > "$f"; chmod 600 "$f"; }
 
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-05.yaml || fail "registration"
 make_csr s1; make_csr e1
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" >/dev/null || fail "certificates"
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates"
 A=$(sql "$DEP/ra.db" "SELECT id FROM accounts LIMIT 1")
 reset_password "$A" P-0001 "$T/pw" && ok "password read off the counter sheet of a reset form" || fail "password sheet"
 PW=$(cat "$T/pw")
@@ -75,9 +75,10 @@ reset_password "$A" P-0002 "$T/pw2" && ok "password-reset form approved (dual co
 out=$(status_en "$T/pw"); echo "$out" | grep -q "wrong password" && ok "the old password no longer works" || fail "old pw" "$out"
 out=$(status_en "$T/pw2"); echo "$out" | grep -q "Account $A" && ok "the new password from the reset sheet works" || fail "new pw" "$out"
 printf 'kind: password_reset\nserial: P-0003\naccount: %s\ndelivery: post\n' "$A" > "$T/P-0003.yaml"
-ra-intake password-reset --officer clerk01 --file "$T/P-0003.yaml" >/dev/null
-out=$(ra-intake approve --officer clerk01 P-0003 2>&1)
-echo "$out" | grep -q "cannot approve" && ok "the keyer cannot approve a password-reset form" || fail "reset keyer" "$out"
+# A supervisor may key a form, but then not approve it: dual control on the verified officer.
+ra-intake password-reset --officer sup01 --passphrase-file "$OPASS" --file "$T/P-0003.yaml" >/dev/null
+out=$(ra-intake approve --officer sup01 --passphrase-file "$OPASS" P-0003 2>&1)
+echo "$out" | grep -q "keyed by sup01, who therefore cannot approve it" && ok "the keyer cannot approve a password-reset form" || fail "reset keyer" "$out"
 PW2=$(cat "$T/pw2")
 
 # --- password change and its policy -------------------------------------------------------

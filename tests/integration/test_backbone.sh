@@ -15,7 +15,7 @@ n=$(ra-ctl orders --state approved | awk 'NR > 1' | wc -l)
 	&& ok "each new password is sealed for its sheet" || fail "password sheets sealed"
 
 make_csr s1; make_csr e1
-if ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --out "$T/out" > "$T/req1.txt"; then
+if ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out" > "$T/req1.txt"; then
 	ok "request-certs issues an order's two certificates"
 else
 	fail "request-certs" "$(cat "$T/req1.txt")"
@@ -36,22 +36,22 @@ serial_bits=$(( ${#sig} * 4 ))
 [ "$serial_bits" -ge 64 ] && ok "serial has at least 64 bits ($serial_bits)" || fail "serial size" "$sig"
 
 # Same request again: same job, same certificates, nothing new at the signer.
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" > "$T/req1b.txt"
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" > "$T/req1b.txt"
 if diff <(grep certificate "$T/req1.txt") <(grep certificate "$T/req1b.txt") >/dev/null; then ok "a repeated request returns the same certificates"; else fail "repeated request"; fi
 [ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 2 ] && ok "the signer issued exactly 2 certificates" \
 	|| fail "signer count" "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
 # Another issue job for an order that already has its certificates is refused.
 make_csr s1b; make_csr e1b
-check_fails "a second pair for an issued order is refused" ra-ctl request-certs 1 --sign-csr "$T/s1b.csr" --enc-csr "$T/e1b.csr"
+check_fails "a second pair for an issued order is refused" ra-ctl request-certs 1 --sign-csr "$T/s1b.csr" --enc-csr "$T/e1b.csr" --officer op01 --passphrase-file "$OPASS"
 ra-ctl jobs --state failed > "$T/failed.txt"
 grep -q "certificates are issued only for an approved order" "$T/failed.txt" && ok "...with a clear reason" || fail "reason" "$(cat "$T/failed.txt")"
 
 # Forms: the same paper keyed again is the same form; different content is a conflict.
-out=$(ra-intake import --officer clerk01 "${forms[0]}" 2>&1)
+out=$(ra-intake import --officer clerk01 --passphrase-file "$OPASS" "${forms[0]}" 2>&1)
 [ "$(sql "$DEP/ra.db" "SELECT count(*) || state FROM forms WHERE serial = 'R2026-000001'")" = 1done ] \
 	&& ok "the same form keyed twice is one form, left as it was" || fail "same form" "$out"
 sed 's/^email: .*/email: someone.else@example.com/' "${forms[1]}" > "$T/changed.yaml"
-out=$(ra-intake import --officer clerk01 "$T/changed.yaml" 2>&1)
+out=$(ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$T/changed.yaml" 2>&1)
 echo "$out" | grep -q "conflict" && echo "$out" | grep -q "email" && ok "a different form with a known serial is a conflict naming the field" || fail "conflict" "$out"
 
 # Audit chain intact; certs listed.

@@ -18,7 +18,7 @@ for i in $(seq -w 1 20); do forms+=("$RA_TOP/config/examples/reg-$i.yaml"); done
 register_forms clerk01 clerk02 sup01 "${forms[@]}" && ok "20 forms keyed, verified, approved" || fail "forms"
 for i in 0 1 2; do make_csr "s$i"; make_csr "e$i"; done
 # request ORDER: its certificates from one of three key pairs, without waiting.
-request() { ra-ctl request-certs "$1" --sign-csr "$T/s$(($1 % 3)).csr" --enc-csr "$T/e$(($1 % 3)).csr" --no-wait >/dev/null; }
+request() { ra-ctl request-certs "$1" --sign-csr "$T/s$(($1 % 3)).csr" --enc-csr "$T/e$(($1 % 3)).csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null; }
 for o in $(seq 1 8); do request "$o"; done
 wait_for 60 sql_is "$DEP/ra.db" "SELECT count(*) FROM orders WHERE state = 'issued'" 8 || fail "8 orders issued first"
 
@@ -48,10 +48,10 @@ assert m["created"] and m["ra.db"]["counts"]["certificates"] >= 16, m
 assert m["signer.db"]["counts"]["certs"] >= m["ra.db"]["counts"]["certificates"], m
 for name, f in m["files"].items():
     assert hashlib.sha256(open(os.path.join(d, name), "rb").read()).hexdigest() == f["sha256"], name
-assert set(m["files"]) == {"ra.db", "signer.db", "ra.yaml", "ca.pem", "keys.enc"}, m["files"]
+assert set(m["files"]) == {"ra.db", "signer.db", "ra.yaml", "ca.pem", "keys.enc", "officer-ca.pem", "officer-ca.key"}, m["files"]
 PY
 # No secret in clear: the keys are in keys.enc only, and the CA key is nowhere.
-if grep -rlE "PRIVATE KEY|secret-key" "$T/bk" | grep -v keys.enc; then fail "no secret in clear in the backup"; else ok "no secret in clear in the backup"; fi
+if grep -rlE "BEGIN (RSA |EC )?PRIVATE KEY|secret-key" "$T/bk" | grep -v keys.enc; then fail "no secret in clear in the backup"; else ok "no secret in clear in the backup"; fi
 grep -rqaF "$(cat "$DEP/signer/ca.pass")" "$T/bk" || cmp -s "$DEP/signer/ca.key" "$T/bk/ca.key" &&
 	fail "the CA passphrase is in the backup" || ok "the CA key and its passphrase are not in the backup"
 ra-ctl backup "$T/bk-nokeys" >/dev/null 2>&1 && [ ! -e "$T/bk-nokeys/keys.enc" ] &&
@@ -77,6 +77,7 @@ wait_for 60 sql_is "$DEP/ra.db" "SELECT count(*) FROM orders WHERE state = 'issu
 ra-ctl down >/dev/null
 mkdir -p "$T/signer-host"
 cp "$DEP/signer/ca.key" "$DEP/signer/ca.pass" "$T/signer-host/"	# the signer host's own copy of its key
+cp -r "$DEP/officers" "$T/officers-held"	# the officers keep their own credentials
 rm -rf "$DEP"
 
 # --- restore, start, let the in-flight jobs run again ---------------------------------------
@@ -89,6 +90,7 @@ out=$(ra-ctl -c "$NEW/ra.yaml" reconcile 2>&1)
 	ok "reconcile before start: the signer's certificates of in-flight jobs, which settle by themselves" ||
 	fail "reconcile before start" "$out"
 cp "$T/signer-host/ca.key" "$T/signer-host/ca.pass" "$NEW/signer/"
+cp "$T/officers-held"/*.pem "$NEW/officers/"
 export RA_CONFIG=$NEW/ra.yaml
 on_exit "ra-ctl -c $NEW/ra.yaml down"
 ra-ctl up --workers 2 >/dev/null || fail "ra-ctl up on the restored deployment" "$(tail -n 5 "$NEW"/log/*.log)"
@@ -127,6 +129,7 @@ NEW2=$T/restored2
 ra-ctl restore "$T/bk2" "$NEW2" --passphrase-file "$T/pass" --signer-db "$T/signer-host2/signer.db" >"$T/restore2.out" 2>&1 &&
 	ok "restore with the signer's current signer.db" || fail "restore with --signer-db" "$(cat "$T/restore2.out")"
 cp "$T/signer-host/ca.key" "$T/signer-host/ca.pass" "$NEW2/signer/"
+cp "$T/officers-held"/*.pem "$NEW2/officers/"
 export RA_CONFIG=$NEW2/ra.yaml
 on_exit "ra-ctl -c $NEW2/ra.yaml down"
 ra-ctl up --workers 2 >/dev/null || fail "ra-ctl up after the second restore" "$(tail -n 5 "$NEW2"/log/*.log)"

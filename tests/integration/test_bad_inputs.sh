@@ -17,7 +17,7 @@ person=$RA_TOP/config/examples/reg-02.yaml org=$RA_TOP/config/examples/reg-05.ya
 bad_form() {	# NAME FIELD-IN-MESSAGE SOURCE SED-EXPRESSION
 	local name=$1 field=$2 src=$3 expr=$4 out
 	sed -e "$expr" -e 's/^serial: .*/serial: BAD-'"$RANDOM"'/' "$src" > "$T/bad.yaml"
-	if out=$(ra-intake register --officer clerk01 --file "$T/bad.yaml" 2>&1); then
+	if out=$(ra-intake register --officer clerk01 --passphrase-file "$OPASS" --file "$T/bad.yaml" 2>&1); then
 		fail "form: $name" "accepted"
 	elif echo "$out" | grep -q "$field"; then
 		ok "form: $name is refused naming '$field'"
@@ -83,7 +83,9 @@ echo "$out" | grep -q "no such job" && ok "message: a producer cannot follow ano
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
 	local name=$1 want=$2 payload=$3 id out
-	id=$(probe_q RA/1 SUBMIT issue "bad-$RANDOM-$RANDOM" "$payload" | sed -n 3p)
+	local idem="bad-$RANDOM-$RANDOM"
+	# Signed by the card operator, so that it is the payload that is refused.
+	id=$(probe_q RA/1 SUBMIT issue "$idem" "$(officer_sign issue "$idem" "$payload" "$DEP/officers/op01.pem")" | sed -n 3p)
 	out=$(probe_q --timeout 20000 RA/1 WAIT "$id" 15000)
 	if echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "$want"; then ok "job: $name: '$want'"
 	else fail "job: $name" "$out"; fi
@@ -102,7 +104,7 @@ bad_job "a payload carrying a (sealed) password where none belongs" "password" '
 # --- certificate requests: the signer refuses and says why --------------------------------
 bad_csr() {	# NAME EXPECTED-TEXT CSR-FILE
 	local name=$1 want=$2 csr=$3 out
-	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" 2>&1); then
+	if out=$(ra-ctl request-certs 1 --sign-csr "$csr" --enc-csr "$T/good.csr" --officer op01 --passphrase-file "$OPASS" 2>&1); then
 		fail "CSR: $name" "accepted"
 	elif echo "$out" | grep -qi "$want"; then ok "CSR: $name: '$want'"
 	else fail "CSR: $name" "$out"; fi
@@ -129,7 +131,7 @@ openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
 
 # --- keys that are not on the allowlist -------------------------------------------------
-ra-ctl init "$T/rogue" >/dev/null
+ra-ctl init "$T/rogue" --passphrase-file "$OPASS" >/dev/null
 out=$(ra-probe --timeout 1500 --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
 	--client-cert "$T/rogue/keys/clients/ctl.cert" RA/1 QUERY stats '{}')
 [ "$out" = timeout ] && grep -q "refused a CURVE connection" "$DEP/log/ra-queue.log" \

@@ -16,6 +16,7 @@ ra_deploy 0
 # CARD_OPS_MGM_ALG=3des runs the same checks with 3DES management keys (8-byte challenges).
 printf 'card_station:\n  mgm_key_alg: %s\n' "${CARD_OPS_MGM_ALG:-aes128}" >>"$RA_CONFIG"
 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+ra_officers
 if ! pcsc_start "$T/pcsc" 2 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
 	fail "pcscd with two virtual readers" "$(cat "$T/pcsc-start.log")"
 	exit 1
@@ -30,7 +31,7 @@ wait_for 10 bash -c "[ \$($CS readers 2>/dev/null | grep -c ' blank$') -eq 2 ]" 
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[12].yaml ||
 	{ fail "two registrations approved"; exit 1; }
 for r in "$R0" "$R1"; do
-	$CS personalize --readers "$r" --count 1 >>"$T/perso.out" 2>>"$T/perso.log" ||
+	$CS personalize --officer op01 --passphrase-file "$OPASS" --readers "$r" --count 1 >>"$T/perso.out" 2>>"$T/perso.log" ||
 		{ fail "personalize $r" "$(tail -3 "$T/perso.log")"; exit 1; }
 done
 acct() { sql "$DEP/ra.db" "SELECT a.id FROM orders o JOIN accounts a ON a.subscriber_id = o.subscriber_id
@@ -122,9 +123,9 @@ echo "$out" | grep -qi "locked" && ! echo "$out" | grep -q "card unlocked" &&
 	ok "a locked account is refused even with the right password" || fail "locked account refused" "$out"
 # Only the paper password-reset form (keyed, second-keyed, approved) unlocks the account.
 printf 'kind: password_reset\nserial: P-0001\naccount: %s\ndelivery: counter\n' "$B" >"$T/reset.yaml"
-ra-intake password-reset --officer clerk01 --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
-	ra-intake verify --officer clerk02 --kind password_reset --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
-	ra-intake approve --officer sup01 P-0001 >>"$T/intake.out" 2>>"$T/intake.log"
+ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" P-0001 >>"$T/intake.out" 2>>"$T/intake.log"
 [ "$(sql "$DEP/ra.db" "SELECT locked FROM accounts WHERE id = '$B'")" = 0 ] && ok "the password-reset form unlocks the account" ||
 	fail "reset form unlocks" "$(tail -2 "$T/intake.log")"
 unseal "kind = 'password' AND account_id = '$B'" "$T/pw.B2"

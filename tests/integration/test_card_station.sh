@@ -75,7 +75,7 @@ if register_forms clerk01 clerk02 sup01 $(forms 1 2 3 4); then ok "4 forms keyed
 for i in 0 1 2 3; do card $i $((6001 + i)); done
 wait_for 15 cards_in blank 4 || fail "four blank cards seen" "$(card-station readers 2>&1)"
 
-card-station personalize --station counter-1 >"$T/run1.out" 2>"$T/run1.log"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run1.out" 2>"$T/run1.log"
 rc=$?
 [ "$rc" -eq 0 ] && ok "personalize: four cards, exit 0" || fail "personalize: four cards" "exit $rc: $(tail -5 "$T/run1.log")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'personalized'")" -eq 4 ] &&
@@ -130,7 +130,7 @@ card 2 6103                                  # someone else's card: not blank
 card 3 6104                                  # a good card
 wait_for 15 cards_in blank 4
 yubico-piv-tool -r "${R[2]}" -a set-mgm-key -n 0F0E0D0C0B0A09080706050403020100F0E0D0C0B0A09080 >>"$T/check.log" 2>&1
-card-station personalize --count 4 --station counter-1 >"$T/run2.out" 2>"$T/run2.log" &
+card-station personalize --officer op01 --passphrase-file "$OPASS" --count 4 --station counter-1 >"$T/run2.out" 2>"$T/run2.log" &
 ppid=$!
 track $ppid
 if wait_for 60 grep -q "${R[0]} .*card 6101 .*generate 9C" "$T/run2.out"; then
@@ -159,7 +159,7 @@ card 3 6105
 wait_for 15 cards_in blank 1
 kill "$(cat "$DEP/run/ra-queue.pid")"
 wait_for 10 bash -c "! kill -0 $(cat "$DEP/run/ra-queue.pid") 2>/dev/null"
-card-station personalize --readers "${R[3]}" --count 1 --station counter-1 >"$T/run3.out" 2>"$T/run3.log"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "${R[3]}" --count 1 --station counter-1 >"$T/run3.out" 2>"$T/run3.log"
 rc=$?
 [ "$rc" -ne 0 ] && grep -q "^${R[3]} *6105 .*FAILED.*queue" "$T/run3.out" &&
 	ok "queue down: the card is reported, exit non-zero" || fail "queue down" "exit $rc: $(tail -3 "$T/run3.out") $(tail -3 "$T/run3.log")"
@@ -167,7 +167,7 @@ check "the queue comes back" ra-ctl up --workers 2
 # The signer down: the issue job fails, the order goes back, nothing is issued.
 kill "$(cat "$DEP/run/ca-signer.pid")"
 wait_for 10 bash -c "! kill -0 $(cat "$DEP/run/ca-signer.pid") 2>/dev/null"
-card-station personalize --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4.out" 2>"$T/run4.log"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4.out" 2>"$T/run4.log"
 rc=$?
 [ "$rc" -ne 0 ] && grep -q "^${R[3]} *6105 .*FAILED.*issue.*given back" "$T/run4.out" &&
 	ok "signer down: the card is reported, its order given back" || fail "signer down" "exit $rc: $(tail -3 "$T/run4.out") $(tail -3 "$T/run4.log")"
@@ -178,7 +178,7 @@ check "the signer comes back" ra-ctl up --workers 2
 card 3 6106
 wait_for 15 cards_in blank 1
 for k in 1 2 3; do yubico-piv-tool -r "${R[3]}" -a verify-pin -P 000000 >/dev/null 2>&1; done
-card-station personalize --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4b.out" 2>"$T/run4b.log"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4b.out" 2>"$T/run4b.log"
 rc=$?
 [ "$rc" -ne 0 ] && grep -q "^${R[3]} *6106 .*FAILED.*not blank (locked)" "$T/run4b.out" &&
 	[ "$(q "SELECT count(*) FROM orders WHERE card_serial = '6106'")" -eq 0 ] &&
@@ -188,7 +188,7 @@ rc=$?
 register_forms clerk01 clerk02 sup01 $(forms 9) || fail "1 more form approved"
 for i in 0 1 2 3; do card $i $((6201 + i)) --keygen-delay-ms $((300 + 400 * i)); done
 wait_for 15 cards_in blank 4
-card-station personalize --station counter-1 >"$T/run5.out" 2>"$T/run5.log" &
+card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run5.out" 2>"$T/run5.log" &
 ppid=$!
 track $ppid
 # Killed while a card waits for its certificates: the workers are paused so that the
@@ -202,7 +202,7 @@ wait_for 30 bash -c "[ \$(sqlite3 '$DEP/ra.db' \"SELECT count(*) FROM jobs WHERE
 kill -9 $ppid
 wait $ppid 2>/dev/null
 kill -CONT $wpids
-card-station personalize --station counter-1 >"$T/run6.out" 2>"$T/run6.log"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run6.out" 2>"$T/run6.log"
 rc=$?
 [ "$rc" -eq 0 ] && ok "rerun after SIGKILL: exit 0" || fail "rerun after SIGKILL" "exit $rc: $(tail -8 "$T/run6.out")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'personalized'")" -eq 9 ] &&

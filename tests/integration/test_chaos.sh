@@ -58,6 +58,7 @@ notifier:
   admin_address: ""
 EOF
 ra-ctl up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+ra_officers
 if ! pcsc_start "$T/pcsc" "$READERS" >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
 	fail "pcscd with $READERS virtual readers" "$(cat "$T/pcsc-start.log")"
 	exit 1
@@ -152,7 +153,7 @@ register() {
 issue_sw() {
 	local o=$1 k=$(($1 % 4)) try
 	for try in $(seq 20); do
-		ra-ctl request-certs "$o" --sign-csr "$T/sw$k-s.csr" --enc-csr "$T/sw$k-e.csr" --no-wait >/dev/null 2>>"$T/load.log" &&
+		ra-ctl request-certs "$o" --sign-csr "$T/sw$k-s.csr" --enc-csr "$T/sw$k-e.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null 2>>"$T/load.log" &&
 			wait_for 60 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = $o" issued && return 0
 		[ "$(q "SELECT state FROM orders WHERE id = $o")" = issued ] && return 0
 		sleep 1
@@ -195,7 +196,7 @@ operate_cards() { # ORDER-LIST: until each of them is personalized
 		done
 		pid=$(cat "$T/station.pid" 2>/dev/null)
 		if ! { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } && [ "$unfinished" -gt 0 ]; then
-			card-station personalize --station chaos >>"$T/perso.out" 2>>"$T/perso.log" &
+			card-station personalize --officer op01 --passphrase-file "$OPASS" --station chaos >>"$T/perso.out" 2>>"$T/perso.log" &
 			echo $! >"$T/station.pid"
 			echo "station" >>"$T/station-starts"
 		fi

@@ -10,7 +10,7 @@ make_csr s1; make_csr e1; make_csr s2; make_csr e2
 ra-ctl down >/dev/null
 sed -i 's/lease_ms: 2000/lease_ms: 5000/' "$RA_CONFIG"
 RA_WORKER_STALL_MS=3000 ra-ctl up --workers 1 >/dev/null
-ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --no-wait >/dev/null
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null
 if wait_for 20 sql_is "$DEP/signer/signer.db" "SELECT count(*) FROM certs" 2; then
 	ok "the signer issued the pair while the worker was in the job"
 else
@@ -37,7 +37,7 @@ ra-ctl up --workers 1 >/dev/null   # queue, signer, and one quick worker (stoppe
 kill "$(cat "$DEP/run/ra-worker-1.pid")"; sleep 0.5
 RA_WORKER_STALL_MS=3000 ra-worker -c "$RA_CONFIG" > "$T/slow.log" 2>&1 &
 slow=$!; track $slow
-ra-ctl request-certs 2 --sign-csr "$T/s2.csr" --enc-csr "$T/e2.csr" --no-wait >/dev/null
+ra-ctl request-certs 2 --sign-csr "$T/s2.csr" --enc-csr "$T/e2.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null
 # wait until the slow worker holds it (the first lease may have gone to the stopped worker
 # before the queue noticed it was gone; that lease expires and the slow worker gets it)
 wait_for 15 grep -q "(issue) attempt" "$T/slow.log" || fail "the slow worker took the job" "$(tail -n 3 "$T/slow.log")"

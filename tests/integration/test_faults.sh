@@ -19,11 +19,12 @@ ra_deploy 0
 sed -i -e '/^queue:/a\  max_attempts: 3' "$DEP/ra.yaml"
 printf 'worker:\n  signer_timeout_ms: 300\n' >>"$DEP/ra.yaml"
 ra-ctl up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+ra_officers
 forms=()
 for i in $(seq -w 1 10); do forms+=("$RA_TOP/config/examples/reg-$i.yaml"); done
 register_forms clerk01 clerk02 sup01 "${forms[@]}" || fail "10 forms approved"
 for i in 0 1; do make_csr "s$i"; make_csr "e$i"; done
-request() { ra-ctl request-certs "$1" --sign-csr "$T/s$(($1 % 2)).csr" --enc-csr "$T/e$(($1 % 2)).csr" --no-wait >/dev/null; }
+request() { ra-ctl request-certs "$1" --sign-csr "$T/s$(($1 % 2)).csr" --enc-csr "$T/e$(($1 % 2)).csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null; }
 
 # --- 1. the signer unreachable -------------------------------------------------------------
 kill -9 "$(cat "$DEP/run/ca-signer.pid")"
@@ -49,14 +50,20 @@ fi
 	ok "signer down: the wait was not counted as failed attempts" || fail "attempts" "$(q "SELECT id, attempts FROM jobs WHERE kind = 'issue'")"
 
 # --- 2. the clock steps back an hour ---------------------------------------------------------
+# Dates come from the RA clock (RA_NOW moves it); the lease deadlines and retry times that
+# ra-queue stores are of the system clock (lib/clock.h). The host crashes and comes back
+# with its clock an hour behind: its dates are an hour back (RA_NOW) and every stored
+# deadline is an hour further away than it was meant to be (shifted here, as the step
+# makes it).
 ra-ctl down >/dev/null
 sed -i 's/lease_ms: 2000/lease_ms: 8000/' "$RA_CONFIG"
 RA_WORKER_STALL_MS=60000 ra-ctl up --workers 1 >/dev/null
 request 4
 wait_for 30 sql_is "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":4,%'" leased ||
 	fail "a worker holds order 4's job"
-# The host crashes; it comes back with its clock an hour behind.
 for f in "$DEP"/run/*.pid; do kill -9 "$(cat "$f")" 2>/dev/null; done
+sql "$DEP/ra.db" "UPDATE jobs SET lease_until_ms = lease_until_ms + 3600000 WHERE state = 'leased';
+	UPDATE jobs SET not_before_ms = not_before_ms + 3600000 WHERE state = 'queued' AND not_before_ms > 0"
 back=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 RA_NOW=$back ra-ctl up --workers 2 >/dev/null
 if wait_for 40 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = 4" issued; then
@@ -64,6 +71,7 @@ if wait_for 40 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = 4" issue
 else
 	fail "clock back: lease" "$(q "SELECT id, state, lease_until_ms, attempts FROM jobs WHERE kind = 'issue' AND state <> 'done'")"
 fi
+grep -q "the clock went back" "$DEP/log/ra-queue.log" && ok "clock back: ra-queue says so" || fail "clock back: message"
 request 5
 wait_for 30 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = 5" issued &&
 	ok "clock an hour back: new jobs run" || fail "clock back: new job"
@@ -99,13 +107,13 @@ wait_for 30 grep -qiE "disk.*full|full.*disk" "$DEP"/log/ra-worker-*.log "$DEP/l
 	fail "disk full: message" "$(tail -n 3 "$DEP"/log/ra-worker-1.log)"
 # Mid-import: a clerk's batch while the disk is full.
 forms_before=$(sql "$DB" "SELECT count(*) FROM forms")
-out=$(ra-intake import --officer clerk01 "$RA_TOP/config/examples/mailed-batch.csv" 2>&1)
+out=$(ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$RA_TOP/config/examples/mailed-batch.csv" 2>&1)
 rc=$?
 [ $rc -ne 0 ] && grep -q "disk holding ra.db is full" <<<"$out" && ok "disk full mid-import: refused with a clear message" || fail "disk full: import" "exit $rc: $out"
 [ "$(sql "$DB" "SELECT count(*) FROM forms")" -eq "$forms_before" ] && ok "disk full: no form half stored" || fail "disk full: forms"
 check "disk full: ra-queue still runs" ra-ctl status
 space_back
-ra-intake import --officer clerk01 "$RA_TOP/config/examples/mailed-batch.csv" >/dev/null 2>&1 &&
+ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$RA_TOP/config/examples/mailed-batch.csv" >/dev/null 2>&1 &&
 	ok "space back: the batch is imported" || fail "space back: import"
 if wait_for 60 sql_is "$DB" "SELECT count(*) FROM orders WHERE id BETWEEN 6 AND 10 AND state = 'issued'" 5; then
 	ok "space back: the issuance that met the full disk finishes"
@@ -185,7 +193,7 @@ on_exit "pcsc_stop '$T/pcsc'"
 serial=7100
 cards() { local i; for i in 0 1 2 3; do pcsc_card_stop "$T/pcsc" "$i"; rm -f "$T/pcsc/card-$i.state"; pcsc_card_start "$T/pcsc" "$i" --serial $((serial += 1)) --keygen-delay-ms 400 >/dev/null; done; }
 cards
-card-station personalize --station faults >"$T/p1.out" 2>"$T/p1.log" &
+card-station personalize --officer op01 --passphrase-file "$OPASS" --station faults >"$T/p1.out" 2>"$T/p1.log" &
 ppid=$!
 track $ppid
 wait_for 60 grep -q "request 9C\|generate" "$T/p1.out" || fail "personalization under way" "$(tail -n 3 "$T/p1.out")"
@@ -199,7 +207,7 @@ grep -qiE "pcscd|PC/SC|reader|removed|reset" "$T/p1.out" "$T/p1.log" &&
 for run in 2 3 4; do
 	[ "$(sql "$DB" "SELECT count(*) FROM orders WHERE state <> 'personalized' AND id > 10")" -eq 0 ] && break
 	cards
-	card-station personalize --station faults >"$T/p$run.out" 2>"$T/p$run.log"
+	card-station personalize --officer op01 --passphrase-file "$OPASS" --station faults >"$T/p$run.out" 2>"$T/p$run.log"
 done
 [ "$(sql "$DB" "SELECT count(*) FROM orders WHERE id > 10 AND state = 'personalized'")" -eq 4 ] &&
 	ok "pcscd restart: every order of the batch ends personalized" ||

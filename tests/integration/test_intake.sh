@@ -47,10 +47,10 @@ examples_valid() {
 }
 check "the 20 example registrations are valid" examples_valid
 
-check "the mailed batch is valid" ra-intake import --officer clerk01 --check "$EX/mailed-batch.csv"
+check "the mailed batch is valid" ra-intake import --officer clerk01 --passphrase-file "$OPASS" --check "$EX/mailed-batch.csv"
 
 bad_batch() {
-	ra-intake import --officer clerk01 --check "$EX/mailed-batch-bad.csv" >"$out" 2>&1
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" --check "$EX/mailed-batch-bad.csv" >"$out" 2>&1
 	[ $? -eq 1 ] || return 1
 	has "line 2: accepted M2026-000201" "$out" &&
 	has "line 3: rejected M2026-000202" "$out" &&
@@ -81,7 +81,7 @@ bad_yaml_list() {
 	- serial: R2026-800002
 	  colour: blue
 	YAML
-	ra-intake import --officer clerk01 --check "$T/list.yaml" >"$out" 2>&1
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" --check "$T/list.yaml" >"$out" 2>&1
 	[ $? -eq 1 ] && grep -A1 "^line 1: rejected R2026-800001" "$out" | has "national_id:" /dev/stdin &&
 	has "line 10: rejected: line 11: colour: is not a field of this form" "$out"
 }
@@ -92,7 +92,7 @@ interactive() {
 	# code, address, documents, language (skipped).
 	printf '%s\n' r2026-900001 個人 陳怡君 A123456788 A123456789 yijun@example.com.tw \
 	    "+886 2 2736 5821" 106 臺北市大安區和平東路二段106號 身分證 "" |
-	    ra-intake register --officer clerk01 --check >"$out" 2>&1 || return 1
+	    ra-intake register --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 || return 1
 	has "national_id: check digit does not match" "$out" &&
 	has '"national_id": "A123456789"' "$out" &&
 	has '"serial": "R2026-900001"' "$out" &&
@@ -103,17 +103,17 @@ interactive() {
 check "interactive keying asks a wrong field again" interactive
 
 eof_sends_nothing() {
-	printf 'R2026-900002\nperson\n' | ra-intake register --officer clerk01 >"$out" 2>&1
+	printf 'R2026-900002\nperson\n' | ra-intake register --officer clerk01 --passphrase-file "$OPASS" >"$out" 2>&1
 	[ $? -eq 1 ] && has "nothing sent" "$out"
 }
 check "input that ends early sends nothing" eof_sends_nothing
 
 other_kinds() {
 	printf '%s\n' V2026-000001 u12345678 金鑰遺失 2026/11/20 |
-	    ra-intake revoke --officer clerk01 --check >"$out" 2>&1 &&
+	    ra-intake revoke --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 &&
 	has '"reason": "keyCompromise"' "$out" && has '"event_date": "2026-11-20"' "$out" &&
 	printf '%s\n' P2026-000001 u1234567 u12345678 臨櫃 |
-	    ra-intake password-reset --officer clerk01 --check >"$out" 2>&1 &&
+	    ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 &&
 	has "account: must be u followed by 8 digits" "$out" && has '"delivery": "counter"' "$out"
 }
 check "revocation and password-reset forms" other_kinds
@@ -128,7 +128,7 @@ fi
 
 DEP=$T/dep
 CFG=$DEP/ra.yaml
-if ra-ctl init "$DEP" >"$T/init.log" 2>&1 && ra-ctl -c "$CFG" up >"$T/up.log" 2>&1; then
+if ra-ctl init "$DEP" --passphrase-file "$OPASS" >"$T/init.log" 2>&1 && ra-ctl -c "$CFG" up >"$T/up.log" 2>&1; then
 	ok "deployment initialised and started"
 else
 	fail "deployment initialised and started" "see $T/init.log, $T/up.log"
@@ -136,6 +136,8 @@ else
 fi
 on_exit "ra-ctl -c $CFG down"
 export RA_CONFIG=$CFG
+ra_officers
+ra-ctl officer add clerk03 --role clerk --officer admin --passphrase-file "$OPASS" --new-passphrase-file "$OPASS" >/dev/null || fail "officer clerk03"
 
 import_examples() {
 	local y=$T/examples.yaml f
@@ -143,9 +145,9 @@ import_examples() {
 	for f in "$EX"/reg-*.yaml; do
 		awk '/^#/ { next } { print (n++ ? "  " : "- ") $0 }' "$f"
 	done >"$y"
-	ra-intake import --officer clerk01 "$y" >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$y" >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "20 accepted, 0 rejected" "$out" && has "stored: 20, already keyed the same: 0, conflicts: 0" "$out" &&
-	ra-intake import --officer clerk01 "$EX/mailed-batch.csv" >"$out" 2>&1 &&
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$EX/mailed-batch.csv" >"$out" 2>&1 &&
 	has "stored: 7," "$out" && [ "$(grep -c '(form_key) queued' "$out")" -eq 1 ]
 }
 check "the examples and the mailed batch are imported, each as one job" import_examples
@@ -153,20 +155,20 @@ check "the examples and the mailed batch are imported, each as one job" import_e
 import_again() {
 	local first
 	first=$(grep -o '^job [0-9]* (form_key)' "$out")
-	ra-intake import --officer clerk01 "$EX/mailed-batch.csv" >"$out" 2>&1 &&
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$EX/mailed-batch.csv" >"$out" 2>&1 &&
 	[ -n "$first" ] && has "$first" "$out"
 }
 check "importing the same batch again gets the same job back" import_again
 
 keyed_same() {
-	ra-intake register --file "$EX/reg-01.yaml" >"$out" 2>&1 &&
+	ra-intake register --file "$EX/reg-01.yaml" --passphrase-file "$OPASS" >"$out" 2>&1 &&
 	has "stored: 0, already keyed the same: 1, conflicts: 0" "$out"
 }
 check "the same paper keyed again is recognised as the same" keyed_same
 
 keyed_conflict() {
 	sed 's/^name: .*/name: 某某某/' "$EX/reg-02.yaml" >"$T/conflict.yaml"
-	ra-intake register --file "$T/conflict.yaml" >"$out" 2>&1
+	ra-intake register --file "$T/conflict.yaml" --passphrase-file "$OPASS" >"$out" 2>&1
 	[ $? -eq 1 ] && has "conflict R2026-000002: keyed before with other name" "$out"
 }
 check "a serial keyed again with other content is a conflict" keyed_conflict
@@ -174,13 +176,13 @@ check "a serial keyed again with other content is a conflict" keyed_conflict
 interactive_submit() {
 	printf '%s\n' R2026-900010 person 林志明 F131104093 chihming@example.net 0912345678 220 \
 	    新北市板橋區文化路一段188號 national_id_card "" maybe y |
-	    ra-intake register --officer clerk03 >"$out" 2>&1 || { cat "$out"; return 1; }
+	    ra-intake register --officer clerk03 --passphrase-file "$OPASS" >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "Submit this form? (y/n)" "$out" && has "stored: 1, already keyed the same: 0" "$out"
 }
 check "interactive keying: summary, confirmation, stored" interactive_submit
 
 nothing_stored() {
-	ra-intake import --officer clerk01 "$EX/mailed-batch-bad.csv" >"$out" 2>&1
+	ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$EX/mailed-batch-bad.csv" >"$out" 2>&1
 	[ $? -eq 1 ] || return 1
 	has "nothing sent" "$out" || return 1
 	! ra-intake status M2026-000201 >"$out" 2>&1 && ! ra-intake status M2026-000206 >/dev/null 2>&1
@@ -194,18 +196,18 @@ status_keyed() {
 }
 check "status shows a keyed form" status_keyed
 
-check_fails "the keyer cannot approve an unverified form" ra-intake approve --officer clerk01 R2026-000001
+check_fails "the keyer cannot approve an unverified form" ra-intake approve --officer clerk01 --passphrase-file "$OPASS" R2026-000001
 
 verify_blind() {
 	local f=$T/second.yaml
 	# The second clerk misreads the name and the phone.
 	sed -e 's/^name: .*/name: 某某某/' -e 's/^phone: .*/phone: "02-1111-2222"/' "$EX/reg-01.yaml" >"$f"
-	ra-intake verify --officer clerk02 --file "$f" >"$out" 2>&1
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --file "$f" >"$out" 2>&1
 	[ $? -eq 1 ] || return 1
 	has "differs in 2 fields" "$out" && grep -qE '^  name ' "$out" && grep -qE '^  phone ' "$out" || return 1
 	# Blind: the first keying's values are never shown.
 	! has "$(sed -n 's/^name: //p' "$EX/reg-01.yaml")" "$out" || return 1
-	ra-intake verify --officer clerk02 --file "$EX/reg-01.yaml" >"$out" 2>&1 && has "matches" "$out"
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --file "$EX/reg-01.yaml" >"$out" 2>&1 && has "matches" "$out"
 }
 check "second keying: mismatches named field by field, then a match" verify_blind
 
@@ -220,17 +222,17 @@ verify_interactive() {
 	name=$(sed -n 's/^name: //p' "$f")
 	# The name misread at first; after the mismatch, keyed again from the paper.
 	{ answers "$f" | sed "s/^$name\$/某某某/"; printf '%s\n' "" y "$name"; } |
-	    ra-intake verify --officer clerk02 R2026-000003 >"$out" 2>&1 || { cat "$out"; return 1; }
+	    ra-intake verify --officer clerk02 --passphrase-file "$OPASS" R2026-000003 >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "differs in 1 field" "$out" && grep -qE '^  name ' "$out" && has "the second keying matches" "$out"
 }
 check "interactive second keying: a mismatch keyed again, then a match" verify_interactive
 
-check_fails "the keyer cannot verify their own form" ra-intake verify --officer clerk01 --file "$EX/reg-02.yaml"
-check_fails "the keyer cannot approve" ra-intake approve --officer clerk01 R2026-000001
-check_fails "the verifier cannot approve" ra-intake approve --officer clerk02 R2026-000001
+check_fails "the keyer cannot verify their own form" ra-intake verify --officer clerk01 --passphrase-file "$OPASS" --file "$EX/reg-02.yaml"
+check_fails "the keyer cannot approve" ra-intake approve --officer clerk01 --passphrase-file "$OPASS" R2026-000001
+check_fails "the verifier cannot approve" ra-intake approve --officer clerk02 --passphrase-file "$OPASS" R2026-000001
 
 approve_ok() {
-	ra-intake approve --officer sup01 R2026-000001 >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" R2026-000001 >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "R2026-000001 approved" "$out" && grep -qE 'account u[0-9]{8}' "$out"
 }
 check "a third officer approves: subscriber, account and card order" approve_ok

@@ -21,9 +21,9 @@ form_yaml() {
 form_through() {
 	local kind=$1 f=$2 serial=$3 cmd
 	case $kind in revocation) cmd=revoke ;; resume) cmd=resume ;; password_reset) cmd=password-reset ;; esac
-	ra-intake "$cmd" --officer clerk01 --file "$f" >/dev/null || return 1
-	ra-intake verify --officer clerk02 --kind "$kind" --file "$f" >/dev/null || return 1
-	ra-intake approve --officer sup01 "$serial"
+	ra-intake "$cmd" --officer clerk01 --passphrase-file "$OPASS" --file "$f" >/dev/null || return 1
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind "$kind" --file "$f" >/dev/null || return 1
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$serial"
 }
 form_state() { sql "$DEP/ra.db" "SELECT state FROM forms WHERE serial = '$1'"; }
 # sheet_password SHEET FILE: print the counter sheet (ra-notifier) and read the password
@@ -73,7 +73,7 @@ ra_self() { ra-self --lang en "$@"; }
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-4].yaml || fail "registration forms"
 for o in 1 2 3 4; do
 	make_csr s$o; make_csr e$o
-	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" >/dev/null || fail "certificates for order $o"
+	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates for order $o"
 done
 A1=$(account_of 1); A2=$(account_of 2); A3=$(account_of 3); A4=$(account_of 4)
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE status = 'valid'")" -eq 8 ] && ok "4 subscribers with 2 valid certificates each" || fail "setup"
@@ -81,28 +81,28 @@ A1=$(account_of 1); A2=$(account_of 2); A3=$(account_of 3); A4=$(account_of 4)
 # --- revocation by paper form -----------------------------------------------------------
 # Refusals first: each with a clear error, nothing changed.
 form_yaml "$T/noreason.yaml" revocation V-0001 "$A1"
-out=$(ra-intake revoke --officer clerk01 --file "$T/noreason.yaml" 2>&1)
+out=$(ra-intake revoke --officer clerk01 --passphrase-file "$OPASS" --file "$T/noreason.yaml" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -qi "reason" && [ -z "$(form_state V-0001)" ] \
 	&& ok "a revocation form without a reason is refused at keying, naming the field; nothing stored" \
 	|| fail "revocation without reason" "$out"
 form_yaml "$T/rev1.yaml" revocation V-0002 "$A1" "reason: keyCompromise" "event_date: $(date -u -d "5 days ago" +%Y-%m-%d)"
-ra-intake revoke --officer clerk01 --file "$T/rev1.yaml" >/dev/null
-out=$(ra-intake approve --officer clerk01 V-0002 2>&1)
-echo "$out" | grep -q "keyed by clerk01, who therefore cannot approve it" && [ "$(all_status "$A1")" = "valid/valid" ] \
-	&& ok "the keyer cannot approve their own revocation form; nothing revoked" || fail "keyer approves" "$out"
-out=$(ra-intake approve --officer sup01 V-0002 2>&1)
+ra-intake revoke --officer clerk01 --passphrase-file "$OPASS" --file "$T/rev1.yaml" >/dev/null
+out=$(ra-intake approve --officer clerk01 --passphrase-file "$OPASS" V-0002 2>&1)
+echo "$out" | grep -q "clerk01 is a clerk; this needs a supervisor" && [ "$(all_status "$A1")" = "valid/valid" ] \
+	&& ok "the keyer (a clerk) cannot approve their own revocation form; nothing revoked" || fail "keyer approves" "$out"
+out=$(ra-intake approve --officer sup01 --passphrase-file "$OPASS" V-0002 2>&1)
 echo "$out" | grep -q "needs its second keying" && [ "$(all_status "$A1")" = "valid/valid" ] \
 	&& ok "a revocation form is not approved before its second keying" || fail "approve before verify" "$out"
 sed 's/keyCompromise/affiliationChanged/' "$T/rev1.yaml" > "$T/rev1-diff.yaml"
-out=$(ra-intake verify --officer clerk02 --kind revocation --file "$T/rev1-diff.yaml" 2>&1)
+out=$(ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind revocation --file "$T/rev1-diff.yaml" 2>&1)
 echo "$out" | grep -q "reason" && [ "$(form_state V-0002)" = keyed ] \
 	&& ok "a second keying that differs names the field (reason); the form stays keyed" || fail "second keying differs" "$out"
-out=$(ra-intake verify --officer clerk01 --kind revocation --file "$T/rev1.yaml" 2>&1)
+out=$(ra-intake verify --officer clerk01 --passphrase-file "$OPASS" --kind revocation --file "$T/rev1.yaml" 2>&1)
 echo "$out" | grep -q "must be done by another clerk" && ok "the keyer cannot do the second keying" || fail "keyer verifies" "$out"
-ra-intake verify --officer clerk02 --kind revocation --file "$T/rev1.yaml" >/dev/null
-out=$(ra-intake approve --officer clerk02 V-0002 2>&1)
-echo "$out" | grep -q "second-keyed by clerk02" && ok "the second keyer cannot approve either" || fail "verifier approves" "$out"
-if ra-intake approve --officer sup01 V-0002 >/dev/null; then ok "revocation form approved by a third officer"; else fail "revocation approve"; fi
+ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind revocation --file "$T/rev1.yaml" >/dev/null
+out=$(ra-intake approve --officer clerk02 --passphrase-file "$OPASS" V-0002 2>&1)
+echo "$out" | grep -q "clerk02 is a clerk; this needs a supervisor" && ok "the second keyer (a clerk) cannot approve either" || fail "verifier approves" "$out"
+if ra-intake approve --officer sup01 --passphrase-file "$OPASS" V-0002 >/dev/null; then ok "revocation form approved by a third officer"; else fail "revocation approve"; fi
 [ "$(all_status "$A1")" = "revoked/revoked" ] && ok "both certificates revoked, in ra.db and at the signer alike" \
 	|| fail "revoked both" "$(all_status "$A1")"
 [ "$(sql "$DEP/ra.db" "SELECT DISTINCT reason FROM certificates c JOIN accounts a ON a.subscriber_id = c.subscriber_id WHERE a.id = '$A1'")" = keyCompromise ] \
@@ -165,16 +165,16 @@ echo "$out" | grep -q "no certificate on hold" && ok "resume of certificates tha
 
 # --- bulk revocation by the RA -----------------------------------------------------------
 printf '# batch 7\nzz-not-hex\n' > "$T/bad-serials"
-out=$(ra-ctl revoke --serials-file "$T/bad-serials" --reason keyCompromise 2>&1)
+out=$(ra-ctl revoke --serials-file "$T/bad-serials" --reason keyCompromise --officer admin --passphrase-file "$OPASS" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q "bad-serials:2: not a certificate serial" && ok "bulk revocation: a bad line is named, nothing sent" || fail "bad serials file" "$out"
 certs_of "$A4" > "$T/serials4"
-out=$(ra-ctl revoke --serials-file "$T/serials4" --reason stolen 2>&1)
+out=$(ra-ctl revoke --serials-file "$T/serials4" --reason stolen --officer admin --passphrase-file "$OPASS" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q "not a revocation reason" && [ "$(all_status "$A4")" = "valid/valid" ] \
 	&& ok "bulk revocation with an unknown reason refused; nothing changed" || fail "bad reason" "$out"
 
 # --- renewal ------------------------------------------------------------------------------
 make_csr s4r; make_csr e4r
-out=$(ra-ctl renew "$A4" --sign-csr "$T/s4r.csr" --enc-csr "$T/e4r.csr" --officer sup01 2>&1)
+out=$(ra-ctl renew "$A4" --sign-csr "$T/s4r.csr" --enc-csr "$T/e4r.csr" --officer sup01 --passphrase-file "$OPASS" 2>&1)
 na4=$(sql "$DEP/ra.db" "SELECT max(not_after) FROM certificates c JOIN accounts a ON a.subscriber_id = c.subscriber_id WHERE a.id = '$A4'")
 opens=$(date -u -d "@$((na4 - 30 * 86400))" +%Y-%m-%d)
 echo "$out" | grep -q "renewal opens on $opens" && [ "$(certs_of "$A4" | wc -l)" -eq 2 ] \
@@ -250,7 +250,7 @@ restart_at "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 # --- bulk revocation ---------------------------------------------------------------------
 { certs_of "$A4"; certs_of "$A1"; echo "00ff00ff00ff00ff"; } > "$T/serials-bulk"
-out=$(ra-ctl revoke --serials-file "$T/serials-bulk" --reason cessationOfOperation 2>&1)
+out=$(ra-ctl revoke --serials-file "$T/serials-bulk" --reason cessationOfOperation --officer admin --passphrase-file "$OPASS" 2>&1)
 echo "$out" | grep -q "4 revoked (cessationOfOperation), 2 already revoked, 1 unknown" && [ "$(all_status "$A4")" = "revoked/revoked" ] \
 	&& ok "bulk revocation: 4 revoked, the revoked and unknown ones reported" || fail "bulk revoke" "$out"
 [ "$(crl_verdict "$(certs_of "$A4" | tail -n 1)")" = "error 23" ] && ok "bulk-revoked certificates fail openssl verify -crl_check" || fail "bulk crl"
@@ -265,9 +265,9 @@ ra-ctl down >/dev/null
 sed -i 's/lease_ms: 2000/lease_ms: 5000/' "$RA_CONFIG"
 RA_WORKER_STALL_MS=3000 ra-ctl up --workers 1 >/dev/null
 form_yaml "$T/rev2.yaml" revocation V-0010 "$A2" "reason: affiliationChanged"
-ra-intake revoke --officer clerk01 --file "$T/rev2.yaml" >/dev/null
-ra-intake verify --officer clerk02 --kind revocation --file "$T/rev2.yaml" >/dev/null
-ra-intake approve --officer sup01 V-0010 > "$T/approve-crash.out" 2>&1 &
+ra-intake revoke --officer clerk01 --passphrase-file "$OPASS" --file "$T/rev2.yaml" >/dev/null
+ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind revocation --file "$T/rev2.yaml" >/dev/null
+ra-intake approve --officer sup01 --passphrase-file "$OPASS" V-0010 > "$T/approve-crash.out" 2>&1 &
 track $!
 s2=$(certs_of "$A2" | head -n 1); e2=$(certs_of "$A2" | tail -n 1)
 if wait_for 20 sql_is "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE status = 'revoked' AND serial IN ('$s2','$e2')" 2; then

@@ -10,7 +10,7 @@ ra_deploy 2
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[12].yaml || { fail "registrations"; exit 1; }
 for o in $(ra-ctl orders --state approved | awk 'NR > 1 { print $1 }'); do
 	make_csr "s$o"; make_csr "e$o"
-	ra-ctl request-certs "$o" --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" >/dev/null || fail "request-certs $o"
+	ra-ctl request-certs "$o" --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "request-certs $o"
 done
 out=$T/out
 "$RA_TOP/tools/demo-notifier.sh" "$out" >run1.out 2>run1.err; rc=$?

@@ -46,7 +46,7 @@ while read -r args; do
 done <<<"$cmds"
 
 # a fresh deployment names no templates folder: the shipped templates are found
-ra-ctl init "$T/dep" >/dev/null
+ra-ctl init "$T/dep" --passphrase-file "$OPASS" >/dev/null
 check "ra-ctl init deployment: notifier settings valid without templates_dir" ra-notifier -c "$T/dep/ra.yaml" --check
 check "ra-ctl init deployment: renewal scan runs" ra-notifier -c "$T/dep/ra.yaml" renewals --dry-run
 printf 'notifier:\n  templates_dir: no-such-folder\n' >>"$T/dep/ra.yaml"

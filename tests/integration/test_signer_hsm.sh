@@ -22,10 +22,11 @@ rm -f "$DEP/signer/ca.key" "$DEP/signer/ca.pass"
 sed -i "/^signer:/a\\  pkcs11_module: $SOFTHSM\n  pkcs11_uri: \"$URI\"\n  pkcs11_pin_file: signer/token.pin" "$RA_CONFIG"
 check "ca-signer --check loads the token key and matches it to the certificate" ca-signer -c "$RA_CONFIG" --check
 ra-ctl up --workers 1 >/dev/null && ok "daemons up with the token key" || fail "up" "$(tail -n 5 "$DEP/log/ca-signer.log")"
+ra_officers
 grep -q "pkcs11\|PKCS#11\|token" "$DEP/log/ca-signer.log" && ok "ca-signer says it uses the token" || fail "token in log"
 register_forms clerk01 clerk02 sup01 "$RA_TOP/config/examples/reg-03.yaml" || fail "form"
 make_csr s; make_csr e
-check "request-certs through the token-backed signer" ra-ctl request-certs 1 --sign-csr "$T/s.csr" --enc-csr "$T/e.csr" --out "$T/out"
+check "request-certs through the token-backed signer" ra-ctl request-certs 1 --sign-csr "$T/s.csr" --enc-csr "$T/e.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out"
 n=0; for c in "$T"/out/*.pem; do openssl verify -CAfile "$DEP/signer/ca.pem" "$c" >/dev/null 2>&1 && n=$((n + 1)); done
 [ "$n" -eq 2 ] && ok "both certificates verify against the token's CA" || fail "verify" "$n of 2"
 wait_for 10 test -s "$DEP/crl/ra.crl.pem"

@@ -1,0 +1,35 @@
+# libFuzzer targets: one file per parser that reads bytes from outside the process.
+# Built with clang into $(FUZZ_BUILD) by `make fuzz` and `make test` (never by `make all`).
+# Seeds: tests/fuzz/corpus/NAME/; inputs that once crashed: tests/fuzz/regress/NAME/.
+# SRCS use "=": lib/module.mk, read after this file, sets LIB_BASE and friends.
+FUZZ_TARGETS += fuzz_form_yaml fuzz_form_csv fuzz_form_json
+# The YAML and CSV readers are ra-intake's (intake/form_batch.c).
+fuzz_form_yaml_SRCS = tests/fuzz/fuzz_form_yaml.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
+fuzz_form_yaml_PKGS := jansson yaml-0.1
+fuzz_form_csv_SRCS = tests/fuzz/fuzz_form_csv.c intake/form_batch.c $(LIB_FORM) $(LIB_BASE)
+fuzz_form_csv_PKGS := jansson yaml-0.1
+$(FUZZ_BUILD)/obj/tests/fuzz/fuzz_form_yaml.o $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_form_csv.o: FUZZ_CFLAGS += -Iintake
+fuzz_form_json_SRCS = tests/fuzz/fuzz_form_json.c $(LIB_FORM) $(LIB_BASE)
+fuzz_form_json_PKGS := jansson yaml-0.1
+
+FUZZ_TARGETS += fuzz_msg
+fuzz_msg_SRCS = tests/fuzz/fuzz_msg.c lib/msg.c $(LIB_BASE)
+fuzz_msg_PKGS := libczmq libzmq jansson libcrypto
+
+FUZZ_TARGETS += fuzz_config
+fuzz_config_SRCS = tests/fuzz/fuzz_config.c $(LIB_CONFIG) $(LIB_BASE)
+fuzz_config_PKGS := yaml-0.1
+
+FUZZ_TARGETS += fuzz_csr
+fuzz_csr_SRCS = tests/fuzz/fuzz_csr.c $(SIGNER_CORE) $(LIB_CONFIG) $(LIB_BASE)
+fuzz_csr_PKGS := $(SIGNER_TEST_PKGS)
+
+FUZZ_TARGETS += fuzz_tlv fuzz_apdu
+fuzz_tlv_SRCS = tests/fuzz/fuzz_tlv.c card-station/tlv.c $(LIB_BASE)
+fuzz_tlv_PKGS := openssl
+fuzz_apdu_SRCS = tests/fuzz/fuzz_apdu.c card-station/apdu.c card-station/rc.c $(LIB_BASE)
+fuzz_apdu_PKGS := openssl libpcsclite
+
+FUZZ_TARGETS += fuzz_template
+fuzz_template_SRCS = tests/fuzz/fuzz_template.c notifier/template.c $(LIB_BASE)
+fuzz_template_PKGS :=

@@ -1,0 +1,139 @@
+#!/bin/bash
+# Liveness after a daemon restarts under the others. ra-queue killed with SIGKILL and
+# started again by `ra-ctl up` (as systemd would): while the workers are idle, while a job
+# is leased, and while a worker is between the signer's answer and its commit; each time
+# both surviving workers must register with the new queue and take jobs again, and every
+# order ends with exactly one pair of certificates. Then ca-signer restarted under the
+# workers, and a worker restarted. Waits are generous bounds, never timing assertions.
+. "$(dirname "$0")/lib.sh"
+
+# Each worker pauses between a job's prepare and apply, so that two jobs submitted
+# together are held by two workers at once and the kills below land inside a job.
+export RA_WORKER_STALL_MS=800
+ra_deploy 2
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-9].yaml "$RA_TOP"/config/examples/reg-1[0-2].yaml ||
+	{ fail "forms"; exit 1; }
+for i in $(seq 1 12); do make_csr "s$i"; make_csr "e$i"; done
+QLOG=$DEP/log/ra-queue.log
+
+# issue ORDER: submit the order's certificate request without waiting for it.
+issue() { ra-ctl request-certs "$1" --sign-csr "$T/s$1.csr" --enc-csr "$T/e$1.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null; }
+issue_state() { sql "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'issue' AND payload LIKE '%\"order\":$1,%'"; }
+issue_is() { [ "$(issue_state "$1")" = "$2" ]; }
+pairs_ok() { # ORDER...: each order has exactly one pair at the RA
+	local o
+	for o in "$@"; do
+		[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE order_id = $o")" -eq 2 ] || return 1
+	done
+}
+worker_pid() { cat "$DEP/run/ra-worker-$1.pid"; }
+# mark NAME: remember where each daemon log ends; since NAME LOG: what was logged after.
+declare -A marks
+mark() { local f; for f in "$DEP"/log/*.log; do marks[$1:$(basename "$f")]=$(wc -l < "$f"); done; }
+since() { local n=${marks[$1:$(basename "$2")]:-0}; tail -n +$((n + 1)) "$2"; }
+ready_since() { [ "$(since "$1" "$QLOG" | grep -c 'is ready')" -ge "$2" ]; }
+took_job_since() { since "$1" "$DEP/log/ra-worker-$2.log" | grep -q '(issue) attempt'; }
+
+# restart_queue NAME: SIGKILL ra-queue, start it again with `ra-ctl up` (only the queue
+# is missing, so only the queue starts); the surviving workers keep their pids.
+restart_queue() {
+	local w1 w2
+	w1=$(worker_pid 1) w2=$(worker_pid 2)
+	kill -9 "$(cat "$DEP/run/ra-queue.pid")"
+	mark "$1"
+	ra-ctl up >/dev/null || fail "$1: ra-ctl up restarts the queue"
+	[ "$(worker_pid 1)" = "$w1" ] && [ "$(worker_pid 2)" = "$w2" ] && kill -0 "$w1" "$w2" ||
+		fail "$1: the workers survived the queue's restart"
+}
+
+# both_resume NAME ORDER1 ORDER2: after the restart both workers register again and,
+# given two jobs at once, each takes one; both finish with one pair each.
+both_resume() {
+	local n=$1 a=$2 b=$3
+	if wait_for 60 ready_since "$n" 2; then
+		ok "$n: both surviving workers say READY to the new queue"
+	else
+		fail "$n: both surviving workers say READY to the new queue" "$(since "$n" "$QLOG" | tail -n 5)"
+	fi
+	mark "$n-jobs"
+	issue "$a"; issue "$b"
+	if wait_for 120 issue_is "$a" done && wait_for 120 issue_is "$b" done; then
+		ok "$n: new jobs are taken and finished"
+	else
+		fail "$n: new jobs are taken and finished" "order $a: $(issue_state "$a"), order $b: $(issue_state "$b")"
+	fi
+	if took_job_since "$n-jobs" 1 && took_job_since "$n-jobs" 2; then
+		ok "$n: each surviving worker took one of them"
+	else
+		fail "$n: each surviving worker took one of them"
+	fi
+	pairs_ok "$a" "$b" && ok "$n: one pair per new order" || fail "$n: one pair per new order"
+}
+
+wait_for 60 ready_since start 2 || fail "two workers at start" "$(tail -n 5 "$QLOG")"
+
+# 1. The queue dies while both workers are idle.
+restart_queue idle
+both_resume idle 1 2
+
+# 2. The queue dies while a job is leased (the worker holds it, before the signer is asked
+# or while it is), then a third job.
+issue 3
+wait_for 60 issue_is 3 leased || fail "leased: the job is leased before the kill"
+restart_queue leased
+if wait_for 120 issue_is 3 done; then
+	ok "leased: the job leased before the kill finishes"
+else
+	fail "leased: the job leased before the kill finishes" "$(issue_state 3)"
+fi
+pairs_ok 3 && ok "leased: exactly one pair for it" || fail "leased: exactly one pair for it"
+both_resume leased 4 5
+
+# 3. The queue dies while a worker is mid-commit: the signer has answered (the pair is
+# in signer.db), the worker is between prepare and its ledger transaction.
+n=$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")
+issue 6
+wait_for 60 sql_is "$DEP/signer/signer.db" "SELECT count(*) FROM certs" $((n + 2)) ||
+	fail "mid-commit: the signer issued before the kill"
+restart_queue mid-commit
+if wait_for 120 issue_is 6 done; then
+	ok "mid-commit: the job finishes"
+else
+	fail "mid-commit: the job finishes" "$(issue_state 6)"
+fi
+pairs_ok 6 && ok "mid-commit: exactly one pair for it" || fail "mid-commit: exactly one pair for it"
+both_resume mid-commit 7 8
+
+# 4. ca-signer killed and started again under the workers: the next jobs are issued.
+kill -9 "$(cat "$DEP/run/ca-signer.pid")"
+mark signer
+ra-ctl up >/dev/null || fail "signer: ra-ctl up restarts ca-signer"
+issue 9; issue 10
+if wait_for 120 issue_is 9 done && wait_for 120 issue_is 10 done; then
+	ok "signer: jobs finish after ca-signer restarted"
+else
+	fail "signer: jobs finish after ca-signer restarted" "order 9: $(issue_state 9), order 10: $(issue_state 10)"
+fi
+pairs_ok 9 10 && ok "signer: one pair per order" || fail "signer: one pair per order"
+
+# 5. A worker killed and started again: the queue forgets the dead one and uses the new one.
+kill -9 "$(worker_pid 2)"
+mark worker
+ra-ctl up >/dev/null || fail "worker: ra-ctl up restarts the worker"
+wait_for 60 ready_since worker 1 || fail "worker: the new worker says READY" "$(since worker "$QLOG" | tail -n 3)"
+# the dead worker was idle: the queue drops it after queue.liveness silent heartbeats
+dropped() { since worker "$QLOG" | grep -q 'is silent; dropped'; }
+wait_for 60 dropped && ok "worker: the queue drops the dead worker" || fail "worker: the queue drops the dead worker"
+issue 11; issue 12
+if wait_for 120 issue_is 11 done && wait_for 120 issue_is 12 done; then
+	ok "worker: jobs finish after a worker restarted"
+else
+	fail "worker: jobs finish after a worker restarted" "order 11: $(issue_state 11), order 12: $(issue_state 12)"
+fi
+took_job_since worker 2 && ok "worker: the restarted worker takes jobs" || fail "worker: the restarted worker takes jobs"
+pairs_ok 11 12 && ok "worker: one pair per order" || fail "worker: one pair per order"
+
+[ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 24 ] &&
+	ok "the signer issued exactly 24 certificates for 12 orders" ||
+	fail "the signer issued exactly 24 certificates for 12 orders" "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
+check "audit chain intact after the restarts" ra-ctl audit verify

@@ -1,0 +1,48 @@
+/*
+ * job.h: the context a job handler runs in, and the helpers every handler uses to read
+ * its payload, fail, and audit.
+ *
+ * A job_ctx is filled by the worker for one attempt of one job: the ledger (in the
+ * job's transaction during apply), the configuration, the signer connection, the sheet
+ * key, the job's id, fencing token, kind and payload. A handler that fails says why in
+ * ctx->error (English, for operators and the job's result) and whether trying again may
+ * help in ctx->retry; job_fail() sets both.
+ */
+#ifndef RA_JOB_H
+#define RA_JOB_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct signer_client signer_client_t;
+
+struct job_ctx {
+	sqlite3 *db;
+	const config_t *cfg;
+	signer_client_t *signer;
+	EVP_PKEY *sheet_key;	/* the notifier's public sheet key, to seal secrets */
+	int64_t id, token, attempt;
+	const char *kind;
+	json_t *payload;
+	json_t *scratch;	/* prepare → apply */
+	char actor[128];	/* for the audit: the verified officer "ID (cert SERIAL)", else the worker */
+	char officer[33];	/* the verified officer's id (officer_check), "" if none */
+	char error[512];
+	int retry;
+};
+
+/* Set ctx->error (printf style), ctx->retry = RETRY; returns -1 for `return job_fail(...)`. */
+int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A string member of the payload, or NULL after job_fail() saying which is missing. */
+const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key);
+/* An integer member (> 0), or -1 after job_fail(). */
+int64_t job_int(struct job_ctx *ctx, json_t *obj, const char *key);
+/* Audit in the current transaction with the job's actor. 0/-1. */
+int job_audit(struct job_ctx *ctx, const char *action, const char *object, const char *before,
+    const char *after);
+
+#endif
