@@ -198,9 +198,15 @@ ppid=$!
 track $ppid
 wait_for 60 grep -q "request 9C\|generate" "$T/p1.out" || fail "personalization under way" "$(tail -n 3 "$T/p1.out")"
 pcsc_restart "$T/pcsc" && ok "pcscd restarted in the middle of the batch" || fail "pcscd restart"
-wait_for 120 bash -c "! kill -0 $ppid 2>/dev/null"
-wait $ppid
+# Every card of the batch finished one way or the other; the operator then stops the run
+# (the orders given back wait for new cards).
+finished4() { [ "$(grep -oE 'card 71[0-9]+ +(personalized|FAILED)' "$T/p1.out" | awk '{ print $2 }' | sort -u | wc -l)" -ge 4 ]; }
+wait_for 180 finished4 || fail "pcscd restart: every card of the batch finished" "$(tail -n 5 "$T/p1.out")"
+kill "$ppid" 2>/dev/null
+wait "$ppid"
 rc=$?
+grep -q "PC/SC service back" "$T/p1.log" && ok "pcscd restart: the station watches the readers again once pcscd is back" ||
+	fail "pcscd restart: the station came back" "$(tail -n 3 "$T/p1.log")"
 grep -qiE "pcscd|PC/SC|reader|removed|reset" "$T/p1.out" "$T/p1.log" &&
 	ok "pcscd restart: the station says what happened (exit $rc)" || fail "pcscd restart: message" "$(tail -n 5 "$T/p1.out")"
 # The operator runs the batch again with fresh cards until no order waits.
