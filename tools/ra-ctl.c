@@ -65,7 +65,7 @@ static void usage(int code)
 	       "  backup DIR [--with-keys --passphrase-file F]\n"
 	       "                             consistent copy of ra.db and signer.db while the daemons run,\n"
 	       "                             with a manifest; keys only if asked, encrypted\n"
-	       "  restore BACKUP TARGET [--passphrase-file F]\n"
+	       "  restore BACKUP TARGET [--passphrase-file F] [--signer-db F]\n"
 	       "                             a deployment in TARGET from a backup (checked first)\n"
 	       "  reconcile [--signer-db F]  certificates known to one of signer.db and ra.db only, and\n"
 	       "                             what to do about each\n"

@@ -147,9 +147,9 @@ register() {
 }
 
 # issue_sw ORDER: the order's certificates from software requests; the same request is
-# the same job, so sending it again after a kill never issues twice. The producer does
-# not wait on the queue (a restarted ra-queue forgets a producer's WAIT, which then
-# lasts its whole time-out): it sends, then follows the order in the ledger.
+# the same job, so sending it again after a kill never issues twice. The producer sends
+# and follows the order in the ledger, and sends again if the order is not issued in a
+# minute (its job may have been refused while the queue was down).
 issue_sw() {
 	local o=$1 k=$(($1 % 4)) try
 	for try in $(seq 20); do
