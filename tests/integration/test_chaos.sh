@@ -19,7 +19,7 @@
 # from then on restarts them with every restart of ra-queue, so that the rest can still
 # be checked in a bounded time.
 #
-#   make test T=chaos               the short run: 100 forms, 8 cards (about a minute of load)
+#   make test T=chaos               the short run: 200 forms, 16 cards (about a minute of load)
 #   make chaos CHAOS_S=600          at least 200 forms and ten minutes (CHAOS_FORMS, CHAOS_S)
 # Prints what it did: kills per daemon, jobs, forms, certificates, cards, notices, and the
 # invariants checked.
@@ -30,7 +30,7 @@ SINK=$RA_TOP/tests/fixtures/smtp-sink.sh
 PY=/usr/bin/python3
 
 CHAOS_S=${CHAOS_S:-0}
-CHAOS_FORMS=${CHAOS_FORMS:-100}
+CHAOS_FORMS=${CHAOS_FORMS:-200}
 CHAOS_ROUND=${CHAOS_ROUND:-50}
 CHAOS_CARDS=${CHAOS_CARDS:-4}
 CHAOS_STALL_S=${CHAOS_STALL_S:-20}
