@@ -255,6 +255,24 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 			    (long long)prev.order);
 			goto out;
 		}
+		/* What settled may have finished the card (a card_done sent just before a crash):
+		 * look again, so a finished card is never wiped. */
+		{
+			struct office_order now = { 0 };
+			int again = office_find(r->office, serial, &now, &err);
+			if (again < 0) {
+				detail = xasprintf("queue: %s", err ? err : "error");
+				goto out;
+			}
+			if (again && strcmp(now.state, "personalized") == 0 && state == PIV_STATE_PERSONALIZED) {
+				result = BOARD_SKIPPED;
+				detail = xasprintf("already personalized for order %lld", (long long)now.order);
+				goto out;
+			}
+			/* still this card's, or given back meanwhile (then the card is wiped all the same) */
+			if (again)
+				prev = now;
+		}
 	}
 	if (state != PIV_STATE_BLANK) {
 		if (!leftover) {

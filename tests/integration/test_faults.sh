@@ -220,3 +220,40 @@ done
 	fail "pcscd restart: orders" "$(sql "$DB" "SELECT id, state, card_serial FROM orders WHERE id > 10")"
 ra_quiet "$DEP" 60
 ra_invariants "$DEP"
+
+# --- 6. card-station killed while its card_done waits in the queue -------------------------
+# Found by the chaos test: the rerun settled only the earlier run's issue jobs, so a
+# card_done still queued landed after the rerun had wiped the finished card. Now the
+# rerun waits for every card job of the earlier run and looks again: the card is left
+# alone, no job fails.
+register_forms clerk01 clerk02 sup01 "$RA_TOP/config/examples/reg-15.yaml" || fail "one more form approved"
+for i in 1 2 3; do pcsc_card_stop "$T/pcsc" "$i"; done
+pcsc_card_stop "$T/pcsc" 0
+rm -f "$T/pcsc/card-0.state"
+pcsc_card_start "$T/pcsc" 0 --serial 7301 >/dev/null
+R0=$(pcsc_reader "$T/pcsc" 0)
+wpids="$(cat "$DEP"/run/ra-worker-*.pid)"
+card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "$R0" --count 1 --station faults >"$T/k1.out" 2>"$T/k1.log" &
+kpid=$!
+track $kpid
+wait_for 90 grep -q "card 7301 .*self-test" "$T/k1.out" || fail "card 7301 nearly done" "$(tail -n 3 "$T/k1.out")"
+kill -STOP $wpids
+wait_for 30 grep -q "card 7301 .*record card" "$T/k1.out"
+wait_for 10 sql_is "$DB" "SELECT count(*) FROM jobs WHERE kind = 'card_done' AND state = 'queued'" 1 || fail "card_done waits in the queue"
+kill -9 "$kpid"
+wait "$kpid" 2>/dev/null
+card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "$R0" --count 1 --station faults >"$T/k2.out" 2>"$T/k2.log" &
+kpid=$!
+track $kpid
+wait_for 60 grep -q "card 7301 .*settle earlier run" "$T/k2.out" || fail "the rerun settles the earlier run" "$(tail -n 3 "$T/k2.out")"
+kill -CONT $wpids
+wait_for 120 bash -c "! kill -0 $kpid 2>/dev/null"
+grep -q "card 7301 .*already personalized" "$T/k2.out" &&
+	ok "station killed before its card_done landed: the rerun leaves the finished card alone" ||
+	fail "card_done after a kill" "$(grep "card 7301" "$T/k2.out" | tail -n 3)"
+[ "$(sql "$DB" "SELECT count(*) FROM jobs WHERE state = 'failed'")" -eq 0 ] && ok "card_done after a kill: no job failed" ||
+	fail "card_done after a kill: failed jobs" "$(sql "$DB" "SELECT id, kind, error FROM jobs WHERE state = 'failed'")"
+sn=$(yubico-piv-tool -r "$R0" -a read-certificate -s 9c 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | cut -d= -f2 | tr 'A-F' 'a-f')
+[ -n "$sn" ] && [ "$(sql "$DB" "SELECT status FROM certificates WHERE lower(serial) = '$sn'")" = valid ] &&
+	ok "card_done after a kill: the card still holds its valid certificate" || fail "card_done after a kill: card" "serial '$sn'"
+ra_invariants "$DEP"
