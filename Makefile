@@ -33,7 +33,7 @@ OBJ := $(BUILD)/obj
 PROGRAMS :=
 UNIT_TESTS :=
 # Test fixtures and benchmark helpers: built with the rest, never installed.
-NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast
+NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast crl-bench ocsp-bench
 # libFuzzer targets (tests/fuzz/module.mk): clang only, in their own tree, never in `all`.
 FUZZ_TARGETS :=
 FUZZ_BUILD   ?= build-fuzz

@@ -19,7 +19,7 @@
 static const int lint_allowed[] = {
 	NID_basic_constraints, NID_key_usage, NID_ext_key_usage, NID_subject_key_identifier,
 	NID_authority_key_identifier, NID_certificate_policies, NID_crl_distribution_points,
-	NID_info_access, NID_subject_alt_name,
+	NID_info_access, NID_subject_alt_name, NID_freshest_crl,
 };
 
 static int lint_serial(X509 *x, char err[SIGNER_ERR_LEN])

@@ -1,14 +1,21 @@
 /*
  * main.c: ca-signer, the isolated key holder. It loads the CA key, binds one socket that
- * accepts only the workers' CURVE keys, drops privileges, installs its seccomp filter and
- * then answers SIGN, STATUS and CRL requests, nothing else.
+ * accepts only the workers' CURVE keys, drops privileges, installs its seccomp allow-list
+ * (ca-signer/sandbox.c) and then answers SIGN, STATUS and CRL requests, nothing else.
+ * With $RA_SANDBOX_TEST set it attempts that one call under the very same sandbox instead
+ * of serving (the tests' proof that the forbidden calls kill it).
  *
  * Group commit: every request waiting on the socket is taken at once (up to a batch),
- * handled inside one signer.db transaction, committed once, and only then answered, so an
- * answered certificate is always on disk and the fsync cost is shared by the batch.
- * CRLs are signed after status changes (debounced) and whenever the last one is half-way
- * to its nextUpdate.
+ * handled inside one signer.db transaction, committed once, and answered only once the
+ * commit is on disk, so an answered certificate is always on disk and the fsync cost is
+ * shared by the batch. The fsync runs on the syncing thread while the next batch is
+ * received and signed; that batch answers the previous one just before its own commit
+ * (or the loop does, as soon as nothing else is waiting).
+ * CRLs: after status changes (debounced) a delta CRL (a complete one when deltas are
+ * off); a complete CRL when a worker asks for one; a new base CRL whenever the last base
+ * is half-way to its nextUpdate, and a delta whenever the last delta is.
  */
+#include "b64.h"
 #include "config.h"
 #include "log.h"
 #include "msg.h"
@@ -18,7 +25,9 @@
 #include "util.h"
 
 #include "cli.h"
+#include <malloc.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_MAX 256
 #define CRL_DEBOUNCE_MS 300
@@ -33,8 +42,11 @@ struct ca {
 	signer_t *signer;
 	zsock_t *sock;
 	int64_t crl_due;	/* mono ms; 0: nothing pending */
-	int64_t crl_refresh_ms;
-	int64_t last_crl;	/* mono ms of the last publication */
+	int64_t base_refresh_ms, delta_refresh_ms;
+	int64_t last_base, last_delta;	/* mono ms of the last publications */
+	struct reply pending[BATCH_MAX];	/* the last batch, committed, its sync under way */
+	int npending;
+	uint64_t pending_ticket;
 };
 
 static void usage(int code)
@@ -109,8 +121,7 @@ static msg_t *sign_answer(const msg_t *m, const struct sign_request *req, struct
 		log_warn("refused %s (%s): %s", req->request_id, req->usage, res->error);
 		return error_for(m, MERR_REFUSED, res->error);
 	}
-	log_info("%s %s certificate %s for %s", res->repeated ? "returned" : "issued", req->usage, res->serial,
-	    req->request_id);
+	/* issue.c has logged the issuance already: one line per certificate is enough. */
 	a = answer(m, MSG_CERT);
 	msg_add_mem(a, res->der, res->der_len);
 	msg_add_str(a, res->serial);
@@ -173,17 +184,86 @@ out:
 	return m;
 }
 
-static void crl_publish(struct ca *ca)
+/* CHECKPOINT rows, head: sign the RA's audit head (ca-signer/checkpoint.c). */
+static msg_t *on_checkpoint(struct ca *ca, const msg_t *req)
+{
+	char *head = msg_str(req, 1), *b64 = NULL, err[SIGNER_ERR_LEN] = "";
+	int ok;
+	int64_t rows = msg_i64(req, 0, &ok), at = 0;
+	uint8_t *sig = NULL;
+	size_t len = 0;
+	msg_t *m;
+	json_t *j;
+
+	if (!ok || !head || signer_checkpoint(ca->signer, rows, head, &at, &sig, &len, err) < 0) {
+		log_warn("audit checkpoint refused: %s", err[0] ? err : "malformed");
+		m = error_for(req, err[0] ? MERR_REFUSED : MERR_BAD_MESSAGE, err[0] ? err : "CHECKPOINT needs rows, head");
+		goto out;
+	}
+	b64 = b64_encode(sig, len);
+	m = answer(req, MSG_ANSWER);
+	j = json_pack("{s:I,s:s,s:I,s:s}", "rows", (json_int_t)rows, "head", head, "at", (json_int_t)at,
+	    "signature", b64);
+	msg_add_json(m, j);
+	json_decref(j);
+out:
+	free(head);
+	free(sig);
+	free(b64);
+	return m;
+}
+
+/* Publish a CRL of KIND, and the delta that goes with it when deltas are on. */
+static void crl_publish(struct ca *ca, enum signer_crl_kind kind)
 {
 	char err[SIGNER_ERR_LEN];
-	if (signer_crl_publish(ca->signer, err) < 0) {
+	int deltas = signer_crl_deltas(ca->signer);
+
+	if (!deltas && kind == SIGNER_CRL_DELTA)
+		kind = SIGNER_CRL_COMPLETE;
+	/* A new base also writes the issued list again, in case an append failed. */
+	if ((kind == SIGNER_CRL_BASE && signer_issued_publish(ca->signer, err) < 0) ||
+	    signer_crl_publish(ca->signer, kind, err) < 0 ||
+	    (deltas && kind != SIGNER_CRL_DELTA &&
+	    signer_crl_publish(ca->signer, SIGNER_CRL_DELTA, err) < 0)) {
 		log_err("CRL not published: %s", err);
 		ca->crl_due = mono_ms() + 5000;
 		return;
 	}
-	log_info("CRL %lld published", signer_crl_number(ca->signer));
 	ca->crl_due = 0;
-	ca->last_crl = mono_ms();
+	ca->last_delta = mono_ms();
+	if (kind == SIGNER_CRL_BASE || !deltas)
+		ca->last_base = ca->last_delta;
+}
+
+/*
+ * Answer the pending batch once its sync is done (waiting for it), or with an error if
+ * the sync failed: until then nothing of it may be reported as stored.
+ */
+static void answer_pending(struct ca *ca)
+{
+	struct reply *b = ca->pending;
+	int n = ca->npending;
+
+	if (n == 0)
+		return;
+	if (ca->pending_ticket && signer_batch_durable(ca->signer, ca->pending_ticket, 1) < 0) {
+		log_err("signer.db sync failed: answering %d request(s) with an error", n);
+		for (int i = 0; i < n; i++) {
+			msg_destroy(&b[i].msg);
+			b[i].msg = error_for(b[i].req, MERR_INTERNAL, "signer journal sync failed; try again");
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (b[i].msg->cmd == MSG_ANSWER && b[i].req->cmd == MSG_CRL) {
+			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
+			msg_add_json(b[i].msg, j);
+			json_decref(j);
+		}
+		msg_send(&b[i].msg, ca->sock);
+		msg_destroy(&b[i].req);
+	}
+	ca->npending = 0;
 }
 
 /*
@@ -198,7 +278,8 @@ static void serve_batch(struct ca *ca)
 	static struct sign_request reqs[BATCH_MAX];
 	static struct sign_result res[BATCH_MAX];
 	static int at[BATCH_MAX];	/* batch index of each SIGN request */
-	int n = 0, nsign = 0, want_crl = 0, failed = 0;
+	int n = 0, nsign = 0, want_crl = 0, failed = 0, overlap;
+	uint64_t ticket = 0;
 
 	while (n < BATCH_MAX && (zsock_events(ca->sock) & ZMQ_POLLIN)) {
 		const char *why = NULL;
@@ -216,8 +297,9 @@ static void serve_batch(struct ca *ca)
 				sign_slot_clear(&slots[nsign]);
 		} else if (req->cmd == MSG_NCMDS) {
 			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, why);
-		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL) {
-			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS and CRL only");
+		} else if (req->cmd != MSG_STATUS && req->cmd != MSG_CRL && req->cmd != MSG_CHECKPOINT) {
+			batch[n].msg = error_for(req, MERR_BAD_MESSAGE, "ca-signer answers SIGN, STATUS, CRL and"
+			    " CHECKPOINT only");
 		}
 		n++;
 	}
@@ -231,12 +313,22 @@ static void serve_batch(struct ca *ca)
 	for (int i = 0; i < n; i++) {
 		if (batch[i].req->cmd == MSG_STATUS && !batch[i].msg)
 			batch[i].msg = on_status(ca, batch[i].req);
+		else if (batch[i].req->cmd == MSG_CHECKPOINT && !batch[i].msg)
+			batch[i].msg = on_checkpoint(ca, batch[i].req);
 		else if (batch[i].req->cmd == MSG_CRL && !batch[i].msg) {
 			want_crl = 1;
 			batch[i].msg = answer(batch[i].req, MSG_ANSWER);
 		}
 	}
-	if (failed || signer_batch_commit(ca->signer) < 0) {
+	/* The previous batch's sync ran while this one was received and signed: answer it. */
+	answer_pending(ca);
+	/* Sync on the syncing thread only while issuing with another batch already waiting,
+	 * whose signing the sync can hide behind. Status changes come one at a time from
+	 * each worker: there, splitting batches and the thread's wake-ups would only add to
+	 * each answer's wait (bulk revocation ran at half its rate). */
+	overlap = nsign > 0 && (zsock_events(ca->sock) & ZMQ_POLLIN) != 0;
+	if (failed || (overlap ? signer_batch_commit_async(ca->signer, &ticket) :
+	    signer_batch_commit(ca->signer)) < 0) {
 		log_err("signer.db commit failed: answering %d request(s) with an error", n);
 		signer_batch_rollback(ca->signer);
 		for (int i = 0; i < n; i++) {
@@ -244,22 +336,23 @@ static void serve_batch(struct ca *ca)
 			batch[i].msg = error_for(batch[i].req, MERR_INTERNAL, "signer journal commit failed; try again");
 		}
 		want_crl = 0;
-	}
-	if (want_crl)
-		crl_publish(ca);
-	for (int i = 0; i < n; i++) {
-		if (batch[i].msg->cmd == MSG_ANSWER && batch[i].req->cmd == MSG_CRL) {
-			json_t *j = json_pack("{s:I}", "crl_number", (json_int_t)signer_crl_number(ca->signer));
-			msg_add_json(batch[i].msg, j);
-			json_decref(j);
-		}
-		msg_send(&batch[i].msg, ca->sock);
-		msg_destroy(&batch[i].req);
+		ticket = 0;
 	}
 	for (int i = 0; i < nsign; i++) {
 		signer_result_clear(&res[i]);
 		sign_slot_clear(&slots[i]);
 	}
+	memcpy(ca->pending, batch, sizeof batch[0] * (size_t)n);
+	ca->npending = n;
+	ca->pending_ticket = ticket;
+	if (want_crl) {
+		/* A CRL is published from what is on disk, and answered with its number. */
+		if (ticket)
+			signer_batch_durable(ca->signer, ticket, 1);
+		crl_publish(ca, SIGNER_CRL_COMPLETE);
+	}
+	if (want_crl || !ticket)
+		answer_pending(ca);
 }
 
 static void ca_run(struct ca *ca)
@@ -272,9 +365,16 @@ static void ca_run(struct ca *ca)
 			serve_batch(ca);
 		else if (zpoller_terminated(p))
 			break;
-		if ((ca->crl_due && mono_ms() >= ca->crl_due) || mono_ms() - ca->last_crl > ca->crl_refresh_ms)
-			crl_publish(ca);
+		/* Nobody else waiting: no batch to overlap the sync with, answer now. */
+		if (ca->npending && !(zsock_events(ca->sock) & ZMQ_POLLIN))
+			answer_pending(ca);
+		if (mono_ms() - ca->last_base > ca->base_refresh_ms)
+			crl_publish(ca, SIGNER_CRL_BASE);
+		else if ((ca->crl_due && mono_ms() >= ca->crl_due) ||
+		    mono_ms() - ca->last_delta > ca->delta_refresh_ms)
+			crl_publish(ca, SIGNER_CRL_DELTA);
 	}
+	answer_pending(ca);
 	zpoller_destroy(&p);
 }
 
@@ -282,10 +382,20 @@ int main(int argc, char **argv)
 {
 	struct cli_daemon opt;
 	struct ca ca = { 0 };
-		char *dir, *workers, *certpath, *endpoint;
+	char *dir, *workers, *certpath, *endpoint, *dbpath;
+	const char *selftest;
+	struct sandbox_dirs dirs = { -1, -1 };
 	zcert_t *cert;
 
 	log_init("ca-signer", LV_INFO);
+	/*
+	 * Every certificate allocates and frees a few hundred kilobytes across the signing
+	 * threads; glibc would hand that memory back to the kernel after each batch and
+	 * fault it in again (brk, munmap and page faults were some 5 % of the signer's time).
+	 * Keep it: the signer's heap stays at its working size.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	cli_daemon_parse(argc, argv, usage, &opt);
 	ca.cfg = config_open(opt.config);
 	if (!(ca.signer = signer_new(ca.cfg)))
@@ -296,7 +406,8 @@ int main(int argc, char **argv)
 		config_destroy((config_t **)&ca.cfg);
 		return 0;
 	}
-	ca.crl_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
+	ca.base_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
+	ca.delta_refresh_ms = config_int(ca.cfg, "signer.delta_next_update_minutes") * 60 * 1000 / 2;
 
 	zsys_init();
 	dir = config_path(ca.cfg, "keys_dir");
@@ -309,11 +420,20 @@ int main(int argc, char **argv)
 	endpoint = net_endpoint(ca.cfg, "signer.endpoint");
 	if (!(ca.sock = net_server(ZMQ_ROUTER, endpoint, cert, "workers")))
 		fatal("cannot bind %s", endpoint);
+	dbpath = config_path(ca.cfg, "signer.db");
+	if (sandbox_sqlite_confine(dbpath, &dirs.db_fd) < 0)
+		fatal("cannot confine signer.db to its folder");
+	dirs.crl_fd = signer_crl_fd(ca.signer);
 	if (sandbox_drop_user(config_str(ca.cfg, "signer.user")) < 0)
 		fatal("cannot drop privileges");
-	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp() < 0)
+	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp(&dirs) < 0)
 		fatal("cannot install the seccomp filter");
-	crl_publish(&ca);
+	if ((selftest = getenv("RA_SANDBOX_TEST"))) {
+		int rc = sandbox_selftest(selftest, &dirs);
+		fflush(NULL);
+		_exit(rc);	/* a test only: no clean shut-down of sockets it never served */
+	}
+	crl_publish(&ca, SIGNER_CRL_BASE);
 
 	ca_run(&ca);
 
@@ -322,7 +442,7 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	signer_destroy(&ca.signer);
-	free(dir); free(workers); free(certpath); free(endpoint);
+	free(dir); free(workers); free(certpath); free(endpoint); free(dbpath);
 	config_destroy((config_t **)&ca.cfg);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct profile {
 	X509_EXTENSION *basic;
 	X509_EXTENSION *ku[2], *eku[2];
 	X509_EXTENSION *akid, *policies, *crldp, *aia;	/* crldp, aia may be NULL */
+	X509_EXTENSION *freshest;	/* Freshest CRL (delta CRLs); may be NULL */
 };
 
 int profile_usage_parse(const char *text)
@@ -256,12 +257,14 @@ static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER
 {
 	const char *policy = config_str(cfg, "signer.policy_oid");
 	const char *crl = config_str(cfg, "signer.crl_url");
+	const char *delta = config_str(cfg, "signer.delta_crl_url");
 	const char *ocsp = config_str(cfg, "signer.ocsp_url");
 	const char *issuers = config_str(cfg, "signer.ca_issuers_url");
 	char *aia = NULL;
 	int rc = -1;
 
 	if ((*crl && profile_check_url("signer.crl_url", crl, err) < 0) ||
+	    (*delta && profile_check_url("signer.delta_crl_url", delta, err) < 0) ||
 	    (*ocsp && profile_check_url("signer.ocsp_url", ocsp, err) < 0) ||
 	    (*issuers && profile_check_url("signer.ca_issuers_url", issuers, err) < 0))
 		goto out;
@@ -287,6 +290,13 @@ static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER
 			goto out;
 	} else {
 		log_warn("signer.crl_url is empty: certificates will name no CRL distribution point");
+	}
+	if (*delta) {
+		char *v = xasprintf("URI:%s", delta);
+		p->freshest = profile_ext(NID_freshest_crl, v, err);
+		free(v);
+		if (!p->freshest)
+			goto out;
 	}
 	if (*issuers || *ocsp) {
 		aia = xasprintf("%s%s%s%s%s", *issuers ? "caIssuers;URI:" : "", issuers,
@@ -358,11 +368,13 @@ void profile_destroy(profile_t **pp)
 	X509_EXTENSION_free(p->policies);
 	X509_EXTENSION_free(p->crldp);
 	X509_EXTENSION_free(p->aia);
+	X509_EXTENSION_free(p->freshest);
 	free(p);
 	*pp = NULL;
 }
 
 int profile_validity_days(const profile_t *p) { return p->validity_days; }
+const X509_EXTENSION *profile_freshest_crl(const profile_t *p) { return p->freshest; }
 int profile_min_bits(const profile_t *p) { return p->min_bits; }
 int profile_max_bits(const profile_t *p) { return p->max_bits; }
 X509 *profile_ca_cert(const profile_t *p) { return p->ca; }
@@ -470,6 +482,7 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
 	    !X509_add_ext(x, p->eku[usage], -1) || profile_add_skid(x) < 0 ||
 	    !X509_add_ext(x, p->akid, -1) || !X509_add_ext(x, p->policies, -1) ||
 	    (p->crldp && !X509_add_ext(x, p->crldp, -1)) ||
+	    (p->freshest && !X509_add_ext(x, p->freshest, -1)) ||
 	    (p->aia && !X509_add_ext(x, p->aia, -1)) ||
 	    (email && *email && profile_add_san(x, email) < 0)) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot add the certificate extensions");

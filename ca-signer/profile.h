@@ -46,6 +46,8 @@ profile_t *profile_new(const config_t *cfg, X509 *ca_cert, char err[SIGNER_ERR_L
 void profile_destroy(profile_t **p);
 
 int profile_validity_days(const profile_t *p);
+/* The Freshest CRL extension (delta CRL pointer), or NULL when delta CRLs are off. */
+const X509_EXTENSION *profile_freshest_crl(const profile_t *p);
 int profile_min_bits(const profile_t *p);
 int profile_max_bits(const profile_t *p);
 X509 *profile_ca_cert(const profile_t *p);

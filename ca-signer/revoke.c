@@ -7,8 +7,9 @@
  * expiry (removeFromCRL: the entry leaves the next CRL); a held certificate may be revoked
  * for good, a revoked one can be neither held nor released. Each change is idempotent by
  * (request id, serial): the same request id repeated is answered with success without a
- * second change; reused for a different change it is an error. The status and its journal
- * row are written under one savepoint.
+ * second change; reused for a different change it is an error. The status, the entry's DER
+ * as CRLs will carry it (a removeFromCRL entry for a release, for delta CRLs) and the
+ * journal row are written under one savepoint.
  */
 #include "signer_int.h"
 
@@ -104,6 +105,8 @@ static int revoke_change(signer_t *s, enum revoke_action act, const char *reques
 	struct store_cert c;
 	time_t now = ra_now();
 	int prev_reason, found, rc = -1, sp = 0;
+	uint8_t *entry = NULL;
+	size_t entry_len = 0;
 	static const char *const new_status[] = { "revoked", "held", "valid" };
 
 	err[0] = '\0';
@@ -152,8 +155,13 @@ static int revoke_change(signer_t *s, enum revoke_action act, const char *reques
 		reason = SIGNER_REASON_CERTIFICATE_HOLD;
 	else if (act == ACT_RELEASE)
 		reason = SIGNER_REASON_REMOVE_FROM_CRL;
+	if (crl_entry_der(serial, reason, now, act == ACT_REVOKE ? invalidity : 0, &entry,
+	    &entry_len) < 0) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL entry");
+		goto out;
+	}
 	if (store_cert_set_status(s->store, serial, new_status[act], reason, now,
-	    act == ACT_REVOKE ? invalidity : 0) < 0 ||
+	    act == ACT_REVOKE ? invalidity : 0, entry, entry_len) < 0 ||
 	    store_journal(s->store, now, request_id, revoke_action_names[act], serial, reason,
 	    NULL) < 0)
 		goto dberr;
@@ -171,6 +179,7 @@ out:
 	if (rc < 0)
 		log_info("request %s: %s refused: %s", request_id ? request_id : "(none)",
 		    revoke_action_names[act], err);
+	free(entry);
 	return rc;
 }
 

@@ -83,6 +83,16 @@ void signer_result_clear(struct sign_result *res);
 int signer_batch_begin(signer_t *s);
 int signer_batch_commit(signer_t *s);
 int signer_batch_rollback(signer_t *s);
+/*
+ * Commit the batch without waiting for the disk: the sync runs on the signer's syncing
+ * thread, and *TICKET names it (0: already durable). Until signer_batch_durable says 1,
+ * nothing of the batch may be reported as stored. 0, or -1 as signer_batch_commit.
+ */
+int signer_batch_commit_async(signer_t *s, uint64_t *ticket);
+/* 1 when the batch of TICKET is on disk, 0 not yet (WAIT: block until settled), -1 when
+ * its sync failed (answer its requests with an error; a retry is answered from
+ * signer.db). */
+int signer_batch_durable(signer_t *s, uint64_t ticket, int wait);
 
 /* RFC 5280 CRLReason codes. */
 enum signer_reason {
@@ -116,13 +126,34 @@ int signer_hold(signer_t *s, const char *request_id, const char *serial, char er
  * Only a held, unexpired certificate can be released. Idempotent. 0/-1. */
 int signer_release(signer_t *s, const char *request_id, const char *serial, char err[SIGNER_ERR_LEN]);
 
+enum signer_crl_kind {
+	SIGNER_CRL_BASE,	/* complete, and the base of the delta CRLs that follow */
+	SIGNER_CRL_COMPLETE,	/* complete; deltas keep naming the last base */
+	SIGNER_CRL_DELTA,	/* the changes since the last base (RFC 5280 5.2.4) */
+};
 /*
- * Sign a CRL of every revoked or held, unexpired certificate and write it atomically to
- * signer.crl_dir as ra.crl (DER) and ra.crl.pem. Its CRL number is committed before the
- * files are written, so a number is never reused (a crash may leave a gap). Not inside a
- * batch. 0/-1 with err set.
+ * Sign a CRL and write it atomically to signer.crl_dir: a complete one (every revoked or
+ * held, unexpired certificate) as ra.crl (DER) and ra.crl.pem, a delta (every unexpired
+ * certificate whose status changed since the base, released ones as removeFromCRL) as
+ * ra-delta.crl and ra-delta.crl.pem. Entries come from the DER cached at each status
+ * change; only the list is assembled and signed. The CRL number is committed before the
+ * files are written, so a number is never reused (a crash may leave a gap). The first
+ * complete CRL is always a base; a delta needs a base and signer.delta_crl_url. Not
+ * inside a batch. 0/-1 with err set.
  */
-int signer_crl_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+int signer_crl_publish(signer_t *s, enum signer_crl_kind kind, char err[SIGNER_ERR_LEN]);
+/* 1 when delta CRLs are on (signer.delta_crl_url set), else 0. */
+int signer_crl_deltas(const signer_t *s);
+/*
+ * Write signer.crl_dir/ra.issued, every serial issued here, one lower-case hex serial a
+ * line (atomically), and keep it open: from then on each committed issuance appends its
+ * serials before it is answered. This is how an OCSP responder, on this host or one the
+ * folder is copied to, tells "never issued" from "good". Not inside a batch. 0/-1.
+ */
+int signer_issued_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+/* The CRL folder, open since signer_new: publishing writes only through it (the sandbox
+ * allows writes below this descriptor). */
+int signer_crl_fd(const signer_t *s);
 /* The number of the last CRL published (0: none yet). */
 long long signer_crl_number(signer_t *s);
 
@@ -161,5 +192,14 @@ int signer_status(signer_t *s, const char *serial, struct signer_cert_status *st
  */
 int signer_cert_der(signer_t *s, const char *serial, uint8_t **der, size_t *len,
     char err[SIGNER_ERR_LEN]);
+
+/*
+ * Sign an audit checkpoint (lib/checkpoint.h): the RA's audit chain had ROWS rows ending
+ * in HEAD (hex), now (*at, the signer's clock). Never for fewer rows than a checkpoint
+ * signed before, so a cut chain cannot be certified again. *sig is malloc'd. 0/-1 with
+ * err set. Inside a batch: the row count is committed with it.
+ */
+int signer_checkpoint(signer_t *s, int64_t rows, const char *head, int64_t *at, uint8_t **sig,
+    size_t *sig_len, char err[SIGNER_ERR_LEN]);
 
 #endif

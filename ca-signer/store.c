@@ -1,24 +1,41 @@
 /*
  * store.c: signer.db (see store.h).
  *
+ * signer.db is created with mode 0600 (it holds every certificate's request and the
+ * journal; its folder is the signer's alone).
  * The signer is the only writer, so one connection with statements prepared at open is
- * enough. synchronous=FULL: a certificate reported as issued must survive a power cut;
- * the cost is paid once per group commit, not once per certificate. The CRL query uses a
+ * enough. A certificate reported as issued must survive a power cut: every commit is
+ * followed by an fdatasync of the WAL (store_sync), which is what synchronous=FULL does
+ * in WAL mode; SQLite runs with synchronous=NORMAL so that the signer can do that sync
+ * itself, on another thread, while it signs the next batch (store_commit_nosync, then
+ * store_sync before answering). Checkpoints keep NORMAL's own syncs. The CRL query uses a
  * partial index over the (few) certificates that are not valid, so publishing does not
- * scan the whole table.
+ * scan the whole table; a delta CRL reads the rows whose status changed after its base
+ * through another partial index (changed_seq). Each status change stores the entry's DER
+ * as the CRL will carry it (crl_entry), so a CRL is assembled without re-encoding.
+ *
+ * Schema changes are positional migrations (store_migrations): version N+1 is
+ * store_migrations[N - 1] applied to version N, each in its own transaction.
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "log.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 1
 
 static const char store_schema[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
@@ -51,15 +68,32 @@ static const char store_schema[] =
 	"  detail TEXT);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS journal_change ON journal(request_id, serial)"
 	"  WHERE action IN ('revoke', 'hold', 'release');"
+	/* One row per certified public key: a key is certified once, for one request. */
+	"CREATE TABLE IF NOT EXISTS cert_keys ("
+	"  spki_sha256 BLOB PRIMARY KEY,"
+	"  serial TEXT NOT NULL UNIQUE REFERENCES certs(serial),"
+	"  account TEXT NOT NULL);"
 	"CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal"
 	"  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal"
 	"  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;";
 
+/* store_migrations[i] takes signer.db from version i + 1 to i + 2. Append only. */
+static const char *const store_migrations[] = {
+	/* 2: the cached CRL entry and the change sequence for delta CRLs. */
+	"ALTER TABLE certs ADD COLUMN crl_entry BLOB;"
+	"ALTER TABLE certs ADD COLUMN changed_seq INTEGER;"
+	"CREATE INDEX certs_changed ON certs(changed_seq) WHERE changed_seq IS NOT NULL;"
+	"INSERT INTO meta VALUES ('change_seq', 0), ('base_crl_number', 0),"
+	"  ('base_change_seq', 0);",
+};
+#define STORE_SCHEMA_VERSION ((int)ARRAY_LEN(store_migrations) + 1)
+
 enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_UNDO,
 	Q_BY_REQUEST, Q_BY_SERIAL, Q_SERIAL_EXISTS, Q_INSERT, Q_SET_STATUS, Q_JOURNAL,
-	Q_CHANGE, Q_CRL_INC, Q_CRL_GET, Q_CRL_LIST, Q_COUNT
+	Q_CHANGE, Q_CRL_INC, Q_CRL_GET, Q_CRL_LIST, Q_DELTA_LIST, Q_ENTRY_SET, Q_SEQ_INC,
+	Q_META_GET, Q_META_SET, Q_ISSUED, Q_KEY_FIND, Q_KEY_INSERT, Q_KEY_MISSING, Q_COUNT
 };
 
 #define CERT_COLS "request_id, serial, usage, status, reason, revoked_at, invalidity_date," \
@@ -78,26 +112,64 @@ static const char *const store_sql[Q_COUNT] = {
 	[Q_INSERT] = "INSERT INTO certs (request_id, serial, usage, subject, csr_sha256,"
 		" req_sha256, not_before, not_after, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[Q_SET_STATUS] = "UPDATE certs SET status = ?, reason = ?, revoked_at = ?,"
-		" invalidity_date = ? WHERE serial = ?",
+		" invalidity_date = ?, crl_entry = ?,"
+		" changed_seq = (SELECT value FROM meta WHERE key = 'change_seq') WHERE serial = ?",
 	[Q_JOURNAL] = "INSERT INTO journal (at, request_id, action, serial, reason, detail)"
 		" VALUES (?, ?, ?, ?, ?, ?)",
 	[Q_CHANGE] = "SELECT action, reason FROM journal WHERE request_id = ? AND serial = ?"
 		" AND action IN ('revoke', 'hold', 'release')",
 	[Q_CRL_INC] = "UPDATE meta SET value = value + 1 WHERE key = 'crl_number'",
 	[Q_CRL_GET] = "SELECT value FROM meta WHERE key = 'crl_number'",
-	[Q_CRL_LIST] = "SELECT serial, reason, revoked_at, invalidity_date FROM certs"
-		" WHERE status != 'valid' AND not_after > ?",
+	[Q_CRL_LIST] = "SELECT serial, status, reason, revoked_at, invalidity_date, crl_entry"
+		" FROM certs WHERE status != 'valid' AND not_after > ?",
+	[Q_DELTA_LIST] = "SELECT serial, status, reason, revoked_at, invalidity_date, crl_entry"
+		" FROM certs WHERE changed_seq > ? AND not_after > ?",
+	[Q_ENTRY_SET] = "UPDATE certs SET crl_entry = ? WHERE serial = ?",
+	[Q_SEQ_INC] = "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
+	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[Q_META_SET] = "UPDATE meta SET value = ? WHERE key = ?",
+	[Q_ISSUED] = "SELECT serial FROM certs",
+	[Q_KEY_FIND] = "SELECT c.request_id, c.serial, c.usage, k.account FROM cert_keys k"
+		" JOIN certs c ON c.serial = k.serial WHERE k.spki_sha256 = ?",
+	[Q_KEY_INSERT] = "INSERT INTO cert_keys (spki_sha256, serial, account) VALUES (?, ?, ?)",
+	[Q_KEY_MISSING] = "SELECT serial, der FROM certs WHERE serial NOT IN"
+		" (SELECT serial FROM cert_keys) ORDER BY id",
 };
 
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *q[Q_COUNT];
+	char *wal_path;
+	int wal_fd;		/* the WAL, for store_sync; -1: not open yet */
+	pthread_mutex_t wal_mu;	/* store_sync runs on the syncing thread too */
 };
 
 static void store_fail(store_t *st, const char *what)
 {
 	log_err("signer database %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+/* Bring signer.db from VERSION to STORE_SCHEMA_VERSION, one transaction per step. 0/-1. */
+static int store_migrate(store_t *st, long long version)
+{
+	for (long long v = version; v < STORE_SCHEMA_VERSION; v++) {
+		char *sql = xasprintf("BEGIN IMMEDIATE; %s UPDATE meta SET value = %lld"
+		    " WHERE key = 'schema_version'; COMMIT;", store_migrations[v - 1], v + 1);
+		char *errmsg = NULL;
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, &errmsg);
+
+		free(sql);
+		if (rc != SQLITE_OK) {
+			log_err("signer database %s: cannot migrate to schema version %lld: %s",
+			    st->path, v + 1, errmsg ? errmsg : "?");
+			sqlite3_free(errmsg);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		log_info("signer database %s: schema version %lld", st->path, v + 1);
+	}
+	return 0;
 }
 
 store_t *store_open(const char *path)
@@ -106,8 +178,18 @@ store_t *store_open(const char *path)
 	char *errmsg = NULL;
 	long long version;
 	sqlite3_stmt *v = NULL;
+	int fd;
 
 	st->path = xstrdup(path);
+	/* Created private: SQLite gives its -wal and -shm files the database's mode. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_err("signer database %s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	st->wal_path = xasprintf("%s-wal", path);
+	st->wal_fd = -1;
+	pthread_mutex_init(&st->wal_mu, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		store_fail(st, "cannot open");
@@ -130,6 +212,10 @@ store_t *store_open(const char *path)
 	}
 	version = sqlite3_column_int64(v, 0);
 	sqlite3_finalize(v);
+	if (version >= 1 && version < STORE_SCHEMA_VERSION && store_migrate(st, version) < 0)
+		goto fail;
+	if (version >= 1 && version < STORE_SCHEMA_VERSION)
+		version = STORE_SCHEMA_VERSION;
 	if (version != STORE_SCHEMA_VERSION) {
 		log_err("signer database %s has schema version %lld; this signer knows %d",
 		    path, version, STORE_SCHEMA_VERSION);
@@ -141,6 +227,12 @@ store_t *store_open(const char *path)
 			store_fail(st, store_sql[i]);
 			goto fail;
 		}
+	}
+	/* From here every commit is followed by store_sync (FULL's sync, done by us), so
+	 * that a batch's sync can run beside the next batch's work. */
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, "cannot set synchronous");
+		goto fail;
 	}
 	return st;
 fail:
@@ -159,6 +251,10 @@ void store_close(store_t **stp)
 		sqlite3_finalize(st->q[i]);
 	if (st->db)
 		sqlite3_close(st->db);
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
+	pthread_mutex_destroy(&st->wal_mu);
+	free(st->wal_path);
 	free(st->path);
 	free(st);
 	*stp = NULL;
@@ -177,7 +273,41 @@ static int store_exec(store_t *st, int q)
 }
 
 int store_begin(store_t *st) { return store_exec(st, Q_BEGIN); }
-int store_commit(store_t *st) { return store_exec(st, Q_COMMIT); }
+int store_commit_nosync(store_t *st) { return store_exec(st, Q_COMMIT); }
+
+int store_commit(store_t *st)
+{
+	if (store_exec(st, Q_COMMIT) < 0)
+		return -1;
+	return store_sync(st);
+}
+
+int store_sync(store_t *st)
+{
+	struct stat a, b;
+	int rc = -1;
+
+	pthread_mutex_lock(&st->wal_mu);
+	/* The WAL keeps its inode while the signer holds the database open; check anyway. */
+	if (st->wal_fd >= 0 && (fstat(st->wal_fd, &a) < 0 || stat(st->wal_path, &b) < 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+		close(st->wal_fd);
+		st->wal_fd = -1;
+	}
+	if (st->wal_fd < 0 && (st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_err("signer database %s: cannot open the WAL to sync it: %s", st->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (fdatasync(st->wal_fd) < 0) {
+		log_err("signer database %s: cannot sync the WAL: %s", st->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&st->wal_mu);
+	return rc;
+}
 
 int store_rollback(store_t *st)
 {
@@ -192,7 +322,10 @@ int store_sp_end(store_t *st, int ok)
 {
 	if (!ok && store_exec(st, Q_SP_UNDO) < 0)
 		return -1;
-	return store_exec(st, Q_SP_RELEASE);
+	if (store_exec(st, Q_SP_RELEASE) < 0)
+		return -1;
+	/* Released outside a transaction, the savepoint was the transaction: it committed. */
+	return ok && sqlite3_get_autocommit(st->db) ? store_sync(st) : 0;
 }
 
 static void store_copy_text(char *dst, size_t cap, sqlite3_stmt *q, int col)
@@ -284,6 +417,108 @@ int store_serial_exists(store_t *st, const char *serial)
 	return rc;
 }
 
+/* The key row of a new certificate. 0, 2 when the key is already certified, -1. */
+static int store_key_insert(store_t *st, const uint8_t spki_sha256[32], const char *serial,
+    const char *account)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_INSERT];
+	int rc;
+
+	sqlite3_bind_blob(q, 1, spki_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, account ? account : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = 2;
+	else {
+		store_fail(st, "cannot store a certificate's key");
+		rc = -1;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int store_key_find(store_t *st, const uint8_t spki_sha256[32], struct store_key_use *u)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_FIND];
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	sqlite3_bind_blob(q, 1, spki_sha256, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		store_copy_text(u->request_id, sizeof u->request_id, q, 0);
+		store_copy_text(u->serial, sizeof u->serial, q, 1);
+		store_copy_text(u->usage, sizeof u->usage, q, 2);
+		store_copy_text(u->account, sizeof u->account, q, 3);
+		rc = 1;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		store_fail(st, "cannot look a key up");
+		rc = -1;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int store_keys_backfill(store_t *st, store_key_fn fn)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_MISSING];
+	struct { char serial[SIGNER_SERIAL_LEN]; uint8_t sha[32]; char account[64]; } *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			rows = xrealloc(rows, cap * sizeof *rows);
+		}
+		store_copy_text(rows[n].serial, sizeof rows[n].serial, q, 0);
+		if (fn(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1), rows[n].sha,
+		    rows[n].account) == 0)
+			n++;
+		else
+			log_warn("signer database %s: certificate %s: cannot read its key",
+			    st->path, rows[n].serial);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot list certificates without a key row");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	if (n == 0)
+		goto out;
+	if (store_begin(st) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int r = store_key_insert(st, rows[i].sha, rows[i].serial, rows[i].account);
+		if (r == 2)	/* certified twice before keys were recorded: keep the first */
+			log_warn("signer database %s: certificate %s repeats an earlier "
+			    "certificate's key", st->path, rows[i].serial);
+		else if (r < 0)
+			rc = -1;
+	}
+	if (rc == 0 && store_commit(st) == 0)
+		log_info("signer database %s: recorded the keys of %zu earlier certificates",
+		    st->path, n);
+	else {
+		store_rollback(st);
+		rc = -1;
+	}
+out:
+	free(rows);
+	return rc;
+}
+
 int store_cert_insert(store_t *st, const struct store_cert *c)
 {
 	sqlite3_stmt *q = st->q[Q_INSERT];
@@ -300,7 +535,7 @@ int store_cert_insert(store_t *st, const struct store_cert *c)
 	sqlite3_bind_blob(q, 9, c->der, (int)c->der_len, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE)
-		rc = 0;
+		rc = store_key_insert(st, c->spki_sha256, c->serial, c->account);
 	else if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE &&
 	    strstr(sqlite3_errmsg(st->db), "certs.serial"))
 		rc = 1;
@@ -314,11 +549,13 @@ int store_cert_insert(store_t *st, const struct store_cert *c)
 }
 
 int store_cert_set_status(store_t *st, const char *serial, const char *status, int reason,
-    int64_t at, int64_t invalidity_date)
+    int64_t at, int64_t invalidity_date, const uint8_t *entry, size_t entry_len)
 {
 	sqlite3_stmt *q = st->q[Q_SET_STATUS];
 	int valid = strcmp(status, "valid") == 0;
 
+	if (store_exec(st, Q_SEQ_INC) < 0)
+		return -1;
 	sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
 	if (!valid && reason >= 0)
 		sqlite3_bind_int(q, 2, reason);
@@ -326,7 +563,9 @@ int store_cert_set_status(store_t *st, const char *serial, const char *status, i
 		sqlite3_bind_int64(q, 3, at);
 	if (!valid && invalidity_date > 0)
 		sqlite3_bind_int64(q, 4, invalidity_date);
-	sqlite3_bind_text(q, 5, serial, -1, SQLITE_STATIC);
+	if (entry)
+		sqlite3_bind_blob(q, 5, entry, (int)entry_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, serial, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
@@ -407,15 +646,25 @@ int store_crl_number_next(store_t *st, long long *n)
 	return *n > 0 ? 0 : -1;
 }
 
-int store_crl_foreach(store_t *st, int64_t now, store_crl_fn fn, void *arg)
+static int store_rows(store_t *st, int qi, int64_t a, int64_t b, store_crl_fn fn, void *arg)
 {
-	sqlite3_stmt *q = st->q[Q_CRL_LIST];
+	sqlite3_stmt *q = st->q[qi];
 	int rc;
 
-	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 1, a);
+	if (sqlite3_bind_parameter_count(q) > 1)
+		sqlite3_bind_int64(q, 2, b);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int r = fn(arg, (const char *)sqlite3_column_text(q, 0),
-		    (int)store_int_or(q, 1, -1), store_int_or(q, 2, 0), store_int_or(q, 3, 0));
+		struct store_crl_row row = {
+			.serial = (const char *)sqlite3_column_text(q, 0),
+			.status = (const char *)sqlite3_column_text(q, 1),
+			.reason = (int)store_int_or(q, 2, -1),
+			.revoked_at = store_int_or(q, 3, 0),
+			.invalidity_date = store_int_or(q, 4, 0),
+			.entry = sqlite3_column_blob(q, 5),
+			.entry_len = (size_t)sqlite3_column_bytes(q, 5),
+		};
+		int r = fn(arg, &row);
 		if (r != 0) {
 			rc = r;
 			goto out;
@@ -430,5 +679,110 @@ int store_crl_foreach(store_t *st, int64_t now, store_crl_fn fn, void *arg)
 out:
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int store_crl_foreach(store_t *st, int64_t now, store_crl_fn fn, void *arg)
+{
+	return store_rows(st, Q_CRL_LIST, now, 0, fn, arg);
+}
+
+int store_delta_foreach(store_t *st, long long since_seq, int64_t now, store_crl_fn fn,
+    void *arg)
+{
+	return store_rows(st, Q_DELTA_LIST, since_seq, now, fn, arg);
+}
+
+int store_crl_entry_set(store_t *st, const char *serial, const uint8_t *entry, size_t len)
+{
+	sqlite3_stmt *q = st->q[Q_ENTRY_SET];
+
+	sqlite3_bind_blob(q, 1, entry, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, serial, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot store a CRL entry");
+		return -1;
+	}
+	return 0;
+}
+
+int store_meta_get(store_t *st, const char *key, long long *value)
+{
+	sqlite3_stmt *q = st->q[Q_META_GET];
+	int rc;
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(q, 0);
+	else
+		store_fail(st, "cannot read meta");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_meta_set(store_t *st, const char *key, long long value)
+{
+	sqlite3_stmt *q = st->q[Q_META_SET];
+
+	sqlite3_bind_int64(q, 1, value);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE || sqlite3_changes(st->db) != 1) {
+		store_fail(st, "cannot write meta");
+		return -1;
+	}
+	return 0;
+}
+
+int store_serials_foreach(store_t *st, int (*fn)(void *arg, const char *serial), void *arg)
+{
+	sqlite3_stmt *q = st->q[Q_ISSUED];
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int r = fn(arg, (const char *)sqlite3_column_text(q, 0));
+		if (r != 0) {
+			rc = r;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot list the serials");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_reset(q);
+	return rc;
+}
+
+int store_checkpoint_advance(store_t *st, int64_t rows)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	/* Rare (one per audit checkpoint): an ad-hoc statement, not one kept prepared. */
+	if (sqlite3_exec(st->db, "INSERT OR IGNORE INTO meta VALUES ('checkpoint_rows', 0)", NULL, NULL,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(st->db, "UPDATE meta SET value = ?1 WHERE key ="
+	    " 'checkpoint_rows' AND value <= ?1", -1, &q, NULL) != SQLITE_OK) {
+		store_fail(st, "cannot record an audit checkpoint");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, rows);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		store_fail(st, "cannot record an audit checkpoint");
+		goto out;
+	}
+	rc = sqlite3_changes(st->db) == 1;
+out:
+	sqlite3_finalize(q);
 	return rc;
 }

@@ -1,8 +1,9 @@
 # Unit tests of the CA signer's core (included by ca-signer/module.mk).
 # "=" rather than ":=": LIB_BASE and LIB_CONFIG are set in lib/module.mk, read later.
-SIGNER_CORE = ca-signer/cakey.c ca-signer/crl.c ca-signer/csr.c ca-signer/issue.c \
+SIGNER_CORE = ca-signer/cakey.c ca-signer/crl.c ca-signer/csr.c ca-signer/durable.c \
+              ca-signer/issue.c ca-signer/issued.c \
               ca-signer/lint.c ca-signer/pool.c ca-signer/profile.c ca-signer/revoke.c \
-              ca-signer/serial.c \
+              ca-signer/serial.c ca-signer/checkpoint.c lib/checkpoint.c \
               ca-signer/signer.c ca-signer/store.c lib/pem.c
 SIGNER_TEST_PKGS := openssl sqlite3 yaml-0.1
 

@@ -7,8 +7,10 @@
  *   card-station unlock | pin-reset --reader NAME --account ID [--lang en]
  *       website password, new PIN, confirm. The back office checks the password (its
  *       lockout applies) and the card (card_challenge), then releases the card's PUK sealed
- *       to an X25519 key made here for this one operation (card_unlock). The PUK is opened,
- *       used once to unblock and set the new PIN, and wiped; the private key too.
+ *       to an X25519 key made here for this one operation (card_unlock), with the next PUK.
+ *       The PUK is opened, used once to unblock and set the new PIN, and at once replaced
+ *       on the card by the next one (card_puk records it), so a released PUK never works
+ *       again; both are wiped, and the private key too.
  *
  * Secrets come from the terminal without echo, or from stdin lines in scripts; never from
  * the command line, which other users can read.
@@ -94,13 +96,59 @@ static EVP_PKEY *pin_ephemeral(char **pub_b64)
 	return k;
 }
 
+/* Open the PUK sealed in member NAME of RES to EPH into OUT (DERIVE_PUK_LEN + 1). 0/-1. */
+static int pin_puk_open(EVP_PKEY *eph, json_t *res, const char *name, char out[DERIVE_PUK_LEN + 1])
+{
+	uint8_t *box = NULL, *puk = NULL;
+	size_t box_len = 0, puk_len = 0;
+	int rc = -1;
+
+	if (b64_decode(json_string_value(json_object_get(res, name)) ?: "", &box, &box_len) == 0 &&
+	    seal_open(eph, box, box_len, &puk, &puk_len) == 0 && puk_len == DERIVE_PUK_LEN) {
+		memcpy(out, puk, DERIVE_PUK_LEN);
+		out[DERIVE_PUK_LEN] = '\0';
+		rc = 0;
+	}
+	if (puk)
+		OPENSSL_cleanse(puk, puk_len);
+	free(puk);
+	free(box);
+	return rc;
+}
+
+/* Replace the PUK that unblocked the card (VERSION) by the next one and have the back
+ * office record it (card_puk). 0/-1 (logged). */
+static int pin_puk_rotate(struct sub *s, const char *puk, const char *next, int64_t version, json_t *res)
+{
+	json_t *payload, *done;
+	int tries = -1;
+	piv_rc rc = piv_change_puk(s->p, puk, next, &tries);
+
+	if (rc != PIV_OK) {
+		log_err("card %s: the released PUK could not be replaced: %s", s->serial_text, piv_strerror(rc));
+		return -1;
+	}
+	payload = json_pack("{s:s,s:O,s:I}", "card_serial", s->serial_text, "unlock_job", json_object_get(res, "job"),
+	    "puk_version", (json_int_t)(version + 1));
+	done = sub_submit(s, "card_puk", payload);
+	json_decref(payload);
+	if (!done) {
+		log_err("card %s: its PUK was replaced, but the back office did not record it", s->serial_text);
+		return -1;
+	}
+	log_info("card %s: PUK replaced (version %lld)", s->serial_text,
+	    (long long)json_integer_value(json_object_get(done, "puk_version")));
+	json_decref(done);
+	return 0;
+}
+
 int cmd_unlock(struct station *st, int argc, char **argv)
 {
 	struct sub_args a;
 	struct sub s = { 0 };
 	char password[256] = "", pin[DERIVE_PIN_MAX + 1] = "", *recipient = NULL;
-	uint8_t *box = NULL, *puk = NULL;
-	size_t box_len = 0, puk_len = 0;
+	char puk[DERIVE_PUK_LEN + 1] = "", next[DERIVE_PUK_LEN + 1] = "", after[DERIVE_PUK_LEN + 1] = "";
+	int64_t version;
 	json_t *chal = NULL, *res = NULL, *payload = NULL;
 	EVP_PKEY *eph = NULL;
 	int64_t job = 0;
@@ -129,29 +177,42 @@ int cmd_unlock(struct station *st, int argc, char **argv)
 	if (!(res = sub_submit(&s, "card_unlock", payload)))
 		goto out;
 	sub_say(&s, SUB_CARD_VERIFIED);
-	if (b64_decode(json_string_value(json_object_get(res, "sealed_puk")) ?: "", &box, &box_len) < 0 ||
-	    seal_open(eph, box, box_len, &puk, &puk_len) < 0 || puk_len != DERIVE_PUK_LEN) {
+	if (pin_puk_open(eph, res, "sealed_puk", puk) < 0 || pin_puk_open(eph, res, "sealed_next_puk", next) < 0 ||
+	    pin_puk_open(eph, res, "sealed_after_puk", after) < 0) {
 		log_err("the PUK from the back office cannot be opened");
 		goto out;
 	}
-	rc = piv_unblock_pin(s.p, (const char *)puk, pin, &tries);
+	version = json_integer_value(json_object_get(res, "puk_version"));
+	rc = piv_unblock_pin(s.p, puk, pin, &tries);
+	if (rc == PIV_E_WRONG_PIN && tries > 0) {
+		/* The card already has the next PUK: an earlier unlock changed it, and its record
+		 * was lost. That one is released now too, so it is replaced in turn. */
+		log_warn("card %s: its PUK is one version ahead of the back office's record", s.serial_text);
+		memcpy(puk, next, sizeof puk);
+		memcpy(next, after, sizeof next);
+		version++;
+		rc = piv_unblock_pin(s.p, puk, pin, &tries);
+	}
 	if (rc != PIV_OK) {
 		log_err("card %s: unblock refused: %s (PUK tries left: %d)", s.serial_text, piv_strerror(rc), tries);
 		sub_say(&s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
 	log_info("card %s: unblocked with its PUK and a new PIN set", s.serial_text);
+	if (pin_puk_rotate(&s, puk, next, version, res) < 0) {
+		sub_say(&s, SUB_CARD_ERROR, "the card's PUK could not be replaced; run unlock again");
+		goto out;
+	}
 	sub_say(&s, SUB_UNLOCKED);
 	ret = 0;
 out:
-	if (puk)
-		OPENSSL_cleanse(puk, puk_len);
-	free(puk);
+	OPENSSL_cleanse(puk, sizeof puk);
+	OPENSSL_cleanse(next, sizeof next);
+	OPENSSL_cleanse(after, sizeof after);
 	OPENSSL_cleanse(password, sizeof password);
 	OPENSSL_cleanse(pin, sizeof pin);
 	EVP_PKEY_free(eph);	/* frees (and clears) the one-time private key */
 	free(recipient);
-	free(box);
 	json_decref(chal);
 	json_decref(res);
 	json_decref(payload);

@@ -101,14 +101,24 @@ static int office_run(office_t *o, const char *kind, const char *key, json_t *pa
 	struct ra_job job = { 0 };
 	int st;
 
+	char *secret_key;
+
 	*id = -1;
 	*result = NULL;
 	*err = NULL;
-	if (officer_sign(o->operator, kind, key, payload) < 0) {
-		*err = xasprintf("cannot sign the %s job as officer %s", kind, officer_cred_id(o->operator));
+	/* The keys below are made from serials and job ids: sent as this station's HMAC of
+	 * them, so no other producer can compute one (office.h). */
+	if (!(secret_key = ra_client_key(o->client, kind, key))) {
+		*err = xasprintf("cannot derive the %s job's idempotency key", kind);
 		return -1;
 	}
-	st = ra_client_run(o->client, kind, key, payload, (int)timeout_ms, &job);
+	if (officer_sign(o->operator, kind, secret_key, payload) < 0) {
+		*err = xasprintf("cannot sign the %s job as officer %s", kind, officer_cred_id(o->operator));
+		free(secret_key);
+		return -1;
+	}
+	st = ra_client_run(o->client, kind, secret_key, payload, (int)timeout_ms, &job);
+	free(secret_key);
 	*id = job.id;
 	if (st == JOB_DONE) {
 		*result = job.result;

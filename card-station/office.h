@@ -14,6 +14,9 @@
  *   - card_done is keyed by the issue job (one finish per issued pair), card_fail by the
  *     claim job (one give-back per attempt), or by the run for an order left by an
  *     earlier run (this run has not claimed it).
+ * Each key is sent as ra_client_key() of the text above (an HMAC under the station's own
+ * CURVE key), and the queue scopes keys by producer and kind: no other producer can take
+ * a key first and have the station's job answered with its own.
  * One office_t per thread: ZeroMQ sockets are not shared between threads.
  */
 #ifndef CS_OFFICE_H

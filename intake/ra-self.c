@@ -12,8 +12,10 @@
  */
 #include "client.h"
 #include "config.h"
+#include "idcheck.h"
 #include "log.h"
 #include "secret.h"
+#include "subtext.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -32,36 +34,21 @@ struct self {
 	config_t *cfg;
 	ra_client_t *client;
 	const char *account, *password_file, *sign_csr, *enc_csr, *out;
+	const char *cert, *reason;	/* suspend: which certificate(s), and why */
+	const char *source;	/* --source: where the request came from (the website's client address) */
 	int en;			/* --lang en */
 	FILE *pwf;		/* --password-file, read a line per password asked */
-};
-
-/* One message in both languages: the subscriber reads one of them. */
-struct text {
-	const char *zh, *en;
 };
 
 static const struct text T_PASSWORD = { "網站密碼：", "Website password: " };
 static const struct text T_OLD = { "目前的網站密碼：", "Current website password: " };
 static const struct text T_NEW = { "新的網站密碼：", "New website password: " };
 static const struct text T_CONFIRM = { "再輸入一次新密碼：", "New password again: " };
-static const struct text T_MISMATCH = { "兩次輸入的新密碼不相同，密碼未變更。",
-	"The new password and its confirmation differ; nothing was changed." };
 static const struct text T_NO_TTY = { "無法讀取密碼：沒有終端機（請用 --password-file）",
 	"cannot read the password: no terminal (use --password-file)" };
 static const struct text T_EMPTY = { "未輸入密碼。", "No password was given." };
-static const struct text T_UNREACHABLE = { "目前無法連線至註冊中心，請稍後再試。",
-	"The RA cannot be reached now; please try again later." };
-static const struct text T_PENDING = { "申請已送出（案件 %lld），但尚未完成；請稍後以 status 查詢。",
-	"Your request (job %lld) was received but is not finished yet; check later with status." };
-static const struct text T_FAILED = { "申請未完成：%s", "The request was not carried out: %s" };
-static const struct text T_SUSPENDED = { "已停用 %zu 張憑證（暫時停止使用）。如需恢復使用，請填寫復用申請書。",
-	"%zu certificate(s) are now on hold (suspended). To lift the hold, file a resume form." };
-static const struct text T_CHANGED = { "網站密碼已變更。", "Your website password has been changed." };
 static const struct text T_RENEWED = { "展期完成：新的%s憑證 %s，已寫入 %s",
 	"Renewed: new %s certificate %s, written to %s" };
-static const struct text T_ACCOUNT = { "帳號 %s", "Account %s" };
-static const struct text T_NO_CERTS = { "（尚無憑證）", "(no certificate yet)" };
 
 static const char *tr(const struct self *s, const struct text *t)
 {
@@ -95,7 +82,8 @@ static void usage(FILE *f)
 	    "passwords in a row lock the account until a password-reset form is approved).\n"
 	    "\n"
 	    "commands:\n"
-	    "  suspend           put both certificates on hold\n"
+	    "  suspend [--cert signature|encryption|both] [--reason TEXT]\n"
+	    "                    put the certificate(s) on hold (default: both)\n"
 	    "  password-change   change the website password (current, new, new again)\n"
 	    "  renew --sign-csr F --enc-csr F [--out DIR]\n"
 	    "                    renew the certificates from new requests (within 30 days of expiry)\n"
@@ -105,6 +93,8 @@ static void usage(FILE *f)
 	    "  --account ID         the website account (u followed by 8 digits)\n"
 	    "  --password-file F    read the password(s) from F, one a line, in the order asked\n"
 	    "                       (password-change: current, new, new again); else the terminal\n"
+	    "  --source TAG         where the request came from (e.g. the client address the website\n"
+	    "                       saw): wrong passwords from one source make it wait\n"
 	    "  --lang zh-TW|en      language of the messages (default zh-TW)\n"
 	    "  -c, --config FILE    configuration (default: $RA_CONFIG)\n");
 }
@@ -179,6 +169,8 @@ static json_t *run_job(struct self *s, const char *kind, json_t *payload)
 		complain(s, &T_UNREACHABLE);
 		return NULL;
 	}
+	if (s->source)
+		json_object_set_new(payload, "source", json_string(s->source));
 	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->cfg, "self.wait_ms"), &job)) {
 	case JOB_DONE:
 		if (json_is_true(json_object_get(job.result, "ok"))) {
@@ -210,8 +202,11 @@ static int self_suspend(struct self *s)
 
 	if (!sealed)
 		return SELF_REFUSED;
-	payload = json_pack("{s:s,s:s}", "account", s->account, "password", sealed);
+	payload = json_pack("{s:s,s:s,s:s}", "account", s->account, "password", sealed, "certs",
+	    s->cert ? s->cert : "both");
 	free(sealed);
+	if (s->reason)
+		json_object_set_new(payload, "reason", json_string(s->reason));
 	r = run_job(s, "suspend", payload);
 	json_decref(payload);
 	if (!r)
@@ -252,13 +247,6 @@ out:
 	json_decref(payload);
 	json_decref(r);
 	return rc;
-}
-
-static const char *usage_name(const struct self *s, const char *usage)
-{
-	if (s->en)
-		return usage;
-	return strcmp(usage, "signature") == 0 ? "簽章" : strcmp(usage, "encryption") == 0 ? "加密" : usage;
 }
 
 static int self_renew(struct self *s)
@@ -302,7 +290,7 @@ static int self_renew(struct self *s)
 			free(path);
 			goto out;
 		}
-		say(s, &T_RENEWED, usage_name(s, json_string_value(json_object_get(c, "usage"))), serial, path);
+		say(s, &T_RENEWED, subtext_usage(s->en, json_string_value(json_object_get(c, "usage"))), serial, path);
 		free(path);
 	}
 	rc = SELF_OK;
@@ -314,16 +302,6 @@ out:
 	json_decref(r);
 	ra_job_clear(&issued);
 	return rc;
-}
-
-static const char *status_name(const struct self *s, const char *status, int expired)
-{
-	if (expired)
-		return s->en ? "expired" : "已逾期";
-	if (s->en)
-		return status;
-	return strcmp(status, "valid") == 0 ? "有效" : strcmp(status, "held") == 0 ? "停用中" :
-	    strcmp(status, "revoked") == 0 ? "已廢止" : status;
 }
 
 static int self_status(struct self *s)
@@ -348,23 +326,12 @@ static int self_status(struct self *s)
 		time_format((time_t)json_integer_value(json_object_get(c, "not_after")), when, sizeof when);
 		/* No column padding: printf pads bytes, and a Chinese word is 3 bytes to 2 columns. */
 		printf("  %s  %s  %s  %s %.10s\n", json_string_value(json_object_get(c, "serial")),
-		    usage_name(s, json_string_value(json_object_get(c, "usage"))),
-		    status_name(s, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
+		    subtext_usage(s->en, json_string_value(json_object_get(c, "usage"))),
+		    subtext_status(s->en, json_string_value(json_object_get(c, "status")), json_is_true(json_object_get(c, "expired"))),
 		    s->en ? "expires" : "到期", when);
 	}
 	json_decref(r);
 	return SELF_OK;
-}
-
-/* Account ids are "u" and 8 digits: say so before asking for a password. */
-static int account_ok(const char *a)
-{
-	if (!a || strlen(a) != 9 || a[0] != 'u')
-		return 0;
-	for (int i = 1; i < 9; i++)
-		if (a[i] < '0' || a[i] > '9')
-			return 0;
-	return 1;
 }
 
 int main(int argc, char **argv)
@@ -374,6 +341,8 @@ int main(int argc, char **argv)
 		{ "password-file", required_argument, 0, 'p' }, { "lang", required_argument, 0, 'l' },
 		{ "sign-csr", required_argument, 0, 'S' }, { "enc-csr", required_argument, 0, 'E' },
 		{ "out", required_argument, 0, 'O' }, { "now", required_argument, 0, 'n' },
+		{ "cert", required_argument, 0, 'C' }, { "reason", required_argument, 0, 'R' },
+		{ "source", required_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	static const struct {
 		const char *name;
@@ -402,6 +371,22 @@ int main(int argc, char **argv)
 		case 'S': s.sign_csr = optarg; break;
 		case 'E': s.enc_csr = optarg; break;
 		case 'O': s.out = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "signature") != 0 && strcmp(optarg, "encryption") != 0 &&
+			    strcmp(optarg, "both") != 0) {
+				fprintf(stderr, "ra-self: --cert must be signature, encryption or both\n");
+				return SELF_USAGE;
+			}
+			s.cert = optarg;
+			break;
+		case 'R':
+			if (strlen(optarg) > 200) {
+				fprintf(stderr, "ra-self: --reason is at most 200 bytes\n");
+				return SELF_USAGE;
+			}
+			s.reason = optarg;
+			break;
+		case 's': s.source = optarg; break;
 		case 'n':
 			if (clock_set(optarg) < 0) {
 				fprintf(stderr, "ra-self: --now %s is not a time\n", optarg);
@@ -417,7 +402,8 @@ int main(int argc, char **argv)
 		return SELF_USAGE;
 	}
 	cmd = argv[optind];
-	if (!account_ok(s.account)) {
+	if (idcheck_account(s.account) < 0) {
+		/* Said before a password is asked. */
 		fprintf(stderr, "ra-self: %s\n", s.en ? "--account must be the website account id: u followed by 8 digits" :
 		    "--account 須為網站帳號：u 加 8 位數字");
 		return SELF_USAGE;

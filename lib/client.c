@@ -5,6 +5,11 @@
  * because every SUBMIT carries an idempotency key (one is made up when the caller has
  * none), WAIT and QUERY change nothing. ra_client_run() is the one "submit, then wait for
  * the result" that every producer uses.
+ *
+ * The queue scopes idempotency keys by producer and kind (lib/jobs.c); a producer that
+ * derives its keys from what others can know (a card serial, a job id) makes them with
+ * ra_client_key, an HMAC under its own CURVE secret key, so no other producer can even
+ * compute them.
  */
 #include "client.h"
 #include "log.h"
@@ -12,6 +17,7 @@
 #include "net.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -63,6 +69,29 @@ static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, i
 	return rep;
 }
 
+#define CLIENT_KEY_BYTES 16
+
+char *ra_client_key(ra_client_t *c, const char *kind, const char *text)
+{
+	static const char label[] = "ra idem v1";
+	uint8_t mac[32];
+	char *buf, *out = NULL;
+	size_t len = sizeof label + strlen(kind) + 1 + strlen(text);
+
+	buf = xmalloc(len);
+	memcpy(buf, label, sizeof label);
+	memcpy(buf + sizeof label, kind, strlen(kind) + 1);
+	memcpy(buf + sizeof label + strlen(kind) + 1, text, strlen(text));
+	if (net_peer_hmac(c->queue, buf, len, mac) == 0) {
+		out = xmalloc(2 + 2 * CLIENT_KEY_BYTES + 1);
+		memcpy(out, "h:", 2);
+		hex_encode(mac, CLIENT_KEY_BYTES, out + 2);
+	}
+	OPENSSL_cleanse(mac, sizeof mac);
+	free(buf);
+	return out;
+}
+
 struct submit_arg {
 	const char *kind, *idem;
 	json_t *payload;
@@ -81,15 +110,18 @@ static msg_t *build_submit(const void *arg)
 int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
     json_t *payload, char **err)
 {
-	char made[40];
+	char made[2 + 2 * CLIENT_KEY_BYTES + 1];
 	struct submit_arg a = { kind, idem_key, payload };
 	msg_t *rep;
 	int64_t id;
 	int ok = 0;
 
 	if (!idem_key || !*idem_key) {
-		uint8_t r[16];
-		RAND_bytes(r, sizeof r);
+		uint8_t r[CLIENT_KEY_BYTES];
+		if (RAND_bytes(r, sizeof r) != 1) {
+			*err = xstrdup("cannot make an idempotency key: the random generator failed");
+			return -1;
+		}
 		memcpy(made, "r:", 2);
 		hex_encode(r, sizeof r, made + 2);
 		a.idem = made;

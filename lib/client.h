@@ -35,6 +35,12 @@ void ra_client_destroy(ra_client_t **c);
  */
 int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
     json_t *payload, char **err);
+/*
+ * An idempotency key for KIND derived from TEXT that only this client can compute: "h:"
+ * and 16 bytes of HMAC-SHA256 under its own CURVE secret key, in hex (malloc'd; NULL on
+ * failure). For keys made from what another producer could know (card serials, job ids).
+ */
+char *ra_client_key(ra_client_t *c, const char *kind, const char *text);
 
 /*
  * Wait until job ID is done or failed, or TIMEOUT_MS passes. Returns the state

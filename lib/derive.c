@@ -199,10 +199,23 @@ static int derive_digits(const uint8_t *src, size_t slen, char *out, size_t n)
 
 int derive_puk(const derive_t *d, uint32_t serial, char out[DERIVE_PUK_LEN + 1])
 {
+	return derive_puk_version(d, serial, 1, out);
+}
+
+int derive_puk_version(const derive_t *d, uint32_t serial, int64_t version, char out[DERIVE_PUK_LEN + 1])
+{
 	uint8_t buf[64];
+	char label[64];
 	int ret = -1;
 
-	if (derive_hkdf(d, label_puk, serial, buf, sizeof buf) < 0)
+	if (version < 1)
+		return -1;
+	/* Version 1 keeps the original label, so cards personalized before keep their PUK. */
+	if (version == 1)
+		snprintf(label, sizeof label, "%s", label_puk);
+	else
+		snprintf(label, sizeof label, "%s version %lld", label_puk, (long long)version);
+	if (derive_hkdf(d, label, serial, buf, sizeof buf) < 0)
 		goto out;
 	if (derive_digits(buf, sizeof buf, out, DERIVE_PUK_LEN) < 0) {
 		OPENSSL_cleanse(out, DERIVE_PUK_LEN + 1);

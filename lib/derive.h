@@ -45,6 +45,9 @@ int derive_mgm_key(const derive_t *d, uint32_t serial, enum derive_mgm_alg alg, 
     size_t *len);
 /* The 8-digit PUK of card SERIAL, NUL-terminated into OUT (9 bytes). 0/-1. */
 int derive_puk(const derive_t *d, uint32_t serial, char out[DERIVE_PUK_LEN + 1]);
+/* The PUK of card SERIAL at VERSION (1: the one personalization sets, derive_puk; each
+ * unlock moves the card to the next, under its own label). 0/-1. */
+int derive_puk_version(const derive_t *d, uint32_t serial, int64_t version, char out[DERIVE_PUK_LEN + 1]);
 
 /* A fresh random subscriber PIN of LEN digits (6..8) into OUT (LEN + 1 bytes). 0/-1. */
 int derive_pin_generate(int len, char *out);

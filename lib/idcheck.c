@@ -156,6 +156,16 @@ static int digit_sum(int n)
 	return n / 10 + n % 10;
 }
 
+int idcheck_account(const char *a)
+{
+	if (!a || strlen(a) != 9 || a[0] != 'u')
+		return -1;
+	for (int i = 1; i < 9; i++)
+		if (a[i] < '0' || a[i] > '9')
+			return -1;
+	return 0;
+}
+
 int idcheck_ubn(const char *ubn, const char **reason)
 {
 	static const int weight[8] = { 1, 2, 1, 2, 1, 2, 4, 1 };

@@ -32,6 +32,9 @@ int idcheck_person(const char *id, enum idcheck_kind *kind, const char **reason)
 /* A unified business number: 8 digits, the weighted digit sum divisible by 5. 0 or -1. */
 int idcheck_ubn(const char *ubn, const char **reason);
 
+/* A website account id: "u" and 8 digits. 0 or -1 (ra-self, ra-web: said before a password is asked). */
+int idcheck_account(const char *account);
+
 /* The Traditional Chinese text of a reason returned above (the English one if unknown). */
 const char *idcheck_reason_zh(const char *reason);
 

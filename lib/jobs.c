@@ -1,6 +1,9 @@
 /*
  * jobs.c: the job kinds and producers tables (made from the lists in jobs.h) and the ledger
  * operations shared by ra-queue and ra-worker.
+ *
+ * Idempotency keys are stored as "SUBMITTER/KIND/KEY" (names and kinds hold no '/'), so a
+ * key chosen by one producer, or for one kind, can never return another's job.
  */
 #include "jobs.h"
 #include "audit.h"
@@ -58,26 +61,63 @@ const struct job_kind *job_kind_find(const char *name)
 	return NULL;
 }
 
+job_kind_set job_kind_set_parse(const char *list)
+{
+	job_kind_set set = 0;
+	char *copy, *tok, *save = NULL;
+
+	if (!list || strcmp(list, "all") == 0)
+		return JOB_KIND_COUNT == 64 ? ~(job_kind_set)0 : ((job_kind_set)1 << JOB_KIND_COUNT) - 1;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct job_kind *k = job_kind_find(tok);
+		if (k)
+			set |= (job_kind_set)1 << k->id;
+		else
+			log_warn("'%s' is not a job kind; left out", tok);
+	}
+	free(copy);
+	return set;
+}
+
+int job_kind_set_has(job_kind_set set, const char *kind)
+{
+	const struct job_kind *k = job_kind_find(kind);
+	return k && (set & ((job_kind_set)1 << k->id));
+}
+
+const char *job_idem_sent(const char *stored)
+{
+	const char *p = stored ? strchr(stored, '/') : NULL;
+
+	p = p ? strchr(p + 1, '/') : NULL;
+	return p ? p + 1 : stored;
+}
+
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed)
 {
 	sqlite3_stmt *st;
 	int64_t id;
-	char obj[32];
+	char obj[32], *scoped = NULL;
 
+	assert(kind && submitted_by);
 	*existed = 0;
 	if (idem && *idem) {
-		id = db_int(db, "SELECT id FROM jobs WHERE idem_key = ?", "s", idem);
+		/* Scoped by submitter and kind: one producer's key never finds another's job. */
+		scoped = xasprintf("%s/%s/%s", submitted_by, kind, idem);
+		id = db_int(db, "SELECT id FROM jobs WHERE idem_key = ?", "s", scoped);
 		if (id > 0) {
 			*existed = 1;
+			free(scoped);
 			return id;
 		}
 	}
 	st = db_prepare(db, "INSERT INTO jobs (kind, idem_key, payload, submitted_by, parent,"
 	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	if (idem && *idem)
-		sqlite3_bind_text(st, 2, idem, -1, SQLITE_STATIC);
+	if (scoped)
+		sqlite3_bind_text(st, 2, scoped, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, submitted_by, -1, SQLITE_STATIC);
 	if (parent > 0)
@@ -87,9 +127,11 @@ int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("cannot store a %s job: %s", kind, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
+		free(scoped);
 		return -1;
 	}
 	sqlite3_finalize(st);
+	free(scoped);
 	id = sqlite3_last_insert_rowid(db);
 	snprintf(obj, sizeof obj, "job:%lld", (long long)id);
 	if (audit_append(db, submitted_by, "job.submit", obj, NULL, kind) < 0)

@@ -25,7 +25,8 @@
  */
 #define JOB_PRODUCERS(X) \
 	X(intake)	/* ra-intake, the counter */ \
-	X(self)		/* ra-self, the subscribers' website back end */ \
+	X(self)		/* ra-self, the subscriber's command-line client */ \
+	X(web)		/* ra-web, the subscribers' website and HTTP API */ \
 	X(station)	/* card-station */ \
 	X(ctl)		/* ra-ctl, the operator's tool on the RA host */
 
@@ -69,18 +70,20 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	X(card_challenge, PRODUCER_station, \
 	  "website password and card check; answer the card's management-key witness") \
 	X(card_unlock, PRODUCER_station, \
-	  "release a card's PUK, sealed to the station, after its challenge") \
+	  "release a card's PUK and the next one, sealed to the station, after its challenge") \
+	X(card_puk, PRODUCER_station, \
+	  "record that an unlocked card's PUK was changed to the next one released") \
 	X(card_renew, PRODUCER_station, \
 	  "new certificates for a card in its renewal window, after its challenge") \
 	X(revoke, PRODUCER_ctl, \
 	  "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)") \
-	X(suspend, PRODUCER_self, \
-	  "hold both certificates of an account (subscriber online, website password)") \
-	X(login, PRODUCER_self, \
+	X(suspend, PRODUCER_self | PRODUCER_web, \
+	  "hold one or both certificates of an account, with a reason (subscriber online, website password)") \
+	X(login, PRODUCER_self | PRODUCER_web, \
 	  "check an account's website password (lockout rule); answers the account's status") \
-	X(password_change, PRODUCER_self, \
+	X(password_change, PRODUCER_self | PRODUCER_web, \
 	  "change a website password (old, new; password policy)") \
-	X(renew, PRODUCER_self, \
+	X(renew, PRODUCER_self | PRODUCER_web, \
 	  "renew an account's certificates from new requests within the renewal window (subscriber's password)") \
 	X(counter_renew, PRODUCER_ctl, \
 	  "renewal at the counter, signed by a supervisor (ra-ctl renew)") \
@@ -108,6 +111,14 @@ extern const int job_nkinds;
 const struct job_kind *job_kind_find(const char *name);
 /* Whether CLIENT (the authenticated name of a producer's CURVE key) may submit K. */
 int job_kind_allows(const struct job_kind *k, const char *client);
+/* A set of kinds, one bit per enum job_kind_id: a worker's `--kinds` / READY list. */
+typedef uint64_t job_kind_set;
+_Static_assert(JOB_KIND_COUNT <= 64, "a job_kind_set holds at most 64 kinds");
+/* The set named by LIST: "all", or kind names separated by commas (unknown names are
+ * left out and logged). */
+job_kind_set job_kind_set_parse(const char *list);
+/* Whether SET holds the kind named KIND. */
+int job_kind_set_has(job_kind_set set, const char *kind);
 
 /*
  * What a failed attempt asks of the queue (the FAILED message's retry frame): give up
@@ -118,8 +129,11 @@ int job_kind_allows(const struct job_kind *k, const char *client);
  */
 enum { JOB_GIVE_UP = 0, JOB_RETRY = 1, JOB_RETRY_WAIT = 2 };
 
-/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty).
- * Returns the job id, the existing one if IDEM was seen (then *existed = 1), or -1. */
+/* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty, within
+ * SUBMITTED_BY and KIND). Returns the job id, the existing one if the same submitter sent
+ * IDEM for KIND before (then *existed = 1), or -1. */
+/* The key as its producer sent it: a stored idem_key without its "SUBMITTER/KIND/" scope. */
+const char *job_idem_sent(const char *stored);
 int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *payload,
     const char *submitted_by, int64_t parent, int *existed);
 /* Replace payload member MEMBER of job ID (a sealed secret) with "(redacted)", in the current

@@ -1,7 +1,7 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
 LIB_BASE   := lib/log.c lib/util.c lib/clock.c lib/cli.c
 LIB_CONFIG := lib/config.c lib/config_keys.c
-LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/jobs.c
+LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/checkpoint.c lib/jobs.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c
 LIB_CLIENT := lib/client.c $(LIB_NET)
@@ -11,13 +11,17 @@ LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/i
 LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 
-UNIT_TESTS += test_config test_msg test_seal
+UNIT_TESTS += test_config test_msg test_seal test_net test_audit
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
 test_config_PKGS := yaml-0.1
 test_msg_SRCS := tests/unit/test_msg.c $(LIB_BASE) lib/msg.c $(LIB_B64)
 test_msg_PKGS := libczmq libzmq jansson libcrypto
 test_seal_SRCS := tests/unit/test_seal.c $(LIB_BASE) $(LIB_SEAL)
 test_seal_PKGS := libcrypto
+test_net_SRCS := tests/unit/test_net.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_NET) $(LIB_B64)
+test_net_PKGS := libczmq libzmq jansson libcrypto yaml-0.1
+test_audit_SRCS := tests/unit/test_audit.c $(LIB_BASE) $(LIB_DB)
+test_audit_PKGS := sqlite3 jansson libcrypto
 
 UNIT_TESTS += test_officer
 test_officer_SRCS := tests/unit/test_officer.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_OFFICER)

@@ -25,6 +25,7 @@ const struct msg_def msg_table[MSG_NCMDS] = {
 	[MSG_CERT] = { "CERT", 2 },
 	[MSG_STATUS] = { "STATUS", 5 },
 	[MSG_CRL] = { "CRL", 0 },
+	[MSG_CHECKPOINT] = { "CHECKPOINT", 2 },
 	[MSG_ERROR] = { "ERROR", 2 },
 };
 

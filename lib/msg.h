@@ -26,6 +26,8 @@
  *   SIGN       request_id, usage, csr DER, subject JSON      → CERT der, serial | ERROR
  *   STATUS     request_id, serial, action, reason, invalidity → ANSWER json | ERROR
  *   CRL        (none)                                        → ANSWER json | ERROR
+ *   CHECKPOINT rows, head (the audit chain's row count and last hash)
+ *                                            → ANSWER {rows, head, at, signature (base64)} | ERROR
  *  any reply
  *   ERROR      code, text
  */
@@ -42,7 +44,7 @@
 enum msg_cmd {
 	MSG_SUBMIT, MSG_WAIT, MSG_QUERY, MSG_ACK, MSG_STATE, MSG_ANSWER,
 	MSG_READY, MSG_HEARTBEAT, MSG_JOB, MSG_DONE, MSG_FAILED,
-	MSG_SIGN, MSG_CERT, MSG_STATUS, MSG_CRL,
+	MSG_SIGN, MSG_CERT, MSG_STATUS, MSG_CRL, MSG_CHECKPOINT,
 	MSG_ERROR,
 	MSG_NCMDS
 };

@@ -3,16 +3,25 @@
  *
  * The allowlists are filled before the handler starts and never change afterwards, so the
  * handler thread reads them without locks. Unknown domains and non-CURVE mechanisms are
- * refused: a server socket without CURVE never accepts anyone.
+ * refused: a server socket without CURVE never accepts anyone. Server sockets set
+ * ZMQ_ZAP_ENFORCE_DOMAIN: without it libzmq admits every CURVE client when no ZAP handler
+ * answers (the handler thread died, or was never started), so authentication would fail
+ * open; with it the handshake fails instead.
  */
 #include "net.h"
 #include "log.h"
 #include "util.h"
 
 #include <dirent.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #define NET_MAX_KEYS 1024
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93	/* libzmq >= 4.3 (a draft option in zmq.h) */
+#endif
 
 struct allow {
 	char domain[32];
@@ -142,12 +151,25 @@ zsock_t *net_server(int type, const char *endpoint, zcert_t *cert, const char *d
 	if (!s)
 		return NULL;
 	zsock_set_zap_domain(s, domain);
+	{
+		int enforce = 1;
+		if (zmq_setsockopt(zsock_resolve(s), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce, sizeof enforce) < 0) {
+			log_err("cannot require a ZAP handler on %s: %s", endpoint, zmq_strerror(zmq_errno()));
+			zsock_destroy(&s);
+			return NULL;
+		}
+	}
 	zcert_apply(cert, s);
 	zsock_set_curve_server(s, 1);
 	zsock_set_linger(s, 0);
 	zsock_set_sndhwm(s, 100000);
 	zsock_set_rcvhwm(s, 100000);
-	if (zsock_bind(s, "%s", endpoint) < 0) {
+	/* An ipc socket is reachable by every local user: CURVE and the ZAP allowlist decide
+	 * who gets in, and the daemons of one host run as different users. */
+	mode_t mask = umask(0);
+	int rc = zsock_bind(s, "%s", endpoint);
+	umask(mask);
+	if (rc < 0) {
 		log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zsock_destroy(&s);
 	}
@@ -232,6 +254,13 @@ void net_peer_destroy(net_peer_t **pp)
 	free(p->server_cert);
 	free(p);
 	*pp = NULL;
+}
+
+int net_peer_hmac(const net_peer_t *p, const void *data, size_t len, uint8_t out[32])
+{
+	unsigned int n = 0;
+
+	return HMAC(EVP_sha256(), zcert_secret_key(p->cert), 32, data, len, out, &n) && n == 32 ? 0 : -1;
 }
 
 const char *net_peer_endpoint(const net_peer_t *p)

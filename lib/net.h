@@ -51,6 +51,9 @@ net_peer_t *net_peer_new(const config_t *cfg, const char *what, const char *endp
     const char *server, const char *sub, const char *name, int connect_now);
 void net_peer_destroy(net_peer_t **p);
 const char *net_peer_endpoint(const net_peer_t *p);
+/* HMAC-SHA256 of DATA under our own CURVE secret key into OUT: a value only this key's
+ * holder can compute (producers' idempotency keys); the key itself never leaves. 0/-1. */
+int net_peer_hmac(const net_peer_t *p, const void *data, size_t len, uint8_t out[32]);
 
 /* Builds the request afresh for each try (a sent message is consumed). */
 typedef msg_t *(*net_build_fn)(const void *arg);

@@ -202,6 +202,39 @@ const char *const db_migrations[] = {
 	"  enabled INTEGER NOT NULL DEFAULT 1,"
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);",
+
+	/* 7: idempotency keys are scoped by submitter and kind (lib/jobs.c) */
+	"UPDATE jobs SET idem_key = coalesce(submitted_by, '') || '/' || kind || '/' || idem_key"
+	"  WHERE idem_key IS NOT NULL;",
+
+	/* 8: wrong passwords for account ids that do not exist, and per source (account_guard.c) */
+	"CREATE TABLE auth_failures ("
+	"  subject TEXT PRIMARY KEY,"	/* account:<id> (no such account) or source:<producer>/<tag> */
+	"  failures INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL);",
+
+	/* 9: the audit hash encoding of each row (lib/audit.c: 1 the first, 2 length-prefixed),
+	 * and the chain's head signed at intervals by ca-signer (append-only) */
+	"ALTER TABLE audit ADD COLUMN v INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  rows INTEGER NOT NULL,"
+	"  head TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"	/* the signer's clock */
+	"  signature BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;",
+
+	/* 10: the version of each card's derived PUK (lib/derive.c); no row: version 1, the one
+	 * personalization sets. An unlock releases it and moves the card to the next. */
+	"CREATE TABLE card_puk ("
+	"  card_serial TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL CHECK (version >= 1),"
+	"  unlock_job INTEGER REFERENCES jobs(id),"
+	"  updated_at INTEGER NOT NULL);",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -131,7 +131,11 @@ int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
 	id = sqlite3_last_insert_rowid(n->db);
 	{
 		unsigned char r[4];
-		RAND_bytes(r, sizeof r);
+		if (RAND_bytes(r, sizeof r) != 1) {
+			log_err("ledger: random generator failed: no Message-ID for notice %lld", (long long)id);
+			id = -1;
+			goto out;
+		}
 		hex_encode(r, sizeof r, rnd);
 	}
 	char *mid = xasprintf("notice-%lld.%s.%s@%.*s", (long long)id, kind, rnd,

@@ -333,8 +333,11 @@ static char *owner_password(struct notifier *n)
 	free(pw);
 	/* nobody needs the owner password of a mailed sheet: a random one locks editing */
 	unsigned char r[16];
+	if (RAND_bytes(r, sizeof r) != 1) {
+		log_err("random generator failed: no owner password for a mailed sheet");
+		return NULL;
+	}
 	pw = xmalloc(33);
-	RAND_bytes(r, sizeof r);
 	hex_encode(r, sizeof r, pw);
 	OPENSSL_cleanse(r, sizeof r);
 	return pw;
@@ -360,7 +363,8 @@ static int produce_electronic(struct notifier *n, EVP_PKEY *key, const struct sh
 	if (!d || sheet_draw(n, key, d, r) < 0 || sheet_doc_finish(d, &pdf, &pdflen) < 0)
 		goto out;
 	upw = open_password(n, r);
-	opw = owner_password(n);
+	if (!(opw = owner_password(n)))
+		goto out;
 	if (strlen(upw) < 4) {
 		log_err("sheet %s: the subscriber's data give no usable opening password", r->serial);
 		goto out;

@@ -1,10 +1,14 @@
 /*
  * ra-ocsp.c: the OCSP responder (RFC 6960) relying parties ask before they fall back to
- * the CRL. It serves HTTP on ocsp.listen: POST with an application/ocsp-request body, or
- * GET with the request in the URL (base64, URL-encoded), as RFC 6960 appendix A.1 says,
- * one request per connection. Its answers come from the CRL ca-signer publishes and are
+ * the CRL. It serves HTTP on ocsp.listen (libmicrohttpd: HTTP/1.0 and 1.1 with
+ * keep-alive): POST with an application/ocsp-request body, or GET with the request in the
+ * URL (base64, URL-encoded), as RFC 6960 appendix A.1 says. Its answers come from what ca-signer publishes in its CRL
+ * folder (the complete and delta CRLs and the list of issued serials, status.c) and are
  * signed by the responder's own delegated key (responder.c): it holds no CA key, talks to
- * no daemon and opens no database, so it can face the network on its own host.
+ * no daemon and opens no database, so it can face the network on its own host. When no
+ * request waits, it signs again the kept answers that changed or are getting old.
+ * ocsp.threads serving threads (default: one per core) each hold their own responder and
+ * socket on the same port (SO_REUSEPORT) and share nothing.
  */
 #include "config.h"
 #include "log.h"
@@ -13,10 +17,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <microhttpd.h>
 #include "cli.h"
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,8 @@
 #include <unistd.h>
 
 #define OCSP_MAX_REQUEST 16384	/* a request for a few certificates is well under 1 KiB */
+#define OCSP_IDLE_SECONDS 5	/* an idle keep-alive connection is closed after this */
+#define OCSP_MAX_CONNECTIONS 512
 
 static volatile sig_atomic_t stopping;
 
@@ -38,8 +47,10 @@ static void usage(int code)
 {
 	printf("usage: ra-ocsp [-c CONFIG] [--check] [--now TIME]\n"
 	       "\n"
-	       "OCSP responder: answers from the CRL in signer.crl_dir, signed with ocsp.key /\n"
-	       "ocsp.cert, on HTTP at ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
+	       "OCSP responder: answers from what ca-signer publishes in signer.crl_dir (the\n"
+	       "complete and delta CRLs, the list of issued serials): revoked, good (issued, not\n"
+	       "revoked) or unknown (never issued); signed with ocsp.key / ocsp.cert, on HTTP at\n"
+	       "ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "      --check        check the configuration and the keys, and exit\n"
@@ -70,6 +81,11 @@ static int listen_on(const char *spec)
 	sa.sin_port = htons((uint16_t)port);
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    /* one socket per serving thread; the kernel spreads connections over them (only
+	     * sockets of the same user may join) */
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+	    /* wake up for a connection only once its request has arrived */
+	    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0) {
 		log_err("cannot listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
@@ -77,27 +93,6 @@ static int listen_on(const char *spec)
 		return -1;
 	}
 	return fd;
-}
-
-static void send_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void reply(int fd, const char *status, const char *type, const uint8_t *body, size_t len)
-{
-	char head[256];
-	int n = snprintf(head, sizeof head, "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-cache\r\nConnection: close\r\n\r\n", status, type, len);
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
 }
 
 /* "%2B" and friends back to bytes, in place; -1 on a bad escape. */
@@ -120,117 +115,228 @@ static int url_decode(char *s)
 }
 
 /* The DER request of a GET: the path after the last '/' is URL-encoded base64. */
-static uint8_t *get_request(char *path, size_t *len)
+static uint8_t *get_request(const char *url, size_t *len)
 {
-	char *b64 = strrchr(path, '/');
+	const char *slash = strrchr(url, '/');
+	char *b64;
 	size_t n;
-	uint8_t *der;
+	uint8_t *der = NULL;
 	int out;
 
-	if (!b64 || url_decode(++b64) < 0 || (n = strlen(b64)) == 0 || n % 4 != 0 || n > OCSP_MAX_REQUEST)
+	if (!slash || strlen(slash + 1) > 4 * OCSP_MAX_REQUEST)
 		return NULL;
+	b64 = xstrdup(slash + 1);
+	if (url_decode(b64) < 0 || (n = strlen(b64)) == 0 || n % 4 != 0 || n > 2 * OCSP_MAX_REQUEST)
+		goto out;
 	der = xmalloc(n);
 	if ((out = EVP_DecodeBlock(der, (unsigned char *)b64, (int)n)) < 0) {
 		free(der);
-		return NULL;
+		der = NULL;
+		goto out;
 	}
 	/* EVP_DecodeBlock counts the padding as zero bytes. */
 	*len = (size_t)out - (b64[n - 1] == '=') - (b64[n - 2] == '=');
+out:
+	free(b64);
 	return der;
 }
 
-/* Read, answer and close one connection. */
-static void serve(ocsp_responder_t *r, int fd)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+    uint8_t *body, size_t len)
 {
-	char buf[OCSP_MAX_REQUEST + 4096 + 1], method[8], path[OCSP_MAX_REQUEST + 64];
-	size_t have = 0, body_len = 0, der_len = 0, out_len;
-	char *end = NULL, *cl;
-	uint8_t *der = NULL, *out;
-	struct timeval tv = { 5, 0 };
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	while (!end && have < sizeof buf - 1) {
-		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-		if (n <= 0)
-			goto out;
-		have += (size_t)n;
-		buf[have] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (!end || sscanf(buf, "%7s %16447s", method, path) != 2) {
-		reply(fd, "400 Bad Request", "text/plain", (const uint8_t *)"bad request\n", 12);
-		goto out;
-	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	rc = MHD_queue_response(c, code, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
+{
+	return reply(c, code, "text/plain", (uint8_t *)xstrdup(text), strlen(text));
+}
+
+/* One serving thread: its own responder (kept answers, loaded files), socket and HTTP
+ * server, so that threads share nothing and need no lock. */
+struct server {
+	ocsp_responder_t *r;
+	struct MHD_Daemon *d;
+	unsigned long served;	/* requests answered, to tell a quiet spell */
+	pthread_t tid;
+};
+
+/* A POST body being received (its buffer grows as pieces come, up to OCSP_MAX_REQUEST). */
+struct body {
+	uint8_t *buf;
+	size_t len, cap;
+	int too_long;
+};
+
+/*
+ * One HTTP request (libmicrohttpd calls this first with the headers, then with each piece
+ * of a POST body, then once more with none): the OCSP request from the URL (GET) or the
+ * body (POST), the answer as application/ocsp-response.
+ */
+static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload, size_t *upload_len,
+    void **state)
+{
+	ocsp_responder_t *r = arg;
+	struct body *b = *state;
+	uint8_t *der, *out;
+	size_t der_len = 0, out_len;
+
+	(void)version;
 	if (strcmp(method, "GET") == 0) {
-		if (!(der = get_request(path, &der_len))) {
-			reply(fd, "400 Bad Request", "text/plain", (const uint8_t *)"bad request\n", 12);
-			goto out;
-		}
-	} else if (strcmp(method, "POST") == 0) {
-		end += 4;
-		cl = strcasestr(buf, "\r\nContent-Length:");
-		body_len = cl ? strtoul(cl + 17, NULL, 10) : 0;
-		if (body_len == 0 || body_len > OCSP_MAX_REQUEST) {
-			reply(fd, "413 Payload Too Large", "text/plain", (const uint8_t *)"bad length\n", 11);
-			goto out;
-		}
-		while ((size_t)(buf + have - end) < body_len && have < sizeof buf - 1) {
-			ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		if ((size_t)(buf + have - end) < body_len)
-			goto out;
-		der_len = body_len;
-		der = xmalloc(der_len);
-		memcpy(der, end, der_len);
-	} else {
-		reply(fd, "405 Method Not Allowed", "text/plain", (const uint8_t *)"POST or GET\n", 12);
-		goto out;
+		if (!(der = get_request(url, &der_len)))
+			return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
+		out = ocsp_responder_answer(r, der, der_len, &out_len);
+		free(der);
+		return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
 	}
-	out = ocsp_responder_answer(r, der, der_len, &out_len);
-	reply(fd, "200 OK", "application/ocsp-response", out, out_len);
-	free(out);
-out:
-	free(der);
-	close(fd);
+	if (strcmp(method, "POST") != 0)
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST or GET\n");
+	if (!b) {
+		*state = xcalloc(1, sizeof *b);
+		return MHD_YES;
+	}
+	if (*upload_len > 0) {
+		if (b->len + *upload_len > OCSP_MAX_REQUEST) {
+			b->too_long = 1;
+		} else {
+			if (b->len + *upload_len > b->cap) {
+				b->cap = b->len + *upload_len + 512;
+				b->buf = xrealloc(b->buf, b->cap);
+			}
+			memcpy(b->buf + b->len, upload, *upload_len);
+			b->len += *upload_len;
+		}
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	if (b->too_long || b->len == 0)
+		return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "bad length\n");
+	out = ocsp_responder_answer(r, b->buf, b->len, &out_len);
+	return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
+}
+
+/* Keep the URL as sent: a GET request's base64 may hold "%2F", which must not become a
+ * path separator before get_request has found the last '/'. */
+static size_t keep_escapes(void *arg, struct MHD_Connection *c, char *s)
+{
+	(void)arg;
+	(void)c;
+	return strlen(s);
+}
+
+static void on_done(void *arg, struct MHD_Connection *c, void **state,
+    enum MHD_RequestTerminationCode why)
+{
+	struct body *b = *state;
+	struct server *sv = arg;
+
+	(void)c;
+	(void)why;
+	sv->served++;
+	if (b)
+		free(b->buf);
+	free(b);
+	*state = NULL;
+}
+
+
+static int server_start(struct server *sv, const config_t *cfg)
+{
+	int lfd;
+
+	if (!(sv->r = ocsp_responder_new(cfg)) || (lfd = listen_on(config_str(cfg, "ocsp.listen"))) < 0)
+		return -1;
+	/* libmicrohttpd serves HTTP/1.0 and 1.1 (keep-alive) on this socket, driven from the
+	 * thread's loop, so the responder is only ever used from that thread. */
+	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_EPOLL_TURBO, 0, NULL, NULL, on_request,
+	    sv->r, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OCSP_IDLE_SECONDS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)OCSP_MAX_CONNECTIONS, MHD_OPTION_END);
+	if (!sv->d) {
+		log_err("cannot start the HTTP server on %s", config_str(cfg, "ocsp.listen"));
+		close(lfd);
+		return -1;
+	}
+	return 0;
+}
+
+static void *server_run(void *arg)
+{
+	struct server *sv = arg;
+
+	while (!stopping) {
+		unsigned long before = sv->served;
+
+		/* Waits up to 200 ms for work and does it; a quiet spell is for signing again. */
+		MHD_run_wait(sv->d, 200);
+		if (sv->served == before)
+			ocsp_responder_presign(sv->r, 20);
+	}
+	return NULL;
+}
+
+static void server_stop(struct server *sv)
+{
+	if (sv->d)
+		MHD_stop_daemon(sv->d);
+	ocsp_responder_destroy(&sv->r);
 }
 
 int main(int argc, char **argv)
 {
 	struct cli_daemon opt;
-	int lfd;
+	struct server *sv;
 	config_t *cfg;
 	ocsp_responder_t *r;
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t all, old;
+	long n;
 
 	log_init("ra-ocsp", LV_INFO);
 	cli_daemon_parse(argc, argv, usage, &opt);
 	cfg = config_open(opt.config);
 	if (!(r = ocsp_responder_new(cfg)))
 		fatal("cannot start the OCSP responder (see above)");
+	ocsp_responder_destroy(&r);
 	if (opt.check) {
 		printf("%s: configuration and responder keys are valid\n", config_file(cfg));
 		return 0;
 	}
-	if ((lfd = listen_on(config_str(cfg, "ocsp.listen"))) < 0)
-		return 1;
+	n = config_int(cfg, "ocsp.threads");
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = n < 1 ? 1 : n > 16 ? 16 : n;
+	sv = xcalloc((size_t)n, sizeof *sv);
+	for (long i = 0; i < n; i++)
+		if (server_start(&sv[i], cfg) < 0)
+			fatal("cannot serve on %s (see above)", config_str(cfg, "ocsp.listen"));
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("ra-ocsp ready on %s", config_str(cfg, "ocsp.listen"));
-	while (!stopping) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		int fd;
-		if (poll(&p, 1, 1000) <= 0)
-			continue;
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-			serve(r, fd);
-	}
+	/* Serving threads leave signals to the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (long i = 1; i < n; i++)
+		if (pthread_create(&sv[i].tid, NULL, server_run, &sv[i]) != 0)
+			fatal("cannot start serving thread %ld", i);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	log_info("ra-ocsp ready on %s (%ld thread%s)", config_str(cfg, "ocsp.listen"), n, n > 1 ? "s" : "");
+	server_run(&sv[0]);
+	for (long i = 1; i < n; i++)
+		pthread_join(sv[i].tid, NULL);
 	log_info("ra-ocsp stopping");
-	close(lfd);
-	ocsp_responder_destroy(&r);
+	for (long i = 0; i < n; i++)
+		server_stop(&sv[i]);
+	free(sv);
 	config_destroy(&cfg);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * ctl.h: ra-ctl's parts: making a deployment (ctl_init.c), starting and stopping its
+ * ctl.h: ra-ctl's parts: making a deployment (ctl_init.c) and its development
+ * certificates (ctl_cert.c), the officers (ctl_officer.c), starting and stopping its
  * daemons (ctl_daemons.c), backups (ctl_backup.c, ctl_restore.c, ctl_reconcile.c, with
  * the encrypted key archive of ctl_keyarchive.c); the queue commands are in ra-ctl.c.
  */
@@ -21,7 +22,7 @@ struct ctl_ext {
 	int nid;
 	const char *value;
 };
-/* A certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with ISSUER_KEY (ISSUER
+/* ctl_cert.c: a certificate for KEY: subject C=TW[, O], CN; issued by ISSUER with ISSUER_KEY (ISSUER
  * NULL: self-signed), valid YEARS, with EXTS. NULL on failure. */
 X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
     long years, const struct ctl_ext *exts, size_t n);
@@ -50,6 +51,15 @@ struct ctl_officer_add {
 /* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
     const struct ctl_officer_add *add);
+/* Give DIR's files to one user per part (created if missing), move the passphrases to
+ * DIR/credentials, name the users in ra.yaml. Root only. 0/-1. */
+int ctl_users_init(const char *dir);
+/* The user PROG runs as in this deployment (users.*), or NULL. */
+const char *ctl_user_of(const config_t *cfg, const char *prog);
+/* In a daemon's child, as root: hand PROG its own credentials (run/credentials/USER,
+ * $CREDENTIALS_DIRECTORY) and become its user. No user configured or not root: nothing.
+ * 0/-1. */
+int ctl_become(const config_t *cfg, const char *prog);
 /* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

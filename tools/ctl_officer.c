@@ -156,30 +156,28 @@ officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const 
 /* Sign PAYLOAD as C, submit it as KIND and wait. The result, or NULL with the reason said. */
 static json_t *signed_job(const config_t *cfg, const officer_cred_t *c, const char *kind, json_t *payload)
 {
-	char *idem = officer_idem_new(kind), *err = NULL;
+	char *idem = officer_idem_new(kind);
+	struct ra_job job = { 0 };
 	ra_client_t *q = NULL;
 	json_t *result = NULL;
-	int64_t id;
-	int st;
 
 	if (officer_sign(c, kind, idem, payload) < 0)
 		goto out;
-	if (!(q = ra_client_new(cfg, "ctl")) || (id = ra_client_submit(q, kind, idem, payload, &err)) < 0) {
-		fprintf(stderr, "ra-ctl: %s not accepted: %s\n", kind, err ? err : "queue unreachable");
+	if (!(q = ra_client_new(cfg, "ctl"))) {
+		fprintf(stderr, "ra-ctl: %s not accepted: queue unreachable\n", kind);
 		goto out;
 	}
-	st = ra_client_wait(q, id, 60000, &result, &err);
-	if (st != JOB_DONE) {
-		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", kind, (long long)id, st < 0 ? "unknown" :
-		    job_state_name((enum job_state)st), st < 0 ? err : json_string_value(json_object_get(result, "error")) ?
-		    json_string_value(json_object_get(result, "error")) : "not finished yet");
-		json_decref(result);
-		result = NULL;
-	}
+	if (ra_client_run(q, kind, idem, payload, 60000, &job) == JOB_DONE)
+		result = json_incref(job.result);
+	else if (job.id < 0)
+		fprintf(stderr, "ra-ctl: %s not accepted: %s\n", kind, job.error);
+	else
+		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", kind, (long long)job.id,
+		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
 out:
+	ra_job_clear(&job);
 	ra_client_destroy(&q);
 	free(idem);
-	free(err);
 	return result;
 }
 

@@ -30,6 +30,8 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,22 +79,29 @@ static int rs_check(const char *backup, json_t *files, const char *name)
 	return rc;
 }
 
-/* The backed-up ledger's audit chain is intact and ends at the manifest's head. 0/-1. */
-static int rs_check_chain(const char *path, json_t *head)
+/* The backed-up ledger's audit chain is intact (its signed checkpoints too, with the
+ * CA certificate CA_PATH if the backup has it) and ends at the manifest's head. 0/-1. */
+static int rs_check_chain(const char *path, const char *ca_path, json_t *head)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	int64_t bad = 0, rows = 0;
+	struct audit_report r;
+	FILE *f = ca_path ? fopen(ca_path, "r") : NULL;
+	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int64_t rows = 0;
 	int rc = -1;
 
+	if (f)
+		fclose(f);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		log_err("cannot open %s", path);
 		goto out;
 	}
-	if (audit_verify(db, &bad, &rows) < 0) {
-		log_err("%s: audit chain broken at row %lld", path, (long long)bad);
+	if (audit_verify(db, ca ? X509_get0_pubkey(ca) : NULL, &r) < 0) {
+		log_err("%s: audit chain broken: %s", path, r.why);
 		goto out;
 	}
+	rows = r.rows;
 	if (sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -107,6 +116,7 @@ static int rs_check_chain(const char *path, json_t *head)
 	sqlite3_finalize(st);
 	printf("audit chain intact: %lld rows, head as in the manifest\n", (long long)rows);
 out:
+	X509_free(ca);
 	sqlite3_close(db);
 	return rc;
 }
@@ -289,8 +299,13 @@ int ctl_restore_main(const char *cfgfile, int argc, char **argv)
 		goto out;
 	free(p);
 	p = xasprintf("%s/ra.db", backup);
-	if (rs_check_chain(p, json_object_get(json_object_get(m, "ra.db"), "audit_head")) < 0)
-		goto out;
+	{
+		char *ca = json_object_get(files, "ca.pem") ? xasprintf("%s/ca.pem", backup) : NULL;
+		int bad = rs_check_chain(p, ca, json_object_get(json_object_get(m, "ra.db"), "audit_head")) < 0;
+		free(ca);
+		if (bad)
+			goto out;
+	}
 	if (has_keys && !passfile) {
 		log_err("the backup's keys are encrypted: give --passphrase-file FILE");
 		goto out;

@@ -24,10 +24,6 @@ export PATH="$BUILD/bin:$PATH"
 [ -n "${RA_CONFIG:-}" ] && [ -f "$RA_CONFIG" ] || { echo "demo-lifecycle: RA_CONFIG must name the deployment's ra.yaml" >&2; exit 2; }
 out=$1
 dep=$(cd "$(dirname "$RA_CONFIG")" && pwd)
-# The officers' passphrases (tools/demo.sh writes them there); each officer signs with
-# their own credential, dep/officers/ID.pem.
-pp=${DEMO_PASSPHRASES:-$dep/passphrases}
-as() { printf '%s\n' --officer "$1" --passphrase-file "$pp/$1"; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ra-lifecycle.XXXXXX")
 started=0
 cleanup() {
@@ -48,30 +44,7 @@ if ! grep -q '^notifier:' "$RA_CONFIG"; then
 	{ cat "$RA_CONFIG"; printf 'notifier:\n  templates_dir: %s/config/templates\n' "$top"; } > "$ncfg"
 fi
 
-# form KIND SERIAL ACCOUNT LINE...: key, second-key and approve a form; prints the approval.
-form() {
-	local kind=$1 serial=$2 account=$3 cmd f
-	shift 3
-	f=$work/$serial.yaml
-	{ echo "kind: $kind"; echo "serial: $serial"; echo "account: $account"; printf '%s\n' "$@"; } > "$f"
-	case $kind in revocation) cmd=revoke ;; resume) cmd=resume ;; password_reset) cmd=password-reset ;; esac
-	ra-intake "$cmd" $(as clerk01) --file "$f" >/dev/null
-	ra-intake verify $(as clerk02) --kind "$kind" --file "$f" >/dev/null
-	ra-intake approve $(as sup01) "$serial"
-}
-# password ACCOUNT SERIAL: a password-reset form for counter pickup, the sheet printed, the
-# password read off it into $work/ACCOUNT.pw (0600). Prints the sheet's serial.
-password() {
-	local account=$1 serial=$2 job sheet
-	job=$(form password_reset "$serial" "$account" "delivery: counter" | sed -n 's/^job \([0-9]*\) (form_approve).*/\1/p')
-	sheet=$(ra-ctl job "$job" | sed -n 's/.*"sheet": "\(PW-[0-9A-F]*\)".*/\1/p')
-	[ -n "$sheet" ] || { echo "demo-lifecycle: reset form $serial gave no sheet" >&2; exit 1; }
-	ra-notifier -c "$ncfg" sheets --sheet "$sheet" >/dev/null
-	umask 077
-	pdftotext "$dep/sheets/counter/$sheet.pdf" - | grep -xE '[A-Za-z2-9]{12}' | head -n 1 > "$work/$account.pw"
-	[ -s "$work/$account.pw" ] || { echo "demo-lifecycle: no password on sheet $sheet" >&2; exit 1; }
-	echo "$sheet"
-}
+. "$top/tools/demo-forms.sh"
 
 # Three subscribers whose certificates are valid, in account order.
 mapfile -t accounts < <(ra-ctl certs | awk 'NR > 1 && $3 == "valid" { print $4 }' | sort -u | head -n 3)

@@ -18,9 +18,12 @@
 #      the CRL checked with `openssl verify -crl_check` (tools/demo-lifecycle.sh)
 #   6. the notifier: renewal notices through a real SMTP server with the clock 11 months
 #      and a day ahead, password and PIN sheets printed (tools/demo-notifier.sh)
-# Leaves var/demo/out/{ca.pem,certs/,cards/,crl.pem,mail/,sheets/}; the last line is the
+#   7. online: ra-web over HTTPS, three subscribers log in with headless Chromium and one
+#      suspends a certificate (tools/demo-web.sh)
+# Leaves var/demo/out/{ca.pem,certs/,cards/,crl.pem,mail/,sheets/,web/}; the last line is the
 # summary, and the exit status is 0 only if every certificate verified.
 set -euo pipefail
+umask 077	# every file the demo writes may hold a secret (keys, PIN and password sheets, mail)
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
 export PATH="$BUILD/bin:$PATH"
@@ -101,9 +104,11 @@ step "lifecycle: revocation, suspension, resume, CRL"
 demo_stage lifecycle "$top/tools/demo-lifecycle.sh" "$out"
 step "notifier: renewal notices and sheets"
 demo_stage notifier "$top/tools/demo-notifier.sh" "$out"
+step "online: the subscribers' website (ra-web, headless Chromium)"
+demo_stage online "$top/tools/demo-web.sh" "$out"
 step "audit chain"
 ra-ctl audit verify
 stop
 trap - EXIT
-echo "demo: ${#forms[@]} forms, $issued certificates issued, $verified verified$cards, $lifecycle, $notifier"
+echo "demo: ${#forms[@]} forms, $issued certificates issued, $verified verified$cards, $lifecycle, $notifier, $online"
 [ "$issued" -gt 0 ] && [ "$issued" -eq "$verified" ] && [ "$issued" -eq $(( ${#forms[@]} * 2 )) ]

@@ -19,6 +19,8 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -27,12 +29,14 @@ static void usage(int code)
 	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n"
-	       "  init DIR [--force] [--ca-bits N] [--admin ID] [--passphrase-file F]\n"
+	       "  init DIR [--force] [--ca-bits N] [--admin ID] [--passphrase-file F] [--users]\n"
 	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
 	       "                             of N bits, default 3072; ledger), the officer CA and the first\n"
 	       "                             administrator ID (default admin), credential DIR/officers/ID.pem\n"
 	       "                             under the passphrase of F (else asked), which also seals the\n"
-	       "                             officer CA key\n"
+	       "                             officer CA key; --users (root): give each part's files to its\n"
+	       "                             own user (ra-signer, ra-queue, ra-notifier, made if missing)\n"
+	       "                             and move the passphrases to DIR/credentials\n"
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
 	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
@@ -43,7 +47,7 @@ static void usage(int code)
 	       "  orders [--state S]         list card orders\n"
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait] AS\n"
 	       "                             issue an order's two certificates from PKCS#10 files (operator)\n"
-	       "  audit verify               recompute the audit chain; name the first bad row\n"
+	       "  audit verify               recompute the audit chain, check its signed checkpoints\n"
 	       "  job ID                     one job: kind, state, error and result (JSON)\n"
 	       "  revoke --serials-file F --reason R [--no-wait] AS\n"
 	       "                             revoke the listed certificates (one hex serial a line; bulk, e.g. a\n"
@@ -458,21 +462,35 @@ static int cmd_job(const config_t *cfg, const char *text)
 	return 0;
 }
 
+/* The audit chain, and its checkpoints against the CA certificate (signer.cert). */
 static int cmd_audit_verify(const config_t *cfg)
 {
-	char *path = config_path(cfg, "queue.db");
+	char *path = config_path(cfg, "queue.db"), *ca_path = config_path(cfg, "signer.cert");
 	sqlite3 *db = db_open_readonly(path);
-	int64_t bad = 0, rows = 0;
+	FILE *f = fopen(ca_path, "r");
+	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	struct audit_report r;
 	int rc;
+
+	if (f)
+		fclose(f);
 	if (!db)
 		fatal("cannot open %s", path);
-	rc = audit_verify(db, &bad, &rows);
+	if (!ca)
+		fatal("cannot read the CA certificate %s (checkpoints are signed by its key)", ca_path);
+	rc = audit_verify(db, X509_get0_pubkey(ca), &r);
 	if (rc == 0)
-		printf("audit chain intact: %lld rows\n", (long long)rows);
+		printf("audit chain intact: %lld rows, %lld signed checkpoint(s) covering %lld rows\n",
+		    (long long)r.rows, (long long)r.checkpoints, (long long)r.covered);
+	else if (r.bad_row)
+		printf("audit chain BROKEN at row %lld (after %lld good rows): %s\n", (long long)r.bad_row,
+		    (long long)r.rows, r.why);
 	else
-		printf("audit chain BROKEN at row %lld (after %lld good rows)\n", (long long)bad, (long long)rows);
+		printf("audit chain BROKEN: %s (%lld rows recomputed)\n", r.why, (long long)r.rows);
+	X509_free(ca);
 	db_close(&db);
 	free(path);
+	free(ca_path);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -500,12 +518,12 @@ int main(int argc, char **argv)
 		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
 		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
 		{ "card", required_argument, 0, 'K' }, { "ca-passphrase-file", required_argument, 0, 'X' },
-		{ 0, 0, 0, 0 } };
+		{ "users", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
 	const char *serials_file = NULL, *reason = NULL, *admin = "admin";
 	struct ctl_officer_add add = { 0 };
 	struct ctl_as as = { 0 };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
-	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
+	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, users = 0, c;
 	json_int_t order = 0;
 	config_t *cfg;
 	int rc;
@@ -546,6 +564,7 @@ int main(int argc, char **argv)
 		case 'W': wait = 0; break;
 		case 'B': ca_bits = atoi(optarg); break;
 		case 'Q': ocsp = 1; break;
+		case 'U': users = 1; break;
 		case 'F': serials_file = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'P': as.officer = optarg; break;
@@ -566,7 +585,8 @@ int main(int argc, char **argv)
 			usage(2);
 		if (ca_bits != 2048 && ca_bits != 3072 && ca_bits != 4096)
 			fatal("--ca-bits must be 2048, 3072 or 4096");
-		if (ctl_init(argv[optind], force, ca_bits, admin, as.passfile) < 0)
+		if (ctl_init(argv[optind], force, ca_bits, admin, as.passfile) < 0 ||
+		    (users && ctl_users_init(argv[optind]) < 0))
 			return 1;
 		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
 		return 0;

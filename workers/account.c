@@ -59,8 +59,8 @@ char *account_hash(const config_t *cfg, const char *password)
 	size_t len = argon2_encodedlen(t, m, 1, sizeof salt, 32, Argon2_id);
 	char *out = xmalloc(len);
 
-	RAND_bytes(salt, sizeof salt);
-	if (argon2id_hash_encoded(t, m, 1, password, strlen(password), salt, sizeof salt, 32, out, len) != ARGON2_OK) {
+	if (RAND_bytes(salt, sizeof salt) != 1 ||
+	    argon2id_hash_encoded(t, m, 1, password, strlen(password), salt, sizeof salt, 32, out, len) != ARGON2_OK) {
 		free(out);
 		return NULL;
 	}
@@ -72,7 +72,10 @@ char *account_id_new(sqlite3 *db)
 	char id[16];
 	for (;;) {
 		uint8_t r[4];
-		RAND_bytes(r, sizeof r);
+		if (RAND_bytes(r, sizeof r) != 1) {
+			log_err("random generator failed: no account id");
+			return NULL;
+		}
 		snprintf(id, sizeof id, "u%08u", (unsigned)(((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 |
 		    (uint32_t)r[2] << 8 | r[3]) % 100000000u));
 		if (db_int(db, "SELECT 1 FROM accounts WHERE id = ?", "s", id) != 1)
@@ -89,7 +92,10 @@ int sheet_queue(struct job_ctx *ctx, const char *kind, int64_t subscriber, const
 	char hex[11], serial[24], obj[40];
 	int rc;
 
-	RAND_bytes(r, sizeof r);
+	if (RAND_bytes(r, sizeof r) != 1) {
+		sqlite3_finalize(st);
+		return job_fail(ctx, 1, "random generator failed: no %s sheet serial", kind);
+	}
 	hex_encode(r, sizeof r, hex);
 	for (char *p = hex; *p; p++)
 		*p = (char)(*p >= 'a' ? *p - 32 : *p);

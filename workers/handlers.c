@@ -17,6 +17,7 @@
 	H(card_fail, job_card_fail_prepare, job_card_fail_apply) \
 	H(card_challenge, job_account_prepare, job_card_challenge_apply) \
 	H(card_unlock, NULL, job_card_unlock_apply) \
+	H(card_puk, NULL, job_card_puk_apply) \
 	H(card_renew, job_card_renew_prepare, job_card_renew_apply) \
 	H(revoke, job_revoke_prepare, job_revoke_apply) \
 	H(suspend, job_suspend_prepare, job_suspend_apply) \

@@ -12,7 +12,11 @@
  *     form" and never says whether the password was right; only an approved
  *     password-reset form (or a resume form) unlocks it;
  *   - a wrong password is not a failed job: the job is DONE with {"ok": false, ...} so
- *     that the failure count commits with it.
+ *     that the failure count commits with it;
+ *   - an account id that does not exist answers exactly as a wrong password does (same
+ *     text, same shape, the same argon2id work against a dummy hash, and it counts and
+ *     locks like a real account: account_guard.c), so answers do not reveal which
+ *     accounts exist; too many wrong passwords from one source make it wait.
  */
 #include "b64.h"
 #include "db.h"
@@ -33,6 +37,9 @@ enum { VERDICT_WRONG = 0, VERDICT_RIGHT = 1, VERDICT_LOCKED = 2, VERDICT_UNKNOWN
 
 /* Loaded once per worker process, on the first sealed secret it meets. */
 static EVP_PKEY *workers_key;
+/* A hash with the configured cost that no password matches in practice: an unknown
+ * account is verified against it, so it costs what a real one does. Made once. */
+static char *dummy_hash;
 
 json_t *account_refusal(const char *fmt, ...)
 {
@@ -100,18 +107,29 @@ static void wipe(char **s)
 
 int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_b64)
 {
-	sqlite3_stmt *st = db_prepare(ctx->db, "SELECT pw_hash, locked FROM accounts WHERE id = ?");
+	sqlite3_stmt *st;
 	char *hash = NULL, *pw = NULL;
 	int locked = 0, verdict = -1;
 
+	if (!dummy_hash && !(dummy_hash = account_hash(ctx->cfg, "no account has this password"))) {
+		job_fail(ctx, 1, "cannot prepare the password check (argon2id failed)");
+		return -1;
+	}
+	st = db_prepare(ctx->db, "SELECT pw_hash, locked FROM accounts WHERE id = ?");
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		hash = xstrdup((const char *)sqlite3_column_text(st, 0));
 		locked = sqlite3_column_int(st, 1);
 	}
 	sqlite3_finalize(st);
-	if (!hash)
+	if (!hash) {
+		/* The same work as for a real account, then the same answer (account_record). */
+		if (!(pw = account_unseal(ctx, sealed_b64)))
+			return -1;
+		(void)argon2id_verify(dummy_hash, pw, strlen(pw));
+		wipe(&pw);
 		return VERDICT_UNKNOWN;
+	}
 	if (locked) {
 		/* Not even opened: a locked account gives no answer about the password. */
 		verdict = VERDICT_LOCKED;
@@ -132,37 +150,99 @@ static json_t *locked_refusal(void)
 	    xstrdup("帳號已鎖定：請填寫網站密碼重設申請書"));
 }
 
+/* The answer to a wrong password that made FAILURES of MAX. */
+static json_t *wrong_refusal(int64_t failures, int64_t max)
+{
+	json_t *r;
+
+	if (failures >= max) {
+		r = account_refuse("wrong_password", xasprintf("wrong password; the account is now locked"
+		    " after %lld wrong passwords: file a password-reset form", (long long)max),
+		    xasprintf("密碼錯誤；已連續錯誤 %lld 次，帳號已鎖定：請填寫網站密碼重設申請書", (long long)max));
+		json_object_set_new(r, "tries_left", json_integer(0));
+		return r;
+	}
+	r = account_refuse("wrong_password", xasprintf("wrong password: %lld %s left before the"
+	    " account locks", (long long)(max - failures), max - failures == 1 ? "try" : "tries"),
+	    xasprintf("密碼錯誤：再錯 %lld 次帳號即鎖定", (long long)(max - failures)));
+	json_object_set_new(r, "tries_left", json_integer(max - failures));
+	return r;
+}
+
+/* A wrong password (or an unknown account) from SOURCE: counted, and the answer. 0/-1. */
+static int account_wrong(struct job_ctx *ctx, const char *action, const char *object, const char *source,
+    int64_t failures, int64_t max, json_t **refusal)
+{
+	char before[32], after[32];
+
+	if (source && guard_fail(ctx, source) < 0)
+		return -1;
+	snprintf(before, sizeof before, "failures=%lld", (long long)failures - 1);
+	snprintf(after, sizeof after, "failures=%lld", (long long)failures);
+	if (job_audit(ctx, action, object, before, after) < 0)
+		return -1;
+	if (failures >= max && strcmp(action, "account.login_failed") == 0 &&
+	    job_audit(ctx, "account.locked", object, "active", "locked") < 0)
+		return -1;
+	*refusal = wrong_refusal(failures, max);
+	return 0;
+}
+
 int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal)
 {
 	int64_t max = config_int(ctx->cfg, "accounts.max_failures");
 	int64_t failures = db_int(ctx->db, "SELECT failures FROM accounts WHERE id = ?", "s", account);
 	int64_t locked = db_int(ctx->db, "SELECT locked FROM accounts WHERE id = ?", "s", account);
-	char object[48], before[32], after[32];
+	char object[48], *source = NULL;
+	int64_t wait;
 	sqlite3_stmt *st;
+	int rc = -1;
 
 	*refusal = NULL;
-	if (verdict < 0)
+	if (verdict < 0 || guard_source(ctx, &source) < 0)
 		return -1;
+	if (source && (wait = guard_wait(ctx, source)) > 0) {
+		/* Before anything about the account: the same answer whatever it is. */
+		*refusal = account_refuse("slow_down", xasprintf("too many wrong passwords from here: try again in"
+		    " %lld seconds", (long long)wait), xasprintf("此處輸入錯誤密碼次數過多：請於 %lld 秒後再試",
+		    (long long)wait));
+		rc = 0;
+		goto out;
+	}
 	if (verdict == VERDICT_UNKNOWN || failures < 0) {
-		*refusal = account_refuse("unknown", xasprintf("no account %s", account),
-		    xasprintf("查無帳號 %s", account));
-		return 0;
+		/* No such account: counted and answered as a real one would be. */
+		snprintf(object, sizeof object, "account:%s", account);
+		failures = guard_failures(ctx, object);
+		if (failures >= max) {
+			*refusal = locked_refusal();
+			rc = 0;
+			goto out;
+		}
+		if (guard_fail(ctx, object) < 0)
+			goto out;
+		rc = account_wrong(ctx, "login.unknown_account", object, source, failures + 1, max, refusal);
+		goto out;
 	}
 	if (verdict == VERDICT_LOCKED || locked == 1) {
 		*refusal = locked_refusal();
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	snprintf(object, sizeof object, "account:%s", account);
-	snprintf(before, sizeof before, "failures=%lld", (long long)failures);
 	if (verdict == VERDICT_RIGHT) {
-		if (failures == 0)
-			return 1;
+		char before[32];
+		if (failures == 0) {
+			rc = 1;
+			goto out;
+		}
+		snprintf(before, sizeof before, "failures=%lld", (long long)failures);
 		st = db_prepare(ctx->db, "UPDATE accounts SET failures = 0, updated_at = ? WHERE id = ?");
 		sqlite3_bind_int64(st, 1, ra_now());
 		sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
 		sqlite3_step(st);
 		sqlite3_finalize(st);
-		return job_audit(ctx, "account.login", object, before, "failures=0") < 0 ? -1 : 1;
+		rc = job_audit(ctx, "account.login", object, before, "failures=0") < 0 ? -1 : 1;
+		goto out;
 	}
 	failures++;
 	st = db_prepare(ctx->db, "UPDATE accounts SET failures = ?, locked = ?, updated_at = ? WHERE id = ?");
@@ -172,23 +252,10 @@ int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t
 	sqlite3_bind_text(st, 4, account, -1, SQLITE_STATIC);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
-	snprintf(after, sizeof after, "failures=%lld", (long long)failures);
-	if (job_audit(ctx, "account.login_failed", object, before, after) < 0)
-		return -1;
-	if (failures >= max) {
-		if (job_audit(ctx, "account.locked", object, "active", "locked") < 0)
-			return -1;
-		*refusal = account_refuse("wrong_password", xasprintf("wrong password; the account is now locked"
-		    " after %lld wrong passwords: file a password-reset form", (long long)max),
-		    xasprintf("密碼錯誤；已連續錯誤 %lld 次，帳號已鎖定：請填寫網站密碼重設申請書", (long long)max));
-		json_object_set_new(*refusal, "tries_left", json_integer(0));
-		return 0;
-	}
-	*refusal = account_refuse("wrong_password", xasprintf("wrong password: %lld %s left before the"
-	    " account locks", (long long)(max - failures), max - failures == 1 ? "try" : "tries"),
-	    xasprintf("密碼錯誤：再錯 %lld 次帳號即鎖定", (long long)(max - failures)));
-	json_object_set_new(*refusal, "tries_left", json_integer(max - failures));
-	return 0;
+	rc = account_wrong(ctx, "account.login_failed", object, source, failures, max, refusal);
+out:
+	free(source);
+	return rc;
 }
 
 /* The account's current password hash, or NULL. */
@@ -212,12 +279,14 @@ int job_account_prepare(struct job_ctx *ctx)
 
 	if (!sealed)
 		sealed = json_string_value(json_object_get(ctx->payload, "sealed_password"));
-	if (!account || !sealed || !(hash = account_hash_now(ctx, account)))
+	if (!account || !sealed)
 		return 0;	/* apply says what is missing */
+	/* An unknown account too: its dummy verification belongs outside the transaction. */
+	hash = account_hash_now(ctx, account);
 	verdict = account_verify(ctx, account, sealed);
 	if (verdict >= 0)
 		json_object_set_new(ctx->scratch, "verdict", json_pack("{s:s,s:i,s:s}", "account", account,
-		    "verdict", verdict, "hash", hash));
+		    "verdict", verdict, "hash", hash ? hash : ""));
 	free(hash);
 	return 0;
 }
@@ -230,9 +299,9 @@ int account_check(struct job_ctx *ctx, const char *account, const char *sealed_b
 
 	*refusal = NULL;
 	/* The verdict reached in prepare stands if it is about this account and its password
-	 * has not changed since; otherwise verify here. */
-	if (pre && hash && strcmp(json_string_value(json_object_get(pre, "account")), account) == 0 &&
-	    strcmp(json_string_value(json_object_get(pre, "hash")), hash) == 0)
+	 * has not changed since (or it still does not exist); otherwise verify here. */
+	if (pre && strcmp(json_string_value(json_object_get(pre, "account")), account) == 0 &&
+	    strcmp(json_string_value(json_object_get(pre, "hash")), hash ? hash : "") == 0)
 		verdict = (int)json_integer_value(json_object_get(pre, "verdict"));
 	else
 		verdict = account_verify(ctx, account, sealed_b64);

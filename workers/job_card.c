@@ -12,10 +12,13 @@
  * management key itself never leaves the RA host; the station gets management rights on
  * that one card for as long as it holds its PC/SC transaction.
  *
- * card_unlock then releases the card's derived PUK sealed to an X25519 key the station
- * made for this one operation (lib/seal.c's box), so the ledger holds only the sealed
- * form. card_renew issues the new pair of certificates. A challenge answers one follow-up
- * job only, within CARD_CHALLENGE_TTL seconds of the one clock.
+ * card_unlock then releases the card's derived PUK and the two after it (PUK versions per
+ * card, table card_puk), sealed to an X25519 key the station made for this one operation
+ * (lib/seal.c's box), so the ledger holds only the sealed form; the station unblocks the
+ * card, changes its PUK to the next one at once, and card_puk records the new version.
+ * card_renew issues the new pair of certificates through issue_pair.c (both requests
+ * checked first, withdrawn if the pair cannot be delivered). A challenge answers one
+ * follow-up job only, within CARD_CHALLENGE_TTL seconds of the one clock.
  */
 #include "b64.h"
 #include "db.h"
@@ -35,9 +38,6 @@
 
 #define CARD_CHALLENGE_TTL 300
 #define CARD_BLOCK_MAX 16
-
-static const char *const card_usages[2] = { "signature", "encryption" };
-static const char *const card_csr_keys[2] = { "sign_csr", "enc_csr" };
 
 /* The management key cipher of this deployment's cards, and its key length. */
 static const EVP_CIPHER *card_cipher(const config_t *cfg, enum derive_mgm_alg *alg)
@@ -313,15 +313,41 @@ out:
 	return rc;
 }
 
+/* The PUK of card SERIAL at VERSION, sealed to PUB, base64 (malloc'd); NULL after job_fail(). */
+static char *card_puk_sealed(struct job_ctx *ctx, derive_t *d, uint32_t serial, int64_t version, EVP_PKEY *pub)
+{
+	char puk[DERIVE_PUK_LEN + 1] = "", *out = NULL;
+	uint8_t *box = NULL;
+	size_t box_len = 0;
+
+	if (derive_puk_version(d, serial, version, puk) < 0)
+		job_fail(ctx, 1, "cannot derive the card's PUK");
+	else if (seal_box(pub, (const uint8_t *)puk, strlen(puk), &box, &box_len) < 0)
+		job_fail(ctx, 1, "cannot seal the PUK");
+	else
+		out = b64_encode(box, box_len);
+	OPENSSL_cleanse(puk, sizeof puk);
+	free(box);
+	return out;
+}
+
+/* The card's current PUK version (1 if none is recorded). */
+static int64_t card_puk_version(sqlite3 *db, const char *serial)
+{
+	int64_t v = db_int(db, "SELECT version FROM card_puk WHERE card_serial = ?", "s", serial);
+	return v > 0 ? v : 1;
+}
+
 int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *recipient = job_str(ctx, ctx->payload, "recipient"), *serial_text = NULL;
-	char puk[DERIVE_PUK_LEN + 1] = "", object[40], *path = NULL, *sealed_b64 = NULL;
-	uint8_t *raw = NULL, *box = NULL;
-	size_t raw_len = 0, box_len = 0;
+	char object[40], after[64], *path = NULL, *sealed = NULL, *sealed_next = NULL, *sealed_after = NULL;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
 	EVP_PKEY *pub = NULL;
 	derive_t *d = NULL;
-	int64_t order = 0;
+	int64_t order = 0, version;
+	uint32_t serial;
 	int rc = -1;
 
 	if (!recipient || card_proof(ctx, "unlock", &order, &serial_text) < 0)
@@ -332,49 +358,89 @@ int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
 		goto out;
 	}
 	path = config_path(ctx->cfg, "cards.master_key_file");
-	if (!(d = derive_new(path)) || derive_puk(d, (uint32_t)strtoul(serial_text, NULL, 10), puk) < 0) {
+	if (!(d = derive_new(path))) {
 		job_fail(ctx, 1, "the card master key (cards.master_key_file) is not usable on this worker");
 		goto out;
 	}
-	if (seal_box(pub, (const uint8_t *)puk, strlen(puk), &box, &box_len) < 0) {
-		job_fail(ctx, 1, "cannot seal the PUK");
+	/* The PUK on the card now (version V), the one the station sets right after
+	 * unblocking (V+1): a released PUK stops working at once. The version moves on only
+	 * when the station's card_puk job records the change; should that record have been
+	 * lost after an earlier change, the card is at V+1 and the station moves it to V+2. */
+	serial = (uint32_t)strtoul(serial_text, NULL, 10);
+	version = card_puk_version(ctx->db, serial_text);
+	if (!(sealed = card_puk_sealed(ctx, d, serial, version, pub)) ||
+	    !(sealed_next = card_puk_sealed(ctx, d, serial, version + 1, pub)) ||
+	    !(sealed_after = card_puk_sealed(ctx, d, serial, version + 2, pub)))
 		goto out;
-	}
-	sealed_b64 = b64_encode(box, box_len);
 	snprintf(object, sizeof object, "card:%s", serial_text);
-	if (job_audit(ctx, "card.puk_released", object, NULL, "sealed to the station") < 0)
+	snprintf(after, sizeof after, "v%lld sealed to the station, with the next", (long long)version);
+	if (job_audit(ctx, "card.puk_released", object, NULL, after) < 0)
 		goto out;
-	*result = json_pack("{s:I,s:s}", "order", (json_int_t)order, "sealed_puk", sealed_b64);
+	*result = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
+	    "sealed_puk", sealed, "sealed_next_puk", sealed_next, "sealed_after_puk", sealed_after,
+	    "puk_version", (json_int_t)version);
 	rc = 0;
 out:
-	OPENSSL_cleanse(puk, sizeof puk);
 	derive_destroy(&d);
 	EVP_PKEY_free(pub);
 	free(path);
 	free(raw);
-	free(box);
-	free(sealed_b64);
+	free(sealed);
+	free(sealed_next);
+	free(sealed_after);
 	return rc;
 }
 
-/* Certificate DER to a JSON record {usage, serial, pem, subject, not_before, not_after}. */
-static json_t *card_cert_record(const char *usage, const char *serial, const uint8_t *der, size_t len)
+int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	char *pem = x ? pem_encode("CERTIFICATE", der, len) : NULL;
-	char *subj = x ? pem_name_text(X509_get_subject_name(x)) : NULL;
-	json_t *out = NULL;
-	struct tm nb, na;
+	int64_t unlock = job_int(ctx, ctx->payload, "unlock_job"), version = job_int(ctx, ctx->payload, "puk_version");
+	int64_t now_v, released = 0;
+	const char *serial_text = NULL;
+	char object[40], before[24], after[24];
+	sqlite3_stmt *st;
 
-	if (pem && subj && ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) == 1 &&
-	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) == 1)
-		out = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "usage", usage, "serial", serial, "pem", pem,
-		    "subject", subj, "not_before", (json_int_t)timegm(&nb), "not_after", (json_int_t)timegm(&na));
-	X509_free(x);
-	free(pem);
-	free(subj);
-	return out;
+	if (unlock < 0 || version < 0 || card_serial(ctx, &serial_text) < 0)
+		return -1;
+	st = db_prepare(ctx->db, "SELECT json_extract(result, '$.puk_version') FROM jobs WHERE id = ? AND"
+	    " kind = 'card_unlock' AND state = 'done' AND json_extract(payload, '$.card_serial') = ?");
+	sqlite3_bind_int64(st, 1, unlock);
+	sqlite3_bind_text(st, 2, serial_text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		released = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (released < 1)
+		return job_fail(ctx, 0, "job %lld is not a done unlock of card %s", (long long)unlock, serial_text);
+	/* The unlock released RELEASED and the two after it; the card now has one of those two. */
+	if (version != released + 1 && version != released + 2)
+		return job_fail(ctx, 0, "unlock job %lld released no PUK version %lld", (long long)unlock,
+		    (long long)version);
+	now_v = card_puk_version(ctx->db, serial_text);
+	if (now_v == version) {
+		*result = json_pack("{s:s,s:I}", "card_serial", serial_text, "puk_version", (json_int_t)version);
+		return 0;	/* recorded already (a retry) */
+	}
+	if (now_v != released)
+		return job_fail(ctx, 0, "card %s has PUK version %lld, not %lld: this unlock is stale", serial_text,
+		    (long long)now_v, (long long)released);
+	st = db_prepare(ctx->db, "INSERT INTO card_puk (card_serial, version, unlock_job, updated_at) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT (card_serial) DO UPDATE SET version = excluded.version, unlock_job = excluded.unlock_job,"
+	    " updated_at = excluded.updated_at");
+	sqlite3_bind_text(st, 1, serial_text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	sqlite3_bind_int64(st, 3, unlock);
+	sqlite3_bind_int64(st, 4, ra_now());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return job_fail(ctx, 1, "cannot record the PUK version: %s", sqlite3_errmsg(ctx->db));
+	}
+	sqlite3_finalize(st);
+	snprintf(object, sizeof object, "card:%s", serial_text);
+	snprintf(before, sizeof before, "v%lld", (long long)now_v);
+	snprintf(after, sizeof after, "v%lld", (long long)version);
+	if (job_audit(ctx, "card.puk_changed", object, before, after) < 0)
+		return -1;
+	*result = json_pack("{s:s,s:I}", "card_serial", serial_text, "puk_version", (json_int_t)version);
+	return 0;
 }
 
 /* Check the challenge and the window, then ask ca-signer for both certificates. */
@@ -384,7 +450,7 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 	int64_t order = 0;
 	time_t not_after = 0, opens = 0;
 	char status[16], when[24];
-	json_t *subject = NULL, *certs = json_array();
+	json_t *subject = NULL, *certs = NULL;
 	sqlite3_stmt *st;
 	int rc = -1;
 
@@ -411,34 +477,9 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 		job_fail(ctx, 0, "card order %lld has no subscriber", (long long)order);
 		goto out;
 	}
-	for (int u = 0; u < 2; u++) {
-		const char *pem = job_str(ctx, ctx->payload, card_csr_keys[u]);
-		char request_id[64], serial[41];
-		size_t csr_len = 0, der_len = 0;
-		uint8_t *csr, *der;
-		json_t *rec;
-
-		if (!pem)
-			goto out;
-		if (!(csr = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len))) {
-			job_fail(ctx, 0, "%s is not a PEM certificate request", card_csr_keys[u]);
-			goto out;
-		}
-		/* Keyed by this job: a retried or taken-over job gets the same certificates. */
-		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, card_usages[u]);
-		der = signer_client_sign(ctx, request_id, card_usages[u], csr, csr_len, subject, &der_len, serial);
-		free(csr);
-		if (!der)
-			goto out;
-		rec = card_cert_record(card_usages[u], serial, der, der_len);
-		free(der);
-		if (!rec) {
-			job_fail(ctx, 0, "ca-signer returned an unreadable certificate");
-			goto out;
-		}
-		json_object_set_new(rec, "request_id", json_string(request_id));
-		json_array_append_new(certs, rec);
-	}
+	/* Both requests checked first; the first withdrawn if the second fails (issue_pair.c). */
+	if (!(certs = issue_pair_sign(ctx, subject)))
+		goto out;
 	json_object_set(ctx->scratch, "certs", certs);
 	json_object_set_new(ctx->scratch, "order", json_integer(order));
 	rc = 0;
@@ -478,11 +519,16 @@ int job_card_renew_apply(struct job_ctx *ctx, json_t **result)
 	int64_t old = json_integer_value(json_object_get(ctx->scratch, "order")), order;
 	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
 
-	/* Another follow-up of the same challenge may have committed since prepare. */
+	/* Another follow-up of the same challenge may have committed since prepare: then the
+	 * certificates this job got are withdrawn, so none stays valid unknown to the RA. */
 	if (db_int(ctx->db, "SELECT 1 FROM jobs WHERE kind IN ('card_unlock', 'card_renew') AND state = 'done'"
 	    " AND id <> ? AND json_extract(payload, '$.challenge_job') = ?", "ii", ctx->id,
-	    json_integer_value(json_object_get(ctx->payload, "challenge_job"))) == 1)
-		return job_fail(ctx, 0, "the card challenge was used already: start again");
+	    json_integer_value(json_object_get(ctx->payload, "challenge_job"))) == 1) {
+		job_fail(ctx, 0, "the card challenge was used already: start again (this job's certificates "
+		    "were revoked)");
+		issue_withdraw(ctx, certs);
+		return -1;
+	}
 	if (json_array_size(certs) != 2 || (order = card_renewal_order(ctx, old, card)) < 0)
 		return json_array_size(certs) != 2 ? job_fail(ctx, 1, "renewal certificates missing") : -1;
 	if (!(out = issue_store(ctx, order, certs)))

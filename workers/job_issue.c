@@ -2,14 +2,13 @@
  * job_issue.c: a card order's two certificates (signature, encryption) from its two
  * certificate requests.
  *
- * prepare: checks the order and asks ca-signer for both certificates with request ids
- * "job<ID>.signature" and "job<ID>.encryption": a retried or taken-over job gets the
- * very same certificates back, never a second pair. apply: stores them and moves the
- * order to "issued", in the transaction that completes the job. The worker passes the
- * CSR bytes through untouched: the signer alone decides what a certificate says.
+ * prepare: checks the order and asks ca-signer for both certificates (issue_pair.c: both
+ * requests checked first, request ids "job<ID>.<usage>", the first withdrawn if the
+ * second fails): a retried or taken-over job gets the very same certificates back, never
+ * a second pair. apply: stores them and moves the order to "issued", in the transaction
+ * that completes the job, or withdraws them if the order was given back meanwhile.
  */
 #include "b64.h"
-#include "csr_check.h"
 #include "db.h"
 #include "log.h"
 #include "pem.h"
@@ -19,28 +18,6 @@
 
 #include <openssl/x509.h>
 #include <string.h>
-
-static const char *const usages[2] = { "signature", "encryption" };
-static const char *const csr_keys[2] = { "sign_csr", "enc_csr" };
-
-/* Certificate DER to PEM text, its validity and its subject (pem_name_text). NULL if unreadable. */
-static char *der_to_pem(const uint8_t *der, size_t len, time_t *nb, time_t *na, char **subject)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	char *pem = x ? pem_encode("CERTIFICATE", der, len) : NULL;
-	struct tm tm;
-
-	if (pem) {
-		ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm);
-		*nb = timegm(&tm);
-		ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
-		*na = timegm(&tm);
-		*subject = pem_name_text(X509_get_subject_name(x));
-	}
-	X509_free(x);
-	return pem;
-}
 
 /*
  * Only these members may appear: anything else (a validity, key usages, a CA flag) is
@@ -65,50 +42,13 @@ static int issue_members_ok(struct job_ctx *ctx)
 	return 0;
 }
 
-/* The worker's own look at a request (csr_check.c); the signer checks it all again. */
-static int csr_precheck(struct job_ctx *ctx, const char *which, const uint8_t *der, size_t len)
-{
-	char err[160];
-	if (csr_check_der(der, len, config_int(ctx->cfg, "signer.min_rsa_bits"), err, sizeof err) < 0)
-		return job_fail(ctx, 0, "%s%s%s", which, err[0] == ':' ? "" : " ", err);
-	return 0;
-}
-
-/*
- * Certificates were issued but cannot be delivered (the second request was refused, or
- * the order was given back meanwhile): revoke them at once, so no certificate stays valid
- * for keys nobody will use. The job's error is kept.
- */
-static void issue_withdraw(struct job_ctx *ctx, json_t *certs)
-{
-	char why[sizeof ctx->error];
-	json_t *c;
-	size_t i;
-
-	memcpy(why, ctx->error, sizeof why);
-	json_array_foreach(certs, i, c) {
-		const char *serial = json_string_value(json_object_get(c, "serial"));
-		char request_id[96];
-		json_t *ans;
-		snprintf(request_id, sizeof request_id, "job%lld.withdraw.%s", (long long)ctx->id, serial);
-		ans = signer_client_status(ctx, request_id, serial, "revoke", "cessationOfOperation", 0);
-		if (ans)
-			log_warn("job %lld: revoked %s, issued but not deliverable", (long long)ctx->id, serial);
-		json_decref(ans);
-	}
-	memcpy(ctx->error, why, sizeof why);
-	ctx->retry = 0;
-}
-
 int job_issue_prepare(struct job_ctx *ctx)
 {
 	int64_t order = job_int(ctx, ctx->payload, "order");
 	const char *card = json_string_value(json_object_get(ctx->payload, "card_serial"));
 	sqlite3_stmt *st;
-	json_t *subject = NULL, *certs = json_array();
+	json_t *subject = NULL, *certs = NULL;
 	char *state = NULL, *claimed_by = NULL;
-	uint8_t *csr[2] = { NULL, NULL };
-	size_t csr_len[2] = { 0, 0 };
 	int rc = -1;
 
 	if (order < 0 || issue_members_ok(ctx) < 0)
@@ -146,44 +86,9 @@ int job_issue_prepare(struct job_ctx *ctx)
 		    (long long)order, card);
 		goto out;
 	}
-	/* Read and check both requests before the signer sees either, so a bad second
-	 * request cannot leave a first certificate issued for nothing. */
-	for (int u = 0; u < 2; u++) {
-		const char *pem = job_str(ctx, ctx->payload, csr_keys[u]);
-		if (!pem)
-			goto out;
-		if (!(csr[u] = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len[u]))) {
-			job_fail(ctx, 0, "%s is not a PEM certificate request", csr_keys[u]);
-			goto out;
-		}
-		if (csr_precheck(ctx, csr_keys[u], csr[u], csr_len[u]) < 0)
-			goto out;
-	}
-	for (int u = 0; u < 2; u++) {
-		char request_id[64], serial[41], *certpem, *subj = NULL;
-		uint8_t *der;
-		size_t der_len = 0;
-		time_t nb = 0, na = 0;
-
-		snprintf(request_id, sizeof request_id, "job%lld.%s", (long long)ctx->id, usages[u]);
-		der = signer_client_sign(ctx, request_id, usages[u], csr[u], csr_len[u], subject, &der_len, serial);
-		if (!der) {
-			if (u == 1)
-				issue_withdraw(ctx, certs);
-			goto out;
-		}
-		certpem = der_to_pem(der, der_len, &nb, &na, &subj);
-		free(der);
-		if (!certpem) {
-			job_fail(ctx, 0, "ca-signer returned an unreadable certificate");
-			goto out;
-		}
-		json_array_append_new(certs, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "usage", usages[u],
-		    "serial", serial, "pem", certpem, "subject", subj, "not_before", (json_int_t)nb,
-		    "not_after", (json_int_t)na, "request_id", request_id));
-		free(certpem);
-		free(subj);
-	}
+	/* Both requests are checked before the signer sees either (issue_pair.c). */
+	if (!(certs = issue_pair_sign(ctx, subject)))
+		goto out;
 	json_object_set(ctx->scratch, "certs", certs);
 	rc = 0;
 out:
@@ -191,8 +96,6 @@ out:
 	json_decref(subject);
 	free(state);
 	free(claimed_by);
-	free(csr[0]);
-	free(csr[1]);
 	return rc;
 }
 

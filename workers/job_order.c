@@ -107,6 +107,17 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 	if (order_set(ctx, order, "issued", "personalized", card,
 	    json_string_value(json_object_get(ctx->payload, "station"))) < 0)
 		goto out;
+	{
+		/* Personalization set the card's first PUK (a wiped card may come back). */
+		sqlite3_stmt *st = db_prepare(ctx->db, "DELETE FROM card_puk WHERE card_serial = ?");
+		sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			job_fail(ctx, 1, "cannot reset the card's PUK version: %s", sqlite3_errmsg(ctx->db));
+			goto out;
+		}
+		sqlite3_finalize(st);
+	}
 	if (sheet_queue(ctx, "pin", json_integer_value(json_object_get(row, "subscriber")),
 	    json_string_value(json_object_get(row, "account")), order, "personalization", "post",
 	    sealed, sealed_len) < 0)

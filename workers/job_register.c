@@ -91,7 +91,10 @@ int register_apply(struct job_ctx *ctx, const char *serial, json_t **result)
 	sqlite3_finalize(st);
 	sub = sqlite3_last_insert_rowid(ctx->db);
 
-	account = account_id_new(ctx->db);
+	if (!(account = account_id_new(ctx->db))) {
+		job_fail(ctx, 1, "random generator failed: no account id");
+		goto out;
+	}
 	st = db_prepare(ctx->db, "INSERT INTO accounts (id, subscriber_id, pw_hash, created_at, updated_at)"
 	    " VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);

@@ -12,6 +12,7 @@
  * member in a payload names nobody.
  */
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "officer.h"
 #include "officer_check.h"
@@ -52,7 +53,8 @@ int officer_check(struct job_ctx *ctx, X509_STORE *cas, const char *worker)
 		rc = 0;
 		goto out;
 	}
-	if (!(cert = officer_sig_verify(cas, ctx->kind, idem, ctx->payload, why, sizeof why))) {
+	/* The signature covers the key as the producer sent it, before the queue scoped it. */
+	if (!(cert = officer_sig_verify(cas, ctx->kind, job_idem_sent(idem), ctx->payload, why, sizeof why))) {
 		job_fail(ctx, 0, "%s: refused: %s", ctx->kind, why);
 		goto out;
 	}

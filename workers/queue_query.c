@@ -126,6 +126,22 @@ static json_t *q_certs(sqlite3 *db, json_t *args, char **err)
 	    json_pack("[O?s?]", json_is_integer(order) ? order : NULL, account)));
 }
 
+/* One certificate's status, for relying systems (ra-web's public look-up): no subject, no
+ * account, nothing about the subscriber. */
+static json_t *q_cert_status(sqlite3 *db, json_t *args, char **err)
+{
+	const char *serial = json_string_value(json_object_get(args, "serial"));
+	json_t *r;
+
+	if (!serial) {
+		*err = xstrdup("cert_status: needs a serial");
+		return NULL;
+	}
+	r = one(rows(db, "SELECT serial, usage, status, reason, not_before, not_after FROM certificates"
+	    " WHERE serial = lower(?)", json_pack("[s]", serial)));
+	return r ? r : json_pack("{s:s,s:s}", "serial", serial, "status", "unknown");
+}
+
 static json_t *q_orders(sqlite3 *db, json_t *args, char **err)
 {
 	const char *state = json_string_value(json_object_get(args, "state"));
@@ -156,6 +172,7 @@ static const struct {
 	{ "jobs", q_jobs, PRODUCER_ctl | PRODUCER_station },
 	{ "form", q_form, PRODUCER_intake | PRODUCER_ctl },
 	{ "certs", q_certs, PRODUCER_ctl },
+	{ "cert_status", q_cert_status, PRODUCER_web | PRODUCER_ctl },
 	{ "orders", q_orders, PRODUCER_ctl | PRODUCER_station },
 	{ "stats", q_stats, PRODUCER_ctl },
 };

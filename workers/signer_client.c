@@ -141,3 +141,30 @@ int signer_client_crl(struct job_ctx *ctx)
 	msg_destroy(&rep);
 	return rc;
 }
+
+struct checkpoint_arg {
+	int64_t rows;
+	const char *head;
+};
+
+static msg_t *build_checkpoint(const void *arg)
+{
+	const struct checkpoint_arg *a = arg;
+	msg_t *m = msg_new(MSG_CHECKPOINT);
+	msg_add_i64(m, a->rows);
+	msg_add_str(m, a->head);
+	return m;
+}
+
+json_t *signer_client_checkpoint(struct job_ctx *ctx, int64_t rows, const char *head)
+{
+	struct checkpoint_arg a = { rows, head };
+	msg_t *rep = signer_client_call(ctx, build_checkpoint, &a);
+	json_t *j = NULL;
+	if (!rep)
+		return NULL;
+	if (rep->cmd != MSG_ANSWER || !(j = msg_json(rep, 0)))
+		job_fail(ctx, 1, "ca-signer answered CHECKPOINT with something unexpected");
+	msg_destroy(&rep);
+	return j;
+}

@@ -18,5 +18,8 @@ json_t *signer_client_status(struct job_ctx *ctx, const char *request_id, const 
     const char *action, const char *reason, int64_t invalidity);
 /* Ask the signer to publish a CRL now. 0/-1. */
 int signer_client_crl(struct job_ctx *ctx);
+/* Ask the signer to sign an audit checkpoint (ROWS, HEAD). Its answer {rows, head, at,
+ * signature} or NULL with ctx->error. */
+json_t *signer_client_checkpoint(struct job_ctx *ctx, int64_t rows, const char *head);
 
 #endif

@@ -32,6 +32,7 @@ int job_card_fail_apply(struct job_ctx *ctx, json_t **result);
 /* The subscriber's card operations (job_card.c). */
 int job_card_challenge_apply(struct job_ctx *ctx, json_t **result);
 int job_card_unlock_apply(struct job_ctx *ctx, json_t **result);
+int job_card_puk_apply(struct job_ctx *ctx, json_t **result);
 int job_card_renew_prepare(struct job_ctx *ctx);
 int job_card_renew_apply(struct job_ctx *ctx, json_t **result);
 
@@ -47,6 +48,14 @@ int job_officer_add_apply(struct job_ctx *ctx, json_t **result);
 int job_officer_disable_apply(struct job_ctx *ctx, json_t **result);
 
 /* Handlers shared between kinds. */
+/* A card's two certificates (issue_pair.c): check both requests (payload sign_csr, enc_csr)
+ * first, then ask the signer for both for SUBJECT with request ids "job<ID>.<usage>"; if
+ * the second fails, the first is withdrawn. The records (usage, serial, pem, subject,
+ * dates, request_id), or NULL after job_fail(). */
+json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject);
+/* Revoke CERTS (issued, not deliverable) at the signer; keeps ctx->error; ctx->retry is
+ * set only if one could not be revoked yet (a retry gets the same certificates back). */
+void issue_withdraw(struct job_ctx *ctx, json_t *certs);
 /* Store CERTS (as prepared by an issue: usage, serial, pem, subject, dates, request_id)
  * for ORDER and audit each; the list a job result shows, or NULL after job_fail(). */
 json_t *issue_store(struct job_ctx *ctx, int64_t order, json_t *certs);
@@ -95,6 +104,17 @@ int account_verify(struct job_ctx *ctx, const char *account, const char *sealed_
  */
 int job_account_prepare(struct job_ctx *ctx);
 int account_record(struct job_ctx *ctx, const char *account, int verdict, json_t **refusal);
+/* Failure counters beside the accounts (account_guard.c): SUBJECT is "account:<id>" for an
+ * account id that does not exist, or "source:<producer>/<tag>". */
+/* Failures of SUBJECT still remembered (0: none). */
+int64_t guard_failures(struct job_ctx *ctx, const char *subject);
+/* Count one more failure of SUBJECT now, in the job's transaction. 0/-1. */
+int guard_fail(struct job_ctx *ctx, const char *subject);
+/* Seconds SOURCE must still wait before it may try again; 0: none. */
+int64_t guard_wait(struct job_ctx *ctx, const char *source);
+/* The source subject of this job into *SUBJECT (malloc'd), NULL if its payload names no
+ * source. 0, or -1 after job_fail() if the source is malformed. */
+int guard_source(struct job_ctx *ctx, char **subject);
 /* Open a secret sealed to the workers' key; malloc'd, NUL-terminated; the caller wipes it
  * with OPENSSL_cleanse and frees it. NULL after job_fail(). */
 char *account_unseal(struct job_ctx *ctx, const char *sealed_b64);

@@ -16,6 +16,7 @@
 #include "officer_check.h"
 #include "seal.h"
 #include "util.h"
+#include "audit_checkpoint.h"
 #include "handlers.h"
 #include "job.h"
 #include "signer_client.h"
@@ -134,6 +135,7 @@ reply:
 	case DONE:
 		log_info("job %lld (%s) done", (long long)ctx.id, kind);
 		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		audit_checkpoint_maybe(&ctx);
 		break;
 	case FENCED:
 		log_warn("job %lld: its lease was taken over by another worker; rolled back", (long long)ctx.id);

@@ -33,3 +33,7 @@ fuzz_apdu_PKGS := openssl libpcsclite
 FUZZ_TARGETS += fuzz_template
 fuzz_template_SRCS = tests/fuzz/fuzz_template.c notifier/template.c $(LIB_BASE)
 fuzz_template_PKGS :=
+
+FUZZ_TARGETS += fuzz_web_form
+fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c $(LIB_BASE)
+fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto

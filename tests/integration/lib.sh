@@ -94,3 +94,19 @@ make_csr() {
 }
 # sql_is DB QUERY VALUE: the query's result is VALUE (for wait_for, which re-runs it).
 sql_is() { [ "$(sql "$1" "$2")" = "$3" ]; }
+
+# password_from_reset ACCOUNT FORM FILE: a password-reset form (serial FORM) for counter
+# pickup through dual control (clerk01 keys, clerk02 second-keys, sup01 approves); its sheet
+# printed by ra-notifier and the password read off it into FILE (0600), never printed.
+password_from_reset() {
+	local sheet
+	printf 'kind: password_reset\nserial: %s\naccount: %s\ndelivery: counter\n' "$2" "$1" > "$T/$2.yaml"
+	ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$T/$2.yaml" >/dev/null || return 1
+	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$T/$2.yaml" >/dev/null || return 1
+	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$2" >/dev/null || return 1
+	sheet=$(sql "$DEP/ra.db" "SELECT json_extract(result, '\$.sheet') FROM jobs WHERE kind = 'form_approve' AND json_extract(result, '\$.form') = '$2'")
+	ra-notifier sheets --sheet "$sheet" >/dev/null 2>>"$T/notifier.log" || return 1
+	pdftotext "$DEP/sheets/counter/$sheet.pdf" - | grep -xE '[A-Za-z2-9]{12}' | head -n 1 > "$3"
+	chmod 600 "$3"
+	[ -s "$3" ]
+}

@@ -8,24 +8,8 @@
 ra_deploy 2
 printf 'notifier:\n  templates_dir: %s/config/templates\n' "$RA_TOP" >> "$RA_CONFIG"
 
-# --- helpers (as in test_lifecycle.sh) ----------------------------------------------------
-form_through() {
-	ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$1" >/dev/null || return 1
-	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$1" >/dev/null || return 1
-	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$2"
-}
-# reset_password ACCOUNT FORM FILE: reset form for counter pickup; the sheet printed by
-# ra-notifier and the password read off it into FILE (0600).
-reset_password() {
-	local sheet
-	printf 'kind: password_reset\nserial: %s\naccount: %s\ndelivery: counter\n' "$2" "$1" > "$T/$2.yaml"
-	form_through "$T/$2.yaml" "$2" >/dev/null || return 1
-	sheet=$(sql "$DEP/ra.db" "SELECT json_extract(result, '\$.sheet') FROM jobs WHERE kind = 'form_approve' AND json_extract(result, '\$.form') = '$2'")
-	ra-notifier sheets --sheet "$sheet" >/dev/null 2>>"$T/notifier.log" || return 1
-	pdftotext "$DEP/sheets/counter/$sheet.pdf" - | grep -xE '[A-Za-z2-9]{12}' | head -n 1 > "$3"
-	chmod 600 "$3"
-	[ -s "$3" ]
-}
+# --- helpers ------------------------------------------------------------------------------
+reset_password() { password_from_reset "$@"; }
 acct() { sql "$DEP/ra.db" "SELECT failures || '/' || locked FROM accounts WHERE id = '$A'"; }
 status_en() { ra-self --lang en status --account "$A" --password-file "$1" 2>&1; }
 # pwfile NAME LINE...: a password file for ra-self (0600).
@@ -108,18 +92,112 @@ echo "$out" | grep -q "differ from the previous one" && ok "policy: the previous
 # --- bad input ------------------------------------------------------------------------------
 out=$(ra-self status --account 12345 --password-file "$T/new" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "u 加 8 位數字" && ok "a malformed account id is a usage error" || fail "bad account" "$out"
-out=$(ra-self --lang en status --account u00000000 --password-file "$T/new" 2>&1)
-echo "$out" | grep -q "no account u00000000" && ok "an unknown account is named" || fail "unknown account" "$out"
+# An account id that does not exist answers exactly as a wrong password: same text, same
+# result in the ledger, and it counts and locks like a real account.
+unknown_en() { ra-self --lang en status --account u00000000 --password-file "$1" 2>&1; }
+out_u=$(unknown_en "$T/bad"); rc_u=$?
+out_k=$(status_en "$T/bad"); rc_k=$?
+res() { sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'login' ORDER BY id DESC LIMIT 1 OFFSET $1"; }
+[ "$out_u" = "$out_k" ] && [ "$rc_u" = "$rc_k" ] && [ "$(res 0)" = "$(res 1)" ] && echo "$out_u" | grep -q "wrong password: 2 tries left" &&
+	ok "an unknown account answers exactly as a wrong password (text, exit status, job result)" ||
+	fail "unknown account answer" "'$out_u' ($rc_u) vs '$out_k' ($rc_k); $(res 1) vs $(res 0)"
+status_en "$T/new" >/dev/null
+unknown_en "$T/bad" >/dev/null; out=$(unknown_en "$T/bad"); out2=$(unknown_en "$T/new")
+echo "$out" | grep -q "account is now locked after 3 wrong passwords" && [ "$out2" = "ra-self: locked: file a password-reset form" ] &&
+	ok "...and it locks after 3 wrong passwords, as a real account does" || fail "unknown account lock" "$out / $out2"
+# The same work: with a costly argon2id (64 MiB), one worker spends about as much CPU time
+# (its own, from /proc: not the clock) on an unknown account as on a wrong password.
+ra-ctl down >/dev/null
+sed -i 's/^  argon2_m_kib: 1024$/  argon2_m_kib: 65536/' "$RA_CONFIG"
+ra-ctl up --workers 1 >/dev/null
+cpu() { awk '{print $14 + $15}' "/proc/$(cat "$DEP/run/ra-worker-1.pid")/stat"; }
+# A password hashed at that cost (the verification follows the hash's own parameters).
+pwfile c6 "$(cat "$T/new")" "Qwerty-Pass-42" "Qwerty-Pass-42"
+ra-self --lang en password-change --account "$A" --password-file "$T/c6" >/dev/null 2>&1
+pwfile new "Qwerty-Pass-42"
+status_en "$T/new" >/dev/null
+c0=$(cpu); status_en "$T/bad" >/dev/null; c1=$(cpu)
+ra-self --lang en status --account u20000000 --password-file "$T/bad" >/dev/null 2>&1; c2=$(cpu)
+status_en "$T/new" >/dev/null
+wrong=$((c1 - c0)) unknown=$((c2 - c1))
+[ "$wrong" -ge 4 ] && [ $((unknown * 2)) -ge "$wrong" ] &&
+	ok "an unknown account costs the worker the same argon2id work as a wrong password" ||
+	fail "same work" "CPU ticks: wrong password $wrong, unknown account $unknown"
+ra-ctl down >/dev/null
+sed -i 's/^  argon2_m_kib: 65536$/  argon2_m_kib: 1024/' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+
+# --- wrong passwords from one source make that source wait ---------------------------------
+ra-ctl down >/dev/null
+sed -i '/^accounts:/a\  source_free_failures: 3\n  source_wait_s: 600' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+from() { ra-self --lang en --source "$1" status --account "$2" --password-file "$3" 2>&1; }
+for i in 1 2 3; do from 203.0.113.7 "u1000000$i" "$T/bad" >/dev/null; done
+out=$(from 203.0.113.7 "$A" "$T/new"); out_u=$(from 203.0.113.7 u10000009 "$T/bad")
+echo "$out" | grep -q "too many wrong passwords from here: try again in [0-9]* seconds" &&
+	[ "$(echo "$out_u" | sed 's/[0-9]* seconds/N seconds/')" = "$(echo "$out" | sed 's/[0-9]* seconds/N seconds/')" ] &&
+	ok "after 3 wrong passwords from one source it must wait, whatever the account and password" ||
+	fail "source back-off" "$out / $out_u"
+out=$(from 198.51.100.2 "$A" "$T/new")
+echo "$out" | grep -q "Account $A" && ok "...while another source is served" || fail "other source" "$out"
+ra-ctl down >/dev/null
+RA_NOW=$(( $(date +%s) + 7200 )) ra-ctl up --workers 2 >/dev/null
+out=$(from 203.0.113.7 "$A" "$T/new")
+echo "$out" | grep -q "Account $A" && ok "...and a source quiet for an hour starts again from zero" || fail "source forgotten" "$out"
+ra-ctl down >/dev/null
+ra-ctl up --workers 2 >/dev/null
 out=$(setsid -w ra-self --lang en status --account "$A" </dev/null 2>&1)
 echo "$out" | grep -q "no terminal (use --password-file)" && ok "no terminal and no password file: a clear error" || fail "no tty" "$out"
 out=$(ra-self --lang fr status --account "$A" 2>&1); [ $? -eq 2 ] && ok "--lang accepts zh-TW or en only" || fail "lang" "$out"
 
+# --- a random generator that fails: no password is hashed with a salt that is not random --
+# OpenSSL's DRBG made unusable by configuration (a cipher that does not exist) for the
+# daemons only: every RAND_bytes there fails.
+printf 'openssl_conf = conf\n[conf]\nrandom = random_sect\n[random_sect]\nrandom = CTR-DRBG\ncipher = AES-999-NONE\n' >"$T/norand.cnf"
+ra-ctl down >/dev/null
+OPENSSL_CONF="$T/norand.cnf" ra-ctl up --workers 1 >/dev/null
+hash_of() { sql "$DEP/ra.db" "SELECT pw_hash FROM accounts WHERE id = '$A'"; }
+before_hash=$(hash_of)
+pwfile c5 "$(cat "$T/new")" "Zyxwvut-9876" "Zyxwvut-9876"
+out=$(ra-self --lang en password-change --account "$A" --password-file "$T/c5" 2>&1)
+[ "$(hash_of)" = "$before_hash" ] && ! echo "$out" | grep -q "has been changed" &&
+	ok "with a failing random generator no password is stored (no salt that is not random)" ||
+	fail "RAND_bytes checked" "$out"
+ra-ctl down >/dev/null
+ra-ctl up --workers 2 >/dev/null
+
+# --- suspend: the signer holds only after the password verdict is final -------------------
+# A suspend with the right password is in its worker (stalled between prepare and apply)
+# while three wrong passwords lock the account through another worker: the answer is
+# "locked", and neither ra.db nor the signer has anything on hold.
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 2000/lease_ms: 8000/' "$RA_CONFIG"
+RA_WORKER_STALL_MS=3000 ra-ctl up --workers 1 >/dev/null
+ra-self --lang en suspend --account "$A" --password-file "$T/new" >"$T/suspend-race.out" 2>&1 &
+sus=$!; track $sus
+wait_for 20 sql_is "$DEP/ra.db" "SELECT state FROM jobs WHERE kind = 'suspend' ORDER BY id DESC LIMIT 1" leased ||
+	fail "suspend leased by the stalled worker"
+ra-worker -c "$RA_CONFIG" >"$T/quick-worker.log" 2>&1 &
+quick=$!; track $quick
+for i in 1 2 3; do status_en "$T/bad" >/dev/null; done
+wait $sus
+signer_st=$(for s in $(sql "$DEP/ra.db" "SELECT serial FROM certificates c JOIN accounts a ON a.subscriber_id = c.subscriber_id WHERE a.id = '$A'"); do
+	sql "$DEP/signer/signer.db" "SELECT status FROM certs WHERE serial = '$s'"; done | sort -u | tr '\n' ' ')
+ra_st=$(sql "$DEP/ra.db" "SELECT DISTINCT status FROM certificates" | tr '\n' ' ')
+[ "$(acct)" = 3/1 ] && grep -q locked "$T/suspend-race.out" && [ "$signer_st" = "valid " ] && [ "$ra_st" = "valid " ] &&
+	ok "suspend answered 'locked' holds nothing at the signer (the hold waits for the final verdict)" ||
+	fail "suspend vs. lock race" "$(cat "$T/suspend-race.out"); account $(acct); signer: $signer_st; ra.db: $ra_st"
+kill $quick 2>/dev/null; wait $quick 2>/dev/null
+ra-ctl down >/dev/null
+sed -i 's/lease_ms: 8000/lease_ms: 2000/' "$RA_CONFIG"
+ra-ctl up --workers 2 >/dev/null
+
 # --- no clear password anywhere -------------------------------------------------------------
 leaks=0
-for p in "$PW" "$PW2" "Abcdefgh234" "Wrong-Password-1"; do
+for p in "$PW" "$PW2" "Abcdefgh234" "Qwerty-Pass-42" "Wrong-Password-1"; do
 	grep -rqF -- "$p" "$DEP"/log/ "$DEP"/ra.db* "$DEP"/signer/ "$T"/check.log "$T"/notifier.log 2>/dev/null && leaks=$((leaks + 1))
 done
-[ "$leaks" -eq 0 ] && ok "no clear password in the logs or ra.db (grep of 4 passwords)" || fail "leak" "$leaks"
+[ "$leaks" -eq 0 ] && ok "no clear password in the logs or ra.db (grep of 5 passwords)" || fail "leak" "$leaks"
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind IN ('login','suspend','password_change') AND (json_extract(payload, '\$.password') <> '(redacted)' OR json_extract(payload, '\$.new_password') <> '(redacted)')")" -eq 0 ] \
 	&& ok "every sealed password was redacted from its job once done" || fail "redaction"
 check "audit chain intact" ra-ctl audit verify

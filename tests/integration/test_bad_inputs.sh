@@ -80,6 +80,22 @@ out=$(ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/q
 echo "$out" | grep -q "no such job" && ok "message: a producer cannot follow another producer's job" \
 	|| fail "station may not follow intake's job" "$out"
 
+# Idempotency keys are scoped by producer and kind: the website's key squatting the key a
+# card station would use for card_done gets its own job, and the station still gets its own.
+probe_as() { local who=$1; shift; ra-probe --endpoint "ipc://$DEP/run/queue.sock" --server-cert "$DEP/keys/queue.cert" \
+	--client-cert "$DEP/keys/clients/$who.cert" "$@"; }
+squat=$(probe_as self RA/1 SUBMIT login cs:done:999 '{"account":"u00000000","password":"eA=="}' | sed -n 3p)
+mine=$(probe_as station RA/1 SUBMIT card_done cs:done:999 '{"order":999,"card_serial":"1","issue_job":999}' | sed -n 3p)
+again=$(probe_as station RA/1 SUBMIT card_done cs:done:999 '{"order":999,"card_serial":"1","issue_job":999}' | sed -n 3p)
+other=$(probe_as station RA/1 SUBMIT card_fail cs:done:999 '{"order":999,"card_serial":"1"}' | sed -n 3p)
+[ -n "$squat" ] && [ -n "$mine" ] && [ "$squat" != "$mine" ] &&
+	[ "$(sql "$DEP/ra.db" "SELECT kind || '/' || submitted_by FROM jobs WHERE id = $mine")" = card_done/station ] &&
+	ok "idempotency: another producer's job is never returned for a key it squatted" ||
+	fail "idempotency scoped by producer" "self got $squat, station got $mine"
+[ "$again" = "$mine" ] && [ -n "$other" ] && [ "$other" != "$mine" ] &&
+	ok "idempotency: the same producer and kind get their job back; another kind gets its own" ||
+	fail "idempotency within a producer" "$mine, again $again, card_fail $other"
+
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
 	local name=$1 want=$2 payload=$3 id out
@@ -127,8 +143,15 @@ head -c $((size - 40)) "$T/good.der" > "$T/short.der"
 bad_csr "a truncated request" "not a valid DER" "$T/short.csr"
 { echo "-----BEGIN CERTIFICATE REQUEST-----"; { cat "$T/good.der"; printf 'trailing'; } | base64 -w 64; echo "-----END CERTIFICATE REQUEST-----"; } > "$T/trail.csr"
 bad_csr "trailing bytes after the request" "trailing" "$T/trail.csr"
-openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/sha1.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null	# a key of its own: one key is never certified twice
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
+
+# --- a random generator that fails: ra-ctl init writes no secret that is not random ------
+printf 'openssl_conf = conf\n[conf]\nrandom = random_sect\n[random_sect]\nrandom = CTR-DRBG\ncipher = AES-999-NONE\n' >"$T/norand.cnf"
+OPENSSL_CONF="$T/norand.cnf" ra-ctl init "$T/norand" --passphrase-file "$OPASS" >"$T/norand.out" 2>&1; rc=$?
+[ $rc -ne 0 ] && [ ! -e "$T/norand/keys/sheets.pass" ] && ! ls "$T/norand/keys/"*.key >/dev/null 2>&1 &&
+	ok "ra-ctl init with a failing random generator fails and writes no secret" ||
+	fail "init without randomness" "rc $rc; $(ls "$T/norand/keys" 2>&1 | tr '\n' ' ')"
 
 # --- keys that are not on the allowlist -------------------------------------------------
 ra-ctl init "$T/rogue" --passphrase-file "$OPASS" >/dev/null

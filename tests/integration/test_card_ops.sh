@@ -40,6 +40,13 @@ A=$(acct 8101) B=$(acct 8102)
 [ -n "$A" ] && [ -n "$B" ] && [ "$A" != "$B" ] && ok "two cards personalized for two accounts" ||
 	{ fail "two cards personalized for two accounts" "A=$A B=$B"; exit 1; }
 
+# The station's idempotency keys (derived from card serials and job ids) reach the ledger
+# only as an HMAC under the station's own key: another producer cannot compute them.
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'station' AND idem_key LIKE '%cs:%'")" = 0 ] &&
+	[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE idem_key GLOB 'station/card_done/h:[0-9a-f]*'")" = 2 ] &&
+	ok "station keys are scoped and cannot be guessed by another producer" ||
+	fail "station keys not guessable" "$(sql "$DEP/ra.db" "SELECT idem_key FROM jobs WHERE submitted_by = 'station'")"
+
 # The secrets as the subscribers got them on their sheets: opened here with the sheet key
 # into files, never echoed. unseal WHERE FILE: the newest sheet matching WHERE.
 unseal() {
@@ -144,6 +151,44 @@ echo "$out" | grep -q "card unlocked and PIN reset" && ok "unlock: card unlocked
 	fail "unlock: card unlocked and PIN reset" "$out $(tail -3 "$T/cs.log")"
 lines "$T/pin.2" "$T/pin.3" "$T/pin.3" >"$T/in.after"
 check "the new PIN works on the unlocked card" bash -c "$CS pin-change --reader '$R0' <'$T/in.after'"
+# The PUK released for the unlock was replaced on the card in the same operation. The test
+# derives both from the master key, as the back office does, and tries them on the card.
+puk_of() {	# SERIAL VERSION
+	/usr/bin/python3 -c '
+import sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+raw = open(sys.argv[1], "rb").read()
+try:
+    master = bytes.fromhex(raw.decode().strip())
+except ValueError:
+    master = raw
+v = int(sys.argv[3])
+label = b"ra card puk v1" + (b"" if v == 1 else b" version %d" % v)
+okm = HKDF(hashes.SHA256(), 64, b"ra card secrets salt v1", label + b"\0" + sys.argv[2].encode()).derive(master)
+print("".join(str(b % 10) for b in okm if b < 250)[:8])
+' "$DEP/keys/card-master.key" "$1" "$2"
+}
+[ "$(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")" = 2 ] &&
+	ok "the unlock moved card 8101 to its next PUK, recorded by card_puk" ||
+	fail "PUK version recorded" "$(sql "$DEP/ra.db" "SELECT * FROM card_puk")"
+# (A virtual card's PUK on yubico-piv-tool's command line: it reads no PUK from stdin.)
+released=$(puk_of 8101 1); next=$(puk_of 8101 2)
+check_fails "the released PUK no longer works on the card" yubico-piv-tool -r "$R0" -a change-puk -P "$released" -N "$released"
+check "the card holds the next PUK" yubico-piv-tool -r "$R0" -a change-puk -P "$next" -N "$next"
+# A station that changed the PUK but whose card_puk record was lost (simulated: the card
+# moved to version 3 behind the ledger's back): the next unlock still works, and moves
+# the card on from the PUK it really has.
+third=$(puk_of 8101 3); fourth=$(puk_of 8101 4)
+yubico-piv-tool -r "$R0" -a change-puk -P "$next" -N "$third" >>"$T/check.log" 2>&1
+lines "$T/pw.A" "$T/pin.3" "$T/pin.3" >"$T/in.ahead"
+out=$($CS unlock --reader "$R0" --account "$A" --lang en <"$T/in.ahead" 2>>"$T/cs.log")
+echo "$out" >>"$T/cs.out"
+echo "$out" | grep -q "card unlocked and PIN reset" && [ "$(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")" = 4 ] &&
+	ok "a card whose PUK is a version ahead of the ledger is unlocked and moved on" ||
+	fail "PUK ahead of the ledger" "$out; version $(sql "$DEP/ra.db" "SELECT version FROM card_puk WHERE card_serial = '8101'")"
+check_fails "...its released PUK no longer works" yubico-piv-tool -r "$R0" -a change-puk -P "$third" -N "$third"
+check "...the card holds the version the ledger records" yubico-piv-tool -r "$R0" -a change-puk -P "$fourth" -N "$fourth"
 sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'card_unlock' AND state = 'done'" >"$T/unlock-results"
 [ -s "$T/unlock-results" ] && ! grep -q '"puk"' "$T/unlock-results" && grep -q sealed_puk "$T/unlock-results" &&
 	ok "the ledger holds the PUK only sealed to the station" || fail "PUK sealed in the ledger"
@@ -234,6 +279,75 @@ new_sig=$(openssl x509 -in "$T/new9c.pem" -noout -serial 2>/dev/null | cut -d= -
 check "the new 9C key differs from the old one" bash -c "[ \"\$(openssl x509 -in '$T/new9c.pem' -noout -pubkey)\" != \"\$(openssl x509 -in '$T/export/card-8101-signature.pem' -noout -pubkey)\" ]"
 [ "$(sql "$DEP/ra.db" "SELECT status FROM certificates WHERE ltrim(serial, '0') = ltrim('$old_sig', '0')")" = valid ] &&
 	ok "the old certificates stay valid until they expire" || fail "old certificate still valid"
+
+# --- a renewal that cannot be delivered leaves no certificate the RA does not know -------
+# Raw jobs for card 8102 (account B, inside its window too), with the card's answer to the
+# challenge computed here from the master key, as the card would.
+card_answer() {	# SERIAL CHALLENGE-HEX: the card's encryption of the challenge under its key
+	/usr/bin/python3 -c '
+import sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+raw = open(sys.argv[1], "rb").read()
+try:
+    master = bytes.fromhex(raw.decode().strip())
+except ValueError:
+    master = raw
+serial, chal, alg = sys.argv[2], bytes.fromhex(sys.argv[3]), sys.argv[4]
+label = b"ra card management key aes128 v1" if alg == "aes128" else b"ra card management key 3des v1"
+key = HKDF(hashes.SHA256(), 16 if alg == "aes128" else 24, b"ra card secrets salt v1", label + b"\0" + serial.encode()).derive(master)
+if alg == "aes128":
+    c = algorithms.AES(key)
+else:
+    key = bytes(b & 0xfe | (bin(b & 0xfe).count("1") + 1) % 2 for b in key)
+    c = algorithms.TripleDES(key)
+e = Cipher(c, modes.ECB()).encryptor()
+print((e.update(chal) + e.finalize()).hex())
+' "$DEP/keys/card-master.key" "$1" "$2" "${CARD_OPS_MGM_ALG:-aes128}" 2>/dev/null
+}
+submit_q() { probe_q RA/1 SUBMIT "$1" "probe-$RANDOM-$RANDOM" "$2" | sed -n 3p; }
+result_q() { probe_q --timeout 30000 RA/1 WAIT "$1" 25000 | sed -n 4,5p; }
+json_get() { /usr/bin/python3 -c 'import json, sys; print(json.loads(sys.stdin.read()).get(sys.argv[1], ""))' "$1"; }
+renew_challenge() {	# prints "JOB ANSWER" for a fresh renew challenge of card 8102
+	local id res chal
+	id=$(submit_q card_challenge "{\"purpose\":\"renew\",\"account\":\"$B\",\"sealed_password\":\"$(seal_file "$T/pw.B2")\",\"card_serial\":\"8102\",\"witness\":\"$blk\"}")
+	res=$(result_q "$id" | sed -n 2p)
+	chal=$(echo "$res" | json_get challenge)
+	echo "$id $(card_answer 8102 "$chal")"
+}
+renew_job() {	# CHALLENGE-JOB ANSWER ENC-CSR-FILE: submit a card_renew, print its id
+	submit_q card_renew "{\"challenge_job\":$1,\"card_serial\":\"8102\",\"station\":\"probe\",\"response\":\"$2\",\"sign_csr\":\"$(pem "$T/rs.csr")\",\"enc_csr\":\"$(pem "$3")\"}"
+}
+pem() { awk '{printf "%s\\n", $0}' "$1"; }
+make_csr rs; make_csr re; make_csr re2; make_csr rca -newkey rsa:2048 -addext "basicConstraints=critical,CA:TRUE"
+read -r cj ans < <(renew_challenge)
+rid=$(renew_job "$cj" "$ans" "$T/rca.csr")
+out=$(result_q "$rid")
+sig=$(sql "$DEP/signer/signer.db" "SELECT status FROM certs WHERE request_id = 'job$rid.signature'")
+echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "CA" && [ "$sig" = revoked ] &&
+	ok "card_renew: the signer refuses the second request, and the first certificate is revoked" ||
+	fail "card_renew: second request refused" "$out; first certificate: '$sig'"
+# Two jobs on one challenge: the workers stall between prepare and apply, so both have their
+# certificates from the signer before either commits; the one that commits second withdraws.
+ra-ctl -c "$RA_CONFIG" down >/dev/null 2>&1
+RA_NOW=$((na - 10 * 86400)) RA_WORKER_STALL_MS=1000 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null 2>&1
+read -r cj ans < <(renew_challenge)
+r1=$(renew_job "$cj" "$ans" "$T/re.csr"); r2=$(renew_job "$cj" "$ans" "$T/re2.csr")
+o1=$(result_q "$r1" | head -1); o2=$(result_q "$r2" | head -1)
+issued=$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE request_id LIKE 'job$r1.%' OR request_id LIKE 'job$r2.%'")
+[ "$(printf '%s\n' "$o1" "$o2" | sort | tr '\n' ' ')" = "done failed " ] &&
+	ok "two card_renew jobs on one challenge: one renews, the other is refused" ||
+	fail "two jobs on one challenge" "$o1 / $o2"
+[ "$issued" = 4 ] && ok "...both had asked the signer (the race was real)" || fail "race set up" "$issued certificates"
+restart_at $((na - 10 * 86400))
+# Every certificate the signer ever issued is in ra.db or revoked at the signer.
+sql "$DEP/ra.db" "SELECT serial FROM certificates" | sort >"$T/ra-serials"
+sql "$DEP/signer/signer.db" "SELECT serial FROM certs WHERE status <> 'revoked'" | sort >"$T/live-serials"
+unknown=$(comm -13 "$T/ra-serials" "$T/live-serials" | wc -l)
+[ "$unknown" = 0 ] && [ -s "$T/live-serials" ] && ok "every certificate valid at the signer is known to ra.db" ||
+	fail "certificates unknown to the RA" "$unknown: $(comm -13 "$T/ra-serials" "$T/live-serials" | tr '\n' ' ')"
+
 new_na=$(sql "$DEP/ra.db" "SELECT max(not_after) FROM certificates c JOIN orders o ON o.id = c.order_id WHERE o.card_serial = '8101'")
 restart_at $((new_na + 86400))
 out=$($CS renew --reader "$R0" --account "$A" --lang en < <(lines "$T/pw.A" "$T/pin.3") 2>>"$T/cs.log")

@@ -54,6 +54,9 @@ static void test_vectors(void **state)
 	assert_string_equal(h, VEC_3DES);
 	assert_int_equal(derive_puk(d, 12345678, puk), 0);
 	assert_string_equal(puk, VEC_PUK);
+	/* Version 1 is the PUK personalization sets: the same as before versions existed. */
+	assert_int_equal(derive_puk_version(d, 12345678, 1, puk), 0);
+	assert_string_equal(puk, VEC_PUK);
 	derive_destroy(&d);
 	assert_null(d);
 }
@@ -79,6 +82,11 @@ static void test_stable_and_distinct(void **state)
 	assert_string_not_equal(p1, p2);
 	assert_int_equal(strlen(p1), 8);
 	assert_int_equal(strspn(p1, "0123456789"), 8);
+	/* each PUK version of one card is another PUK */
+	derive_puk_version(d, 1, 2, p2);
+	assert_string_not_equal(p1, p2);
+	assert_int_equal(strspn(p2, "0123456789"), 8);
+	assert_int_equal(derive_puk_version(d, 1, 0, p2), -1);
 	/* 3DES parity is odd in every byte */
 	for (size_t i = 0; i < 24; i++)
 		assert_int_equal(__builtin_popcount(b[i]) & 1, 1);

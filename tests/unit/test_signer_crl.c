@@ -2,7 +2,8 @@
  * test_signer_crl.c: certificate status changes and CRLs against a throw-away CA:
  * revoke / hold / release rules and their idempotency by request id, the CRL's contents
  * (reasons, invalidity dates, CRL number, AKI) checked with OpenSSL's API and with
- * `openssl crl -verify` and `openssl verify -crl_check`, a CRL of 100,000 entries, and
+ * `openssl crl -verify` and `openssl verify -crl_check`, delta CRLs with
+ * `openssl verify -crl_check -use_deltas`, a CRL of 100,000 entries, and
  * expiry (the clock moved forward, never slept on).
  */
 #include <setjmp.h>
@@ -49,12 +50,15 @@ static int setup(void **state)
 	if (!t->dir || fx_make_ca(t->dir) < 0 || !(t->cfg = fx_config(t->dir, NULL)) ||
 	    !(t->s = signer_new(t->cfg)))
 		return -1;
-	t->key = fx_rsa(2048, 65537);
-	t->csr = fx_csr(t->key, NULL, &t->csr_len);
 	t->t0 = ra_now();
 	for (int i = 0; i < NCERT; i++) {
 		char id[32], sn[16];
 		struct sign_result res;
+		/* every certificate needs its own key */
+		EVP_PKEY_free(t->key);
+		free(t->csr);
+		t->key = fx_rsa(2048, 65537);
+		t->csr = fx_csr(t->key, NULL, &t->csr_len);
 		snprintf(id, sizeof id, "issue-%d", i);
 		snprintf(sn, sizeof sn, "ACCT%04d", i);
 		struct sign_request r = { .request_id = id, .usage = "signature", .csr_der = t->csr,
@@ -179,16 +183,21 @@ static void test_status_rules(void **state)
 	assert_int_equal(signer_reason_parse("bogus"), -1);
 }
 
-static X509_CRL *read_crl(struct t *t)
+static X509_CRL *read_crl_file(struct t *t, const char *name)
 {
 	size_t len;
-	char *path = xasprintf("%s/crl/ra.crl", t->dir);
+	char *path = xasprintf("%s/crl/%s", t->dir, name);
 	char *der = file_read(path, &len);
 	const unsigned char *p = (const unsigned char *)der;
 	X509_CRL *crl = der ? d2i_X509_CRL(NULL, &p, (long)len) : NULL;
 	free(der);
 	free(path);
 	return crl;
+}
+
+static X509_CRL *read_crl(struct t *t)
+{
+	return read_crl_file(t, "ra.crl");
 }
 
 static long crl_number(X509_CRL *crl)
@@ -236,7 +245,7 @@ static void test_crl_publish(void **state)
 	time_t inv;
 
 	assert_int_equal(signer_crl_number(t->s), 0);
-	assert_int_equal(signer_crl_publish(t->s, err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), 0);
 	assert_int_equal(signer_crl_number(t->s), 1);
 	X509_CRL *crl = read_crl(t);
 	assert_non_null(crl);
@@ -280,11 +289,99 @@ static void test_crl_publish(void **state)
 
 	/* Next CRL: the number goes up; a released hold leaves it. */
 	assert_int_equal(signer_release(t->s, "release-2", t->serial[2], err), 0);
-	assert_int_equal(signer_crl_publish(t->s, err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), 0);
 	crl = read_crl(t);
 	assert_int_equal(crl_number(crl), 2);
 	assert_false(crl_entry(crl, t->serial[2], &reason, &inv));
 	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 3);
+	X509_CRL_free(crl);
+}
+
+/*
+ * openssl verify -crl_check -use_deltas of certificate I with base.pem + the delta: 0 ok.
+ * -extended_crl as well: without it OpenSSL 3.0 may take a delta CRL for the complete
+ * one (its CRL scoring skips the "no deltas here" check then) and judge by the delta
+ * alone, which accepts a certificate the base revoked.
+ */
+static int verify_with_delta(struct t *t, int i)
+{
+	return fx_run("cd '%s' && cat base.pem crl/ra-delta.crl.pem > both.pem && openssl verify "
+	    "-crl_check -extended_crl -use_deltas -CAfile ca.pem -CRLfile both.pem cert%d.pem "
+	    ">verify.out 2>&1", t->dir, i);
+}
+
+/*
+ * Delta CRLs (RFC 5280 5.2.4): a base, then changes after it. Before the base cert 0 is
+ * held; after it cert 2 is revoked and cert 0 released. The delta names its base
+ * (critical Delta CRL Indicator), lists exactly those two (cert 0 as removeFromCRL), and
+ * openssl verify -use_deltas combines the old base with the delta.
+ */
+static void test_delta(void **state)
+{
+	struct t *t = *state;
+	char err[SIGNER_ERR_LEN];
+	int reason, crit;
+	time_t inv;
+
+	assert_true(signer_crl_deltas(t->s));
+	assert_int_equal(signer_hold(t->s, "hold-0-again", t->serial[0], err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_BASE, err), 0);
+	long base = signer_crl_number(t->s);
+	assert_int_equal(fx_run("cd '%s' && cp crl/ra.crl.pem base.pem", t->dir), 0);
+	X509_CRL *crl = read_crl(t);
+	X509_EXTENSION *fresh = X509_CRL_get_ext(crl, X509_CRL_get_ext_by_NID(crl, NID_freshest_crl, -1));
+	assert_non_null(fresh);	/* the base points to the deltas */
+	assert_true(crl_entry(crl, t->serial[0], &reason, &inv));
+	X509_CRL_free(crl);
+
+	/* An empty delta right after the base. */
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_DELTA, err), 0);
+	crl = read_crl_file(t, "ra-delta.crl");
+	assert_non_null(crl);
+	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) <= 0);
+	X509_CRL_free(crl);
+	assert_int_equal(verify_with_delta(t, 2), 0);
+
+	assert_int_equal(signer_revoke(t->s, "revoke-2", t->serial[2], SIGNER_REASON_KEY_COMPROMISE,
+	    0, err), 0);
+	assert_int_equal(signer_release(t->s, "release-0-again", t->serial[0], err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_DELTA, err), 0);
+	crl = read_crl_file(t, "ra-delta.crl");
+	assert_non_null(crl);
+	assert_int_equal(crl_number(crl), signer_crl_number(t->s));
+	ASN1_INTEGER *bn = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
+	assert_non_null(bn);
+	assert_int_equal(ASN1_INTEGER_get(bn), base);
+	assert_int_equal(crit, 1);
+	ASN1_INTEGER_free(bn);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	assert_true(crl_entry(crl, t->serial[2], &reason, &inv));
+	assert_int_equal(reason, SIGNER_REASON_KEY_COMPROMISE);
+	assert_true(crl_entry(crl, t->serial[0], &reason, &inv));
+	assert_int_equal(reason, SIGNER_REASON_REMOVE_FROM_CRL);
+	int days, secs;
+	ASN1_TIME_diff(&days, &secs, X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl));
+	assert_int_equal(days * 86400 + secs, 60 * 60);	/* signer.delta_next_update_minutes */
+	X509_CRL_free(crl);
+	assert_int_equal(fx_run("cd '%s' && openssl crl -in crl/ra-delta.crl -inform DER -CAfile ca.pem "
+	    "-noout 2>&1 | grep -q 'verify OK'", t->dir), 0);
+
+	/* The old base alone still says cert 0 is held and cert 2 good; with the delta, the
+	 * truth: 2 revoked, 0 good again; 1 (revoked in the base) stays revoked. */
+	assert_int_equal(fx_run("cd '%s' && openssl verify -crl_check -CAfile ca.pem -CRLfile base.pem "
+	    "cert2.pem >/dev/null 2>&1", t->dir), 0);
+	assert_int_not_equal(verify_with_delta(t, 2), 0);
+	assert_int_equal(fx_run("grep -q 'certificate revoked' '%s/verify.out'", t->dir), 0);
+	assert_int_equal(verify_with_delta(t, 0), 0);
+	assert_int_not_equal(verify_with_delta(t, 1), 0);
+
+	/* A complete CRL between deltas does not move the base. */
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_DELTA, err), 0);
+	crl = read_crl_file(t, "ra-delta.crl");
+	bn = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
+	assert_int_equal(ASN1_INTEGER_get(bn), base);
+	ASN1_INTEGER_free(bn);
 	X509_CRL_free(crl);
 }
 
@@ -302,9 +399,9 @@ static void test_expiry(void **state)
 	expect_refused(signer_release(t->s, "release-5-late", t->serial[5], err), err, "expired");
 	assert_int_equal(signer_status(t->s, t->serial[0], &st, err), 0);
 	assert_int_equal(st.expired, 1);
-	assert_int_equal(signer_crl_publish(t->s, err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), 0);
 	X509_CRL *crl = read_crl(t);
-	assert_int_equal(crl_number(crl), 3);
+	assert_int_equal(crl_number(crl), signer_crl_number(t->s));
 	assert_true(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) <= 0);	/* none: list omitted */
 	X509_CRL_free(crl);
 }
@@ -331,7 +428,7 @@ static void test_crl_large(void **state)
 	sqlite3_close(db);
 	free(path);
 
-	assert_int_equal(signer_crl_publish(t->s, err), 0);
+	assert_int_equal(signer_crl_publish(t->s, SIGNER_CRL_COMPLETE, err), 0);
 	X509_CRL *crl = read_crl(t);
 	assert_non_null(crl);
 	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 100000);
@@ -349,6 +446,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_rules),
 		cmocka_unit_test(test_crl_publish),
+		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_crl_large),
 	};

@@ -114,7 +114,7 @@ static void test_token_issue_and_crl(void **state)
 	    t->dir, pem), 0);
 	assert_int_equal(signer_revoke(s, "token-revoke-1", res.serial,
 	    SIGNER_REASON_AFFILIATION_CHANGED, 0, err), 0);
-	assert_int_equal(signer_crl_publish(s, err), 0);
+	assert_int_equal(signer_crl_publish(s, SIGNER_CRL_COMPLETE, err), 0);
 	assert_int_equal(fx_run("cd '%s' && openssl crl -in crl/ra.crl -inform DER -CAfile ca.pem "
 	    "-noout 2>&1 | grep -q 'verify OK'", t->dir), 0);
 	assert_int_not_equal(fx_run("cd '%s' && openssl verify -crl_check -CAfile ca.pem -CRLfile "
