@@ -67,9 +67,6 @@ on_exit "pcsc_stop '$T/pcsc'"
 mapfile -t RNAMES <"$T/readers.txt"
 q() { sql "$DEP/ra.db" "$1"; }
 
-# A few key pairs for the software requests (a request's key may serve many orders: the
-# signer checks possession, not uniqueness, and making 400 keys would be the test's cost).
-for i in 0 1 2 3; do make_csr "sw$i-s"; make_csr "sw$i-e"; done
 
 # --- the killer ----------------------------------------------------------------------------
 : >"$T/kills"
@@ -151,9 +148,12 @@ register() {
 # and follows the order in the ledger, and sends again if the order is not issued in a
 # minute (its job may have been refused while the queue was down).
 issue_sw() {
-	local o=$1 k=$(($1 % 4)) try
+	local o=$1 try
+	# the order's own key pairs: the signer certifies a key for one subscriber only
+	make_csr "sw$o-s"
+	make_csr "sw$o-e"
 	for try in $(seq 20); do
-		ra-ctl request-certs "$o" --sign-csr "$T/sw$k-s.csr" --enc-csr "$T/sw$k-e.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null 2>>"$T/load.log" &&
+		ra-ctl request-certs "$o" --sign-csr "$T/sw$o-s.csr" --enc-csr "$T/sw$o-e.csr" --officer op01 --passphrase-file "$OPASS" --no-wait >/dev/null 2>>"$T/load.log" &&
 			wait_for 60 sql_is "$DEP/ra.db" "SELECT state FROM orders WHERE id = $o" issued && return 0
 		[ "$(q "SELECT state FROM orders WHERE id = $o")" = issued ] && return 0
 		sleep 1
