@@ -164,7 +164,10 @@ rc=$?
 [ "$rc" -ne 0 ] && grep -q "^${R[3]} *6105 .*FAILED.*queue" "$T/run3.out" &&
 	ok "queue down: the card is reported, exit non-zero" || fail "queue down" "exit $rc: $(tail -3 "$T/run3.out") $(tail -3 "$T/run3.log")"
 check "the queue comes back" ra-ctl up --workers 2
-# The signer down: the issue job fails, the order goes back, nothing is issued.
+# The signer down: the issue job waits for it (jobs do not fail while the signer is
+# away), the station gives up on the card after card_station.issue_timeout_ms (short
+# here), the order goes back, nothing is issued.
+printf 'card_station:\n  issue_timeout_ms: 5000\n' >>"$DEP/ra.yaml"
 kill "$(cat "$DEP/run/ca-signer.pid")"
 wait_for 10 bash -c "! kill -0 $(cat "$DEP/run/ca-signer.pid") 2>/dev/null"
 card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4.out" 2>"$T/run4.log"
@@ -173,6 +176,7 @@ rc=$?
 	ok "signer down: the card is reported, its order given back" || fail "signer down" "exit $rc: $(tail -3 "$T/run4.out") $(tail -3 "$T/run4.log")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'approved'")" -eq 3 ] &&
 	ok "signer down: the order is waiting again" || fail "signer down: orders" "$(q "SELECT id, state, card_serial FROM orders")"
+sed -i '/^card_station:$/,/^  issue_timeout_ms: 5000$/d' "$DEP/ra.yaml"
 check "the signer comes back" ra-ctl up --workers 2
 # A card whose PIN is blocked is not blank: reported, set aside, no order claimed.
 card 3 6106
