@@ -61,6 +61,31 @@ const struct job_kind *job_kind_find(const char *name)
 	return NULL;
 }
 
+job_kind_set job_kind_set_parse(const char *list)
+{
+	job_kind_set set = 0;
+	char *copy, *tok, *save = NULL;
+
+	if (!list || strcmp(list, "all") == 0)
+		return JOB_KIND_COUNT == 64 ? ~(job_kind_set)0 : ((job_kind_set)1 << JOB_KIND_COUNT) - 1;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct job_kind *k = job_kind_find(tok);
+		if (k)
+			set |= (job_kind_set)1 << k->id;
+		else
+			log_warn("'%s' is not a job kind; left out", tok);
+	}
+	free(copy);
+	return set;
+}
+
+int job_kind_set_has(job_kind_set set, const char *kind)
+{
+	const struct job_kind *k = job_kind_find(kind);
+	return k && (set & ((job_kind_set)1 << k->id));
+}
+
 const char *job_idem_sent(const char *stored)
 {
 	const char *p = stored ? strchr(stored, '/') : NULL;

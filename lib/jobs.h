@@ -111,6 +111,14 @@ extern const int job_nkinds;
 const struct job_kind *job_kind_find(const char *name);
 /* Whether CLIENT (the authenticated name of a producer's CURVE key) may submit K. */
 int job_kind_allows(const struct job_kind *k, const char *client);
+/* A set of kinds, one bit per enum job_kind_id: a worker's `--kinds` / READY list. */
+typedef uint64_t job_kind_set;
+_Static_assert(JOB_KIND_COUNT <= 64, "a job_kind_set holds at most 64 kinds");
+/* The set named by LIST: "all", or kind names separated by commas (unknown names are
+ * left out and logged). */
+job_kind_set job_kind_set_parse(const char *list);
+/* Whether SET holds the kind named KIND. */
+int job_kind_set_has(job_kind_set set, const char *kind);
 
 /* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty, within
  * SUBMITTED_BY and KIND). Returns the job id, the existing one if the same submitter sent

@@ -29,7 +29,7 @@
 struct worker {
 	zframe_t *id;		/* routing id */
 	char name[64];		/* printable id */
-	char *kinds;		/* "all" or a comma list */
+	job_kind_set kinds;	/* the kinds it takes (its READY list) */
 	int idle;
 	int64_t job;		/* the job it holds, when busy */
 	int64_t expiry;		/* mono ms: presumed dead after this while idle */
@@ -87,7 +87,6 @@ static struct worker *worker_find(struct queue *q, zframe_t *id)
 static void worker_drop(struct queue *q, struct worker *w)
 {
 	zframe_destroy(&w->id);
-	free(w->kinds);
 	*w = q->workers[--q->nworkers];
 	memset(&q->workers[q->nworkers], 0, sizeof(struct worker));
 }
@@ -95,17 +94,7 @@ static void worker_drop(struct queue *q, struct worker *w)
 static int worker_accepts(const char *kind, void *arg)
 {
 	const struct worker *w = arg;
-	size_t n = strlen(kind);
-	const char *p = w->kinds;
-
-	if (strcmp(w->kinds, "all") == 0)
-		return 1;
-	while ((p = strstr(p, kind)) != NULL) {
-		if ((p == w->kinds || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-		p += n;
-	}
-	return 0;
+	return job_kind_set_has(w->kinds, kind);
 }
 
 /* Hand ready jobs to idle workers, oldest job first. */
@@ -327,10 +316,9 @@ static void on_back(struct queue *q)
 			log_info("worker %s is ready", w->name);
 		}
 		if (w) {
-			free(w->kinds);
-			w->kinds = msg_str(m, 0);
-			if (!w->kinds)
-				w->kinds = xstrdup("all");
+			char *kinds = msg_str(m, 0);
+			w->kinds = job_kind_set_parse(kinds);
+			free(kinds);
 			w->idle = 1;
 		}
 		break;
