@@ -20,6 +20,8 @@
 #include "net.h"
 #include "sandbox.h"
 #include "signer.h"
+#include "signer_metrics.h"
+#include "clock.h"
 #include "util.h"
 
 #include "cli.h"
@@ -32,6 +34,7 @@
 struct reply {
 	msg_t *msg;		/* the answer if the batch commits */
 	msg_t *req;		/* the request, to answer ERROR if it does not */
+	double t0;		/* when it was received (signer_metrics_clock) */
 };
 
 struct ca {
@@ -44,6 +47,9 @@ struct ca {
 	struct reply pending[BATCH_MAX];	/* the last batch, committed, its sync under way */
 	int npending;
 	uint64_t pending_ticket;
+	metrics_t *metrics;	/* written to metrics_path every metrics_ms */
+	char *metrics_path, *crl_dir;
+	int64_t metrics_ms, metrics_next;
 };
 
 static void usage(int code)
@@ -257,6 +263,7 @@ static void answer_pending(struct ca *ca)
 			msg_add_json(b[i].msg, j);
 			json_decref(j);
 		}
+		signer_metrics_answered(ca->metrics, b[i].req, b[i].msg, b[i].t0);
 		msg_send(&b[i].msg, ca->sock);
 		msg_destroy(&b[i].req);
 	}
@@ -285,6 +292,7 @@ static void serve_batch(struct ca *ca)
 			break;
 		batch[n].req = req;
 		batch[n].msg = NULL;
+		batch[n].t0 = signer_metrics_clock();
 		if (req->cmd == MSG_SIGN) {
 			batch[n].msg = sign_read(req, &slots[nsign], &reqs[nsign]);
 			if (!batch[n].msg)
@@ -352,6 +360,15 @@ static void serve_batch(struct ca *ca)
 		answer_pending(ca);
 }
 
+/* The metrics file, with the CRL figures read back from what was published. */
+static void metrics_write_now(struct ca *ca)
+{
+	signer_metrics_crl(ca->metrics, ca->crl_dir);
+	metrics_set(ca->metrics, "ra_metrics_written_timestamp_seconds", (double)ra_now(), "program", "ca-signer", NULL);
+	metrics_write(ca->metrics, ca->metrics_path);
+	ca->metrics_next = mono_ms() + ca->metrics_ms;
+}
+
 static void ca_run(struct ca *ca)
 {
 	zpoller_t *p = zpoller_new(ca->sock, NULL);
@@ -370,8 +387,11 @@ static void ca_run(struct ca *ca)
 		else if ((ca->crl_due && mono_ms() >= ca->crl_due) ||
 		    mono_ms() - ca->last_delta > ca->delta_refresh_ms)
 			crl_publish(ca, SIGNER_CRL_DELTA);
+		if (mono_ms() >= ca->metrics_next)
+			metrics_write_now(ca);
 	}
 	answer_pending(ca);
+	metrics_write_now(ca);
 	zpoller_destroy(&p);
 }
 
@@ -404,6 +424,11 @@ int main(int argc, char **argv)
 	ca.base_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
 	ca.delta_refresh_ms = config_int(ca.cfg, "signer.delta_next_update_minutes") * 60 * 1000 / 2;
 
+	ca.metrics = signer_metrics_new();
+	ca.metrics_path = metrics_path(ca.cfg, "ca-signer");
+	ca.crl_dir = config_path(ca.cfg, "signer.crl_dir");
+	ca.metrics_ms = config_int(ca.cfg, "metrics.interval_ms");
+
 	zsys_init();
 	dir = config_path(ca.cfg, "keys_dir");
 	workers = xasprintf("%s/workers", dir);
@@ -428,6 +453,9 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	signer_destroy(&ca.signer);
+	metrics_destroy(&ca.metrics);
+	free(ca.metrics_path);
+	free(ca.crl_dir);
 	free(dir); free(workers); free(certpath); free(endpoint);
 	config_destroy((config_t **)&ca.cfg);
 	return 0;

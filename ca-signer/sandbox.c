@@ -7,6 +7,11 @@
  * load kernel code, mount, change identity or reboot. ZeroMQ's I/O threads still need
  * ordinary file and socket calls, so the filter lists what the key holder must never
  * do rather than everything it may.
+ *
+ * Its metrics (signer_metrics.c) go out the same way its CRLs do: a file written, synced
+ * and renamed into a folder by the main loop. No socket is opened for them and no call is
+ * added here; an HTTP endpoint would have meant a listening socket reachable from outside
+ * the key holder, which is exactly what this process must not offer.
  */
 #include "sandbox.h"
 #include "log.h"
