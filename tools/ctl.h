@@ -56,5 +56,7 @@ int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 int ctl_down(const config_t *cfg);
 /* Print which daemons run. 0 if all run, 1 otherwise. */
 int ctl_status(const config_t *cfg);
+/* Print every metrics textfile of metrics.dir: its age and figures (ctl_metrics.c). 0. */
+int ctl_metrics_show(const config_t *cfg);
 
 #endif
