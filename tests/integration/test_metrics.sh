@@ -1,0 +1,98 @@
+#!/bin/bash
+# Metrics an operator can watch: ra-queue, ca-signer and ra-notifier write Prometheus
+# textfiles into metrics.dir; Prometheus's own promtool accepts each one; the figures move
+# when real work is done through the real daemons (forms keyed and approved, certificates
+# issued, one revoked, a notifier run); `ra-ctl status` shows them; the alert rules
+# shipped in config/prometheus pass `promtool check rules` and their own unit tests
+# (`promtool test rules`).
+. "$(dirname "$0")/lib.sh"
+command -v promtool >/dev/null || { fail "promtool" "not installed (Debian package prometheus)"; exit 0; }
+ra_deploy 2
+M=$DEP/metrics
+# Write the files often, so that the test waits for work, not for the interval.
+ra-ctl -c "$RA_CONFIG" down >/dev/null
+printf 'metrics:\n  interval_ms: 200\n' >> "$RA_CONFIG"
+ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+
+# val FILE SERIES: the value of one series (name with its labels as written), or 0.
+val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1"; }
+# grown FILE SERIES BEFORE [BY]: the series is now BEFORE + BY (default: above BEFORE).
+grown() { local v; v=$(val "$1" "$2"); if [ -n "${4:-}" ]; then [ "$v" = "$(($3 + $4))" ]; else [ "$v" -gt "$3" ]; fi; }
+
+wait_for 10 test -s "$M/ra-queue.prom" && ok "ra-queue writes $M/ra-queue.prom" || fail "ra-queue metrics file"
+wait_for 10 test -s "$M/ca-signer.prom" && ok "ca-signer writes its file (under its seccomp filter)" || fail "ca-signer metrics file"
+for f in ra-queue ca-signer; do
+	check "promtool check metrics accepts $f.prom" sh -c "promtool check metrics < '$M/$f.prom'"
+done
+grep -q '^ca_signer_crl_entries{crl="base"} 0$' "$M/ca-signer.prom" \
+	&& ok "the published base CRL is read back: no entries yet" || fail "crl entries" "$(grep crl "$M/ca-signer.prom")"
+this=$(val "$M/ca-signer.prom" 'ca_signer_crl_this_update_timestamp_seconds{crl="base"}')
+next=$(val "$M/ca-signer.prom" 'ca_signer_crl_next_update_timestamp_seconds{crl="base"}')
+[ "$((next - this))" -eq 86400 ] && ok "CRL thisUpdate/nextUpdate exported (24 h apart, signer.crl_next_update_hours)" \
+	|| fail "crl times" "$this $next"
+
+cp "$M/ra-queue.prom" "$T/q0"; cp "$M/ca-signer.prom" "$T/s0"
+Q='ra_certificates_issued_total'; R='ra_certificates_revoked_total'
+SIGN='ca_signer_requests_total{command="SIGN",result="ok"}'
+LAT='ca_signer_request_seconds_count{command="SIGN"}'
+ISS='ca_signer_certificates_issued_total'
+REV='ca_signer_status_changes_total{action="revoke"}'
+DONE_KEY='ra_jobs{kind="form_key",state="done"}'
+
+# --- work: three registrations, one order's certificates, one revocation --------------
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-3].yaml || fail "registration forms"
+make_csr s1; make_csr e1
+ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null \
+	|| fail "certificates for order 1"
+S1=$(sql "$DEP/ra.db" "SELECT serial FROM certificates WHERE order_id = 1 ORDER BY usage LIMIT 1")
+echo "$S1" > "$T/rev.txt"
+ra-ctl revoke --serials-file "$T/rev.txt" --reason keyCompromise --officer admin --passphrase-file "$OPASS" >/dev/null \
+	|| fail "revoke $S1"
+
+wait_for 20 grown "$M/ra-queue.prom" "$R" "$(val "$T/q0" "$R")" 1 \
+	&& ok "ra_certificates_revoked_total went up by one" || fail "revoked total" "$(val "$M/ra-queue.prom" "$R")"
+grown "$M/ra-queue.prom" "$Q" "$(val "$T/q0" "$Q")" 2 \
+	&& ok "ra_certificates_issued_total went up by the order's two" || fail "issued total" "$(val "$M/ra-queue.prom" "$Q")"
+grown "$M/ra-queue.prom" "$DONE_KEY" "$(val "$T/q0" "$DONE_KEY")" 3 \
+	&& ok "ra_jobs counts the three form_key jobs done" || fail "jobs by kind and state" "$(grep '^ra_jobs' "$M/ra-queue.prom")"
+grown "$M/ra-queue.prom" 'ra_job_attempts_total{kind="form_approve"}' 0 \
+	&& ok "ra_job_attempts_total counts attempts by kind" || fail "attempts"
+[ "$(val "$M/ra-queue.prom" ra_queue_depth)" = 0 ] && [ "$(val "$M/ra-queue.prom" ra_queue_oldest_age_seconds)" = 0 ] \
+	&& ok "queue depth and oldest age are 0 once the work is done" || fail "depth" "$(grep queue_ "$M/ra-queue.prom")"
+grep -q '^ra_workers{state="idle"} 2$' "$M/ra-queue.prom" && ok "ra_workers: two idle" \
+	|| fail "workers" "$(grep ra_workers "$M/ra-queue.prom")"
+
+wait_for 20 grown "$M/ca-signer.prom" "$REV" "$(val "$T/s0" "$REV")" 1 \
+	&& ok "ca-signer counts the revocation" || fail "signer revoke" "$(grep status_changes "$M/ca-signer.prom")"
+grown "$M/ca-signer.prom" "$ISS" "$(val "$T/s0" "$ISS")" 2 && ok "ca-signer counts two certificates issued" \
+	|| fail "signer issued" "$(val "$M/ca-signer.prom" "$ISS")"
+grown "$M/ca-signer.prom" "$SIGN" "$(val "$T/s0" "$SIGN")" 2 && grown "$M/ca-signer.prom" "$LAT" "$(val "$T/s0" "$LAT")" 2 \
+	&& ok "SIGN requests and their latency histogram moved by two" || fail "signer requests" "$(grep SIGN "$M/ca-signer.prom")"
+wait_for 20 grep -q '^ca_signer_crl_entries{crl="delta"} 1$' "$M/ca-signer.prom" \
+	&& ok "the delta CRL's one entry is exported" || fail "delta entries" "$(grep crl_entries "$M/ca-signer.prom")"
+for f in ra-queue ca-signer; do
+	check "promtool check metrics still accepts $f.prom after work" sh -c "promtool check metrics < '$M/$f.prom'"
+done
+
+# --- a notifier run ---------------------------------------------------------------------
+ra-notifier notices >/dev/null 2>"$T/notifier.err"; nrc=$?
+test -s "$M/ra-notifier-notices.prom" && ok "ra-notifier notices writes ra-notifier-notices.prom" \
+	|| fail "notifier metrics file" "$(cat "$T/notifier.err")"
+check "promtool check metrics accepts the notifier's file" sh -c "promtool check metrics < '$M/ra-notifier-notices.prom'"
+[ "$(val "$M/ra-notifier-notices.prom" 'ra_notifier_last_run_success{command="notices"}')" = "$([ $nrc = 0 ] && echo 1 || echo 0)" ] \
+	&& ok "its last_run_success matches the exit status ($nrc)" || fail "notifier success" "$(cat "$M/ra-notifier-notices.prom")"
+sent=$(sql "$DEP/ra.db" "SELECT count(*) FROM notices WHERE state = 'sent' AND kind = 'revocation'")
+wait_for 10 sh -c "awk '\$1 == \"ra_notices{kind=\\\"revocation\\\",state=\\\"sent\\\"}\" && \$2 == $sent' '$M/ra-queue.prom' | grep -q ." \
+	&& [ "$sent" -gt 0 ] && ok "ra_notices shows the $sent revocation notice(s) sent" \
+	|| fail "notices" "sent=$sent; $(grep ra_notices "$M/ra-queue.prom")"
+
+# --- ra-ctl status ------------------------------------------------------------------------
+ra-ctl status > "$T/status.txt" 2>&1
+grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")" "$T/status.txt" \
+	&& grep -q "ra_queue_depth *0" "$T/status.txt" && grep -q "ra-notifier-notices" "$T/status.txt" \
+	&& ok "ra-ctl status shows the same figures" || fail "ra-ctl status" "$(cat "$T/status.txt")"
+
+# --- alert rules ---------------------------------------------------------------------------
+check "promtool check rules config/prometheus/ra-alerts.yml" promtool check rules "$RA_TOP/config/prometheus/ra-alerts.yml"
+check "promtool test rules: each alert fires when it should and not before" \
+	promtool test rules "$RA_TOP/tests/integration/ra-alerts-test.yml"
