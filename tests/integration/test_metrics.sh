@@ -4,7 +4,8 @@
 # when real work is done through the real daemons (forms keyed and approved, certificates
 # issued, one revoked, a notifier run); `ra-ctl status` shows them; the alert rules
 # shipped in config/prometheus pass `promtool check rules` and their own unit tests
-# (`promtool test rules`).
+# (`promtool test rules`). With node-exporter installed, the real Prometheus scrapes the
+# files through its textfile collector and answers a query with the same figure.
 . "$(dirname "$0")/lib.sh"
 command -v promtool >/dev/null || { fail "promtool" "not installed (Debian package prometheus)"; exit 0; }
 ra_deploy 2
@@ -91,6 +92,45 @@ ra-ctl status > "$T/status.txt" 2>&1
 grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")" "$T/status.txt" \
 	&& grep -q "ra_queue_depth *0" "$T/status.txt" && grep -q "ra-notifier-notices" "$T/status.txt" \
 	&& ok "ra-ctl status shows the same figures" || fail "ra-ctl status" "$(cat "$T/status.txt")"
+
+# --- the real Prometheus, through node-exporter's textfile collector ----------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if command -v prometheus-node-exporter >/dev/null && command -v prometheus >/dev/null; then
+	NP=$(free_port); PP=$(free_port)
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$M" --web.listen-address="127.0.0.1:$NP" > "$T/ne.log" 2>&1 &
+	track $!
+	cat > "$T/prometheus.yml" <<PEOF
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [ "$RA_TOP/config/prometheus/ra-alerts.yml" ]
+scrape_configs:
+  - job_name: ra
+    static_configs: [ { targets: [ "127.0.0.1:$NP" ] } ]
+PEOF
+	prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
+		--web.listen-address="127.0.0.1:$PP" > "$T/prom.log" 2>&1 &
+	track $!
+	want=$(val "$M/ca-signer.prom" "$ISS")
+	query() { curl -s "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
+		python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
+	wait_for 30 sh -c "[ \"\$(curl -s 'http://127.0.0.1:$PP/api/v1/query?query=ca_signer_certificates_issued_total' | grep -o '\"$want\"\]')\" ]" \
+		&& ok "Prometheus scrapes the files through node-exporter: ca_signer_certificates_issued_total = $want" \
+		|| fail "prometheus scrape" "$(tail -n 3 "$T/prom.log" "$T/ne.log"; curl -s "http://127.0.0.1:$PP/api/v1/targets" | head -c 600)"
+	[ "$(query 'node_textfile_scrape_error')" = 0 ] && ok "node-exporter read every file without error" \
+		|| fail "textfile errors" "$(tail -n 5 "$T/ne.log")"
+	[ "$(query 'sum(ra_jobs{state="done"})')" = "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE state = 'done'")" ] \
+		&& ok "Prometheus's sum(ra_jobs{state=\"done\"}) equals the ledger's count" || fail "jobs done via Prometheus"
+	curl -s "http://127.0.0.1:$PP/api/v1/rules" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)["data"]["groups"]
+rules = [r for x in g for r in x["rules"]]
+sys.exit(0 if len(rules) == 10 and all(r["health"] == "ok" for r in rules) else 1)' \
+		&& ok "Prometheus loaded the 10 alert rules, all healthy" || fail "rules in Prometheus"
+	[ "$(query 'ALERTS{alertstate="firing"}')" = "" ] && ok "no alert fires on a healthy deployment" \
+		|| fail "alerts firing" "$(curl -s "http://127.0.0.1:$PP/api/v1/alerts")"
+else
+	ok "# SKIP real Prometheus scrape: prometheus-node-exporter is not installed"
+fi
 
 # --- alert rules ---------------------------------------------------------------------------
 check "promtool check rules config/prometheus/ra-alerts.yml" promtool check rules "$RA_TOP/config/prometheus/ra-alerts.yml"
