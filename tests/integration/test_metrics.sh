@@ -1,5 +1,5 @@
 #!/bin/bash
-# Metrics an operator can watch: ra-queue, ca-signer and ra-notifier write Prometheus
+# Metrics an operator can watch: ra-queue, ca-signer, ra-ocsp and ra-notifier write Prometheus
 # textfiles into metrics.dir; Prometheus's own promtool accepts each one; the figures move
 # when real work is done through the real daemons (forms keyed and approved, certificates
 # issued, one revoked, a notifier run); `ra-ctl status` shows them; the alert rules
@@ -93,8 +93,23 @@ grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")"
 	&& grep -q "ra_queue_depth *0" "$T/status.txt" && grep -q "ra-notifier-notices" "$T/status.txt" \
 	&& ok "ra-ctl status shows the same figures" || fail "ra-ctl status" "$(cat "$T/status.txt")"
 
-# --- the real Prometheus, through node-exporter's textfile collector ----------------------
+# --- ra-ocsp ------------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+OP=$(free_port)
+printf 'ocsp:\n  listen: 127.0.0.1:%s\n  threads: 1\n' "$OP" >> "$RA_CONFIG"
+ra-ocsp > "$T/ocsp.log" 2>&1 &
+track $!
+wait_for 10 test -s "$M/ra-ocsp.prom" && ok "ra-ocsp writes ra-ocsp.prom" || fail "ra-ocsp metrics file" "$(cat "$T/ocsp.log")"
+OCSPN='ra_ocsp_requests_total{thread="0"}'
+before=$(val "$M/ra-ocsp.prom" "$OCSPN")
+sql "$DEP/ra.db" "SELECT pem FROM certificates WHERE serial = '$S1'" > "$T/c1.pem"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c1.pem" -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1 && grep -q ": revoked" "$T/o.out" || fail "openssl ocsp" "$(cat "$T/o.out")"
+wait_for 10 grown "$M/ra-ocsp.prom" "$OCSPN" "$before" 1 && ok "ra_ocsp_requests_total counts the request" \
+	|| fail "ocsp requests" "$(cat "$M/ra-ocsp.prom")"
+check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metrics < '$M/ra-ocsp.prom'"
+
+# --- the real Prometheus, through node-exporter's textfile collector ----------------------
 if command -v prometheus-node-exporter >/dev/null && command -v prometheus >/dev/null; then
 	NP=$(free_port); PP=$(free_port)
 	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
