@@ -1,5 +1,5 @@
 #!/bin/bash
-# Metrics an operator can watch: ra-queue, ca-signer, ra-ocsp and ra-notifier write Prometheus
+# Metrics an operator can watch: ra-queue, ca-signer, ra-ocsp, ra-web and ra-notifier write Prometheus
 # textfiles into metrics.dir; Prometheus's own promtool accepts each one; the figures move
 # when real work is done through the real daemons (forms keyed and approved, certificates
 # issued, one revoked, a notifier run); `ra-ctl status` shows them; the alert rules
@@ -108,6 +108,19 @@ openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c1.pem" -url "http://127.0.0
 wait_for 10 grown "$M/ra-ocsp.prom" "$OCSPN" "$before" 1 && ok "ra_ocsp_requests_total counts the request" \
 	|| fail "ocsp requests" "$(cat "$M/ra-ocsp.prom")"
 check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metrics < '$M/ra-ocsp.prom'"
+
+# --- ra-web -----------------------------------------------------------------------------
+WP=$(free_port)
+printf 'web:\n  tls: false\n  listen: 127.0.0.1:%s\n' "$WP" >> "$RA_CONFIG"
+ra-web > "$T/web.log" 2>&1 &
+track $!
+wait_for 10 test -s "$M/ra-web.prom" && ok "ra-web writes ra-web.prom" || fail "ra-web metrics file" "$(cat "$T/web.log")"
+wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$WP/login" || fail "ra-web answers" "$(tail -n 3 "$T/web.log")"
+curl -s -o /dev/null "http://127.0.0.1:$WP/no-such-page"
+wait_for 10 grown "$M/ra-web.prom" 'ra_web_responses_total{code="404"}' 0 1 \
+	&& grown "$M/ra-web.prom" 'ra_web_responses_total{code="200"}' 0 \
+	&& ok "ra_web_responses_total counts a 200 and the 404" || fail "web responses" "$(cat "$M/ra-web.prom")"
+check "promtool check metrics accepts ra-web.prom" sh -c "promtool check metrics < '$M/ra-web.prom'"
 
 # --- the real Prometheus, through node-exporter's textfile collector ----------------------
 if command -v prometheus-node-exporter >/dev/null && command -v prometheus >/dev/null; then
