@@ -1,7 +1,9 @@
 /*
  * main.c: ca-signer, the isolated key holder. It loads the CA key, binds one socket that
- * accepts only the workers' CURVE keys, drops privileges, installs its seccomp filter and
- * then answers SIGN, STATUS and CRL requests, nothing else.
+ * accepts only the workers' CURVE keys, drops privileges, installs its seccomp allow-list
+ * (ca-signer/sandbox.c) and then answers SIGN, STATUS and CRL requests, nothing else.
+ * With $RA_SANDBOX_TEST set it attempts that one call under the very same sandbox instead
+ * of serving (the tests' proof that the forbidden calls kill it).
  *
  * Group commit: every request waiting on the socket is taken at once (up to a batch),
  * handled inside one signer.db transaction, committed once, and answered only once the
@@ -27,6 +29,7 @@
 #include "cli.h"
 #include <malloc.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_MAX 256
 #define CRL_DEBOUNCE_MS 300
@@ -47,8 +50,9 @@ struct ca {
 	struct reply pending[BATCH_MAX];	/* the last batch, committed, its sync under way */
 	int npending;
 	uint64_t pending_ticket;
-	metrics_t *metrics;	/* written to metrics_path every metrics_ms */
-	char *metrics_path, *crl_dir;
+	metrics_t *metrics;	/* ca-signer.prom in signer.db's folder, every metrics_ms */
+	int metrics_dirfd;	/* that folder (the sandbox lets it write there) */
+	char *crl_dir;
 	int64_t metrics_ms, metrics_next;
 };
 
@@ -365,7 +369,7 @@ static void metrics_write_now(struct ca *ca)
 {
 	signer_metrics_crl(ca->metrics, ca->crl_dir);
 	metrics_set(ca->metrics, "ra_metrics_written_timestamp_seconds", (double)ra_now(), "program", "ca-signer", NULL);
-	metrics_write(ca->metrics, ca->metrics_path);
+	metrics_write_at(ca->metrics, ca->metrics_dirfd, "ca-signer.prom");
 	ca->metrics_next = mono_ms() + ca->metrics_ms;
 }
 
@@ -399,7 +403,9 @@ int main(int argc, char **argv)
 {
 	struct cli_daemon opt;
 	struct ca ca = { 0 };
-		char *dir, *workers, *certpath, *endpoint;
+	char *dir, *workers, *certpath, *endpoint, *dbpath;
+	const char *selftest;
+	struct sandbox_dirs dirs = { -1, -1 };
 	zcert_t *cert;
 
 	log_init("ca-signer", LV_INFO);
@@ -425,7 +431,6 @@ int main(int argc, char **argv)
 	ca.delta_refresh_ms = config_int(ca.cfg, "signer.delta_next_update_minutes") * 60 * 1000 / 2;
 
 	ca.metrics = signer_metrics_new();
-	ca.metrics_path = metrics_path(ca.cfg, "ca-signer");
 	ca.crl_dir = config_path(ca.cfg, "signer.crl_dir");
 	ca.metrics_ms = config_int(ca.cfg, "metrics.interval_ms");
 
@@ -440,10 +445,21 @@ int main(int argc, char **argv)
 	endpoint = net_endpoint(ca.cfg, "signer.endpoint");
 	if (!(ca.sock = net_server(ZMQ_ROUTER, endpoint, cert, "workers")))
 		fatal("cannot bind %s", endpoint);
+	dbpath = config_path(ca.cfg, "signer.db");
+	if (sandbox_sqlite_confine(dbpath, &dirs.db_fd) < 0)
+		fatal("cannot confine signer.db to its folder");
+	dirs.crl_fd = signer_crl_fd(ca.signer);
+	ca.metrics_dirfd = dirs.db_fd;
+	signer_metrics_link(ca.cfg, dbpath);
 	if (sandbox_drop_user(config_str(ca.cfg, "signer.user")) < 0)
 		fatal("cannot drop privileges");
-	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp() < 0)
+	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp(&dirs) < 0)
 		fatal("cannot install the seccomp filter");
+	if ((selftest = getenv("RA_SANDBOX_TEST"))) {
+		int rc = sandbox_selftest(selftest, &dirs);
+		fflush(NULL);
+		_exit(rc);	/* a test only: no clean shut-down of sockets it never served */
+	}
 	crl_publish(&ca, SIGNER_CRL_BASE);
 
 	ca_run(&ca);
@@ -454,9 +470,8 @@ int main(int argc, char **argv)
 	net_auth_stop();
 	signer_destroy(&ca.signer);
 	metrics_destroy(&ca.metrics);
-	free(ca.metrics_path);
 	free(ca.crl_dir);
-	free(dir); free(workers); free(certpath); free(endpoint);
+	free(dir); free(workers); free(certpath); free(endpoint); free(dbpath);
 	config_destroy((config_t **)&ca.cfg);
 	return 0;
 }

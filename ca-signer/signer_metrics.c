@@ -4,19 +4,24 @@
  * sync), certificates issued, status changes made, and the published CRLs' times, size
  * and entries.
  *
- * The key holder opens no socket for this. Its main loop writes the textfile with the
- * calls it already makes for CRLs (open, write, fsync, rename into a folder), after the
- * seccomp filter is in place: the filter denies a list of dangerous calls and none of
- * these is on it. The CRL figures are read back from the files relying parties get, so
+ * The key holder opens no socket for this, and the sandbox lets it write nowhere but its
+ * own folders: the main loop writes ca-signer.prom into signer.db's folder through that
+ * folder's descriptor (written, synced, renamed), and at start-up, before the sandbox, a
+ * symbolic link in metrics.dir points to it so that the textfile collector reads it
+ * with the others. The CRL figures are read back from the files relying parties get, so
  * they say what was really published, not what was meant to be.
  */
 #include "signer_metrics.h"
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <openssl/x509.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 metrics_t *signer_metrics_new(void)
 {
@@ -104,4 +109,25 @@ void signer_metrics_crl(metrics_t *m, const char *crl_dir)
 	metrics_clear(m, "ca_signer_crl_entries");
 	crl_one(m, crl_dir, "ra.crl", "base");
 	crl_one(m, crl_dir, "ra-delta.crl", "delta");
+}
+
+void signer_metrics_link(const config_t *cfg, const char *db_path)
+{
+	char *copy = xstrdup(db_path), *dir = realpath(dirname(copy), NULL);
+	char *target = dir ? xasprintf("%s/ca-signer.prom", dir) : NULL;
+	char *link = metrics_path(cfg, "ca-signer"), cur[4096];
+	ssize_t n = readlink(link, cur, sizeof cur - 1);
+
+	if (n > 0)
+		cur[n] = '\0';
+	if (target && !(n > 0 && strcmp(cur, target) == 0)) {
+		unlink(link);
+		if (symlink(target, link) < 0)
+			log_warn("cannot link %s to %s (%s): make that link for the textfile collector",
+			    link, target, strerror(errno));
+	}
+	free(copy);
+	free(dir);
+	free(target);
+	free(link);
 }

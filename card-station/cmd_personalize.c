@@ -257,6 +257,24 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 			    (long long)prev.order);
 			goto out;
 		}
+		/* What settled may have finished the card (a card_done sent just before a crash):
+		 * look again, so a finished card is never wiped. */
+		{
+			struct office_order now = { 0 };
+			int again = office_find(r->office, serial, &now, &err);
+			if (again < 0) {
+				detail = xasprintf("queue: %s", err ? err : "error");
+				goto out;
+			}
+			if (again && strcmp(now.state, "personalized") == 0 && state == PIV_STATE_PERSONALIZED) {
+				result = BOARD_SKIPPED;
+				detail = xasprintf("already personalized for order %lld", (long long)now.order);
+				goto out;
+			}
+			/* still this card's, or given back meanwhile (then the card is wiped all the same) */
+			if (again)
+				prev = now;
+		}
 	}
 	if (state != PIV_STATE_BLANK) {
 		if (!leftover) {
@@ -377,13 +395,23 @@ static void *perso_thread(void *arg)
 			counted = 1;
 		}
 		if (!r->pc) {
+			/* pcscd is gone or was restarted: a new context once it is back */
 			usleep(500 * 1000);
+			if ((r->pc = pcsc_new(&rc))) {
+				log_info("%s: PC/SC service back; watching the reader again", r->name);
+				pcsc_wait_change(r->pc, 0);
+			}
 			continue;
 		}
 		/* Wakes on any reader's change; every second also rechecks for a swapped card. */
 		rc = pcsc_wait_change(r->pc, 1000);
-		if (rc != PIV_OK && rc != PIV_E_TIMEOUT)
+		if (rc == PIV_E_NO_SERVICE || rc == PIV_E_PCSC) {
+			/* a restarted pcscd does not know our context: drop it and make a new one */
+			log_warn("%s: the PC/SC service went away; waiting for it", r->name);
+			pcsc_destroy(&r->pc);
+		} else if (rc != PIV_OK && rc != PIV_E_TIMEOUT) {
 			usleep(500 * 1000);
+		}
 	}
 	return NULL;
 }

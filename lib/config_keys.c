@@ -52,6 +52,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.delta_next_update_minutes", CFG_INT, "60", 1, 10080, "nextUpdate of delta CRLs; a delta after each status change and at half of it" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
+	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
+	{ "users.notifier", CFG_STR, "", 0, 0, "Unix user of ra-notifier (--users: ra-notifier)" },
 
 	/* metrics: every program's Prometheus textfile (docs/OPERATIONS.md) */
 	{ "metrics.dir", CFG_PATH, "metrics", 0, 0, "each program writes PROGRAM.prom here (node-exporter's textfile collector directory)" },

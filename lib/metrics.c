@@ -336,6 +336,17 @@ int metrics_write(const metrics_t *m, const char *path)
 	return rc;
 }
 
+int metrics_write_at(const metrics_t *m, int dirfd, const char *name)
+{
+	char *text = metrics_render(m);
+	int rc = file_write_at(dirfd, name, text, strlen(text), 0644);
+
+	if (rc < 0)
+		log_err("cannot write the metrics file %s", name);
+	free(text);
+	return rc;
+}
+
 char *metrics_path(const config_t *cfg, const char *program)
 {
 	char *dir = config_path(cfg, "metrics.dir");

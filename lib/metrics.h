@@ -44,6 +44,8 @@ double metrics_get(const metrics_t *m, const char *name, ...) __attribute__((sen
 char *metrics_render(const metrics_t *m);
 /* Render and replace PATH atomically (mode 0644). 0/-1, logged. */
 int metrics_write(const metrics_t *m, const char *path);
+/* The same, as NAME in the folder open as DIRFD (a sandboxed process's own folder). */
+int metrics_write_at(const metrics_t *m, int dirfd, const char *name);
 
 /* PROGRAM's textfile in metrics.dir: "<dir>/<program>.prom" (malloc'd). */
 char *metrics_path(const config_t *cfg, const char *program);

@@ -11,6 +11,7 @@ softhsm2 libengine-pkcs11-openssl
 python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time
 clang libclang-rt-14-dev valgrind
 libmicrohttpd-dev libgnutls28-dev fonts-dejavu-core curl chromium chromium-driver python3-selenium
+systemd passwd
 prometheus prometheus-node-exporter"
 missing=""
 for p in $PKGS; do

@@ -30,6 +30,10 @@ int ledger_fail(sqlite3 *db, int64_t id, int64_t token, int retry, const char *e
  * expired jobs' workers are reported through the callback so they can be dropped. */
 int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t id, const char *worker, void *arg),
     void *arg);
+/* After the clock stepped back, no lease ends later than LEASE_MS from now and no retry
+ * waits longer than MAX_WAIT_MS: both are cut, so a step back of an hour does not keep a
+ * dead worker's job for an hour. Returns how many were cut, or -1. */
+int ledger_clock_check(sqlite3 *db, int64_t lease_ms, int64_t max_wait_ms);
 /* A job's state name and its result (caller decrefs) or NULL. -1 if no such job. */
 int ledger_state(sqlite3 *db, int64_t id, const char **state, json_t **result);
 /* The earliest not_before_ms of queued jobs, or -1. */

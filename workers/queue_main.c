@@ -217,7 +217,11 @@ static void on_submit(struct queue *q, msg_t *m)
 		free(text);
 	}
 	if (id < 0) {
-		msg_send_error(q->front, m, MERR_INTERNAL, "could not store the job; try again");
+		/* say why: a full disk is the operator's to fix, and nothing was accepted */
+		int full = sqlite3_extended_errcode(q->db) == SQLITE_FULL || sqlite3_errcode(q->db) == SQLITE_FULL;
+		msg_send_error(q->front, m, MERR_INTERNAL, full ?
+		    "could not store the job: the disk holding ra.db is full (nothing was accepted; try again once the"
+		    " operator has made space)" : "could not store the job; try again");
 		goto out;
 	}
 	r = msg_new(MSG_ACK);
@@ -346,7 +350,8 @@ static void on_back(struct queue *q)
 		int64_t retry = msg_i64(m, 2, &ok3);
 		char *error = msg_str(m, 3);
 		if (ok1 && ok2 && ok3 && error)
-			ledger_fail(q->db, job, token, retry != 0, error, q->max_attempts, q->backoff_ms);
+			ledger_fail(q->db, job, token, retry == JOB_RETRY_WAIT ? JOB_RETRY_WAIT : retry != 0, error,
+			    q->max_attempts, q->backoff_ms);
 		if (w) {
 			w->idle = 1;
 			w->job = 0;
@@ -405,6 +410,7 @@ static void tick(struct queue *q)
 		}
 		i++;
 	}
+	ledger_clock_check(q->db, q->lease_ms, q->backoff_ms << 10 > 60000 ? q->backoff_ms << 10 : 60000);
 	n = ledger_expire(q->db, q->max_attempts, on_expired, q);
 	if (n > 0)
 		metrics_add(q->metrics, "ra_lease_expiries_total", n, NULL);

@@ -21,7 +21,9 @@ val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1"
 grown() { local v; v=$(val "$1" "$2"); if [ -n "${4:-}" ]; then [ "$v" = "$(($3 + $4))" ]; else [ "$v" -gt "$3" ]; fi; }
 
 wait_for 10 test -s "$M/ra-queue.prom" && ok "ra-queue writes $M/ra-queue.prom" || fail "ra-queue metrics file"
-wait_for 10 test -s "$M/ca-signer.prom" && ok "ca-signer writes its file (under its seccomp filter)" || fail "ca-signer metrics file"
+wait_for 10 test -s "$DEP/signer/ca-signer.prom" && [ "$(readlink -f "$M/ca-signer.prom")" = "$(readlink -f "$DEP/signer/ca-signer.prom")" ] \
+	&& ok "ca-signer writes ca-signer.prom in its own folder under its seccomp allow-list, linked from metrics.dir" \
+	|| fail "ca-signer metrics file" "$(ls -l "$M" "$DEP/signer")"
 for f in ra-queue ca-signer; do
 	check "promtool check metrics accepts $f.prom" sh -c "promtool check metrics < '$M/$f.prom'"
 done
