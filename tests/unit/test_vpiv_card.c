@@ -2,7 +2,8 @@
  * test_vpiv_card.c: the virtual PIV card driven directly, APDU by APDU, without pcscd:
  * the APDU layer (chaining, 61 xx, status words), SELECT, data objects, PIN and PUK
  * counters, management-key authentication (both flows, 3DES and AES), key generation
- * and use with each PIN policy, persistence across a restart, and injected faults.
+ * and use with each PIN policy, persistence across a restart, injected faults, and keys
+ * taken from a pool made before the run.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "../fixtures/vpiv/card.h"
@@ -465,6 +469,81 @@ static void test_faults(void **state)
 	assert_int_equal(hx(f, "00 A4 04 00 05 A0 00 00 03 08"), 0x6F00);
 }
 
+/* Write a fresh P-256 key as PATH (PEM); its uncompressed public point goes to PUB. */
+static void pool_key(const char *path, uint8_t pub[65])
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *fp = fopen(path, "w");
+	size_t len;
+
+	assert_non_null(k);
+	assert_non_null(fp);
+	assert_int_equal(PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(fp);
+	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+	    pub, 65, &len), 1);
+	assert_int_equal(len, 65);
+	EVP_PKEY_free(k);
+}
+
+/* Keys made before the run: each used once, its file gone, then the card makes its own. */
+static void test_key_pool(void **state)
+{
+	struct fx *f = *state;
+	char pool[96], p1[128], p2[128], other[128];
+	uint8_t pub1[65], pub2[65], out[256];
+	uint8_t gen[] = { 0x00, 0x47, 0x00, 0x9A, 0x05, 0xAC, 0x03, 0x80, 0x01, 0x11 };
+	static const uint8_t slots[] = { 0x9A, 0x9C, 0x9D };
+	int got1 = 0, got2 = 0;
+	size_t outlen;
+	struct vpiv_opts o = { .state_path = f->path, .serial = 4242, .have_serial = 1,
+		.key_pool = pool };
+
+	snprintf(pool, sizeof pool, "%s/pool", f->dir);
+	assert_int_equal(mkdir(pool, 0700), 0);
+	snprintf(p1, sizeof p1, "%s/p256-1.pem", pool);
+	snprintf(p2, sizeof p2, "%s/p256-2.pem", pool);
+	snprintf(other, sizeof other, "%s/notes.txt", pool);
+	pool_key(p1, pub1);
+	pool_key(p2, pub2);
+	FILE *fp = fopen(other, "w");
+	assert_non_null(fp);
+	fputs("not a key\n", fp);
+	fclose(fp);
+	card_destroy(&f->card);
+	f->card = card_new(&o);
+	assert_non_null(f->card);
+
+	assert_int_equal(mgm_auth(f, default_mgm), 0x9000);
+	for (size_t i = 0; i < sizeof slots; i++) {
+		gen[3] = slots[i];
+		assert_int_equal(hx_all(f, gen, sizeof gen, out, &outlen), 0x9000);
+		assert_int_equal(outlen, 3 + 2 + 65);
+		int is1 = memcmp(out + 5, pub1, 65) == 0, is2 = memcmp(out + 5, pub2, 65) == 0;
+		got1 += is1;
+		got2 += is2;
+		/* the third finds the pool empty and makes a key of its own */
+		if (i == 2)
+			assert_false(is1 || is2);
+	}
+	assert_int_equal(got1, 1);
+	assert_int_equal(got2, 1);
+	/* each pooled key left the folder when taken; what is not a key stays */
+	assert_int_equal(access(p1, F_OK), -1);
+	assert_int_equal(access(p2, F_OK), -1);
+	DIR *d = opendir(pool);
+	struct dirent *e;
+	int left = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
+			left++;
+	closedir(d);
+	assert_int_equal(left, 1);
+	unlink(other);
+	rmdir(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +555,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_generate_and_sign_rsa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_and_sign_ec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_pool, setup, teardown),
 	};
 	log_init("test_vpiv_card", LV_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
