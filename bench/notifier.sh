@@ -9,7 +9,8 @@
 #     beside it, the same query made to read the whole table (NOT INDEXED), as the
 #     baseline an index must beat;
 #  2. notices per second delivered to a local SMTP server by one `ra-notifier renewals`
-#     run (ledger rows, composition, one reused SMTP connection), beside the `curl`
+#     run (ledger rows, composition, reused SMTP connections: one, then
+#     BENCH_CONNECTIONS (default 8) at once, notifier.smtp_connections), beside the `curl`
 #     command-line tool sending the same messages one process per message, measured in
 #     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck)
 #     and once against smtp-fast (tests/fixtures/smtp-fast, a minimal C receiver).
@@ -24,6 +25,7 @@ BIG=${BENCH_CERTS:-1000000}
 SMALL=$((BIG / 10))
 MAILS=${BENCH_MAILS:-5000}
 CURL_N=${BENCH_CURL:-1000}
+CONNS=${BENCH_CONNECTIONS:-8}
 T=$(mktemp -d /tmp/ra-bench-notifier.XXXXXX)
 
 # Officers for the bench: the administrator from init and the ones a run needs, all under
@@ -152,13 +154,13 @@ cp "$mdep/ra.db" "$T/pristine.db"
 ra-notifier -c "$mdep/ra.yaml" --now "$NOW" renewals >/dev/null 2>&1
 mapfile -t emls < <(find "$mdep/outbox" -name '*.eml' | sort | head -n "$CURL_N")
 
-# send NAME PORT MAILDIR: one ra-notifier run to smtp://127.0.0.1:PORT from a fresh copy
-# of the database, then curl with the first $CURL_N of the same messages.
-send() {
-	local name=$1 port=$2 maildir=$3 t0 ms sent got rate crate f rcpt
+# notify NAME PORT MAILDIR CONNECTIONS: one ra-notifier run to smtp://127.0.0.1:PORT from a
+# fresh copy of the database over CONNECTIONS connections at once; sets rate.
+notify() {
+	local name=$1 port=$2 maildir=$3 c=$4 t0 ms sent got used
 	cp "$T/pristine.db" "$mdep/ra.db"
 	rm -f "$mdep/ra.db-wal" "$mdep/ra.db-shm"
-	sed -e '/^  smtp_/d' -e "s|^notifier:$|notifier:\n  smtp_url: smtp://127.0.0.1:$port\n  smtp_starttls: false|" \
+	sed -e '/^  smtp_/d' -e "s|^notifier:$|notifier:\n  smtp_url: smtp://127.0.0.1:$port\n  smtp_starttls: false\n  smtp_connections: $c|" \
 		"$mdep/ra.yaml" >"$mdep/send.yaml"
 	t0=$(date +%s%N)
 	/usr/bin/time -f '%M' -o "$T/time" ra-notifier -c "$mdep/send.yaml" --now "$NOW" renewals \
@@ -166,10 +168,20 @@ send() {
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	sent=$(sqlite3 "$mdep/ra.db" "SELECT count(*) FROM notices WHERE state = 'sent'")
 	got=$(find "$maildir/new" -type f | wc -l)
+	used=$(sed -n 's/.*accepted over \([0-9]*\) connection(s).*/\1/p' "$T/send.log")
 	rate=$(( sent * 1000 / ms ))
-	echo "  $name: ra-notifier sent $sent notices in $ms ms = $rate/s over one connection," \
+	echo "  $name: ra-notifier sent $sent notices in $ms ms = $rate/s over ${used:-?} connection(s) (smtp_connections $c)," \
 		"a ledger commit before and after each ($got in the maildir, $(tail -n 1 "$T/time") KiB peak)"
 	find "$maildir/new" -type f -delete
+}
+
+# send NAME PORT MAILDIR: ra-notifier over one connection, then over $CONNS at once, then
+# curl with the first $CURL_N of the same messages; ratios against curl.
+send() {
+	local name=$1 port=$2 maildir=$3 t0 ms got rate rate1 crate f rcpt
+	notify "$name" "$port" "$maildir" 1 || return 1
+	rate1=$rate
+	notify "$name" "$port" "$maildir" "$CONNS" || return 1
 	t0=$(date +%s%N)
 	for f in "${emls[@]}"; do
 		rcpt=$(sed -n -e '/^$/q' -e 's/^To:.*<\(.*\)>.*/\1/p' "$f")
@@ -180,7 +192,8 @@ send() {
 	got=$(find "$maildir/new" -type f | wc -l)
 	crate=$(( ${#emls[@]} * 1000 / ms ))
 	echo "  $name: curl sent ${#emls[@]} of the same messages in $ms ms = $crate/s, one process each ($got in the maildir)"
-	awk -v a="$rate" -v b="$crate" -v n="$name" 'BEGIN { printf "  %s: ratio ra-notifier / curl = %.1f\n", n, a / b }'
+	awk -v a="$rate1" -v m="$rate" -v b="$crate" -v n="$name" -v c="$CONNS" \
+		'BEGIN { printf "  %s: ratio ra-notifier / curl = %.1f over one connection, %.1f over %d\n", n, a / b, m / b, c }'
 	find "$maildir/new" -type f -delete
 }
 

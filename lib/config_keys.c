@@ -96,6 +96,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.smtp_user", CFG_STR, "", 0, 0, "SMTP AUTH user name (empty: no AUTH)" },
 	{ "notifier.smtp_password_file", CFG_PATH, "", 0, 0, "file holding the SMTP AUTH password" },
 	{ "notifier.smtp_timeout_s", CFG_INT, "30", 1, 600, "SMTP connect and transfer timeout" },
+	{ "notifier.smtp_connections", CFG_INT, "4", 1, 64, "SMTP connections to the relay at once, each sending one message at a time" },
 	{ "notifier.outbox", CFG_PATH, "outbox", 0, 0, "where .eml files go when no SMTP relay is set" },
 	{ "notifier.from", CFG_STR, "RA <ra@ra.example.gov.tw>", 0, 0, "sender of every mail: Display Name <address>" },
 	{ "notifier.admin_address", CFG_STR, "ra-admin@ra.example.gov.tw", 0, 0, "receives each run's summary (empty: no summary)" },

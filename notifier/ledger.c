@@ -10,6 +10,9 @@
  *   3. the relay accepts the message;
  *   4. one UPDATE marks it sent with the relay's reply. Between 3 and 4 is the only
  *      window in which a crash makes the notice go out twice.
+ * Up to notifier.smtp_connections notices are between 2 and 4 at once, each on its own
+ * connection to the relay; each is marked as soon as its own reply comes, so a crash
+ * resends at most the notices then in flight, never one already marked.
  * A failure keeps the row pending with next_try pushed back (retry_days, doubling per
  * attempt); once the first attempt is older than undeliverable_after_days the row becomes
  * undeliverable and is reported in the admin summary, never retried.
@@ -81,6 +84,7 @@ mail_sender_t *notifier_mail(struct notifier *n)
 	mc.cainfo = *cainfo ? cainfo : NULL;
 	mc.user = config_str(n->cfg, "notifier.smtp_user");
 	mc.timeout_s = config_int(n->cfg, "notifier.smtp_timeout_s");
+	mc.connections = (int)config_int(n->cfg, "notifier.smtp_connections");
 	mc.outbox = outbox;
 	if (*mc.smtp_url && *mc.user) {
 		size_t len;
@@ -198,11 +202,14 @@ static void ledger_failed(struct notifier *n, int64_t id, const char *reply, str
 	free(rcpt);
 }
 
-static int ledger_send_one(struct notifier *n, int64_t id, struct run_stats *st)
+/*
+ * Start notice ID: count the attempt, compose it, hand it to the sender. 0 if it is in
+ * flight, -1 if it failed before reaching the relay (recorded as a failure).
+ */
+static int ledger_start(struct notifier *n, mail_sender_t *snd, int64_t id, struct run_stats *st)
 {
-	char *why = NULL, *reply = NULL;
+	char *why = NULL;
 	mail_msg_t *m = compose_notice(n, id, &why);
-	mail_sender_t *snd;
 	int rc = -1;
 
 	if (db_int(n->db, "UPDATE notices SET attempts = attempts + 1, "
@@ -215,14 +222,37 @@ static int ledger_send_one(struct notifier *n, int64_t id, struct run_stats *st)
 		ledger_failed(n, id, why, st);
 		goto out;
 	}
-	if (!(snd = notifier_mail(n))) {
+	if (!snd) {
 		ledger_failed(n, id, "no mail transport", st);
 		goto out;
 	}
-	if (mail_send(snd, m, (long long)n->now, &reply) < 0) {
-		ledger_failed(n, id, reply, st);
+	if (mail_submit(snd, m, (long long)n->now, (long long)id) < 0) {
+		ledger_failed(n, id, "no free connection", st);
 		goto out;
 	}
+	m = NULL;		/* the sender holds it until mail_done */
+	rc = 0;
+out:
+	free(why);
+	mail_msg_destroy(&m);
+	return rc;
+}
+
+/* Wait for the next notice in flight to finish and record its fate. 0/-1. */
+static int ledger_finish(struct notifier *n, mail_sender_t *snd, struct run_stats *st)
+{
+	long long tag;
+	mail_msg_t *m = NULL;
+	char *reply = NULL;
+	int64_t id;
+	int rc = -1;
+
+	if (mail_done(snd, &tag, &m, &reply) < 0) {
+		if (m)
+			ledger_failed(n, (int64_t)tag, reply ? reply : "not sent", st);
+		goto out;
+	}
+	id = (int64_t)tag;
 	/* the window: the relay has the message; until this UPDATE lands, a crash resends it */
 	if (db_int(n->db, "UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ? "
 	    "WHERE id = ? RETURNING id", "isi", (int64_t)n->now, reply, id) != id) {
@@ -233,7 +263,6 @@ static int ledger_send_one(struct notifier *n, int64_t id, struct run_stats *st)
 	stats_sent(st, id, mail_msg_first_to(m), reply);
 	rc = 0;
 out:
-	free(why);
 	free(reply);
 	mail_msg_destroy(&m);
 	return rc;
@@ -244,7 +273,8 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	sqlite3_stmt *q = db_prepare(n->db, "SELECT id, kind FROM notices "
 	    "WHERE state = 'pending' AND next_try <= ? ORDER BY id");
 	int64_t *ids = NULL;
-	size_t nids = 0;
+	size_t nids = 0, next = 0;
+	mail_sender_t *snd;
 
 	sqlite3_bind_int64(q, 1, (int64_t)n->now);
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -254,6 +284,7 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 		ids[nids++] = sqlite3_column_int64(q, 0);
 	}
 	sqlite3_finalize(q);
+	snd = nids ? notifier_mail(n) : NULL;
 	/*
 	 * While sending, commits need not wait for fsync: in WAL mode a commit survives the
 	 * death of the process as soon as it is written, and only a power loss could undo
@@ -261,8 +292,13 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	 * fsync would otherwise sit inside the accept-to-UPDATE window and widen it.
 	 */
 	db_exec(n->db, "PRAGMA synchronous = NORMAL");
-	for (size_t i = 0; i < nids; i++)
-		ledger_send_one(n, ids[i], st);
+	/* keep every connection busy: start notices while there is room, then record one */
+	while (next < nids || (snd && mail_in_flight(snd) > 0)) {
+		while (next < nids && (!snd || mail_in_flight(snd) < mail_slots(snd)))
+			ledger_start(n, snd, ids[next++], st);
+		if (snd && mail_in_flight(snd) > 0)
+			ledger_finish(n, snd, st);
+	}
 	db_exec(n->db, "PRAGMA synchronous = FULL");
 	free(ids);
 	return 0;

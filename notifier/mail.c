@@ -41,16 +41,29 @@ struct mail_msg {
 	char *msgid;
 };
 
-struct mail_sender {
-	CURL *curl;
-	char *url, *outbox, *password;
-	int fresh;		/* the last transfer failed: do not reuse its connection */
-	int messages, connections;
+/* One message in flight: its own easy handle, so its own connection while it is sent. */
+struct mail_slot {
+	mail_sender_t *s;
+	CURL *curl;		/* NULL in outbox mode */
+	enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
+	int fresh;		/* its last transfer failed: do not reuse that connection */
+	int ok;			/* DONE: accepted */
+	mail_msg_t *m;
+	long long tag;
+	char *reply;		/* DONE: for the ledger */
+	struct curl_slist *rcpt;
+	char *data;		/* the rendered message being uploaded */
+	size_t len, pos;
 	char last_reply[512];
 	char errbuf[CURL_ERROR_SIZE];
-	/* the message being uploaded */
-	const char *up_data;
-	size_t up_len, up_pos;
+};
+
+struct mail_sender {
+	CURLM *multi;		/* NULL in outbox mode */
+	struct mail_slot *slot;
+	int nslots, busy;
+	char *url, *outbox, *password;
+	int messages, connections;
 };
 
 /* ---- a growing text buffer ---- */
@@ -443,33 +456,61 @@ char *mail_msg_render(mail_msg_t *m, long long date, size_t *len)
 
 /* ---- the sender ---- */
 
-static size_t sender_read(char *dst, size_t size, size_t nmemb, void *arg)
+static size_t slot_read(char *dst, size_t size, size_t nmemb, void *arg)
 {
-	mail_sender_t *s = arg;
-	size_t n = size * nmemb, left = s->up_len - s->up_pos;
+	struct mail_slot *sl = arg;
+	size_t n = size * nmemb, left = sl->len - sl->pos;
 	if (n > left)
 		n = left;
-	memcpy(dst, s->up_data + s->up_pos, n);
-	s->up_pos += n;
+	memcpy(dst, sl->data + sl->pos, n);
+	sl->pos += n;
 	return n;
 }
 
 /* Keep the relay's last reply line; ignore everything we send (it may hold AUTH). */
-static int sender_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
+static int slot_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 {
-	mail_sender_t *s = arg;
+	struct mail_slot *sl = arg;
 	(void)c;
 	if (type == CURLINFO_TEXT && size > 13 && memcmp(data, "Connected to ", 13) == 0)
-		s->connections++;
+		sl->s->connections++;
 	if (type != CURLINFO_HEADER_IN)
 		return 0;
 	while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
 		size--;
-	if (size >= sizeof s->last_reply)
-		size = sizeof s->last_reply - 1;
-	memcpy(s->last_reply, data, size);
-	s->last_reply[size] = '\0';
+	if (size >= sizeof sl->last_reply)
+		size = sizeof sl->last_reply - 1;
+	memcpy(sl->last_reply, data, size);
+	sl->last_reply[size] = '\0';
 	return 0;
+}
+
+static CURL *slot_easy(mail_sender_t *s, struct mail_slot *sl, const struct mail_conf *conf)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, slot_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, sl);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, slot_debug);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, sl);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, sl);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, sl->errbuf);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, conf->timeout_s > 0 ? conf->timeout_s : 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, conf->timeout_s > 0 ? conf->timeout_s * 4 : 120L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (conf->starttls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (conf->cainfo && *conf->cainfo)
+		curl_easy_setopt(c, CURLOPT_CAINFO, conf->cainfo);
+	if (s->password) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, conf->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
+	}
+	return c;
 }
 
 mail_sender_t *mail_sender_new(const struct mail_conf *conf)
@@ -484,36 +525,49 @@ mail_sender_t *mail_sender_new(const struct mail_conf *conf)
 			return NULL;
 		}
 		s->outbox = xstrdup(conf->outbox);
+		s->nslots = 1;
+		s->slot = xcalloc(1, sizeof *s->slot);
+		s->slot[0].s = s;
 		return s;
 	}
-	s->curl = curl_easy_init();
-	if (!s->curl) {
-		log_err("mail: libcurl would not start");
-		free(s);
-		return NULL;
-	}
 	s->url = xstrdup(conf->smtp_url);
-	curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
-	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, sender_read);
-	curl_easy_setopt(s->curl, CURLOPT_READDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, sender_debug);
-	curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, conf->timeout_s > 0 ? conf->timeout_s : 30L);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, conf->timeout_s > 0 ? conf->timeout_s * 4 : 120L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	if (conf->starttls)
-		curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (conf->cainfo && *conf->cainfo)
-		curl_easy_setopt(s->curl, CURLOPT_CAINFO, conf->cainfo);
-	if (conf->user && *conf->user) {
+	if (conf->user && *conf->user)
 		s->password = xstrdup(conf->password ? conf->password : "");
-		curl_easy_setopt(s->curl, CURLOPT_USERNAME, conf->user);
-		curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password);
+	s->nslots = conf->connections > 0 ? conf->connections : 1;
+	s->slot = xcalloc((size_t)s->nslots, sizeof *s->slot);
+	s->multi = curl_multi_init();
+	if (!s->multi)
+		goto fail;
+	/* one relay: every connection goes to it, and never more than one per slot */
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->nslots);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nslots);
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->nslots);
+	for (int i = 0; i < s->nslots; i++) {
+		s->slot[i].s = s;
+		if (!(s->slot[i].curl = slot_easy(s, &s->slot[i], conf)))
+			goto fail;
 	}
 	return s;
+fail:
+	log_err("mail: libcurl would not start");
+	mail_sender_destroy(&s);
+	return NULL;
+}
+
+static void slot_clear(struct mail_slot *sl)
+{
+	curl_slist_free_all(sl->rcpt);
+	sl->rcpt = NULL;
+	/* the rendered bytes may hold an encrypted sheet; no clear secret, but no need to keep it */
+	if (sl->data) {
+		OPENSSL_cleanse(sl->data, sl->len);
+		free(sl->data);
+	}
+	sl->data = NULL;
+	free(sl->reply);
+	sl->reply = NULL;
+	mail_msg_destroy(&sl->m);
+	sl->state = SLOT_FREE;
 }
 
 void mail_sender_destroy(mail_sender_t **sp)
@@ -521,85 +575,190 @@ void mail_sender_destroy(mail_sender_t **sp)
 	mail_sender_t *s;
 	if (!sp || !(s = *sp))
 		return;
-	if (s->curl && s->messages)
+	if (s->multi && s->messages)
 		log_info("mail: %d message(s) accepted over %d connection(s)", s->messages,
 		    s->connections);
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
+	for (int i = 0; i < s->nslots; i++) {
+		struct mail_slot *sl = &s->slot[i];
+		if (sl->state == SLOT_BUSY)
+			curl_multi_remove_handle(s->multi, sl->curl);
+		slot_clear(sl);
+		if (sl->curl)
+			curl_easy_cleanup(sl->curl);
+	}
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
 	if (s->password) {
 		OPENSSL_cleanse(s->password, strlen(s->password));
 		free(s->password);
 	}
+	free(s->slot);
 	free(s->url);
 	free(s->outbox);
 	free(s);
 	*sp = NULL;
 }
 
-static int send_outbox(mail_sender_t *s, mail_msg_t *m, const char *data, size_t len,
-    char **reply)
+int mail_slots(const mail_sender_t *s) { return s->nslots; }
+int mail_in_flight(const mail_sender_t *s) { return s->busy; }
+
+static void slot_finish(struct mail_slot *sl, int ok, char *reply)
 {
-	char *path = xasprintf("%s/%s.eml", s->outbox, mail_msg_id(m));
-	int rc = file_write_atomic(path, data, len, 0600);
+	sl->ok = ok;
+	sl->reply = reply;
+	sl->state = SLOT_DONE;
+	if (ok)
+		sl->s->messages++;
+}
+
+static void send_outbox(mail_sender_t *s, struct mail_slot *sl)
+{
+	char *path = xasprintf("%s/%s.eml", s->outbox, mail_msg_id(sl->m));
+	int rc = file_write_atomic(path, sl->data, sl->len, 0600);
 	if (rc < 0)
 		log_err("mail: cannot write %s", path);
-	if (reply)
-		*reply = rc < 0 ? xasprintf("cannot write %s", path) : xasprintf("outbox:%s", path);
+	slot_finish(sl, rc == 0, rc < 0 ? xasprintf("cannot write %s", path) :
+	    xasprintf("outbox:%s", path));
 	free(path);
+}
+
+int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
+{
+	struct mail_slot *sl = NULL;
+
+	for (int i = 0; i < s->nslots && !sl; i++)
+		if (s->slot[i].state == SLOT_FREE)
+			sl = &s->slot[i];
+	if (!sl)
+		return -1;
+	s->busy++;
+	sl->m = m;
+	sl->tag = tag;
+	sl->data = mail_msg_render(m, date, &sl->len);
+	sl->pos = 0;
+	if (!sl->data) {
+		log_err("mail: message lacks a sender, a recipient or a body");
+		slot_finish(sl, 0, xstrdup("incomplete message"));
+		return 0;
+	}
+	if (!s->multi) {
+		send_outbox(s, sl);
+		return 0;
+	}
+	for (int i = 0; i < m->nto; i++)
+		sl->rcpt = curl_slist_append(sl->rcpt, m->to_addr[i]);
+	sl->last_reply[0] = sl->errbuf[0] = '\0';
+	curl_easy_setopt(sl->curl, CURLOPT_MAIL_FROM, m->from_addr);
+	curl_easy_setopt(sl->curl, CURLOPT_MAIL_RCPT, sl->rcpt);
+	curl_easy_setopt(sl->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sl->len);
+	/* after a failure the session may be in any state: start the next one clean */
+	curl_easy_setopt(sl->curl, CURLOPT_FRESH_CONNECT, (long)sl->fresh);
+	if (curl_multi_add_handle(s->multi, sl->curl) != CURLM_OK) {
+		slot_finish(sl, 0, xstrdup("libcurl refused the transfer"));
+		return 0;
+	}
+	sl->state = SLOT_BUSY;
+	return 0;
+}
+
+/* A transfer of the multi handle ended with CC: record its outcome in its slot. */
+static void slot_ended(mail_sender_t *s, struct mail_slot *sl, CURLcode cc)
+{
+	curl_multi_remove_handle(s->multi, sl->curl);
+	curl_easy_setopt(sl->curl, CURLOPT_MAIL_RCPT, NULL);
+	sl->fresh = cc != CURLE_OK;
+	if (cc == CURLE_OK) {
+		slot_finish(sl, 1, xstrdup(sl->last_reply[0] ? sl->last_reply : "250"));
+		return;
+	}
+	log_warn("mail: %s to %s not sent: %s%s%s", mail_msg_id(sl->m), sl->m->to_addr[0],
+	    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc),
+	    sl->last_reply[0] ? "; relay said: " : "", sl->last_reply);
+	slot_finish(sl, 0, xasprintf("%s%s%s", sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc),
+	    sl->last_reply[0] ? "; relay said: " : "", sl->last_reply));
+}
+
+int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply)
+{
+	struct mail_slot *sl = NULL;
+	int rc;
+
+	*m = NULL;
+	if (reply)
+		*reply = NULL;
+	if (s->busy == 0)
+		return -1;
+	for (;;) {
+		for (int i = 0; i < s->nslots && !sl; i++)
+			if (s->slot[i].state == SLOT_DONE)
+				sl = &s->slot[i];
+		if (sl)
+			break;
+		int running, left;
+		CURLMsg *msg;
+		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+			fatal("mail: libcurl's transfer loop failed");
+		while ((msg = curl_multi_info_read(s->multi, &left))) {
+			struct mail_slot *ended = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ended);
+			slot_ended(s, ended, msg->data.result);
+		}
+		for (int i = 0; i < s->nslots && !sl; i++)
+			if (s->slot[i].state == SLOT_DONE)
+				sl = &s->slot[i];
+		if (sl)
+			break;
+		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+	}
+	*tag = sl->tag;
+	*m = sl->m;
+	sl->m = NULL;
+	if (reply) {
+		*reply = sl->reply;
+		sl->reply = NULL;
+	}
+	rc = sl->ok ? 0 : -1;
+	slot_clear(sl);
+	s->busy--;
 	return rc;
 }
 
 int mail_send(mail_sender_t *s, mail_msg_t *m, long long date, char **reply)
 {
-	struct curl_slist *rcpt = NULL;
-	size_t len;
-	char *data = mail_msg_render(m, date, &len);
+	long long tag;
+	mail_msg_t *back = NULL;
 	int rc = -1;
-	CURLcode cc;
 
 	if (reply)
 		*reply = NULL;
-	if (!data) {
-		log_err("mail: message lacks a sender, a recipient or a body");
+	/* one at a time: wait for what is in flight to make room (callers send nothing else meanwhile) */
+	if (s->busy == s->nslots) {
+		log_err("mail: every connection is busy");
 		if (reply)
-			*reply = xstrdup("incomplete message");
+			*reply = xstrdup("every connection is busy");
 		return -1;
 	}
-	if (!s->curl) {
-		rc = send_outbox(s, m, data, len, reply);
-		goto out;
+	if (mail_submit(s, m, date, -1) < 0)
+		return -1;
+	for (;;) {
+		char *r = NULL;
+		int done = mail_done(s, &tag, &back, &r);
+		if (!back)
+			break;
+		if (tag == -1 && back == m) {
+			rc = done;
+			if (reply)
+				*reply = r;
+			else
+				free(r);
+			break;
+		}
+		/* not ours: a caller mixing both ways would lose it here, so none does */
+		log_err("mail: message %lld finished during a single send and was dropped", tag);
+		free(r);
+		mail_msg_destroy(&back);
 	}
-	for (int i = 0; i < m->nto; i++)
-		rcpt = curl_slist_append(rcpt, m->to_addr[i]);
-	s->up_data = data;
-	s->up_len = len;
-	s->up_pos = 0;
-	s->last_reply[0] = s->errbuf[0] = '\0';
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, m->from_addr);
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	/* after a failure the session may be in any state: start the next one clean */
-	curl_easy_setopt(s->curl, CURLOPT_FRESH_CONNECT, (long)s->fresh);
-	cc = curl_easy_perform(s->curl);
-	s->fresh = cc != CURLE_OK;
-	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
-	if (cc == CURLE_OK) {
-		rc = 0;
-		s->messages++;
-		if (reply)
-			*reply = xstrdup(s->last_reply[0] ? s->last_reply : "250");
-		goto out;
-	}
-	log_warn("mail: %s to %s not sent: %s%s%s", m->msgid, m->to_addr[0],
-	    s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
-	    s->last_reply[0] ? "; relay said: " : "", s->last_reply);
-	if (reply)
-		*reply = xasprintf("%s%s%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
-		    s->last_reply[0] ? "; relay said: " : "", s->last_reply);
-out:
-	curl_slist_free_all(rcpt);
-	/* the rendered bytes may hold an encrypted sheet; no clear secret, but no need to keep it */
-	OPENSSL_cleanse(data, len);
-	free(data);
 	return rc;
 }

@@ -9,8 +9,11 @@
  * Bodies are UTF-8, base64 transfer-encoded; text + HTML become multipart/alternative and
  * an attachment wraps that in multipart/mixed.
  *
- * A sender keeps one libcurl handle for its life so that many messages share one SMTP
- * connection (and one TLS handshake).
+ * A sender keeps its libcurl handles for its life so that many messages share each SMTP
+ * connection (and its TLS handshake). It sends up to mail_conf.connections messages at
+ * once, each on its own connection (libcurl's multi interface): mail_submit starts one,
+ * mail_done hands back the next that finished with the relay's answer, so that a caller
+ * can record each message's fate as soon as it is known.
  */
 #ifndef RA_MAIL_H
 #define RA_MAIL_H
@@ -67,6 +70,7 @@ struct mail_conf {
 	const char *user;	/* SMTP AUTH user (NULL: no AUTH) */
 	const char *password;	/* SMTP AUTH password (copied, wiped on destroy) */
 	long timeout_s;
+	int connections;	/* messages in flight at once, one per connection (0: 1) */
 	const char *outbox;	/* folder for .eml files in outbox mode */
 };
 
@@ -81,5 +85,22 @@ void mail_sender_destroy(mail_sender_t **s);
  * last reply line ("250 ..."), "outbox:FILE", or the reason of a failure.
  */
 int mail_send(mail_sender_t *s, mail_msg_t *m, long long date, char **reply);
+
+/* How many messages may be in flight at once (1 in outbox mode). */
+int mail_slots(const mail_sender_t *s);
+/* How many are in flight now (submitted, not yet handed back by mail_done). */
+int mail_in_flight(const mail_sender_t *s);
+/*
+ * Start sending M (the sender holds it until mail_done hands it back) with Date = DATE,
+ * known by TAG. 0, or -1 if every slot is busy (nothing is taken then). A message that
+ * cannot even be started still comes back from mail_done, as failed.
+ */
+int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag);
+/*
+ * Wait for a submitted message to finish and hand it back: *tag, *m (the caller destroys
+ * it) and *reply (as mail_send's). 0 if the relay accepted it, -1 if not; -1 with *m NULL
+ * if nothing was in flight.
+ */
+int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply);
 
 #endif

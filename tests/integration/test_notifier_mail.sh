@@ -135,12 +135,12 @@ n=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE kind = 'renewal2' AND stat
 # STARTTLS
 port_t=$($SINK start "$T/sinkt" --tls) && on_exit "$SINK stop $T/sinkt"
 sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
-config tls.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkt/cert.pem"
+config tls.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkt/cert.pem" "smtp_connections: 1"
 config tls_nocheck.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: false"
 if ra-notifier -c tls.yaml --now 2026-12-15 renewals 2>>log; then ok "renewals over STARTTLS"; else fail "renewals over STARTTLS" "$(tail -3 log)"; fi
 n=$(mails sinkt/maildir | grep -vc '^admin@')
 [ "$n" = 3 ] && ok "3 mails through the TLS relay" || fail "3 mails through the TLS relay" "$n"
-grep -q "4 message(s) accepted over 1 connection(s)" log && ok "one connection (one TLS handshake) for all messages of a run" \
+grep -q "4 message(s) accepted over 1 connection(s)" log && ok "one connection (one TLS handshake) for all messages of a run (smtp_connections: 1)" \
 	|| fail "one connection for all messages of a run" "$(grep 'accepted over' log)"
 check "testmail over STARTTLS" ra-notifier -c tls.yaml testmail ops@example.org
 mails sinkt/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "test mail received" || fail "test mail received"

@@ -1,0 +1,104 @@
+#!/bin/bash
+# Several SMTP connections at once (notifier.smtp_connections) keep the ledger's
+# once-only rule: 200 notices over 4 connections arrive exactly once each; a run killed
+# with SIGKILL half way leaves at most 4 notices attempted and not marked sent (those in
+# flight), and the rerun sends every notice, resending only some of those in flight, each
+# with its first Message-ID.
+. "$(dirname "$0")/lib.sh"
+SINK=$RA_TOP/tests/fixtures/smtp-sink.sh
+PY=/usr/bin/python3
+N=200
+C=4
+cd "$T"
+
+mkdir sink
+port=$($SINK start "$T/sink") && on_exit "$SINK stop $T/sink"
+cat >ra.yaml <<YAML
+home: $T
+queue:
+  db: ra.db
+notifier:
+  templates_dir: $RA_TOP/config/templates
+  from: "RA <ra@ra.example.gov.tw>"
+  admin_address: ""
+  smtp_url: smtp://127.0.0.1:$port
+  smtp_starttls: false
+  smtp_connections: $C
+YAML
+ra-notifier -c ra.yaml --now 2026-01-01 renewals 2>/dev/null
+sqlite3 ra.db <<SQL
+INSERT INTO jobs (id, kind, payload, state, created_at, updated_at) VALUES (1, 'issue', '{}', 'done', 0, 0);
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $N)
+INSERT INTO subscribers (id, form_serial, applicant_type, name, id_number, email, postal_code, address, created_at)
+SELECT i, 'F' || i, 'person', '測試用戶' || i, printf('A1%08d', i), 'user' || i || '@example.org', '100', '臺北市', 0 FROM k;
+INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
+  SELECT printf('%016x', id * 2), id, 'signature', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2), 1, '', 0 FROM subscribers
+  UNION ALL
+  SELECT printf('%016x', id * 2 + 1), id, 'encryption', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2 + 1), 1, '', 0 FROM subscribers;
+SQL
+cp ra.db fresh.db
+
+# verdict: "subscribers S duplicates D samemid M missing X" from the maildir; the
+# Message-IDs of the duplicated notices go to dup.mids
+verdict() {
+	$PY - sink/maildir $N <<'PYEOF'
+import collections, email, email.policy, glob, sys
+n = int(sys.argv[2])
+per = collections.defaultdict(list)
+for f in glob.glob(sys.argv[1] + '/new/*'):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    per[m['X-RcptTo']].append(m['Message-ID'])
+missing = [i for i in range(1, n + 1) if f'user{i}@example.org' not in per]
+extra = {k: v for k, v in per.items() if len(v) > 1}
+same = {k: v for k, v in extra.items() if len(set(v)) == 1}
+with open('dup.mids', 'w') as out:
+    for v in extra.values():
+        out.write(v[0].strip('<>') + '\n')
+print('subscribers', len(per), 'duplicates', len(extra), 'samemid', len(same), 'missing', len(missing))
+PYEOF
+}
+
+# 1. A whole run over several connections.
+if ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>run1.log; then ok "run over $C connections exits 0"; else fail "run over $C connections exits 0" "$(tail -3 run1.log)"; fi
+v=$(verdict)
+[ "$v" = "subscribers $N duplicates 0 samemid 0 missing 0" ] && ok "every notice arrived exactly once" \
+	|| fail "every notice arrived exactly once" "$v"
+st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent' AND attempts = 1 AND smtp_reply LIKE '250%'")
+[ "$st" = $N ] && ok "ledger: all $N sent at the first attempt with the relay's reply" || fail "ledger: all $N sent" "$st"
+k=$(sed -n 's/.*accepted over \([0-9]*\) connection(s).*/\1/p' run1.log)
+[ -n "$k" ] && [ "$k" -ge 2 ] && [ "$k" -le $C ] && ok "several connections used, never more than $C ($k)" \
+	|| fail "several connections used, never more than $C" "$(grep 'accepted over' run1.log)"
+
+# 2. Killed half way: what is attempted and not marked sent is what was in flight.
+cp fresh.db ra.db
+rm -f ra.db-wal ra.db-shm sink/maildir/new/*
+ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>run2.log &
+pid=$!
+while kill -0 $pid 2>/dev/null; do
+	c=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'" 2>/dev/null)
+	[ "${c:-0}" -ge $((N / 2)) ] || continue
+	kill -KILL $pid
+	break
+done
+wait $pid 2>/dev/null
+sleep 0.2	# let the relay finish filing what it was handed
+before=$(ls sink/maildir/new | wc -l)
+if [ "$before" -gt 0 ] && [ "$before" -lt "$N" ]; then ok "killed half way ($before of $N delivered)"; else fail "killed half way" "$before delivered"; fi
+sqlite3 ra.db "SELECT message_id FROM notices WHERE state = 'pending' AND attempts > 0" | sort >flight.mids
+f=$(wc -l <flight.mids)
+[ "$f" -le $C ] && ok "at most $C notices in flight at the crash ($f)" || fail "at most $C notices in flight at the crash" "$f"
+sent=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'")
+pend=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'pending'")
+[ $((sent + pend)) = $N ] && ok "every notice was in the ledger before the crash ($sent sent, $pend pending)" \
+	|| fail "every notice was in the ledger before the crash" "$sent sent, $pend pending"
+if ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>run3.log; then ok "rerun exits 0"; else fail "rerun exits 0" "$(tail -3 run3.log)"; fi
+v=$(verdict)
+d=$(sed -n 's/.* duplicates \([0-9]*\) .*/\1/p' <<<"$v")
+[ "$v" = "subscribers $N duplicates $d samemid $d missing 0" ] && [ "$d" -le "$f" ] \
+	&& ok "every notice arrived; resent only $d of the $f in flight, with the same Message-ID" \
+	|| fail "every notice arrived, resending at most those in flight" "$v; in flight: $f"
+extra=$(sort dup.mids | comm -23 - flight.mids | wc -l)
+[ "$extra" = 0 ] && ok "no notice marked sent was sent again" || fail "no notice marked sent was sent again" "$(sort dup.mids | comm -23 - flight.mids)"
+st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'")
+[ "$st" = $N ] && ok "ledger: all $N sent" || fail "ledger: all $N sent" "$st"
+exit 0
