@@ -203,49 +203,37 @@ static void ledger_failed(struct notifier *n, int64_t id, const char *reply, str
 }
 
 /*
- * Start notice ID: count the attempt, compose it, hand it to the sender. 0 if it is in
- * flight, -1 if it failed before reaching the relay (recorded as a failure).
+ * Prepare notice ID: count the attempt and compose it (in the caller's transaction). The
+ * message, or NULL if the notice failed before reaching the relay (recorded as such).
  */
-static int ledger_start(struct notifier *n, mail_sender_t *snd, int64_t id, struct run_stats *st)
+static mail_msg_t *ledger_prepare(struct notifier *n, mail_sender_t *snd, int64_t id,
+    struct run_stats *st)
 {
 	char *why = NULL;
 	mail_msg_t *m = compose_notice(n, id, &why);
-	int rc = -1;
 
 	if (db_int(n->db, "UPDATE notices SET attempts = attempts + 1, "
 	    "first_try = coalesce(first_try, ?) WHERE id = ? RETURNING id", "ii",
 	    (int64_t)n->now, id) != id) {
 		log_err("ledger: cannot update notice %lld", (long long)id);
-		goto out;
-	}
-	if (!m) {
+		mail_msg_destroy(&m);
+	} else if (!m) {
 		ledger_failed(n, id, why, st);
-		goto out;
-	}
-	if (!snd) {
+	} else if (!snd) {
 		ledger_failed(n, id, "no mail transport", st);
-		goto out;
+		mail_msg_destroy(&m);
 	}
-	if (mail_submit(snd, m, (long long)n->now, (long long)id) < 0) {
-		ledger_failed(n, id, "no free connection", st);
-		goto out;
-	}
-	m = NULL;		/* the sender holds it until mail_done */
-	rc = 0;
-out:
 	free(why);
-	mail_msg_destroy(&m);
-	return rc;
+	return m;
 }
 
-/* Wait for the next notice in flight to finish and record its fate. 0/-1. */
-static int ledger_finish(struct notifier *n, mail_sender_t *snd, struct run_stats *st)
+/* Record the fate of the next notice mail_done hands back (in the caller's transaction). */
+static void ledger_record(struct notifier *n, mail_sender_t *snd, struct run_stats *st)
 {
 	long long tag;
 	mail_msg_t *m = NULL;
 	char *reply = NULL;
 	int64_t id;
-	int rc = -1;
 
 	if (mail_done(snd, &tag, &m, &reply) < 0) {
 		if (m)
@@ -261,11 +249,20 @@ static int ledger_finish(struct notifier *n, mail_sender_t *snd, struct run_stat
 	}
 	log_info("notice %lld sent to %s: %s", (long long)id, mail_msg_first_to(m), reply);
 	stats_sent(st, id, mail_msg_first_to(m), reply);
-	rc = 0;
 out:
 	free(reply);
 	mail_msg_destroy(&m);
-	return rc;
+}
+
+/* Commit what a step recorded. 0, or -1 if the commit failed (logged, rolled back). */
+static int ledger_commit(struct notifier *n, int began)
+{
+	if (began && db_commit(n->db) < 0) {
+		log_err("ledger: cannot commit: %s", sqlite3_errmsg(n->db));
+		db_rollback(n->db);
+		return -1;
+	}
+	return 0;
 }
 
 int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_stats *st)
@@ -275,6 +272,9 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	int64_t *ids = NULL;
 	size_t nids = 0, next = 0;
 	mail_sender_t *snd;
+	mail_msg_t **batch;
+	int64_t *batch_id;
+	int slots, began;
 
 	sqlite3_bind_int64(q, 1, (int64_t)n->now);
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -285,6 +285,9 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	}
 	sqlite3_finalize(q);
 	snd = nids ? notifier_mail(n) : NULL;
+	slots = snd ? mail_slots(snd) : 1;
+	batch = xcalloc((size_t)slots, sizeof *batch);
+	batch_id = xcalloc((size_t)slots, sizeof *batch_id);
 	/*
 	 * While sending, commits need not wait for fsync: in WAL mode a commit survives the
 	 * death of the process as soon as it is written, and only a power loss could undo
@@ -292,14 +295,48 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	 * fsync would otherwise sit inside the accept-to-UPDATE window and widen it.
 	 */
 	db_exec(n->db, "PRAGMA synchronous = NORMAL");
-	/* keep every connection busy: start notices while there is room, then record one */
+	/*
+	 * Keep every connection busy. Each step: fill the free connections (their attempts
+	 * committed together before any is handed to the sender), then wait for one to
+	 * finish and mark it with every other that has finished by then, in one commit.
+	 * No transaction is open while waiting for the relay.
+	 */
 	while (next < nids || (snd && mail_in_flight(snd) > 0)) {
-		while (next < nids && (!snd || mail_in_flight(snd) < mail_slots(snd)))
-			ledger_start(n, snd, ids[next++], st);
-		if (snd && mail_in_flight(snd) > 0)
-			ledger_finish(n, snd, st);
+		int k = 0;
+		began = 0;
+		while (next < nids && (!snd || mail_in_flight(snd) + k < slots)) {
+			if (!began)
+				began = db_begin(n->db) == 0;
+			batch_id[k] = ids[next++];
+			if ((batch[k] = ledger_prepare(n, snd, batch_id[k], st)))
+				k++;
+		}
+		if (ledger_commit(n, began) < 0) {
+			/* their attempts are not recorded: they must not reach the relay */
+			for (int i = 0; i < k; i++) {
+				stats_note(st, "not sent (ledger unavailable): notice %lld", (long long)batch_id[i]);
+				st->failed++;
+				mail_msg_destroy(&batch[i]);
+			}
+			k = 0;
+		}
+		for (int i = 0; i < k; i++)
+			if (mail_submit(snd, batch[i], (long long)n->now, (long long)batch_id[i]) < 0) {
+				ledger_failed(n, batch_id[i], "no free connection", st);
+				mail_msg_destroy(&batch[i]);
+			}
+		if (!snd || mail_in_flight(snd) == 0)
+			continue;
+		/* the first waits for the relay; the rest had finished meanwhile */
+		mail_done_wait(snd);
+		began = db_begin(n->db) == 0;
+		while (mail_finished(snd) > 0)
+			ledger_record(n, snd, st);
+		ledger_commit(n, began);
 	}
 	db_exec(n->db, "PRAGMA synchronous = FULL");
+	free(batch);
+	free(batch_id);
 	free(ids);
 	return 0;
 }

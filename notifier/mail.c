@@ -602,6 +602,14 @@ void mail_sender_destroy(mail_sender_t **sp)
 int mail_slots(const mail_sender_t *s) { return s->nslots; }
 int mail_in_flight(const mail_sender_t *s) { return s->busy; }
 
+int mail_finished(const mail_sender_t *s)
+{
+	int n = 0;
+	for (int i = 0; i < s->nslots; i++)
+		n += s->slot[i].state == SLOT_DONE;
+	return n;
+}
+
 static void slot_finish(struct mail_slot *sl, int ok, char *reply)
 {
 	sl->ok = ok;
@@ -678,22 +686,17 @@ static void slot_ended(mail_sender_t *s, struct mail_slot *sl, CURLcode cc)
 	    sl->last_reply[0] ? "; relay said: " : "", sl->last_reply));
 }
 
-int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply)
+static struct mail_slot *slot_done(mail_sender_t *s)
 {
-	struct mail_slot *sl = NULL;
-	int rc;
+	for (int i = 0; i < s->nslots; i++)
+		if (s->slot[i].state == SLOT_DONE)
+			return &s->slot[i];
+	return NULL;
+}
 
-	*m = NULL;
-	if (reply)
-		*reply = NULL;
-	if (s->busy == 0)
-		return -1;
-	for (;;) {
-		for (int i = 0; i < s->nslots && !sl; i++)
-			if (s->slot[i].state == SLOT_DONE)
-				sl = &s->slot[i];
-		if (sl)
-			break;
+void mail_done_wait(mail_sender_t *s)
+{
+	while (s->busy > 0 && !slot_done(s)) {
 		int running, left;
 		CURLMsg *msg;
 		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
@@ -705,13 +708,22 @@ int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ended);
 			slot_ended(s, ended, msg->data.result);
 		}
-		for (int i = 0; i < s->nslots && !sl; i++)
-			if (s->slot[i].state == SLOT_DONE)
-				sl = &s->slot[i];
-		if (sl)
-			break;
-		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		if (!slot_done(s))
+			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
 	}
+}
+
+int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply)
+{
+	struct mail_slot *sl;
+	int rc;
+
+	*m = NULL;
+	if (reply)
+		*reply = NULL;
+	mail_done_wait(s);
+	if (!(sl = slot_done(s)))
+		return -1;
 	*tag = sl->tag;
 	*m = sl->m;
 	sl->m = NULL;

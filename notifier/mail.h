@@ -90,6 +90,10 @@ int mail_send(mail_sender_t *s, mail_msg_t *m, long long date, char **reply);
 int mail_slots(const mail_sender_t *s);
 /* How many are in flight now (submitted, not yet handed back by mail_done). */
 int mail_in_flight(const mail_sender_t *s);
+/* How many of those have finished already, so that mail_done returns at once. */
+int mail_finished(const mail_sender_t *s);
+/* Wait until one message in flight has finished (none in flight: return at once). */
+void mail_done_wait(mail_sender_t *s);
 /*
  * Start sending M (the sender holds it until mail_done hands it back) with Date = DATE,
  * known by TAG. 0, or -1 if every slot is busy (nothing is taken then). A message that
