@@ -54,7 +54,7 @@ static char *col_dup(sqlite3_stmt *q, int i)
 /* One line per certificate, in the subscriber's language. */
 static char *cert_lines(struct notifier *n, const char *sql, int64_t id, int en, time_t *first_expiry)
 {
-	sqlite3_stmt *q = db_prepare(n->db, sql);
+	sqlite3_stmt *q = notifier_stmt(n, sql);
 	char *all = xstrdup(""), date[16];
 
 	*first_expiry = 0;
@@ -79,7 +79,7 @@ static char *cert_lines(struct notifier *n, const char *sql, int64_t id, int en,
 		free(line);
 		all = grown;
 	}
-	sqlite3_finalize(q);
+	notifier_stmt_done(q);
 	return all;
 }
 
@@ -130,7 +130,7 @@ out:
 
 mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 {
-	sqlite3_stmt *q = db_prepare(n->db,
+	sqlite3_stmt *q = notifier_stmt(n,
 	    /* An organization's mail is addressed to its contact person, not to its name. */
 	    "SELECT n.kind, n.topic, n.recipient, n.message_id, n.created_at, coalesce(s.contact_person, s.name), s.language, "
 	    "  (SELECT a.id FROM accounts a WHERE a.subscriber_id = s.id) "
@@ -162,7 +162,7 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 	 * the rest of the composition, and the automatic checkpoint that runs meanwhile can
 	 * then never let the WAL start over: it would grow by every notice of the run.
 	 */
-	sqlite3_finalize(q);
+	notifier_stmt_done(q);
 	q = NULL;
 	en = strcmp(template_lang(lang), "en") == 0;
 	m = mail_msg_new();
@@ -198,7 +198,7 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 	mail_msg_set_html(m, tm.html);
 	ok = 1;
 out:
-	sqlite3_finalize(q);
+	notifier_stmt_done(q);
 	if (!ok)
 		mail_msg_destroy(&m);
 	template_mail_clear(&tm);

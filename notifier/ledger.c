@@ -111,7 +111,7 @@ out:
 int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
     const char *topic, const char *recipient)
 {
-	sqlite3_stmt *st = db_prepare(n->db,
+	sqlite3_stmt *st = notifier_stmt(n,
 	    "INSERT INTO notices (subscriber_id, kind, topic, recipient, next_try, created_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber_id, topic, kind) DO NOTHING");
 	int64_t id = -1;
@@ -133,6 +133,8 @@ int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
 		goto out;
 	}
 	id = sqlite3_last_insert_rowid(n->db);
+	notifier_stmt_done(st);
+	st = NULL;
 	{
 		unsigned char r[4];
 		if (RAND_bytes(r, sizeof r) != 1) {
@@ -144,12 +146,16 @@ int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
 	}
 	char *mid = xasprintf("notice-%lld.%s.%s@%.*s", (long long)id, kind, rnd,
 	    (int)strcspn(at ? at + 1 : "ra.invalid", ">"), at ? at + 1 : "ra.invalid");
-	if (db_int(n->db, "UPDATE notices SET message_id = ? WHERE id = ? RETURNING id", "si",
-	    mid, id) != id)
+	st = notifier_stmt(n, "UPDATE notices SET message_id = ? WHERE id = ?");
+	sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(n->db) != 1)
 		id = -1;
+	notifier_stmt_done(st);
+	st = NULL;
 	free(mid);
 out:
-	sqlite3_finalize(st);
+	notifier_stmt_done(st);
 	return id;
 }
 
@@ -211,10 +217,15 @@ static mail_msg_t *ledger_prepare(struct notifier *n, mail_sender_t *snd, int64_
 {
 	char *why = NULL;
 	mail_msg_t *m = compose_notice(n, id, &why);
+	sqlite3_stmt *q = notifier_stmt(n, "UPDATE notices SET attempts = attempts + 1, "
+	    "first_try = coalesce(first_try, ?) WHERE id = ?");
+	int rc;
 
-	if (db_int(n->db, "UPDATE notices SET attempts = attempts + 1, "
-	    "first_try = coalesce(first_try, ?) WHERE id = ? RETURNING id", "ii",
-	    (int64_t)n->now, id) != id) {
+	sqlite3_bind_int64(q, 1, (int64_t)n->now);
+	sqlite3_bind_int64(q, 2, id);
+	rc = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(n->db) == 1 ? 0 : -1;
+	notifier_stmt_done(q);
+	if (rc < 0) {
 		log_err("ledger: cannot update notice %lld", (long long)id);
 		mail_msg_destroy(&m);
 	} else if (!m) {
@@ -234,6 +245,8 @@ static void ledger_record(struct notifier *n, mail_sender_t *snd, struct run_sta
 	mail_msg_t *m = NULL;
 	char *reply = NULL;
 	int64_t id;
+	sqlite3_stmt *q;
+	int rc;
 
 	if (mail_done(snd, &tag, &m, &reply) < 0) {
 		if (m)
@@ -242,8 +255,13 @@ static void ledger_record(struct notifier *n, mail_sender_t *snd, struct run_sta
 	}
 	id = (int64_t)tag;
 	/* the window: the relay has the message; until this UPDATE lands, a crash resends it */
-	if (db_int(n->db, "UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ? "
-	    "WHERE id = ? RETURNING id", "isi", (int64_t)n->now, reply, id) != id) {
+	q = notifier_stmt(n, "UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ? WHERE id = ?");
+	sqlite3_bind_int64(q, 1, (int64_t)n->now);
+	sqlite3_bind_text(q, 2, reply, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, id);
+	rc = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(n->db) == 1 ? 0 : -1;
+	notifier_stmt_done(q);
+	if (rc < 0) {
 		log_err("notice %lld was accepted (%s) but could not be marked sent", (long long)id, reply);
 		goto out;
 	}

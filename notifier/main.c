@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 		notifier_metrics_write(n.cfg, cmd, rc == 0, mono_ms() - started);
 out:
 	mail_sender_destroy(&n.mail);
+	notifier_stmts_destroy(&n);
 	db_close(&n.db);
 	free(dbpath);
 	free(n.templates);

@@ -18,6 +18,9 @@
 #include "config.h"
 #include "mail.h"
 
+/* Statements kept for the run (stmts.c). */
+#define NOTIFIER_STMTS 16
+
 struct notifier {
 	config_t *cfg;
 	sqlite3 *db;
@@ -27,6 +30,8 @@ struct notifier {
 	const char *from;
 	time_t now;
 	int dry_run;
+	struct { const char *sql; sqlite3_stmt *st; } stmts[NOTIFIER_STMTS];
+	int nstmts;
 };
 
 struct run_stats {
@@ -59,6 +64,14 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 int ledger_summary(struct notifier *n, const char *job, const struct run_stats *st);
 /* The mail sender, created on first use. NULL on failure (logged). */
 mail_sender_t *notifier_mail(struct notifier *n);
+
+/* ---- stmts.c ---- */
+/* SQL's statement, prepared on first use and kept; reset, bindings cleared. */
+sqlite3_stmt *notifier_stmt(struct notifier *n, const char *sql);
+/* Reset Q as soon as its rows are read (it must not hold a read snapshot). Accepts NULL. */
+void notifier_stmt_done(sqlite3_stmt *q);
+/* Finalize every kept statement (before ra.db is closed). */
+void notifier_stmts_destroy(struct notifier *n);
 
 /* ---- compose.c ---- */
 /* Build the mail of notice ID from the ledger and ra.db. NULL with *why (malloc'd). */
