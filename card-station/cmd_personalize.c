@@ -41,6 +41,7 @@
 #include "log.h"
 #include "office.h"
 #include "personalize.h"
+#include "station_metrics.h"
 #include "util.h"
 
 #define PERSO_SETTLE_MS 120000
@@ -68,6 +69,7 @@ struct perso_run {
 	int active;		/* cards in progress */
 	size_t scanned;		/* readers that have looked at their card once */
 	int done;		/* the run is over: threads leave */
+	station_metrics_t *metrics;	/* cards by reader and result, cards per minute */
 };
 
 struct perso_reader {
@@ -299,6 +301,8 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 		result = BOARD_OK;
 out:
 	board_finish(run->board, r->index, ord.order ? ord.order : prev.order, result, detail);
+	station_metrics_card(run->metrics, r->name, result == BOARD_OK ? "personalized" :
+	    result == BOARD_SKIPPED ? "skipped" : "failed");
 	perso_release(run, untake);
 	free(detail);
 	free(err);
@@ -569,6 +573,7 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 		run.station_name = xstrdup(host);
 	}
 	run.pin_len = (int)config_int(st->cfg, "card_station.pin_length");
+	run.metrics = station_metrics_new(st->cfg, run.station_name);
 	pthread_mutex_init(&run.mu, NULL);
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		goto out;
@@ -647,6 +652,7 @@ out:
 	office_destroy(&office);
 	officer_cred_destroy(&operator);
 	board_destroy(&run.board);
+	station_metrics_destroy(&run.metrics);
 	free(names);
 	pcsc_readers_free(list, nlist);
 	free(run.station_name);

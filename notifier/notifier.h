@@ -74,6 +74,10 @@ int renewals_run(struct notifier *n);
 /* Revocation, suspension and resume confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
 
+/* ---- rejections.c ---- */
+/* Tell applicants of rejected forms (mail, or a letter without e-mail). 0, 1 if some failed. */
+int rejections_run(struct notifier *n);
+
 /* ---- sheets.c ---- */
 struct sheets_opts {
 	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
@@ -83,5 +87,9 @@ struct sheets_opts {
 };
 /* Produce waiting sheets. 0 if all were produced (and mailed), 1 if some failed, -1 on error. */
 int sheets_run(struct notifier *n, const struct sheets_opts *o);
+
+/* ---- run_metrics.c ---- */
+/* Write COMMAND's metrics textfile: when it ran, whether it did all (OK), how long. 0/-1. */
+int notifier_metrics_write(const config_t *cfg, const char *command, int ok, int64_t duration_ms);
 
 #endif

@@ -66,6 +66,8 @@ int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 int ctl_down(const config_t *cfg);
 /* Print which daemons run. 0 if all run, 1 otherwise. */
 int ctl_status(const config_t *cfg);
+/* Print every metrics textfile of metrics.dir: its age and figures (ctl_metrics.c). 0. */
+int ctl_metrics_show(const config_t *cfg);
 
 /* `ra-ctl backup|restore|reconcile ARGS`: each parses its own options (ARGV[0] is the
  * command); CFGFILE is -c given before the command, or NULL. The exit status. */

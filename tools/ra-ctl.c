@@ -40,7 +40,7 @@ static void usage(int code)
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
 	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
-	       "  status                     which daemons run\n"
+	       "  status                     which daemons run, and their metrics (metrics.dir)\n"
 	       "  jobs [--state S]           list jobs (newest first); S: queued, leased, done, failed\n"
 	       "  certs [--order N] [--account A] [--out DIR]\n"
 	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
@@ -606,6 +606,7 @@ int main(int argc, char **argv)
 		rc = ctl_down(cfg) < 0;
 	} else if (strcmp(cmd, "status") == 0) {
 		rc = ctl_status(cfg);
+		ctl_metrics_show(cfg);
 	} else if (strcmp(cmd, "jobs") == 0) {
 		rc = cmd_jobs(cfg, state);
 	} else if (strcmp(cmd, "certs") == 0) {

@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "metrics.h"
+
 struct lease {
 	int64_t id, token, attempt;
 	char *kind, *payload;
@@ -36,6 +38,12 @@ int ledger_clock_check(sqlite3 *db, int64_t lease_ms, int64_t max_wait_ms);
 int ledger_state(sqlite3 *db, int64_t id, const char **state, json_t **result);
 /* The earliest not_before_ms of queued jobs, or -1. */
 int64_t ledger_next_ready_ms(sqlite3 *db);
+
+/* ---- queue_metrics.c ---- */
+/* ra-queue's metric families, declared. */
+metrics_t *queue_metrics_new(void);
+/* Read the ledger's figures into M, with WORKERS connected of which IDLE are idle. 0/-1. */
+int queue_metrics_collect(metrics_t *m, sqlite3 *db, int workers, int idle);
 
 /* Answer CLIENT's QUERY. NULL with *err (malloc'd) when refused or not CLIENT's to ask. */
 json_t *queue_query(sqlite3 *db, const char *client, const char *what, json_t *args, char **err);

@@ -50,6 +50,9 @@ struct queue {
 	struct waiter waiters[MAX_WAITERS];
 	int nwaiters;
 	int64_t lease_ms, hb_ms, backoff_ms;
+	metrics_t *metrics;	/* written to metrics_path every metrics_ms */
+	char *metrics_path;
+	int64_t metrics_ms, metrics_next;
 	int liveness, max_attempts;
 };
 
@@ -379,10 +382,20 @@ static void on_expired(int64_t job, const char *name, void *arg)
 		}
 }
 
-/* Timers: heartbeats to idle workers, dead idle workers, expired leases, waiters. */
+static void metrics_write_now(struct queue *q)
+{
+	int idle = 0;
+	for (int i = 0; i < q->nworkers; i++)
+		idle += q->workers[i].idle != 0;
+	queue_metrics_collect(q->metrics, q->db, q->nworkers, idle);
+	metrics_write(q->metrics, q->metrics_path);
+}
+
+/* Timers: heartbeats to idle workers, dead idle workers, expired leases, waiters, metrics. */
 static void tick(struct queue *q)
 {
 	int64_t now = mono_ms();
+	int n;
 	for (int i = 0; i < q->nworkers;) {
 		struct worker *w = &q->workers[i];
 		if (w->idle && now > w->expiry) {
@@ -398,9 +411,15 @@ static void tick(struct queue *q)
 		i++;
 	}
 	ledger_clock_check(q->db, q->lease_ms, q->backoff_ms << 10 > 60000 ? q->backoff_ms << 10 : 60000);
-	ledger_expire(q->db, q->max_attempts, on_expired, q);
+	n = ledger_expire(q->db, q->max_attempts, on_expired, q);
+	if (n > 0)
+		metrics_add(q->metrics, "ra_lease_expiries_total", n, NULL);
 	waiters_check(q, -1);
 	dispatch(q);
+	if (now >= q->metrics_next) {
+		metrics_write_now(q);
+		q->metrics_next = now + q->metrics_ms;
+	}
 }
 
 static int queue_run(struct queue *q)
@@ -474,8 +493,12 @@ int main(int argc, char **argv)
 	    !(q->back = net_server(ZMQ_ROUTER, back, cert, "workers")))
 		fatal("cannot bind %s and %s", front, back);
 	zsock_set_router_mandatory(q->back, 0);
+	q->metrics = queue_metrics_new();
+	q->metrics_path = metrics_path(q->cfg, "ra-queue");
+	q->metrics_ms = config_int(q->cfg, "metrics.interval_ms");
 
 	queue_run(q);
+	metrics_write_now(q);
 
 	for (int i = 0; i < q->nwaiters; i++)
 		zframe_destroy(&q->waiters[i].id);
@@ -486,6 +509,8 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	db_close(&q->db);
+	metrics_destroy(&q->metrics);
+	free(q->metrics_path);
 	free(dbpath); free(front); free(back); free(certpath); free(dir);
 	config_destroy((config_t **)&q->cfg);
 	free(q);
