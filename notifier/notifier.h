@@ -74,6 +74,10 @@ int renewals_run(struct notifier *n);
 /* Revocation, suspension and resume confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
 
+/* ---- rejections.c ---- */
+/* Tell applicants of rejected forms (mail, or a letter without e-mail). 0, 1 if some failed. */
+int rejections_run(struct notifier *n);
+
 /* ---- sheets.c ---- */
 struct sheets_opts {
 	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
