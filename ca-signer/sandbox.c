@@ -1,5 +1,7 @@
 /*
  * sandbox.c: what ca-signer gives up once its key is loaded and its socket bound.
+ * ra-cardkey (cardkey/main.c) installs the same list with no folder descriptor at all,
+ * so that no write-open of any kind is allowed to it.
  *
  * It drops to signer.user (if set and started as root), forbids gaining privileges
  * again (PR_SET_NO_NEW_PRIVS), and installs a seccomp filter (libseccomp) that is an
@@ -144,13 +146,13 @@ int sandbox_drop_user(const char *user)
 	if (!user || !*user)
 		return 0;
 	if (!(pw = getpwnam(user))) {
-		log_err("signer.user %s does not exist", user);
+		log_err("user %s does not exist", user);
 		return -1;
 	}
 	if (pw->pw_uid == geteuid())
 		return 0;	/* started as that user already (systemd's User=, ra-ctl up) */
 	if (geteuid() != 0) {
-		log_warn("signer.user is %s but ca-signer is not root: staying as we are", user);
+		log_warn("the daemon's user is %s but it was not started as root: staying as we are", user);
 		return 0;
 	}
 	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {

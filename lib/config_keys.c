@@ -52,6 +52,12 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.delta_next_update_minutes", CFG_INT, "60", 1, 10080, "nextUpdate of delta CRLs; a delta after each status change and at half of it" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	/* ra-cardkey: the card master key's holder (cardkey/) */
+	{ "cardkey.endpoint", CFG_STR, "ipc://run/cardkey.sock", 0, 0, "workers ask ra-cardkey here for the card operations' challenges and sealed PUKs" },
+	{ "cardkey.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the master key (empty: stay)" },
+	{ "cardkey.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ra-cardkey" },
+	{ "users.cardkey", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ra-cardkey as (--users: ra-cardkey)" },
 	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
 	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
 	{ "users.notifier", CFG_STR, "", 0, 0, "Unix user of ra-notifier (--users: ra-notifier)" },

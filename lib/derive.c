@@ -33,6 +33,7 @@ static const char derive_salt[] = "ra card secrets salt v1";
 static const char label_mgm_3des[] = "ra card management key 3des v1";
 static const char label_mgm_aes[] = "ra card management key aes128 v1";
 static const char label_puk[] = "ra card puk v1";
+static const char label_challenge[] = "ra card challenge v1";
 
 struct derive {
 	uint8_t key[MASTER_MAX];
@@ -225,6 +226,19 @@ int derive_puk_version(const derive_t *d, uint32_t serial, int64_t version, char
 out:
 	OPENSSL_cleanse(buf, sizeof buf);
 	return ret;
+}
+
+int derive_challenge(const derive_t *d, uint32_t serial, const char *rid, uint8_t *out, size_t len)
+{
+	char label[64];
+	int n;
+
+	if (!rid || !*rid || len == 0 || len > 32)
+		return -1;
+	n = snprintf(label, sizeof label, "%s request %s", label_challenge, rid);
+	if (n < 0 || (size_t)n >= sizeof label)
+		return -1;
+	return derive_hkdf(d, label, serial, out, len);
 }
 
 int derive_pin_acceptable(const char *pin)

@@ -49,6 +49,12 @@ int derive_puk(const derive_t *d, uint32_t serial, char out[DERIVE_PUK_LEN + 1])
  * unlock moves the card to the next, under its own label). 0/-1. */
 int derive_puk_version(const derive_t *d, uint32_t serial, int64_t version, char out[DERIVE_PUK_LEN + 1]);
 
+/* The mutual-authentication challenge ra-cardkey gives card SERIAL for request RID (the
+ * challenge job's id): LEN bytes (a cipher block) that only the master key's holder can
+ * compute, the same each time it is asked, so the answer to it can be checked later
+ * without keeping any state. 0/-1. */
+int derive_challenge(const derive_t *d, uint32_t serial, const char *rid, uint8_t *out, size_t len);
+
 /* A fresh random subscriber PIN of LEN digits (6..8) into OUT (LEN + 1 bytes). 0/-1. */
 int derive_pin_generate(int len, char *out);
 /* 1 if PIN is 6..8 digits and not all one digit nor a straight run; 0 otherwise. */

@@ -26,6 +26,8 @@ const struct msg_def msg_table[MSG_NCMDS] = {
 	[MSG_STATUS] = { "STATUS", 5 },
 	[MSG_CRL] = { "CRL", 0 },
 	[MSG_CHECKPOINT] = { "CHECKPOINT", 2 },
+	[MSG_CARD_CHALLENGE] = { "CARD_CHALLENGE", 3 },
+	[MSG_CARD_PROOF] = { "CARD_PROOF", 5 },
 	[MSG_ERROR] = { "ERROR", 2 },
 };
 

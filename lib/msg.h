@@ -28,6 +28,12 @@
  *   CRL        (none)                                        → ANSWER json | ERROR
  *   CHECKPOINT rows, head (the audit chain's row count and last hash)
  *                                            → ANSWER {rows, head, at, signature (base64)} | ERROR
+ *  ra-worker → ra-cardkey (DEALER → ROUTER, domain "workers"; cardkey/)
+ *   CARD_CHALLENGE  request_id (the challenge job's id), card serial, witness bytes
+ *                   → ANSWER {witness (hex, decrypted), challenge (hex)} | ERROR
+ *   CARD_PROOF      challenge request_id, card serial, response bytes, recipient (X25519
+ *                   public key, 32 bytes; empty: check only), puk_version
+ *                   → ANSWER {ok, sealed_puk, sealed_next_puk, sealed_after_puk (base64)} | ERROR
  *  any reply
  *   ERROR      code, text
  */
@@ -45,6 +51,7 @@ enum msg_cmd {
 	MSG_SUBMIT, MSG_WAIT, MSG_QUERY, MSG_ACK, MSG_STATE, MSG_ANSWER,
 	MSG_READY, MSG_HEARTBEAT, MSG_JOB, MSG_DONE, MSG_FAILED,
 	MSG_SIGN, MSG_CERT, MSG_STATUS, MSG_CRL, MSG_CHECKPOINT,
+	MSG_CARD_CHALLENGE, MSG_CARD_PROOF,
 	MSG_ERROR,
 	MSG_NCMDS
 };

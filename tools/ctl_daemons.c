@@ -137,6 +137,9 @@ int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp)
 	if (spawn(cfg, abs, "ca-signer", "ca-signer", NULL, NULL) < 0 ||
 	    wait_socket(cfg, "signer.endpoint", "ca-signer") < 0)
 		return -1;
+	if (spawn(cfg, abs, "ra-cardkey", "ra-cardkey", NULL, NULL) < 0 ||
+	    wait_socket(cfg, "cardkey.endpoint", "ra-cardkey") < 0)
+		return -1;
 	if (spawn(cfg, abs, "ra-queue", "ra-queue", NULL, NULL) < 0 ||
 	    wait_socket(cfg, "queue.endpoint", "ra-queue") < 0)
 		return -1;
@@ -148,7 +151,7 @@ int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp)
 	}
 	if (ocsp && spawn(cfg, abs, "ra-ocsp", "ra-ocsp", NULL, NULL) < 0)
 		return -1;
-	printf("up: ca-signer, ra-queue%s and %d worker(s) (logs in %s/log)\n", ocsp ? ", ra-ocsp" : "",
+	printf("up: ca-signer, ra-cardkey, ra-queue%s and %d worker(s) (logs in %s/log)\n", ocsp ? ", ra-ocsp" : "",
 	    nworkers, config_home(cfg));
 	return 0;
 }
@@ -160,7 +163,7 @@ static const struct {
 } daemons[] = {
 	{ "ra-ocsp", 0 }, { "ra-worker-1", 1 }, { "ra-worker-2", 0 }, { "ra-worker-3", 0 }, { "ra-worker-4", 0 },
 	{ "ra-worker-5", 0 }, { "ra-worker-6", 0 }, { "ra-worker-7", 0 }, { "ra-worker-8", 0 },
-	{ "ra-queue", 1 }, { "ca-signer", 1 },
+	{ "ra-queue", 1 }, { "ra-cardkey", 1 }, { "ca-signer", 1 },
 };
 
 /* The credentials handed to the daemons (ctl_become) live only while they run. */

@@ -1,7 +1,8 @@
 /*
  * ctl_init.c: `ra-ctl init DIR`, a fresh single-host deployment for development, tests
  * and the demo: ra.yaml, the CURVE key pairs and allowlists, the notifier's sheet key,
- * the workers' sealing key, the cards' master key, a development CA (RSA 3072 unless
+ * the workers' sealing key, the cards' master key (ra-cardkey's, and card-station's for
+ * personalization), a development CA (RSA 3072 unless
  * --ca-bits says otherwise; encrypted PEM with a random passphrase in a 0600 file), the
  * OCSP responder's key and certificate, the officer CA and the first administrator's
  * credential (ctl_officer.c), and a ledger whose officer registry holds that
@@ -39,7 +40,9 @@ static const char ctl_yaml[] =
 	"  key: signer/ca.key\n"
 	"  key_passphrase_file: signer/ca.pass\n"
 	"  cert: signer/ca.pem\n"
-	"  crl_dir: crl\n";
+	"  crl_dir: crl\n"
+	"cardkey:\n"
+	"  endpoint: ipc://run/cardkey.sock\n";
 
 /* Write a random secret of N bytes as hex into PATH (mode 0600). */
 static int write_secret(const char *path, size_t n)
@@ -225,6 +228,7 @@ int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const c
 #define KEY(fmt, ...) do { p = xasprintf(fmt, __VA_ARGS__); if (make_curve(p) < 0) goto out; free(p); p = NULL; } while (0)
 	KEY("%s/keys/queue.cert", dir);
 	KEY("%s/keys/signer.cert", dir);
+	KEY("%s/keys/cardkey.cert", dir);
 	KEY("%s/keys/workers/worker.cert", dir);
 	for (int i = 0; i < PRODUCER_COUNT; i++)	/* one key pair per producer (lib/jobs.h) */
 		KEY("%s/keys/clients/%s.cert", dir, job_producer_names[i]);

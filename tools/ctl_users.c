@@ -2,7 +2,8 @@
  * ctl_users.c: one Unix user per part of the RA host, for `ra-ctl init DIR --users` (run
  * as root) and for `ra-ctl up` starting each daemon under its user.
  *
- * Users: ra-signer (ca-signer), ra-queue (ra-queue and the workers), ra-notifier
+ * Users: ra-signer (ca-signer), ra-cardkey (ra-cardkey: the card master key), ra-queue
+ * (ra-queue and the workers), ra-notifier
  * (ra-notifier), ra-web (ra-web: its client key and TLS key); the group ra-ledger (ra-queue, ra-notifier) shares ra.db, the only file
  * two of them need. Existing users and groups are used as they are. Each file is owned by
  * the one user that needs it, mode 0600 in a folder of 0700 or 0711 (traverse only):
@@ -41,6 +42,7 @@ struct ctl_user {
 
 static const struct ctl_user ctl_users[] = {
 	{ "ra-signer", 0, "signer.user" },
+	{ "ra-cardkey", 0, "cardkey.user" },
 	{ "ra-queue", 1, "queue.user" },
 	{ "ra-notifier", 1, "notifier.user" },
 	{ "ra-web", 0, NULL },
@@ -124,7 +126,7 @@ static int ctl_users_config(const char *dir)
 	static const char more[] =
 	    "# made with --users: each part runs as its own user; passphrases come from\n"
 	    "# systemd credentials (LoadCredential= from credentials/), never from beside the keys\n"
-	    "users:\n  signer: ra-signer\n  queue: ra-queue\n  notifier: ra-notifier\n"
+	    "users:\n  signer: ra-signer\n  cardkey: ra-cardkey\n  queue: ra-queue\n  notifier: ra-notifier\n"
 	    "sheets:\n  private_key_passphrase_file: credentials/sheets.pass\n"
 	    "workers:\n  seal_passphrase_file: credentials/worker-seal.pass\n"
 	    "ocsp:\n  key_passphrase_file: credentials/ocsp.pass\n";
@@ -173,7 +175,9 @@ int ctl_users_init(const char *dir)
 		{ "keys/sheets.key", "ra-notifier", NULL, 0600, 0 },
 		{ "keys/worker-seal.pub", NULL, NULL, 0644, 0 },
 		{ "keys/worker-seal.key", "ra-queue", NULL, 0600, 0 },
-		{ "keys/card-master.key", NULL, NULL, 0600, 0 },	/* card-station's, run by operators */
+		{ "keys/card-master.key", "ra-cardkey", NULL, 0600, 0 },	/* and card-station's, run by root */
+		{ "keys/cardkey.cert", NULL, NULL, 0644, 0 },
+		{ "keys/cardkey.cert_secret", "ra-cardkey", NULL, 0600, 0 },
 		{ "keys/ocsp.pem", NULL, NULL, 0644, 0 },
 		{ "officers", NULL, NULL, 0711, 0 },	/* the CA key and credentials stay root's */
 		{ "officers/ca.pem", NULL, NULL, 0644, 0 },	/* workers check officers' signatures */
@@ -222,7 +226,7 @@ int ctl_users_init(const char *dir)
 		if (r < 0)
 			goto out;
 	}
-	log_info("%s: files given to ra-signer, ra-queue and ra-notifier; passphrases in %s/credentials",
+	log_info("%s: files given to ra-signer, ra-cardkey, ra-queue and ra-notifier; passphrases in %s/credentials",
 	    dir, dir);
 	rc = 0;
 out:
@@ -235,6 +239,7 @@ out:
 const char *ctl_user_of(const config_t *cfg, const char *prog)
 {
 	const char *key = strcmp(prog, "ca-signer") == 0 ? "users.signer" :
+	    strcmp(prog, "ra-cardkey") == 0 ? "users.cardkey" :
 	    strcmp(prog, "ra-queue") == 0 || strcmp(prog, "ra-worker") == 0 ? "users.queue" :
 	    strcmp(prog, "ra-notifier") == 0 ? "users.notifier" : NULL;
 	const char *u = key ? config_str(cfg, key) : "";

@@ -17,8 +17,8 @@
 	H(order_claim, NULL, job_order_claim_apply) \
 	H(card_done, NULL, job_card_done_apply) \
 	H(card_fail, job_card_fail_prepare, job_card_fail_apply) \
-	H(card_challenge, job_account_prepare, job_card_challenge_apply) \
-	H(card_unlock, NULL, job_card_unlock_apply) \
+	H(card_challenge, job_card_challenge_prepare, job_card_challenge_apply) \
+	H(card_unlock, job_card_unlock_prepare, job_card_unlock_apply) \
 	H(card_puk, NULL, job_card_puk_apply) \
 	H(card_renew, job_card_renew_prepare, job_card_renew_apply) \
 	H(revoke, job_revoke_prepare, job_revoke_apply) \

@@ -19,11 +19,13 @@
 #include "config.h"
 
 typedef struct signer_client signer_client_t;
+typedef struct cardkey_client cardkey_client_t;
 
 struct job_ctx {
 	sqlite3 *db;
 	const config_t *cfg;
 	signer_client_t *signer;
+	cardkey_client_t *cardkey;	/* ra-cardkey, for the card operations (cardkey_client.c) */
 	EVP_PKEY *sheet_key;	/* the notifier's public sheet key, to seal secrets */
 	int64_t id, token, attempt;
 	const char *kind;

@@ -5,91 +5,40 @@
  * Every one starts with card_challenge: the website password is checked (account_check:
  * the lockout counts, so a refusal completes the job instead of failing it, or the count
  * would roll back), the card's serial must be the one of the account's personalized order,
- * and the card's management-key witness is answered. The worker derives the card's
- * management key from the master key, decrypts the witness and adds a fresh challenge; the
- * station completes PIV mutual authentication with both, and the card's encryption of the
- * challenge comes back in the next job as proof that the card holds its derived key. The
- * management key itself never leaves the RA host; the station gets management rights on
- * that one card for as long as it holds its PC/SC transaction.
+ * and the card's management-key witness is answered. The worker holds no card secret: in
+ * the prepare phase it asks ra-cardkey (cardkey/, the only holder of the card master key
+ * on the RA host), which decrypts the witness and gives a challenge derived from the card
+ * and this job's id; the station completes PIV mutual authentication with both, and the
+ * card's encryption of the challenge comes back in the next job as proof that the card
+ * holds its derived key. ra-cardkey checks that answer; the management key itself never
+ * leaves it, and the station gets management rights on that one card for as long as it
+ * holds its PC/SC transaction.
  *
- * card_unlock then releases the card's derived PUK and the two after it (PUK versions per
- * card, table card_puk), sealed to an X25519 key the station made for this one operation
- * (lib/seal.c's box), so the ledger holds only the sealed form; the station unblocks the
+ * card_unlock then releases the card's PUK and the two after it (PUK versions per card,
+ * table card_puk), which ra-cardkey seals to an X25519 key the station made for this one
+ * operation (lib/seal.c's box) and gives only for a card that answered its challenge, so
+ * neither the worker nor the ledger ever sees a PUK in clear; the station unblocks the
  * card, changes its PUK to the next one at once, and card_puk records the new version.
  * card_renew issues the new pair of certificates through issue_pair.c (both requests
  * checked first, withdrawn if the pair cannot be delivered). A challenge answers one
  * follow-up job only, within CARD_CHALLENGE_TTL seconds of the one clock.
  */
 #include "b64.h"
+#include "cardkey_client.h"
 #include "db.h"
-#include "derive.h"
 #include "jobs.h"
 #include "log.h"
 #include "pem.h"
-#include "seal.h"
 #include "util.h"
 #include "worker.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <string.h>
 
 #define CARD_CHALLENGE_TTL 300
 #define CARD_BLOCK_MAX 16
-
-/* The management key cipher of this deployment's cards, and its key length. */
-static const EVP_CIPHER *card_cipher(const config_t *cfg, enum derive_mgm_alg *alg)
-{
-	int a = derive_mgm_alg_parse(config_str(cfg, "card_station.mgm_key_alg"));
-
-	if (a < 0)
-		return NULL;
-	*alg = (enum derive_mgm_alg)a;
-	return *alg == DERIVE_MGM_AES128 ? EVP_aes_128_ecb() : EVP_des_ede3_ecb();
-}
-
-/* One ECB block IN of card SERIAL's management key into OUT: encrypt if ENC, else decrypt.
- * INLEN must be the cipher's block size. 0/-1 after job_fail(). */
-static int card_block(struct job_ctx *ctx, uint32_t serial, int enc, const uint8_t *in, size_t inlen,
-    uint8_t out[CARD_BLOCK_MAX])
-{
-	uint8_t key[DERIVE_MGM_MAX];
-	size_t klen = 0;
-	enum derive_mgm_alg alg = DERIVE_MGM_AES128;
-	const EVP_CIPHER *c = card_cipher(ctx->cfg, &alg);
-	char *path = config_path(ctx->cfg, "cards.master_key_file");
-	derive_t *d = derive_new(path);
-	EVP_CIPHER_CTX *cx = NULL;
-	int n = 0, rc = -1;
-
-	free(path);
-	if (!c || !d) {
-		job_fail(ctx, 1, "the card master key (cards.master_key_file) is not usable on this worker");
-		goto out;
-	}
-	if (inlen != (size_t)EVP_CIPHER_get_block_size(c)) {
-		job_fail(ctx, 0, "the card's management-key block has %zu bytes, not %d", inlen,
-		    EVP_CIPHER_get_block_size(c));
-		goto out;
-	}
-	if (derive_mgm_key(d, serial, alg, key, &klen) < 0)
-		goto out;
-	cx = EVP_CIPHER_CTX_new();
-	if (!cx || EVP_CipherInit_ex(cx, c, NULL, key, NULL, enc) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(cx, 0) != 1 || EVP_CipherUpdate(cx, out, &n, in, (int)inlen) != 1 ||
-	    n != (int)inlen) {
-		job_fail(ctx, 1, "management-key cipher failed");
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_CIPHER_CTX_free(cx);
-	OPENSSL_cleanse(key, sizeof key);
-	derive_destroy(&d);
-	return rc;
-}
+#define CARD_RID_LEN 24
 
 /* The card serial of the payload as a number; -1 after job_fail(). */
 static int64_t card_serial(struct job_ctx *ctx, const char **text)
@@ -165,6 +114,28 @@ static json_t *card_certs(sqlite3 *db, int64_t order)
 	return out;
 }
 
+/* The password's verdict (job_account_prepare), then ra-cardkey's answer to the card's
+ * witness: the decrypted witness and the challenge for this job (the same if asked again). */
+int job_card_challenge_prepare(struct job_ctx *ctx)
+{
+	const char *serial = json_string_value(json_object_get(ctx->payload, "card_serial"));
+	const char *whex = json_string_value(json_object_get(ctx->payload, "witness"));
+	uint8_t witness[CARD_BLOCK_MAX];
+	char rid[CARD_RID_LEN];
+	json_t *ans;
+	int wlen;
+
+	if (job_account_prepare(ctx) < 0)
+		return -1;
+	if (!serial || !whex || (wlen = hex_decode(whex, witness, sizeof witness)) <= 0)
+		return 0;	/* apply says what is wrong */
+	snprintf(rid, sizeof rid, "%lld", (long long)ctx->id);
+	if (!(ans = cardkey_client_challenge(ctx, rid, serial, witness, (size_t)wlen)))
+		return -1;
+	json_object_set_new(ctx->scratch, "card", ans);
+	return 0;
+}
+
 int job_card_challenge_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *purpose = job_str(ctx, ctx->payload, "purpose");
@@ -172,12 +143,12 @@ int job_card_challenge_apply(struct job_ctx *ctx, json_t **result)
 	const char *sealed = job_str(ctx, ctx->payload, "sealed_password");
 	const char *witness_hex = job_str(ctx, ctx->payload, "witness");
 	const char *serial_text = NULL, *why;
-	uint8_t witness[CARD_BLOCK_MAX], plain[CARD_BLOCK_MAX], chal[CARD_BLOCK_MAX];
-	char whex[2 * CARD_BLOCK_MAX + 1], chex[2 * CARD_BLOCK_MAX + 1], status[16], object[40], when[24];
-	json_t *refusal = NULL;
+	uint8_t witness[CARD_BLOCK_MAX];
+	char status[16], object[40], when[24];
+	json_t *refusal = NULL, *card;
 	int64_t serial, order;
 	time_t not_after = 0, opens = 0;
-	int wlen, rc = -1;
+	int wlen;
 
 	if (!purpose || !account || !sealed || !witness_hex || (serial = card_serial(ctx, &serial_text)) < 0)
 		return -1;
@@ -228,43 +199,37 @@ int job_card_challenge_apply(struct job_ctx *ctx, json_t **result)
 			    xasprintf("憑證已於 %.10s 到期，無法展期，請重新申請註冊", when));
 		return 0;
 	}
-	if (card_block(ctx, (uint32_t)serial, 0, witness, (size_t)wlen, plain) < 0)
-		goto out;
-	if (RAND_bytes(chal, wlen) != 1) {
-		job_fail(ctx, 1, "random generator failed");
-		goto out;
-	}
-	hex_encode(plain, (size_t)wlen, whex);
-	hex_encode(chal, (size_t)wlen, chex);
-	*result = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I}", "ok", 1, "purpose", purpose, "witness", whex,
-	    "challenge", chex, "order", (json_int_t)order, "not_after", (json_int_t)not_after);
+	/* ra-cardkey's answer, asked in prepare (job_card_challenge_prepare) */
+	if (!(card = json_object_get(ctx->scratch, "card")) || !json_string_value(json_object_get(card, "witness")) ||
+	    !json_string_value(json_object_get(card, "challenge")))
+		return job_fail(ctx, 1, "internal: ra-cardkey's answer was not prepared");
+	*result = json_pack("{s:b,s:s,s:O,s:O,s:I,s:I}", "ok", 1, "purpose", purpose,
+	    "witness", json_object_get(card, "witness"), "challenge", json_object_get(card, "challenge"),
+	    "order", (json_int_t)order, "not_after", (json_int_t)not_after);
 	if (strcmp(purpose, "download") == 0)
 		json_object_set_new(*result, "certs", card_certs(ctx->db, order));
 	snprintf(object, sizeof object, "card:%s", serial_text);
-	rc = job_audit(ctx, "card.challenge", object, NULL, purpose);
-out:
-	OPENSSL_cleanse(plain, sizeof plain);
-	OPENSSL_cleanse(whex, sizeof whex);
-	return rc;
+	return job_audit(ctx, "card.challenge", object, NULL, purpose);
 }
 
 /*
- * Check a follow-up job against its challenge: the challenge job is done and accepted, for
- * PURPOSE and this card, recent, not answered before, and the card's response is its
- * challenge under the card's derived key. *order gets the order it was about. 0/-1.
+ * Check a follow-up job against its challenge in the ledger: the challenge job is done and
+ * accepted, for PURPOSE and this card, recent, and not answered before. The card's
+ * response (payload "response", hex) goes into RESP (*rlen bytes) for ra-cardkey to check.
+ * *order gets the order it was about. 0/-1.
  */
-static int card_proof(struct job_ctx *ctx, const char *purpose, int64_t *order, const char **serial_text)
+static int card_ledger(struct job_ctx *ctx, const char *purpose, int64_t *order, const char **serial_text,
+    uint8_t resp[CARD_BLOCK_MAX], size_t *rlen)
 {
-	int64_t cj = job_int(ctx, ctx->payload, "challenge_job"), serial;
+	int64_t cj = job_int(ctx, ctx->payload, "challenge_job");
 	const char *resp_hex = job_str(ctx, ctx->payload, "response");
 	sqlite3_stmt *st;
 	json_t *res = NULL;
-	uint8_t chal[CARD_BLOCK_MAX], expect[CARD_BLOCK_MAX], resp[CARD_BLOCK_MAX];
 	char *card = NULL;
-	int clen, rlen, rc = -1;
+	int n, rc = -1;
 	time_t at = 0;
 
-	if (cj < 0 || !resp_hex || (serial = card_serial(ctx, serial_text)) < 0)
+	if (cj < 0 || !resp_hex || card_serial(ctx, serial_text) < 0)
 		return -1;
 	st = db_prepare(ctx->db, "SELECT result, json_extract(payload, '$.card_serial'), created_at FROM jobs"
 	    " WHERE id = ? AND kind = 'card_challenge' AND state = 'done'");
@@ -291,44 +256,44 @@ static int card_proof(struct job_ctx *ctx, const char *purpose, int64_t *order, 
 		job_fail(ctx, 0, "the card challenge was used already: start again");
 		goto out;
 	}
-	clen = hex_decode(json_string_value(json_object_get(res, "challenge")) ?: "", chal, sizeof chal);
-	rlen = hex_decode(resp_hex, resp, sizeof resp);
-	if (clen <= 0 || rlen != clen)
-		goto refused;
-	if (card_block(ctx, (uint32_t)serial, 1, chal, (size_t)clen, expect) < 0)
+	if ((n = hex_decode(resp_hex, resp, CARD_BLOCK_MAX)) <= 0) {
+		job_fail(ctx, 0, "the card's response is not a hex block: it is not the registered card");
 		goto out;
-	if (CRYPTO_memcmp(expect, resp, (size_t)clen) != 0)
-		goto refused;
+	}
+	*rlen = (size_t)n;
 	*order = json_integer_value(json_object_get(res, "order"));
 	rc = 0;
-	goto out;
-refused:
-	log_warn("job %lld: card %s did not answer its management-key challenge", (long long)ctx->id,
-	    *serial_text);
-	job_fail(ctx, 0, "the card did not prove its management key: it is not the registered card");
 out:
-	OPENSSL_cleanse(expect, sizeof expect);
 	json_decref(res);
 	free(card);
 	return rc;
 }
 
-/* The PUK of card SERIAL at VERSION, sealed to PUB, base64 (malloc'd); NULL after job_fail(). */
-static char *card_puk_sealed(struct job_ctx *ctx, derive_t *d, uint32_t serial, int64_t version, EVP_PKEY *pub)
+/* The ledger's checks (card_ledger), then ra-cardkey's: the card's response is the
+ * challenge under the card's derived key. With RECIPIENT (32 bytes) ra-cardkey also gives
+ * the card's PUKs from VERSION on, sealed to it: its answer goes into *sealed. 0/-1. */
+static int card_proof(struct job_ctx *ctx, const char *purpose, int64_t *order, const char **serial_text,
+    const uint8_t *recipient, int64_t version, json_t **sealed)
 {
-	char puk[DERIVE_PUK_LEN + 1] = "", *out = NULL;
-	uint8_t *box = NULL;
-	size_t box_len = 0;
+	uint8_t resp[CARD_BLOCK_MAX];
+	size_t rlen = 0;
+	char rid[CARD_RID_LEN];
+	json_t *ans;
 
-	if (derive_puk_version(d, serial, version, puk) < 0)
-		job_fail(ctx, 1, "cannot derive the card's PUK");
-	else if (seal_box(pub, (const uint8_t *)puk, strlen(puk), &box, &box_len) < 0)
-		job_fail(ctx, 1, "cannot seal the PUK");
+	if (card_ledger(ctx, purpose, order, serial_text, resp, &rlen) < 0)
+		return -1;
+	snprintf(rid, sizeof rid, "%lld", (long long)job_int(ctx, ctx->payload, "challenge_job"));
+	if (!(ans = cardkey_client_proof(ctx, rid, *serial_text, resp, rlen, recipient, version))) {
+		if (!ctx->retry)
+			log_warn("job %lld: card %s did not answer its management-key challenge", (long long)ctx->id,
+			    *serial_text);
+		return -1;
+	}
+	if (sealed)
+		*sealed = ans;
 	else
-		out = b64_encode(box, box_len);
-	OPENSSL_cleanse(puk, sizeof puk);
-	free(box);
-	return out;
+		json_decref(ans);
+	return 0;
 }
 
 /* The card's current PUK version (1 if none is recorded). */
@@ -338,57 +303,62 @@ static int64_t card_puk_version(sqlite3 *db, const char *serial)
 	return v > 0 ? v : 1;
 }
 
-int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
+/* The proof, and the card's PUKs sealed to the station by ra-cardkey, kept for apply. */
+int job_card_unlock_prepare(struct job_ctx *ctx)
 {
 	const char *recipient = job_str(ctx, ctx->payload, "recipient"), *serial_text = NULL;
-	char object[40], after[64], *path = NULL, *sealed = NULL, *sealed_next = NULL, *sealed_after = NULL;
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
-	EVP_PKEY *pub = NULL;
-	derive_t *d = NULL;
 	int64_t order = 0, version;
-	uint32_t serial;
+	json_t *sealed = NULL;
 	int rc = -1;
 
-	if (!recipient || card_proof(ctx, "unlock", &order, &serial_text) < 0)
+	if (!recipient)
 		return -1;
-	if (b64_decode(recipient, &raw, &raw_len) < 0 || raw_len != 32 ||
-	    !(pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, raw_len))) {
+	if (b64_decode(recipient, &raw, &raw_len) < 0 || raw_len != 32) {
 		job_fail(ctx, 0, "recipient is not an X25519 public key (32 bytes, base64)");
-		goto out;
-	}
-	path = config_path(ctx->cfg, "cards.master_key_file");
-	if (!(d = derive_new(path))) {
-		job_fail(ctx, 1, "the card master key (cards.master_key_file) is not usable on this worker");
 		goto out;
 	}
 	/* The PUK on the card now (version V), the one the station sets right after
 	 * unblocking (V+1): a released PUK stops working at once. The version moves on only
 	 * when the station's card_puk job records the change; should that record have been
 	 * lost after an earlier change, the card is at V+1 and the station moves it to V+2. */
-	serial = (uint32_t)strtoul(serial_text, NULL, 10);
-	version = card_puk_version(ctx->db, serial_text);
-	if (!(sealed = card_puk_sealed(ctx, d, serial, version, pub)) ||
-	    !(sealed_next = card_puk_sealed(ctx, d, serial, version + 1, pub)) ||
-	    !(sealed_after = card_puk_sealed(ctx, d, serial, version + 2, pub)))
+	version = card_puk_version(ctx->db, json_string_value(json_object_get(ctx->payload, "card_serial")) ?: "");
+	if (card_proof(ctx, "unlock", &order, &serial_text, raw, version, &sealed) < 0)
 		goto out;
+	json_object_set_new(sealed, "puk_version", json_integer(version));
+	json_object_set_new(ctx->scratch, "sealed", sealed);
+	rc = 0;
+out:
+	free(raw);
+	return rc;
+}
+
+int job_card_unlock_apply(struct job_ctx *ctx, json_t **result)
+{
+	json_t *sealed = json_object_get(ctx->scratch, "sealed");
+	const char *serial_text = NULL;
+	char object[40], after[64];
+	uint8_t resp[CARD_BLOCK_MAX];
+	size_t rlen = 0;
+	int64_t order = 0, version = json_integer_value(json_object_get(sealed, "puk_version"));
+
+	/* The ledger's checks again, inside the transaction that completes the job. */
+	if (card_ledger(ctx, "unlock", &order, &serial_text, resp, &rlen) < 0)
+		return -1;
+	if (!sealed || version < 1)
+		return job_fail(ctx, 1, "internal: the sealed PUKs were not prepared");
+	if (card_puk_version(ctx->db, serial_text) != version)
+		return job_fail(ctx, 1, "card %s's PUK version changed meanwhile: trying again", serial_text);
 	snprintf(object, sizeof object, "card:%s", serial_text);
 	snprintf(after, sizeof after, "v%lld sealed to the station, with the next", (long long)version);
 	if (job_audit(ctx, "card.puk_released", object, NULL, after) < 0)
-		goto out;
-	*result = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
-	    "sealed_puk", sealed, "sealed_next_puk", sealed_next, "sealed_after_puk", sealed_after,
+		return -1;
+	*result = json_pack("{s:I,s:I,s:O,s:O,s:O,s:I}", "order", (json_int_t)order, "job", (json_int_t)ctx->id,
+	    "sealed_puk", json_object_get(sealed, "sealed_puk"), "sealed_next_puk",
+	    json_object_get(sealed, "sealed_next_puk"), "sealed_after_puk", json_object_get(sealed, "sealed_after_puk"),
 	    "puk_version", (json_int_t)version);
-	rc = 0;
-out:
-	derive_destroy(&d);
-	EVP_PKEY_free(pub);
-	free(path);
-	free(raw);
-	free(sealed);
-	free(sealed_next);
-	free(sealed_after);
-	return rc;
+	return *result ? 0 : job_fail(ctx, 1, "ra-cardkey's answer lacks a sealed PUK");
 }
 
 int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
@@ -454,7 +424,7 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 	sqlite3_stmt *st;
 	int rc = -1;
 
-	if (card_proof(ctx, "renew", &order, &serial_text) < 0)
+	if (card_proof(ctx, "renew", &order, &serial_text, NULL, 0, NULL) < 0)
 		goto out;
 	if (card_expiry(ctx->db, order, &not_after, status) < 0 || strcmp(status, "valid") != 0) {
 		job_fail(ctx, 0, "the card's certificates are not valid: renewal is not possible");

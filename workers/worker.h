@@ -33,7 +33,9 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result);
 int job_card_fail_prepare(struct job_ctx *ctx);
 int job_card_fail_apply(struct job_ctx *ctx, json_t **result);
 /* The subscriber's card operations (job_card.c). */
+int job_card_challenge_prepare(struct job_ctx *ctx);
 int job_card_challenge_apply(struct job_ctx *ctx, json_t **result);
+int job_card_unlock_prepare(struct job_ctx *ctx);
 int job_card_unlock_apply(struct job_ctx *ctx, json_t **result);
 int job_card_puk_apply(struct job_ctx *ctx, json_t **result);
 int job_card_renew_prepare(struct job_ctx *ctx);

@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "job.h"
 #include "signer_client.h"
+#include "cardkey_client.h"
 #include "worker_metrics.h"
 
 #include <getopt.h>
@@ -33,6 +34,7 @@ struct worker {
 	zcert_t *cert;
 	char *endpoint, *server_cert, *kinds, *name;
 	signer_client_t *signer;
+	cardkey_client_t *cardkey;
 	EVP_PKEY *sheet_key;
 	X509_STORE *officer_cas;	/* the officer CA: officers' signatures chain to it */
 	int64_t hb_ms, liveness;
@@ -80,7 +82,7 @@ static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token,
 /* Run one job to DONE or FAILED. */
 static void run_job(struct worker *w, msg_t *m)
 {
-	struct job_ctx ctx = { .db = w->db, .cfg = w->cfg, .signer = w->signer, .sheet_key = w->sheet_key };
+	struct job_ctx ctx = { .db = w->db, .cfg = w->cfg, .signer = w->signer, .cardkey = w->cardkey, .sheet_key = w->sheet_key };
 	enum { FAILED, DONE, FENCED } outcome = FAILED;
 	int ok1, ok2, ok3, rc;
 	char *kind = msg_str(m, 2);
@@ -270,6 +272,9 @@ int main(int argc, char **argv)
 	w.server_cert = net_key_path(w.cfg, "", "queue");
 	if (!(w.signer = signer_client_new(w.cfg, w.name)))
 		fatal("cannot set up the connection to ca-signer");
+	/* Without it only the card operations fail (and are retried): the rest goes on. */
+	if (!(w.cardkey = cardkey_client_new(w.cfg, w.name)))
+		log_warn("no connection to ra-cardkey: card operations will wait for it");
 	if (worker_connect(&w) < 0)
 		fatal("cannot connect to the queue at %s", w.endpoint);
 	log_info("ra-worker %s ready (kinds: %s)", w.name, w.kinds);
@@ -280,6 +285,7 @@ int main(int argc, char **argv)
 
 	log_info("ra-worker stopping");
 	signer_client_destroy(&w.signer);
+	cardkey_client_destroy(&w.cardkey);
 	zsock_destroy(&w.sock);
 	zcert_destroy(&w.cert);
 	EVP_PKEY_free(w.sheet_key);

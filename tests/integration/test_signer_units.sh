@@ -1,17 +1,19 @@
 #!/bin/bash
 # The shipped systemd units, scored by systemd-analyze security --offline=true (0 best, 10
-# worst): ca-signer at most 2.5, every other unit below 5.0; each service runs as its own
+# worst): ca-signer and ra-cardkey (the key holders) at most 2.5, every other unit below 5.0; each service runs as its own
 # user with no_new_privs, a read-only system and its passphrase as a credential.
 . "$(dirname "$0")/lib.sh"
 command -v systemd-analyze >/dev/null || { fail "systemd-analyze is not installed"; exit 0; }
 U=$RA_TOP/config/systemd
 score() { systemd-analyze security --offline=true "$U/$1" 2>/dev/null | sed -n 's/^→ Overall exposure level for .*: \([0-9.]*\) .*/\1/p'; }
 below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
-s=$(score ca-signer.service)
-[ -n "$s" ] && below "$s" 2.5 && ok "ca-signer.service scores $s (at most 2.5)" || fail "ca-signer.service score" "${s:-none}"
+for n in ca-signer.service ra-cardkey.service; do
+	s=$(score "$n")
+	[ -n "$s" ] && below "$s" 2.5 && ok "$n scores $s (at most 2.5)" || fail "$n score" "${s:-none}"
+done
 for f in "$U"/*.service; do
 	n=$(basename "$f")
-	[ "$n" = ca-signer.service ] && continue
+	[ "$n" = ca-signer.service ] || [ "$n" = ra-cardkey.service ] && continue
 	s=$(score "$n")
 	[ -n "$s" ] && below "$s" 4.9 && ok "$n scores $s (below 5.0)" || fail "$n score" "${s:-none}"
 done
@@ -19,7 +21,7 @@ bad=
 for f in "$U"/*.service; do
 	u=$(sed -n 's/^User=//p' "$f")
 	case "$(basename "$f"):$u" in
-	ca-signer.service:ra-signer | ra-queue.service:ra-queue | ra-worker@.service:ra-queue | ra-notifier-*:ra-notifier | \
+	ca-signer.service:ra-signer | ra-cardkey.service:ra-cardkey | ra-queue.service:ra-queue | ra-worker@.service:ra-queue | ra-notifier-*:ra-notifier | \
 	ra-web.service:ra-web) ;;
 	*) bad="$bad $(basename "$f"):${u:-no User=}" ;;
 	esac
@@ -31,4 +33,7 @@ grep -q '^LoadCredential=ca.pass:' "$U/ca-signer.service" && grep -q '^LoadCrede
 	&& ok "passphrases come as credentials, each only to its service" || fail "credentials in the units"
 [ "$(sed -n 's/^ReadWritePaths=//p' "$U/ca-signer.service")" = "/srv/ra/signer /srv/ra/crl /srv/ra/run" ] \
 	&& ok "ca-signer writes only signer/, crl/ and its socket's run/" || fail "ca-signer ReadWritePaths"
+[ "$(sed -n 's/^ReadWritePaths=//p' "$U/ra-cardkey.service")" = "/srv/ra/run" ] && ! grep -q '^LoadCredential' "$U/ra-cardkey.service" \
+	&& grep -qx 'RestrictAddressFamilies=AF_UNIX' "$U/ra-cardkey.service" \
+	&& ok "ra-cardkey writes only its socket's run/, has no credential and no network socket" || fail "ra-cardkey unit confinement"
 exit 0

@@ -13,7 +13,7 @@ printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
 export RA_CONFIG=$DEP/ra.yaml
 on_exit "ra-ctl -c $DEP/ra.yaml down"
 ok "ra-ctl init --users"
-for u in ra-signer ra-queue ra-notifier ra-web; do id "$u" >/dev/null 2>&1 || fail "user $u exists"; done
+for u in ra-signer ra-cardkey ra-queue ra-notifier ra-web; do id "$u" >/dev/null 2>&1 || fail "user $u exists"; done
 id -nG ra-queue | grep -qw ra-ledger && id -nG ra-notifier | grep -qw ra-ledger && ! id -nG ra-signer | grep -qw ra-ledger \
 	&& ok "users ra-signer, ra-queue, ra-notifier; ra-ledger shares ra.db between the queue and the notifier" || fail "users and groups"
 
@@ -24,7 +24,7 @@ cannot_all() {	# USER FILE...
 	for f in "$@"; do [ -e "$DEP/$f" ] || bad="$bad $f(missing)"; can "$u" "$f" && bad="$bad $f"; done
 	[ -z "$bad" ] && ok "$u cannot read: $*" || fail "$u reads what it must not" "$bad"
 }
-cannot_all ra-queue keys/sheets.key keys/card-master.key officers/ca.key officers/admin.pem keys/clients/web.cert_secret keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
+cannot_all ra-queue keys/sheets.key keys/card-master.key keys/cardkey.cert_secret officers/ca.key officers/admin.pem keys/clients/web.cert_secret keys/clients/intake.cert_secret keys/clients/ctl.cert_secret \
 	signer/ca.key keys/signer.cert_secret credentials/ca.pass credentials/sheets.pass
 cannot_all ra-signer keys/workers/worker.cert_secret keys/worker-seal.key keys/queue.cert_secret keys/sheets.key \
 	keys/card-master.key credentials/worker-seal.pass ra.db
@@ -39,7 +39,7 @@ can ra-queue keys/workers/worker.cert_secret && can ra-queue ra.db && can ra-sig
 ra-ctl up --workers 1 >"$T/up.log" 2>&1 || { fail "ra-ctl up under the users" "$(cat "$T/up.log") $(tail -n 3 "$DEP"/log/*.log)"; exit 1; }
 ra_officers
 owner() { ps -o user= -p "$(cat "$DEP/run/$1.pid")"; }
-[ "$(owner ca-signer)" = ra-signer ] && [ "$(owner ra-queue)" = ra-queue ] && [ "$(owner ra-worker-1)" = ra-queue ] \
+[ "$(owner ca-signer)" = ra-signer ] && [ "$(owner ra-cardkey)" = ra-cardkey ] && [ "$(owner ra-queue)" = ra-queue ] && [ "$(owner ra-worker-1)" = ra-queue ] \
 	&& ok "the daemons run as their users" || fail "daemon users" "$(owner ca-signer) $(owner ra-queue) $(owner ra-worker-1)"
 [ "$(ls "$DEP/run/credentials/ra-signer")" = ca.pass ] && [ "$(ls "$DEP/run/credentials/ra-queue")" = worker-seal.pass ] \
 	&& ok "each daemon is handed its own passphrase only" || fail "credentials handed" "$(ls -R "$DEP/run/credentials")"

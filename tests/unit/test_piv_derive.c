@@ -124,6 +124,30 @@ static void test_files(void **state)
 	derive_destroy(&d);	/* NULL is fine */
 }
 
+/* ra-cardkey's challenges: the same for one card and request, else another; never the
+ * management key itself. */
+static void test_challenge(void **state)
+{
+	derive_t *d = fixed();
+	uint8_t a[16], b[16], k[DERIVE_MGM_MAX];
+	size_t lk;
+
+	(void)state;
+	assert_int_equal(derive_challenge(d, 1, "41", a, 16), 0);
+	assert_int_equal(derive_challenge(d, 1, "41", b, 16), 0);
+	assert_memory_equal(a, b, 16);
+	assert_int_equal(derive_challenge(d, 1, "42", b, 16), 0);
+	assert_memory_not_equal(a, b, 16);
+	assert_int_equal(derive_challenge(d, 2, "41", b, 16), 0);
+	assert_memory_not_equal(a, b, 16);
+	derive_mgm_key(d, 1, DERIVE_MGM_AES128, k, &lk);
+	assert_memory_not_equal(a, k, 16);
+	assert_int_equal(derive_challenge(d, 1, "", a, 16), -1);
+	assert_int_equal(derive_challenge(d, 1, NULL, a, 16), -1);
+	assert_int_equal(derive_challenge(d, 1, "41", a, 0), -1);
+	derive_destroy(&d);
+}
+
 static void test_pin_rules(void **state)
 {
 	(void)state;
@@ -177,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_stable_and_distinct),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_challenge),
 		cmocka_unit_test(test_pin_rules),
 		cmocka_unit_test(test_pin_generate),
 		cmocka_unit_test(test_alg_parse),
