@@ -44,6 +44,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.ocsp_url", CFG_STR, "", 0, 0, "OCSP responder written in AIA (empty: none)" },
 	{ "signer.ca_issuers_url", CFG_STR, "http://ra.example.gov.tw/ca.crt", 0, 0, "CA issuers URL written in AIA" },
 	{ "signer.policy_oid", CFG_STR, "2.16.886.101.20003.20065.1.1", 0, 0, "certificate policy OID" },
+	{ "signer.cps_url", CFG_STR, "http://ra.example.gov.tw/cps", 0, 0, "certification practice statement, a CPS qualifier of the policy (empty: none)" },
 	{ "signer.subject_c", CFG_STR, "TW", 0, 0, "countryName of subscriber subjects" },
 	{ "signer.subject_o", CFG_STR, "Intellectual Property Office e-Filing", 0, 0, "organizationName of subscriber subjects" },
 	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs (DER and PEM) and the issued list for ra-ocsp are published" },
