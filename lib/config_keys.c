@@ -139,6 +139,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
+	{ "card_station.puk_retries", CFG_INT, "3", 1, 15, "PUK retry limit personalize sets (the PIN's is 3); a card that will not take it is refused" },
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
 	{ "card_station.issue_timeout_ms", CFG_INT, "300000", 1000, 86400000, "how long personalize waits for a card's certificates before giving its order back" },
 	{ "card_station.wait_ms", CFG_INT, "30000", 100, 3600000, "how long card-station waits for the back office's answer" },
