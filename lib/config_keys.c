@@ -90,6 +90,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.smtp_password_file", CFG_PATH, "", 0, 0, "file holding the SMTP AUTH password" },
 	{ "notifier.smtp_timeout_s", CFG_INT, "30", 1, 600, "SMTP connect and transfer timeout" },
 	{ "notifier.outbox", CFG_PATH, "outbox", 0, 0, "where .eml files go when no SMTP relay is set" },
+	/* the service's contact details, on every mail and sheet */
+	{ "service.phone", CFG_STR, "(02) 2345-6789", 0, 0, "service telephone printed on every mail and sheet" },
+	{ "service.website", CFG_STR, "https://ra.example.gov.tw", 0, 0, "service website printed on every mail and sheet" },
+	{ "service.hours", CFG_STR, "週一至週五 08:30–17:30", 0, 0, "opening hours, in Traditional Chinese" },
+	{ "service.hours_en", CFG_STR, "Monday to Friday, 08:30–17:30", 0, 0, "opening hours, in English" },
 	{ "notifier.from", CFG_STR, "RA <ra@ra.example.gov.tw>", 0, 0, "sender of every mail: Display Name <address>" },
 	{ "notifier.admin_address", CFG_STR, "ra-admin@ra.example.gov.tw", 0, 0, "receives each run's summary (empty: no summary)" },
 	{ "notifier.templates_dir", CFG_PATH, "config/templates", 0, 0, "mail templates, one folder per language (zh-TW, en)" },

@@ -63,6 +63,8 @@ mail_sender_t *notifier_mail(struct notifier *n);
 /* ---- compose.c ---- */
 /* Build the mail of notice ID from the ledger and ra.db. NULL with *why (malloc'd). */
 mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why);
+/* The service's contact details in both languages, one line (malloc'd), for sheets. */
+char *notifier_contact(struct notifier *n);
 /* "YYYY-MM-DD" of T (UTC) into BUF (at least 11 bytes). */
 char *compose_date(time_t t, char *buf, size_t len);
 
@@ -71,8 +73,13 @@ char *compose_date(time_t t, char *buf, size_t len);
 int renewals_run(struct notifier *n);
 
 /* ---- notices.c ---- */
-/* Revocation, suspension and resume confirmations (and sheet mails). 0/1/-1 as above. */
+/* Revocation, suspension, resume and password confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
+
+/* ---- passwords.c ---- */
+/* Plan the confirmations of password resets and website password changes (from the
+ * audit chain, after cursor "password") in one transaction. 0/-1. */
+int passwords_plan(struct notifier *n, int *planned);
 
 /* ---- sheets.c ---- */
 struct sheets_opts {

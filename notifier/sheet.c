@@ -31,7 +31,7 @@
 struct sheet_doc {
 	cairo_surface_t *surface;
 	cairo_t *cr;
-	char *family, *mono, *return_address;
+	char *family, *mono, *return_address, *contact;
 	unsigned char *buf;
 	size_t len, cap;
 	int pages;
@@ -112,6 +112,7 @@ void sheet_doc_destroy(sheet_doc_t **dp)
 	free(d->family);
 	free(d->mono);
 	free(d->return_address);
+	free(d->contact);
 	free(d);
 	*dp = NULL;
 }
@@ -306,10 +307,18 @@ static void draw_notes(sheet_doc_t *d, const struct sheet_info *s)
 	    "    If the envelope was opened or this sheet is damaged, do not use it and call the RA.\n"
 	    "4. 網站密碼用於展期、停用、PIN 碼解鎖等線上作業，請妥善保管。\n"
 	    "    The website password is needed to renew, suspend and unlock your card online: keep it safe.");
+	if (d->contact)
+		text_at(d, 20, PAGE_H - 24, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, d->contact);
 	snprintf(foot, sizeof foot, "%s · %s · %d", s->serial, s->reference, d->pages + 1);
 	cairo_set_source_rgb(d->cr, 0.4, 0.4, 0.4);
 	text_at(d, 20, PAGE_H - 12, 170, d->mono, 7, 0, PANGO_ALIGN_RIGHT, foot);
 	cairo_set_source_rgb(d->cr, 0, 0, 0);
+}
+
+void sheet_doc_set_contact(sheet_doc_t *d, const char *contact)
+{
+	free(d->contact);
+	d->contact = contact ? xstrdup(contact) : NULL;
 }
 
 int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *s)

@@ -7,7 +7,8 @@
  *                name in the window; the account id, sheet serial and reference beside it
  *   middle third the inner part, behind a tear-off perforation: the secret, on a
  *                security tint so it cannot be read through the envelope
- *   bottom third what to do with it, in Traditional Chinese with English below.
+ *   bottom third what to do with it, in Traditional Chinese with English below, and the
+ *                service's contact details (phone, website, hours).
  * No barcode. The document is drawn in memory; the caller decides whether it is written
  * (a paper batch) or encrypted and mailed, and wipes the bytes afterwards.
  */
@@ -33,6 +34,8 @@ typedef struct sheet_doc sheet_doc_t;
 
 /* A new document in memory using font FAMILY; RETURN_ADDRESS is printed above the window. */
 sheet_doc_t *sheet_doc_new(const char *family, const char *return_address);
+/* The service's contact line printed at the foot of every page (copied; NULL: none). */
+void sheet_doc_set_contact(sheet_doc_t *d, const char *contact);
 /* Add one page for INFO. 0, or -1 if a field is missing or cairo failed (logged). */
 int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *info);
 /* Finish the PDF; *pdf gets the bytes (caller wipes and frees). 0/-1. */

@@ -152,8 +152,14 @@ static int sheet_draw(struct notifier *n, EVP_PKEY *key, sheet_doc_t *d, const s
 
 static sheet_doc_t *doc_new(struct notifier *n)
 {
-	return sheet_doc_new(config_str(n->cfg, "notifier.font"),
+	sheet_doc_t *d = sheet_doc_new(config_str(n->cfg, "notifier.font"),
 	    config_str(n->cfg, "notifier.return_address"));
+	char *contact = notifier_contact(n);
+
+	if (d)
+		sheet_doc_set_contact(d, contact);
+	free(contact);
+	return d;
 }
 
 /* Write DATA to DIR/NAME, creating DIR. 0/-1 (logged). */

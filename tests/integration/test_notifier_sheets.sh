@@ -96,6 +96,10 @@ else
 	fail "pdftotext finds name, address, account id, serial and secret" "$(head -30 p2.txt)"
 fi
 pdftotext -f 3 -l 3 "$pdf" - | grep -q "晶片卡 PIN 碼單" && ok "PIN sheet titled as such" || fail "PIN sheet titled as such"
+# (pdftotext spaces out Latin letters set in the CJK font: compare without spaces)
+tr -d ' ' <p2.txt >p2-nospace.txt
+grep -q "(02)2345-6789" p2-nospace.txt && grep -q "https://ra.example.gov.tw" p2-nospace.txt && grep -q "週一至週五08:30" p2-nospace.txt \
+	&& ok "every sheet carries the service's phone, website and hours" || fail "contact details on the sheet" "$(tail -5 p2.txt)"
 [ -n "${KEEP_PNG:-}" ] && pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$pdf" "${KEEP_PNG%.png}"
 csv=sheets/post-20261125.csv
 [ "$(wc -l <"$csv")" = 4 ] && head -1 "$csv" | grep -q '^page,serial,kind' && grep -q '^2,PW-0001,password,registration,post,"40041","王小明"' "$csv" \
