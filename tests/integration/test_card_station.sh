@@ -201,6 +201,9 @@ wait_for 60 grep -q " issue  " "$T/run5.out"
 wait_for 30 bash -c "[ \$(sqlite3 '$DEP/ra.db' \"SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')\") -ge 1 ]"
 kill -9 $ppid
 wait $ppid 2>/dev/null
+# With the workers stopped, every issue job the station sent before it died is still open:
+# one at least (the card that waited), more if a slower card also reached its request.
+open_issues=$(q "SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')")
 kill -CONT $wpids
 card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run6.out" 2>"$T/run6.log"
 rc=$?
@@ -231,8 +234,8 @@ for i in 0 1 2 3; do
 done
 check "rerun: the unfinished cards were wiped first" grep -q "block PIN and PUK" "$T/run6.out"
 check "rerun: the pair issued for wiped keys was revoked" grep -q "revoke earlier pair" "$T/run6.out"
-[ "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")" -eq 4 ] &&
-	ok "rerun: revoked are only the errored card's pair and the pair for wiped keys" ||
+[ "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")" -eq $((2 + 2 * open_issues)) ] &&
+	ok "rerun: revoked are only the errored card's pair and the pairs for wiped keys ($open_issues)" ||
 	fail "rerun: revoked count" "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")"
 check "ra-ctl audit verify" ra-ctl audit verify
 
