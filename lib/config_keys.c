@@ -104,6 +104,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.retry_days", CFG_INT, "1", 0, 30, "first retry of a failed mail after this many days; doubles each attempt (0: next run)" },
 	{ "notifier.undeliverable_after_days", CFG_INT, "7", 1, 365, "a mail still failing this long after its first try is reported undeliverable" },
 	{ "notifier.sheets_dir", CFG_PATH, "sheets", 0, 0, "printed sheet batches (PDF) and their CSV manifests" },
+	{ "notifier.reprint_window_hours", CFG_INT, "24", 0, 720, "a PIN sheet can be reprinted this long after it was produced; print files still there afterwards are shredded" },
 	{ "notifier.font", CFG_STR, "WenQuanYi Micro Hei", 0, 0, "font family of the sheets (must cover Traditional Chinese)" },
 	{ "notifier.return_address", CFG_STR, "10055 臺北市中正區某某路1號 憑證註冊中心", 0, 0, "sender line printed above the envelope window" },
 	{ "notifier.pdf_password_rule", CFG_STR, "id_number", 0, 0, "opening password of e-mailed sheets: id_number (the national id or business number, letters in capitals) or id4-postal (its last 4 characters, then the postal code)" },

@@ -12,6 +12,6 @@ PROGRAMS += ra-notifier
 ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c \
 	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
 	notifier/renewals.c notifier/notices.c notifier/sheets.c \
-	notifier/passwords.c \
+	notifier/passwords.c notifier/printed.c \
 	$(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL)
 ra-notifier_PKGS := libcurl openssl sqlite3 yaml-0.1 jansson pangocairo cairo-pdf libqpdf

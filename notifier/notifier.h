@@ -76,6 +76,14 @@ int renewals_run(struct notifier *n);
 /* Revocation, suspension, resume and password confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
 
+/* ---- printed.c ---- */
+/* Batch NAME is on paper (OFFICER saw it): shred its print files and previews. 0/-1. */
+int printed_confirm(struct notifier *n, const char *name, const char *officer);
+/* Shred the print files of batches produced more than notifier.reprint_window_hours ago. 0/-1. */
+int printed_expire(struct notifier *n);
+/* sheets_dir/NAME-preview.png: batch NAME's first page with the secret masked. 0/-1. */
+int printed_preview(struct notifier *n, const char *name);
+
 /* ---- passwords.c ---- */
 /* Plan the confirmations of password resets and website password changes (from the
  * audit chain, after cursor "password") in one transaction. 0/-1. */
@@ -86,7 +94,9 @@ struct sheets_opts {
 	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
 	const char *sheet;	/* produce only this sheet serial */
 	int reprint;		/* a produced sheet again, from its stored file */
-	const char *officer;	/* who asked for the reprint (audited) */
+	const char *officer;	/* who asked for the reprint, or saw the batch printed (audited) */
+	const char *printed;	/* this batch printed: shred its print files */
+	const char *preview;	/* write this batch's first page as a PNG, secret masked */
 };
 /* Produce waiting sheets. 0 if all were produced (and mailed), 1 if some failed, -1 on error. */
 int sheets_run(struct notifier *n, const struct sheets_opts *o);

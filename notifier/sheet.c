@@ -274,7 +274,9 @@ static void draw_inner(sheet_doc_t *d, const struct sheet_info *s)
 	cairo_set_line_width(d->cr, 0.3);
 	cairo_rectangle(d->cr, 45, top + 34, 120, 20);
 	cairo_stroke(d->cr);
-	text_at(d, 45, top + 38.5, 120, d->mono, 24, 1, PANGO_ALIGN_CENTER, s->secret);
+	/* a preview (secret NULL) shows where the secret goes, never the secret */
+	text_at(d, 45, top + 38.5, 120, d->mono, 24, 1, PANGO_ALIGN_CENTER,
+	    s->secret ? s->secret : "＊＊＊＊＊＊＊＊");
 
 	text_at(d, 20, top + 65, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, pin ?
 	    "PIN 碼為數字；連續輸入錯誤 3 次晶片卡即鎖住，須以網站密碼辦理解鎖。\n"
@@ -341,6 +343,45 @@ int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *s)
 	}
 	d->pages++;
 	return 0;
+}
+
+int sheet_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_info *info, int dpi, const char *path)
+{
+	sheet_doc_t d = { 0 };
+	struct sheet_info masked = *info;
+	double px_per_mm = dpi / 25.4;
+	int rc = -1;
+
+	masked.secret = NULL;
+	d.family = xstrdup(family && *family ? family : "WenQuanYi Micro Hei");
+	d.mono = xasprintf("%s Mono", d.family);
+	d.return_address = xstrdup(return_address ? return_address : "");
+	d.contact = contact ? xstrdup(contact) : NULL;
+	d.surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * px_per_mm),
+	    (int)(PAGE_H * px_per_mm));
+	d.cr = cairo_create(d.surface);
+	cairo_set_source_rgb(d.cr, 1, 1, 1);
+	cairo_paint(d.cr);
+	cairo_set_source_rgb(d.cr, 0, 0, 0);
+	cairo_scale(d.cr, px_per_mm, px_per_mm);
+	draw_cover(&d, &masked);
+	draw_folds(&d);
+	draw_inner(&d, &masked);
+	draw_notes(&d, &masked);
+	cairo_surface_flush(d.surface);
+	if (cairo_status(d.cr) != CAIRO_STATUS_SUCCESS ||
+	    cairo_surface_write_to_png(d.surface, path) != CAIRO_STATUS_SUCCESS)
+		log_err("sheet %s: cannot write the preview %s", info->serial, path);
+	else
+		rc = 0;
+	cairo_destroy(d.cr);
+	cairo_surface_destroy(d.surface);
+	free(d.family);
+	free(d.mono);
+	free(d.return_address);
+	free(d.contact);
+	return rc;
 }
 
 int sheet_doc_finish(sheet_doc_t *d, unsigned char **pdf, size_t *len)

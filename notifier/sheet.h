@@ -43,6 +43,14 @@ int sheet_doc_finish(sheet_doc_t *d, unsigned char **pdf, size_t *len);
 /* Free (wiping the buffer). Accepts NULL. */
 void sheet_doc_destroy(sheet_doc_t **d);
 
+/*
+ * A preview of INFO's page as a PNG file at PATH (DPI dots per inch), drawn like the
+ * printed page but with the secret masked: INFO->secret is never read, so a preview can
+ * be shown, mailed or kept. CONTACT as sheet_doc_set_contact. 0/-1 (logged).
+ */
+int sheet_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_info *info, int dpi, const char *path);
+
 /* The title of a sheet KIND in LANG-less form ("網站密碼單 Website password sheet"). */
 const char *sheet_title(const char *kind);
 
