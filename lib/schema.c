@@ -235,6 +235,13 @@ const char *const db_migrations[] = {
 	"  version INTEGER NOT NULL CHECK (version >= 1),"
 	"  unlock_job INTEGER REFERENCES jobs(id),"
 	"  updated_at INTEGER NOT NULL);",
+
+	/* 11: where each personalized card went (workers/job_dispatch.c): handed over at the
+	 * counter, mailed with a tracking number, returned, or returned and set aside */
+	"ALTER TABLE orders ADD COLUMN dispatch TEXT"
+	"  CHECK (dispatch IN ('counter','mailed','returned','set_aside'));"
+	"ALTER TABLE orders ADD COLUMN tracking TEXT;"
+	"ALTER TABLE orders ADD COLUMN dispatched_at INTEGER;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -33,6 +33,16 @@ struct ctl_as {
 /* The acting officer's credential for WHAT (a command name); exits with the reason if none. */
 officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const char *what);
 
+/* ctl_dispatch.c: where a personalized card went. Exactly one of COUNTER, MAIL (the
+ * tracking number) or RETURNED; REVOKE only with RETURNED. */
+struct ctl_dispatch_opts {
+	int counter, returned, revoke;
+	const char *mail;
+};
+/* `ra-ctl dispatch ORDER ...` as the officer AS. Exit status. */
+int ctl_dispatch(const config_t *cfg, long long order, const struct ctl_dispatch_opts *o,
+    const struct ctl_as *as);
+
 /* ctl_officer.c: the officer CA and the first administrator ADMIN at init (DIR's officers/,
  * recorded in DB), the CA key and the credential sealed under PASS. 0/-1. */
 int ctl_officer_bootstrap(const char *dir, sqlite3 *db, const char *admin, const char *pass);
