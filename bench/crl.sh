@@ -13,6 +13,7 @@
 # Figures only: nothing here asserts on time.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+export BENCH_CSR_DIR=${BENCH_CSR_DIR:-$top/build/bench-csr}	# requests with keys of their own, kept between runs
 export PATH="${BUILD:-$top/build}/bin:$PATH"
 T=$(mktemp -d /tmp/ra-bench-crl.XXXXXX)
 

@@ -8,6 +8,7 @@
 #     ra-queue → 2 ra-workers → ca-signer → ra.db), with the production password hashing.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+export BENCH_CSR_DIR=${BENCH_CSR_DIR:-$top/build/bench-csr}	# requests with keys of their own, kept between runs
 T=$(mktemp -d /tmp/ra-bench.XXXXXX)
 
 # Officers for the bench: the administrator from init and the ones a run needs, all under
@@ -33,7 +34,7 @@ echo "baseline: openssl speed -seconds 3 -multi $cores rsa2048 (every core), the
 best=0
 for pair in 1 2 3; do
 	raw=$(openssl speed -seconds 3 -multi "$cores" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $(NF-1) }')
-	read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64)
+	read -r n ms errors < <(sign-bench -c "$RA_CONFIG" -n "$N" -w 64 -o $((200 + (pair - 1) * N)))	# keys of their own
 	rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
 	ratio=$(awk -v r="$rate" -v b="$raw" 'BEGIN { printf "%.2f", r / b }')
 	echo "  pair $pair: raw RSA-2048 signatures $raw/s on $cores cores; ca-signer $n certificates in $ms ms = $rate/s ($errors errors), durable (each batch fsync'ed before it is answered); ratio $ratio"
@@ -69,13 +70,17 @@ with open(sys.argv[1], "w") as f:
 PY
 ra-intake import --officer clerk01 --passphrase-file "$OPASS" "$T/forms.yaml" >/dev/null
 ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --file "$T/forms.yaml" >/dev/null
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/s.key" -subj /CN=s -out "$T/s.csr" 2>/dev/null
-openssl req -new -newkey rsa:2048 -nodes -keyout "$T/e.key" -subj /CN=e -out "$T/e.csr" 2>/dev/null
+# every certificate needs a key of its own (the signer certifies a key once)
+for o in $(seq 1 "$FORMS"); do
+	for u in s e; do
+		openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null -subj "/CN=$u$o" -out "$T/$u$o.csr" 2>/dev/null
+	done
+done
 t0=$(date +%s%N)
 seq 0 $((FORMS - 1)) | xargs -P 4 -I{} sh -c 'ra-intake approve --officer sup01 --passphrase-file "$0" "$(printf B2026-%06d {})" >/dev/null' "$OPASS"
 t1=$(date +%s%N)
 ra-ctl orders --state approved | awk 'NR > 1 { print $1 }' |
-	xargs -P 4 -I{} ra-ctl request-certs {} --sign-csr "$T/s.csr" --enc-csr "$T/e.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null
+	xargs -P 4 -I{} ra-ctl request-certs {} --sign-csr "$T/s{}.csr" --enc-csr "$T/e{}.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null
 t2=$(date +%s%N)
 stored=$(sqlite3 "$dep/ra.db" "SELECT count(*) FROM certificates")
 awk -v f="$FORMS" -v a=$(( (t1 - t0) / 1000000 )) -v b=$(( (t2 - t1) / 1000000 )) -v s="$stored" 'BEGIN {

@@ -310,29 +310,25 @@ out:
 static int crl_write(signer_t *s, const char *name, const struct crl_buf *der,
     char err[SIGNER_ERR_LEN])
 {
-	char *path_der = xasprintf("%s/%s", s->crl_dir, name);
-	char *path_pem = xasprintf("%s/%s.pem", s->crl_dir, name);
+	char *name_pem = xasprintf("%s.pem", name);
 	char *pem = NULL;
 	int rc = -1;
 
-	if (mkdir_p(s->crl_dir, 0755) < 0) {
-		snprintf(err, SIGNER_ERR_LEN, "cannot create the CRL folder %s", s->crl_dir);
-		goto out;
-	}
+	/* through the folder opened at start-up: the only place besides signer.db's folder
+	 * where ca-signer's sandbox lets it write */
 	if (!(pem = pem_encode("X509 CRL", der->p, der->len))) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the CRL");
 		goto out;
 	}
-	if (file_write_atomic(path_der, der->p, der->len, 0644) < 0 ||
-	    file_write_atomic(path_pem, pem, strlen(pem), 0644) < 0) {
+	if (file_write_at(s->crl_fd, name, der->p, der->len, 0644) < 0 ||
+	    file_write_at(s->crl_fd, name_pem, pem, strlen(pem), 0644) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot write the CRL into %s", s->crl_dir);
 		goto out;
 	}
 	rc = 0;
 out:
 	free(pem);
-	free(path_der);
-	free(path_pem);
+	free(name_pem);
 	return rc;
 }
 

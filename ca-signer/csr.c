@@ -289,6 +289,65 @@ static int csr_verify(const struct csr_parts *pt, const EVP_MD *md, EVP_PKEY *pu
 	return ok ? 0 : -1;
 }
 
+/*
+ * The SubjectPublicKeyInfo of an RSA key, built around its PKCS#1 encoding by hand: the
+ * generic encoder (i2d_PUBKEY) costs as much as the decoder the file avoids, and for RSA
+ * the algorithm identifier is fixed (rsaEncryption, NULL parameters).
+ */
+static unsigned char *csr_rsa_spki(const RSA *rsa, size_t *len)
+{
+	static const unsigned char alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+	    0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 };
+	unsigned char *pk = NULL, *buf, *q;
+	int n = i2d_RSAPublicKey(rsa, &pk), inner, total;
+
+	if (n <= 0)
+		return NULL;
+	inner = (int)sizeof alg + ASN1_object_size(0, n + 1, V_ASN1_BIT_STRING);
+	total = ASN1_object_size(1, inner, V_ASN1_SEQUENCE);
+	q = buf = OPENSSL_malloc((size_t)total);
+	if (buf) {
+		ASN1_put_object(&q, 1, inner, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+		memcpy(q, alg, sizeof alg);
+		q += sizeof alg;
+		ASN1_put_object(&q, 0, n + 1, V_ASN1_BIT_STRING, V_ASN1_UNIVERSAL);
+		*q++ = 0;
+		memcpy(q, pk, (size_t)n);
+		*len = (size_t)total;
+	}
+	OPENSSL_free(pk);
+	return buf;
+}
+
+int csr_key_sha256(const uint8_t *der, size_t len, uint8_t out[32])
+{
+	struct csr_parts pt;
+	const unsigned char *bits, *p;
+	unsigned char *spki = NULL;
+	size_t nbits, trailing, n = 0;
+	int nid, null_params, rc = -1;
+	RSA *rsa = NULL;
+
+	memset(&pt, 0, sizeof pt);
+	if (!der || len == 0 || len > CSR_MAX_LEN || csr_split(der, len, &pt, &trailing) < 0 ||
+	    csr_algorithm(&pt.spki_alg, &nid, &null_params) < 0 || nid != NID_rsaEncryption ||
+	    csr_bits(&pt.spki_bits, &bits, &nbits) < 0)
+		goto out;
+	p = bits;
+	if (!(rsa = d2i_RSAPublicKey(NULL, &p, (long)nbits)) || p != bits + nbits)
+		goto out;
+	if (!(spki = csr_rsa_spki(rsa, &n)))
+		goto out;
+	if (EVP_Digest(spki, n, out, NULL, EVP_sha256(), NULL) != 1)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(spki);
+	RSA_free(rsa);
+	ERR_clear_error();
+	return rc;
+}
+
 void csr_clear(struct csr *c)
 {
 	if (!c)

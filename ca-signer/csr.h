@@ -32,6 +32,13 @@ struct csr {
  */
 int csr_parse(const uint8_t *der, size_t len, int min_bits, int max_bits, struct csr *out,
     char err[SIGNER_ERR_LEN]);
+/*
+ * SHA-256 of the request's public key as a canonical DER SubjectPublicKeyInfo (re-encoded
+ * from the RSA key, so two encodings of one key give one digest): the key's identity in
+ * signer.db. Cheap (no signature check): run before signing. 0, or -1 when the request or
+ * its key cannot be read (csr_parse then says why).
+ */
+int csr_key_sha256(const uint8_t *der, size_t len, uint8_t out[32]);
 /* Free what csr_parse filled; accepts a zeroed struct. */
 void csr_clear(struct csr *c);
 

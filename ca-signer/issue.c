@@ -4,7 +4,10 @@
  *
  * Three phases per call. First, on the main thread: check each request's own fields and
  * look its request id up (a request seen before, in signer.db or earlier in the same call,
- * is answered with the certificate already issued, never signed twice). Second, spread over
+ * is answered with the certificate already issued, never signed twice); then look its
+ * public key up (by the SHA-256 of its SubjectPublicKeyInfo): a key certified once, for
+ * any request, subscriber or usage, is never certified again, so one key cannot serve
+ * two subscribers, both usages, or a renewal. Second, spread over
  * the signing threads: parse the CSR and check proof of possession, draw a serial, build
  * from the profile, lint, sign. Third, on the main thread again: store each certificate
  * and its journal row under one savepoint, so that a failure leaves nothing behind even in
@@ -43,6 +46,8 @@ struct issue_item {
 	size_t first;			/* ITEM_REPEAT: the earlier item */
 	int usage;
 	uint8_t csr_sha[32], req_sha[32];
+	uint8_t key_sha[32];		/* SPKI digest, when key_ok */
+	int key_ok;
 	/* filled by the signing phase */
 	int signed_ok;
 	char *subject;
@@ -224,20 +229,81 @@ static int issue_store_one(signer_t *s, struct issue_item *it, time_t now)
 	c.subject = it->subject;
 	memcpy(c.csr_sha256, it->csr_sha, 32);
 	memcpy(c.req_sha256, it->req_sha, 32);
+	memcpy(c.spki_sha256, it->key_sha, 32);
+	c.account = it->req->subject_serial;
 	c.not_before = now;
 	c.not_after = it->res->not_after;
 	c.der = it->res->der;
 	c.der_len = it->res->der_len;
+	if (!it->key_ok) {
+		snprintf(it->res->error, sizeof it->res->error, "cannot read the CSR's public key");
+		return -1;
+	}
 	sp = store_sp_begin(s->store) == 0;
 	rc = sp ? store_cert_insert(s->store, &c) : -1;
-	if (rc == 0 && store_journal(s->store, now, c.request_id, "issue", c.serial, -1,
+	if (rc == 2) {		/* the phase-one lookup makes this unreachable; the key stays once */
+		snprintf(it->res->error, sizeof it->res->error, "this public key is already "
+		    "certified: every certificate needs its own key pair");
+		rc = -1;
+	} else if (rc == 0 && store_journal(s->store, now, c.request_id, "issue", c.serial, -1,
 	    c.usage) < 0)
 		rc = -1;
 	if (sp && store_sp_end(s->store, rc == 0) < 0)
 		rc = -1;
-	if (rc < 0)
+	if (rc < 0 && !it->res->error[0])
 		snprintf(it->res->error, sizeof it->res->error, "signer database error");
 	return rc;
+}
+
+/* Why a key certified before (certificate SERIAL, for ACCOUNT and USAGE) is refused now. */
+static void issue_key_taken(const struct issue_item *it, const char *serial, const char *account,
+    const char *usage)
+{
+	const char *why;
+
+	if (strcmp(account, it->req->subject_serial) != 0)
+		why = "for another subscriber";
+	else if (strcmp(usage, profile_usage_name(it->usage)) != 0)
+		why = strcmp(usage, "signature") == 0 ? "for the signature usage" :
+		    "for the encryption usage";
+	else
+		why = "for this subscriber and usage (a renewal or a new card needs new keys)";
+	snprintf(it->res->error, sizeof it->res->error, "this public key is already certified %s: "
+	    "certificate %s; every certificate needs its own key pair", why, serial);
+}
+
+/*
+ * A new request's key: refuse it (0 is never returned then) when signer.db or an earlier
+ * item of this call already has it. A CSR whose key cannot even be read goes on to be
+ * refused, with its reason, by csr_parse. 0 fresh, -1 refused.
+ */
+static int issue_key_fresh(signer_t *s, struct issue_item *items, size_t i)
+{
+	struct issue_item *it = &items[i];
+	struct store_key_use u;
+	int found;
+
+	if (csr_key_sha256(it->req->csr_der, it->req->csr_len, it->key_sha) < 0)
+		return 0;
+	it->key_ok = 1;
+	for (size_t j = 0; j < i; j++) {
+		if (items[j].state == ITEM_FRESH && items[j].key_ok &&
+		    memcmp(items[j].key_sha, it->key_sha, 32) == 0) {
+			issue_key_taken(it, "(being issued in the same batch)",
+			    items[j].req->subject_serial, profile_usage_name(items[j].usage));
+			return -1;
+		}
+	}
+	found = store_key_find(s->store, it->key_sha, &u);
+	if (found < 0) {
+		snprintf(it->res->error, sizeof it->res->error, "signer database error");
+		return -1;
+	}
+	if (found) {
+		issue_key_taken(it, u.serial, u.account, u.usage);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -275,7 +341,8 @@ static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
 		return;
 	}
 	if (!found) {
-		it->state = ITEM_FRESH;
+		if (issue_key_fresh(s, items, i) == 0)
+			it->state = ITEM_FRESH;
 		return;
 	}
 	if (issue_same(prev.usage, prev.csr_sha256, prev.req_sha256, it, res->error) == 0) {

@@ -1,7 +1,9 @@
 /*
  * main.c: ca-signer, the isolated key holder. It loads the CA key, binds one socket that
- * accepts only the workers' CURVE keys, drops privileges, installs its seccomp filter and
- * then answers SIGN, STATUS and CRL requests, nothing else.
+ * accepts only the workers' CURVE keys, drops privileges, installs its seccomp allow-list
+ * (ca-signer/sandbox.c) and then answers SIGN, STATUS and CRL requests, nothing else.
+ * With $RA_SANDBOX_TEST set it attempts that one call under the very same sandbox instead
+ * of serving (the tests' proof that the forbidden calls kill it).
  *
  * Group commit: every request waiting on the socket is taken at once (up to a batch),
  * handled inside one signer.db transaction, committed once, and answered only once the
@@ -25,6 +27,7 @@
 #include "cli.h"
 #include <malloc.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_MAX 256
 #define CRL_DEBOUNCE_MS 300
@@ -379,7 +382,9 @@ int main(int argc, char **argv)
 {
 	struct cli_daemon opt;
 	struct ca ca = { 0 };
-		char *dir, *workers, *certpath, *endpoint;
+	char *dir, *workers, *certpath, *endpoint, *dbpath;
+	const char *selftest;
+	struct sandbox_dirs dirs = { -1, -1 };
 	zcert_t *cert;
 
 	log_init("ca-signer", LV_INFO);
@@ -415,10 +420,19 @@ int main(int argc, char **argv)
 	endpoint = net_endpoint(ca.cfg, "signer.endpoint");
 	if (!(ca.sock = net_server(ZMQ_ROUTER, endpoint, cert, "workers")))
 		fatal("cannot bind %s", endpoint);
+	dbpath = config_path(ca.cfg, "signer.db");
+	if (sandbox_sqlite_confine(dbpath, &dirs.db_fd) < 0)
+		fatal("cannot confine signer.db to its folder");
+	dirs.crl_fd = signer_crl_fd(ca.signer);
 	if (sandbox_drop_user(config_str(ca.cfg, "signer.user")) < 0)
 		fatal("cannot drop privileges");
-	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp() < 0)
+	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp(&dirs) < 0)
 		fatal("cannot install the seccomp filter");
+	if ((selftest = getenv("RA_SANDBOX_TEST"))) {
+		int rc = sandbox_selftest(selftest, &dirs);
+		fflush(NULL);
+		_exit(rc);	/* a test only: no clean shut-down of sockets it never served */
+	}
 	crl_publish(&ca, SIGNER_CRL_BASE);
 
 	ca_run(&ca);
@@ -428,7 +442,7 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	signer_destroy(&ca.signer);
-	free(dir); free(workers); free(certpath); free(endpoint);
+	free(dir); free(workers); free(certpath); free(endpoint); free(dbpath);
 	config_destroy((config_t **)&ca.cfg);
 	return 0;
 }

@@ -6,6 +6,8 @@
  */
 #include "signer_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,26 @@ out:
 	return st;
 }
 
+/* A stored certificate's key digest (SHA-256 of its SubjectPublicKeyInfo, the same bytes
+ * csr_key_sha256 digests) and its subscriber's account (the serialNumber attribute). */
+static int signer_key_of_cert(const uint8_t *der, size_t len, uint8_t sha[32], char account[64])
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	unsigned char *spki = NULL;
+	int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki) : -1;
+	int rc = -1;
+
+	account[0] = '\0';
+	if (n > 0 && EVP_Digest(spki, (size_t)n, sha, NULL, EVP_sha256(), NULL) == 1 &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_serialNumber, account, 64) > 0)
+		rc = 0;
+	OPENSSL_free(spki);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
 /*
  * Helper threads for signing: one per further online core (the caller's thread is the
  * first), at most 7. A token key signs on one thread: a PKCS#11 session serialises
@@ -87,6 +109,12 @@ signer_t *signer_new(const config_t *cfg)
 
 	s->issued_fd = -1;
 	s->crl_dir = config_path(cfg, "signer.crl_dir");
+	s->crl_fd = -1;
+	if (mkdir_p(s->crl_dir, 0755) < 0 ||
+	    (s->crl_fd = open(s->crl_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_err("cannot create or open the CRL folder %s: %s", s->crl_dir, strerror(errno));
+		ok = 0;
+	}
 	s->crl_hours = (int)config_int(cfg, "signer.crl_next_update_hours");
 	s->delta_minutes = (int)config_int(cfg, "signer.delta_next_update_minutes");
 	s->md = EVP_sha256();
@@ -101,7 +129,8 @@ signer_t *signer_new(const config_t *cfg)
 	} else {
 		ok = 0;
 	}
-	if (!(s->store = signer_open_store(cfg)))
+	if (!(s->store = signer_open_store(cfg)) ||
+	    store_keys_backfill(s->store, signer_key_of_cert) < 0)
 		ok = 0;
 	free(cert_path);
 	if (!ok) {
@@ -130,12 +159,19 @@ void signer_destroy(signer_t **sp)
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
 	X509_free(s->ca_cert);
+	if (s->crl_fd >= 0)
+		close(s->crl_fd);
 	if (s->issued_fd >= 0)
 		close(s->issued_fd);
 	free(s->pending);
 	free(s->crl_dir);
 	free(s);
 	*sp = NULL;
+}
+
+int signer_crl_fd(const signer_t *s)
+{
+	return s->crl_fd;
 }
 
 int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN])

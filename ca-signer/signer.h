@@ -151,6 +151,9 @@ int signer_crl_deltas(const signer_t *s);
  * folder is copied to, tells "never issued" from "good". Not inside a batch. 0/-1.
  */
 int signer_issued_publish(signer_t *s, char err[SIGNER_ERR_LEN]);
+/* The CRL folder, open since signer_new: publishing writes only through it (the sandbox
+ * allows writes below this descriptor). */
+int signer_crl_fd(const signer_t *s);
 /* The number of the last CRL published (0: none yet). */
 long long signer_crl_number(signer_t *s);
 

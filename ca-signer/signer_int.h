@@ -26,6 +26,7 @@ struct signer {
 	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */
 	char *crl_dir;
+	int crl_fd;		/* crl_dir, opened at start-up: CRLs are written through it */
 	int crl_hours;
 	int delta_minutes;
 	int in_batch;

@@ -1,6 +1,8 @@
 /*
  * store.c: signer.db (see store.h).
  *
+ * signer.db is created with mode 0600 (it holds every certificate's request and the
+ * journal; its folder is the signer's alone).
  * The signer is the only writer, so one connection with statements prepared at open is
  * enough. A certificate reported as issued must survive a power cut: every commit is
  * followed by an fdatasync of the WAL (store_sync), which is what synchronous=FULL does
@@ -19,11 +21,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -63,6 +68,11 @@ static const char store_schema[] =
 	"  detail TEXT);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS journal_change ON journal(request_id, serial)"
 	"  WHERE action IN ('revoke', 'hold', 'release');"
+	/* One row per certified public key: a key is certified once, for one request. */
+	"CREATE TABLE IF NOT EXISTS cert_keys ("
+	"  spki_sha256 BLOB PRIMARY KEY,"
+	"  serial TEXT NOT NULL UNIQUE REFERENCES certs(serial),"
+	"  account TEXT NOT NULL);"
 	"CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal"
 	"  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal"
@@ -83,7 +93,7 @@ enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_UNDO,
 	Q_BY_REQUEST, Q_BY_SERIAL, Q_SERIAL_EXISTS, Q_INSERT, Q_SET_STATUS, Q_JOURNAL,
 	Q_CHANGE, Q_CRL_INC, Q_CRL_GET, Q_CRL_LIST, Q_DELTA_LIST, Q_ENTRY_SET, Q_SEQ_INC,
-	Q_META_GET, Q_META_SET, Q_ISSUED, Q_COUNT
+	Q_META_GET, Q_META_SET, Q_ISSUED, Q_KEY_FIND, Q_KEY_INSERT, Q_KEY_MISSING, Q_COUNT
 };
 
 #define CERT_COLS "request_id, serial, usage, status, reason, revoked_at, invalidity_date," \
@@ -119,6 +129,11 @@ static const char *const store_sql[Q_COUNT] = {
 	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?",
 	[Q_META_SET] = "UPDATE meta SET value = ? WHERE key = ?",
 	[Q_ISSUED] = "SELECT serial FROM certs",
+	[Q_KEY_FIND] = "SELECT c.request_id, c.serial, c.usage, k.account FROM cert_keys k"
+		" JOIN certs c ON c.serial = k.serial WHERE k.spki_sha256 = ?",
+	[Q_KEY_INSERT] = "INSERT INTO cert_keys (spki_sha256, serial, account) VALUES (?, ?, ?)",
+	[Q_KEY_MISSING] = "SELECT serial, der FROM certs WHERE serial NOT IN"
+		" (SELECT serial FROM cert_keys) ORDER BY id",
 };
 
 struct store {
@@ -163,8 +178,15 @@ store_t *store_open(const char *path)
 	char *errmsg = NULL;
 	long long version;
 	sqlite3_stmt *v = NULL;
+	int fd;
 
 	st->path = xstrdup(path);
+	/* Created private: SQLite gives its -wal and -shm files the database's mode. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_err("signer database %s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
 	st->wal_path = xasprintf("%s-wal", path);
 	st->wal_fd = -1;
 	pthread_mutex_init(&st->wal_mu, NULL);
@@ -395,6 +417,108 @@ int store_serial_exists(store_t *st, const char *serial)
 	return rc;
 }
 
+/* The key row of a new certificate. 0, 2 when the key is already certified, -1. */
+static int store_key_insert(store_t *st, const uint8_t spki_sha256[32], const char *serial,
+    const char *account)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_INSERT];
+	int rc;
+
+	sqlite3_bind_blob(q, 1, spki_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, account ? account : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		rc = 0;
+	else if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = 2;
+	else {
+		store_fail(st, "cannot store a certificate's key");
+		rc = -1;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int store_key_find(store_t *st, const uint8_t spki_sha256[32], struct store_key_use *u)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_FIND];
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	sqlite3_bind_blob(q, 1, spki_sha256, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		store_copy_text(u->request_id, sizeof u->request_id, q, 0);
+		store_copy_text(u->serial, sizeof u->serial, q, 1);
+		store_copy_text(u->usage, sizeof u->usage, q, 2);
+		store_copy_text(u->account, sizeof u->account, q, 3);
+		rc = 1;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		store_fail(st, "cannot look a key up");
+		rc = -1;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+int store_keys_backfill(store_t *st, store_key_fn fn)
+{
+	sqlite3_stmt *q = st->q[Q_KEY_MISSING];
+	struct { char serial[SIGNER_SERIAL_LEN]; uint8_t sha[32]; char account[64]; } *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			rows = xrealloc(rows, cap * sizeof *rows);
+		}
+		store_copy_text(rows[n].serial, sizeof rows[n].serial, q, 0);
+		if (fn(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1), rows[n].sha,
+		    rows[n].account) == 0)
+			n++;
+		else
+			log_warn("signer database %s: certificate %s: cannot read its key",
+			    st->path, rows[n].serial);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "cannot list certificates without a key row");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	if (n == 0)
+		goto out;
+	if (store_begin(st) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int r = store_key_insert(st, rows[i].sha, rows[i].serial, rows[i].account);
+		if (r == 2)	/* certified twice before keys were recorded: keep the first */
+			log_warn("signer database %s: certificate %s repeats an earlier "
+			    "certificate's key", st->path, rows[i].serial);
+		else if (r < 0)
+			rc = -1;
+	}
+	if (rc == 0 && store_commit(st) == 0)
+		log_info("signer database %s: recorded the keys of %zu earlier certificates",
+		    st->path, n);
+	else {
+		store_rollback(st);
+		rc = -1;
+	}
+out:
+	free(rows);
+	return rc;
+}
+
 int store_cert_insert(store_t *st, const struct store_cert *c)
 {
 	sqlite3_stmt *q = st->q[Q_INSERT];
@@ -411,7 +535,7 @@ int store_cert_insert(store_t *st, const struct store_cert *c)
 	sqlite3_bind_blob(q, 9, c->der, (int)c->der_len, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE)
-		rc = 0;
+		rc = store_key_insert(st, c->spki_sha256, c->serial, c->account);
 	else if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE &&
 	    strstr(sqlite3_errmsg(st->db), "certs.serial"))
 		rc = 1;

@@ -3,7 +3,8 @@
  *
  * Tables: `certs` (every certificate issued, with its request id, serial, usage, subject,
  * validity, DER, revocation state, the DER of its entry in CRLs and the sequence number of
- * its last status change), `journal` (append-only: triggers refuse UPDATE and
+ * its last status change), `cert_keys` (the SHA-256 of each certificate's
+ * SubjectPublicKeyInfo, UNIQUE: a public key is certified once), `journal` (append-only: triggers refuse UPDATE and
  * DELETE; one row per signing, status change and CRL) and `meta` (schema version, CRL
  * number, the change sequence, the base of delta CRLs). The request id and the serial are UNIQUE, so a second certificate for one
  * request, or a repeated serial, cannot be stored. Statements are prepared once.
@@ -28,6 +29,8 @@ struct store_cert {
 	int64_t revoked_at, invalidity_date, not_before, not_after;
 	uint8_t csr_sha256[32];
 	uint8_t req_sha256[32];		/* digest of the whole request, for idempotency */
+	uint8_t spki_sha256[32];	/* for inserts only: the certified key */
+	const char *account;		/* for inserts only: the subscriber's account id */
 	uint8_t *der;			/* malloc'd when read with want_der */
 	size_t der_len;
 };
@@ -56,8 +59,24 @@ int store_cert_by_request(store_t *st, const char *request_id, struct store_cert
 int store_cert_by_serial(store_t *st, const char *serial, struct store_cert *c, int want_der);
 /* 1 if SERIAL is taken, 0 if free, -1 on error. */
 int store_serial_exists(store_t *st, const char *serial);
-/* Insert a new valid certificate. 0, 1 when its serial is already taken, -1 on error. */
+/* Insert a new valid certificate and its key row. 0, 1 when its serial is already taken,
+ * 2 when its key is already certified, -1 on error. */
 int store_cert_insert(store_t *st, const struct store_cert *c);
+struct store_key_use {
+	char request_id[128];
+	char serial[SIGNER_SERIAL_LEN];
+	char usage[16];
+	char account[64];
+};
+/* The certificate issued for the key whose SPKI digest is SPKI_SHA256: 1 found (*u
+ * filled), 0 none, -1 error. */
+int store_key_find(store_t *st, const uint8_t spki_sha256[32], struct store_key_use *u);
+/* Read a certificate's key digest and account from its DER. 0/-1. */
+typedef int (*store_key_fn)(const uint8_t *der, size_t len, uint8_t spki_sha256[32],
+    char account[64]);
+/* Record the key of every certificate stored before keys were recorded (a signer.db from
+ * an earlier version), in one transaction. 0/-1. */
+int store_keys_backfill(store_t *st, store_key_fn fn);
 /*
  * Set a certificate's status ("valid" clears reason and dates) with ENTRY, the DER of its
  * entry in the next CRL or delta CRL (a removeFromCRL entry for a release), and give it

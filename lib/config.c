@@ -265,11 +265,32 @@ int config_bool(const config_t *cfg, const char *key)
 	return !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on");
 }
 
+/* A key naming a passphrase, password or PIN file. */
+static int config_is_secret_file(const char *key)
+{
+	static const char *const ends[] = { "_passphrase_file", "_password_file", "_pin_file" };
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+		if (n > strlen(ends[i]) && strcmp(key + n - strlen(ends[i]), ends[i]) == 0)
+			return 1;
+	return 0;
+}
+
 char *config_path(const config_t *cfg, const char *key)
 {
-	const char *v = raw(cfg, key, CFG_PATH);
+	const char *v = raw(cfg, key, CFG_PATH), *creds = getenv("CREDENTIALS_DIRECTORY");
 	if (!*v)
 		return xstrdup("");
+	/* systemd credentials (LoadCredential=) come first: a passphrase need not lie
+	 * beside its key, nor be readable by the service's user outside the service */
+	if (creds && *creds && config_is_secret_file(key)) {
+		const char *base = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
+		char *c = xasprintf("%s/%s", creds, base);
+		if (access(c, R_OK) == 0)
+			return c;
+		free(c);
+	}
 	return v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", cfg->home, v);
 }
 

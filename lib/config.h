@@ -42,7 +42,10 @@ void config_destroy(config_t **cfg);
 const char *config_str(const config_t *cfg, const char *key);
 long long config_int(const config_t *cfg, const char *key);
 int config_bool(const config_t *cfg, const char *key);
-/* A CFG_PATH value made absolute against `home` (itself relative to the file's folder). Caller frees. */
+/* A CFG_PATH value made absolute against `home` (itself relative to the file's folder); for
+ * a *_passphrase_file, *_password_file or *_pin_file key, $CREDENTIALS_DIRECTORY/NAME
+ * instead when that file exists (NAME: the configured file's name; systemd credentials).
+ * Caller frees. */
 char *config_path(const config_t *cfg, const char *key);
 /* The deployment folder every relative path hangs from. */
 const char *config_home(const config_t *cfg);

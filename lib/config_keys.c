@@ -53,6 +53,9 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.delta_next_update_minutes", CFG_INT, "60", 1, 10080, "nextUpdate of delta CRLs; a delta after each status change and at half of it" },
 	{ "signer.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the key (empty: stay)" },
 	{ "signer.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
+	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
+	{ "users.notifier", CFG_STR, "", 0, 0, "Unix user of ra-notifier (--users: ra-notifier)" },
 
 	/* officers: section kept by the officer code (lib/officer.c, tools/ctl_officer.c) */
 	{ "officers.ca_cert", CFG_PATH, "officers/ca.pem", 0, 0, "the officer CA certificate: officers' credentials must chain to it" },

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #define NET_MAX_KEYS 1024
@@ -163,7 +164,12 @@ zsock_t *net_server(int type, const char *endpoint, zcert_t *cert, const char *d
 	zsock_set_linger(s, 0);
 	zsock_set_sndhwm(s, 100000);
 	zsock_set_rcvhwm(s, 100000);
-	if (zsock_bind(s, "%s", endpoint) < 0) {
+	/* An ipc socket is reachable by every local user: CURVE and the ZAP allowlist decide
+	 * who gets in, and the daemons of one host run as different users. */
+	mode_t mask = umask(0);
+	int rc = zsock_bind(s, "%s", endpoint);
+	umask(mask);
+	if (rc < 0) {
 		log_err("cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
 		zsock_destroy(&s);
 	}

@@ -125,6 +125,42 @@ out:
 	return rc;
 }
 
+int file_write_at(int dirfd, const char *name, const void *data, size_t len, int mode)
+{
+	char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	int fd, rc = -1;
+	const char *p = data;
+
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		goto out;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		goto out;
+	fsync(dirfd);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlinkat(dirfd, tmp, 0);
+	free(tmp);
+	return rc;
+}
+
 int mkdir_p(const char *path, int mode)
 {
 	char *p = xstrdup(path);

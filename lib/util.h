@@ -25,6 +25,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *file_read(const char *path, size_t *len);
 /* Write a file atomically: temp file in the same folder, fsync, rename, fsync the folder. 0/-1. */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode);
+/* The same inside the folder open as DIRFD (NAME has no '/'): openat and renameat only. */
+int file_write_at(int dirfd, const char *name, const void *data, size_t len, int mode);
 /* mkdir -p. 0/-1. */
 int mkdir_p(const char *path, int mode);
 

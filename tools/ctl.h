@@ -60,6 +60,15 @@ struct ctl_officer_add {
 /* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
     const struct ctl_officer_add *add);
+/* Give DIR's files to one user per part (created if missing), move the passphrases to
+ * DIR/credentials, name the users in ra.yaml. Root only. 0/-1. */
+int ctl_users_init(const char *dir);
+/* The user PROG runs as in this deployment (users.*), or NULL. */
+const char *ctl_user_of(const config_t *cfg, const char *prog);
+/* In a daemon's child, as root: hand PROG its own credentials (run/credentials/USER,
+ * $CREDENTIALS_DIRECTORY) and become its user. No user configured or not root: nothing.
+ * 0/-1. */
+int ctl_become(const config_t *cfg, const char *prog);
 /* Start ca-signer, ra-queue, NWORKERS ra-workers and, if OCSP, ra-ocsp for CFGFILE. 0/-1. */
 int ctl_up(const config_t *cfg, const char *cfgfile, int nworkers, int ocsp);
 /* Stop every daemon of the deployment (SIGTERM, then SIGKILL after a while). 0/-1. */

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -89,6 +90,8 @@ static int spawn(const config_t *cfg, const char *cfgfile, const char *name, con
 		dup2(nul, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		if (ctl_become(cfg, prog) < 0)
+			_exit(126);
 		execl(path, prog, "-c", cfgfile, extra1, extra2, (char *)NULL);
 		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -160,6 +163,35 @@ static const struct {
 	{ "ra-queue", 1 }, { "ca-signer", 1 },
 };
 
+/* The credentials handed to the daemons (ctl_become) live only while they run. */
+static void ctl_creds_remove(const config_t *cfg)
+{
+	char *dir = xasprintf("%s/run/credentials", config_home(cfg));
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *sub;
+		DIR *s;
+		struct dirent *f;
+		if (e->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", dir, e->d_name);
+		if ((s = opendir(sub))) {
+			while ((f = readdir(s)))
+				if (f->d_name[0] != '.')
+					unlinkat(dirfd(s), f->d_name, 0);
+			closedir(s);
+		}
+		rmdir(sub);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
 int ctl_down(const config_t *cfg)
 {
 	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
@@ -178,6 +210,7 @@ int ctl_down(const config_t *cfg)
 		unlink(pidp);
 		free(pidp);
 	}
+	ctl_creds_remove(cfg);
 	printf("down\n");
 	return 0;
 }

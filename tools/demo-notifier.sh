@@ -20,6 +20,7 @@
 #
 #   RA_CONFIG=var/demo/ra.yaml tools/demo-notifier.sh var/demo/out
 set -euo pipefail
+umask 077	# the sheets (passwords, PIN images) and the mail it leaves are secrets
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
 export PATH="$BUILD/bin:$PATH"

@@ -23,6 +23,7 @@
 # Leaves var/demo/out/{ca.pem,certs/,cards/,crl.pem,mail/,sheets/,web/}; the last line is the
 # summary, and the exit status is 0 only if every certificate verified.
 set -euo pipefail
+umask 077	# every file the demo writes may hold a secret (keys, PIN and password sheets, mail)
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
 export PATH="$BUILD/bin:$PATH"

@@ -10,7 +10,8 @@ pcscd pcsc-tools vsmartcard-vpcd opensc yubico-piv-tool iproute2 procps
 softhsm2 libengine-pkcs11-openssl
 python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time
 clang libclang-rt-14-dev valgrind
-libmicrohttpd-dev libgnutls28-dev fonts-dejavu-core curl chromium chromium-driver python3-selenium"
+libmicrohttpd-dev libgnutls28-dev fonts-dejavu-core curl chromium chromium-driver python3-selenium
+systemd passwd"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -29,12 +29,14 @@ static void usage(int code)
 	printf("usage: ra-ctl [-c CONFIG] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n"
-	       "  init DIR [--force] [--ca-bits N] [--admin ID] [--passphrase-file F]\n"
+	       "  init DIR [--force] [--ca-bits N] [--admin ID] [--passphrase-file F] [--users]\n"
 	       "                             make a fresh deployment in DIR (config, keys, development CA\n"
 	       "                             of N bits, default 3072; ledger), the officer CA and the first\n"
 	       "                             administrator ID (default admin), credential DIR/officers/ID.pem\n"
 	       "                             under the passphrase of F (else asked), which also seals the\n"
-	       "                             officer CA key\n"
+	       "                             officer CA key; --users (root): give each part's files to its\n"
+	       "                             own user (ra-signer, ra-queue, ra-notifier, made if missing)\n"
+	       "                             and move the passphrases to DIR/credentials\n"
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
 	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
@@ -519,6 +521,7 @@ int main(int argc, char **argv)
 		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
 		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
 		{ "card", required_argument, 0, 'K' }, { "ca-passphrase-file", required_argument, 0, 'X' },
+		{ "users", no_argument, 0, 'U' },
 		{ "counter", no_argument, 0, 1001 }, { "mail", required_argument, 0, 1002 },
 		{ "returned", no_argument, 0, 1003 }, { "revoke", no_argument, 0, 1004 },
 		{ 0, 0, 0, 0 } };
@@ -527,7 +530,7 @@ int main(int argc, char **argv)
 	struct ctl_officer_add add = { 0 };
 	struct ctl_as as = { 0 };
 	const char *cfgfile = NULL, *state = NULL, *account = NULL, *out = NULL, *sign = NULL, *enc = NULL, *cmd;
-	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, c;
+	int workers = 2, force = 0, wait = 1, ca_bits = 3072, ocsp = 0, users = 0, c;
 	json_int_t order = 0;
 	config_t *cfg;
 	int rc;
@@ -562,6 +565,7 @@ int main(int argc, char **argv)
 		case 'W': wait = 0; break;
 		case 'B': ca_bits = atoi(optarg); break;
 		case 'Q': ocsp = 1; break;
+		case 'U': users = 1; break;
 		case 'F': serials_file = optarg; break;
 		case 'R': reason = optarg; break;
 		case 'P': as.officer = optarg; break;
@@ -586,7 +590,8 @@ int main(int argc, char **argv)
 			usage(2);
 		if (ca_bits != 2048 && ca_bits != 3072 && ca_bits != 4096)
 			fatal("--ca-bits must be 2048, 3072 or 4096");
-		if (ctl_init(argv[optind], force, ca_bits, admin, as.passfile) < 0)
+		if (ctl_init(argv[optind], force, ca_bits, admin, as.passfile) < 0 ||
+		    (users && ctl_users_init(argv[optind]) < 0))
 			return 1;
 		printf("deployment ready in %s (config: %s/ra.yaml)\n", argv[optind], argv[optind]);
 		return 0;

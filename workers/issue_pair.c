@@ -4,7 +4,7 @@
  *
  * Rule: every certificate the signer issues is known to the RA. So both requests are
  * read and checked here before the signer sees either (parse, proof of possession, RSA
- * size: the signer checks all of it again, this only keeps a pair from being half issued
+ * size, two different keys: the signer checks all of it again, this only keeps a pair from being half issued
  * when one request is plainly bad), and a certificate that was issued but cannot be
  * delivered (the second request refused, the order or the card's challenge taken by
  * another job meanwhile) is revoked at once with request id "job<ID>.withdraw.<serial>".
@@ -57,6 +57,19 @@ static int pair_precheck(struct job_ctx *ctx, const char *which, const uint8_t *
 	return 0;
 }
 
+/* Both requests carry one key? The signer certifies a key once and would refuse the
+ * second usage; saying so here keeps the first certificate from being issued for nothing. */
+static int pair_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const unsigned char *p = a, *q = b;
+	X509_REQ *ra = d2i_X509_REQ(NULL, &p, (long)alen), *rb = d2i_X509_REQ(NULL, &q, (long)blen);
+	int same = ra && rb && EVP_PKEY_eq(X509_REQ_get0_pubkey(ra), X509_REQ_get0_pubkey(rb)) == 1;
+
+	X509_REQ_free(ra);
+	X509_REQ_free(rb);
+	return same;
+}
+
 void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 {
 	char why[sizeof ctx->error];
@@ -104,6 +117,11 @@ json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject)
 		}
 		if (pair_precheck(ctx, pair_csr_keys[u], csr[u], csr_len[u]) < 0)
 			goto out;
+	}
+	if (pair_same_key(csr[0], csr_len[0], csr[1], csr_len[1])) {
+		job_fail(ctx, 0, "sign_csr and enc_csr carry the same public key: the signature and "
+		    "encryption certificates need two key pairs");
+		goto out;
 	}
 	for (int u = 0; u < 2; u++) {
 		char request_id[64], serial[41];

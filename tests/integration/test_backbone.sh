@@ -57,6 +57,26 @@ echo "$out" | grep -q "conflict" && echo "$out" | grep -q "email" && ok "a diffe
 # Audit chain intact; certs listed.
 check "audit chain intact" ra-ctl audit verify
 [ "$(ra-ctl certs | awk 'NR > 1' | wc -l)" -eq 2 ] && ok "ra-ctl certs lists them" || fail "ra-ctl certs"
+
+# One public key, one certificate: never for both usages, never for a second subscriber.
+signer_certs() { sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs"; }
+out=$(ra-ctl request-certs 2 --sign-csr "$T/s1b.csr" --enc-csr "$T/s1b.csr" --officer op01 --passphrase-file "$OPASS" 2>&1; ra-ctl jobs --state failed 2>&1)
+echo "$out" | grep -q "carry the same public key" && [ "$(signer_certs)" -eq 2 ] \
+	&& ok "one CSR for both usages is refused by the worker before the signer is asked" || fail "same key, both usages" "$out"
+make_csr e2
+out=$(ra-ctl request-certs 2 --sign-csr "$T/s1.csr" --enc-csr "$T/e2.csr" --officer op01 --passphrase-file "$OPASS" 2>&1; ra-ctl jobs --state failed 2>&1)
+echo "$out" | grep -q "public key is already certified for another subscriber" && [ "$(signer_certs)" -eq 2 ] \
+	&& ok "the signer refuses a key it certified for another subscriber, and says so" || fail "key of another subscriber" "$out"
+make_csr s2
+out=$(ra-ctl request-certs 2 --sign-csr "$T/s2.csr" --enc-csr "$T/s1.csr" --officer op01 --passphrase-file "$OPASS" 2>&1; ra-ctl jobs --state failed 2>&1)
+withdrawn=$(sql "$DEP/signer/signer.db" "SELECT status || '/' || reason FROM certs WHERE id = (SELECT max(id) FROM certs)")
+echo "$out" | grep -q "public key is already certified" && [ "$(signer_certs)" -eq 3 ] && [ "$withdrawn" = revoked/5 ] \
+	&& [ "$(ra-ctl certs | awk 'NR > 1' | wc -l)" -eq 2 ] \
+	&& ok "a pair whose second key is taken: the first certificate is withdrawn (revoked), none delivered" \
+	|| fail "second key taken" "$withdrawn $out"
+out=$(ra-ctl request-certs 1 --sign-csr "$T/s1.csr" --enc-csr "$T/e1.csr" --officer op01 --passphrase-file "$OPASS" 2>&1)
+diff <(grep certificate "$T/req1.txt") <(echo "$out" | grep certificate) >/dev/null \
+	&& ok "...while the first request still gets its own certificates back" || fail "idempotent after refusals" "$out"
 check "ra-ctl status: all daemons run" ra-ctl status
 check "the example config/ra.yaml is valid" ra-queue -c "$RA_TOP/config/ra.yaml" --check
 sed 's/^  lease_ms: 15000/  lease_ms: fifteen/' "$RA_TOP/config/ra.yaml" > "$T/broken.yaml"

@@ -143,7 +143,7 @@ head -c $((size - 40)) "$T/good.der" > "$T/short.der"
 bad_csr "a truncated request" "not a valid DER" "$T/short.csr"
 { echo "-----BEGIN CERTIFICATE REQUEST-----"; { cat "$T/good.der"; printf 'trailing'; } | base64 -w 64; echo "-----END CERTIFICATE REQUEST-----"; } > "$T/trail.csr"
 bad_csr "trailing bytes after the request" "trailing" "$T/trail.csr"
-openssl req -new -key "$T/good.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/sha1.key" -sha1 -subj /CN=x -out "$T/sha1.csr" 2>/dev/null	# a key of its own: one key is never certified twice
 bad_csr "signed with SHA-1" "sha1" "$T/sha1.csr"
 
 # --- a random generator that fails: ra-ctl init writes no secret that is not random ------

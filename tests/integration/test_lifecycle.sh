@@ -220,6 +220,9 @@ make_csr weak -newkey rsa:1024
 out=$(ra_self renew --account "$A4" --password-file "$T/pw4" --sign-csr "$T/weak.csr" --enc-csr "$T/e4r.csr" --out "$T/renewed" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q "RSA 1024 bits is too small" && [ "$(certs_of "$A4" | wc -l)" -eq 2 ] \
 	&& ok "a renewal with a refused request (RSA-1024) fails plainly; nothing issued" || fail "weak renewal" "$out"
+out=$(ra_self renew --account "$A4" --password-file "$T/pw4" --sign-csr "$T/s4.csr" --enc-csr "$T/e4.csr" --out "$T/renewed" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "already certified for this subscriber and usage" && [ "$(certs_of "$A4" | wc -l)" -eq 2 ] \
+	&& ok "a renewal with the old keys is refused by the signer (a renewal needs new keys); nothing issued" || fail "renewal with old keys" "$out"
 out=$(ra_self renew --account "$A4" --password-file "$T/pw4" --sign-csr "$T/s4r.csr" --enc-csr "$T/e4r.csr" --out "$T/renewed" 2>&1)
 n=$(ls "$T"/renewed/*.pem 2>/dev/null | wc -l)
 [ "$n" -eq 2 ] && echo "$out" | grep -q "Renewed: new signature certificate" && ok "ra-self renew within the window: two new certificates" || fail "renew" "$out"
@@ -232,8 +235,8 @@ for c in "$T"/renewed/*.pem; do [ "$(openssl x509 -in "$c" -noout -pubkey | open
 	&& ok "the old certificates stay valid until they expire" || fail "old certs valid"
 [ "$(sql "$DEP/ra.db" "SELECT purpose || '/' || state FROM orders WHERE id = (SELECT max(id) FROM orders)")" = renewal/issued ] \
 	&& ok "the renewal is a renewal card order, issued" || fail "renewal order"
-[ "$(sql "$DEP/ra.db" "SELECT group_concat(state) FROM orders WHERE purpose = 'renewal'")" = cancelled,issued ] \
-	&& ok "the refused renewal's order was cancelled" || fail "dead renewal order" "$(sql "$DEP/ra.db" "SELECT group_concat(state) FROM orders WHERE purpose = 'renewal'")"
+[ "$(sql "$DEP/ra.db" "SELECT group_concat(state) FROM orders WHERE purpose = 'renewal'")" = cancelled,cancelled,issued ] \
+	&& ok "the refused renewals' orders were cancelled" || fail "dead renewal order" "$(sql "$DEP/ra.db" "SELECT group_concat(state) FROM orders WHERE purpose = 'renewal'")"
 out=$(ra_self renew --account "$A4" --password-file "$T/pw4" --sign-csr "$T/s4r.csr" --enc-csr "$T/e4r.csr" --out "$T/renewed2" 2>&1)
 echo "$out" | grep -q "renewal opens on" && ok "a second renewal waits for the new certificates' window" || fail "renew twice" "$out"
 

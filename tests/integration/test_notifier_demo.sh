@@ -34,6 +34,9 @@ if [ -n "$pdf" ] && [ -f "${pdf%.pdf}.csv" ] && [ -s "${pdf%.pdf}-page1.png" ] &
 else
 	fail "OUTDIR/sheets holds the batch, manifest and PNG" "$(ls -l "$out/sheets" 2>&1)"
 fi
+loose=$(find "$out/sheets" "$out/mail" -type f -perm /077 -printf '%m %p\n')
+[ -z "$loose" ] && [ "$(stat -c %a "${pdf%.pdf}-page1.png")" = 600 ] \
+	&& ok "every sheet, PNG (it shows a PIN) and mail the stage leaves is 0600" || fail "modes of sheets and mail" "$loose"
 pdftotext "$pdf" - | grep -q 鄭文彬 && ok "the batch shows the subscriber's name" || fail "the batch shows the subscriber's name"
 [ "$(grep -c '^notifier:' "$RA_CONFIG")" = 1 ] && ok "ra.yaml gained one notifier section" || fail "one notifier section" "$(cat "$RA_CONFIG")"
 "$RA_TOP/tools/demo-notifier.sh" "$out" >run2.out 2>run2.err; rc=$?

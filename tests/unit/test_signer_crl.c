@@ -50,12 +50,15 @@ static int setup(void **state)
 	if (!t->dir || fx_make_ca(t->dir) < 0 || !(t->cfg = fx_config(t->dir, NULL)) ||
 	    !(t->s = signer_new(t->cfg)))
 		return -1;
-	t->key = fx_rsa(2048, 65537);
-	t->csr = fx_csr(t->key, NULL, &t->csr_len);
 	t->t0 = ra_now();
 	for (int i = 0; i < NCERT; i++) {
 		char id[32], sn[16];
 		struct sign_result res;
+		/* every certificate needs its own key */
+		EVP_PKEY_free(t->key);
+		free(t->csr);
+		t->key = fx_rsa(2048, 65537);
+		t->csr = fx_csr(t->key, NULL, &t->csr_len);
 		snprintf(id, sizeof id, "issue-%d", i);
 		snprintf(sn, sizeof sn, "ACCT%04d", i);
 		struct sign_request r = { .request_id = id, .usage = "signature", .csr_der = t->csr,

@@ -2,8 +2,9 @@
  * test_signer_issue.c: issuance by the CA signer, end to end against a throw-away CA:
  * a good CSR gives a certificate that verifies (with OpenSSL's API and `openssl verify`)
  * and follows the profile whatever the CSR asks; every bad request is refused with a
- * reason; request ids are idempotent; serials are unique and random; group commit; key
- * loading refusals.
+ * reason; request ids are idempotent; a public key is certified once (never for a second
+ * subscriber, the other usage or a renewal); serials are unique and random; group commit;
+ * key loading refusals. Every certificate needs its own key, so most tests make fresh ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +85,17 @@ static struct sign_request req_for(struct t *t, char *idbuf, const uint8_t *csr,
 	};
 	sprintf(idbuf, "job-%d", ++t->seq);
 	return r;
+}
+
+/* A CSR for a new RSA-2048 key (caller frees). */
+static uint8_t *fresh_csr(size_t *len)
+{
+	EVP_PKEY *k = fx_rsa(2048, 65537);
+	uint8_t *csr = fx_csr(k, NULL, len);
+
+	EVP_PKEY_free(k);
+	assert_non_null(csr);
+	return csr;
 }
 
 static int has_ext_bit(ASN1_BIT_STRING *ku, int bit) { return ASN1_BIT_STRING_get_bit(ku, bit); }
@@ -185,7 +197,8 @@ static void test_csr_asking_ca_refused(void **state)
 	struct t *t = *state;
 	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 1 };
 	size_t len;
-	uint8_t *csr = fx_csr(t->k1, &o, &len);
+	EVP_PKEY *k = fx_rsa(2048, 65537);
+	uint8_t *csr = fx_csr(k, &o, &len);
 	struct sign_result res;
 	char id[32];
 	struct sign_request r = req_for(t, id, csr, len, "signature");
@@ -194,6 +207,7 @@ static void test_csr_asking_ca_refused(void **state)
 	assert_non_null(strstr(res.error, "CA:TRUE"));
 	assert_non_null(strstr(res.error, "out of profile"));
 	assert_null(res.der);
+	EVP_PKEY_free(k);
 	free(csr);
 	signer_result_clear(&res);
 }
@@ -205,7 +219,8 @@ static void test_csr_requests_ignored(void **state)
 	struct t *t = *state;
 	struct fx_csr_opts o = { .cn = "Evil CA", .ask_ca = 2, .md = EVP_sha384() };
 	size_t len;
-	uint8_t *csr = fx_csr(t->k1, &o, &len);
+	EVP_PKEY *k = fx_rsa(2048, 65537);
+	uint8_t *csr = fx_csr(k, &o, &len);
 	struct sign_result res;
 	char id[32];
 	struct sign_request r = req_for(t, id, csr, len, "signature");
@@ -239,6 +254,7 @@ static void test_csr_requests_ignored(void **state)
 	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
 	assert_int_equal(X509_get_ext_by_NID(x, NID_private_key_usage_period, -1), -1);
 	X509_free(x);
+	EVP_PKEY_free(k);
 	free(csr);
 	signer_result_clear(&res);
 }
@@ -278,18 +294,20 @@ static void test_refusals(void **state)
 {
 	struct t *t = *state;
 	EVP_PKEY *small = fx_rsa(1024, 65537), *e3 = fx_rsa(2048, 3), *ec = fx_ec();
-	size_t n_small, n_e3, n_ec, n_sha1;
+	EVP_PKEY *kr = fx_rsa(2048, 65537);	/* never certified: each refusal is its own */
+	size_t n_small, n_e3, n_ec, n_sha1, n_good;
+	uint8_t *good = fx_csr(kr, NULL, &n_good);
 	uint8_t *c_small = fx_csr(small, NULL, &n_small), *c_e3 = fx_csr(e3, NULL, &n_e3);
 	uint8_t *c_ec = fx_csr(ec, NULL, &n_ec);
 	struct fx_csr_opts sha1 = { .md = EVP_sha1() };
-	uint8_t *c_sha1 = fx_csr(t->k1, &sha1, &n_sha1);
-	uint8_t *bad_sig = xmalloc(t->csr1_len), *trailing = xmalloc(t->csr1_len + 3);
+	uint8_t *c_sha1 = fx_csr(kr, &sha1, &n_sha1);
+	uint8_t *bad_sig = xmalloc(n_good), *trailing = xmalloc(n_good + 3);
 	char longname[80];
 
-	memcpy(bad_sig, t->csr1, t->csr1_len);
-	bad_sig[t->csr1_len - 5] ^= 0x40;	/* inside the signature bits */
-	memcpy(trailing, t->csr1, t->csr1_len);
-	memcpy(trailing + t->csr1_len, "\0\0\0", 3);
+	memcpy(bad_sig, good, n_good);
+	bad_sig[n_good - 5] ^= 0x40;	/* inside the signature bits */
+	memcpy(trailing, good, n_good);
+	memcpy(trailing + n_good, "\0\0\0", 3);
 	memset(longname, 'x', 65);
 	longname[65] = '\0';
 
@@ -299,15 +317,15 @@ static void test_refusals(void **state)
 		size_t len;
 		const char *usage, *cn, *sn, *email, *id;
 	} cases[] = {
-		{ { "wrong CSR signature", "proof of possession" }, .csr = bad_sig, .len = t->csr1_len },
+		{ { "wrong CSR signature", "proof of possession" }, .csr = bad_sig, .len = n_good },
 		{ { "1024-bit key", "at least 2048" }, .csr = c_small, .len = n_small },
 		{ { "exponent 3", "exponent" }, .csr = c_e3, .len = n_e3 },
 		{ { "EC key", "not RSA" }, .csr = c_ec, .len = n_ec },
 		{ { "SHA-1 CSR", "SHA-256 or stronger" }, .csr = c_sha1, .len = n_sha1 },
-		{ { "truncated DER", "not a valid DER" }, .csr = t->csr1, .len = t->csr1_len - 10 },
-		{ { "trailing bytes", "trailing bytes" }, .csr = trailing, .len = t->csr1_len + 3 },
+		{ { "truncated DER", "not a valid DER" }, .csr = good, .len = n_good - 10 },
+		{ { "trailing bytes", "trailing bytes" }, .csr = trailing, .len = n_good + 3 },
 		{ { "garbage", "not a valid DER" }, .csr = (const uint8_t *)"hello world", .len = 11 },
-		{ { "empty CSR", "no CSR" }, .csr = t->csr1, .len = 0 },
+		{ { "empty CSR", "no CSR" }, .csr = good, .len = 0 },
 		{ { "control char in CN", "control character" }, .cn = "Wang\nHsiao" },
 		{ { "C1 control in CN", "control character" }, .cn = "Wang\xc2\x85" },
 		{ { "DEL in CN", "control character" }, .cn = "Wang\x7f" },
@@ -328,8 +346,8 @@ static void test_refusals(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char id[32];
 		struct sign_result res;
-		struct sign_request r = req_for(t, id, cases[i].csr ? cases[i].csr : t->csr1,
-		    cases[i].csr ? cases[i].len : t->csr1_len, cases[i].usage ? cases[i].usage : "signature");
+		struct sign_request r = req_for(t, id, cases[i].csr ? cases[i].csr : good,
+		    cases[i].csr ? cases[i].len : n_good, cases[i].usage ? cases[i].usage : "signature");
 		if (cases[i].cn) r.subject_name = cases[i].cn;
 		if (cases[i].sn) r.subject_serial = cases[i].sn;
 		if (cases[i].email) r.email = cases[i].email;
@@ -341,16 +359,21 @@ static void test_refusals(void **state)
 		assert_null(res.der);
 		/* A refused request leaves nothing: the same id then works. */
 		if (cases[i].id == NULL) {
-			struct sign_request ok = req_for(t, id, t->csr1, t->csr1_len, "signature");
+			size_t n;
+			uint8_t *fresh = fresh_csr(&n);
+			struct sign_request ok = req_for(t, id, fresh, n, "signature");
 			ok.request_id = r.request_id;
 			assert_int_equal(signer_issue(t->s, &ok, &res), 0);
 			assert_int_equal(res.repeated, 0);
 			signer_result_clear(&res);
+			free(fresh);
 		}
 	}
 	EVP_PKEY_free(small);
 	EVP_PKEY_free(e3);
 	EVP_PKEY_free(ec);
+	EVP_PKEY_free(kr);
+	free(good);
 	free(c_small);
 	free(c_e3);
 	free(c_ec);
@@ -364,7 +387,9 @@ static void test_idempotent(void **state)
 	struct t *t = *state;
 	struct sign_result a, b, c;
 	char id[32];
-	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+	size_t n;
+	uint8_t *csr = fresh_csr(&n);
+	struct sign_request r = req_for(t, id, csr, n, "signature");
 
 	assert_int_equal(signer_issue(t->s, &r, &a), 0);
 	assert_int_equal(signer_issue(t->s, &r, &b), 0);
@@ -390,6 +415,7 @@ static void test_idempotent(void **state)
 	assert_non_null(strstr(c.error, "different subject"));
 	signer_result_clear(&a);
 	signer_result_clear(&b);
+	free(csr);
 }
 
 /* A batch signed on every core: fresh, refused, repeated in the call and from signer.db. */
@@ -400,18 +426,21 @@ static void test_issue_many(void **state)
 	struct sign_request r[N];
 	struct sign_result res[N];
 	char ids[N][32], old_id[32];
+	uint8_t *csr[N + 1];
+	size_t len[N + 1];
 	struct sign_result old;
-	struct sign_request o = req_for(t, old_id, t->csr2, t->csr2_len, "encryption");
 
+	for (int i = 0; i <= N; i++)
+		csr[i] = fresh_csr(&len[i]);
+	struct sign_request o = req_for(t, old_id, csr[N], len[N], "encryption");
 	assert_int_equal(signer_issue(t->s, &o, &old), 0);
 	for (int i = 0; i < N; i++)
-		r[i] = req_for(t, ids[i], i % 2 ? t->csr1 : t->csr2, i % 2 ? t->csr1_len : t->csr2_len,
-		    "signature");
+		r[i] = req_for(t, ids[i], csr[i], len[i], "signature");
 	r[3].subject_name = "bad\x01name";		/* refused */
 	r[5] = r[4];					/* same request again in the call */
 	r[7] = r[6];
-	r[7].csr_der = t->csr1;				/* same id, different CSR */
-	r[7].csr_len = t->csr1_len;
+	r[7].csr_der = csr[8];				/* same id, different CSR */
+	r[7].csr_len = len[8];
 	r[9] = o;					/* issued before this call */
 
 	assert_int_equal(signer_batch_begin(t->s), 0);
@@ -454,6 +483,8 @@ static void test_issue_many(void **state)
 		signer_result_clear(&res[i]);
 	}
 	signer_result_clear(&old);
+	for (int i = 0; i <= N; i++)
+		free(csr[i]);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -461,11 +492,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Many certificates in one group commit: distinct serials of >= 64 random bits. */
+/* Many certificates in one group commit: distinct serials of >= 64 random bits. (Each
+ * needs its own key; key generation bounds N.) */
 static void test_serials_batch(void **state)
 {
 	struct t *t = *state;
-	enum { N = 200 };
+	enum { N = 64 };
 	char *serials[N];
 	char id[32];
 
@@ -473,8 +505,11 @@ static void test_serials_batch(void **state)
 	assert_int_equal(signer_batch_begin(t->s), -1);	/* no nesting */
 	for (int i = 0; i < N; i++) {
 		struct sign_result res;
-		struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+		size_t n;
+		uint8_t *csr = fresh_csr(&n);
+		struct sign_request r = req_for(t, id, csr, n, "signature");
 		assert_int_equal(signer_issue(t->s, &r, &res), 0);
+		free(csr);
 		X509 *x = fx_x509(res.der, res.der_len);
 		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
 		assert_false(BN_is_negative(bn));
@@ -503,7 +538,9 @@ static void test_batch_rollback(void **state)
 	struct t *t = *state;
 	struct sign_result a, b;
 	char id[32], err[SIGNER_ERR_LEN];
-	struct sign_request r = req_for(t, id, t->csr2, t->csr2_len, "encryption");
+	size_t n;
+	uint8_t *csr = fresh_csr(&n);
+	struct sign_request r = req_for(t, id, csr, n, "encryption");
 	struct signer_cert_status st;
 
 	assert_int_equal(signer_batch_begin(t->s), 0);
@@ -525,6 +562,7 @@ static void test_batch_rollback(void **state)
 	assert_string_equal(st.request_id, id);
 	signer_result_clear(&a);
 	signer_result_clear(&b);
+	free(csr);
 }
 
 /*
@@ -537,8 +575,10 @@ static void test_batch_async(void **state)
 	struct t *t = *state;
 	struct sign_result a, b;
 	char id[32], id2[32], err[SIGNER_ERR_LEN];
-	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
-	struct sign_request r2 = req_for(t, id2, t->csr2, t->csr2_len, "encryption");
+	size_t n1, n2;
+	uint8_t *c1 = fresh_csr(&n1), *c2 = fresh_csr(&n2);	/* keys of their own */
+	struct sign_request r = req_for(t, id, c1, n1, "signature");
+	struct sign_request r2 = req_for(t, id2, c2, n2, "encryption");
 	struct signer_cert_status st;
 	uint64_t t1, t2;
 
@@ -563,6 +603,8 @@ static void test_batch_async(void **state)
 	free(issued);
 	signer_result_clear(&a);
 	signer_result_clear(&b);
+	free(c1);
+	free(c2);
 }
 
 /* The signer survives a restart: the same request id still returns the same certificate. */
@@ -571,7 +613,9 @@ static void test_reopen(void **state)
 	struct t *t = *state;
 	struct sign_result a, b;
 	char id[32];
-	struct sign_request r = req_for(t, id, t->csr1, t->csr1_len, "signature");
+	size_t n;
+	uint8_t *csr = fresh_csr(&n);
+	struct sign_request r = req_for(t, id, csr, n, "signature");
 
 	assert_int_equal(signer_issue(t->s, &r, &a), 0);
 	signer_destroy(&t->s);
@@ -583,6 +627,89 @@ static void test_reopen(void **state)
 	assert_string_equal(a.serial, b.serial);
 	signer_result_clear(&a);
 	signer_result_clear(&b);
+	free(csr);
+}
+
+/* Issue REQ expecting a refusal that says WANT. */
+static void expect_refused(struct t *t, struct sign_request *req, const char *want)
+{
+	struct sign_result res;
+
+	if (signer_issue(t->s, req, &res) != -1 || !strstr(res.error, want))
+		fail_msg("request %s: expected a refusal saying \"%s\", got \"%s\"",
+		    req->request_id, want, res.der ? "a certificate" : res.error);
+	assert_null(res.der);
+}
+
+/*
+ * One public key, one certificate: the key of a signature certificate is refused for the
+ * encryption usage, for another subscriber (even in a CSR that differs), and for a
+ * renewal; the first request id still gets its certificate back; two requests with one
+ * key in one batch get one certificate; a signer.db of an earlier version learns the keys
+ * of its certificates at start-up.
+ */
+static void test_key_certified_once(void **state)
+{
+	struct t *t = *state;
+	EVP_PKEY *k = fx_rsa(2048, 65537);
+	struct fx_csr_opts other_cn = { .cn = "Someone else", .md = EVP_sha384() };
+	size_t n, n2;
+	uint8_t *csr = fx_csr(k, NULL, &n), *csr2 = fx_csr(k, &other_cn, &n2);
+	struct sign_result first, again;
+	char id[32], id2[32];
+	struct sign_request r = req_for(t, id, csr, n, "signature"), x;
+
+	assert_memory_not_equal(csr, csr2, n < n2 ? n : n2);
+	assert_int_equal(signer_issue(t->s, &r, &first), 0);
+
+	x = req_for(t, id2, csr, n, "encryption");
+	expect_refused(t, &x, "already certified for the signature usage");
+	expect_refused(t, &x, first.serial);
+	x = req_for(t, id2, csr2, n2, "signature");
+	x.subject_serial = "B223456789";
+	x.subject_name = "陳大文";
+	expect_refused(t, &x, "already certified for another subscriber");
+	x = req_for(t, id2, csr2, n2, "signature");
+	expect_refused(t, &x, "renewal or a new card needs new keys");
+
+	assert_int_equal(signer_issue(t->s, &r, &again), 0);	/* idempotency still holds */
+	assert_int_equal(again.repeated, 1);
+	assert_string_equal(again.serial, first.serial);
+	signer_result_clear(&again);
+
+	/* One batch, one fresh key, two request ids: the first is issued, the second refused. */
+	size_t nb;
+	uint8_t *fresh = fresh_csr(&nb);
+	struct sign_request two[2];
+	struct sign_result res[2];
+	char ids[2][32];
+	two[0] = req_for(t, ids[0], fresh, nb, "signature");
+	two[1] = req_for(t, ids[1], fresh, nb, "encryption");
+	assert_int_equal(signer_batch_begin(t->s), 0);
+	assert_int_equal(signer_issue_many(t->s, two, res, 2), 0);
+	assert_int_equal(signer_batch_commit(t->s), 0);
+	assert_non_null(res[0].der);
+	assert_null(res[1].der);
+	assert_non_null(strstr(res[1].error, "same batch"));
+	signer_result_clear(&res[0]);
+	free(fresh);
+
+	/* An older signer.db has no key rows: the signer records them when it starts. */
+	signer_destroy(&t->s);
+	assert_int_equal(fx_run("sqlite3 '%s/signer.db' 'DELETE FROM cert_keys' && "
+	    "test \"$(sqlite3 '%s/signer.db' 'SELECT count(*) FROM cert_keys')\" = 0", t->dir, t->dir), 0);
+	assert_non_null(t->s = signer_new(t->cfg));
+	assert_int_equal(fx_run("test \"$(sqlite3 '%s/signer.db' 'SELECT count(*) FROM cert_keys')\" = "
+	    "\"$(sqlite3 '%s/signer.db' 'SELECT count(*) FROM certs')\"", t->dir, t->dir), 0);
+	x = req_for(t, id2, csr, n, "encryption");
+	expect_refused(t, &x, "already certified for the signature usage");
+	x = req_for(t, id2, t->csr1, t->csr1_len, "encryption");	/* test_issue_good's key */
+	expect_refused(t, &x, "already certified");
+
+	signer_result_clear(&first);
+	EVP_PKEY_free(k);
+	free(csr);
+	free(csr2);
 }
 
 /* Start-up refusals: wrong passphrase, a key in clear, a key of another CA, bad profile. */
@@ -638,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_batch_rollback),
 		cmocka_unit_test(test_batch_async),
 		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_key_certified_once),
 		cmocka_unit_test(test_key_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
