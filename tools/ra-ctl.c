@@ -46,6 +46,9 @@ static void usage(int code)
 	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
 	       "  orders [--state S]         list card orders\n"
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait] AS\n"
+	       "  report --day YYYY-MM-DD | --month YYYY-MM [--format csv|pdf] [--out FILE] [--lang en|zh-TW]\n"
+	       "                             forms, certificates, cards, notices, lockouts of the period\n"
+	       "                             (ra.db read-only; a PDF needs --out)\n"
 	       "  dispatch ORDER --counter | --mail TRACKING | --returned [--revoke]  AS\n"
 	       "                             where a personalized card went (--revoke: revoke its\n"
 	       "                             certificates and set the returned card aside)\n"
@@ -524,8 +527,11 @@ int main(int argc, char **argv)
 		{ "users", no_argument, 0, 'U' },
 		{ "counter", no_argument, 0, 1001 }, { "mail", required_argument, 0, 1002 },
 		{ "returned", no_argument, 0, 1003 }, { "revoke", no_argument, 0, 1004 },
+		{ "day", required_argument, 0, 1005 }, { "month", required_argument, 0, 1006 },
+		{ "format", required_argument, 0, 1007 }, { "lang", required_argument, 0, 1008 },
 		{ 0, 0, 0, 0 } };
 	struct ctl_dispatch_opts disp = { 0 };
+	struct ctl_report_opts rep = { 0 };
 	const char *serials_file = NULL, *reason = NULL, *admin = "admin";
 	struct ctl_officer_add add = { 0 };
 	struct ctl_as as = { 0 };
@@ -581,6 +587,10 @@ int main(int argc, char **argv)
 		case 1002: disp.mail = optarg; break;
 		case 1003: disp.returned = 1; break;
 		case 1004: disp.revoke = 1; break;
+		case 1005: rep.day = optarg; break;
+		case 1006: rep.month = optarg; break;
+		case 1007: rep.format = optarg; break;
+		case 1008: rep.lang = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -629,6 +639,11 @@ int main(int argc, char **argv)
 		if (optind != argc)
 			usage(2);
 		rc = cmd_revoke(cfg, serials_file, reason, wait, &as);
+	} else if (strcmp(cmd, "report") == 0) {
+		if (optind != argc)
+			usage(2);
+		rep.out = out;
+		rc = ctl_report(cfg, &rep);
 	} else if (strcmp(cmd, "dispatch") == 0) {
 		if (optind != argc - 1)
 			usage(2);
