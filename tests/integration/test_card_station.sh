@@ -277,6 +277,15 @@ out=$(ra-ctl dispatch "$O2" --counter --officer clerk01 $AS 2>&1) &&
 [ "$(q "SELECT group_concat(actor || ':' || after, ' | ') FROM audit WHERE action = 'card.dispatch' AND object = 'order:$O2' ORDER BY id")" = "$(q "SELECT 'op01 (cert ' || cert_serial || '):mailed RR123456785TW | op01 (cert ' || cert_serial || '):set_aside' FROM officers WHERE id = 'op01'")" ] &&
 	ok "dispatch: each step audited with the officer who signed it" || fail "dispatch audit" "$(q "SELECT actor, after FROM audit WHERE action = 'card.dispatch'")"
 check "ra-ctl audit verify after dispatch" ra-ctl audit verify
+# the report of the day the cards went out (the day taken from the ledger, not the clock)
+day=$(q "SELECT date(at, 'unixepoch') FROM audit WHERE action = 'card.dispatch' ORDER BY id DESC LIMIT 1")
+ra-ctl report --day "$day" >"$T/report.csv" 2>>"$T/check.log"
+rep() { awk -F, -v k="$1" -v d="\"$2\"" '$2 == k && $4 == d { print $5 }' "$T/report.csv" | tr -d '\r'; }
+pers=$(q "SELECT count(*) FROM audit WHERE action = 'order.state' AND after = 'personalized' AND date(at, 'unixepoch') = '$day'")
+[ "$(rep cards.dispatched "")" = 2 ] && [ "$(rep cards.dispatched clerk01)" = 1 ] && [ "$(rep cards.dispatched op01)" = 1 ] &&
+	[ "$(rep cards.returned op01)" = 1 ] && [ "$(rep cards.personalized "")" = "$pers" ] && [ "$pers" -gt 0 ] &&
+	[ "$(rep cards.failed "")" -gt 0 ] && [ "$(rep certs.revoked cessationOfOperation)" -ge 2 ] &&
+	ok "report: cards personalized ($pers), failed, dispatched and returned, per officer" || fail "report cards" "$(grep -E 'cards|revoked' "$T/report.csv")"
 
 # --- 4. secrets ---------------------------------------------------------------------------------
 leak=0
