@@ -7,6 +7,7 @@
 #   make deps     install every Debian package the build, tests and demo need
 #   make all      build every program into build/bin
 #   make test     deps + all + unit and integration tests; ends "N passed, N failed"
+#   make chaos    the chaos test for CHAOS_S seconds (default 600) of load and kills
 #   make demo     deps + all + the main job end to end in var/demo
 #   make bench    benchmarks with ratios against baselines measured in the same run
 #   make asan     the same build with AddressSanitizer/UBSan, in build-asan/
@@ -99,6 +100,12 @@ fuzz-build: $(addprefix $(FUZZ_BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz: fuzz-build
 	@FUZZ_BIN=$(abspath $(FUZZ_BUILD))/fuzz tests/fuzz/run.sh $(FUZZ_S) $(T)
 
+CHAOS_S ?= 600
+CHAOS_FORMS ?= 200
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) CHAOS_S=$(CHAOS_S) CHAOS_FORMS=$(CHAOS_FORMS) bash tests/integration/test_chaos.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) tools/demo.sh
@@ -120,5 +127,5 @@ install: all
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
-.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build demo bench asan install clean
+.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos demo bench asan install clean
 -include $(ALL_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

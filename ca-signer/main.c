@@ -22,6 +22,8 @@
 #include "net.h"
 #include "sandbox.h"
 #include "signer.h"
+#include "signer_metrics.h"
+#include "clock.h"
 #include "util.h"
 
 #include "cli.h"
@@ -35,6 +37,7 @@
 struct reply {
 	msg_t *msg;		/* the answer if the batch commits */
 	msg_t *req;		/* the request, to answer ERROR if it does not */
+	double t0;		/* when it was received (signer_metrics_clock) */
 };
 
 struct ca {
@@ -47,6 +50,10 @@ struct ca {
 	struct reply pending[BATCH_MAX];	/* the last batch, committed, its sync under way */
 	int npending;
 	uint64_t pending_ticket;
+	metrics_t *metrics;	/* ca-signer.prom in signer.db's folder, every metrics_ms */
+	int metrics_dirfd;	/* that folder (the sandbox lets it write there) */
+	char *crl_dir;
+	int64_t metrics_ms, metrics_next;
 };
 
 static void usage(int code)
@@ -260,6 +267,7 @@ static void answer_pending(struct ca *ca)
 			msg_add_json(b[i].msg, j);
 			json_decref(j);
 		}
+		signer_metrics_answered(ca->metrics, b[i].req, b[i].msg, b[i].t0);
 		msg_send(&b[i].msg, ca->sock);
 		msg_destroy(&b[i].req);
 	}
@@ -288,6 +296,7 @@ static void serve_batch(struct ca *ca)
 			break;
 		batch[n].req = req;
 		batch[n].msg = NULL;
+		batch[n].t0 = signer_metrics_clock();
 		if (req->cmd == MSG_SIGN) {
 			batch[n].msg = sign_read(req, &slots[nsign], &reqs[nsign]);
 			if (!batch[n].msg)
@@ -355,6 +364,15 @@ static void serve_batch(struct ca *ca)
 		answer_pending(ca);
 }
 
+/* The metrics file, with the CRL figures read back from what was published. */
+static void metrics_write_now(struct ca *ca)
+{
+	signer_metrics_crl(ca->metrics, ca->crl_dir);
+	metrics_set(ca->metrics, "ra_metrics_written_timestamp_seconds", (double)ra_now(), "program", "ca-signer", NULL);
+	metrics_write_at(ca->metrics, ca->metrics_dirfd, "ca-signer.prom");
+	ca->metrics_next = mono_ms() + ca->metrics_ms;
+}
+
 static void ca_run(struct ca *ca)
 {
 	zpoller_t *p = zpoller_new(ca->sock, NULL);
@@ -373,8 +391,11 @@ static void ca_run(struct ca *ca)
 		else if ((ca->crl_due && mono_ms() >= ca->crl_due) ||
 		    mono_ms() - ca->last_delta > ca->delta_refresh_ms)
 			crl_publish(ca, SIGNER_CRL_DELTA);
+		if (mono_ms() >= ca->metrics_next)
+			metrics_write_now(ca);
 	}
 	answer_pending(ca);
+	metrics_write_now(ca);
 	zpoller_destroy(&p);
 }
 
@@ -409,6 +430,10 @@ int main(int argc, char **argv)
 	ca.base_refresh_ms = config_int(ca.cfg, "signer.crl_next_update_hours") * 3600 * 1000 / 2;
 	ca.delta_refresh_ms = config_int(ca.cfg, "signer.delta_next_update_minutes") * 60 * 1000 / 2;
 
+	ca.metrics = signer_metrics_new();
+	ca.crl_dir = config_path(ca.cfg, "signer.crl_dir");
+	ca.metrics_ms = config_int(ca.cfg, "metrics.interval_ms");
+
 	zsys_init();
 	dir = config_path(ca.cfg, "keys_dir");
 	workers = xasprintf("%s/workers", dir);
@@ -424,6 +449,8 @@ int main(int argc, char **argv)
 	if (sandbox_sqlite_confine(dbpath, &dirs.db_fd) < 0)
 		fatal("cannot confine signer.db to its folder");
 	dirs.crl_fd = signer_crl_fd(ca.signer);
+	ca.metrics_dirfd = dirs.db_fd;
+	signer_metrics_link(ca.cfg, dbpath);
 	if (sandbox_drop_user(config_str(ca.cfg, "signer.user")) < 0)
 		fatal("cannot drop privileges");
 	if (config_bool(ca.cfg, "signer.seccomp") && sandbox_seccomp(&dirs) < 0)
@@ -442,6 +469,8 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	signer_destroy(&ca.signer);
+	metrics_destroy(&ca.metrics);
+	free(ca.crl_dir);
 	free(dir); free(workers); free(certpath); free(endpoint); free(dbpath);
 	config_destroy((config_t **)&ca.cfg);
 	return 0;

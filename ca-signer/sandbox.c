@@ -19,6 +19,11 @@
  * No memory may be mapped executable after start-up. Threads that were started before the
  * filter but run their first lines after it (a race seen under load) may read and reset
  * their scheduling parameters and name themselves: that is allowed too, narrowly.
+ *
+ * Its metrics (signer_metrics.c) need no call and no folder more: ca-signer writes
+ * ca-signer.prom into its own folder (signer.db's) through that folder's descriptor,
+ * written, synced and renamed like a CRL. An HTTP endpoint would have meant a listening
+ * socket beside the key, which is exactly what this process must not offer.
  */
 #include "sandbox.h"
 #include "log.h"

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "office.h"
 #include "personalize.h"
+#include "station_metrics.h"
 #include "util.h"
 
 #define PERSO_SETTLE_MS 120000
@@ -69,6 +70,7 @@ struct perso_run {
 	int active;		/* cards in progress */
 	size_t scanned;		/* readers that have looked at their card once */
 	int done;		/* the run is over: threads leave */
+	station_metrics_t *metrics;	/* cards by reader and result, cards per minute */
 };
 
 struct perso_reader {
@@ -257,6 +259,24 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 			    (long long)prev.order);
 			goto out;
 		}
+		/* What settled may have finished the card (a card_done sent just before a crash):
+		 * look again, so a finished card is never wiped. */
+		{
+			struct office_order now = { 0 };
+			int again = office_find(r->office, serial, &now, &err);
+			if (again < 0) {
+				detail = xasprintf("queue: %s", err ? err : "error");
+				goto out;
+			}
+			if (again && strcmp(now.state, "personalized") == 0 && state == PIV_STATE_PERSONALIZED) {
+				result = BOARD_SKIPPED;
+				detail = xasprintf("already personalized for order %lld", (long long)now.order);
+				goto out;
+			}
+			/* still this card's, or given back meanwhile (then the card is wiped all the same) */
+			if (again)
+				prev = now;
+		}
 	}
 	if (state != PIV_STATE_BLANK) {
 		if (!leftover) {
@@ -283,6 +303,8 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 		result = BOARD_OK;
 out:
 	board_finish(run->board, r->index, ord.order ? ord.order : prev.order, result, detail);
+	station_metrics_card(run->metrics, r->name, result == BOARD_OK ? "personalized" :
+	    result == BOARD_SKIPPED ? "skipped" : "failed");
 	perso_release(run, untake);
 	free(detail);
 	free(err);
@@ -375,13 +397,23 @@ static void *perso_thread(void *arg)
 			counted = 1;
 		}
 		if (!r->pc) {
+			/* pcscd is gone or was restarted: a new context once it is back */
 			usleep(500 * 1000);
+			if ((r->pc = pcsc_new(&rc))) {
+				log_info("%s: PC/SC service back; watching the reader again", r->name);
+				pcsc_wait_change(r->pc, 0);
+			}
 			continue;
 		}
 		/* Wakes on any reader's change; every second also rechecks for a swapped card. */
 		rc = pcsc_wait_change(r->pc, 1000);
-		if (rc != PIV_OK && rc != PIV_E_TIMEOUT)
+		if (rc == PIV_E_NO_SERVICE || rc == PIV_E_PCSC) {
+			/* a restarted pcscd does not know our context: drop it and make a new one */
+			log_warn("%s: the PC/SC service went away; waiting for it", r->name);
+			pcsc_destroy(&r->pc);
+		} else if (rc != PIV_OK && rc != PIV_E_TIMEOUT) {
 			usleep(500 * 1000);
+		}
 	}
 	return NULL;
 }
@@ -544,6 +576,7 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 	}
 	run.pin_len = (int)config_int(st->cfg, "card_station.pin_length");
 	run.puk_retries = (int)config_int(st->cfg, "card_station.puk_retries");
+	run.metrics = station_metrics_new(st->cfg, run.station_name);
 	pthread_mutex_init(&run.mu, NULL);
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		goto out;
@@ -622,6 +655,7 @@ out:
 	office_destroy(&office);
 	officer_cred_destroy(&operator);
 	board_destroy(&run.board);
+	station_metrics_destroy(&run.metrics);
 	free(names);
 	pcsc_readers_free(list, nlist);
 	free(run.station_name);

@@ -8,8 +8,8 @@ card-station_SRCS = $(CS_CORE) card-station/station.c card-station/cmd_readers.c
                      card-station/cmd_wipe.c card-station/main.c $(LIB_BASE) $(LIB_CONFIG)
 card-station_PKGS := libpcsclite openssl yaml-0.1
 # Bulk personalization: the back office through lib/client.h, PINs sealed to the sheet key.
-card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/board.c \
-                     $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64) $(LIB_PEM) $(LIB_OFFICER) card-station/officer_card.c
+card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/board.c card-station/station_metrics.c \
+                     $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64) $(LIB_PEM) $(LIB_OFFICER) card-station/officer_card.c $(LIB_METRICS)
 card-station_PKGS += libczmq libzmq jansson
 card-station_LIBS += -lpthread
 # The subscriber's card operations (the back office through lib/client.h).

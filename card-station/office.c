@@ -221,7 +221,9 @@ int office_settle(office_t *o, int64_t timeout_ms)
 			}
 			json_array_foreach(json_object_get(ans, "jobs"), i, row) {
 				const char *k = json_string_value(json_object_get(row, "kind"));
-				if (k && strcmp(k, "issue") == 0 &&
+				/* any card job of an earlier run: a card_done still queued lands later */
+				if (k && (strcmp(k, "issue") == 0 || strcmp(k, "card_done") == 0 ||
+				    strcmp(k, "card_fail") == 0 || strcmp(k, "order_claim") == 0) &&
 				    json_integer_value(json_object_get(row, "created_at")) <= o->started)
 					busy = 1;
 			}

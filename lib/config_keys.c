@@ -57,6 +57,10 @@ const struct cfg_key cfg_keys[] = {
 	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
 	{ "users.notifier", CFG_STR, "", 0, 0, "Unix user of ra-notifier (--users: ra-notifier)" },
 
+	/* metrics: every program's Prometheus textfile (docs/OPERATIONS.md) */
+	{ "metrics.dir", CFG_PATH, "metrics", 0, 0, "each program writes PROGRAM.prom here (node-exporter's textfile collector directory)" },
+	{ "metrics.interval_ms", CFG_INT, "15000", 100, 3600000, "how often the daemons write their metrics file" },
+
 	/* officers: section kept by the officer code (lib/officer.c, tools/ctl_officer.c) */
 	{ "officers.ca_cert", CFG_PATH, "officers/ca.pem", 0, 0, "the officer CA certificate: officers' credentials must chain to it" },
 	{ "officers.ca_key", CFG_PATH, "officers/ca.key", 0, 0, "the officer CA key (encrypted PEM; passphrase: the first administrator's, given at init)" },

@@ -122,6 +122,15 @@ job_kind_set job_kind_set_parse(const char *list);
 /* Whether SET holds the kind named KIND. */
 int job_kind_set_has(job_kind_set set, const char *kind);
 
+/*
+ * What a failed attempt asks of the queue (the FAILED message's retry frame): give up
+ * (park the job as failed), try again (the attempt counts against queue.max_attempts), or
+ * wait for a service the job needs and cannot reach (ca-signer down): the attempt does
+ * not count, so an outage of any length parks nothing, and the waits are spaced out
+ * (retry_backoff_ms x 32, at most a minute) so that the waiting jobs do not storm.
+ */
+enum { JOB_GIVE_UP = 0, JOB_RETRY = 1, JOB_RETRY_WAIT = 2 };
+
 /* Insert a job in the current transaction (idempotent by IDEM if not NULL/empty, within
  * SUBMITTED_BY and KIND). Returns the job id, the existing one if the same submitter sent
  * IDEM for KIND before (then *existed = 1), or -1. */

@@ -10,6 +10,7 @@ LIB_PEM    := lib/pem.c
 LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/idcheck.c
 LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
+LIB_METRICS := lib/metrics.c
 
 UNIT_TESTS += test_config test_msg test_seal test_net test_audit
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
@@ -26,3 +27,7 @@ test_audit_PKGS := sqlite3 jansson libcrypto
 UNIT_TESTS += test_officer
 test_officer_SRCS := tests/unit/test_officer.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_OFFICER)
 test_officer_PKGS := libcrypto jansson yaml-0.1
+
+UNIT_TESTS += test_metrics
+test_metrics_SRCS := tests/unit/test_metrics.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_METRICS)
+test_metrics_PKGS := yaml-0.1

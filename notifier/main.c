@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
 	struct sheets_opts so = { 0 };
 	const char *cfgfile = NULL, *cmd;
 	int c, check = 0, rc = 2;
+	int64_t started;
 	char *dbpath = NULL;
 
 	log_init("ra-notifier", LV_INFO);
@@ -256,6 +258,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	started = mono_ms();
 	if (strcmp(cmd, "renewals") == 0)
 		rc = renewals_run(&n);
 	else if (strcmp(cmd, "notices") == 0)
@@ -264,6 +267,8 @@ int main(int argc, char **argv)
 		rc = sheets_run(&n, &so);
 	if (rc < 0)
 		rc = 1;
+	if (!n.dry_run)
+		notifier_metrics_write(n.cfg, cmd, rc == 0, mono_ms() - started);
 out:
 	mail_sender_destroy(&n.mail);
 	db_close(&n.db);

@@ -101,4 +101,8 @@ struct sheets_opts {
 /* Produce waiting sheets. 0 if all were produced (and mailed), 1 if some failed, -1 on error. */
 int sheets_run(struct notifier *n, const struct sheets_opts *o);
 
+/* ---- run_metrics.c ---- */
+/* Write COMMAND's metrics textfile: when it ran, whether it did all (OK), how long. 0/-1. */
+int notifier_metrics_write(const config_t *cfg, const char *command, int ok, int64_t duration_ms);
+
 #endif

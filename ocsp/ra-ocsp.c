@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "log.h"
+#include "ocsp_metrics.h"
 #include "responder.h"
 #include "util.h"
 
@@ -240,7 +241,7 @@ static void on_done(void *arg, struct MHD_Connection *c, void **state,
 
 	(void)c;
 	(void)why;
-	sv->served++;
+	__atomic_fetch_add(&sv->served, 1, __ATOMIC_RELAXED);
 	if (b)
 		free(b->buf);
 	free(b);
@@ -269,12 +270,29 @@ static int server_start(struct server *sv, const config_t *cfg)
 	return 0;
 }
 
+/* All serving threads, and their metrics file, which the first one writes. */
+static struct server *servers;
+static long nservers;
+static ocsp_metrics_t *metrics;
+
+static void metrics_tick(int force)
+{
+	unsigned long served[16];
+
+	for (long i = 0; i < nservers; i++)
+		served[i] = __atomic_load_n(&servers[i].served, __ATOMIC_RELAXED);
+	ocsp_metrics_tick(metrics, served, force);
+}
+
 static void *server_run(void *arg)
 {
 	struct server *sv = arg;
 
 	while (!stopping) {
 		unsigned long before = sv->served;
+
+		if (sv == servers)
+			metrics_tick(0);
 
 		/* Waits up to 200 ms for work and does it; a quiet spell is for signing again. */
 		MHD_run_wait(sv->d, 200);
@@ -316,6 +334,9 @@ int main(int argc, char **argv)
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	n = n < 1 ? 1 : n > 16 ? 16 : n;
 	sv = xcalloc((size_t)n, sizeof *sv);
+	servers = sv;
+	nservers = n;
+	metrics = ocsp_metrics_new(cfg, n);
 	for (long i = 0; i < n; i++)
 		if (server_start(&sv[i], cfg) < 0)
 			fatal("cannot serve on %s (see above)", config_str(cfg, "ocsp.listen"));
@@ -333,6 +354,8 @@ int main(int argc, char **argv)
 	server_run(&sv[0]);
 	for (long i = 1; i < n; i++)
 		pthread_join(sv[i].tid, NULL);
+	metrics_tick(1);
+	ocsp_metrics_destroy(&metrics);
 	log_info("ra-ocsp stopping");
 	for (long i = 0; i < n; i++)
 		server_stop(&sv[i]);

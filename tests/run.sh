@@ -8,7 +8,7 @@
 # starts (daemons, card station, fixtures) inherits ASAN_OPTIONS/UBSAN_OPTIONS that write
 # reports under test-logs/sanitizer/TEST/, and any report there fails that test. With
 # FUZZ_BIN set (make test), each libFuzzer target there replays its corpus and regression
-# inputs and then runs for FUZZ_SMOKE_S seconds (tests/fuzz/smoke.sh).
+# inputs and then runs for FUZZ_SMOKE_S seconds (tests/fuzz/run.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}

@@ -11,7 +11,8 @@ softhsm2 libengine-pkcs11-openssl
 python3-aiosmtpd python3-cryptography fonts-wqy-microhei poppler-utils time
 clang libclang-rt-14-dev valgrind
 libmicrohttpd-dev libgnutls28-dev fonts-dejavu-core curl chromium chromium-driver python3-selenium
-systemd passwd"
+systemd passwd
+prometheus prometheus-node-exporter"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -40,7 +40,7 @@ static void usage(int code)
 	       "  up [--workers N] [--ocsp]  start ca-signer, ra-queue and N ra-workers (default 2),\n"
 	       "                             and the OCSP responder ra-ocsp with --ocsp\n"
 	       "  down                       stop them all\n"
-	       "  status                     which daemons run\n"
+	       "  status                     which daemons run, and their metrics (metrics.dir)\n"
 	       "  jobs [--state S]           list jobs (newest first); S: queued, leased, done, failed\n"
 	       "  certs [--order N] [--account A] [--out DIR]\n"
 	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
@@ -72,6 +72,13 @@ static void usage(int code)
 	       "  officer list               the officer registry\n"
 	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
 	       "  config                     every configuration key with its default and meaning\n"
+	       "  backup DIR [--with-keys --passphrase-file F]\n"
+	       "                             consistent copy of ra.db and signer.db while the daemons run,\n"
+	       "                             with a manifest; keys only if asked, encrypted\n"
+	       "  restore BACKUP TARGET [--passphrase-file F] [--signer-db F]\n"
+	       "                             a deployment in TARGET from a backup (checked first)\n"
+	       "  reconcile [--signer-db F]  certificates known to one of signer.db and ra.db only, and\n"
+	       "                             what to do about each\n"
 	       "\n"
 	       "AS is the officer who signs: --officer ID [--credential FILE] [--passphrase-file F];\n"
 	       "the credential defaults to officers.credentials_dir/ID.pem (card:READER: the officer's\n"
@@ -556,6 +563,12 @@ int main(int argc, char **argv)
 	/* options after the command: scan again from the command on */
 	argc -= optind;
 	argv += optind;
+	if (strcmp(cmd, "backup") == 0)
+		return ctl_backup_main(cfgfile, argc, argv);
+	if (strcmp(cmd, "restore") == 0)
+		return ctl_restore_main(cfgfile, argc, argv);
+	if (strcmp(cmd, "reconcile") == 0)
+		return ctl_reconcile_main(cfgfile, argc, argv);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -621,6 +634,7 @@ int main(int argc, char **argv)
 		rc = ctl_down(cfg) < 0;
 	} else if (strcmp(cmd, "status") == 0) {
 		rc = ctl_status(cfg);
+		ctl_metrics_show(cfg);
 	} else if (strcmp(cmd, "jobs") == 0) {
 		rc = cmd_jobs(cfg, state);
 	} else if (strcmp(cmd, "certs") == 0) {

@@ -107,6 +107,7 @@ enum MHD_Result http_send(struct web_req *r, unsigned status, const char *type, 
 	ok = MHD_queue_response(r->con, status, res);
 	MHD_destroy_response(res);
 	log_info("%s %s %s %u", r->source, r->method, r->path, status);
+	web_metrics_count(status);
 	return ok;
 }
 
@@ -122,6 +123,7 @@ enum MHD_Result http_redirect(struct web_req *r, const char *location)
 	ok = MHD_queue_response(r->con, MHD_HTTP_SEE_OTHER, res);
 	MHD_destroy_response(res);
 	log_info("%s %s %s 303 %s", r->source, r->method, r->path, location);
+	web_metrics_count(MHD_HTTP_SEE_OTHER);
 	return ok;
 }
 

@@ -13,6 +13,7 @@
  */
 #include "web.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -281,6 +282,9 @@ int main(int argc, char **argv)
 	char *cert = NULL, *key = NULL;
 	sigset_t stop;
 	int sig;
+	char *mpath = NULL;
+	long long every;
+	struct timespec tick;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	int rc = 1;
 
@@ -325,7 +329,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("ra-web ready on %s://%s", w.tls ? "https" : "http", config_str(w.cfg, "web.listen"));
-	sigwait(&stop, &sig);
+	/* Between signals, the metrics file every metrics.interval_ms. */
+	mpath = metrics_path(w.cfg, "ra-web");
+	every = config_int(w.cfg, "metrics.interval_ms");
+	tick.tv_sec = every / 1000;
+	tick.tv_nsec = (every % 1000) * 1000000;
+	do
+		web_metrics_write(mpath);
+	while ((sig = sigtimedwait(&stop, NULL, &tick)) < 0);
+	web_metrics_write(mpath);
 	log_info("ra-web stopping");
 	rc = 0;
 out:
@@ -336,6 +348,7 @@ out:
 	free(key);
 	free(cert);
 	free(w.csp);
+	free(mpath);
 	session_store_destroy(&w.sessions);
 	ratelimit_destroy(&w.rate);
 	config_destroy(&w.cfg);

@@ -117,6 +117,12 @@ extern const size_t web_nroutes;
 /* Serve one complete request. */
 enum MHD_Result route_dispatch(struct web_req *r);
 
+/* ---- web_metrics.c ---- */
+/* Count one response with STATUS (any thread). */
+void web_metrics_count(unsigned status);
+/* Write ra-web's metrics textfile to PATH. 0/-1. */
+int web_metrics_write(const char *path);
+
 /* ---- session.c --------------------------------------------------------------------- */
 
 web_sessions_t *session_store_new(const config_t *cfg);

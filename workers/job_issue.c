@@ -79,6 +79,13 @@ int job_issue_prepare(struct job_ctx *ctx)
 		    claimed_by);
 		goto out;
 	}
+	/* A card's job that ran late (it waited for the signer) after the station gave the
+	 * order back: nothing is asked of the signer for a card that no longer holds it. */
+	if (card && !claimed_by) {
+		job_fail(ctx, 0, "card order %lld was given back by card %s before its certificates were issued",
+		    (long long)order, card);
+		goto out;
+	}
 	/* Both requests are checked before the signer sees either (issue_pair.c). */
 	if (!(certs = issue_pair_sign(ctx, subject)))
 		goto out;

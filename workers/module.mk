@@ -1,6 +1,6 @@
 PROGRAMS += ra-queue ra-worker
-ra-queue_SRCS := workers/queue_main.c workers/queue_ledger.c workers/queue_query.c \
-                 $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_NET)
+ra-queue_SRCS := workers/queue_main.c workers/queue_ledger.c workers/queue_query.c workers/queue_metrics.c \
+                 $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_NET) $(LIB_METRICS)
 ra-queue_PKGS := libczmq libzmq sqlite3 yaml-0.1 jansson libcrypto
 ra-worker_SRCS := workers/worker_main.c workers/job.c workers/handlers.c workers/signer_client.c workers/account.c \
                   workers/job_form.c workers/job_register.c workers/job_issue.c workers/issue_pair.c workers/csr_check.c workers/job_order.c workers/job_card.c lib/derive.c \

@@ -93,7 +93,7 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
     int64_t backoff_ms)
 {
 	int64_t attempts = db_int(db, "SELECT attempts FROM jobs WHERE id = ?", "i", id);
-	int park = !retry || attempts >= max_attempts;
+	int wait = retry == JOB_RETRY_WAIT, park = !retry || (!wait && attempts >= max_attempts);
 	sqlite3_stmt *st;
 	char obj[32];
 	int rc;
@@ -111,12 +111,16 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 		json_decref(res);
 	} else {
 		int shift = attempts > 1 ? (int)(attempts - 1) : 0;
+		int64_t delay = wait ? (backoff_ms << 5 < 60000 ? backoff_ms << 5 : 60000) :
+		    backoff_ms << (shift > 10 ? 10 : shift);
+		/* a wait for a service that is down is not the job's failure: its attempt is given back */
 		st = db_prepare(db, "UPDATE jobs SET state = 'queued', error = ?, lease_until_ms = NULL,"
-		    " not_before_ms = ?, updated_at = ? WHERE id = ?");
+		    " not_before_ms = ?, updated_at = ?, attempts = attempts - ? WHERE id = ?");
 		sqlite3_bind_text(st, 1, error, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, clock_wall_ms() + (backoff_ms << (shift > 10 ? 10 : shift)));
+		sqlite3_bind_int64(st, 2, clock_wall_ms() + delay);
 		sqlite3_bind_int64(st, 3, ra_now());
-		sqlite3_bind_int64(st, 4, id);
+		sqlite3_bind_int64(st, 4, wait);
+		sqlite3_bind_int64(st, 5, id);
 	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -126,6 +130,9 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 	if (park)
 		log_warn("job %lld parked as failed after %lld attempt(s): %s", (long long)id,
 		    (long long)attempts, error);
+	else if (wait)
+		log_info("job %lld will wait for what it needs (%s); not counted as a failed attempt",
+		    (long long)id, error);
 	else
 		log_info("job %lld will be retried (attempt %lld failed: %s)", (long long)id,
 		    (long long)attempts, error);
@@ -180,6 +187,35 @@ int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t, const 
 	}
 	for (int i = 0; i < (n > 0 ? n : 0); i++)
 		free(workers[i]);
+	return n;
+}
+
+int ledger_clock_check(sqlite3 *db, int64_t lease_ms, int64_t max_wait_ms)
+{
+	int64_t now = clock_wall_ms();
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (db_begin(db) < 0)
+		return -1;
+	st = db_prepare(db, "UPDATE jobs SET lease_until_ms = ?1 + ?2 WHERE state = 'leased' AND lease_until_ms > ?1 + ?2");
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, lease_ms);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	n += sqlite3_changes(db);
+	st = db_prepare(db, "UPDATE jobs SET not_before_ms = ?1 + ?2 WHERE state = 'queued' AND not_before_ms > ?1 + ?2");
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, max_wait_ms);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	n += sqlite3_changes(db);
+	if (db_commit(db) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	if (n > 0)
+		log_warn("the clock went back: %d lease(s) or retry time(s) cut to the configured length", n);
 	return n;
 }
 

@@ -50,6 +50,9 @@ struct queue {
 	struct waiter waiters[MAX_WAITERS];
 	int nwaiters;
 	int64_t lease_ms, hb_ms, backoff_ms;
+	metrics_t *metrics;	/* written to metrics_path every metrics_ms */
+	char *metrics_path;
+	int64_t metrics_ms, metrics_next;
 	int liveness, max_attempts;
 };
 
@@ -214,7 +217,11 @@ static void on_submit(struct queue *q, msg_t *m)
 		free(text);
 	}
 	if (id < 0) {
-		msg_send_error(q->front, m, MERR_INTERNAL, "could not store the job; try again");
+		/* say why: a full disk is the operator's to fix, and nothing was accepted */
+		int full = sqlite3_extended_errcode(q->db) == SQLITE_FULL || sqlite3_errcode(q->db) == SQLITE_FULL;
+		msg_send_error(q->front, m, MERR_INTERNAL, full ?
+		    "could not store the job: the disk holding ra.db is full (nothing was accepted; try again once the"
+		    " operator has made space)" : "could not store the job; try again");
 		goto out;
 	}
 	r = msg_new(MSG_ACK);
@@ -343,7 +350,8 @@ static void on_back(struct queue *q)
 		int64_t retry = msg_i64(m, 2, &ok3);
 		char *error = msg_str(m, 3);
 		if (ok1 && ok2 && ok3 && error)
-			ledger_fail(q->db, job, token, retry != 0, error, q->max_attempts, q->backoff_ms);
+			ledger_fail(q->db, job, token, retry == JOB_RETRY_WAIT ? JOB_RETRY_WAIT : retry != 0, error,
+			    q->max_attempts, q->backoff_ms);
 		if (w) {
 			w->idle = 1;
 			w->job = 0;
@@ -374,10 +382,20 @@ static void on_expired(int64_t job, const char *name, void *arg)
 		}
 }
 
-/* Timers: heartbeats to idle workers, dead idle workers, expired leases, waiters. */
+static void metrics_write_now(struct queue *q)
+{
+	int idle = 0;
+	for (int i = 0; i < q->nworkers; i++)
+		idle += q->workers[i].idle != 0;
+	queue_metrics_collect(q->metrics, q->db, q->nworkers, idle);
+	metrics_write(q->metrics, q->metrics_path);
+}
+
+/* Timers: heartbeats to idle workers, dead idle workers, expired leases, waiters, metrics. */
 static void tick(struct queue *q)
 {
 	int64_t now = mono_ms();
+	int n;
 	for (int i = 0; i < q->nworkers;) {
 		struct worker *w = &q->workers[i];
 		if (w->idle && now > w->expiry) {
@@ -392,9 +410,16 @@ static void tick(struct queue *q)
 		}
 		i++;
 	}
-	ledger_expire(q->db, q->max_attempts, on_expired, q);
+	ledger_clock_check(q->db, q->lease_ms, q->backoff_ms << 10 > 60000 ? q->backoff_ms << 10 : 60000);
+	n = ledger_expire(q->db, q->max_attempts, on_expired, q);
+	if (n > 0)
+		metrics_add(q->metrics, "ra_lease_expiries_total", n, NULL);
 	waiters_check(q, -1);
 	dispatch(q);
+	if (now >= q->metrics_next) {
+		metrics_write_now(q);
+		q->metrics_next = now + q->metrics_ms;
+	}
 }
 
 static int queue_run(struct queue *q)
@@ -468,8 +493,12 @@ int main(int argc, char **argv)
 	    !(q->back = net_server(ZMQ_ROUTER, back, cert, "workers")))
 		fatal("cannot bind %s and %s", front, back);
 	zsock_set_router_mandatory(q->back, 0);
+	q->metrics = queue_metrics_new();
+	q->metrics_path = metrics_path(q->cfg, "ra-queue");
+	q->metrics_ms = config_int(q->cfg, "metrics.interval_ms");
 
 	queue_run(q);
+	metrics_write_now(q);
 
 	for (int i = 0; i < q->nwaiters; i++)
 		zframe_destroy(&q->waiters[i].id);
@@ -480,6 +509,8 @@ int main(int argc, char **argv)
 	zcert_destroy(&cert);
 	net_auth_stop();
 	db_close(&q->db);
+	metrics_destroy(&q->metrics);
+	free(q->metrics_path);
 	free(dbpath); free(front); free(back); free(certpath); free(dir);
 	config_destroy((config_t **)&q->cfg);
 	free(q);

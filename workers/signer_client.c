@@ -3,6 +3,7 @@
  * the signer (by request id), so a request that gets no answer in time is sent again on
  * a fresh socket (net_call, Lazy Pirate) until worker.signer_timeout_ms has passed.
  */
+#include "jobs.h"
 #include "log.h"
 #include "msg.h"
 #include "net.h"
@@ -48,8 +49,8 @@ static msg_t *signer_client_call(struct job_ctx *ctx, net_build_fn build, const 
 
 	if (!rep && code >= 0)
 		job_fail(ctx, code == MERR_INTERNAL, "ca-signer refused: %s", err);
-	else if (!rep)
-		job_fail(ctx, 1, "%s", err);
+	else if (!rep)	/* no answer at all: the job waits for the signer without spending attempts */
+		job_fail(ctx, code == NET_UNREACHABLE ? JOB_RETRY_WAIT : JOB_RETRY, "%s", err);
 	free(err);
 	return rep;
 }

@@ -34,6 +34,22 @@ FUZZ_TARGETS += fuzz_template
 fuzz_template_SRCS = tests/fuzz/fuzz_template.c notifier/template.c $(LIB_BASE)
 fuzz_template_PKGS :=
 
+FUZZ_TARGETS += fuzz_ocsp
+fuzz_ocsp_SRCS = tests/fuzz/fuzz_ocsp.c ocsp/responder.c ocsp/status.c $(LIB_CONFIG) $(LIB_BASE)
+fuzz_ocsp_PKGS := openssl yaml-0.1
+
+FUZZ_TARGETS += fuzz_csr_pem
+fuzz_csr_pem_SRCS = tests/fuzz/fuzz_csr_pem.c workers/csr_check.c $(LIB_PEM) $(LIB_BASE)
+fuzz_csr_pem_PKGS := openssl
+
+FUZZ_TARGETS += fuzz_seal
+fuzz_seal_SRCS = tests/fuzz/fuzz_seal.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE)
+fuzz_seal_PKGS := libcrypto
+
+FUZZ_TARGETS += fuzz_piv
+fuzz_piv_SRCS = tests/fuzz/fuzz_piv.c $(CS_CORE) $(LIB_BASE)
+fuzz_piv_PKGS := openssl libpcsclite
+
 FUZZ_TARGETS += fuzz_web_form
 fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c $(LIB_BASE)
 fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto

@@ -316,13 +316,14 @@ renew_challenge() {	# prints "JOB ANSWER" for a fresh renew challenge of card 81
 	chal=$(echo "$res" | json_get challenge)
 	echo "$id $(card_answer 8102 "$chal")"
 }
-renew_job() {	# CHALLENGE-JOB ANSWER ENC-CSR-FILE: submit a card_renew, print its id
-	submit_q card_renew "{\"challenge_job\":$1,\"card_serial\":\"8102\",\"station\":\"probe\",\"response\":\"$2\",\"sign_csr\":\"$(pem "$T/rs.csr")\",\"enc_csr\":\"$(pem "$3")\"}"
+renew_job() {	# CHALLENGE-JOB ANSWER SIGN-CSR-FILE ENC-CSR-FILE: submit a card_renew, print its id
+	submit_q card_renew "{\"challenge_job\":$1,\"card_serial\":\"8102\",\"station\":\"probe\",\"response\":\"$2\",\"sign_csr\":\"$(pem "$3")\",\"enc_csr\":\"$(pem "$4")\"}"
 }
 pem() { awk '{printf "%s\\n", $0}' "$1"; }
-make_csr rs; make_csr re; make_csr re2; make_csr rca -newkey rsa:2048 -addext "basicConstraints=critical,CA:TRUE"
+# Every request has a key of its own: the signer certifies a public key once.
+make_csr rs; make_csr rs1; make_csr rs2; make_csr re; make_csr re2; make_csr rca -newkey rsa:2048 -addext "basicConstraints=critical,CA:TRUE"
 read -r cj ans < <(renew_challenge)
-rid=$(renew_job "$cj" "$ans" "$T/rca.csr")
+rid=$(renew_job "$cj" "$ans" "$T/rs.csr" "$T/rca.csr")
 out=$(result_q "$rid")
 sig=$(sql "$DEP/signer/signer.db" "SELECT status FROM certs WHERE request_id = 'job$rid.signature'")
 echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "CA" && [ "$sig" = revoked ] &&
@@ -333,7 +334,7 @@ echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "CA" && [ "$sig" = rev
 ra-ctl -c "$RA_CONFIG" down >/dev/null 2>&1
 RA_NOW=$((na - 10 * 86400)) RA_WORKER_STALL_MS=1000 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null 2>&1
 read -r cj ans < <(renew_challenge)
-r1=$(renew_job "$cj" "$ans" "$T/re.csr"); r2=$(renew_job "$cj" "$ans" "$T/re2.csr")
+r1=$(renew_job "$cj" "$ans" "$T/rs1.csr" "$T/re.csr"); r2=$(renew_job "$cj" "$ans" "$T/rs2.csr" "$T/re2.csr")
 o1=$(result_q "$r1" | head -1); o2=$(result_q "$r2" | head -1)
 issued=$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs WHERE request_id LIKE 'job$r1.%' OR request_id LIKE 'job$r2.%'")
 [ "$(printf '%s\n' "$o1" "$o2" | sort | tr '\n' ' ')" = "done failed " ] &&

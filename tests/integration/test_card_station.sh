@@ -82,6 +82,13 @@ rc=$?
 	ok "four orders personalized" || fail "four orders personalized" "$(q "SELECT id, state, card_serial FROM orders")"
 check "the summary table lists the four cards" bash -c "[ \$(grep -c ' personalized  ' '$T/run1.out') -eq 4 ]"
 check "a total with a rate" grep -q "^total: 4 personalized, 0 failed.*cards/min" "$T/run1.out"
+# metrics: the run's textfile (metrics.dir/card-station.prom) counts the cards by reader
+check "card-station.prom passes promtool check metrics" sh -c "promtool check metrics < '$DEP/metrics/card-station.prom'"
+[ "$(awk '/^ra_station_cards_total[{]station="counter-1",reader=".*",result="personalized"[}] [0-9]+$/ { n += $NF; r++ }
+	END { print n + 0, r + 0 }' "$DEP/metrics/card-station.prom")" = "4 4" ] \
+	&& awk '$1 == "ra_station_cards_per_minute{station=\"counter-1\"}" && $2 > 0 { f = 1 } END { exit !f }' "$DEP/metrics/card-station.prom" \
+	&& ok "metrics: four cards personalized on four readers, a rate in cards per minute" \
+	|| fail "card-station metrics" "$(cat "$DEP/metrics/card-station.prom")"
 check "a live line per reader and step" grep -q "Virtual PCD 1 00 01 .*card 6004 .*generate 9C" "$T/run1.out"
 check "readers: four personalized cards" cards_in personalized 4
 [ "$(q "SELECT count(DISTINCT card_serial) FROM orders WHERE state = 'personalized'")" -eq 4 ] &&
@@ -164,7 +171,10 @@ rc=$?
 [ "$rc" -ne 0 ] && grep -q "^${R[3]} *6105 .*FAILED.*queue" "$T/run3.out" &&
 	ok "queue down: the card is reported, exit non-zero" || fail "queue down" "exit $rc: $(tail -3 "$T/run3.out") $(tail -3 "$T/run3.log")"
 check "the queue comes back" ra-ctl up --workers 2
-# The signer down: the issue job fails, the order goes back, nothing is issued.
+# The signer down: the issue job waits for it (jobs do not fail while the signer is
+# away), the station gives up on the card after card_station.issue_timeout_ms (short
+# here), the order goes back, nothing is issued.
+printf 'card_station:\n  issue_timeout_ms: 5000\n' >>"$DEP/ra.yaml"
 kill "$(cat "$DEP/run/ca-signer.pid")"
 wait_for 10 bash -c "! kill -0 $(cat "$DEP/run/ca-signer.pid") 2>/dev/null"
 card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "${R[3]}" --count 1 --station counter-1 >"$T/run4.out" 2>"$T/run4.log"
@@ -173,6 +183,7 @@ rc=$?
 	ok "signer down: the card is reported, its order given back" || fail "signer down" "exit $rc: $(tail -3 "$T/run4.out") $(tail -3 "$T/run4.log")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'approved'")" -eq 3 ] &&
 	ok "signer down: the order is waiting again" || fail "signer down: orders" "$(q "SELECT id, state, card_serial FROM orders")"
+sed -i '/^card_station:$/,/^  issue_timeout_ms: 5000$/d' "$DEP/ra.yaml"
 check "the signer comes back" ra-ctl up --workers 2
 # A card whose PIN is blocked is not blank: reported, set aside, no order claimed.
 card 3 6106
@@ -194,8 +205,10 @@ track $ppid
 # Killed while a card waits for its certificates: the workers are paused so that the
 # issue job is still open when the station dies, and lands after it (the worst case: an
 # order issued for keys the rerun must not trust). The other cards are generating keys.
+# The workers stop once every card has claimed its order and is making keys (the fastest
+# takes 300 ms a key), so no card can have had its certificates yet.
 wpids="$(cat "$DEP"/run/ra-worker-*.pid)"
-wait_for 60 grep -q "request 9C" "$T/run5.out"
+wait_for 60 bash -c "[ \$(grep -c 'generate 9C' '$T/run5.out') -ge 4 ]"
 kill -STOP $wpids
 wait_for 60 grep -q " issue  " "$T/run5.out"
 wait_for 30 bash -c "[ \$(sqlite3 '$DEP/ra.db' \"SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')\") -ge 1 ]"

@@ -27,6 +27,10 @@ pairs_ok() { # ORDER...: each order has exactly one pair at the RA
 	done
 }
 worker_pid() { cat "$DEP/run/ra-worker-$1.pid"; }
+# kill9 PID: SIGKILL, then wait until the process is gone (or a zombie), as systemd waits
+# before it restarts a unit; a sanitizer build takes a while to tear its memory down.
+dead() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
+kill9() { kill -9 "$1"; wait_for 60 dead "$1" || fail "process $1 still there after SIGKILL"; }
 # mark NAME: remember where each daemon log ends; since NAME LOG: what was logged after.
 declare -A marks
 mark() { local f; for f in "$DEP"/log/*.log; do marks[$1:$(basename "$f")]=$(wc -l < "$f"); done; }
@@ -39,7 +43,7 @@ took_job_since() { since "$1" "$DEP/log/ra-worker-$2.log" | grep -q '(issue) att
 restart_queue() {
 	local w1 w2
 	w1=$(worker_pid 1) w2=$(worker_pid 2)
-	kill -9 "$(cat "$DEP/run/ra-queue.pid")"
+	kill9 "$(cat "$DEP/run/ra-queue.pid")"
 	mark "$1"
 	ra-ctl up >/dev/null || fail "$1: ra-ctl up restarts the queue"
 	[ "$(worker_pid 1)" = "$w1" ] && [ "$(worker_pid 2)" = "$w2" ] && kill -0 "$w1" "$w2" ||
@@ -78,13 +82,23 @@ both_resume idle 1 2
 
 # 2. The queue dies while a job is leased (the worker holds it, before the signer is asked
 # or while it is), then a third job.
-issue 3
+# This time the producer waits for the answer through the restart.
+mkdir -p "$T/out3"
+ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out3" > "$T/producer3.log" 2>&1 &
+producer=$!
+track $producer
 wait_for 60 issue_is 3 leased || fail "leased: the job is leased before the kill"
 restart_queue leased
 if wait_for 120 issue_is 3 done; then
 	ok "leased: the job leased before the kill finishes"
 else
 	fail "leased: the job leased before the kill finishes" "$(issue_state 3)"
+fi
+wait_for 120 dead $producer
+if wait $producer && [ "$(ls "$T/out3" | wc -l)" -ge 2 ]; then
+	ok "leased: the producer waiting through the restart gets its certificates"
+else
+	fail "leased: the producer waiting through the restart gets its certificates" "$(tail -n 3 "$T/producer3.log")"
 fi
 pairs_ok 3 && ok "leased: exactly one pair for it" || fail "leased: exactly one pair for it"
 both_resume leased 4 5
@@ -105,7 +119,7 @@ pairs_ok 6 && ok "mid-commit: exactly one pair for it" || fail "mid-commit: exac
 both_resume mid-commit 7 8
 
 # 4. ca-signer killed and started again under the workers: the next jobs are issued.
-kill -9 "$(cat "$DEP/run/ca-signer.pid")"
+kill9 "$(cat "$DEP/run/ca-signer.pid")"
 mark signer
 ra-ctl up >/dev/null || fail "signer: ra-ctl up restarts ca-signer"
 issue 9; issue 10
@@ -117,7 +131,7 @@ fi
 pairs_ok 9 10 && ok "signer: one pair per order" || fail "signer: one pair per order"
 
 # 5. A worker killed and started again: the queue forgets the dead one and uses the new one.
-kill -9 "$(worker_pid 2)"
+kill9 "$(worker_pid 2)"
 mark worker
 ra-ctl up >/dev/null || fail "worker: ra-ctl up restarts the worker"
 wait_for 60 ready_since worker 1 || fail "worker: the new worker says READY" "$(since worker "$QLOG" | tail -n 3)"

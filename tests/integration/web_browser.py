@@ -204,5 +204,8 @@ try:
     login(d, acct_main, PW_NEW)
     check("the new password works", d.current_url == base + "/certs", d.current_url)
     shot(d, "new-password")
+    d.get(base + "/no-such-page")
+    check("an unknown page says so in the subscriber's language", "找不到此頁" in d.title, d.title)
+    shot(d, "not-found")
 finally:
     d.quit()

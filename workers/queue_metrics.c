@@ -1,0 +1,94 @@
+/*
+ * queue_metrics.c: what ra-queue tells Prometheus, read from the ledger it owns.
+ *
+ * The ledger is the truth, so most figures are read from it each time the file is
+ * written (every metrics.interval_ms): jobs by kind and state, the queue's depth and its
+ * oldest queued job's age, attempts, certificates issued and revoked, notices by state,
+ * locked accounts. Only what the ledger does not keep is counted in memory: leases that
+ * expired, and the workers connected now. Counters read from the ledger only grow (rows
+ * are never deleted), so Prometheus's rate() works on them across restarts too.
+ */
+#include "queue.h"
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <string.h>
+
+metrics_t *queue_metrics_new(void)
+{
+	metrics_t *m = metrics_new();
+
+	metrics_declare(m, "ra_jobs", METRIC_GAUGE, "Jobs in the ledger by kind and state.", NULL, 0);
+	metrics_declare(m, "ra_queue_depth", METRIC_GAUGE, "Jobs queued (waiting for a worker or a retry).", NULL, 0);
+	metrics_declare(m, "ra_queue_oldest_age_seconds", METRIC_GAUGE,
+	    "Age of the oldest queued job (0 when none is queued).", NULL, 0);
+	metrics_declare(m, "ra_job_attempts_total", METRIC_COUNTER, "Attempts made at jobs, by kind.", NULL, 0);
+	metrics_declare(m, "ra_lease_expiries_total", METRIC_COUNTER,
+	    "Leases that expired before their worker answered (since ra-queue started).", NULL, 0);
+	metrics_declare(m, "ra_workers", METRIC_GAUGE, "Workers connected to ra-queue, by state.", NULL, 0);
+	metrics_declare(m, "ra_certificates_issued_total", METRIC_COUNTER, "Certificates the RA received from ca-signer.", NULL, 0);
+	metrics_declare(m, "ra_certificates_revoked_total", METRIC_COUNTER, "Certificate revocations recorded in the ledger.", NULL, 0);
+	metrics_declare(m, "ra_certificates", METRIC_GAUGE, "Certificates by status now.", NULL, 0);
+	metrics_declare(m, "ra_notices", METRIC_GAUGE,
+	    "Notices by kind and state: sent, deferred (failed, to be retried), pending, undeliverable.", NULL, 0);
+	metrics_declare(m, "ra_accounts_locked", METRIC_GAUGE, "Website accounts locked after wrong passwords.", NULL, 0);
+	metrics_declare(m, "ra_metrics_written_timestamp_seconds", METRIC_GAUGE,
+	    "When a program last wrote its metrics file.", NULL, 0);
+	return m;
+}
+
+/* Run SQL whose rows are (label..., value) and set NAME from them. 0/-1. */
+static int from_query(metrics_t *m, sqlite3 *db, const char *name, const char *sql,
+    const char *l1, const char *l2)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	metrics_clear(m, name);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_err("metrics %s: %s", name, sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_count(st);
+		double v = sqlite3_column_double(st, n - 1);
+		const char *a = n > 1 ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		const char *b = n > 2 ? (const char *)sqlite3_column_text(st, 1) : NULL;
+		if (l2)
+			metrics_set(m, name, v, l1, a, l2, b, NULL);
+		else if (l1)
+			metrics_set(m, name, v, l1, a, NULL);
+		else
+			metrics_set(m, name, v, NULL);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		log_err("metrics %s: %s", name, sqlite3_errmsg(db));
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int queue_metrics_collect(metrics_t *m, sqlite3 *db, int workers, int idle)
+{
+	char sql[160];
+	int rc = 0;
+
+	rc |= from_query(m, db, "ra_jobs", "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", "kind", "state");
+	rc |= from_query(m, db, "ra_queue_depth", "SELECT count(*) FROM jobs WHERE state = 'queued'", NULL, NULL);
+	snprintf(sql, sizeof sql, "SELECT coalesce(max(%lld - min(created_at), 0), 0) FROM jobs WHERE state = 'queued'",
+	    (long long)ra_now());
+	rc |= from_query(m, db, "ra_queue_oldest_age_seconds", sql, NULL, NULL);
+	rc |= from_query(m, db, "ra_job_attempts_total", "SELECT kind, sum(attempts) FROM jobs GROUP BY kind", "kind", NULL);
+	rc |= from_query(m, db, "ra_certificates_issued_total", "SELECT count(*) FROM certificates", NULL, NULL);
+	rc |= from_query(m, db, "ra_certificates_revoked_total",
+	    "SELECT count(*) FROM status_events WHERE status = 'revoked'", NULL, NULL);
+	rc |= from_query(m, db, "ra_certificates", "SELECT status, count(*) FROM certificates GROUP BY status", "status", NULL);
+	rc |= from_query(m, db, "ra_notices",
+	    "SELECT kind, CASE WHEN state = 'pending' AND attempts > 0 THEN 'deferred' ELSE state END AS s, count(*)"
+	    " FROM notices GROUP BY kind, s", "kind", "state");
+	rc |= from_query(m, db, "ra_accounts_locked", "SELECT count(*) FROM accounts WHERE locked <> 0", NULL, NULL);
+	metrics_set(m, "ra_workers", idle, "state", "idle", NULL);
+	metrics_set(m, "ra_workers", workers - idle, "state", "busy", NULL);
+	metrics_set(m, "ra_metrics_written_timestamp_seconds", (double)ra_now(), "program", "ra-queue", NULL);
+	return rc ? -1 : 0;
+}
