@@ -72,6 +72,7 @@ with open(sys.argv[1], "w") as out:
   postal_code: "100"
   address: 臺北市中正區重慶南路一段{i + 1}號
   documents_seen: [national_id_card]
+  terms_version: "2026.1"
   officer: clerk01
 """)
 PY

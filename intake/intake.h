@@ -34,11 +34,13 @@ struct intake {
 };
 
 /* Subcommands: argv[0] is the subcommand's name. Each returns an exit status. */
-int cmd_register(struct intake *in, int argc, char **argv);	/* register, revoke, resume, password-reset */
+int cmd_register(struct intake *in, int argc, char **argv);	/* register, revoke, resume, password-reset, change */
 int cmd_import(struct intake *in, int argc, char **argv);
 int cmd_verify(struct intake *in, int argc, char **argv);
 int cmd_approve(struct intake *in, int argc, char **argv);
 int cmd_status(struct intake *in, int argc, char **argv);
+int cmd_reject(struct intake *in, int argc, char **argv);	/* reject.c */
+int cmd_find(struct intake *in, int argc, char **argv);	/* find.c */
 
 /* The loaded configuration (fatal on errors, all of them listed). */
 config_t *intake_config(struct intake *in);

@@ -68,6 +68,10 @@ static void help_register(FILE *f, const char *cmd, enum form_kind kind)
 	    "fields:\n", cmd, form_kind_name(kind));
 	for (size_t i = 0; (fd = form_field_at(kind, i)) != NULL; i++)
 		fprintf(f, "  %-16s %s (%s): %s\n", fd->name, fd->label_en, fd->label_zh, fd->hint);
+	if (kind == FORM_CHANGE)
+		fprintf(f, "\nA name or e-mail is inside the certificates: to change it, key a revocation form\n"
+		    "(reason affiliationChanged) and a new registration.\n"
+		    "姓名或電子郵件記載於憑證內：請填寫廢止申請書（資料變更）並重新申請註冊。\n");
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * ra-intake.c: the counter program. Counter staff key paper and mailed forms here:
  * registrations, revocations, resumes and password resets, one at a time or a mailed
- * batch at once; a second clerk keys each form again blind; a supervisor approves.
+ * batch at once; a second clerk keys each form again blind; a supervisor approves or
+ * rejects; the counter finds a subscriber and all that concerns them.
  *
  * main only reads the global options and hands over to a subcommand; each subcommand
  * has its own file and its own --help. Nothing here touches the database: every change
@@ -25,10 +26,13 @@ static const struct {
 	{ "revoke", cmd_register, "key a revocation form" },
 	{ "resume", cmd_register, "key a resume (lift the hold) form" },
 	{ "password-reset", cmd_register, "key a website password reset form" },
+	{ "change", cmd_register, "key a change of phone, address or contact person (not name or e-mail)" },
 	{ "import", cmd_import, "import a batch of mailed forms (YAML list or CSV) as one job" },
 	{ "verify", cmd_verify, "second keying of a form, blind; mismatches shown field by field" },
 	{ "approve", cmd_approve, "approve a keyed and verified form" },
+	{ "reject", cmd_reject, "reject a keyed form with a listed reason (a supervisor)" },
 	{ "status", cmd_status, "show where a form stands" },
+	{ "find", cmd_find, "find a subscriber by ID number, UBN, name, e-mail, account, card or certificate" },
 };
 
 static void usage(FILE *f)

@@ -15,6 +15,7 @@
 static const struct option long_opts[] = {
 	{ "officer", required_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "supersede", no_argument, NULL, 's' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	INTAKE_CRED_OPTS,
@@ -23,12 +24,16 @@ static const struct option long_opts[] = {
 
 static void help_approve(FILE *f)
 {
-	fprintf(f, "usage: ra-intake approve --officer ID SERIAL\n\n"
+	fprintf(f, "usage: ra-intake approve --officer ID [--supersede] SERIAL\n\n"
 	    "Approve the form SERIAL. A registration then creates the subscriber, the website\n"
 	    "account and the card order. The back office refuses a form that is not verified,\n"
-	    "or an approval by the officer who keyed it.\n\n"
+	    "or an approval by the officer who keyed it. One person has one live registration:\n"
+	    "a registration whose ID number already has one is approved only if the form names\n"
+	    "that account under supersedes and the supervisor gives --supersede, which revokes\n"
+	    "the old certificates as superseded and cancels the old unfinished card orders.\n\n"
 	    "  --officer ID  the approving officer (required); the approval is signed with\n"
 	    "                this officer's credential (a supervisor's)\n"
+	    "  --supersede   approve a registration that replaces a live one (see above)\n"
 	    INTAKE_CRED_HELP);
 }
 
@@ -40,8 +45,8 @@ static void help_status(FILE *f)
 	    "  --json  print the answer as JSON\n");
 }
 
-/* Parse "--officer ID", "--json", -c; one operand. 0, 1 (--help) or -1. */
-static int parse(struct intake *in, int argc, char **argv, const char **officer, int *json)
+/* Parse "--officer ID", "--json", "--supersede", -c; one operand. 0, 1 (--help) or -1. */
+static int parse(struct intake *in, int argc, char **argv, const char **officer, int *json, int *supersede)
 {
 	int ch;
 
@@ -50,6 +55,7 @@ static int parse(struct intake *in, int argc, char **argv, const char **officer,
 		switch (ch) {
 		case 'o': *officer = optarg; break;
 		case 'j': *json = 1; break;
+		case 's': *supersede = 1; break;
 		case 'c': in->config_arg = optarg; break;
 		case 'C': in->credential = optarg; break;
 		case 'P': in->passfile = optarg; break;
@@ -75,8 +81,8 @@ static char *serial_norm(const char *arg)
 int cmd_approve(struct intake *in, int argc, char **argv)
 {
 	const char *officer = NULL;
-	int json = 0, failed, rc = INTAKE_FAIL;
-	int r = parse(in, argc, argv, &officer, &json);
+	int json = 0, supersede = 0, failed, rc = INTAKE_FAIL;
+	int r = parse(in, argc, argv, &officer, &json, &supersede);
 	json_t *payload, *res;
 	char *serial;
 
@@ -93,6 +99,8 @@ int cmd_approve(struct intake *in, int argc, char **argv)
 	for (char *p = off; *p; p++)
 		*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
 	payload = json_pack("{s:s}", "serial", serial);
+	if (supersede)
+		json_object_set_new(payload, "supersede", json_true());
 	in->officer = off;
 	res = submit_and_wait(in, "form_approve", NULL, payload, &failed);
 	if (!res)
@@ -108,6 +116,15 @@ int cmd_approve(struct intake *in, int argc, char **argv)
 		    (long long)json_integer_value(json_object_get(res, "subscriber")),
 		    json_string_value(json_object_get(res, "account")) ?: "?",
 		    (long long)json_integer_value(json_object_get(res, "order")));
+	if (json_object_get(res, "superseded")) {
+		fprintf(in->out, "  superseded account %s: %zu certificate(s) revoked as superseded\n",
+		    json_string_value(json_object_get(res, "superseded")) ?: "?",
+		    json_array_size(json_object_get(res, "revoked")));
+		if (in->zh)
+			fprintf(in->out, "  已取代帳號 %s：%zu 張憑證以「憑證換發」廢止\n",
+			    json_string_value(json_object_get(res, "superseded")) ?: "?",
+			    json_array_size(json_object_get(res, "revoked")));
+	}
 	rc = INTAKE_OK;
 out:
 	json_decref(res);
@@ -135,7 +152,7 @@ static char *scalar_text(const char *key, const json_t *v)
 int cmd_status(struct intake *in, int argc, char **argv)
 {
 	const char *officer = NULL, *key;
-	int json = 0, r = parse(in, argc, argv, &officer, &json);
+	int json = 0, supersede = 0, r = parse(in, argc, argv, &officer, &json, &supersede);
 	json_t *args, *ans, *v;
 	char *serial, *err = NULL;
 	size_t i;

@@ -142,7 +142,15 @@ int submit_forms(struct intake *in, const char *officer, form_t *const *forms, s
 		print_list(in->out, json_object_get(v, "fields"));
 		fprintf(in->out, "\n");
 	}
-	rc = json_array_size(json_object_get(res, "conflicts")) ? INTAKE_FAIL : INTAKE_OK;
+	/* Refused by the back office's own checks (one live registration per ID number). */
+	json_array_foreach(json_object_get(res, "rejected"), i, v) {
+		fprintf(in->out, "  rejected %s: %s\n", json_string_value(json_object_get(v, "serial")) ?: "?",
+		    json_string_value(json_object_get(v, "error")) ?: "?");
+		if (in->zh)
+			fprintf(in->out, "  %s 未受理（原因如上）\n", json_string_value(json_object_get(v, "serial")) ?: "?");
+	}
+	rc = json_array_size(json_object_get(res, "conflicts")) || json_array_size(json_object_get(res, "rejected")) ?
+	    INTAKE_FAIL : INTAKE_OK;
 out:
 	json_decref(res);
 	json_decref(payload);

@@ -71,6 +71,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "intake.second_keying.revocation", CFG_BOOL, "true", 0, 0, "revocation forms need a blind second keying" },
 	{ "intake.second_keying.resume", CFG_BOOL, "true", 0, 0, "resume forms need a blind second keying" },
 	{ "intake.second_keying.password_reset", CFG_BOOL, "true", 0, 0, "password-reset forms need a blind second keying" },
+	{ "intake.second_keying.change", CFG_BOOL, "true", 0, 0, "change forms (phone, address, contact person) need a blind second keying" },
 	{ "intake.wait_ms", CFG_INT, "30000", 100, 3600000, "how long ra-intake waits for a job's answer before telling the clerk to look later" },
 
 	/* accounts and secrets */

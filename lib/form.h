@@ -37,8 +37,9 @@ enum form_kind {
 	FORM_REVOCATION = 1,
 	FORM_RESUME = 2,
 	FORM_PASSWORD_RESET = 3,
+	FORM_CHANGE = 4,	/* phone, address, contact person: nothing inside a certificate */
 };
-#define FORM_NKINDS 4
+#define FORM_NKINDS 5
 
 /* One field of a kind, in the order the paper form (and the prompt) asks for it. */
 struct form_field {
@@ -59,7 +60,7 @@ struct form_problem {
 
 typedef struct form form_t;
 
-/* "registration", "revocation", "resume", "password_reset". */
+/* "registration", "revocation", "resume", "password_reset", "change". */
 const char *form_kind_name(enum form_kind kind);
 /* Parse a kind name ("password-reset" too). 0, or -1 if unknown. */
 int form_kind_parse(const char *text, enum form_kind *kind);

@@ -31,7 +31,7 @@ enum norm {
 enum rule {
 	R_SERIAL, R_APPLICANT, R_NAME, R_PERSON_ID, R_UBN, R_CONTACT, R_EMAIL, R_PHONE,
 	R_POSTAL, R_ADDRESS, R_DOCUMENTS, R_OFFICER, R_LANGUAGE, R_ACCOUNT, R_REASON,
-	R_DATE, R_DELIVERY,
+	R_DATE, R_DELIVERY, R_APPLICANT_ID, R_TERMS,
 };
 
 struct field_def {
@@ -56,6 +56,8 @@ struct reason {
 };
 /* "is not a field of this form" (form_rules.c). */
 extern const struct reason form_reason_unknown_field;
+/* "is inside the certificates: revoke and register again" (form_rules.c). */
+extern const struct reason form_reason_in_certificate;
 
 /* form_kinds.c: the field table of KIND at I (NULL past the end); the index of NAME or -1. */
 const struct field_def *form_def_at(enum form_kind kind, size_t i);

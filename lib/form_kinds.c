@@ -28,13 +28,22 @@ static const struct field_def registration_fields[] = {
 	FIELD("postal_code", "Postal code", "郵遞區號", "3, 5 or 6 digits", 1, 0, N_DIGITS, R_POSTAL),
 	FIELD("address", "Address", "地址", "1-120 characters", 1, 0, N_TEXT, R_ADDRESS),
 	FIELD("documents_seen", "Documents seen", "已查驗證件", "national_id_card, resident_certificate, household_registration, company_registration, authorization_letter, passport", 1, 1, N_LIST, R_DOCUMENTS),
+	FIELD("terms_version", "Terms of use accepted (version)", "已同意之使用條款版本", "the version printed on the form, e.g. 2026.1", 1, 0, N_UPPER, R_TERMS),
+	FIELD("supersedes", "Account this registration replaces", "本申請取代之帳號", "u followed by 8 digits, only if the applicant holds a live registration", 0, 0, N_LOWER, R_ACCOUNT),
 	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
 	FIELD("language", "Language", "語言", "zh-TW or en (optional)", 0, 0, N_CHOICE, R_LANGUAGE),
 };
 
+/* Who is at the counter, on every form about an existing account: checked against the
+ * subscriber's ID number at approval, and audited with the documents seen. */
+#define APPLICANT_FIELDS \
+	FIELD("applicant_id", "Applicant's national ID, resident certificate number or UBN", "申請人身分證統一編號、居留證統一證號或統一編號", "as on the registration, e.g. A123456789 or 8 digits", 1, 0, N_ID, R_APPLICANT_ID), \
+	FIELD("documents_seen", "Documents seen", "已查驗證件", "national_id_card, resident_certificate, household_registration, company_registration, authorization_letter, passport", 1, 1, N_LIST, R_DOCUMENTS)
+
 static const struct field_def revocation_fields[] = {
 	FIELD("serial", "Form serial number", "表單序號", "letters, digits and '-', 4-32 characters", 1, 0, N_UPPER, R_SERIAL),
 	FIELD("account", "Account", "帳號", "u followed by 8 digits", 1, 0, N_LOWER, R_ACCOUNT),
+	APPLICANT_FIELDS,
 	FIELD("reason", "Reason", "廢止原因", "affiliationChanged (資料變更), superseded (憑證換發) or keyCompromise (金鑰遺失)", 1, 0, N_CHOICE, R_REASON),
 	FIELD("event_date", "Date of the event", "事由發生日期", "YYYY-MM-DD (optional)", 0, 0, N_DATE, R_DATE),
 	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
@@ -43,7 +52,26 @@ static const struct field_def revocation_fields[] = {
 static const struct field_def resume_fields[] = {
 	FIELD("serial", "Form serial number", "表單序號", "letters, digits and '-', 4-32 characters", 1, 0, N_UPPER, R_SERIAL),
 	FIELD("account", "Account", "帳號", "u followed by 8 digits", 1, 0, N_LOWER, R_ACCOUNT),
+	APPLICANT_FIELDS,
 	FIELD("delivery", "Password sheet delivery", "密碼單交付方式", "counter, post or electronic", 1, 0, N_CHOICE, R_DELIVERY),
+	/* The certificate contact data written on the form: where the new sheet goes. */
+	FIELD("recipient", "Recipient of the password sheet", "密碼單收件人", "a person's name (an organization's contact person), 1-60 characters", 1, 0, N_TEXT, R_NAME),
+	FIELD("postal_code", "Postal code", "郵遞區號", "3, 5 or 6 digits (required for post)", 0, 0, N_DIGITS, R_POSTAL),
+	FIELD("address", "Address", "地址", "1-120 characters (required for post)", 0, 0, N_TEXT, R_ADDRESS),
+	FIELD("email", "E-mail", "電子郵件", "name@example.com.tw (required for electronic)", 0, 0, N_EMAIL, R_EMAIL),
+	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
+};
+
+/* Contact data that is not inside the certificates. A new name or e-mail is a revocation
+ * (affiliationChanged) and a new registration instead: form_set() says so. */
+static const struct field_def change_fields[] = {
+	FIELD("serial", "Form serial number", "表單序號", "letters, digits and '-', 4-32 characters", 1, 0, N_UPPER, R_SERIAL),
+	FIELD("account", "Account", "帳號", "u followed by 8 digits", 1, 0, N_LOWER, R_ACCOUNT),
+	APPLICANT_FIELDS,
+	FIELD("phone", "New phone", "新電話", "e.g. 02-2345-6789#123 or 0912-345-678 (blank: unchanged)", 0, 0, N_PHONE, R_PHONE),
+	FIELD("postal_code", "New postal code", "新郵遞區號", "3, 5 or 6 digits, with the new address", 0, 0, N_DIGITS, R_POSTAL),
+	FIELD("address", "New address", "新地址", "1-120 characters (blank: unchanged)", 0, 0, N_TEXT, R_ADDRESS),
+	FIELD("contact_person", "New contact person", "新聯絡人", "an organization's only (blank: unchanged)", 0, 0, N_TEXT, R_CONTACT),
 	FIELD("officer", "Keying officer", "鍵檔人員", "officer id", 1, 0, N_LOWER, R_OFFICER),
 };
 
@@ -57,6 +85,7 @@ static const struct {
 	[FORM_RESUME] = { "resume", resume_fields, ARRAY_LEN(resume_fields) },
 	/* A password reset asks exactly what a resume asks. */
 	[FORM_PASSWORD_RESET] = { "password_reset", resume_fields, ARRAY_LEN(resume_fields) },
+	[FORM_CHANGE] = { "change", change_fields, ARRAY_LEN(change_fields) },
 };
 
 const char *form_kind_name(enum form_kind kind)
@@ -153,8 +182,12 @@ int form_set(form_t *f, const char *field, const char *value, char **err)
 	char *v;
 
 	if (i < 0) {
+		/* The counter is told the way for what a change form cannot change. */
+		const struct reason *r = f->kind == FORM_CHANGE && field &&
+		    (strcmp(field, "name") == 0 || strcmp(field, "email") == 0) ?
+		    &form_reason_in_certificate : &form_reason_unknown_field;
 		if (err)
-			*err = xasprintf("%s: %s", field ? field : "(null)", form_reason_unknown_field.en);
+			*err = xasprintf("%s: %s", field ? field : "(null)", r->en);
 		return -1;
 	}
 	free(f->val[i]);

@@ -34,9 +34,19 @@ static const struct reason
 	E_ACCOUNT = { "must be u followed by 8 digits", "應為 u 加 8 位數字" },
 	E_REASON = { "must be affiliationChanged, superseded or keyCompromise", "應為資料變更、憑證換發或金鑰遺失" },
 	E_DATE = { "must be a date YYYY-MM-DD", "應為日期 YYYY-MM-DD" },
-	E_DELIVERY = { "must be counter, post or electronic", "應為臨櫃 (counter)、郵寄 (post) 或電子 (electronic)" };
+	E_DELIVERY = { "must be counter, post or electronic", "應為臨櫃 (counter)、郵寄 (post) 或電子 (electronic)" },
+	E_APPLICANT_ID = { "is neither a valid national ID or resident certificate number nor a valid UBN", "不是有效的身分證統一編號、居留證統一證號或統一編號" },
+	E_TERMS = { "must be the version printed on the form: 1-16 letters, digits, '.' or '-'", "應為表單所印之版本：1 至 16 個英數字、「.」或「-」" },
+	E_DOC_ID = { "must include an identity document (national_id_card, resident_certificate, passport or company_registration)", "須查驗身分證明文件（身分證、居留證、護照或設立登記文件）" };
 
 const struct reason form_reason_unknown_field = { "is not a field of this form", "非本表單欄位" };
+const struct reason form_reason_in_certificate = {
+	"is inside the certificates and cannot be changed by a change form: file a revocation form"
+	" (affiliationChanged, 資料變更) and a new registration (廢止後重新申請)",
+	"記載於憑證內，不能以資料變更申請書變更：請填寫廢止申請書（資料變更）並重新申請註冊",
+};
+static const struct reason E_NO_CHANGE = { "changes nothing: give a new phone, address (with its postal code) or contact person",
+	"未填寫任何變更事項：請填寫新電話、地址（含郵遞區號）或聯絡人" };
 
 static int problem(struct form_problem *p, const char *field, struct reason r)
 {
@@ -190,7 +200,10 @@ static int check_documents(const form_t *f, const char *v, struct reason *why)
 		if (i == 3)
 			org_doc = 1;
 	}
-	if (form_is(f, "applicant_type", "person") && !person_doc) {
+	if (f->kind != FORM_REGISTRATION && !person_doc && !org_doc) {
+		*why = E_DOC_ID;
+		rc = -1;
+	} else if (form_is(f, "applicant_type", "person") && !person_doc) {
 		*why = E_DOC_PERSON;
 		rc = -1;
 	} else if (form_is(f, "applicant_type", "organization") && !org_doc) {
@@ -215,6 +228,14 @@ static int required(const form_t *f, const struct field_def *d)
 {
 	if (d->f.required)
 		return 1;
+	/* A new address comes with its postal code, and the other way round. */
+	if (f->kind == FORM_CHANGE && (strcmp(d->f.name, "postal_code") == 0 || strcmp(d->f.name, "address") == 0))
+		return form_get(f, "postal_code") || form_get(f, "address");
+	/* A resume or reset sheet goes where the form says: by post to an address, or by mail. */
+	if (strcmp(d->f.name, "postal_code") == 0 || strcmp(d->f.name, "address") == 0)
+		return f->kind != FORM_REGISTRATION && form_is(f, "delivery", "post");
+	if (strcmp(d->f.name, "email") == 0 && f->kind != FORM_REGISTRATION)
+		return form_is(f, "delivery", "electronic");
 	if (f->kind != FORM_REGISTRATION)
 		return 0;
 	if (strcmp(d->f.name, "national_id") == 0)
@@ -315,6 +336,14 @@ int form_check_field(const form_t *f, const char *field, struct form_problem *p)
 		bad = !choice_ok(d->rule, v);
 		why = E_DELIVERY;
 		break;
+	case R_APPLICANT_ID:
+		bad = idcheck_person(v, NULL, &why_id) < 0 && idcheck_ubn(v, &why_id) < 0;
+		why = E_APPLICANT_ID;
+		break;
+	case R_TERMS:
+		bad = strlen(v) < 1 || strlen(v) > 16 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(v);
+		why = E_TERMS;
+		break;
 	}
 	return bad ? problem(p, d->f.name, why) : 0;
 }
@@ -329,6 +358,11 @@ size_t form_validate(const form_t *f, struct form_problem **problems)
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof *v);
 		v[n++] = p;
+	}
+	if (f->kind == FORM_CHANGE && !form_get(f, "phone") && !form_get(f, "address") &&
+	    !form_get(f, "postal_code") && !form_get(f, "contact_person")) {
+		v = xrealloc(v, (n + 1) * sizeof *v);
+		problem(&v[n++], "kind", E_NO_CHANGE);
 	}
 	if (problems)
 		*problems = v;

@@ -59,6 +59,10 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	  "second, blind keying of a stored form") \
 	X(form_approve, PRODUCER_intake | PRODUCER_ctl, \
 	  "approve a verified form (not by its keyer or verifier) and carry it out in the same transaction") \
+	X(form_reject, PRODUCER_intake | PRODUCER_ctl, \
+	  "reject a keyed form with a listed reason (a supervisor); the applicant is told") \
+	X(subscriber_find, PRODUCER_intake | PRODUCER_ctl, \
+	  "find subscribers by ID number, UBN, name, e-mail, account, card or certificate (audited)") \
 	X(issue, PRODUCER_station | PRODUCER_ctl, \
 	  "issue the signature and encryption certificates of a card order") \
 	X(order_claim, PRODUCER_station, \

@@ -53,6 +53,8 @@ static const struct {
 	A(form_key, ROLE_CLERK | ROLE_SUPERVISOR) \
 	A(form_verify, ROLE_CLERK | ROLE_SUPERVISOR) \
 	A(form_approve, ROLE_SUPERVISOR) \
+	A(form_reject, ROLE_SUPERVISOR) \
+	A(subscriber_find, ROLE_CLERK | ROLE_SUPERVISOR) \
 	A(counter_renew, ROLE_SUPERVISOR) \
 	A(revoke, ROLE_ADMIN) \
 	A(issue, ROLE_OPERATOR) \

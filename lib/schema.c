@@ -236,7 +236,33 @@ const char *const db_migrations[] = {
 	"  unlock_job INTEGER REFERENCES jobs(id),"
 	"  updated_at INTEGER NOT NULL);",
 
-	/* 11: where each personalized card went (workers/job_dispatch.c): handed over at the
+	/* 11 (counter): a supervisor's rejection of a keyed form, and whom to tell. There is
+	 * no subscriber yet for a rejected registration, so the notice is this row: mailed to
+	 * EMAIL, or printed as a letter to ADDRESS in a sheet batch when there is no e-mail
+	 * (notice_state waiting -> sent | printed). */
+	"CREATE TABLE form_rejections ("
+	"  serial TEXT PRIMARY KEY REFERENCES forms(serial),"
+	"  reason TEXT NOT NULL,"	/* a code of lib/form_reject.c's list */
+	"  note TEXT,"			/* the supervisor's free text */
+	"  officer TEXT NOT NULL,"
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	"  recipient TEXT,"		/* name, or an organization's contact person */
+	"  email TEXT,"
+	"  postal_code TEXT,"
+	"  address TEXT,"
+	"  language TEXT NOT NULL DEFAULT 'zh-TW',"
+	"  notice_state TEXT NOT NULL DEFAULT 'waiting' CHECK (notice_state IN ('waiting','sent','printed')),"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX form_rejections_notice ON form_rejections(notice_state);",
+
+	/* 12 (counter): where a sheet goes when its form says so (a resume or reset form names
+	 * the recipient, address and e-mail); NULL: the subscriber's registered contact. */
+	"ALTER TABLE sheets ADD COLUMN recipient TEXT;"
+	"ALTER TABLE sheets ADD COLUMN postal_code TEXT;"
+	"ALTER TABLE sheets ADD COLUMN address TEXT;"
+	"ALTER TABLE sheets ADD COLUMN email TEXT;",
+
+	/* 13: where each personalized card went (workers/job_dispatch.c): handed over at the
 	 * counter, mailed with a tracking number, returned, or returned and set aside */
 	"ALTER TABLE orders ADD COLUMN dispatch TEXT"
 	"  CHECK (dispatch IN ('counter','mailed','returned','set_aside'));"

@@ -148,7 +148,8 @@ static void compose_contact(struct notifier *n, template_vars_t *v, int en)
 mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 {
 	sqlite3_stmt *q = db_prepare(n->db,
-	    "SELECT n.kind, n.topic, n.recipient, n.message_id, n.created_at, s.name, s.language, "
+	    /* An organization's mail is addressed to its contact person, not to its name. */
+	    "SELECT n.kind, n.topic, n.recipient, n.message_id, n.created_at, coalesce(s.contact_person, s.name), s.language, "
 	    "  (SELECT a.id FROM accounts a WHERE a.subscriber_id = s.id) "
 	    "FROM notices n JOIN subscribers s ON s.id = n.subscriber_id WHERE n.id = ?");
 	template_vars_t *v = template_vars_new();

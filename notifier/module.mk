@@ -11,7 +11,7 @@ test_sheet_PKGS := pangocairo cairo-pdf libqpdf openssl
 PROGRAMS += ra-notifier
 ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c \
 	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
-	notifier/renewals.c notifier/notices.c notifier/sheets.c notifier/run_metrics.c \
+	notifier/renewals.c notifier/notices.c notifier/rejections.c notifier/sheets.c notifier/run_metrics.c \
 	notifier/passwords.c notifier/printed.c \
-	$(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL) $(LIB_METRICS)
+	lib/form_reject.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL) $(LIB_METRICS)
 ra-notifier_PKGS := libcurl openssl sqlite3 yaml-0.1 jansson pangocairo cairo-pdf libqpdf

@@ -121,7 +121,7 @@ int notices_run(struct notifier *n)
 	if (notices_plan(n, &planned) < 0 || passwords_plan(n, &planned) < 0)
 		return -1;
 	if (n->dry_run)
-		return 0;
+		return rejections_run(n);
 	log_info("status scan: %d new confirmation(s)", planned);
 	ledger_send_due(n, kinds, &st);
 	log_info("notices: %d sent, %d failed, %d undeliverable", st.sent, st.failed, st.undeliverable);
@@ -129,5 +129,7 @@ int notices_run(struct notifier *n)
 	if ((st.sent || st.failed || st.undeliverable) && ledger_summary(n, "notices", &st) < 0)
 		rc = 1;
 	stats_clear(&st);
+	if (rejections_run(n) != 0)
+		rc = 1;
 	return rc;
 }

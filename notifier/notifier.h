@@ -76,6 +76,10 @@ int renewals_run(struct notifier *n);
 /* Revocation, suspension, resume and password confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
 
+/* ---- rejections.c ---- */
+/* Tell applicants of rejected forms (mail, or a letter without e-mail). 0, 1 if some failed. */
+int rejections_run(struct notifier *n);
+
 /* ---- printed.c ---- */
 /* Batch NAME is on paper (OFFICER saw it): shred its print files and previews. 0/-1. */
 int printed_confirm(struct notifier *n, const char *name, const char *officer);

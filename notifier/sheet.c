@@ -384,6 +384,49 @@ int sheet_preview_png(const char *family, const char *return_address, const char
 	return rc;
 }
 
+int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l)
+{
+	char date[32], who[512];
+	time_t t = (time_t)l->date;
+	struct tm tm;
+	double y;
+
+	if (!l->name || !l->postal_code || !l->address || !l->title || !l->body || !l->reference) {
+		log_err("letter %s: a field is missing", l->reference ? l->reference : "(no reference)");
+		return -1;
+	}
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	text_at(d, 20, 12, 100, d->family, 15, 1, PANGO_ALIGN_LEFT, "憑證註冊中心");
+	text_at(d, 20, 19.5, 100, d->family, 8.5, 0, PANGO_ALIGN_LEFT, "Certificate Registration Authority");
+	line(d->cr, 20, 26, 190, 26, 0.4, 0);
+	draw_window_marks(d);
+	text_at(d, WIN_X, WIN_Y + 1, WIN_W - 4, d->family, 6.5, 0, PANGO_ALIGN_LEFT, d->return_address);
+	line(d->cr, WIN_X, WIN_Y + 5, WIN_X + WIN_W - 5, WIN_Y + 5, 0.15, 0.4);
+	y = WIN_Y + 8;
+	y += text_at(d, WIN_X, y, WIN_W - 5, d->mono, 13, 1, PANGO_ALIGN_LEFT, l->postal_code) + 1;
+	y += text_at(d, WIN_X, y, WIN_W - 5, d->family, 11, 0, PANGO_ALIGN_LEFT, l->address) + 2;
+	snprintf(who, sizeof who, "%s　君啟", l->name);
+	text_at(d, WIN_X + 8, y, WIN_W - 13, d->family, 14, 1, PANGO_ALIGN_LEFT, who);
+	text_at(d, 124, WIN_Y, 62, d->family, 7.5, 0, PANGO_ALIGN_LEFT, "參考 Reference");
+	text_at(d, 124, WIN_Y + 4, 62, d->mono, 10, 0, PANGO_ALIGN_LEFT, l->reference);
+	text_at(d, 124, WIN_Y + 11, 62, d->family, 7.5, 0, PANGO_ALIGN_LEFT, "日期 Date");
+	text_at(d, 124, WIN_Y + 15, 62, d->mono, 10, 0, PANGO_ALIGN_LEFT, date);
+	y = FOLD1 + 8;
+	y += text_at(d, 20, y, 170, d->family, 13, 1, PANGO_ALIGN_LEFT, l->title) + 4;
+	text_at(d, 20, y, 170, d->family, 10, 0, PANGO_ALIGN_LEFT, l->body);
+	draw_folds(d);
+	if (d->contact)
+		text_at(d, 20, PAGE_H - 24, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, d->contact);
+	cairo_show_page(d->cr);
+	if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) {
+		log_err("letter %s: cairo: %s", l->reference, cairo_status_to_string(cairo_status(d->cr)));
+		return -1;
+	}
+	d->pages++;
+	return 0;
+}
+
 int sheet_doc_finish(sheet_doc_t *d, unsigned char **pdf, size_t *len)
 {
 	*pdf = NULL;

@@ -38,6 +38,16 @@ sheet_doc_t *sheet_doc_new(const char *family, const char *return_address);
 void sheet_doc_set_contact(sheet_doc_t *d, const char *contact);
 /* Add one page for INFO. 0, or -1 if a field is missing or cairo failed (logged). */
 int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *info);
+/* A letter (no secret): the same letterhead and window address, then TITLE and BODY. */
+struct sheet_letter {
+	const char *name, *postal_code, *address;
+	const char *title, *body;
+	const char *reference;		/* e.g. the form serial */
+	long long date;
+};
+/* Add one letter page. 0, or -1 if a field is missing or cairo failed (logged). */
+int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l);
+
 /* Finish the PDF; *pdf gets the bytes (caller wipes and frees). 0/-1. */
 int sheet_doc_finish(sheet_doc_t *d, unsigned char **pdf, size_t *len);
 /* Free (wiping the buffer). Accepts NULL. */

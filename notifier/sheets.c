@@ -53,9 +53,13 @@ struct sheet_row {
 
 static const char row_sql[] =
     "SELECT sh.id, sh.subscriber_id, coalesce(sh.order_id, 0), sh.serial, sh.kind, sh.reason, "
-    "  sh.delivery, sh.state, coalesce(sh.batch, ''), s.name, s.postal_code, s.address, "
+    "  sh.delivery, sh.state, coalesce(sh.batch, ''), "
+    /* The form's destination first (a resume or reset form names it); an organization's
+     * sheet goes to its contact person, not to its name. */
+    "  coalesce(sh.recipient, s.contact_person, s.name), coalesce(sh.postal_code, s.postal_code), "
+    "  coalesce(sh.address, s.address), "
     "  coalesce(sh.account_id, (SELECT a.id FROM accounts a WHERE a.subscriber_id = s.id), ''), "
-    "  s.id_number, s.email, sh.sealed "
+    "  s.id_number, coalesce(sh.email, s.email), sh.sealed "
     "FROM sheets sh JOIN subscribers s ON s.id = sh.subscriber_id ";
 
 static char *dup_col(sqlite3_stmt *q, int i)
@@ -253,7 +257,7 @@ static int produce_post(struct notifier *n, EVP_PKEY *key, const char *asked)
 {
 	int count, failed = 0, done = 0, rc = -1;
 	struct sheet_row *rows = rows_load(n, "WHERE sh.state = 'waiting' AND sh.delivery = 'post' "
-	    "ORDER BY s.postal_code, sh.serial", NULL, &count);
+	    "ORDER BY coalesce(sh.postal_code, s.postal_code), sh.serial", NULL, &count);
 	int *ok = xcalloc((size_t)count + 1, sizeof *ok);
 	sheet_doc_t *d = NULL;
 	unsigned char *pdf = NULL;

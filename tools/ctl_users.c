@@ -153,6 +153,7 @@ int ctl_users_init(const char *dir)
 		{ "ra.db", "ra-queue", LEDGER_GROUP, 0660, 0 },
 		{ "credentials", NULL, NULL, 0700, 0 },
 		{ "run", NULL, NULL, 01777, 0 },		/* every daemon makes its socket here */
+		{ "metrics", NULL, NULL, 01777, 0 },	/* every program writes its metrics file here */
 		{ "signer", "ra-signer", NULL, 0700, 0 },
 		{ "signer/ca.key", "ra-signer", NULL, 0600, 0 },
 		{ "signer/ca.pem", "ra-signer", NULL, 0644, 0 },
@@ -182,6 +183,7 @@ int ctl_users_init(const char *dir)
 	};
 	static const char *const clients[] = { "intake", "self", "station", "ctl", "web" };
 	char *home = realpath(dir, NULL), *creds = xasprintf("%s/credentials", dir);
+	char *metrics = xasprintf("%s/metrics", dir);
 	int rc = -1;
 
 	if (geteuid() != 0) {
@@ -190,7 +192,7 @@ int ctl_users_init(const char *dir)
 	}
 	if (!home || ctl_ensure_users(home) < 0)
 		goto out;
-	if (mkdir_p(creds, 0700) < 0)
+	if (mkdir_p(creds, 0700) < 0 || mkdir_p(metrics, 0755) < 0)
 		goto out;
 	for (size_t i = 0; i < sizeof ctl_creds / sizeof ctl_creds[0]; i++) {
 		char *from = xasprintf("%s/%s", dir, ctl_creds[i].file);
@@ -226,6 +228,7 @@ int ctl_users_init(const char *dir)
 out:
 	free(home);
 	free(creds);
+	free(metrics);
 	return rc;
 }
 

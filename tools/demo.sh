@@ -8,7 +8,7 @@
 #      var/demo/passphrases/ID (0600): a demo stands in for people typing them.
 #   2. the 20 example registration forms keyed (clerk01), second-keyed blind (clerk02)
 #      and approved (sup01), as counter staff do it with ra-intake, each step signed with
-#      that officer's credential
+#      that officer's credential; one more form rejected (sup01), a subscriber found
 #   3. each card order personalized by card-station on virtual PIV cards in 4 PC/SC
 #      readers (pcscd + vpcd), keys made on the card (tools/demo-cards.sh); or, with
 #      DEMO_SOFTWARE=1, software keys and PKCS#10 requests made with openssl and sent
@@ -67,6 +67,12 @@ for f in "${forms[@]}"; do
 	serial=$(sed -n 's/^serial: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$f")
 	ra-intake approve $(as sup01) "$serial" | head -n 1
 done
+step "a form rejected (sup01) and a subscriber found at the counter (clerk01)"
+sed -e 's/^serial: .*/serial: DEMO-REJ-1/' -e 's/^national_id: .*/national_id: A123456789/' \
+	-e 's/^name: .*/name: 陳示範/' "${forms[0]}" >"$demo/rejected.yaml"
+ra-intake import $(as clerk01) "$demo/rejected.yaml" >/dev/null
+ra-intake reject $(as sup01) --reason documents --note "the ID card shown is not the applicant's" DEMO-REJ-1
+ra-intake find $(as clerk01) --national-id "$(sed -n 's/^national_id: //p' "${forms[0]}")" | sed -n '2,4p;$p'
 
 mkdir -p "$out/certs"
 if [ "${DEMO_SOFTWARE:-0}" = 1 ]; then

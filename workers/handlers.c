@@ -11,6 +11,8 @@
 	H(form_key, NULL, job_form_key_apply) \
 	H(form_verify, NULL, job_form_verify_apply) \
 	H(form_approve, job_form_approve_prepare, job_form_approve_apply) \
+	H(form_reject, NULL, job_form_reject_apply) \
+	H(subscriber_find, NULL, job_subscriber_find_apply) \
 	H(issue, job_issue_prepare, job_issue_apply) \
 	H(order_claim, NULL, job_order_claim_apply) \
 	H(card_done, NULL, job_card_done_apply) \

@@ -12,6 +12,7 @@
  * certificates back, never a second pair. The CSR bytes pass through untouched.
  */
 #include "csr_check.h"
+#include "jobs.h"
 #include "log.h"
 #include "pem.h"
 #include "signer_client.h"
@@ -147,8 +148,11 @@ json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject)
 	}
 	rc = 0;
 out:
-	if (rc < 0 && json_array_size(certs) > 0)
-		issue_withdraw(ctx, certs);	/* the second was refused: none may stay valid */
+	/* The second was refused: none may stay valid. But a signer that could not be reached
+	 * refused nothing: the job waits, and on its next attempt the same request ids give
+	 * the same first certificate back, so nothing is withdrawn (found by test_chaos). */
+	if (rc < 0 && json_array_size(certs) > 0 && ctx->retry != JOB_RETRY_WAIT)
+		issue_withdraw(ctx, certs);
 	free(csr[0]);
 	free(csr[1]);
 	if (rc < 0) {

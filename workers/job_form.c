@@ -114,6 +114,13 @@ static int key_one(struct job_ctx *ctx, const char *officer, json_t *obj, json_t
 		    json_pack("{s:s?,s:s}", "serial", serial, "error", why));
 		goto out;
 	}
+	/* One live registration per ID number: refused here already, unless the form names it. */
+	if (supersede_check(ctx, f, serial, 0) < 0) {
+		json_array_append_new(json_object_get(result, "rejected"),
+		    json_pack("{s:s?,s:s}", "serial", serial, "error", ctx->error));
+		ctx->error[0] = '\0';
+		goto out;
+	}
 	form_content(f, &content, digest);
 	if ((old = stored_form(ctx, serial, &state, &keyed, &verified)) != NULL) {
 		if (db_int(ctx->db, "SELECT 1 FROM forms WHERE serial = ? AND digest = ?", "ss", serial, digest) == 1) {
@@ -249,6 +256,71 @@ out:
 }
 
 /*
+ * A form about an account names who came to the counter: its applicant_id must be the ID
+ * number the account's subscriber registered with. Forms keyed before the field existed
+ * carry none and are refused (key them again). An unknown account is left for the kind's
+ * own handler to report. 0, or -1 after job_fail().
+ */
+static int applicant_check(struct job_ctx *ctx, const form_t *f, const char *serial)
+{
+	const char *id = form_get(f, "applicant_id"), *account = form_get(f, "account");
+
+	if (form_get_kind(f) == FORM_REGISTRATION || !account)
+		return 0;
+	if (!id)
+		return job_fail(ctx, 0, "form %s names no applicant ID: key it again with the applicant's ID number", serial);
+	if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1)
+		return 0;
+	if (db_int(ctx->db, "SELECT 1 FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id"
+	    " WHERE a.id = ? AND s.id_number = ?", "ss", account, id) != 1)
+		return job_fail(ctx, 0, "form %s: the applicant ID %s is not the ID number account %s was registered"
+		    " with", serial, id, account);
+	return 0;
+}
+
+/* Audit who was identified at the counter, and by which documents. 0/-1. */
+static int applicant_audit(struct job_ctx *ctx, const form_t *f, const char *object)
+{
+	const char *id = form_get(f, "applicant_id");
+	char what[256];
+
+	if (!id)
+		id = form_get(f, "national_id") ? form_get(f, "national_id") : form_get(f, "ubn");
+	snprintf(what, sizeof what, "applicant_id %s; documents_seen %s", id ? id : "-",
+	    form_get(f, "documents_seen") ? form_get(f, "documents_seen") : "-");
+	return job_audit(ctx, "form.identified", object, NULL, what);
+}
+
+/*
+ * A resume or reset sheet goes where its form says: the recipient, and the address or
+ * e-mail the delivery needs (form_rules.c requires them), not the registered ones. The
+ * sheet was queued by the kind's handler in this transaction; RESULT names it. 0/-1.
+ */
+static int sheet_destination(struct job_ctx *ctx, const form_t *f, const char *serial, json_t *result)
+{
+	const char *sheet = json_string_value(json_object_get(result, "sheet"));
+	sqlite3_stmt *st;
+	char object[48];
+	int rc;
+
+	if (!sheet)
+		return 0;
+	st = db_prepare(ctx->db, "UPDATE sheets SET recipient = ?, postal_code = ?, address = ?, email = ?"
+	    " WHERE serial = ?");
+	sqlite3_bind_text(st, 1, form_get(f, "recipient"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, form_get(f, "postal_code"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, form_get(f, "address"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, form_get(f, "email"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, sheet, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return job_fail(ctx, 1, "cannot address the sheet of form %s: %s", serial, sqlite3_errmsg(ctx->db));
+	snprintf(object, sizeof object, "sheet:%s", sheet);
+	return job_audit(ctx, "sheet.addressed", object, NULL, serial);
+}
+
+/*
  * Dual control and state, checked before anything happens: in prepare, because some
  * forms' effects start at the signer there, and again in apply, inside the transaction.
  * Returns the stored form, or NULL after job_fail().
@@ -271,7 +343,7 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 		job_fail(ctx, 0, "form %s needs its second keying (ra-intake verify) before approval", serial);
 	else if (strcmp(state, "verified") != 0)
 		job_fail(ctx, 0, "form %s is already %s", serial, state);
-	else
+	else if (applicant_check(ctx, f, serial) == 0 && supersede_check(ctx, f, serial, 1) == 0)
 		refused = 0;
 	if (refused)
 		form_destroy(&f);
@@ -293,10 +365,11 @@ int job_form_approve_prepare(struct job_ctx *ctx)
 	if (!(f = approve_check(ctx, serial, officer)))
 		return -1;
 	switch (form_get_kind(f)) {
-	case FORM_REGISTRATION: rc = register_prepare(ctx); break;
+	case FORM_REGISTRATION: rc = supersede_prepare(ctx, f) < 0 ? -1 : register_prepare(ctx); break;
 	case FORM_REVOCATION: rc = revocation_prepare(ctx, serial); break;
 	case FORM_RESUME: rc = resume_prepare(ctx, serial); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_prepare(ctx, serial); break;
+	case FORM_CHANGE: rc = 0; break;
 	}
 	form_destroy(&f);
 	return rc;
@@ -324,14 +397,21 @@ int job_form_approve_apply(struct job_ctx *ctx, json_t **result)
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	snprintf(object, sizeof object, "form:%s", serial);
-	if (job_audit(ctx, "form.approved", object, "verified", "approved") < 0)
+	if (job_audit(ctx, "form.approved", object, "verified", "approved") < 0 || applicant_audit(ctx, f, object) < 0)
 		goto out;
 	switch (form_get_kind(f)) {
-	case FORM_REGISTRATION: rc = register_apply(ctx, serial, result); break;
+	case FORM_REGISTRATION:
+		rc = register_apply(ctx, serial, result);
+		if (rc == 0)
+			rc = supersede_apply(ctx, serial, *result);
+		break;
 	case FORM_REVOCATION: rc = revocation_apply(ctx, serial, result); break;
 	case FORM_RESUME: rc = resume_apply(ctx, serial, result); break;
 	case FORM_PASSWORD_RESET: rc = password_reset_apply(ctx, serial, result); break;
+	case FORM_CHANGE: rc = change_apply(ctx, serial, f, result); break;
 	}
+	if (rc == 0 && (form_get_kind(f) == FORM_RESUME || form_get_kind(f) == FORM_PASSWORD_RESET))
+		rc = sheet_destination(ctx, f, serial, *result);
 	if (rc == 0) {
 		st = db_prepare(ctx->db, "UPDATE forms SET state = 'done', updated_at = ? WHERE serial = ?");
 		sqlite3_bind_int64(st, 1, ra_now());

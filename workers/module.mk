@@ -7,7 +7,8 @@ ra-worker_SRCS := workers/worker_main.c workers/job.c workers/handlers.c workers
                   workers/cert_status.c workers/job_revoke.c workers/job_suspend.c workers/job_resume.c \
                   workers/job_dispatch.c \
                   workers/job_account.c workers/account_guard.c workers/job_renew.c workers/audit_checkpoint.c \
-                  workers/officer_check.c workers/job_officer.c \
+                  workers/officer_check.c workers/job_officer.c workers/job_form_reject.c workers/job_subscriber_find.c workers/job_supersede.c workers/job_change.c \
+                  workers/worker_metrics.c $(LIB_METRICS) \
                   $(LIB_OFFICER) $(LIB_OFFICER_DB) \
                   $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_NET) $(LIB_SEAL) $(LIB_B64) $(LIB_PEM) $(LIB_FORM)
 ra-worker_PKGS := libczmq libzmq sqlite3 yaml-0.1 jansson libcrypto libargon2

@@ -104,6 +104,9 @@ static json_t *q_form(sqlite3 *db, json_t *args, char **err)
 	    " WHERE serial = ?1) ORDER BY id", json_pack("[s]", serial)));
 	json_object_set_new(f, "subscriber", one(rows(db, "SELECT s.id, a.id AS account FROM subscribers s"
 	    " LEFT JOIN accounts a ON a.subscriber_id = s.id WHERE s.form_serial = ?", json_pack("[s]", serial))));
+	/* A rejected form says why, and whether the applicant has been told. */
+	json_object_set_new(f, "rejection", one(rows(db, "SELECT reason, note, officer, notice_state FROM form_rejections"
+	    " WHERE serial = ?", json_pack("[s]", serial))));
 	json_object_set_new(f, "orders", rows(db, "SELECT o.id, o.state, o.card_serial FROM orders o"
 	    " JOIN subscribers s ON s.id = o.subscriber_id WHERE s.form_serial = ? ORDER BY o.id",
 	    json_pack("[s]", serial)));

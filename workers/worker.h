@@ -15,6 +15,7 @@
 #ifndef RA_WORKER_H
 #define RA_WORKER_H
 
+#include "form.h"
 #include "job.h"
 #include "signer_client.h"
 
@@ -23,6 +24,8 @@ int job_form_key_apply(struct job_ctx *ctx, json_t **result);
 int job_form_verify_apply(struct job_ctx *ctx, json_t **result);
 int job_form_approve_prepare(struct job_ctx *ctx);
 int job_form_approve_apply(struct job_ctx *ctx, json_t **result);
+int job_form_reject_apply(struct job_ctx *ctx, json_t **result);
+int job_subscriber_find_apply(struct job_ctx *ctx, json_t **result);
 int job_issue_prepare(struct job_ctx *ctx);
 int job_issue_apply(struct job_ctx *ctx, json_t **result);
 int job_order_claim_apply(struct job_ctx *ctx, json_t **result);
@@ -65,6 +68,20 @@ json_t *issue_store(struct job_ctx *ctx, int64_t order, json_t *certs);
 int register_prepare(struct job_ctx *ctx);
 int register_apply(struct job_ctx *ctx, const char *serial, json_t **result);
 
+/* One person, one live registration (job_supersede.c). */
+/* The account of a live registration with the ID number of registration form F, or NULL.
+ * Caller frees. */
+char *supersede_live_account(struct job_ctx *ctx, const form_t *f);
+/* Refuse registration form F (SERIAL) while another registration of its ID number is live,
+ * unless F names that account under supersedes and, AT_APPROVAL, the payload says
+ * "supersede": true. 0, or -1 after job_fail(). */
+int supersede_check(struct job_ctx *ctx, const form_t *f, const char *serial, int at_approval);
+/* Revoke the live registration's certificates as superseded at the signer. 0/-1. */
+int supersede_prepare(struct job_ctx *ctx, const form_t *f);
+/* Record what supersede_prepare did, cancel the old orders, audit; adds "superseded" and
+ * "revoked" to RESULT. 0/-1. */
+int supersede_apply(struct job_ctx *ctx, const char *serial, json_t *result);
+
 /* Approved forms' effects (form_approve dispatches on the form's kind). SERIAL is the form's. */
 int revocation_prepare(struct job_ctx *ctx, const char *serial);
 int revocation_apply(struct job_ctx *ctx, const char *serial, json_t **result);
@@ -72,6 +89,8 @@ int resume_prepare(struct job_ctx *ctx, const char *serial);
 int resume_apply(struct job_ctx *ctx, const char *serial, json_t **result);
 int password_reset_prepare(struct job_ctx *ctx, const char *serial);
 int password_reset_apply(struct job_ctx *ctx, const char *serial, json_t **result);
+/* A change form: the subscriber's phone, address, contact person (job_change.c). */
+int change_apply(struct job_ctx *ctx, const char *serial, const form_t *f, json_t **result);
 
 /* Certificate status changes shared by revocation, suspension and resume (cert_status.c). */
 /* The serials (JSON array) of ACCOUNT's certificates whose status is in STATUSES (SQL list,

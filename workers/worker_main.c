@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "job.h"
 #include "signer_client.h"
+#include "worker_metrics.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -85,6 +86,7 @@ static void run_job(struct worker *w, msg_t *m)
 	char *kind = msg_str(m, 2);
 	const struct job_handler *h;
 	json_t *result = NULL;
+	int64_t started = mono_ms();
 
 	ctx.id = msg_i64(m, 0, &ok1);
 	ctx.token = msg_i64(m, 1, &ok2);
@@ -146,6 +148,9 @@ reply:
 		reply(w, MSG_FAILED, ctx.id, ctx.token, ctx.retry, ctx.error);
 		break;
 	}
+	worker_metrics_job(kind, outcome == DONE ? "done" : outcome == FENCED ? "fenced" : "failed",
+	    (double)(mono_ms() - started) / 1000.0);
+	worker_metrics_tick(0);
 out:
 	json_decref(result);
 	json_decref(ctx.payload);
@@ -202,6 +207,7 @@ static void worker_run(struct worker *w)
 			worker_connect(w);
 			alive_until = mono_ms() + w->hb_ms * w->liveness;
 		}
+		worker_metrics_tick(0);
 		if (mono_ms() >= next_hb) {
 			msg_t *hb = msg_new(MSG_HEARTBEAT);
 			msg_send(&hb, w->sock);
@@ -268,7 +274,9 @@ int main(int argc, char **argv)
 		fatal("cannot connect to the queue at %s", w.endpoint);
 	log_info("ra-worker %s ready (kinds: %s)", w.name, w.kinds);
 
+	worker_metrics_init(w.cfg, w.name);
 	worker_run(&w);
+	worker_metrics_end();
 
 	log_info("ra-worker stopping");
 	signer_client_destroy(&w.signer);

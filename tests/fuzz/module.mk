@@ -51,5 +51,5 @@ fuzz_piv_SRCS = tests/fuzz/fuzz_piv.c $(CS_CORE) $(LIB_BASE)
 fuzz_piv_PKGS := openssl libpcsclite
 
 FUZZ_TARGETS += fuzz_web_form
-fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c $(LIB_BASE)
-fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto
+fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c web/web_metrics.c $(LIB_METRICS) $(LIB_CONFIG) $(LIB_BASE)
+fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto yaml-0.1

@@ -20,7 +20,7 @@ for bin in "$FUZZ_BIN"/fuzz_*; do
 	n=$(basename "$bin")
 	[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
 	# a filter that names a target exactly runs that target alone (fuzz_csr, not fuzz_csr_pem)
-	[ -x "$FUZZ_BIN/$filter" ] && [ "$n" != "$filter" ] && continue
+	[ -n "$filter" ] && [ -f "$FUZZ_BIN/$filter" ] && [ "$n" != "$filter" ] && continue
 	ran=$((ran + 1))
 	log=$FUZZ_OUT/$n.log
 	: > "$log"

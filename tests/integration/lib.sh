@@ -95,12 +95,24 @@ make_csr() {
 # sql_is DB QUERY VALUE: the query's result is VALUE (for wait_for, which re-runs it).
 sql_is() { [ "$(sql "$1" "$2")" = "$3" ]; }
 
+# applicant_lines ACCOUNT [sheet]: the YAML lines a form about ACCOUNT needs to name who
+# came to the counter (the subscriber's ID number and the documents seen); with "sheet",
+# also where a resume or reset sheet goes (recipient, postal code, address, e-mail).
+applicant_lines() {
+	sql "$DEP/ra.db" "SELECT 'applicant_id: ' || s.id_number || char(10) || 'documents_seen: ' ||
+		CASE s.applicant_type WHEN 'person' THEN 'national_id_card' ELSE 'company_registration' END ||
+		CASE WHEN '${2:-}' = 'sheet' THEN char(10) || 'recipient: ' || coalesce(s.contact_person, s.name) ||
+		char(10) || 'postal_code: \"' || s.postal_code || '\"' || char(10) || 'address: ' || s.address ||
+		char(10) || 'email: ' || s.email ELSE '' END
+		FROM subscribers s JOIN accounts a ON a.subscriber_id = s.id WHERE a.id = '$1'"
+}
+
 # password_from_reset ACCOUNT FORM FILE: a password-reset form (serial FORM) for counter
 # pickup through dual control (clerk01 keys, clerk02 second-keys, sup01 approves); its sheet
 # printed by ra-notifier and the password read off it into FILE (0600), never printed.
 password_from_reset() {
 	local sheet
-	printf 'kind: password_reset\nserial: %s\naccount: %s\ndelivery: counter\n' "$2" "$1" > "$T/$2.yaml"
+	{ printf 'kind: password_reset\nserial: %s\naccount: %s\ndelivery: counter\n' "$2" "$1"; applicant_lines "$1" sheet; } > "$T/$2.yaml"
 	ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$T/$2.yaml" >/dev/null || return 1
 	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$T/$2.yaml" >/dev/null || return 1
 	ra-intake approve --officer sup01 --passphrase-file "$OPASS" "$2" >/dev/null || return 1

@@ -58,7 +58,7 @@ reset_password "$A" P-0002 "$T/pw2" && ok "password-reset form approved (dual co
 	&& ok "the unlock is reported and audited" || fail "unlock audit"
 out=$(status_en "$T/pw"); echo "$out" | grep -q "wrong password" && ok "the old password no longer works" || fail "old pw" "$out"
 out=$(status_en "$T/pw2"); echo "$out" | grep -q "Account $A" && ok "the new password from the reset sheet works" || fail "new pw" "$out"
-printf 'kind: password_reset\nserial: P-0003\naccount: %s\ndelivery: post\n' "$A" > "$T/P-0003.yaml"
+{ printf 'kind: password_reset\nserial: P-0003\naccount: %s\ndelivery: post\n' "$A"; applicant_lines "$A" sheet; } > "$T/P-0003.yaml"
 # A supervisor may key a form, but then not approve it: dual control on the verified officer.
 ra-intake password-reset --officer sup01 --passphrase-file "$OPASS" --file "$T/P-0003.yaml" >/dev/null
 out=$(ra-intake approve --officer sup01 --passphrase-file "$OPASS" P-0003 2>&1)

@@ -122,7 +122,11 @@ out=$(ra-ctl reconcile --signer-db "$T/signer-copy.db" 2>&1)
 # ids: the restored ledger must not hand those job ids out again (the signer would refuse
 # a request id reused with another request), and reconcile names what the RA lost.
 ra-ctl backup "$T/bk2" --with-keys --passphrase-file "$T/pass" >/dev/null || fail "second backup"
-for n in 1 2; do sed -e "s/^serial: .*/serial: R2026-00090$n/" "$RA_TOP/config/examples/reg-0$n.yaml" >"$T/late-$n.yaml"; done
+late_id=(B191417777 C231706694)	# two more people (valid national IDs)
+for n in 1 2; do
+	sed -e "s/^serial: .*/serial: R2026-00090$n/" -e "s/^national_id: .*/national_id: ${late_id[n - 1]}/" \
+		-e "s/^email: .*/email: late$n@example.com/" "$RA_TOP/config/examples/reg-0$n.yaml" >"$T/late-$n.yaml"
+done
 register_forms clerk01 clerk02 sup01 "$T/late-1.yaml" "$T/late-2.yaml" || fail "two forms after the backup"
 request 21; request 22
 wait_for 60 sql_is "$NEW/ra.db" "SELECT count(*) FROM orders WHERE state = 'issued'" 22 || fail "two orders issued after the backup"

@@ -129,7 +129,7 @@ echo "$out" >>"$T/cs.out"
 echo "$out" | grep -qi "locked" && ! echo "$out" | grep -q "card unlocked" &&
 	ok "a locked account is refused even with the right password" || fail "locked account refused" "$out"
 # Only the paper password-reset form (keyed, second-keyed, approved) unlocks the account.
-printf 'kind: password_reset\nserial: P-0001\naccount: %s\ndelivery: counter\n' "$B" >"$T/reset.yaml"
+{ printf 'kind: password_reset\nserial: P-0001\naccount: %s\ndelivery: counter\n' "$B"; applicant_lines "$B" sheet; } >"$T/reset.yaml"
 ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
 	ra-intake verify --officer clerk02 --passphrase-file "$OPASS" --kind password_reset --file "$T/reset.yaml" >>"$T/intake.out" 2>>"$T/intake.log" &&
 	ra-intake approve --officer sup01 --passphrase-file "$OPASS" P-0001 >>"$T/intake.out" 2>>"$T/intake.log"

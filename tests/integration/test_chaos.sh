@@ -33,21 +33,21 @@ CHAOS_S=${CHAOS_S:-0}
 CHAOS_FORMS=${CHAOS_FORMS:-200}
 CHAOS_ROUND=${CHAOS_ROUND:-50}
 CHAOS_CARDS=${CHAOS_CARDS:-4}
-CHAOS_STALL_S=${CHAOS_STALL_S:-20}
+CHAOS_STALL_S=${CHAOS_STALL_S:-30}
 READERS=4
 AHEAD=$(date -u -d '+11 months +1 day' +%Y-%m-%dT%H:%M:%SZ)
 
 # --- the deployment ------------------------------------------------------------------------
 ra_deploy 0
-# Leases a little longer than a signer restart; enough attempts for jobs that meet
+# Leases longer than two signer calls (an issue job asks twice); enough attempts for jobs that meet
 # several kills in a row (each kill of a worker or the signer may cost a job an attempt).
-sed -i -e 's/lease_ms: 2000/lease_ms: 6000/' -e '/^queue:/a\  max_attempts: 12' "$DEP/ra.yaml"
+sed -i -e 's/lease_ms: 2000/lease_ms: 10000/' -e '/^queue:/a\  max_attempts: 12' "$DEP/ra.yaml"
 # The clerks' ra-intake waits 5 s for an answer, then the form is followed in the ledger.
 port=$("$SINK" start "$T/smtp") || { fail "SMTP server"; exit 1; }
 on_exit "'$SINK' stop '$T/smtp'"
 cat >>"$DEP/ra.yaml" <<EOF
 worker:
-  signer_timeout_ms: 5000
+  signer_timeout_ms: 3000
 intake:
   wait_ms: 5000
 notifier:

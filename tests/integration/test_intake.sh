@@ -61,7 +61,7 @@ bad_batch() {
 	grep -A4 "^line 6:" "$out" | has "postal_code:" /dev/stdin &&
 	has "line 7: accepted M2026-000206" "$out" &&
 	has "line 8: rejected M2026-000201: serial: already on line 2" "$out" &&
-	has "line 9: rejected: has 4 fields, the header has 13" "$out" &&
+	has "line 9: rejected: has 4 fields, the header has 14" "$out" &&
 	has "2 accepted, 6 rejected" "$out" &&
 	has "nothing sent" "$out"
 }
@@ -89,9 +89,9 @@ check "a YAML list is checked form by form with line numbers" bad_yaml_list
 
 interactive() {
 	# serial, type, name, a wrong national ID, the right one, e-mail, phone, postal
-	# code, address, documents, language (skipped).
+	# code, address, documents, terms version, supersedes and language (skipped).
 	printf '%s\n' r2026-900001 個人 陳怡君 A123456788 A123456789 yijun@example.com.tw \
-	    "+886 2 2736 5821" 106 臺北市大安區和平東路二段106號 身分證 "" |
+	    "+886 2 2736 5821" 106 臺北市大安區和平東路二段106號 身分證 2026.1 "" "" |
 	    ra-intake register --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 || return 1
 	has "national_id: check digit does not match" "$out" &&
 	has '"national_id": "A123456789"' "$out" &&
@@ -109,10 +109,11 @@ eof_sends_nothing() {
 check "input that ends early sends nothing" eof_sends_nothing
 
 other_kinds() {
-	printf '%s\n' V2026-000001 u12345678 金鑰遺失 2026/11/20 |
+	printf '%s\n' V2026-000001 u12345678 a123456789 身分證 金鑰遺失 2026/11/20 |
 	    ra-intake revoke --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 &&
 	has '"reason": "keyCompromise"' "$out" && has '"event_date": "2026-11-20"' "$out" &&
-	printf '%s\n' P2026-000001 u1234567 u12345678 臨櫃 |
+	has '"applicant_id": "A123456789"' "$out" &&
+	printf '%s\n' P2026-000001 u1234567 u12345678 A123456789 身分證 臨櫃 陳怡君 "" "" "" |
 	    ra-intake password-reset --officer clerk01 --passphrase-file "$OPASS" --check >"$out" 2>&1 &&
 	has "account: must be u followed by 8 digits" "$out" && has '"delivery": "counter"' "$out"
 }
@@ -175,7 +176,7 @@ check "a serial keyed again with other content is a conflict" keyed_conflict
 
 interactive_submit() {
 	printf '%s\n' R2026-900010 person 林志明 F131104093 chihming@example.net 0912345678 220 \
-	    新北市板橋區文化路一段188號 national_id_card "" maybe y |
+	    新北市板橋區文化路一段188號 national_id_card 2026.1 "" "" maybe y |
 	    ra-intake register --officer clerk03 --passphrase-file "$OPASS" >"$out" 2>&1 || { cat "$out"; return 1; }
 	has "Submit this form? (y/n)" "$out" && has "stored: 1, already keyed the same: 0" "$out"
 }
@@ -211,10 +212,12 @@ verify_blind() {
 }
 check "second keying: mismatches named field by field, then a match" verify_blind
 
-# The answers a clerk types for FILE at the prompt: every field but serial and officer.
+# The answers a clerk types for FILE at the prompt: every field but serial and officer,
+# and an empty answer for supersedes (asked after the terms version).
 answers() {
 	awk '/^#/ || /^(serial|officer):/ { next }
-	    { sub(/^[a-z_]+: /, ""); gsub(/^"|"$/, ""); gsub(/^\[|\]$/, ""); print }' "$1"
+	    /^terms_version:/ { t = 1 }
+	    { sub(/^[a-z_]+: /, ""); gsub(/^"|"$/, ""); gsub(/^\[|\]$/, ""); print; if (t) print ""; t = 0 }' "$1"
 }
 
 verify_interactive() {

@@ -15,7 +15,8 @@ account_of() { sql "$DEP/ra.db" "SELECT id FROM accounts WHERE subscriber_id = $
 form_yaml() {
 	local f=$1 kind=$2 serial=$3 account=$4
 	shift 4
-	{ echo "kind: $kind"; echo "serial: $serial"; echo "account: $account"; for l in "$@"; do echo "$l"; done; } > "$f"
+	{ echo "kind: $kind"; echo "serial: $serial"; echo "account: $account"; for l in "$@"; do echo "$l"; done
+	  applicant_lines "$account" $([ "$kind" = revocation ] || echo sheet); } > "$f"
 }
 # form_through KIND FILE SERIAL: keyed by clerk01, second-keyed by clerk02, approved by sup01.
 form_through() {

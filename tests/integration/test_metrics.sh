@@ -1,5 +1,5 @@
 #!/bin/bash
-# Metrics an operator can watch: ra-queue, ca-signer, ra-ocsp, ra-web and ra-notifier write Prometheus
+# Metrics an operator can watch: ra-queue, the workers, ca-signer, ra-ocsp, ra-web and ra-notifier write Prometheus
 # textfiles into metrics.dir; Prometheus's own promtool accepts each one; the figures move
 # when real work is done through the real daemons (forms keyed and approved, certificates
 # issued, one revoked, a notifier run); `ra-ctl status` shows them; the alert rules
@@ -14,6 +14,7 @@ M=$DEP/metrics
 ra-ctl -c "$RA_CONFIG" down >/dev/null
 printf 'metrics:\n  interval_ms: 200\n' >> "$RA_CONFIG"
 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
+done0=$(sqlite3 -batch -noheader "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE state = 'done'")	# before these workers
 
 # val FILE SERIES: the value of one series (name with its labels as written), or 0.
 val() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1"; }
@@ -73,6 +74,17 @@ grown "$M/ca-signer.prom" "$SIGN" "$(val "$T/s0" "$SIGN")" 2 && grown "$M/ca-sig
 	&& ok "SIGN requests and their latency histogram moved by two" || fail "signer requests" "$(grep SIGN "$M/ca-signer.prom")"
 wait_for 20 grep -q '^ca_signer_crl_entries{crl="delta"} 1$' "$M/ca-signer.prom" \
 	&& ok "the delta CRL's one entry is exported" || fail "delta entries" "$(grep crl_entries "$M/ca-signer.prom")"
+workers_done() { cat "$M"/ra-worker-*.prom | awk '/^ra_worker_jobs_total[{].*outcome="done"[}] / { n += $NF } END { print n + 0 }'; }
+ledger_done=$(( $(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE state = 'done'") - done0 ))
+wait_for 10 sh -c "[ \"\$(cat '$M'/ra-worker-*.prom | awk '/^ra_worker_jobs_total[{].*outcome=\"done\"[}] / { n += \$NF } END { print n + 0 }')\" = $ledger_done ]" \
+	&& [ "$(ls "$M"/ra-worker-*.prom | wc -l)" = 2 ] \
+	&& ok "the two workers' files count the $ledger_done jobs the ledger has done since they started" \
+	|| fail "worker metrics" "ledger $ledger_done, workers $(workers_done): $(ls "$M")"
+for f in "$M"/ra-worker-*.prom; do
+	check "promtool check metrics accepts $(basename "$f")" sh -c "promtool check metrics < '$f'"
+done
+grep -q '^ra_worker_job_seconds_count{kind="form_key"} ' "$M"/ra-worker-*.prom && ok "a job-time histogram by kind" \
+	|| fail "worker histogram"
 for f in ra-queue ca-signer; do
 	check "promtool check metrics still accepts $f.prom after work" sh -c "promtool check metrics < '$M/$f.prom'"
 done

@@ -57,6 +57,12 @@ if runuser -u ra-notifier -- env CREDENTIALS_DIRECTORY="$T/cred-notifier" RA_CON
 else
 	fail "notifier under its user" "$(tail -n 3 "$T/n.log")"
 fi
+# metrics: each program writes its file as its own user (ca-signer's in signer/, linked)
+wait_for 20 sh -c "test -s '$DEP/metrics/ra-queue.prom' && test -s '$DEP/metrics/ca-signer.prom' && test -s '$DEP/metrics/ra-notifier-sheets.prom'" \
+	&& [ "$(stat -c %U "$DEP/metrics/ra-queue.prom")" = ra-queue ] && [ "$(stat -c %U "$DEP/signer/ca-signer.prom")" = ra-signer ] \
+	&& [ "$(stat -c %U "$DEP/metrics/ra-notifier-sheets.prom")" = ra-notifier ] \
+	&& ok "metrics files written under the users (ra-queue, ra-signer in signer/, ra-notifier)" \
+	|| fail "metrics under the users" "$(ls -l "$DEP/metrics" "$DEP/signer" 2>&1 | tr '\n' ' ')"
 ra-ctl down >/dev/null
 [ ! -e "$DEP/run/credentials" ] && ok "ra-ctl down removes the handed-over credentials" || fail "credentials left" "$(ls -R "$DEP/run/credentials")"
 exit 0

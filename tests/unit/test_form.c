@@ -13,6 +13,7 @@
 
 #include "form.h"
 #include "form_batch.h"
+#include "form_reject.h"
 
 static form_t *person(void)
 {
@@ -26,6 +27,7 @@ static form_t *person(void)
 	form_set(f, "postal_code", "106", NULL);
 	form_set(f, "address", "臺北市大安區和平東路二段 106 號", NULL);
 	form_set(f, "documents_seen", "national_id_card", NULL);
+	form_set(f, "terms_version", "2026.1", NULL);
 	form_set(f, "officer", "clerk01", NULL);
 	return f;
 }
@@ -43,6 +45,7 @@ static form_t *organization(void)
 	form_set(f, "postal_code", "30078", NULL);
 	form_set(f, "address", "新竹科學園區力行六路 8 號", NULL);
 	form_set(f, "documents_seen", "company_registration,authorization_letter", NULL);
+	form_set(f, "terms_version", "2026.1", NULL);
 	form_set(f, "officer", "clerk01", NULL);
 	return f;
 }
@@ -298,6 +301,10 @@ static void test_officer_language(void **state)
 	expect_good(person, "language", "zh_TW", "zh-TW");
 	expect_good(person, "language", "English", "en");
 	expect_bad(person, "language", "fr");
+	expect_good(person, "terms_version", " 2026.1 ", "2026.1");
+	expect_good(person, "terms_version", "v2026-2", "V2026-2");
+	expect_bad(person, "terms_version", NULL);
+	expect_bad(person, "terms_version", "2026 版");
 }
 
 static form_t *revocation(void)
@@ -305,6 +312,8 @@ static form_t *revocation(void)
 	form_t *f = form_new(FORM_REVOCATION);
 	form_set(f, "serial", "V2026-000001", NULL);
 	form_set(f, "account", "u00000001", NULL);
+	form_set(f, "applicant_id", "A123456789", NULL);
+	form_set(f, "documents_seen", "national_id_card", NULL);
 	form_set(f, "reason", "keyCompromise", NULL);
 	form_set(f, "officer", "clerk01", NULL);
 	return f;
@@ -315,7 +324,13 @@ static form_t *resume(void)
 	form_t *f = form_new(FORM_RESUME);
 	form_set(f, "serial", "S2026-000001", NULL);
 	form_set(f, "account", "u12345678", NULL);
+	form_set(f, "applicant_id", "A123456789", NULL);
+	form_set(f, "documents_seen", "national_id_card", NULL);
 	form_set(f, "delivery", "post", NULL);
+	form_set(f, "recipient", "陳怡君", NULL);
+	form_set(f, "postal_code", "106", NULL);
+	form_set(f, "address", "臺北市大安區和平東路二段 106 號", NULL);
+	form_set(f, "email", "yijun.chen@example.com.tw", NULL);
 	form_set(f, "officer", "clerk01", NULL);
 	return f;
 }
@@ -341,6 +356,15 @@ static void test_revocation(void **state)
 	expect_bad(revocation, "account", "u1234567");
 	expect_bad(revocation, "account", "x12345678");
 	expect_bad(revocation, "account", NULL);
+	/* Who came to the counter: a person's ID or an organization's UBN, and an ID document. */
+	expect_good(revocation, "applicant_id", "a123-456-789", "A123456789");
+	expect_good(revocation, "applicant_id", "22099131", NULL);
+	expect_bad(revocation, "applicant_id", "A123456788");
+	expect_bad(revocation, "applicant_id", "22099132");
+	expect_bad(revocation, "applicant_id", NULL);
+	expect_good(revocation, "documents_seen", "護照", "passport");
+	expect_bad(revocation, "documents_seen", "household_registration");
+	expect_bad(revocation, "documents_seen", NULL);
 }
 
 static void test_resume_and_reset(void **state)
@@ -353,6 +377,25 @@ static void test_resume_and_reset(void **state)
 	expect_good(resume, "delivery", "E-mail", "electronic");
 	expect_bad(resume, "delivery", "pigeon");
 	expect_bad(resume, "delivery", NULL);
+	/* Where the sheet goes comes from the form: an address for post, an e-mail for electronic. */
+	expect_bad(resume, "recipient", NULL);
+	expect_bad(resume, "postal_code", NULL);
+	expect_bad(resume, "address", NULL);
+	expect_bad(resume, "postal_code", "1234");
+	f = resume();
+	form_set(f, "delivery", "electronic", NULL);
+	form_set(f, "email", NULL, NULL);
+	assert_int_equal(form_validate(f, NULL), 1);	/* e-mail now required */
+	form_set(f, "email", "Yijun@Example.COM.tw", NULL);
+	assert_string_equal(form_get(f, "email"), "Yijun@example.com.tw");
+	assert_int_equal(form_validate(f, NULL), 0);
+	form_set(f, "delivery", "counter", NULL);
+	form_set(f, "postal_code", NULL, NULL);
+	form_set(f, "address", NULL, NULL);
+	form_set(f, "email", NULL, NULL);
+	assert_int_equal(form_validate(f, NULL), 0);
+	form_destroy(&f);
+	expect_bad(resume, "applicant_id", NULL);
 
 	enum form_kind k;
 	assert_int_equal(form_kind_parse("password-reset", &k), 0);
@@ -362,6 +405,67 @@ static void test_resume_and_reset(void **state)
 	assert_string_equal(form_kind_name(FORM_PASSWORD_RESET), "password_reset");
 	assert_non_null(form_field_find(FORM_PASSWORD_RESET, "delivery"));
 	assert_null(form_field_find(FORM_PASSWORD_RESET, "reason"));
+}
+
+static void test_change(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	struct form_problem *v = NULL;
+	form_t *f = form_new(FORM_CHANGE);
+	enum form_kind k;
+
+	assert_int_equal(form_kind_parse("change", &k), 0);
+	assert_int_equal(k, FORM_CHANGE);
+	form_set(f, "serial", "C2026-000001", NULL);
+	form_set(f, "account", "u12345678", NULL);
+	form_set(f, "applicant_id", "A123456789", NULL);
+	form_set(f, "documents_seen", "身分證", NULL);
+	form_set(f, "officer", "clerk01", NULL);
+	/* Nothing to change is a problem of the form as a whole. */
+	assert_int_equal(form_validate(f, &v), 1);
+	assert_string_equal(v[0].field, "kind");
+	assert_non_null(strstr(v[0].zh, "未填寫任何變更事項"));
+	free(v);
+	form_set(f, "phone", "+886 2 2345 6789", NULL);
+	assert_int_equal(form_validate(f, NULL), 0);
+	/* An address comes with its postal code. */
+	form_set(f, "address", "臺北市中正區重慶南路一段122號", NULL);
+	assert_int_equal(form_validate(f, &v), 1);
+	assert_string_equal(v[0].field, "postal_code");
+	free(v);
+	form_set(f, "postal_code", "100", NULL);
+	assert_int_equal(form_validate(f, NULL), 0);
+	/* Name and e-mail are inside the certificates: the counter is told the way. */
+	assert_int_equal(form_set(f, "name", "王小明", &err), -1);
+	assert_non_null(strstr(err, "revocation form"));
+	free(err);
+	assert_int_equal(form_set(f, "email", "a@example.com", &err), -1);
+	assert_non_null(strstr(err, "affiliationChanged"));
+	free(err);
+	form_destroy(&f);
+}
+
+static void test_reject_reasons(void **state)
+{
+	(void)state;
+	const struct form_reject_reason *r;
+	size_t n = 0;
+
+	while ((r = form_reject_reason_at(n)) != NULL) {
+		assert_non_null(r->en);
+		assert_non_null(r->zh);
+		assert_ptr_equal(form_reject_reason_find(r->code), r);
+		n++;
+	}
+	assert_true(n >= 2);
+	assert_string_equal(form_reject_reason_find("Not-Signed")->code, "not_signed");
+	assert_true(form_reject_reason_find("other")->needs_note);
+	assert_false(form_reject_reason_find("documents")->needs_note);
+	assert_null(form_reject_reason_find("nonsense"));
+	assert_null(form_reject_reason_find(""));
+	assert_null(form_reject_reason_find(NULL));
+	assert_null(form_reject_reason_find("incomplete-but-much-too-long-for-a-code"));
 }
 
 static void test_unknown_field_and_applies(void **state)
@@ -394,8 +498,9 @@ static void test_table_and_dup(void **state)
 		assert_non_null(fd->hint);
 		n++;
 	}
-	assert_int_equal(n, 13);
-	assert_string_equal(form_field_at(FORM_REVOCATION, 2)->name, "reason");
+	assert_int_equal(n, 15);
+	assert_string_equal(form_field_at(FORM_REVOCATION, 2)->name, "applicant_id");
+	assert_string_equal(form_field_at(FORM_REVOCATION, 4)->name, "reason");
 	assert_true(form_field_find(FORM_REGISTRATION, "documents_seen")->is_list);
 
 	form_t *f = person(), *g = form_dup(f);
@@ -423,8 +528,8 @@ static void test_every_problem_listed(void **state)
 	form_set(f, "phone", "12", NULL);
 	form_set(f, "language", "zh-TW", NULL);
 	size_t n = form_validate(f, &v);
-	/* serial, name, national_id, email, phone, postal_code, address, documents, officer */
-	assert_int_equal(n, 9);
+	/* serial, name, national_id, email, phone, postal_code, address, documents, terms, officer */
+	assert_int_equal(n, 10);
 	assert_string_equal(v[0].field, "serial");
 	assert_string_equal(v[0].en, "is required");
 	assert_string_equal(v[0].zh, "必填");
@@ -446,7 +551,8 @@ static void test_json_roundtrip(void **state)
 	    "\"documents_seen\":[\"national_id_card\",\"household_registration\"],"
 	    "\"email\":\"yijun.chen@example.com.tw\",\"kind\":\"registration\","
 	    "\"name\":\"陳怡君\",\"national_id\":\"A123456789\",\"officer\":\"clerk01\","
-	    "\"phone\":\"0223456789\",\"postal_code\":\"106\",\"serial\":\"R2026-000101\"}");
+	    "\"phone\":\"0223456789\",\"postal_code\":\"106\",\"serial\":\"R2026-000101\","
+	    "\"terms_version\":\"2026.1\"}");
 	json_t *j = form_to_json(f);
 	form_t *g = form_from_json(j, &err);
 	assert_non_null(g);
@@ -513,6 +619,7 @@ static void test_yaml(void **state)
 	    "postal_code: 106\n"
 	    "address: 臺北市大安區和平東路二段 106 號\n"
 	    "documents_seen: [national_id_card]\n"
+	    "terms_version: 2026.1\n"
 	    "officer: clerk01\n"
 	    "language: ~\n";
 	form_batch_t *b = form_batch_parse_yaml(one, strlen(one), FORM_REGISTRATION, &err);
@@ -574,16 +681,16 @@ static void test_csv(void **state)
 	char *err = NULL;
 	static const char csv[] =
 	    "\xef\xbb\xbfserial,applicant_type,name,national_id,ubn,contact_person,email,phone,"
-	    "postal_code,address,documents_seen,officer\r\n"
+	    "postal_code,address,documents_seen,officer,terms_version\r\n"
 	    "R2026-000101,person,陳怡君,A123456789,,,yijun.chen@example.com.tw,02-2345-6789,"
-	    "106,\"臺北市大安區和平東路二段 106 號\",national_id_card,clerk01\r\n"
+	    "106,\"臺北市大安區和平東路二段 106 號\",national_id_card,clerk01,2026.1\r\n"
 	    "\r\n"
 	    "R2026-000102,organization,\"台灣\"\"積電\"\"\",,22099131,林志明,ip@example.com.tw,"
 	    "03-563-6688,30078,\"新竹科學園區\n力行六路 8 號\",\"company_registration,"
-	    "authorization_letter\",clerk01\r\n"
+	    "authorization_letter\",clerk01,2026.1\r\n"
 	    "R2026-000103,person,王小明\r\n"
 	    "R2026-000104,person,\"王\"小明,A123456789,,,a@example.com,02-2345-6789,106,x,"
-	    "national_id_card,clerk01\n";
+	    "national_id_card,clerk01,2026.1\n";
 	form_batch_t *b = form_batch_parse_csv(csv, strlen(csv), FORM_REGISTRATION, &err);
 	assert_non_null(b);
 	assert_int_equal(b->n, 4);
@@ -617,10 +724,10 @@ static void test_csv(void **state)
 	assert_null(form_batch_parse_csv("", 0, FORM_REGISTRATION, &err));
 	free(err);
 
-	static const char kinds[] = "kind,serial,account,delivery,reason,officer\n"
-	    "password-reset,P2026-1,u12345678,counter,,clerk01\n"
-	    "revocation,V2026-1,u12345678,,金鑰遺失,clerk01\n"
-	    "resume,S2026-1,u12345678,post,keyCompromise,clerk01\n"
+	static const char kinds[] = "kind,serial,account,applicant_id,documents_seen,delivery,recipient,reason,officer\n"
+	    "password-reset,P2026-1,u12345678,A123456789,身分證,counter,陳怡君,,clerk01\n"
+	    "revocation,V2026-1,u12345678,22099131,公司登記,,,金鑰遺失,clerk01\n"
+	    "resume,S2026-1,u12345678,A123456789,身分證,post,陳怡君,keyCompromise,clerk01\n"
 	    "\"unterminated,x\n";
 	b = form_batch_parse_csv(kinds, strlen(kinds), FORM_REGISTRATION, &err);
 	assert_non_null(b);
@@ -651,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_officer_language),
 		cmocka_unit_test(test_revocation),
 		cmocka_unit_test(test_resume_and_reset),
+		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_reject_reasons),
 		cmocka_unit_test(test_unknown_field_and_applies),
 		cmocka_unit_test(test_table_and_dup),
 		cmocka_unit_test(test_every_problem_listed),
