@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_report.sh: `ra-ctl report` through the real daemons. A day of work with the RA
 # clock on 2026-03-10 (RA_NOW): two registration forms and a password-reset form keyed,
-# second-keyed and approved by three officers, four certificates issued, two revoked
+# second-keyed and approved by three officers, a third registration form rejected, four certificates issued, two revoked
 # (keyCompromise), an account locked by three wrong passwords, a reset, the notifier's
 # confirmations; then the day's, the day before's and the month's report as CSV, and the
 # day's as PDF in both languages, read back with pdftotext. ra.db is only read.
@@ -13,6 +13,9 @@ AS="--passphrase-file $OPASS"
 
 register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-01.yaml "$RA_TOP"/config/examples/reg-02.yaml ||
 	fail "registration forms"
+# a third registration form keyed by clerk01 and rejected by the supervisor
+ra-intake import --officer clerk01 $AS "$RA_TOP"/config/examples/reg-03.yaml >/dev/null &&
+	ra-intake reject --officer sup01 $AS --reason incomplete R2026-000003 >/dev/null 2>&1 || fail "rejected form"
 for o in 1 2; do
 	make_csr s$o; make_csr e$o
 	ra-ctl request-certs $o --sign-csr "$T/s$o.csr" --enc-csr "$T/e$o.csr" --officer op01 $AS >/dev/null || fail "certificates of order $o"
@@ -30,8 +33,8 @@ ra-ctl report --day 2026-03-10 >"$T/day.csv" 2>"$T/report.log" && ok "report --d
 count() { awk -F, -v k="$2" -v d="\"$3\"" '$2 == k && $4 == d { print $5 }' "$1" | tr -d '\r'; }
 head -1 "$T/day.csv" | grep -q '^period,item,label,detail,count' && ok "CSV header" || fail "CSV header" "$(head -1 "$T/day.csv")"
 got=""
-for want in "forms.keyed::3" "forms.keyed:clerk01:3" "forms.second_keyed:clerk02:3" "forms.approved:sup01:3" \
-	"forms.rejected::0" "certs.issued::4" "certs.revoked::2" "certs.revoked:keyCompromise:2" "certs.held::0" \
+for want in "forms.keyed::4" "forms.keyed:clerk01:4" "forms.second_keyed:clerk02:3" "forms.approved:sup01:3" \
+	"forms.rejected::1" "forms.rejected:sup01:1" "certs.issued::4" "certs.revoked::2" "certs.revoked:keyCompromise:2" "certs.held::0" \
 	"cards.personalized::0" "accounts.lockouts::1" "accounts.resets::1" "notices.sent:revocation:1" \
 	"notices.sent:password_reset:1"; do
 	k=${want%%:*} rest=${want#*:} d=${rest%%:*} n=${rest##*:}
@@ -44,7 +47,7 @@ ra-ctl report --day 2026-03-09 >"$T/before.csv" 2>>"$T/report.log"
 ra-ctl report --month 2026-03 >"$T/month.csv" 2>>"$T/report.log"
 [ "$(cut -d, -f2- "$T/month.csv" | tail -n +2)" = "$(cut -d, -f2- "$T/day.csv" | tail -n +2)" ] &&
 	grep -q '^2026-03,forms.keyed' "$T/month.csv" && ok "the month holds the day's counts" || fail "month" "$(diff "$T/day.csv" "$T/month.csv")"
-ra-ctl report --day 2026-03-10 --lang zh-TW | grep -q '^2026-03-10,forms.keyed,"表單登打","clerk01",3' &&
+ra-ctl report --day 2026-03-10 --lang zh-TW | grep -q '^2026-03-10,forms.keyed,"表單登打","clerk01",4' &&
 	ok "CSV labels in Traditional Chinese" || fail "zh CSV" "$(ra-ctl report --day 2026-03-10 --lang zh-TW 2>&1 | head -3)"
 
 mkdir -p "$T/pdf"
