@@ -148,6 +148,39 @@ static int lint_key_ids(const profile_t *p, X509 *x, char err[SIGNER_ERR_LEN])
 	return ok ? 0 : -1;
 }
 
+/*
+ * certificatePolicies names one policy; its qualifiers, if any, are CPS pointers whose
+ * value is an IA5String http(s) URL (user notices are not part of the profile).
+ */
+static int lint_policies(X509 *x, char err[SIGNER_ERR_LEN])
+{
+	CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
+	POLICYINFO *pi = pols && sk_POLICYINFO_num(pols) == 1 ? sk_POLICYINFO_value(pols, 0) : NULL;
+	int ok = pi != NULL;
+
+	for (int i = 0; ok && i < sk_POLICYQUALINFO_num(pi->qualifiers); i++) {
+		POLICYQUALINFO *qi = sk_POLICYQUALINFO_value(pi->qualifiers, i);
+		const char *u;
+		int n;
+
+		ok = OBJ_obj2nid(qi->pqualid) == NID_id_qt_cps && qi->d.cpsuri &&
+		    ASN1_STRING_type(qi->d.cpsuri) == V_ASN1_IA5STRING;
+		if (!ok)
+			break;
+		u = (const char *)ASN1_STRING_get0_data(qi->d.cpsuri);
+		n = ASN1_STRING_length(qi->d.cpsuri);
+		ok = (n > 7 && strncmp(u, "http://", 7) == 0) ||
+		    (n > 8 && strncmp(u, "https://", 8) == 0);
+		for (int j = 0; ok && j < n; j++)
+			ok = u[j] > ' ' && u[j] < 0x7f;
+	}
+	CERTIFICATEPOLICIES_free(pols);
+	if (!ok)
+		snprintf(err, SIGNER_ERR_LEN, "lint: certificatePolicies is not one policy with "
+		    "only CPS URL qualifiers");
+	return ok ? 0 : -1;
+}
+
 static int lint_extension_set(X509 *x, char err[SIGNER_ERR_LEN])
 {
 	int seen[sizeof lint_allowed / sizeof lint_allowed[0]] = { 0 };
@@ -213,7 +246,7 @@ int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, const uint8_
 	if (lint_serial(x, err) < 0 || lint_validity(p, x, err) < 0 || lint_names(p, x, err) < 0 ||
 	    lint_extension_set(x, err) < 0 || lint_basic(x, err) < 0 ||
 	    lint_key_usage(x, usage, err) < 0 || lint_eku(x, usage, err) < 0 ||
-	    lint_key_ids(p, x, err) < 0 || lint_key(p, x, csr_key, csr_key_len, err) < 0)
+	    lint_key_ids(p, x, err) < 0 || lint_policies(x, err) < 0 || lint_key(p, x, csr_key, csr_key_len, err) < 0)
 		goto out;
 	rc = 0;
 out:

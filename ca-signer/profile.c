@@ -5,7 +5,7 @@
  * C and O from the configuration plus CN and serialNumber from the subscriber record;
  * the extensions are exactly basicConstraints (CA:FALSE, critical), keyUsage (critical,
  * by usage), extendedKeyUsage (by usage), subjectKeyIdentifier, authorityKeyIdentifier,
- * certificatePolicies, cRLDistributionPoints, authorityInfoAccess and, with an e-mail
+ * certificatePolicies (the policy OID with the CPS address as a qualifier), cRLDistributionPoints, authorityInfoAccess and, with an e-mail
  * address, subjectAltName. Nothing is ever copied from a CSR.
  */
 #include "profile.h"
@@ -226,11 +226,17 @@ static X509_EXTENSION *profile_akid(const ASN1_OCTET_STRING *keyid)
 	return ext;
 }
 
-/* certificatePolicies with one policy OID, no qualifiers. */
-static X509_EXTENSION *profile_policies(const char *oid, char err[SIGNER_ERR_LEN])
+/*
+ * certificatePolicies with one policy OID and, when CPS is not empty, one CPS pointer
+ * qualifier (RFC 5280 4.2.1.4: an IA5String URI) so a relying party finds the practice
+ * statement the certificate was issued under.
+ */
+static X509_EXTENSION *profile_policies(const char *oid, const char *cps,
+    char err[SIGNER_ERR_LEN])
 {
 	CERTIFICATEPOLICIES *pols = sk_POLICYINFO_new_null();
 	POLICYINFO *pi = POLICYINFO_new();
+	POLICYQUALINFO *qi = NULL;
 	X509_EXTENSION *ext = NULL;
 
 	if (!pols || !pi)
@@ -240,6 +246,16 @@ static X509_EXTENSION *profile_policies(const char *oid, char err[SIGNER_ERR_LEN
 		snprintf(err, SIGNER_ERR_LEN, "signer.policy_oid: \"%s\" is not a dotted OID", oid);
 		goto out;
 	}
+	if (*cps) {
+		if (!(pi->qualifiers = sk_POLICYQUALINFO_new_null()) ||
+		    !(qi = POLICYQUALINFO_new()) ||
+		    !(qi->pqualid = OBJ_nid2obj(NID_id_qt_cps)) ||
+		    !(qi->d.cpsuri = ASN1_IA5STRING_new()) ||
+		    !ASN1_STRING_set(qi->d.cpsuri, cps, (int)strlen(cps)) ||
+		    !sk_POLICYQUALINFO_push(pi->qualifiers, qi))
+			goto out;
+		qi = NULL;
+	}
 	if (!sk_POLICYINFO_push(pols, pi))
 		goto out;
 	pi = NULL;
@@ -247,6 +263,7 @@ static X509_EXTENSION *profile_policies(const char *oid, char err[SIGNER_ERR_LEN
 	if (!ext)
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the certificate policies");
 out:
+	POLICYQUALINFO_free(qi);
 	POLICYINFO_free(pi);
 	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
 	ERR_clear_error();
@@ -256,6 +273,7 @@ out:
 static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER_ERR_LEN])
 {
 	const char *policy = config_str(cfg, "signer.policy_oid");
+	const char *cps = config_str(cfg, "signer.cps_url");
 	const char *crl = config_str(cfg, "signer.crl_url");
 	const char *delta = config_str(cfg, "signer.delta_crl_url");
 	const char *ocsp = config_str(cfg, "signer.ocsp_url");
@@ -266,7 +284,8 @@ static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER
 	if ((*crl && profile_check_url("signer.crl_url", crl, err) < 0) ||
 	    (*delta && profile_check_url("signer.delta_crl_url", delta, err) < 0) ||
 	    (*ocsp && profile_check_url("signer.ocsp_url", ocsp, err) < 0) ||
-	    (*issuers && profile_check_url("signer.ca_issuers_url", issuers, err) < 0))
+	    (*issuers && profile_check_url("signer.ca_issuers_url", issuers, err) < 0) ||
+	    (*cps && profile_check_url("signer.cps_url", cps, err) < 0))
 		goto out;
 	if (!(p->basic = profile_ext(NID_basic_constraints, "critical,CA:FALSE", err)) ||
 	    !(p->ku[PROFILE_SIGNATURE] = profile_ext(NID_key_usage,
@@ -276,7 +295,7 @@ static int profile_build_exts(profile_t *p, const config_t *cfg, char err[SIGNER
 	    !(p->eku[PROFILE_SIGNATURE] = profile_ext(NID_ext_key_usage,
 		"emailProtection,clientAuth", err)) ||
 	    !(p->eku[PROFILE_ENCRYPTION] = profile_ext(NID_ext_key_usage, "emailProtection", err)) ||
-	    !(p->policies = profile_policies(policy, err)))
+	    !(p->policies = profile_policies(policy, cps, err)))
 		goto out;
 	if (!(p->akid = profile_akid(p->ca_keyid))) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the authority key identifier");

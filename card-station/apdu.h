@@ -31,6 +31,9 @@ extern const apdu_hdr_t APDU_SET_MGMKEY;	/* 00 FF FF FF (YubiKey extension) */
 extern const apdu_hdr_t APDU_GET_SERIAL;	/* 00 F8 00 00 (YubiKey extension) */
 extern const apdu_hdr_t APDU_GET_VERSION;	/* 00 FD 00 00 (YubiKey extension) */
 extern const apdu_hdr_t APDU_RESET;		/* 00 FB 00 00 (YubiKey extension) */
+extern const apdu_hdr_t APDU_SET_RETRIES;	/* 00 FA var(PIN) var(PUK) (YubiKey extension) */
+extern const apdu_hdr_t APDU_METADATA;		/* 00 F7 00 var(key ref) (YubiKey extension) */
+extern const apdu_hdr_t APDU_PIN_LOGOUT;	/* 00 20 FF 80: forget the PIN verification */
 
 /* The PIV application identifier (NIST RID + PIX, no version), as SELECT sends it. */
 extern const uint8_t PIV_AID[5];

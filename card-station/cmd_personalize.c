@@ -63,6 +63,7 @@ struct perso_run {
 	char run_id[17];
 	enum piv_alg key_alg;
 	int pin_len;
+	int puk_retries;
 	long count;		/* cards to take; 0: until no order is waiting */
 	pthread_mutex_t mu;
 	long taken;		/* cards taken so far */
@@ -192,6 +193,7 @@ static int perso_card(struct perso_reader *r, piv_t *p, struct office_order *ord
 	po.mgm_alg = run->st->mgm_alg;
 	po.pin = pin;
 	po.key_alg = run->key_alg;
+	po.puk_retries = run->puk_retries;
 	po.issue = office_issue;
 	po.issue_ctx = &ictx;
 	po.progress = perso_progress;
@@ -573,6 +575,7 @@ int cmd_personalize(struct station *st, int argc, char **argv)
 		run.station_name = xstrdup(host);
 	}
 	run.pin_len = (int)config_int(st->cfg, "card_station.pin_length");
+	run.puk_retries = (int)config_int(st->cfg, "card_station.puk_retries");
 	run.metrics = station_metrics_new(st->cfg, run.station_name);
 	pthread_mutex_init(&run.mu, NULL);
 	if (RAND_bytes(rnd, sizeof rnd) != 1)

@@ -14,6 +14,12 @@
  * blocks them first. The derived management key is used to check that the card is ours
  * before destroying anything on it.
  *
+ * The PIN retry limit comes first, while the card is still blank: PIV has no command for
+ * it, the YubiKey SET PIN RETRIES puts PIN and PUK back to the factory values (so it must
+ * precede the PUK change), and a card that refuses it or does not keep it is turned away
+ * untouched. The limit is read back as a relying tool would, with VERIFY without data
+ * after forgetting the verification, and the PUK's with GET METADATA where the card has it.
+ *
  * Secrets (derived key, PUK) live in stack buffers wiped at the single exit.
  */
 #include "personalize.h"
@@ -61,6 +67,41 @@ static piv_rc perso_request(piv_t *p, const char *pin, uint8_t slot, EVP_PKEY *p
 }
 
 /* Parse a certificate the issuer returned and check it carries PUB. */
+/* Set the PIN and PUK retry limits on the blank card P (factory key authenticated). */
+static piv_rc perso_retries(piv_t *p, uint32_t serial, int puk_retries)
+{
+	int tries = -1, max = 0, left = 0;
+	piv_rc rc;
+
+	if ((rc = piv_verify_pin(p, PIV_FACTORY_PIN, NULL)) != PIV_OK ||
+	    (rc = piv_set_pin_retries(p, PERSO_PIN_RETRIES, puk_retries)) != PIV_OK) {
+		log_err("%s: card %u will not take PIN retry limit %d: %s", piv_reader(p), serial,
+		    PERSO_PIN_RETRIES, piv_strerror(rc));
+		return rc;
+	}
+	if ((rc = piv_pin_logout(p)) != PIV_OK || (rc = piv_pin_tries(p, &tries)) != PIV_OK)
+		return rc;
+	if (tries != PERSO_PIN_RETRIES) {
+		log_err("%s: card %u reads back %d PIN tries, not %d", piv_reader(p), serial, tries,
+		    PERSO_PIN_RETRIES);
+		return PIV_E_VERIFY;
+	}
+	rc = piv_pin_metadata(p, PIV_REF_PUK, &max, &left);
+	if (rc == PIV_E_NOT_SUPPORTED) {
+		log_info("%s: card %u cannot tell its PUK limit; PIN limit checked", piv_reader(p),
+		    serial);
+		return PIV_OK;
+	}
+	if (rc != PIV_OK)
+		return rc;
+	if (max != puk_retries || left != puk_retries) {
+		log_err("%s: card %u reads back PUK limit %d (%d left), not %d", piv_reader(p),
+		    serial, max, left, puk_retries);
+		return PIV_E_VERIFY;
+	}
+	return PIV_OK;
+}
+
 static piv_rc perso_check_cert(const uint8_t *der, size_t len, EVP_PKEY *pub, X509 **out)
 {
 	const uint8_t *q = der;
@@ -149,7 +190,10 @@ piv_rc perso_run(piv_t *p, const struct perso_opts *o, uint32_t *serial_out)
 	int began = 0;
 	piv_rc rc;
 
-	if (!piv_pin_valid(o->pin) || !o->issue || !o->derive ||
+	int puk_retries = o->puk_retries ? o->puk_retries : 3;
+
+	if (!piv_pin_valid(o->pin) || !o->issue || !o->derive || puk_retries < 1 ||
+	    puk_retries > 15 ||
 	    (kalg != PIV_ALG_RSA2048 && kalg != PIV_ALG_ECCP256)) {
 		rc = PIV_E_ARG;
 		goto out;
@@ -179,6 +223,9 @@ piv_rc perso_run(piv_t *p, const struct perso_opts *o, uint32_t *serial_out)
 
 	perso_step(o->progress, o->progress_ctx, p, "authenticate");
 	if ((rc = piv_authenticate(p, PIV_ALG_3DES, PIV_FACTORY_MGM, sizeof PIV_FACTORY_MGM)))
+		goto out;
+	perso_step(o->progress, o->progress_ctx, p, "set PIN retries");
+	if ((rc = perso_retries(p, serial, puk_retries)) != PIV_OK)
 		goto out;
 	perso_step(o->progress, o->progress_ctx, p, "set management key");
 	if ((rc = piv_set_mgm_key(p, malg, mgm, mgm_len)) != PIV_OK ||

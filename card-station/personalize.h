@@ -28,12 +28,16 @@ typedef int (*perso_issue_fn)(void *ctx, uint32_t serial, const uint8_t *sign_cs
 /* Called as each step starts (STEP: "authenticate", "generate 9C", ... "done"). */
 typedef void (*perso_progress_fn)(void *ctx, const char *reader, const char *step);
 
+/* The PIN retry limit the subscriber manual promises. */
+#define PERSO_PIN_RETRIES 3
+
 struct perso_opts {
 	const derive_t *derive;		/* the card master key */
 	enum derive_mgm_alg mgm_alg;	/* the card's new management key algorithm */
 	const char *pin;		/* the subscriber's PIN (6..8 digits); wiped by the caller */
 	const char *common_name;	/* request subject; NULL: "PIV card <serial>" */
 	enum piv_alg key_alg;		/* PIV_ALG_RSA2048 (also when 0) or PIV_ALG_ECCP256 */
+	int puk_retries;		/* the PUK's retry limit, 1..15 (0: 3) */
 	perso_issue_fn issue;
 	void *issue_ctx;
 	perso_progress_fn progress;	/* may be NULL */
@@ -41,7 +45,9 @@ struct perso_opts {
 };
 
 /*
- * Personalize the blank card P: derived management key and PUK, keys in 9C and 9D
+ * Personalize the blank card P: PIN retry limit PERSO_PIN_RETRIES and PUK limit
+ * OPTS->puk_retries, read back (a card that will not take them is refused with its
+ * error, or PIV_E_VERIFY when it says yes and does not), derived management key and PUK, keys in 9C and 9D
  * (RSA-2048 unless OPTS->key_alg says P-256), certificates through OPTS->issue, CHUID, CCC, the subscriber PIN, then read back
  * and a signature self-test. *serial (if not NULL) gets the card serial. A card that is
  * not blank is refused with PIV_E_CONDITIONS: wipe it first.

@@ -195,6 +195,43 @@ piv_rc piv_get_version(piv_t *p, uint8_t ver[3])
 	return PIV_OK;
 }
 
+piv_rc piv_set_pin_retries(piv_t *p, int pin_tries, int puk_tries)
+{
+	apdu_hdr_t h;
+
+	if (pin_tries < 1 || pin_tries > 15 || puk_tries < 1 || puk_tries > 15)
+		return PIV_E_ARG;
+	memcpy(h, APDU_SET_RETRIES, 4);
+	h[2] = (uint8_t)pin_tries;
+	h[3] = (uint8_t)puk_tries;
+	return piv_cmd(p, h, NULL, 0, NULL, NULL);
+}
+
+piv_rc piv_pin_logout(piv_t *p)
+{
+	return piv_cmd(p, APDU_PIN_LOGOUT, NULL, 0, NULL, NULL);
+}
+
+piv_rc piv_pin_metadata(piv_t *p, uint8_t ref, int *max, int *left)
+{
+	uint8_t rsp[64];
+	size_t rlen = sizeof rsp;
+	struct tlv t;
+	apdu_hdr_t h;
+	piv_rc rc;
+
+	memcpy(h, APDU_METADATA, 4);
+	h[3] = ref;
+	if ((rc = piv_cmd(p, h, NULL, 0, rsp, &rlen)) != PIV_OK)
+		return rc;
+	/* Tag 06: the retry limit, then the tries left. */
+	if (tlv_find(rsp, rlen, 0x06, &t) < 0 || t.len != 2)
+		return PIV_E_COMM;
+	*max = t.val[0];
+	*left = t.val[1];
+	return PIV_OK;
+}
+
 int piv_pin_valid(const char *pin)
 {
 	size_t n = pin ? strlen(pin) : 0;

@@ -93,6 +93,17 @@ piv_rc piv_change_pin(piv_t *p, const char *old_pin, const char *new_pin, int *t
 piv_rc piv_change_puk(piv_t *p, const char *old_puk, const char *new_puk, int *tries);
 /* RESET RETRY COUNTER: unblock the PIN with the PUK and set NEW_PIN; *tries = PUK tries. */
 piv_rc piv_unblock_pin(piv_t *p, const char *puk, const char *new_pin, int *tries);
+/*
+ * Set the PIN and PUK retry limits (YubiKey SET PIN RETRIES, 1..15 each; needs the
+ * management key and the PIN; the card puts PIN and PUK back to their factory values).
+ * PIV_E_NOT_SUPPORTED from a card without the command.
+ */
+piv_rc piv_set_pin_retries(piv_t *p, int pin_tries, int puk_tries);
+/* Forget the PIN verification (VERIFY P1 = FF), so piv_pin_tries reads the counter. */
+piv_rc piv_pin_logout(piv_t *p);
+/* Retry limit and tries left of REF (PIV_REF_PIN or PIV_REF_PUK) from the YubiKey GET
+ * METADATA; PIV_E_NOT_SUPPORTED from a card without it. */
+piv_rc piv_pin_metadata(piv_t *p, uint8_t ref, int *max, int *left);
 /* 1 if PIN is an acceptable PIN or PUK for the card: 6 to 8 digits. */
 int piv_pin_valid(const char *pin);
 

@@ -44,6 +44,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "signer.ocsp_url", CFG_STR, "", 0, 0, "OCSP responder written in AIA (empty: none)" },
 	{ "signer.ca_issuers_url", CFG_STR, "http://ra.example.gov.tw/ca.crt", 0, 0, "CA issuers URL written in AIA" },
 	{ "signer.policy_oid", CFG_STR, "2.16.886.101.20003.20065.1.1", 0, 0, "certificate policy OID" },
+	{ "signer.cps_url", CFG_STR, "http://ra.example.gov.tw/cps", 0, 0, "certification practice statement, a CPS qualifier of the policy (empty: none)" },
 	{ "signer.subject_c", CFG_STR, "TW", 0, 0, "countryName of subscriber subjects" },
 	{ "signer.subject_o", CFG_STR, "Intellectual Property Office e-Filing", 0, 0, "organizationName of subscriber subjects" },
 	{ "signer.crl_dir", CFG_PATH, "crl", 0, 0, "where CRLs (DER and PEM) and the issued list for ra-ocsp are published" },
@@ -104,6 +105,11 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.smtp_timeout_s", CFG_INT, "30", 1, 600, "SMTP connect and transfer timeout" },
 	{ "notifier.smtp_connections", CFG_INT, "4", 1, 64, "SMTP connections to the relay at once, each sending one message at a time" },
 	{ "notifier.outbox", CFG_PATH, "outbox", 0, 0, "where .eml files go when no SMTP relay is set" },
+	/* the service's contact details, on every mail and sheet */
+	{ "service.phone", CFG_STR, "(02) 2345-6789", 0, 0, "service telephone printed on every mail and sheet" },
+	{ "service.website", CFG_STR, "https://ra.example.gov.tw", 0, 0, "service website printed on every mail and sheet" },
+	{ "service.hours", CFG_STR, "週一至週五 08:30–17:30", 0, 0, "opening hours, in Traditional Chinese" },
+	{ "service.hours_en", CFG_STR, "Monday to Friday, 08:30–17:30", 0, 0, "opening hours, in English" },
 	{ "notifier.from", CFG_STR, "RA <ra@ra.example.gov.tw>", 0, 0, "sender of every mail: Display Name <address>" },
 	{ "notifier.admin_address", CFG_STR, "ra-admin@ra.example.gov.tw", 0, 0, "receives each run's summary (empty: no summary)" },
 	{ "notifier.templates_dir", CFG_PATH, "config/templates", 0, 0, "mail templates, one folder per language (zh-TW, en)" },
@@ -113,6 +119,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "notifier.retry_days", CFG_INT, "1", 0, 30, "first retry of a failed mail after this many days; doubles each attempt (0: next run)" },
 	{ "notifier.undeliverable_after_days", CFG_INT, "7", 1, 365, "a mail still failing this long after its first try is reported undeliverable" },
 	{ "notifier.sheets_dir", CFG_PATH, "sheets", 0, 0, "printed sheet batches (PDF) and their CSV manifests" },
+	{ "notifier.reprint_window_hours", CFG_INT, "24", 0, 720, "a PIN sheet can be reprinted this long after it was produced; print files still there afterwards are shredded" },
 	{ "notifier.font", CFG_STR, "WenQuanYi Micro Hei", 0, 0, "font family of the sheets (must cover Traditional Chinese)" },
 	{ "notifier.return_address", CFG_STR, "10055 臺北市中正區某某路1號 憑證註冊中心", 0, 0, "sender line printed above the envelope window" },
 	{ "notifier.pdf_password_rule", CFG_STR, "id_number", 0, 0, "opening password of e-mailed sheets: id_number (the national id or business number, letters in capitals) or id4-postal (its last 4 characters, then the postal code)" },
@@ -153,6 +160,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* card-station: section kept by the card station's code */
 	{ "card_station.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' derived management keys: aes128 or 3des" },
+	{ "card_station.puk_retries", CFG_INT, "3", 1, 15, "PUK retry limit personalize sets (the PIN's is 3); a card that will not take it is refused" },
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
 	{ "card_station.issue_timeout_ms", CFG_INT, "300000", 1000, 86400000, "how long personalize waits for a card's certificates before giving its order back" },
 	{ "card_station.wait_ms", CFG_INT, "30000", 100, 3600000, "how long card-station waits for the back office's answer" },

@@ -79,6 +79,8 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	  "record that an unlocked card's PUK was changed to the next one released") \
 	X(card_renew, PRODUCER_station, \
 	  "new certificates for a card in its renewal window, after its challenge") \
+	X(card_dispatch, PRODUCER_station | PRODUCER_ctl, \
+	  "where a personalized card went: handed over at the counter, mailed (tracking number), returned undelivered (or returned, revoked and set aside)") \
 	X(revoke, PRODUCER_ctl, \
 	  "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)") \
 	X(suspend, PRODUCER_self | PRODUCER_web, \

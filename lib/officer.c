@@ -61,6 +61,7 @@ static const struct {
 	A(order_claim, ROLE_OPERATOR) \
 	A(card_done, ROLE_OPERATOR) \
 	A(card_fail, ROLE_OPERATOR) \
+	A(card_dispatch, ROLE_CLERK | ROLE_OPERATOR | ROLE_SUPERVISOR) \
 	A(officer_add, ROLE_ADMIN) \
 	A(officer_disable, ROLE_ADMIN)
 

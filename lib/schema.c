@@ -261,6 +261,13 @@ const char *const db_migrations[] = {
 	"ALTER TABLE sheets ADD COLUMN postal_code TEXT;"
 	"ALTER TABLE sheets ADD COLUMN address TEXT;"
 	"ALTER TABLE sheets ADD COLUMN email TEXT;",
+
+	/* 13: where each personalized card went (workers/job_dispatch.c): handed over at the
+	 * counter, mailed with a tracking number, returned, or returned and set aside */
+	"ALTER TABLE orders ADD COLUMN dispatch TEXT"
+	"  CHECK (dispatch IN ('counter','mailed','returned','set_aside'));"
+	"ALTER TABLE orders ADD COLUMN tracking TEXT;"
+	"ALTER TABLE orders ADD COLUMN dispatched_at INTEGER;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -5,7 +5,9 @@
  *
  * Kinds: renewal and renewal2 (certificates in notice_certificates), revocation,
  * suspension and resume (the status events in notice_events), sheet (topic "sheet:SERIAL",
- * the encrypted PDF from sheets_dir/electronic/).
+ * the encrypted PDF from sheets_dir/electronic/), password_reset and password_change
+ * (topic "audit:ID"). Every mail carries the service's contact details (service.*) and
+ * the website address, so a template can always say where to turn.
  */
 #include "notifier.h"
 
@@ -128,6 +130,21 @@ out:
 	return rc;
 }
 
+char *notifier_contact(struct notifier *n)
+{
+	return xasprintf("客服專線 Phone %s　網站 Website %s　服務時間 %s（%s）",
+	    config_str(n->cfg, "service.phone"), config_str(n->cfg, "service.website"),
+	    config_str(n->cfg, "service.hours"), config_str(n->cfg, "service.hours_en"));
+}
+
+/* The service's phone, website and hours in the subscriber's language. */
+static void compose_contact(struct notifier *n, template_vars_t *v, int en)
+{
+	template_vars_set(v, "phone", config_str(n->cfg, "service.phone"));
+	template_vars_set(v, "website", config_str(n->cfg, "service.website"));
+	template_vars_set(v, "hours", config_str(n->cfg, en ? "service.hours_en" : "service.hours"));
+}
+
 mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 {
 	sqlite3_stmt *q = notifier_stmt(n,
@@ -169,6 +186,7 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 	template_vars_set(v, "name", name);
 	template_vars_set(v, "account_id", *account ? account : "-");
 	template_vars_set(v, "date", compose_date(created, date, sizeof date));
+	compose_contact(n, v, en);
 	if (strncmp(kind, "renewal", 7) == 0) {
 		certs = cert_lines(n, certs_renewal_sql, id, en, &expiry);
 		template_vars_set(v, "expiry", compose_date(expiry, date, sizeof date));

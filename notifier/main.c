@@ -38,7 +38,11 @@ static void usage(FILE *f)
 	    "                           (sorted by postal code, with a CSV manifest), encrypted\n"
 	    "                           PDFs by mail\n"
 	    "  sheets --sheet SERIAL    produce one sheet now (counter pickup)\n"
-	    "         [--reprint --officer ID]  print a produced sheet again (audited)\n"
+	    "         [--reprint --officer ID]  print a produced sheet again (audited; only\n"
+	    "                           inside notifier.reprint_window_hours)\n"
+	    "  sheets --printed NAME --officer ID  batch NAME is on paper: shred its print\n"
+	    "                           files and previews (audited)\n"
+	    "  sheets --preview NAME    NAME's first page as PNG, the secret masked\n"
 	    "  testmail ADDRESS         send one test message through the configured relay\n"
 	    "\n"
 	    "options:\n"
@@ -175,6 +179,8 @@ int main(int argc, char **argv)
 		{ "sheet", required_argument, NULL, 's' },
 		{ "reprint", no_argument, NULL, 'r' },
 		{ "officer", required_argument, NULL, 'o' },
+		{ "printed", required_argument, NULL, 'P' },
+		{ "preview", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -201,6 +207,8 @@ int main(int argc, char **argv)
 		case 's': so.sheet = optarg; break;
 		case 'r': so.reprint = 1; break;
 		case 'o': so.officer = optarg; break;
+		case 'P': so.printed = optarg; break;
+		case 'V': so.preview = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -230,8 +238,10 @@ int main(int argc, char **argv)
 		log_err("%s: wrong arguments (try --help)", cmd);
 		goto out;
 	}
-	if ((so.batch || so.sheet || so.reprint || so.officer) && strcmp(cmd, "sheets")) {
-		log_err("--batch, --sheet, --reprint and --officer belong to the sheets command");
+	if ((so.batch || so.sheet || so.reprint || so.officer || so.printed || so.preview) &&
+	    strcmp(cmd, "sheets")) {
+		log_err("--batch, --sheet, --reprint, --officer, --printed and --preview belong to "
+		    "the sheets command");
 		goto out;
 	}
 	n.now = ra_now();

@@ -12,5 +12,6 @@ PROGRAMS += ra-notifier
 ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c \
 	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
 	notifier/renewals.c notifier/notices.c notifier/rejections.c notifier/sheets.c notifier/run_metrics.c notifier/stmts.c \
+	notifier/passwords.c notifier/printed.c \
 	lib/form_reject.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL) $(LIB_METRICS)
 ra-notifier_PKGS := libcurl openssl sqlite3 yaml-0.1 jansson pangocairo cairo-pdf libqpdf

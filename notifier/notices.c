@@ -13,7 +13,7 @@
  * with reason cessationOfOperation is the RA withdrawing a card that was never finished:
  * not the subscriber's news.
  *
- * The same run sends the pending sheet mails (kind sheet), which sheets_run() records.
+ * passwords.c plans the password confirmations the same way. The same run sends the pending sheet mails (kind sheet), which sheets_run() records.
  */
 #include "notifier.h"
 
@@ -113,11 +113,12 @@ out:
 
 int notices_run(struct notifier *n)
 {
-	static const char *const kinds[] = { "revocation", "suspension", "resume", "sheet", NULL };
+	static const char *const kinds[] = { "revocation", "suspension", "resume", "sheet",
+		"password_reset", "password_change", NULL };
 	struct run_stats st = { 0 };
 	int planned = 0, rc;
 
-	if (notices_plan(n, &planned) < 0)
+	if (notices_plan(n, &planned) < 0 || passwords_plan(n, &planned) < 0)
 		return -1;
 	if (n->dry_run)
 		return rejections_run(n);

@@ -76,6 +76,8 @@ void notifier_stmts_destroy(struct notifier *n);
 /* ---- compose.c ---- */
 /* Build the mail of notice ID from the ledger and ra.db. NULL with *why (malloc'd). */
 mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why);
+/* The service's contact details in both languages, one line (malloc'd), for sheets. */
+char *notifier_contact(struct notifier *n);
 /* "YYYY-MM-DD" of T (UTC) into BUF (at least 11 bytes). */
 char *compose_date(time_t t, char *buf, size_t len);
 
@@ -84,19 +86,34 @@ char *compose_date(time_t t, char *buf, size_t len);
 int renewals_run(struct notifier *n);
 
 /* ---- notices.c ---- */
-/* Revocation, suspension and resume confirmations (and sheet mails). 0/1/-1 as above. */
+/* Revocation, suspension, resume and password confirmations (and sheet mails). 0/1/-1 as above. */
 int notices_run(struct notifier *n);
 
 /* ---- rejections.c ---- */
 /* Tell applicants of rejected forms (mail, or a letter without e-mail). 0, 1 if some failed. */
 int rejections_run(struct notifier *n);
 
+/* ---- printed.c ---- */
+/* Batch NAME is on paper (OFFICER saw it): shred its print files and previews. 0/-1. */
+int printed_confirm(struct notifier *n, const char *name, const char *officer);
+/* Shred the print files of batches produced more than notifier.reprint_window_hours ago. 0/-1. */
+int printed_expire(struct notifier *n);
+/* sheets_dir/NAME-preview.png: batch NAME's first page with the secret masked. 0/-1. */
+int printed_preview(struct notifier *n, const char *name);
+
+/* ---- passwords.c ---- */
+/* Plan the confirmations of password resets and website password changes (from the
+ * audit chain, after cursor "password") in one transaction. 0/-1. */
+int passwords_plan(struct notifier *n, int *planned);
+
 /* ---- sheets.c ---- */
 struct sheets_opts {
 	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
 	const char *sheet;	/* produce only this sheet serial */
 	int reprint;		/* a produced sheet again, from its stored file */
-	const char *officer;	/* who asked for the reprint (audited) */
+	const char *officer;	/* who asked for the reprint, or saw the batch printed (audited) */
+	const char *printed;	/* this batch printed: shred its print files */
+	const char *preview;	/* write this batch's first page as a PNG, secret masked */
 };
 /* Produce waiting sheets. 0 if all were produced (and mailed), 1 if some failed, -1 on error. */
 int sheets_run(struct notifier *n, const struct sheets_opts *o);

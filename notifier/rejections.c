@@ -67,9 +67,14 @@ static int rejection_mail(struct notifier *n, const struct rejection *r)
 	mail_sender_t *s = notifier_mail(n);
 	mail_msg_t *m = mail_msg_new();
 	const char *at = strchr(n->from, '@');
-	char *text = rejection_text(r), *subject, *mid, *reply = NULL;
+	char *text = rejection_text(r), *subject, *mid, *reply = NULL, *contact = notifier_contact(n);
 	int rc = -1;
 
+	/* every mail gives the service's contact details */
+	subject = xasprintf("%s\n\n%s\n", text, contact);
+	free(text);
+	text = subject;
+	free(contact);
 	subject = r->language && strcmp(r->language, "en") == 0 ?
 	    xasprintf("Application form %s not accepted / 申請書未獲受理", r->serial) :
 	    xasprintf("申請書 %s 未獲受理 / Application form not accepted", r->serial);
@@ -100,6 +105,7 @@ static int rejection_letter(struct notifier *n, const struct rejection *r)
 	char *dir = xasprintf("%s/letters", n->sheets_dir), *path = xasprintf("%s/rejection-%s.pdf", dir, r->serial);
 	char *body = rejection_text(r);
 	sheet_doc_t *d = sheet_doc_new(config_str(n->cfg, "notifier.font"), config_str(n->cfg, "notifier.return_address"));
+	char *contact = notifier_contact(n);
 	struct sheet_letter l = { .name = r->recipient, .postal_code = r->postal, .address = r->address,
 	    .title = "申請書未獲受理通知　Application form not accepted", .body = body, .reference = r->serial,
 	    .date = (long long)n->now };
@@ -107,6 +113,9 @@ static int rejection_letter(struct notifier *n, const struct rejection *r)
 	size_t len = 0;
 	int rc = -1;
 
+	if (d)
+		sheet_doc_set_contact(d, contact);
+	free(contact);
 	if (!d || sheet_doc_add_letter(d, &l) < 0 || sheet_doc_finish(d, &pdf, &len) < 0)
 		goto out;
 	if (mkdir_p(dir, 0700) < 0 || file_write_atomic(path, pdf, len, 0600) < 0) {

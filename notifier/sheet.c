@@ -31,7 +31,7 @@
 struct sheet_doc {
 	cairo_surface_t *surface;
 	cairo_t *cr;
-	char *family, *mono, *return_address;
+	char *family, *mono, *return_address, *contact;
 	unsigned char *buf;
 	size_t len, cap;
 	int pages;
@@ -112,6 +112,7 @@ void sheet_doc_destroy(sheet_doc_t **dp)
 	free(d->family);
 	free(d->mono);
 	free(d->return_address);
+	free(d->contact);
 	free(d);
 	*dp = NULL;
 }
@@ -273,7 +274,9 @@ static void draw_inner(sheet_doc_t *d, const struct sheet_info *s)
 	cairo_set_line_width(d->cr, 0.3);
 	cairo_rectangle(d->cr, 45, top + 34, 120, 20);
 	cairo_stroke(d->cr);
-	text_at(d, 45, top + 38.5, 120, d->mono, 24, 1, PANGO_ALIGN_CENTER, s->secret);
+	/* a preview (secret NULL) shows where the secret goes, never the secret */
+	text_at(d, 45, top + 38.5, 120, d->mono, 24, 1, PANGO_ALIGN_CENTER,
+	    s->secret ? s->secret : "＊＊＊＊＊＊＊＊");
 
 	text_at(d, 20, top + 65, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, pin ?
 	    "PIN 碼為數字；連續輸入錯誤 3 次晶片卡即鎖住，須以網站密碼辦理解鎖。\n"
@@ -306,10 +309,18 @@ static void draw_notes(sheet_doc_t *d, const struct sheet_info *s)
 	    "    If the envelope was opened or this sheet is damaged, do not use it and call the RA.\n"
 	    "4. 網站密碼用於展期、停用、PIN 碼解鎖等線上作業，請妥善保管。\n"
 	    "    The website password is needed to renew, suspend and unlock your card online: keep it safe.");
+	if (d->contact)
+		text_at(d, 20, PAGE_H - 24, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, d->contact);
 	snprintf(foot, sizeof foot, "%s · %s · %d", s->serial, s->reference, d->pages + 1);
 	cairo_set_source_rgb(d->cr, 0.4, 0.4, 0.4);
 	text_at(d, 20, PAGE_H - 12, 170, d->mono, 7, 0, PANGO_ALIGN_RIGHT, foot);
 	cairo_set_source_rgb(d->cr, 0, 0, 0);
+}
+
+void sheet_doc_set_contact(sheet_doc_t *d, const char *contact)
+{
+	free(d->contact);
+	d->contact = contact ? xstrdup(contact) : NULL;
 }
 
 int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *s)
@@ -332,6 +343,45 @@ int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *s)
 	}
 	d->pages++;
 	return 0;
+}
+
+int sheet_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_info *info, int dpi, const char *path)
+{
+	sheet_doc_t d = { 0 };
+	struct sheet_info masked = *info;
+	double px_per_mm = dpi / 25.4;
+	int rc = -1;
+
+	masked.secret = NULL;
+	d.family = xstrdup(family && *family ? family : "WenQuanYi Micro Hei");
+	d.mono = xasprintf("%s Mono", d.family);
+	d.return_address = xstrdup(return_address ? return_address : "");
+	d.contact = contact ? xstrdup(contact) : NULL;
+	d.surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * px_per_mm),
+	    (int)(PAGE_H * px_per_mm));
+	d.cr = cairo_create(d.surface);
+	cairo_set_source_rgb(d.cr, 1, 1, 1);
+	cairo_paint(d.cr);
+	cairo_set_source_rgb(d.cr, 0, 0, 0);
+	cairo_scale(d.cr, px_per_mm, px_per_mm);
+	draw_cover(&d, &masked);
+	draw_folds(&d);
+	draw_inner(&d, &masked);
+	draw_notes(&d, &masked);
+	cairo_surface_flush(d.surface);
+	if (cairo_status(d.cr) != CAIRO_STATUS_SUCCESS ||
+	    cairo_surface_write_to_png(d.surface, path) != CAIRO_STATUS_SUCCESS)
+		log_err("sheet %s: cannot write the preview %s", info->serial, path);
+	else
+		rc = 0;
+	cairo_destroy(d.cr);
+	cairo_surface_destroy(d.surface);
+	free(d.family);
+	free(d.mono);
+	free(d.return_address);
+	free(d.contact);
+	return rc;
 }
 
 int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l)
@@ -366,6 +416,8 @@ int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l)
 	y += text_at(d, 20, y, 170, d->family, 13, 1, PANGO_ALIGN_LEFT, l->title) + 4;
 	text_at(d, 20, y, 170, d->family, 10, 0, PANGO_ALIGN_LEFT, l->body);
 	draw_folds(d);
+	if (d->contact)
+		text_at(d, 20, PAGE_H - 24, 170, d->family, 8.5, 0, PANGO_ALIGN_LEFT, d->contact);
 	cairo_show_page(d->cr);
 	if (cairo_status(d->cr) != CAIRO_STATUS_SUCCESS) {
 		log_err("letter %s: cairo: %s", l->reference, cairo_status_to_string(cairo_status(d->cr)));

@@ -7,7 +7,8 @@
  *                name in the window; the account id, sheet serial and reference beside it
  *   middle third the inner part, behind a tear-off perforation: the secret, on a
  *                security tint so it cannot be read through the envelope
- *   bottom third what to do with it, in Traditional Chinese with English below.
+ *   bottom third what to do with it, in Traditional Chinese with English below, and the
+ *                service's contact details (phone, website, hours).
  * No barcode. The document is drawn in memory; the caller decides whether it is written
  * (a paper batch) or encrypted and mailed, and wipes the bytes afterwards.
  */
@@ -33,6 +34,8 @@ typedef struct sheet_doc sheet_doc_t;
 
 /* A new document in memory using font FAMILY; RETURN_ADDRESS is printed above the window. */
 sheet_doc_t *sheet_doc_new(const char *family, const char *return_address);
+/* The service's contact line printed at the foot of every page (copied; NULL: none). */
+void sheet_doc_set_contact(sheet_doc_t *d, const char *contact);
 /* Add one page for INFO. 0, or -1 if a field is missing or cairo failed (logged). */
 int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *info);
 /* A letter (no secret): the same letterhead and window address, then TITLE and BODY. */
@@ -49,6 +52,14 @@ int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l);
 int sheet_doc_finish(sheet_doc_t *d, unsigned char **pdf, size_t *len);
 /* Free (wiping the buffer). Accepts NULL. */
 void sheet_doc_destroy(sheet_doc_t **d);
+
+/*
+ * A preview of INFO's page as a PNG file at PATH (DPI dots per inch), drawn like the
+ * printed page but with the secret masked: INFO->secret is never read, so a preview can
+ * be shown, mailed or kept. CONTACT as sheet_doc_set_contact. 0/-1 (logged).
+ */
+int sheet_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_info *info, int dpi, const char *path);
 
 /* The title of a sheet KIND in LANG-less form ("網站密碼單 Website password sheet"). */
 const char *sheet_title(const char *kind);

@@ -15,7 +15,8 @@
  * on paper (and in the print file). The files are written before that transaction, so a
  * crash in between leaves the sheets waiting and the rerun writes the same files again.
  *
- * Producing a sheet twice is refused. --reprint --officer ID copies the sheet's page
+ * Producing a sheet twice is refused. Inside notifier.reprint_window_hours of its
+ * production (and before its batch is confirmed printed, printed.c), --reprint --officer ID copies the sheet's page
  * from the stored print file (the secret cannot be drawn again: it is gone from ra.db)
  * and records the officer in the audit chain. Only card PIN sheets are reprinted: the PIN
  * lives on the card, which the back office cannot reach to change it, and a PIN sheet is
@@ -156,8 +157,14 @@ static int sheet_draw(struct notifier *n, EVP_PKEY *key, sheet_doc_t *d, const s
 
 static sheet_doc_t *doc_new(struct notifier *n)
 {
-	return sheet_doc_new(config_str(n->cfg, "notifier.font"),
+	sheet_doc_t *d = sheet_doc_new(config_str(n->cfg, "notifier.font"),
 	    config_str(n->cfg, "notifier.return_address"));
+	char *contact = notifier_contact(n);
+
+	if (d)
+		sheet_doc_set_contact(d, contact);
+	free(contact);
+	return d;
 }
 
 /* Write DATA to DIR/NAME, creating DIR. 0/-1 (logged). */
@@ -455,6 +462,18 @@ static int reprint(struct notifier *n, const struct sheet_row *r, const char *of
 	size_t len = 0, plen = 0;
 	int rc = -1, pno = 1;
 
+	int64_t produced = db_int(n->db, "SELECT produced_at FROM sheets WHERE id = ?", "i", r->id);
+
+	if (n->now - produced > config_int(n->cfg, "notifier.reprint_window_hours") * 3600) {
+		log_err("sheet %s was produced more than notifier.reprint_window_hours (%lld) ago: "
+		    "it is not reprinted", r->serial,
+		    (long long)config_int(n->cfg, "notifier.reprint_window_hours"));
+		snprintf(obj, sizeof obj, "sheet:%s", r->serial);
+		if (db_begin(n->db) == 0 && (audit_append(n->db, officer, "sheet.reprint-refused", obj,
+		    r->batch, "outside the reprint window") < 0 || db_commit(n->db) < 0))
+			db_rollback(n->db);
+		goto out;
+	}
 	if (strncmp(r->batch, "counter-", 8) == 0)
 		src = xasprintf("%s/counter/%s.pdf", n->sheets_dir, r->serial);
 	else if (strncmp(r->batch, "mail-", 5) == 0)
@@ -562,6 +581,16 @@ int sheets_run(struct notifier *n, const struct sheets_opts *o)
 		log_err("--reprint needs --sheet SERIAL and --officer ID");
 		goto out;
 	}
+	if (o->printed) {
+		rc = printed_confirm(n, o->printed, o->officer) < 0 ? 1 : 0;
+		goto out;
+	}
+	if (o->preview) {
+		rc = printed_preview(n, o->preview) < 0 ? 1 : 0;
+		goto out;
+	}
+	if (!o->sheet && printed_expire(n) < 0)
+		log_err("some expired print files could not be shredded");
 	/* a reprint copies a stored file: it never needs the key */
 	if (!o->reprint && !(key = seal_load_private(kpath, kpass))) {
 		log_err("the sheet private key %s cannot be loaded", kpath);

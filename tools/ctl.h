@@ -9,6 +9,7 @@
 
 #include <openssl/x509.h>
 #include <sqlite3.h>
+#include <time.h>
 
 #include "config.h"
 #include "officer.h"
@@ -33,6 +34,41 @@ struct ctl_as {
 };
 /* The acting officer's credential for WHAT (a command name); exits with the reason if none. */
 officer_cred_t *ctl_as_open(const config_t *cfg, const struct ctl_as *as, const char *what);
+
+/* ctl_dispatch.c: where a personalized card went. Exactly one of COUNTER, MAIL (the
+ * tracking number) or RETURNED; REVOKE only with RETURNED. */
+struct ctl_dispatch_opts {
+	int counter, returned, revoke;
+	const char *mail;
+};
+/* `ra-ctl dispatch ORDER ...` as the officer AS. Exit status. */
+int ctl_dispatch(const config_t *cfg, long long order, const struct ctl_dispatch_opts *o,
+    const struct ctl_as *as);
+
+/* ctl_report.c: the day's or month's counts. */
+struct ctl_report_opts {
+	const char *day, *month;	/* YYYY-MM-DD or YYYY-MM: exactly one */
+	const char *format;		/* csv (default) or pdf */
+	const char *out;		/* file (a PDF needs one; CSV: stdout) */
+	const char *lang;		/* en or zh-TW (default: the `language` key) */
+};
+/* One line of a report: ITEM's total (DETAIL "") or one part of it (an officer, a reason). */
+struct ctl_report_row {
+	const char *key, *en, *zh;
+	char *detail;
+	long long count;
+};
+struct ctl_report {
+	char period[16];		/* as asked: YYYY-MM-DD or YYYY-MM */
+	int monthly;
+	time_t from, to;		/* [from, to) UTC */
+	struct ctl_report_row *rows;
+	int nrows;
+};
+/* `ra-ctl report ...`: exit status. */
+int ctl_report(const config_t *cfg, const struct ctl_report_opts *o);
+/* ctl_report_pdf.c: R as a printable A4 PDF at PATH in FONT, labels in Chinese if ZH. 0/-1. */
+int ctl_report_pdf(const struct ctl_report *r, int zh, const char *font, const char *path);
 
 /* ctl_officer.c: the officer CA and the first administrator ADMIN at init (DIR's officers/,
  * recorded in DB), the CA key and the credential sealed under PASS. 0/-1. */

@@ -12,7 +12,9 @@
 #      notice window;
 #   4. the waiting password and PIN sheets: the postal batch (one PDF and its CSV
 #      manifest) and counter sheets printed one by one, copied to OUTDIR/sheets with a
-#      PNG of the batch's first page; e-mailed sheets go through the same SMTP server;
+#      PNG of the batch's first page drawn with its secret masked; then each batch is
+#      confirmed printed and the deployment's print files are shredded; e-mailed sheets
+#      go through the same SMTP server;
 #   5. the SMTP server stopped.
 # The last line is "N notices sent, N sheets printed" (this stage's own counts).
 #
@@ -115,11 +117,20 @@ while read -r f; do
 done <"$out/notifier-sheets.out"
 pdf=$(grep -m1 -v '/counter/' "$out/notifier-sheets.out" || true)
 if [ -n "$pdf" ] && [ -f "$pdf" ]; then
-	pdf=$sheets/$(basename "$pdf")
-	png=${pdf%.pdf}-page1
-	pdftoppm -png -r 100 -f 1 -l 1 -singlefile "$pdf" "$png"
-	echo "print batch: $pdf ($(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }') pages), first page: $png.png"
+	batch=$(basename "$pdf" .pdf)
+	pdf=$sheets/$batch.pdf
+	# the preview is drawn again from the ledger with the secret masked
+	preview=$(ra-notifier sheets --preview "$batch" 2>>"$out/notifier-sheets.log")
+	png=${pdf%.pdf}-page1.png
+	mv "$preview" "$png"
+	echo "print batch: $pdf ($(pdfinfo "$pdf" | awk '/^Pages:/ { print $2 }') pages), first page (secret masked): $png"
 fi
+# Once printed (here: copied out), the operator confirms it, and the deployment's print
+# files are shredded.
+for b in $(count "SELECT DISTINCT batch FROM sheets WHERE state = 'produced' AND batch NOT LIKE 'mail-%' ORDER BY batch"); do
+	ra-notifier sheets --printed "$b" --officer op01 >>"$out/notifier-sheets.out" 2>>"$out/notifier-sheets.log" || true
+done
+grep -h 'print files shredded' "$out/notifier-sheets.out" || true
 
 "$SINK" stop "$state"
 trap - EXIT

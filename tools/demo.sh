@@ -114,6 +114,11 @@ step "online: the subscribers' website (ra-web, headless Chromium)"
 demo_stage online "$top/tools/demo-web.sh" "$out"
 step "audit chain"
 ra-ctl audit verify
+step "the day's report (ra-ctl report: PDF and CSV)"
+mkdir -p "$out/report"
+day=$(date -u +%F)
+ra-ctl report --day "$day" --format pdf --out "$out/report/report-$day.pdf"
+ra-ctl report --day "$day" --out "$out/report/report-$day.csv"
 stop
 trap - EXIT
 echo "demo: ${#forms[@]} forms, $issued certificates issued, $verified verified$cards, $lifecycle, $notifier, $online"

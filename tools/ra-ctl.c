@@ -46,6 +46,12 @@ static void usage(int code)
 	       "                             list certificates; --out writes each as DIR/SERIAL.pem\n"
 	       "  orders [--state S]         list card orders\n"
 	       "  request-certs ORDER --sign-csr FILE --enc-csr FILE [--out DIR] [--no-wait] AS\n"
+	       "  report --day YYYY-MM-DD | --month YYYY-MM [--format csv|pdf] [--out FILE] [--lang en|zh-TW]\n"
+	       "                             forms, certificates, cards, notices, lockouts of the period\n"
+	       "                             (ra.db read-only; a PDF needs --out)\n"
+	       "  dispatch ORDER --counter | --mail TRACKING | --returned [--revoke]  AS\n"
+	       "                             where a personalized card went (--revoke: revoke its\n"
+	       "                             certificates and set the returned card aside)\n"
 	       "                             issue an order's two certificates from PKCS#10 files (operator)\n"
 	       "  audit verify               recompute the audit chain, check its signed checkpoints\n"
 	       "  job ID                     one job: kind, state, error and result (JSON)\n"
@@ -161,12 +167,19 @@ static int cmd_orders(const config_t *cfg, const char *state)
 {
 	json_t *ans = ask(cfg, "orders", json_pack("{s:s?}", "state", state)), *o;
 	size_t i;
-	printf("%-6s %-12s %-10s %-10s %s\n", "ORDER", "STATE", "ACCOUNT", "CARD", "NAME");
-	json_array_foreach(json_object_get(ans, "orders"), i, o)
-		printf("%-6lld %-12s %-10s %-10s %s\n", (long long)json_integer_value(json_object_get(o, "id")),
+	printf("%-6s %-12s %-10s %-10s %-26s %s\n", "ORDER", "STATE", "ACCOUNT", "CARD", "DISPATCH", "NAME");
+	json_array_foreach(json_object_get(ans, "orders"), i, o) {
+		const char *card = json_string_value(json_object_get(o, "card_serial"));
+		const char *disp = json_string_value(json_object_get(o, "dispatch"));
+		const char *track = json_string_value(json_object_get(o, "tracking"));
+		char where[64];
+		/* where the card went: counter, mailed:TRACKING, returned:TRACKING, set_aside */
+		snprintf(where, sizeof where, "%s%s%s", disp ? disp : "-", disp && track ? ":" : "",
+		    disp && track ? track : "");
+		printf("%-6lld %-12s %-10s %-10s %-26s %s\n", (long long)json_integer_value(json_object_get(o, "id")),
 		    json_string_value(json_object_get(o, "state")), json_string_value(json_object_get(o, "account")),
-		    json_string_value(json_object_get(o, "card_serial")) ? json_string_value(json_object_get(o, "card_serial")) : "-",
-		    json_string_value(json_object_get(o, "name")));
+		    card ? card : "-", where, json_string_value(json_object_get(o, "name")));
+	}
 	json_decref(ans);
 	return 0;
 }
@@ -518,7 +531,14 @@ int main(int argc, char **argv)
 		{ "role", required_argument, 0, 'r' }, { "name", required_argument, 0, 'n' },
 		{ "new-passphrase-file", required_argument, 0, 'N' }, { "admin", required_argument, 0, 'A' },
 		{ "card", required_argument, 0, 'K' }, { "ca-passphrase-file", required_argument, 0, 'X' },
-		{ "users", no_argument, 0, 'U' }, { 0, 0, 0, 0 } };
+		{ "users", no_argument, 0, 'U' },
+		{ "counter", no_argument, 0, 1001 }, { "mail", required_argument, 0, 1002 },
+		{ "returned", no_argument, 0, 1003 }, { "revoke", no_argument, 0, 1004 },
+		{ "day", required_argument, 0, 1005 }, { "month", required_argument, 0, 1006 },
+		{ "format", required_argument, 0, 1007 }, { "lang", required_argument, 0, 1008 },
+		{ 0, 0, 0, 0 } };
+	struct ctl_dispatch_opts disp = { 0 };
+	struct ctl_report_opts rep = { 0 };
 	const char *serials_file = NULL, *reason = NULL, *admin = "admin";
 	struct ctl_officer_add add = { 0 };
 	struct ctl_as as = { 0 };
@@ -576,6 +596,14 @@ int main(int argc, char **argv)
 		case 'X': add.capass = optarg; break;
 		case 'A': admin = optarg; break;
 		case 'K': add.card = optarg; break;
+		case 1001: disp.counter = 1; break;
+		case 1002: disp.mail = optarg; break;
+		case 1003: disp.returned = 1; break;
+		case 1004: disp.revoke = 1; break;
+		case 1005: rep.day = optarg; break;
+		case 1006: rep.month = optarg; break;
+		case 1007: rep.format = optarg; break;
+		case 1008: rep.lang = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -625,6 +653,15 @@ int main(int argc, char **argv)
 		if (optind != argc)
 			usage(2);
 		rc = cmd_revoke(cfg, serials_file, reason, wait, &as);
+	} else if (strcmp(cmd, "report") == 0) {
+		if (optind != argc)
+			usage(2);
+		rep.out = out;
+		rc = ctl_report(cfg, &rep);
+	} else if (strcmp(cmd, "dispatch") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		rc = ctl_dispatch(cfg, atoll(argv[optind]), &disp, &as);
 	} else if (strcmp(cmd, "renew") == 0) {
 		if (optind != argc - 1)
 			usage(2);

@@ -21,6 +21,7 @@
 	H(card_unlock, job_card_unlock_prepare, job_card_unlock_apply) \
 	H(card_puk, NULL, job_card_puk_apply) \
 	H(card_renew, job_card_renew_prepare, job_card_renew_apply) \
+	H(card_dispatch, job_card_dispatch_prepare, job_card_dispatch_apply) \
 	H(revoke, job_revoke_prepare, job_revoke_apply) \
 	H(suspend, job_suspend_prepare, job_suspend_apply) \
 	H(login, job_account_prepare, job_login_apply) \

@@ -5,6 +5,7 @@ ra-queue_PKGS := libczmq libzmq sqlite3 yaml-0.1 jansson libcrypto
 ra-worker_SRCS := workers/worker_main.c workers/job.c workers/handlers.c workers/signer_client.c workers/account.c \
                   workers/job_form.c workers/job_register.c workers/job_issue.c workers/issue_pair.c workers/csr_check.c workers/job_order.c workers/job_card.c workers/cardkey_client.c \
                   workers/cert_status.c workers/job_revoke.c workers/job_suspend.c workers/job_resume.c \
+                  workers/job_dispatch.c \
                   workers/job_account.c workers/account_guard.c workers/job_renew.c workers/audit_checkpoint.c \
                   workers/officer_check.c workers/job_officer.c workers/job_form_reject.c workers/job_subscriber_find.c workers/job_supersede.c workers/job_change.c \
                   workers/worker_metrics.c $(LIB_METRICS) \

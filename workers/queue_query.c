@@ -150,7 +150,8 @@ static json_t *q_orders(sqlite3 *db, json_t *args, char **err)
 	const char *state = json_string_value(json_object_get(args, "state"));
 	(void)err;
 	return json_pack("{s:o}", "orders", rows(db,
-	    "SELECT o.id, o.state, o.purpose, o.card_serial, o.form_serial, a.id AS account, s.name"
+	    "SELECT o.id, o.state, o.purpose, o.card_serial, o.form_serial, a.id AS account, s.name,"
+	    " o.dispatch, o.tracking, o.dispatched_at"
 	    " FROM orders o JOIN subscribers s ON s.id = o.subscriber_id"
 	    " LEFT JOIN accounts a ON a.subscriber_id = s.id"
 	    " WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.id", json_pack("[s?]", state)));

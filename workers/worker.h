@@ -41,6 +41,9 @@ int job_card_puk_apply(struct job_ctx *ctx, json_t **result);
 int job_card_renew_prepare(struct job_ctx *ctx);
 int job_card_renew_apply(struct job_ctx *ctx, json_t **result);
 
+/* Where a personalized card went (job_dispatch.c). */
+int job_card_dispatch_prepare(struct job_ctx *ctx);
+int job_card_dispatch_apply(struct job_ctx *ctx, json_t **result);
 int job_revoke_prepare(struct job_ctx *ctx);
 int job_revoke_apply(struct job_ctx *ctx, json_t **result);
 int job_suspend_prepare(struct job_ctx *ctx);

@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 		{ "cn", required_argument, NULL, 'n' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "key-alg", required_argument, NULL, 'k' },
+		{ "puk-retries", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 	piv_rc rc;
 
 	log_init("cs-perso-local", LV_INFO);
-	while ((c = getopt_long(argc, argv, "r:C:K:m:p:a:n:d:k:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:C:K:m:p:a:n:d:k:u:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': reader = optarg; break;
 		case 'C': cafile = optarg; break;
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
 		case 'p': pinfile = optarg; break;
 		case 'n': po.common_name = optarg; break;
 		case 'd': ca.days = atoi(optarg); break;
+		case 'u': po.puk_retries = atoi(optarg); break;
 		case 'v': log_set_level(LV_DEBUG); break;
 		case 'k':
 			if (strcmp(optarg, "rsa2048") == 0)
@@ -196,7 +198,7 @@ int main(int argc, char **argv)
 		case 'h':
 			printf("usage: cs-perso-local --reader NAME --ca-cert FILE --ca-key FILE "
 			       "--master-key FILE --pin-file FILE [--mgm-alg aes128|3des] [--cn NAME] "
-			       "[--days N] [--key-alg rsa2048|p256]\n");
+			       "[--days N] [--key-alg rsa2048|p256] [--puk-retries N]\n");
 			return 0;
 		default:
 			return 2;

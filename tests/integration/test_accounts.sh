@@ -192,6 +192,25 @@ ra-ctl down >/dev/null
 sed -i 's/lease_ms: 8000/lease_ms: 2000/' "$RA_CONFIG"
 ra-ctl up --workers 2 >/dev/null
 
+# --- confirmations: one mail after each reset and each website password change --------------
+resets=$(sql "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'account.password_set' AND after = 'reset'")
+changes=$(sql "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'account.password_set' AND after = 'change'")
+ra-notifier -c "$RA_CONFIG" notices >>"$T/notifier.log" 2>&1
+ra-notifier -c "$RA_CONFIG" notices >>"$T/notifier.log" 2>&1	# a second run sends nothing again
+/usr/bin/python3 - "$DEP/outbox" >"$T/confirm.txt" <<'PYEOF'
+import email, email.policy, glob, sys
+for f in sorted(glob.glob(sys.argv[1] + '/notice-*.eml')):
+    m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
+    t = m.get_body(('plain',)).get_content()
+    contact = '(02) 2345-6789' in t and 'https://ra.example.gov.tw' in t and '08:30' in t
+    print('\t'.join([m['To'].addresses[0].addr_spec, str(m['Subject']), 'contact' if contact else 'no-contact']))
+PYEOF
+[ "$resets" -ge 2 ] && [ "$changes" -ge 1 ] &&
+	[ "$(grep -c "^ip@lvye.example.com.tw	網站密碼重設通知（帳號 $A）	contact$" "$T/confirm.txt")" = "$resets" ] &&
+	[ "$(grep -c "^ip@lvye.example.com.tw	網站密碼變更通知（帳號 $A）	contact$" "$T/confirm.txt")" = "$changes" ] &&
+	ok "a confirmation mail after each password reset ($resets) and change ($changes), with the contact details, once" ||
+	fail "password confirmations" "resets $resets, changes $changes: $(cat "$T/confirm.txt")"
+
 # --- no clear password anywhere -------------------------------------------------------------
 leaks=0
 for p in "$PW" "$PW2" "Abcdefgh234" "Qwerty-Pass-42" "Wrong-Password-1"; do

@@ -44,13 +44,16 @@ check_fails "wipe without --reader is an error" $CS wipe
 
 # Personalize card 0.
 if cs-perso-local --reader "$R0" --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
-	--master-key "$T/master.key" --pin-file "$T/pin" --cn "Test Subscriber" \
+	--master-key "$T/master.key" --pin-file "$T/pin" --cn "Test Subscriber" --puk-retries 5 \
 	>"$T/perso.out" 2>"$T/perso.log"; then
 	ok "personalize card 0 through the test issuer"
 else
 	fail "personalize card 0 through the test issuer" "$(tail -3 "$T/perso.log")"
 fi
 check "readers: card 0 is personalized" test "$(state "$R0")" = personalized
+# The card keeps the limits (its own record: PIN, then tries left and limit; PUK the same).
+check "the card's PIN retry limit is 3" grep -Eq '^pin [0-9a-f]+ 3 3$' "$T/pcsc/card-0.state"
+check "the card's PUK retry limit is the one asked for (5)" grep -Eq '^puk [0-9a-f]+ 5 5$' "$T/pcsc/card-0.state"
 check_fails "a personalized card is refused for personalization" \
 	cs-perso-local --reader "$R0" --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
 	--master-key "$T/master.key" --pin-file "$T/pin"
@@ -119,6 +122,23 @@ pkcs15-tool -r 0 --list-certificates >"$T/p15-after.txt" 2>&1
 check "pkcs15-tool finds no certificate on the wiped card" \
 	test "$(grep -c 'X.509 Certificate' "$T/p15-after.txt")" -eq 0
 check "the wiped card has the factory PIN" yubico-piv-tool -r "$R0" -a verify-pin -P 123456
+
+# A card without SET PIN RETRIES is turned away untouched; so is one that says yes to it
+# and keeps its old limits (the read-back finds it).
+for f in FA=6D00 FA=9000; do
+	pcsc_card_stop "$T/pcsc" 1
+	track "$(pcsc_card_start "$T/pcsc" 1 --fault sw:$f)"
+	wait_for 10 table_has "$R1" blank
+	if cs-perso-local --reader "$R1" --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
+		--master-key "$T/master.key" --pin-file "$T/pin" --puk-retries 5 2>"$T/perso-$f.log"; then
+		fail "retries ($f): the card is refused"
+	else
+		ok "retries ($f): the card is refused"
+	fi
+	check "retries ($f): the card is still blank" test "$(state "$R1")" = blank
+done
+check "retries: a card without the command is named" grep -q "will not take PIN retry limit 3" "$T/perso-FA=6D00.log"
+check "retries: a card that does not keep the limit is named" grep -q "reads back PUK limit 3" "$T/perso-FA=9000.log"
 
 # A card that fails half way (key generation refused: card full) is left set aside, and
 # wipe brings it back. The same card (state file) is reinserted without the fault.

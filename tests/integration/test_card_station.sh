@@ -252,6 +252,54 @@ check "rerun: the pair issued for wiped keys was revoked" grep -q "revoke earlie
 	fail "rerun: revoked count" "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")"
 check "ra-ctl audit verify" ra-ctl audit verify
 
+# --- dispatch: where each card went (officer-signed card_dispatch jobs) ------------------------
+AS="--passphrase-file $OPASS"
+O1=$(q "SELECT id FROM orders WHERE state = 'personalized' ORDER BY id LIMIT 1")
+O2=$(q "SELECT id FROM orders WHERE state = 'personalized' ORDER BY id LIMIT 1 OFFSET 1")
+C1=$(q "SELECT card_serial FROM orders WHERE id = $O1")
+C2=$(q "SELECT card_serial FROM orders WHERE id = $O2")
+out=$(ra-ctl dispatch "$O1" --counter --officer clerk01 $AS 2>&1)
+echo "$out" | grep -q "order $O1: card $C1 handed over at the counter" &&
+	ra-ctl orders | grep -Eq "^$O1 +personalized +[^ ]+ +$C1 +counter " &&
+	ok "dispatch: a card handed over at the counter shows in ra-ctl orders" || fail "dispatch counter" "$out $(ra-ctl orders 2>&1 | grep "^$O1 ")"
+out=$(ra-ctl dispatch "$O1" --mail RR123456785TW --officer op01 $AS 2>&1) &&
+	fail "dispatch: a card handed over is not mailed too" "$out" ||
+	{ echo "$out" | grep -q "already handed over at the counter" && ok "dispatch: a card handed over is not mailed too"; } || fail "dispatch twice" "$out"
+out=$(ra-ctl dispatch "$O2" --mail 'RR 1' --officer op01 $AS 2>&1) &&
+	fail "dispatch: mailing needs a tracking number" || ok "dispatch: mailing needs a tracking number"
+out=$(ra-ctl dispatch "$O2" --counter --revoke --officer op01 $AS 2>&1); rc=$?
+[ "$rc" = 2 ] && ok "dispatch: --revoke goes only with --returned" || fail "dispatch --revoke alone" "$rc $out"
+out=$(ra-ctl dispatch "$O2" --returned --officer op01 $AS 2>&1) &&
+	fail "dispatch: a card never mailed cannot come back" "$out" || ok "dispatch: a card never mailed cannot come back"
+check "dispatch: mailed with its tracking number" ra-ctl dispatch "$O2" --mail RR123456785TW --officer op01 $AS
+ra-ctl orders | grep -Eq "^$O2 .* mailed:RR123456785TW " && ok "dispatch: ra-ctl orders shows mailed and the tracking number" ||
+	fail "dispatch mailed in orders" "$(ra-ctl orders 2>&1 | grep "^$O2 ")"
+grep -q '^language:' "$DEP/ra.yaml" && sed 's/^language:.*/language: zh-TW/' "$DEP/ra.yaml" >"$DEP/ra-zh.yaml" ||
+	{ cp "$DEP/ra.yaml" "$DEP/ra-zh.yaml"; echo 'language: zh-TW' >>"$DEP/ra-zh.yaml"; }
+out=$(ra-ctl -c "$DEP/ra-zh.yaml" dispatch "$O2" --returned --revoke --officer op01 $AS 2>&1)
+echo "$out" | grep -q "訂單 $O2：卡片 $C2 已退回，已廢止 2 張憑證，卡片已留置" &&
+	ok "dispatch: returned, revoked and set aside in one step (said in Traditional Chinese)" || fail "dispatch returned --revoke" "$out"
+[ "$(q "SELECT group_concat(status || '/' || reason) FROM certificates WHERE order_id = $O2")" = "revoked/cessationOfOperation,revoked/cessationOfOperation" ] &&
+	[ "$(for s in $(q "SELECT serial FROM certificates WHERE order_id = $O2"); do qs "SELECT status FROM certs WHERE serial = '$s'"; done | sort -u)" = revoked ] &&
+	ok "dispatch: both certificates of the returned card revoked (ra.db and the signer)" ||
+	fail "dispatch revoked" "$(q "SELECT serial, status, reason FROM certificates WHERE order_id = $O2")"
+[ "$(q "SELECT dispatch || ' ' || tracking FROM orders WHERE id = $O2")" = "set_aside RR123456785TW" ] &&
+	ok "dispatch: the ledger holds the set-aside state and the tracking number" || fail "dispatch ledger" "$(q "SELECT dispatch, tracking FROM orders WHERE id = $O2")"
+out=$(ra-ctl dispatch "$O2" --counter --officer clerk01 $AS 2>&1) &&
+	fail "dispatch: a set-aside card is not handed over" "$out" || ok "dispatch: a set-aside card is not handed over"
+[ "$(q "SELECT group_concat(actor || ':' || after, ' | ') FROM audit WHERE action = 'card.dispatch' AND object = 'order:$O2' ORDER BY id")" = "$(q "SELECT 'op01 (cert ' || cert_serial || '):mailed RR123456785TW | op01 (cert ' || cert_serial || '):set_aside' FROM officers WHERE id = 'op01'")" ] &&
+	ok "dispatch: each step audited with the officer who signed it" || fail "dispatch audit" "$(q "SELECT actor, after FROM audit WHERE action = 'card.dispatch'")"
+check "ra-ctl audit verify after dispatch" ra-ctl audit verify
+# the report of the day the cards went out (the day taken from the ledger, not the clock)
+day=$(q "SELECT date(at, 'unixepoch') FROM audit WHERE action = 'card.dispatch' ORDER BY id DESC LIMIT 1")
+ra-ctl report --day "$day" >"$T/report.csv" 2>>"$T/check.log"
+rep() { awk -F, -v k="$1" -v d="\"$2\"" '$2 == k && $4 == d { print $5 }' "$T/report.csv" | tr -d '\r'; }
+pers=$(q "SELECT count(*) FROM audit WHERE action = 'order.state' AND after = 'personalized' AND date(at, 'unixepoch') = '$day'")
+[ "$(rep cards.dispatched "")" = 2 ] && [ "$(rep cards.dispatched clerk01)" = 1 ] && [ "$(rep cards.dispatched op01)" = 1 ] &&
+	[ "$(rep cards.returned op01)" = 1 ] && [ "$(rep cards.personalized "")" = "$pers" ] && [ "$pers" -gt 0 ] &&
+	[ "$(rep cards.failed "")" -gt 0 ] && [ "$(rep certs.revoked cessationOfOperation)" -ge 2 ] &&
+	ok "report: cards personalized ($pers), failed, dispatched and returned, per officer" || fail "report cards" "$(grep -E 'cards|revoked' "$T/report.csv")"
+
 # --- 4. secrets ---------------------------------------------------------------------------------
 leak=0
 for f in "$T"/pin-*; do

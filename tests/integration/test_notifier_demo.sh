@@ -24,7 +24,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], 'new', '*'))):
     m = email.message_from_binary_file(open(f, 'rb'), policy=email.policy.default)
     print(m['X-RcptTo'] + '\t' + str(m['Subject']) + '\t' + ('defects' if m.defects else 'clean'))
 PYEOF
-[ "$(grep -vc '^ra-admin@' mails.txt)" = 2 ] && grep -q "^junjie.wang@example.com.tw	Your certificates expire" mails.txt && grep -q '^wenbin.cheng@example.com	憑證到期通知' mails.txt \
+[ "$(grep -vc '^ra-admin@' mails.txt)" = 2 ] && grep -q "^junjie.wang@example.com.tw	Certificate renewal notice" mails.txt && grep -q '^wenbin.cheng@example.com	憑證展期通知' mails.txt \
 	&& ! grep -q defects mails.txt && ok "renewal notices received in OUTDIR/mail, parsed" \
 	|| fail "renewal notices received in OUTDIR/mail" "$(cat mails.txt)"
 pdf=$(ls "$out"/sheets/post-*.pdf 2>/dev/null | head -n 1)

@@ -99,9 +99,9 @@ for f in glob.glob(sys.argv[1] + '/new/*'):
     sys.exit(0)
 sys.exit(1)
 PYEOF
-grep -q "^user1@example.org	憑證到期通知：您的憑證將於 2027-01-10 到期	王小明1 <user1@example.org>	multipart/alternative	html	" plain.txt \
+grep -q "^user1@example.org	憑證展期通知	王小明1 <user1@example.org>	multipart/alternative	html	" plain.txt \
 	&& ok "zh-TW subject and display name decode (RFC 2047)" || fail "zh-TW subject and display name decode" "$(grep user1 plain.txt)"
-grep -q "^user4@example.org	Your certificates expire on 2027-01-10	\"Alice \\\\\"A\\\\\" Chen 4\" <user4@example.org>	multipart/alternative	html	.*	Dear Alice \"A\" Chen 4," plain.txt \
+grep -q "^user4@example.org	Certificate renewal notice	\"Alice \\\\\"A\\\\\" Chen 4\" <user4@example.org>	multipart/alternative	html	.*	Dear Alice \"A\" Chen 4," plain.txt \
 	&& ok "en template, quoted display name, text body decodes" || fail "en template, quoted display name" "$(grep user4 plain.txt)"
 grep -q "user2@example.org" plain.txt && fail "renewed subscriber left out" || ok "renewed subscriber left out"
 grep -q "defects" plain.txt && fail "mails parse without defects" "$(grep defects plain.txt)" || ok "mails parse without defects"
@@ -115,6 +115,11 @@ for f in glob.glob(sys.argv[1] + '/new/*'):
     h = m.get_body(('html',)).get_content()
     assert '簽章憑證　序號 0000000000000006' in t and '加密憑證　序號 0000000000000007' in t, t
     assert 'u0000003' in t and 'u0000003' in h
+    # what the manual says: steps, website, deadline, contact details (from configuration)
+    for part in (t, h):
+        assert '展期期限：請於 2027-01-10 前完成展期' in part, part
+        assert '憑證展期' in part and 'https://ra.example.gov.tw' in part, part
+        assert '(02) 2345-6789' in part and '週一至週五 08:30–17:30' in part, part
     assert m['Date'] and m['Date'].datetime.year == 2026
     assert m['Message-ID'].startswith('<notice-')
     sys.exit(0)

@@ -32,6 +32,7 @@ notifier:
   admin_address: admin@ra.example.gov.tw
   smtp_url: smtp://127.0.0.1:$port
   smtp_starttls: false
+  reprint_window_hours: 72
 YAML
 ra-notifier -c ra.yaml --now 2026-01-01 renewals >/dev/null 2>&1	# creates ra.db
 
@@ -96,6 +97,10 @@ else
 	fail "pdftotext finds name, address, account id, serial and secret" "$(head -30 p2.txt)"
 fi
 pdftotext -f 3 -l 3 "$pdf" - | grep -q "晶片卡 PIN 碼單" && ok "PIN sheet titled as such" || fail "PIN sheet titled as such"
+# (pdftotext spaces out Latin letters set in the CJK font: compare without spaces)
+tr -d ' ' <p2.txt >p2-nospace.txt
+grep -q "(02)2345-6789" p2-nospace.txt && grep -q "https://ra.example.gov.tw" p2-nospace.txt && grep -q "週一至週五08:30" p2-nospace.txt \
+	&& ok "every sheet carries the service's phone, website and hours" || fail "contact details on the sheet" "$(tail -5 p2.txt)"
 [ -n "${KEEP_PNG:-}" ] && pdftoppm -png -r 80 -f 1 -l 1 -singlefile "$pdf" "${KEEP_PNG%.png}"
 csv=sheets/post-20261125.csv
 [ "$(wc -l <"$csv")" = 4 ] && head -1 "$csv" | grep -q '^page,serial,kind' && grep -q '^2,PW-0001,password,registration,post,"40041","王小明"' "$csv" \
@@ -164,6 +169,31 @@ else
 fi
 [ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint' AND object = 'sheet:PIN-0003'")" = officer7 ] \
 	&& ok "reprint is audited with the officer" || fail "reprint is audited with the officer"
+
+# printed secrets do not linger: a masked preview; the batch shredded once confirmed printed
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --preview post-20261125 >preview.out 2>>run.log
+pv=$(cat preview.out)
+[ "$pv" = "$T/sheets/post-20261125-preview.png" ] && file "$pv" | grep -q "PNG image data, 826 x 1169" \
+	&& ok "preview: the batch's first page as PNG (drawn from the ledger, secret masked)" || fail "preview" "$pv $(file "$pv")"
+[ -n "${KEEP_PNG:-}" ] && cp "$pv" "${KEEP_PNG%.png}-preview.png"
+check_fails "--printed without --officer is refused" ra-notifier -c ra.yaml sheets --printed post-20261125
+check_fails "--printed of an unknown batch is refused" ra-notifier -c ra.yaml sheets --printed post-19990101 --officer officer7
+pdfsize=$(stat -c %s sheets/post-20261125.pdf)
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --printed post-20261125 --officer officer7 >printed.out 2>>run.log
+[ ! -e sheets/post-20261125.pdf ] && [ ! -e "$pv" ] && [ -z "$(ls sheets/reprint/ 2>/dev/null)" ] && [ -f "$csv" ] \
+	&& ok "confirmed printed: batch PDF, its reprint and its preview are gone; the manifest stays" || fail "shred" "$(ls -R sheets)"
+[ "$(sqlite3 ra.db "SELECT actor || ' ' || after FROM audit WHERE action = 'sheet.shred' AND object = 'batch:post-20261125'")" = "officer7 3 file(s) shredded" ] \
+	&& ok "the shredding is audited with the officer" || fail "shred audit" "$(sqlite3 ra.db "SELECT * FROM audit WHERE action = 'sheet.shred'")"
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint --officer officer7 >/dev/null 2>gone.log
+grep -q "print file .* is gone" gone.log && ok "no reprint once the batch is shredded" || fail "reprint after shred" "$(cat gone.log)"
+# the counter sheet of 11-26: reprint refused outside the window, and its file shredded
+# by the first sheets run after the window, though nobody confirmed it
+ra-notifier -c ra.yaml sheets --sheet PIN-0003 --reprint --officer officer7 --now 2026-12-01 >/dev/null 2>late.log
+grep -q "reprint_window_hours" late.log && [ "$(sqlite3 ra.db "SELECT count(*) FROM audit WHERE action = 'sheet.reprint-refused' AND object = 'sheet:PIN-0003' AND after = 'outside the reprint window'")" = 1 ] \
+	&& ok "a reprint outside the window is refused and audited" || fail "reprint window" "$(cat late.log)"
+[ -f sheets/counter/PW-0004.pdf ] && ra-notifier -c ra.yaml --now 2026-12-01 sheets >/dev/null 2>>run.log
+[ ! -e sheets/counter/PW-0004.pdf ] && [ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.shred' AND object = 'batch:counter-PW-0004'")" = ra-notifier ] \
+	&& ok "an unconfirmed print file is shredded after the reprint window (audited)" || fail "expiry shred" "$(ls sheets/counter)"
 
 # no secret anywhere it should not be
 leak=""

@@ -54,10 +54,11 @@ static void test_shipped(void **state)
 	(void)state;
 	const char *top = getenv("RA_TOP");
 	char dir[4096];
-	static const char *const names[] = { "renewal", "revocation", "suspension", "resume", "sheet", "summary" };
+	static const char *const names[] = { "renewal", "revocation", "suspension", "resume", "sheet",
+		"summary", "password_reset", "password_change" };
 	static const char *const keys[] = { "name", "account_id", "expiry", "certificates", "date",
 		"sheet_title", "sheet_serial", "password_rule", "sent", "failed", "undeliverable",
-		"details", "job" };
+		"details", "job", "phone", "website", "hours" };
 	snprintf(dir, sizeof dir, "%s/config/templates", top ? top : ".");
 	template_vars_t *v = template_vars_new();
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

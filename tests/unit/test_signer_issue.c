@@ -163,6 +163,9 @@ static void test_issue_good(void **state)
 	assert_int_equal(fx_write_pem(pem, res.der, res.der_len), 0);
 	assert_int_equal(fx_run("openssl verify -CAfile '%s/ca.pem' -purpose smimesign '%s' "
 	    ">/dev/null 2>&1", t->dir, pem), 0);
+	/* The policy carries the CPS address as a qualifier, as openssl prints it. */
+	assert_int_equal(fx_run("openssl x509 -in '%s' -noout -text | grep -A3 "
+	    "'Certificate Policies' | grep -q 'CPS: http://ra.example.gov.tw/cps'", pem), 0);
 	free(pem);
 	X509_free(x);
 	signer_result_clear(&res);
@@ -726,6 +729,7 @@ static void test_key_refusals(void **state)
 		"  cert: missing.pem\n",
 		"  policy_oid: not-an-oid\n",
 		"  crl_url: http://a,b/\n",
+		"  cps_url: ftp://ra.example.gov.tw/cps\n",
 		"  subject_c: Taiwan\n",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
