@@ -243,6 +243,7 @@ phone: "02-2345-{k % 10000:04d}"
 postal_code: "100"
 address: 臺北市中正區重慶南路一段{k}號
 documents_seen: [national_id_card]
+terms_version: "2026.1"
 language: zh-TW
 """)
 PYEOF
