@@ -8,6 +8,7 @@
 #   make all      build every program into build/bin
 #   make test     deps + all + unit and integration tests; ends "N passed, N failed"
 #   make chaos    the chaos test for CHAOS_S seconds (default 600) of load and kills
+#   make faults   the fault tests (disk full, SMTP errors, pcscd restart, signer down, clock back)
 #   make demo     deps + all + the main job end to end in var/demo
 #   make bench    benchmarks with ratios against baselines measured in the same run
 #   make asan     the same build with AddressSanitizer/UBSan, in build-asan/
@@ -106,6 +107,10 @@ chaos: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) CHAOS_S=$(CHAOS_S) CHAOS_FORMS=$(CHAOS_FORMS) bash tests/integration/test_chaos.sh
 
+faults: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(abspath $(BUILD)) RA_TOP=$(CURDIR) bash tests/integration/test_faults.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(abspath $(BUILD)) tools/demo.sh
@@ -127,5 +132,5 @@ install: all
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
-.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos demo bench asan install clean
+.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos faults demo bench asan install clean
 -include $(ALL_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
