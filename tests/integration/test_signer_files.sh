@@ -13,9 +13,11 @@ ra-ctl down >/dev/null
 [ "$(stat -c %a "$DEP/signer/signer.db")" = 600 ] && ok "signer.db is 0600" \
 	|| fail "signer.db mode" "$(stat -c %a "$DEP/signer/signer.db")"
 [ "$(find "$DEP/sheets" -type f -name '*.pdf' | wc -l)" -ge 1 ] && ok "the notifier printed a sheet" || fail "no sheet printed"
-loose=$(find "$DEP" -type f -perm /077 ! -path "$DEP/crl/*" -printf '%m %P\n')
-[ -z "$loose" ] && ok "every file of the deployment but the CRL is 0600 (keys, passphrases, ledgers, sheets, logs)" \
+# Public by design: the CRLs, and the metrics node-exporter reads (counts, no secret;
+# ca-signer writes its .prom in its own 0700 folder and links it from metrics/).
+loose=$(find "$DEP" -type f -perm /077 ! -path "$DEP/crl/*" ! -path "$DEP/metrics/*" ! -name "*.prom" -printf '%m %P\n')
+[ -z "$loose" ] && ok "every file of the deployment but the CRL and the metrics is 0600 (keys, passphrases, ledgers, sheets, logs)" \
 	|| fail "files readable by others" "$loose"
-loose=$(find "$DEP" -type d -perm /077 ! -path "$DEP/crl" -printf '%m %P\n')
-[ -z "$loose" ] && ok "every folder but the CRL's is 0700" || fail "folders open to others" "$loose"
+loose=$(find "$DEP" -type d -perm /077 ! -path "$DEP/crl" ! -path "$DEP/metrics" -printf '%m %P\n')
+[ -z "$loose" ] && ok "every folder but the CRL's and the metrics' is 0700" || fail "folders open to others" "$loose"
 exit 0
