@@ -197,7 +197,7 @@ mail_msg_t *compose_notice(struct notifier *n, int64_t id, char **why)
 		certs = cert_lines(n, certs_status_sql, id, en, &expiry);
 	}
 	template_vars_set(v, "certificates", certs ? certs : "");
-	if (template_mail(n->templates, template_lang(lang), strcmp(kind, "renewal2") == 0 ?
+	if (template_set_mail(n->tmpl, template_lang(lang), strcmp(kind, "renewal2") == 0 ?
 	    "renewal" : kind, v, &tm) < 0) {
 		*why = xasprintf("template %s could not be expanded", kind);
 		goto out;

@@ -247,6 +247,7 @@ int main(int argc, char **argv)
 	n.now = ra_now();
 	n.from = config_str(n.cfg, "notifier.from");
 	n.templates = templates_dir(n.cfg);
+	n.tmpl = template_set_new(n.templates);
 	n.sheets_dir = config_path(n.cfg, "notifier.sheets_dir");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(cmd, "testmail") == 0) {
@@ -274,6 +275,7 @@ out:
 	notifier_stmts_destroy(&n);
 	db_close(&n.db);
 	free(dbpath);
+	template_set_destroy(&n.tmpl);
 	free(n.templates);
 	free(n.sheets_dir);
 	config_destroy(&n.cfg);

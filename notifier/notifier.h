@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "mail.h"
+#include "template.h"
 
 /* Statements kept for the run (stmts.c). */
 #define NOTIFIER_STMTS 16
@@ -26,6 +27,7 @@ struct notifier {
 	sqlite3 *db;
 	mail_sender_t *mail;		/* opened on first use */
 	char *templates;		/* notifier.templates_dir */
+	template_set_t *tmpl;		/* its templates, each read once per run */
 	char *sheets_dir;
 	const char *from;
 	time_t now;

@@ -144,35 +144,100 @@ void template_mail_clear(struct template_mail *out)
 	memset(out, 0, sizeof *out);
 }
 
-int template_mail(const char *dir, const char *lang, const char *name,
-    const template_vars_t *v, struct template_mail *out)
-{
-	char *tpath = xasprintf("%s/%s/%s.txt", dir, lang, name);
-	char *hpath = xasprintf("%s/%s/%s.html", dir, lang, name);
-	char *txt = file_read(tpath, NULL), *html = file_read(hpath, NULL);
-	char *err = NULL, *body, *nl;
-	int rc = -1;
+/* One template as read: the subject and body point into txt; html is NULL without NAME.html. */
+struct template_file {
+	char *key;			/* "LANG/NAME" */
+	char *txt, *html;		/* NULL txt: unreadable or malformed (logged once) */
+	const char *subject, *body;
+	struct template_file *next;
+};
 
-	memset(out, 0, sizeof *out);
-	if (!txt) {
+struct template_set {
+	char *dir;
+	struct template_file *files;
+};
+
+template_set_t *template_set_new(const char *dir)
+{
+	template_set_t *s = xcalloc(1, sizeof *s);
+	s->dir = xstrdup(dir);
+	return s;
+}
+
+void template_set_destroy(template_set_t **sp)
+{
+	template_set_t *s;
+	if (!sp || !(s = *sp))
+		return;
+	while (s->files) {
+		struct template_file *f = s->files;
+		s->files = f->next;
+		free(f->key);
+		free(f->txt);
+		free(f->html);
+		free(f);
+	}
+	free(s->dir);
+	free(s);
+	*sp = NULL;
+}
+
+/* Read and split LANG/NAME into a new entry of S. */
+static struct template_file *set_load(template_set_t *s, const char *key)
+{
+	struct template_file *f = xcalloc(1, sizeof *f);
+	char *tpath = xasprintf("%s/%s.txt", s->dir, key);
+	char *hpath = xasprintf("%s/%s.html", s->dir, key);
+	char *nl, *subj, *body;
+
+	f->key = xstrdup(key);
+	f->txt = file_read(tpath, NULL);
+	f->html = file_read(hpath, NULL);
+	if (!f->txt) {
 		log_err("template %s: cannot read", tpath);
 		goto out;
 	}
-	if (strncmp(txt, "Subject:", 8) != 0 || !(nl = strchr(txt, '\n'))) {
+	if (strncmp(f->txt, "Subject:", 8) != 0 || !(nl = strchr(f->txt, '\n'))) {
 		log_err("template %s: the first line must be \"Subject: ...\"", tpath);
+		free(f->txt);
+		f->txt = NULL;
 		goto out;
 	}
 	*nl = '\0';
 	body = nl + 1;
 	if (*body == '\n')
 		body++;
-	char *subj = txt + 8;
+	subj = f->txt + 8;
 	while (*subj == ' ')
 		subj++;
-	if (!(out->subject = template_expand(subj, v, 0, &err)) ||
-	    !(out->text = template_expand(body, v, 0, &err)) ||
-	    (html && !(out->html = template_expand(html, v, 1, &err)))) {
-		log_err("template %s/%s/%s: %s", dir, lang, name, err);
+	f->subject = subj;
+	f->body = body;
+out:
+	free(tpath);
+	free(hpath);
+	f->next = s->files;
+	s->files = f;
+	return f;
+}
+
+int template_set_mail(template_set_t *s, const char *lang, const char *name,
+    const template_vars_t *v, struct template_mail *out)
+{
+	char *key = xasprintf("%s/%s", lang, name), *err = NULL;
+	struct template_file *f;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	for (f = s->files; f && strcmp(f->key, key) != 0; f = f->next)
+		;
+	if (!f)
+		f = set_load(s, key);
+	if (!f->txt)
+		goto out;
+	if (!(out->subject = template_expand(f->subject, v, 0, &err)) ||
+	    !(out->text = template_expand(f->body, v, 0, &err)) ||
+	    (f->html && !(out->html = template_expand(f->html, v, 1, &err)))) {
+		log_err("template %s/%s: %s", s->dir, key, err);
 		goto out;
 	}
 	rc = 0;
@@ -180,9 +245,15 @@ out:
 	if (rc < 0)
 		template_mail_clear(out);
 	free(err);
-	free(txt);
-	free(html);
-	free(tpath);
-	free(hpath);
+	free(key);
+	return rc;
+}
+
+int template_mail(const char *dir, const char *lang, const char *name,
+    const template_vars_t *v, struct template_mail *out)
+{
+	template_set_t *s = template_set_new(dir);
+	int rc = template_set_mail(s, lang, name, v, out);
+	template_set_destroy(&s);
 	return rc;
 }

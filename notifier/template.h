@@ -7,11 +7,17 @@
  * HTML part values are escaped, so a subscriber's name can never inject markup. A
  * {{key}} with no value is an error, not an empty string: a notice with a hole in it
  * must not go out. Languages: "en" where the subscriber asked for English, else "zh-TW".
+ *
+ * A run reads each template file once: a template_set_t keeps what it has read of one
+ * folder (a missing file too) until it is destroyed, so a run that sends thousands of
+ * notices does not read the folder for each, and a template edited during a run takes
+ * effect at the next run, never halfway through one.
  */
 #ifndef RA_TEMPLATE_H
 #define RA_TEMPLATE_H
 
 typedef struct template_vars template_vars_t;
+typedef struct template_set template_set_t;
 
 struct template_mail {
 	char *subject, *text, *html;	/* html is NULL when there is no NAME.html */
@@ -31,7 +37,15 @@ const char *template_lang(const char *language);
  */
 char *template_expand(const char *text, const template_vars_t *v, int html, char **err);
 
-/* Load DIR/LANG/NAME.txt (+ .html) and expand it into OUT. 0, or -1 (logged). */
+/* The templates of folder DIR, read on first use and kept. */
+template_set_t *template_set_new(const char *dir);
+void template_set_destroy(template_set_t **s);
+
+/* Expand S's LANG/NAME.txt (+ .html) into OUT. 0, or -1 (logged). */
+int template_set_mail(template_set_t *s, const char *lang, const char *name,
+    const template_vars_t *v, struct template_mail *out);
+
+/* The same from DIR, read for this one call. 0, or -1 (logged). */
 int template_mail(const char *dir, const char *lang, const char *name,
     const template_vars_t *v, struct template_mail *out);
 /* Free the three strings and zero OUT. */

@@ -1,7 +1,7 @@
 /*
  * test_mail_template.c: {{key}} substitution, HTML escaping of values, missing values as
- * errors, language choice, and that every shipped template expands with the values the
- * notifier gives it.
+ * errors, language choice, that every shipped template expands with the values the
+ * notifier gives it, and that a template set reads each file once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../notifier/template.h"
 
@@ -79,12 +81,61 @@ static void test_shipped(void **state)
 	template_vars_destroy(&v);
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A run's set reads a file once: an edit during the run waits for the next run. */
+static void test_set_reads_once(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_mail_template.XXXXXX", path[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/en", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/en/n.txt", dir);
+	put(path, "Subject: Hi {{name}}\n\nDear {{name}},\n");
+	template_vars_t *v = template_vars_new();
+	template_vars_set(v, "name", "A<B");
+	template_set_t *set = template_set_new(dir);
+	struct template_mail m;
+	assert_int_equal(template_set_mail(set, "en", "n", v, &m), 0);
+	assert_string_equal(m.subject, "Hi A<B");
+	assert_string_equal(m.text, "Dear A<B,\n");
+	assert_null(m.html);
+	template_mail_clear(&m);
+	put(path, "Subject: Changed\n\nChanged\n");
+	assert_int_equal(template_set_mail(set, "en", "n", v, &m), 0);
+	assert_string_equal(m.subject, "Hi A<B");
+	template_mail_clear(&m);
+	/* a missing template fails every time it is asked for, not only the first */
+	assert_int_equal(template_set_mail(set, "en", "gone", v, &m), -1);
+	assert_null(m.subject);
+	assert_int_equal(template_set_mail(set, "en", "gone", v, &m), -1);
+	template_set_destroy(&set);
+	assert_null(set);
+	/* the next run sees the edit */
+	assert_int_equal(template_mail(dir, "en", "n", v, &m), 0);
+	assert_string_equal(m.subject, "Changed");
+	template_mail_clear(&m);
+	template_vars_destroy(&v);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/en", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_set_reads_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
