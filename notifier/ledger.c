@@ -314,14 +314,22 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 	 */
 	db_exec(n->db, "PRAGMA synchronous = NORMAL");
 	/*
-	 * Keep every connection busy. Each step: fill the free connections (their attempts
-	 * committed together before any is handed to the sender), then wait for one to
-	 * finish and mark it with every other that has finished by then, in one commit.
-	 * No transaction is open while waiting for the relay.
+	 * Keep every connection busy. Each step, in one transaction: mark every notice whose
+	 * relay has answered, count the attempts of as many new ones as there are free
+	 * connections; commit; only then hand the new ones to the sender; wait for the next
+	 * answer. So an answered notice is marked in the very commit that precedes any
+	 * further submission (a crash still resends at most the notices in flight), and a
+	 * notice is submitted only once its attempt is committed. No transaction is open
+	 * while waiting for the relay.
 	 */
-	while (next < nids || (snd && mail_in_flight(snd) > 0)) {
+	for (;;) {
 		int k = 0;
 		began = 0;
+		while (snd && mail_finished(snd) > 0) {
+			if (!began)
+				began = db_begin(n->db) == 0;
+			ledger_record(n, snd, st);
+		}
 		while (next < nids && (!snd || mail_in_flight(snd) + k < slots)) {
 			if (!began)
 				began = db_begin(n->db) == 0;
@@ -343,14 +351,12 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 				ledger_failed(n, batch_id[i], "no free connection", st);
 				mail_msg_destroy(&batch[i]);
 			}
-		if (!snd || mail_in_flight(snd) == 0)
-			continue;
-		/* the first waits for the relay; the rest had finished meanwhile */
+		if (!snd || mail_in_flight(snd) == 0) {
+			if (next < nids)
+				continue;
+			break;
+		}
 		mail_done_wait(snd);
-		began = db_begin(n->db) == 0;
-		while (mail_finished(snd) > 0)
-			ledger_record(n, snd, st);
-		ledger_commit(n, began);
 	}
 	db_exec(n->db, "PRAGMA synchronous = FULL");
 	free(batch);
@@ -391,7 +397,7 @@ int ledger_summary(struct notifier *n, const char *job, const struct run_stats *
 		details = more;
 	}
 	template_vars_set(v, "details", details);
-	if (template_mail(n->templates, template_lang(config_str(n->cfg, "language")),
+	if (template_set_mail(n->tmpl, template_lang(config_str(n->cfg, "language")),
 	    "summary", v, &tm) < 0)
 		goto out;
 	m = mail_msg_new();
