@@ -467,22 +467,23 @@ static size_t slot_read(char *dst, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Keep the relay's last reply line; ignore everything we send (it may hold AUTH). */
-static int slot_debug(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
+/*
+ * Keep the relay's last reply line. libcurl hands every reply line of the SMTP dialogue
+ * to the header callback; nothing we send (AUTH included) passes here. Not its verbose
+ * mode, which formats a line of text for each step of every transfer.
+ */
+static size_t slot_header(char *data, size_t size, size_t nitems, void *arg)
 {
 	struct mail_slot *sl = arg;
-	(void)c;
-	if (type == CURLINFO_TEXT && size > 13 && memcmp(data, "Connected to ", 13) == 0)
-		sl->s->connections++;
-	if (type != CURLINFO_HEADER_IN)
-		return 0;
-	while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
-		size--;
-	if (size >= sizeof sl->last_reply)
-		size = sizeof sl->last_reply - 1;
-	memcpy(sl->last_reply, data, size);
-	sl->last_reply[size] = '\0';
-	return 0;
+	size_t n = size * nitems, len = n;
+
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len >= sizeof sl->last_reply)
+		len = sizeof sl->last_reply - 1;
+	memcpy(sl->last_reply, data, len);
+	sl->last_reply[len] = '\0';
+	return n;
 }
 
 static CURL *slot_easy(mail_sender_t *s, struct mail_slot *sl, const struct mail_conf *conf)
@@ -494,9 +495,8 @@ static CURL *slot_easy(mail_sender_t *s, struct mail_slot *sl, const struct mail
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, slot_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, sl);
-	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, slot_debug);
-	curl_easy_setopt(c, CURLOPT_DEBUGDATA, sl);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, slot_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, sl);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, sl);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, sl->errbuf);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, conf->timeout_s > 0 ? conf->timeout_s : 30L);
@@ -672,6 +672,11 @@ int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
 /* A transfer of the multi handle ended with CC: record its outcome in its slot. */
 static void slot_ended(mail_sender_t *s, struct mail_slot *sl, CURLcode cc)
 {
+	long opened = 0;
+
+	/* the connections this transfer had to open (0 when it reused its slot's) */
+	if (curl_easy_getinfo(sl->curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK)
+		s->connections += (int)opened;
 	curl_multi_remove_handle(s->multi, sl->curl);
 	curl_easy_setopt(sl->curl, CURLOPT_MAIL_RCPT, NULL);
 	sl->fresh = cc != CURLE_OK;
