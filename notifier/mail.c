@@ -4,8 +4,8 @@
  * Message-ID (which libcurl never adds) are part of it. Every body is base64: the RA
  * writes Chinese text, and base64 keeps lines short and 7-bit whatever the content.
  *
- * The sender records the relay's last reply line through libcurl's debug callback; only
- * incoming lines are looked at, so the AUTH exchange (outgoing) is never copied anywhere.
+ * The sender records the relay's last reply line through libcurl's header callback, which
+ * sees only the relay's replies, so the AUTH exchange (outgoing) is never copied anywhere.
  */
 #include "mail.h"
 
