@@ -3,11 +3,18 @@
  * worker connection that keeps a window of requests in flight (as several workers would).
  * Every request has its own request id and its own key (the signer certifies a key once),
  * so every answer is a newly signed, committed certificate. -o skips the first requests'
- * keys, for a second run against the same signer.
+ * keys, for a second run against the same signer. -r names the run (request ids
+ * RUN-0, RUN-1, ...; default bench-PID), so that a second run with the same name and keys
+ * asks again for the same certificates; -l appends the serial of every certificate
+ * received, a line each (written as it comes: the tests kill the signer mid-run and check
+ * that every certificate answered is in signer.db). -k PID@K sends SIGKILL to PID (the
+ * signer) on receiving the K-th certificate, with the window still full of requests
+ * being signed and synced, then takes what answers were already on their way and stops.
  *
- *   sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET]
+ *   sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET] [-r RUN] [-l FILE] [-k PID@K]
  */
 #include <getopt.h>
+#include <signal.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -64,9 +71,20 @@ static uint8_t *csr_cached(const char *dir, int i, int *len)
 	return copy;
 }
 
+/* The serial of a CERT answer (frames: the certificate's DER, its serial). */
+static void sign_bench_note(FILE *f, const msg_t *r)
+{
+	char *serial = msg_str(r, 1);
+	fprintf(f, "%s\n", serial ? serial : "?");
+	free(serial);
+}
+
 int main(int argc, char **argv)
 {
-	const char *cfgfile = NULL, *csr_dir = getenv("BENCH_CSR_DIR");
+	const char *cfgfile = NULL, *csr_dir = getenv("BENCH_CSR_DIR"), *run = NULL;
+	FILE *answered = NULL;
+	int kill_pid = 0, kill_at = 0, killed = 0;
+	char run_default[32];
 	int n = 2000, window = 64, offset = 0, c, sent = 0, got = 0, errors = 0;
 	config_t *cfg;
 	zcert_t *me;
@@ -79,16 +97,31 @@ int main(int argc, char **argv)
 	int64_t t0, t1;
 
 	log_init("sign-bench", LV_WARN);
-	while ((c = getopt(argc, argv, "c:n:w:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:w:o:r:l:k:h")) != -1) {
 		switch (c) {
 		case 'c': cfgfile = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'w': window = atoi(optarg); break;
 		case 'o': offset = atoi(optarg); break;
+		case 'r': run = optarg; break;
+		case 'k':
+			if (sscanf(optarg, "%d@%d", &kill_pid, &kill_at) != 2 || kill_pid <= 0 || kill_at <= 0)
+				fatal("-k takes PID@COUNT");
+			break;
+		case 'l':
+			if (!(answered = fopen(optarg, "a")))
+				fatal("cannot open %s", optarg);
+			setvbuf(answered, NULL, _IOLBF, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET]\n");
-			return 2;
+			fprintf(stderr, "usage: sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET] "
+			    "[-r RUN] [-l FILE] [-k PID@K]\n");
+			return c == 'h' ? 0 : 2;
 		}
+	}
+	if (!run) {
+		snprintf(run_default, sizeof run_default, "bench-%d", (int)getpid());
+		run = run_default;
 	}
 	cfg = config_open(cfgfile);
 	zsys_init();
@@ -107,10 +140,10 @@ int main(int argc, char **argv)
 		csr[i] = csr_cached(csr_dir, offset + i, &csr_len[i]);
 	t0 = mono_ms();
 	while (got < n) {
-		while (sent < n && sent - got < window) {
+		while (!killed && sent < n && sent - got < window) {
 			char rid[64];
 			msg_t *m = msg_new(MSG_SIGN);
-			snprintf(rid, sizeof rid, "bench-%d-%d", (int)getpid(), sent);
+			snprintf(rid, sizeof rid, "%.40s-%d", run, sent);
 			msg_add_str(m, rid);
 			msg_add_str(m, sent % 2 ? "encryption" : "signature");
 			msg_add_mem(m, csr[sent], (size_t)csr_len[sent]);
@@ -119,15 +152,24 @@ int main(int argc, char **argv)
 			sent++;
 		}
 		msg_t *r = msg_recv(s, 0, NULL);
+		if (!r && killed)
+			break;	/* nothing more was on its way */
 		if (!r)
 			fatal("interrupted");
 		if (r->cmd != MSG_CERT)
 			errors++;
+		else if (answered)
+			sign_bench_note(answered, r);
 		msg_destroy(&r);
 		got++;
+		if (kill_pid && !killed && got - errors == kill_at) {
+			kill((pid_t)kill_pid, SIGKILL);
+			killed = 1;
+			zsock_set_rcvtimeo(s, 1000);
+		}
 	}
 	t1 = mono_ms();
-	printf("%d %lld %d\n", n, (long long)(t1 - t0), errors);
+	printf("%d %lld %d\n", got, (long long)(t1 - t0), errors);
 	for (int i = 0; i < n; i++)
 		free(csr[i]);
 	free(csr);
@@ -137,5 +179,7 @@ int main(int argc, char **argv)
 	zcert_destroy(&me);
 	free(mine); free(srv); free(ep);
 	config_destroy(&cfg);
+	if (answered)
+		fclose(answered);
 	return errors ? 1 : 0;
 }

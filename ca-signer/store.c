@@ -196,8 +196,15 @@ store_t *store_open(const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;", NULL, NULL, &errmsg) != SQLITE_OK ||
+	/*
+	 * temp_store = MEMORY: the journal of a savepoint (one per certificate) goes to a
+	 * temporary file once it outgrows its memory, and SQLite first looks for a temporary
+	 * folder with access(2), which the sandbox does not allow: the signer was killed at
+	 * about its 300th certificate into a fresh signer.db. Kept in memory, nothing of
+	 * signer.db is ever written outside its folder.
+	 */
+	if (sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY; PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", NULL, NULL, &errmsg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, store_schema, NULL, NULL, &errmsg) != SQLITE_OK) {
 		log_err("signer database %s: cannot set up the schema: %s", path,
 		    errmsg ? errmsg : "?");
