@@ -418,7 +418,7 @@ int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_
 	}
 	for (size_t i = 0; i < n; i++)
 		issue_prepare(s, items, i);
-	pool_run(s->pool, n, issue_sign_fn, &call);
+	pool_run_tick(s->pool, n, issue_sign_fn, &call, s->tick, s->tick_arg);
 	for (size_t i = 0; i < n; i++)
 		if (items[i].state == ITEM_FRESH)
 			issue_finish(s, &items[i], call.now);

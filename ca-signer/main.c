@@ -9,8 +9,9 @@
  * handled inside one signer.db transaction, committed once, and answered only once the
  * commit is on disk, so an answered certificate is always on disk and the fsync cost is
  * shared by the batch. The fsync runs on the syncing thread while the next batch is
- * received and signed; that batch answers the previous one just before its own commit
- * (or the loop does, as soon as nothing else is waiting).
+ * received and signed; the main thread answers the previous batch between its own
+ * signatures of that next batch as soon as the sync is done (at the latest just before
+ * the next commit, or in the loop as soon as nothing else is waiting).
  * CRLs: after status changes (debounced) a delta CRL (a complete one when deltas are
  * off); a complete CRL when a worker asks for one; a new base CRL whenever the last base
  * is half-way to its nextUpdate, and a delta whenever the last delta is.
@@ -275,6 +276,22 @@ static void answer_pending(struct ca *ca)
 }
 
 /*
+ * Called between the signatures the main thread makes while the signing threads sign the
+ * rest of a batch: the previous batch is answered as soon as its sync is done, so that
+ * its workers send their next requests while this batch is signed rather than after it.
+ * Only a batch with a sync under way can be pending here (a CRL request is answered with
+ * its own batch), and only a durable one is answered.
+ */
+static void answer_durable(void *arg)
+{
+	struct ca *ca = arg;
+
+	if (ca->npending && ca->pending_ticket &&
+	    signer_batch_durable(ca->signer, ca->pending_ticket, 0) == 1)
+		answer_pending(ca);
+}
+
+/*
  * Take every waiting request (up to a batch) and handle them in one transaction: the SIGN
  * requests in one signer_issue_many call (signing on every core), then the status
  * changes; commit once; answer everyone.
@@ -421,6 +438,7 @@ int main(int argc, char **argv)
 	ca.cfg = config_open(opt.config);
 	if (!(ca.signer = signer_new(ca.cfg)))
 		fatal("cannot start the signer (CA key, certificate or signer.db): see above");
+	signer_set_tick(ca.signer, answer_durable, &ca);
 	if (opt.check) {
 		printf("%s: configuration and CA key are valid\n", config_file(ca.cfg));
 		signer_destroy(&ca.signer);

@@ -30,12 +30,16 @@ struct pool {
 	size_t next;		/* next index to claim (atomic) */
 };
 
-static void pool_work(void (*fn)(void *, size_t), void *arg, size_t total, size_t *next)
+static void pool_work(void (*fn)(void *, size_t), void *arg, size_t total, size_t *next,
+    void (*tick)(void *), void *tick_arg)
 {
 	size_t i;
 
-	while ((i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED)) < total)
+	while ((i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED)) < total) {
 		fn(arg, i);
+		if (tick)
+			tick(tick_arg);
+	}
 }
 
 static void *pool_main(void *v)
@@ -54,7 +58,7 @@ static void *pool_main(void *v)
 		void *arg = p->arg;
 		size_t total = p->total;
 		pthread_mutex_unlock(&p->mu);
-		pool_work(fn, arg, total, &p->next);
+		pool_work(fn, arg, total, &p->next, NULL, NULL);
 		pthread_mutex_lock(&p->mu);
 		if (++p->finished == p->n)
 			pthread_cond_signal(&p->done);
@@ -119,9 +123,18 @@ int pool_threads(const pool_t *p)
 
 void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg)
 {
+	pool_run_tick(p, n, fn, arg, NULL, NULL);
+}
+
+void pool_run_tick(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg,
+    void (*tick)(void *tick_arg), void *tick_arg)
+{
 	if (!p || n < 2) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			fn(arg, i);
+			if (tick)
+				tick(tick_arg);
+		}
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -133,7 +146,7 @@ void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg)
 	p->gen++;
 	pthread_cond_broadcast(&p->go);
 	pthread_mutex_unlock(&p->mu);
-	pool_work(fn, arg, n, &p->next);
+	pool_work(fn, arg, n, &p->next, tick, tick_arg);
 	pthread_mutex_lock(&p->mu);
 	while (p->finished < p->n)
 		pthread_cond_wait(&p->done, &p->mu);

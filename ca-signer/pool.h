@@ -27,5 +27,13 @@ int pool_threads(const pool_t *p);
  * i. With a NULL pool or N < 2 everything runs in the calling thread.
  */
 void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+/*
+ * As pool_run; the calling thread also calls TICK(TICK_ARG) after each call of FN it
+ * makes, never at the same time as another TICK. TICK is for what only the calling thread
+ * may do while the work goes on (the signer answers the previous batch from there as soon
+ * as its sync is done). A NULL TICK is pool_run.
+ */
+void pool_run_tick(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg,
+    void (*tick)(void *tick_arg), void *tick_arg);
 
 #endif

@@ -254,6 +254,12 @@ int signer_batch_durable(signer_t *s, uint64_t ticket, int wait)
 	return durable_check(s->durable, ticket, wait);
 }
 
+void signer_set_tick(signer_t *s, void (*tick)(void *arg), void *arg)
+{
+	s->tick = tick;
+	s->tick_arg = arg;
+}
+
 int signer_batch_rollback(signer_t *s)
 {
 	if (!s->in_batch)

@@ -93,6 +93,13 @@ int signer_batch_commit_async(signer_t *s, uint64_t *ticket);
  * its sync failed (answer its requests with an error; a retry is answered from
  * signer.db). */
 int signer_batch_durable(signer_t *s, uint64_t ticket, int wait);
+/*
+ * TICK(ARG) is called on the caller's thread between the signatures of a batch it
+ * issues, while the signing threads sign the rest: the daemon answers the previous batch
+ * from there as soon as signer_batch_durable says 1, rather than after the whole batch
+ * is signed. TICK must not call into the signer but for signer_batch_durable. NULL: none.
+ */
+void signer_set_tick(signer_t *s, void (*tick)(void *arg), void *arg);
 
 /* RFC 5280 CRLReason codes. */
 enum signer_reason {

@@ -21,6 +21,8 @@ struct signer {
 	X509 *ca_cert;
 	cakey_t *key;
 	pool_t *pool;		/* signing threads; NULL: sign on the caller's thread */
+	void (*tick)(void *);	/* called on the caller's thread between its signatures */
+	void *tick_arg;
 	profile_t *profile;
 	store_t *store;
 	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */
