@@ -46,6 +46,6 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/station.c lib/secret.c \
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/station.c lib/secret.c $(LIB_SECRET_READ) \
                             $(CS_CORE) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
 test_card_subscriber_PKGS := openssl libpcsclite yaml-0.1 libczmq libzmq jansson

@@ -11,6 +11,7 @@
 #include "b64.h"
 #include "jobs.h"
 #include "pem.h"
+#include "secret_read.h"
 #include "log.h"
 #include "util.h"
 
@@ -22,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define OFFICER_SIG_LABEL "ra-officer-signature/1"
@@ -125,48 +125,26 @@ int officer_id_valid(const char *id)
 
 void officer_secret_free(char *s)
 {
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
+	secret_read_free(s);
 }
 
 char *officer_passphrase(const char *file, const char *prompt)
 {
-	char buf[1024], *p = NULL;
-	struct termios old, quiet;
+	char *p;
 	FILE *f;
+	int no_tty;
 
 	if (file) {
 		if (!(f = fopen(file, "r"))) {
 			log_err("cannot read the passphrase file %s", file);
 			return NULL;
 		}
-		if (fgets(buf, sizeof buf, f))
-			p = buf;
+		p = secret_read(f, NULL, NULL);
 		fclose(f);
-	} else {
-		if (!(f = fopen("/dev/tty", "r+"))) {
-			log_err("no terminal to ask the passphrase on (use --passphrase-file)");
-			return NULL;
-		}
-		fputs(prompt, f);
-		fflush(f);
-		tcgetattr(fileno(f), &old);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(f), TCSAFLUSH, &quiet);
-		if (fgets(buf, sizeof buf, f))
-			p = buf;
-		tcsetattr(fileno(f), TCSAFLUSH, &old);
-		fputc('\n', f);
-		fclose(f);
+		return p;
 	}
-	if (p) {
-		p[strcspn(p, "\r\n")] = '\0';
-		p = *p ? xstrdup(p) : NULL;
-	}
-	OPENSSL_cleanse(buf, sizeof buf);
+	if (!(p = secret_read_tty(prompt, &no_tty)) && no_tty)
+		log_err("no terminal to ask the passphrase on (use --passphrase-file)");
 	return p;
 }
 
