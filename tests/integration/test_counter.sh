@@ -333,3 +333,30 @@ find_by_cert_and_ubn() {
 	audit_has "action = 'subscriber.lookup' AND after = 'by certificate'"
 }
 check "find by certificate serial (any case, colons) and by UBN" find_by_cert_and_ubn
+
+# ---- a card personalized at the station (pcscd, a virtual card): found by its serial ----
+. "$RA_TOP/tests/fixtures/pcsc-env.sh"
+CR="Virtual PCD 0 00 00"
+CS="card-station -c $RA_CONFIG"
+card_ready() {
+	pcsc_start "$T/pcsc" 1 >"$T/readers.txt" 2>"$T/pcsc-start.log" || { cat "$T/pcsc-start.log"; return 1; }
+	on_exit "pcsc_stop '$T/pcsc'"
+	track "$(pcsc_card_start "$T/pcsc" 0 --serial 8121)"
+	wait_for 10 bash -c "[ \$($CS readers 2>/dev/null | grep -c ' blank$') -eq 1 ]" || { $CS readers; return 1; }
+	$CS personalize --officer op01 "${AS[@]}" --readers "$CR" --count 1 >"$T/perso.out" 2>"$T/perso.log" ||
+		{ tail -5 "$T/perso.log"; return 1; }
+	CARD_ORDER=$(sql "$DEP/ra.db" "SELECT id FROM orders WHERE card_serial = '8121' AND state = 'personalized'")
+	CARD_NAME=$(sql "$DEP/ra.db" "SELECT s.name FROM orders o JOIN subscribers s ON s.id = o.subscriber_id WHERE o.id = '$CARD_ORDER'")
+	[ -n "$CARD_ORDER" ] && [ -n "$CARD_NAME" ]
+}
+check "a card personalized through card-station and pcscd" card_ready
+
+find_by_card() {
+	ra-intake find --officer clerk01 "${AS[@]}" --card 8121 >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "1 found" "$out" && has "$CARD_NAME" "$out" && grep -qE "order $CARD_ORDER .* personalized card 8121" "$out" &&
+	ra-intake find --officer clerk02 "${AS[@]}" --card ' 81-21 ' --json >"$out" 2>/dev/null &&
+	python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["subscribers"]; assert len(s) == 1 and any(c["card_serial"] == "8121" for c in s[0]["cards"]), s' "$out" &&
+	ra-intake find --officer clerk01 "${AS[@]}" --card 8122 >"$out" 2>&1; [ $? -eq 1 ] && has "0 found" "$out" &&
+	audit_has "action = 'subscriber.lookup' AND after = 'by card'"
+}
+check "find by card serial (spaces and dashes ignored); an unknown card finds nobody; audited" find_by_card
