@@ -79,6 +79,20 @@ never_approved() {
 }
 check "a rejected form cannot be approved" never_approved
 
+# job_code KIND: the code of the last failed KIND job (kept in its result for scripts).
+job_code() { sql "$DEP/ra.db" "SELECT json_extract(result, '$.code') FROM jobs WHERE kind = '$1' AND state = 'failed' ORDER BY id DESC LIMIT 1"; }
+refusal_both_languages() {
+	! grep -qP '[\x{4e00}-\x{9fff}]' "$out" &&	# the English counter above: English alone
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" R2026-000002 >"$out" 2>&1
+	[ $? -eq 1 ] && has "R2026-000002 not approved: form R2026-000002 is already rejected" "$out" &&
+	has "R2026-000002 未核准：表單 R2026-000002 已是 rejected 狀態，無法核准" "$out" &&
+	[ "$(job_code form_approve)" = form_not_approvable ] &&
+	ra-intake "${ZH[@]}" reject --officer sup01 "${AS[@]}" --reason incomplete R2026-000002 >"$out" 2>&1
+	[ $? -eq 1 ] && has "R2026-000002 未退件：表單 R2026-000002 已是 rejected 狀態：只有等待核准的表單可以退件" "$out" &&
+	[ "$(job_code form_reject)" = reject_state ]
+}
+check "the back office's refusals reach a zh-TW counter in Traditional Chinese too, with a stable code" refusal_both_languages
+
 reject_again() {
 	ra-intake reject --officer sup01 "${AS[@]}" --reason incomplete R2026-000002 >"$out" 2>&1
 	[ $? -eq 1 ] && has "is already rejected" "$out" &&
@@ -179,10 +193,14 @@ wrong_applicant() {
 		"$ACCOUNT" >"$T/p1.yaml"
 	through "$T/p1.yaml" P-9001 password-reset password_reset >"$out" 2>&1
 	[ $? -eq 1 ] && has "the applicant ID E134653556 is not the ID number account $ACCOUNT was registered with" "$out" &&
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" P-9001 >"$out" 2>&1
+	[ $? -eq 1 ] && has "the applicant ID E134653556 is not the ID number account $ACCOUNT was registered with" "$out" &&
+	has "P-9001 未核准：表單 P-9001：申請人證號 E134653556 與帳號 $ACCOUNT 註冊時的證號不符" "$out" &&
+	[ "$(job_code form_approve)" = form_wrong_applicant_id ] &&
 	sql_is "$DEP/ra.db" "SELECT state FROM forms WHERE serial = 'P-9001'" verified &&
 	sql_is "$DEP/ra.db" "SELECT count(*) FROM sheets WHERE reason = 'reset'" 0
 }
-check "a form whose applicant ID is not the subscriber's is refused at approval; nothing changes" wrong_applicant
+check "a form whose applicant ID is not the subscriber's is refused at approval (both languages); nothing changes" wrong_applicant
 
 no_applicant() {
 	printf 'kind: revocation\nserial: V-9001\naccount: %s\nreason: keyCompromise\n' "$ACCOUNT" >"$T/v1.yaml"
@@ -227,11 +245,13 @@ check "the first registration has its two certificates" supersede_setup
 
 twice_refused() {
 	sed -e 's/^serial: .*/serial: R2026-000901/' "$EX/reg-01.yaml" >"$T/again.yaml"
-	ra-intake import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1
+	ra-intake "${ZH[@]}" import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1
 	[ $? -eq 1 ] && has "K109492915 already has a live registration (account $ACCOUNT)" "$out" &&
+	has "R2026-000901 未受理：表單 R2026-000901：K109492915 已有有效的註冊（帳號 $ACCOUNT）" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT json_extract(result, '$.rejected[0].code') FROM jobs WHERE kind = 'form_key' ORDER BY id DESC LIMIT 1" live_registration &&
 	! sql "$DEP/ra.db" "SELECT 1 FROM forms WHERE serial = 'R2026-000901'" | grep -q 1
 }
-check "the same ID number cannot register again while its registration is live (refused at keying)" twice_refused
+check "the same ID number cannot register again while its registration is live (refused at keying, both languages)" twice_refused
 
 supersede_needs_supervisor() {
 	printf 'supersedes: %s\n' "$ACCOUNT" >>"$T/again.yaml"
