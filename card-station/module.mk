@@ -15,6 +15,8 @@ card-station_LIBS += -lpthread
 # The subscriber's card operations (the back office through lib/client.h).
 card-station_SRCS += card-station/subscriber.c card-station/cmd_pin.c card-station/cmd_download.c \
                      card-station/cmd_export.c card-station/cmd_renew.c lib/secret.c
+# Where a personalized card went (lib/dispatch.c, shared with ra-ctl dispatch).
+card-station_SRCS += card-station/cmd_dispatch.c $(LIB_DISPATCH)
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local

@@ -380,3 +380,29 @@ find_by_card() {
 	audit_has "action = 'subscriber.lookup' AND after = 'by card'"
 }
 check "find by card serial (spaces and dashes ignored); an unknown card finds nobody; audited" find_by_card
+
+# ---- the operator who personalized the card hands it over (card-station dispatch) ----
+station_dispatch() {
+	card-station dispatch --help >"$out" && has "--mail TRACKING" "$out" &&
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --counter --mail RR123456785TW --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 2 ] && has "其中之一" "$out" &&
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --counter --officer op01 "${AS[@]}" >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "訂單 $CARD_ORDER：卡片 8121 已於櫃檯交付" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT dispatch FROM orders WHERE id = $CARD_ORDER" counter &&
+	audit_has "action = 'card.dispatch' AND object = 'order:$CARD_ORDER' AND before = 'none' AND after = 'counter' AND actor LIKE 'op01 %'" &&
+	[ "$(ra-ctl orders | grep -c "^$CARD_ORDER .*counter")" = 1 ]
+}
+check "card-station dispatch: the card in the reader handed over, signed by the operator, said in Chinese" station_dispatch
+
+station_dispatch_refused() {
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --mail RR123456785TW --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "卡片 8121：未登錄：訂單 $CARD_ORDER 的卡片已於櫃檯交付" "$out" &&
+	card-station dispatch --card 8121 --returned --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "card 8121: not recorded: the card of order $CARD_ORDER was not mailed: it cannot come back" "$out" &&
+	card-station dispatch --card 9999 --counter --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "no personalized card 9999" "$out" &&
+	[ "$(job_code card_dispatch)" = no_card ] &&
+	sql_is "$DEP/ra.db" "SELECT dispatch FROM orders WHERE id = $CARD_ORDER" counter &&
+	[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'card.dispatch'")" = 1 ]
+}
+check "card-station dispatch refuses what ra-ctl dispatch refuses (a second hand-over, a return never mailed, an unknown card)" station_dispatch_refused
