@@ -1,8 +1,11 @@
 #!/bin/bash
 # The counter's day through the real daemons: a supervisor rejects a keyed form (a listed
 # reason, not by a clerk, not by its keyer, never approved afterwards, the applicant's
-# notice recorded and audited), and the counter finds a subscriber by every field it
-# knows, each search signed by the officer and audited (who looked up whom).
+# notice recorded and audited: a mail, or a letter in the postal print batch), the back
+# office's refusals reach a zh-TW counter in Chinese too, the counter finds a subscriber
+# by every field it knows (the card serial of a card personalized through card-station and
+# pcscd), each search signed by the officer and audited (who looked up whom), and the card
+# operator records the card's hand-over at the station.
 . "$(dirname "$0")/lib.sh"
 ra_deploy
 EX=$RA_TOP/config/examples
@@ -117,8 +120,10 @@ told() {
 	sql "$DEP/ra.db" "UPDATE form_rejections SET email = NULL WHERE serial = 'R2026-000003'" &&
 	ra-notifier notices >"$T/n1.out" 2>"$T/n1.log" || { cat "$T/n1.log"; return 1; }
 	ra-notifier notices >"$T/n2.out" 2>"$T/n2.log" || { cat "$T/n2.log"; return 1; }
+	# the letter waits for the postal print batch; nothing is printed outside a batch
 	sql_is "$DEP/ra.db" "SELECT group_concat(serial || ':' || notice_state, ' ') FROM form_rejections ORDER BY serial" \
-		"R2026-000002:sent R2026-000003:printed" || return 1
+		"R2026-000002:sent R2026-000003:waiting" && has "wait for the next postal batch" "$T/n1.log" &&
+	[ -z "$(find "$DEP/sheets" -name '*.pdf' 2>/dev/null)" ] || return 1
 	[ "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml' | wc -l)" -eq 1 ] || return 1
 	python3 - "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml')" <<'PY' || return 1
 import email, email.policy, sys
@@ -129,13 +134,51 @@ body = m.get_body(("plain",)).get_content()
 assert body.index("Reason: the documents shown do not match the form") < body.index("原因：所附身分證明文件與表單不符"), body
 assert "Note: ID card photo does not match" in body, body
 PY
-	letter=$(find "$DEP" -name 'rejection-R2026-000003.pdf' | head -1)
-	# pdftotext spaces letters of proportional text apart: compare without blanks.
-	[ -n "$letter" ] && pdftotext "$letter" - | tr -d ' ' >"$T/letter.txt" && has "407" "$T/letter.txt" &&
-	has "臺中市西屯區臺灣大道三段99號" "$T/letter.txt" && has "張家豪您好" "$T/letter.txt" &&
-	has "原因：申請人撤回申請" "$T/letter.txt" && has "Reason:theapplicantwithdrewtheapplication" "$T/letter.txt"
 }
-check "the applicant is told once: a mail in their language first, or a letter with the address block" told
+check "the applicant is told once: a mail in their language first; without e-mail a letter waits for the postal batch" told
+
+# The letter is a page of the postal print batch, with the password and PIN sheets.
+letter_in_batch() {
+	local page pages
+	ra-notifier sheets --batch post-counter1 >"$T/lb.out" 2>"$T/lb.log" || { cat "$T/lb.log"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT notice_state || ' ' || batch FROM form_rejections WHERE serial = 'R2026-000003'" \
+		"printed post-counter1" &&
+	audit_has "action = 'letter.produce' AND object = 'form:R2026-000003' AND after = 'post-counter1'" &&
+	# one manifest line per page: the letter among the sheets, in postal-code order
+	page=$(grep -E '^[0-9]+,R2026-000003,rejection,withdrawn,post,"407",' "$DEP/sheets/post-counter1.csv" | cut -d, -f1) &&
+	[ -n "$page" ] && grep -qE '^[0-9]+,[^,]+,password,' "$DEP/sheets/post-counter1.csv" &&
+	pages=$(pdfinfo "$DEP/sheets/post-counter1.pdf" | awk '/^Pages:/ { print $2 }') &&
+	[ "$pages" -ge 2 ] && [ "$pages" = "$(($(wc -l <"$DEP/sheets/post-counter1.csv") - 1))" ] &&
+	[ "$(tail -n +2 "$DEP/sheets/post-counter1.csv" | cut -d, -f6 | tr -d '"')" = "$(tail -n +2 "$DEP/sheets/post-counter1.csv" | cut -d, -f6 | tr -d '"' | sort)" ] &&
+	# pdftotext spaces letters of proportional text apart: compare without blanks.
+	pdftotext -f "$page" -l "$page" "$DEP/sheets/post-counter1.pdf" - | tr -d ' ' >"$T/letter.txt" && has "407" "$T/letter.txt" &&
+	has "臺中市西屯區臺灣大道三段99號" "$T/letter.txt" && has "張家豪您好" "$T/letter.txt" &&
+	has "原因：申請人撤回申請" "$T/letter.txt" && has "Reason:theapplicantwithdrewtheapplication" "$T/letter.txt" &&
+	# told once: the next batch does not carry it again
+	ra-notifier sheets >"$T/lb2.out" 2>"$T/lb2.log" &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'letter.produce'" 1 &&
+	[ -z "$(find "$DEP" -name 'rejection-*.pdf')" ]
+}
+check "a rejection letter is a page of the postal print batch (manifest, postal-code order), told once" letter_in_batch
+
+letter_reprint_and_shred() {
+	local later
+	ra-notifier sheets --sheet R2026-000003 >"$out" 2>&1; [ $? -eq 1 ] && has "needs --reprint --officer ID" "$out" &&
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>"$T/reprint.log" || { cat "$T/reprint.log"; return 1; }
+	[ -f "$(cat "$out")" ] && [ "$(pdfinfo "$(cat "$out")" | awk '/^Pages:/ { print $2 }')" = 1 ] &&
+	pdftotext "$(cat "$out")" - | tr -d ' ' | has "張家豪您好" /dev/stdin &&
+	audit_has "action = 'letter.reprint' AND object = 'form:R2026-000003' AND actor = 'sup01' AND before = 'post-counter1'" &&
+	later=$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ) &&
+	RA_NOW=$later ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] &&
+	has "reprint_window_hours" "$out" && audit_has "action = 'letter.reprint-refused' AND object = 'form:R2026-000003'" &&
+	ra-notifier sheets --printed post-counter1 --officer sup01 >"$out" 2>&1 || { cat "$out"; return 1; }
+	[ ! -e "$DEP/sheets/post-counter1.pdf" ] && [ -z "$(find "$DEP/sheets/reprint" -name 'R2026-000003-*')" ] &&
+	[ -e "$DEP/sheets/post-counter1.csv" ] &&
+	audit_has "action = 'sheet.shred' AND object = 'batch:post-counter1' AND actor = 'sup01'" &&
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] && has "is gone" "$out"
+}
+check "a letter is reprinted inside the window only (audited), and shredded with its batch once printed" letter_reprint_and_shred
+
 
 # ---- find ----
 ACCOUNT=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
