@@ -13,6 +13,8 @@ LIB_OFFICER := lib/officer.c $(LIB_SECRET_READ) $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 LIB_METRICS := lib/metrics.c
 LIB_DISPATCH := lib/dispatch.c
+# The key holders' privilege drop and seccomp allow-list (ca-signer, ra-cardkey).
+LIB_SANDBOX := lib/sandbox.c
 
 UNIT_TESTS += test_config test_msg test_seal test_net test_audit
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
