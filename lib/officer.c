@@ -46,36 +46,15 @@ static const struct {
 	{ "operator", ROLE_OPERATOR }, { "admin", ROLE_ADMIN },
 };
 
-/* Which roles may sign which job kind: the one table of officer actions. A kind not listed
- * here is not an officer action (subscribers' requests, proved by their own password or
- * card). Each name must be a kind of lib/jobs.h: an unknown one does not compile. */
-#define OFFICER_ACTIONS(A) \
-	A(form_key, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(form_verify, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(form_approve, ROLE_SUPERVISOR) \
-	A(form_reject, ROLE_SUPERVISOR) \
-	A(subscriber_find, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(counter_renew, ROLE_SUPERVISOR) \
-	A(revoke, ROLE_ADMIN) \
-	A(issue, ROLE_OPERATOR) \
-	A(order_claim, ROLE_OPERATOR) \
-	A(card_done, ROLE_OPERATOR) \
-	A(card_fail, ROLE_OPERATOR) \
-	A(card_dispatch, ROLE_CLERK | ROLE_OPERATOR | ROLE_SUPERVISOR) \
-	A(officer_add, ROLE_ADMIN) \
-	A(officer_disable, ROLE_ADMIN)
-
-#define A(kind, roles) _Static_assert(JOB_KIND_##kind >= 0, #kind);
-OFFICER_ACTIONS(A)
-#undef A
-
+/* Which roles may sign which job kind: the roles column of the one table of kinds
+ * (JOB_KINDS, lib/jobs.h), read here without linking the ledger's code. */
 static const struct {
 	const char *kind;
 	int roles;
 } officer_actions[] = {
-#define A(kind, roles) { #kind, roles },
-	OFFICER_ACTIONS(A)
-#undef A
+#define X(name, producers, roles, help) { #name, roles },
+	JOB_KINDS(X)
+#undef X
 };
 
 int officer_role_parse(const char *name)
