@@ -25,7 +25,7 @@ CC      ?= cc
 OPT     ?= -O2 -g
 WERROR  ?= $(if $(CI),-Werror,)
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra $(WERROR) -Wno-deprecated-declarations \
-           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -MMD -MP -Ilib
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -MMD -MP -Ilib -Icard
 LDFLAGS +=
 
 BIN := $(BUILD)/bin
@@ -48,7 +48,7 @@ include $(sort $(wildcard */module.mk tests/*/module.mk tests/fixtures/*/module.
 
 # $(call program,NAME,SOURCES,PKGS,DIR): one binary in DIR from SOURCES.
 define program
-$(1)_OBJS := $$(patsubst %.c,$(OBJ)/%.o,$(2))
+$(1)_OBJS := $$(patsubst %.c,$(OBJ)/%.o,$$(sort $(2)))
 $(4)/$(1): $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(shell pkg-config --libs $(3)) $$($(1)_LIBS)
@@ -74,7 +74,7 @@ FUZZ_OBJS += $$($(1)_FOBJS)
 endef
 $(foreach f,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(f),$($(f)_SRCS),$($(f)_PKGS))))
 FUZZ_CFLAGS += -O1 -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-deprecated-declarations \
-               -D_GNU_SOURCE -DRA_FUZZ -MMD -MP -Ilib -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+               -D_GNU_SOURCE -DRA_FUZZ -MMD -MP -Ilib -Icard -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
