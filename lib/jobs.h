@@ -71,13 +71,13 @@ char *job_producer_list(unsigned set, char *buf, size_t size);
 	  "record a personalized card against its order; PIN sheet") \
 	X(card_fail, PRODUCER_station, \
 	  "a card failed half way: revoke what it got, put its order back") \
-	X(card_challenge, PRODUCER_station, \
+	X(card_challenge, PRODUCER_station | PRODUCER_web, \
 	  "website password and card check; answer the card's management-key witness") \
-	X(card_unlock, PRODUCER_station, \
+	X(card_unlock, PRODUCER_station | PRODUCER_web, \
 	  "release a card's PUK and the next one, sealed to the station, after its challenge") \
-	X(card_puk, PRODUCER_station, \
+	X(card_puk, PRODUCER_station | PRODUCER_web, \
 	  "record that an unlocked card's PUK was changed to the next one released") \
-	X(card_renew, PRODUCER_station, \
+	X(card_renew, PRODUCER_station | PRODUCER_web, \
 	  "new certificates for a card in its renewal window, after its challenge") \
 	X(card_dispatch, PRODUCER_station | PRODUCER_ctl, \
 	  "where a personalized card went: handed over at the counter, mailed (tracking number), returned undelivered (or returned, revoked and set aside)") \

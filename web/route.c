@@ -39,6 +39,14 @@ const struct web_route web_routes[] = {
 	{ "POST", "/api/v1/login", WHO_SITE, 0, "{account, password}", api_login, "check the password; the account's certificates" },
 	{ "POST", "/api/v1/suspend", WHO_SITE, 0, "{account, password, certs, reason}", api_suspend, "put certificates on hold" },
 	{ "POST", "/api/v1/password", WHO_SITE, 0, "{account, password, new_password}", api_password, "change the website password" },
+
+	/* the relay of the subscriber's card agent (api_card.c): no session, no token; the
+	 * website password (challenge) and then the card's own answer (the rest) prove it */
+	{ "POST", "/api/v1/card/*", WHO_ANYONE, 0, "challenge {purpose, account, password, card_serial, witness} | "
+	  "unlock {challenge_job, card_serial, response, recipient} | puk {card_serial, unlock_job, puk_version} | "
+	  "renew {challenge_job, card_serial, response, sign_csr, enc_csr}", api_card_job,
+	  "one step of a card operation, relayed to the back office as job card_<step>" },
+	{ "GET", "/api/v1/card-ca", WHO_ANYONE, 0, "", api_card_ca, "the CA certificate, for the agent's export" },
 };
 const size_t web_nroutes = ARRAY_LEN(web_routes);
 
