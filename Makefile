@@ -17,6 +17,7 @@
 #   make valgrind-unit  the unit tests of build/ under valgrind memcheck
 #   make fuzz     the libFuzzer targets of tests/fuzz/ (clang) for FUZZ_S seconds each
 #   make install  PREFIX=/usr/local DESTDIR=
+#   make install-agent  PREFIX=/usr/local DESTDIR=   card-agent alone, for a subscriber's PC
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -124,13 +125,21 @@ asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 
-install: all
+install: all install-agent
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ra/config
 	install -m 0755 $(addprefix $(BIN)/,$(filter-out $(NOINST),$(PROGRAMS))) $(DESTDIR)$(PREFIX)/bin/
 	cp -r config/. $(DESTDIR)$(PREFIX)/share/ra/config/
 
+# The subscriber's side: the program, its systemd user unit and an example configuration.
+install-agent: $(BIN)/card-agent
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(PREFIX)/share/card-agent
+	install -m 0755 $(BIN)/card-agent $(DESTDIR)$(PREFIX)/bin/
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' config/systemd/user/card-agent.service > $(DESTDIR)$(PREFIX)/lib/systemd/user/card-agent.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/card-agent.service
+	install -m 0644 config/card-agent/agent.yaml $(DESTDIR)$(PREFIX)/share/card-agent/agent.yaml.example
+
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
-.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos faults demo bench asan install clean
+.PHONY: all deps test test-asan valgrind-unit fuzz fuzz-build chaos faults demo bench asan install install-agent clean
 -include $(ALL_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
