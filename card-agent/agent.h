@@ -56,8 +56,9 @@ int pinentry_confirm(pinentry_t *p, const char *title, const char *desc, const c
 int pinentry_getpin(pinentry_t *p, const char *desc, const char *prompt, char *buf, size_t cap);
 
 /* ---- relay.c ---- */
-/* The relay's channel hooks (struct sub_io's submit and password; CTX a struct agent). */
-int relay_submit(void *ctx, const char *kind, json_t *payload, json_t **result, int64_t *job, char **why);
+/* Submit job KIND's step to the RA website (struct sub_io's submit, with A for its CTX). */
+int relay_submit(struct agent *a, const char *kind, json_t *payload, json_t **result, int64_t *job, char **why);
+/* struct sub_io's password hook: the password in clear, for the website to seal (CTX unused). */
 int relay_password(void *ctx, json_t *payload, const char *password);
 /* The CA certificate(s) from the RA website (PEM, malloc'd); NULL (logged). */
 char *relay_ca(struct agent *a);

@@ -110,6 +110,13 @@ static void op_say(void *ctx, int m, const char *text)
 	json_array_append_new(o->messages, json_string(text));
 }
 
+static int op_submit(void *ctx, const char *kind, json_t *payload, json_t **result, int64_t *job, char **why)
+{
+	struct op_ctx *o = ctx;
+
+	return relay_submit(o->a, kind, payload, result, job, why);
+}
+
 /* The reader to use: agent.reader's match, else the one reader holding a card. NULL
  * with the reason in *why. */
 static char *op_reader(struct agent *a, pcsc_t *pc, const char **why)
@@ -158,7 +165,7 @@ json_t *ops_run(struct agent *a, const char *name, const char *origin, json_t *b
 	const char *account = json_string_value(json_object_get(body, "account"));
 	const char *lang = json_string_value(json_object_get(body, "lang"));
 	struct op_ctx o = { .a = a, .messages = json_array() };
-	struct sub_io io = { .secret = op_secret, .say = op_say, .submit = relay_submit, .password = relay_password };
+	struct sub_io io = { .secret = op_secret, .say = op_say, .submit = op_submit, .password = relay_password };
 	struct sub s = { .io = &io, .producer = "card-agent" };
 	const char *why = NULL;
 	char *reader = NULL, *desc = NULL;

@@ -161,7 +161,8 @@ void pinentry_destroy(pinentry_t **pp)
 	if (!p)
 		return;
 	if (p->pid > 0) {
-		pe_send(p, "BYE", NULL);
+		if (pe_send(p, "BYE", NULL) == 0)
+			pe_status(p);	/* its goodbye, so it never writes into a closed pipe */
 		close(p->to);
 		close(p->from);
 		if (waitpid(p->pid, &st, WNOHANG) == 0) {

@@ -95,9 +95,8 @@ out:
 	return b.data;
 }
 
-int relay_submit(void *ctx, const char *kind, json_t *payload, json_t **result, int64_t *job, char **why)
+int relay_submit(struct agent *a, const char *kind, json_t *payload, json_t **result, int64_t *job, char **why)
 {
-	struct agent *a = ctx;
 	char *body = json_dumps(payload, JSON_COMPACT), *path, *answer;
 	json_t *j = NULL;
 	long status = 0;

@@ -81,9 +81,14 @@ def login_card(d):
     WebDriverWait(d, 30).until(lambda drv: drv.execute_script(
         "return window.__raOldPage === undefined && document.readyState === 'complete'"))
     d.get(base + "/card")
-    st = d.find_element(By.ID, "agent-status")
-    WebDriverWait(d, 20).until(lambda drv: "connected" in st.text or "No card agent" in st.text)
-    return st.text
+    wait_agent(d)
+
+
+def wait_agent(d):
+    """Until the card page's script has heard from the agent (or given up)."""
+    WebDriverWait(d, 20).until(lambda drv: not any(
+        w in drv.find_element(By.ID, "agent-status").text for w in ("正在尋找", "Looking for")))
+    return d.find_element(By.ID, "agent-status").text
 
 
 profile = tempfile.mkdtemp(prefix="ra-chromium-")
@@ -104,9 +109,7 @@ try:
         "return window.__raOldPage === undefined && document.readyState === 'complete'"))
     if "/card" not in d.current_url:
         d.get(base + "/card")
-    WebDriverWait(d, 20).until(lambda drv: "connected" in drv.find_element(By.ID, "agent-status").text or
-                               "No card agent" in drv.find_element(By.ID, "agent-status").text)
-    status = d.find_element(By.ID, "agent-status").text
+    status = wait_agent(d)
     check("phase %s: the card page finds the agent and the card" % phase, "Card agent connected: Virtual PCD" in status,
           status)
     shot(d, "agent-connected")
