@@ -14,6 +14,8 @@ card-station_LIBS += -lpthread
 # The subscriber's card operations (the back office through lib/client.h).
 card-station_SRCS += $(CARD_SUB) card-station/sub_station.c card-station/cmd_pin.c card-station/cmd_download.c \
                      card-station/cmd_export.c card-station/cmd_renew.c lib/secret.c
+# Where a personalized card went (lib/dispatch.c, shared with ra-ctl dispatch).
+card-station_SRCS += card-station/cmd_dispatch.c $(LIB_DISPATCH)
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local
@@ -45,5 +47,5 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card/subscriber.c $(CS_CORE) $(LIB_BASE)
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card/subscriber.c $(LIB_SECRET_READ) $(CS_CORE) $(LIB_BASE)
 test_card_subscriber_PKGS := openssl libpcsclite jansson
