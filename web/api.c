@@ -170,7 +170,7 @@ enum MHD_Result api_cert_status(struct web_req *r)
 
 enum MHD_Result api_routes(struct web_req *r)
 {
-	static const char *const who[] = { "anyone", "visitor", "subscriber", "site" };
+	static const char *const who[] = { "anyone", "visitor", "subscriber", "site", "card agent" };
 	json_t *out = json_array();
 
 	for (size_t i = 0; i < web_nroutes; i++)

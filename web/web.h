@@ -97,6 +97,8 @@ enum web_who {
 	WHO_VISITOR,		/* a session is made if there is none (login page, code image) */
 	WHO_SUBSCRIBER,		/* a logged-in session */
 	WHO_SITE,		/* the site's bearer token (web.api_token_file) */
+	WHO_CARD,		/* the subscriber's card agent: no session, no token; each step's payload
+				 * carries its proof (the website password, then the card's own answer) */
 };
 
 typedef enum MHD_Result (*web_handler)(struct web_req *r);
