@@ -198,14 +198,10 @@ json_t *ops_run(struct agent *a, const char *name, const char *origin, json_t *b
 	why = NULL;
 	if (sub_open(&s, pc, reader) < 0)
 		goto out;
-	{
-		char card[32];
-		snprintf(card, sizeof card, "%s", s.serial_text);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-		desc = xasprintf(s.lang == SUB_LANG_EN ? op->en : op->zh, origin, card);
+	desc = xasprintf(s.lang == SUB_LANG_EN ? op->en : op->zh, origin, s.serial_text);
 #pragma GCC diagnostic pop
-	}
 	o.desc = desc;
 	if (!(o.pe = pinentry_new(config_str(a->cfg, "agent.pinentry")))) {
 		why = "the agent's prompt (pinentry) cannot be started";

@@ -34,9 +34,10 @@ chmod 700 "$work"
 web_pid= agent_pid=
 pcdemo=$(dirname "$1")/pcsc
 cleanup() {
-	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+	# Under set -e: a helper that fails here must not change the stage's verdict.
+	if [ -n "$agent_pid" ]; then kill "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; fi
 	[ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null && wait "$web_pid" 2>/dev/null
-	[ -d "$work/pcsc" ] && pcsc_stop "$work/pcsc" >/dev/null 2>&1
+	if [ -d "$work/pcsc" ]; then pcsc_stop "$work/pcsc" >/dev/null 2>&1 || true; fi
 	rm -rf "$work" "$dep/.demo-web.yaml" "$dep/.demo-web-notifier.yaml"
 }
 trap cleanup EXIT
@@ -115,6 +116,10 @@ if ls "$pcdemo"/card-*.state >/dev/null 2>&1; then
 			echo "card-agent on http://127.0.0.1:$aport (log: $dep/log/card-agent.log)"
 			/usr/bin/python3 "$top/tools/demo-agent.py" "https://127.0.0.1:$port" "$spki" "$out" "$work" "$acct" | tee "$work/agent.out"
 			agent_ops=$(tail -n 1 "$work/agent.out" | awk '{ print $1 + 0 }')
+			# The card keeps what happened to it (its PIN, its PUK now one version on, as
+			# the ledger says): the state goes back where the demo's cards live.
+			pcsc_card_stop "$work/pcsc" 0 || true
+			cp "$work/pcsc/card-0.state" "$st"
 		else
 			echo "no card of a subscriber with valid certificates: no card agent step"
 		fi
