@@ -45,7 +45,8 @@ int server_origin_allowed(const struct agent *a, const char *origin);
 
 /* ---- pinentry.c ---- */
 typedef struct pinentry pinentry_t;
-/* Start the pinentry program PROG and read its greeting; NULL on failure (logged). */
+/* Start the pinentry program PROG and read its greeting; NULL on failure (logged). The
+ * process must ignore SIGPIPE: a pinentry that dies is then an error, not our end. */
 pinentry_t *pinentry_new(const char *prog);
 /* Stop it; accepts NULL. */
 void pinentry_destroy(pinentry_t **p);
