@@ -241,6 +241,24 @@ void metrics_observe(metrics_t *m, const char *name, double v, ...)
 			s->buckets[i]++;
 }
 
+void metrics_set_histogram(metrics_t *m, const char *name, const unsigned long long *in,
+    unsigned long long count, double sum, ...)
+{
+	struct family *f = family_find(m, name);
+	unsigned long long below = 0;
+	struct sample *s;
+	va_list ap;
+
+	assert(f->type == METRIC_HISTOGRAM);
+	va_start(ap, sum);
+	s = sample_get(f, labels_render(ap), 1);
+	va_end(ap);
+	for (size_t i = 0; i < f->nbounds; i++)
+		s->buckets[i] = (below += in[i]);
+	s->count = count < below ? below : count;
+	s->value = sum;
+}
+
 double metrics_get(const metrics_t *m, const char *name, ...)
 {
 	struct family *f = family_find(m, name);

@@ -121,6 +121,24 @@ openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c1.pem" -url "http://127.0.0
 	> "$T/o.out" 2>&1 && grep -q ": revoked" "$T/o.out" || fail "openssl ocsp" "$(cat "$T/o.out")"
 wait_for 10 grown "$M/ra-ocsp.prom" "$OCSPN" "$before" 1 && ok "ra_ocsp_requests_total counts the request" \
 	|| fail "ocsp requests" "$(cat "$M/ra-ocsp.prom")"
+# one answer of each kind the responder gives: revoked (above), good, unknown, malformed
+A='ra_ocsp_answers_total{kind='
+wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"revoked\"}" 0 1 && [ "$(val "$M/ra-ocsp.prom" "${A}\"good\"}")" = 0 ] \
+	&& ok "ra_ocsp_answers_total counts the revoked answer as revoked" || fail "ocsp answers" "$(grep answers "$M/ra-ocsp.prom")"
+S2=$(sql "$DEP/ra.db" "SELECT serial FROM certificates WHERE order_id = 1 AND serial <> '$S1'")
+sql "$DEP/ra.db" "SELECT pem FROM certificates WHERE serial = '$S2'" > "$T/c2.pem"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c2.pem" -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1 && grep -q ": good" "$T/o.out" || fail "openssl ocsp good" "$(cat "$T/o.out")"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -serial 0x7E57AB1E -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1; grep -q ": unknown" "$T/o.out" || fail "openssl ocsp unknown" "$(cat "$T/o.out")"
+curl -s -o /dev/null -H 'Content-Type: application/ocsp-request' --data-binary 'not an OCSP request' "http://127.0.0.1:$OP/"
+wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"malformed\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"good\"}" 0 1 \
+	&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && [ "$(val "$M/ra-ocsp.prom" "${A}\"unauthorized\"}")" = 0 ] \
+	&& ok "ra_ocsp_answers_total counts one good, one unknown and one malformed answer" \
+	|| fail "ocsp answers by kind" "$(grep answers "$M/ra-ocsp.prom")"
+[ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" = 4 ] \
+	&& [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_bucket{le="+Inf"}')" = 4 ] \
+	&& ok "ra_ocsp_answer_seconds holds the four answers' times" || fail "ocsp latency" "$(grep seconds "$M/ra-ocsp.prom")"
 check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metrics < '$M/ra-ocsp.prom'"
 
 # --- ra-web -----------------------------------------------------------------------------
