@@ -58,5 +58,8 @@ int metrics_write_at(const metrics_t *m, int dirfd, const char *name);
 
 /* PROGRAM's textfile in metrics.dir: "<dir>/<program>.prom" (malloc'd). */
 char *metrics_path(const config_t *cfg, const char *program);
+/* Make metrics.dir/PROGRAM.prom a symbolic link to DIR/PROGRAM.prom, for a sandboxed
+ * program that may write only in its own folder DIR (warns if it cannot). */
+void metrics_link(const config_t *cfg, const char *program, const char *dir);
 
 #endif

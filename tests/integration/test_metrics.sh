@@ -101,6 +101,30 @@ wait_for 10 sh -c "awk '\$1 == \"ra_notices{kind=\\\"revocation\\\",state=\\\"se
 	&& [ "$sent" -gt 0 ] && ok "ra_notices shows the $sent revocation notice(s) sent" \
 	|| fail "notices" "sent=$sent; $(grep ra_notices "$M/ra-queue.prom")"
 
+# --- ra-cardkey: requests by command and result, their time -------------------------------
+wait_for 10 test -s "$DEP/cardkey/ra-cardkey.prom" \
+	&& [ "$(readlink -f "$M/ra-cardkey.prom")" = "$(readlink -f "$DEP/cardkey/ra-cardkey.prom")" ] \
+	&& ok "ra-cardkey writes ra-cardkey.prom in its own folder under its seccomp allow-list, linked from metrics.dir" \
+	|| fail "ra-cardkey metrics file" "$(ls -l "$M" "$DEP/cardkey")"
+CKQ='ra_cardkey_requests_total{command='
+CK="ra-probe --endpoint ipc://$DEP/run/cardkey.sock --server-cert $DEP/keys/cardkey.cert --timeout 3000 --client-cert $DEP/keys/workers/worker.cert"
+printf '0123456789abcdef' > "$T/witness"
+cp "$M/ra-cardkey.prom" "$T/k0"
+$CK RA/1 CARD_CHALLENGE 41 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardkey challenge"
+$CK RA/1 CARD_CHALLENGE 42 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardkey second challenge"
+[ "$($CK RA/1 CARD_PROOF 41 8101 @"$T/witness" "" 1 | sed -n 2,3p | tr '\n' ' ')" = "ERROR 2 " ] || fail "cardkey wrong proof"
+[ "$($CK RA/1 SIGN x y | sed -n 2,3p | tr '\n' ' ')" = "ERROR 1 " ] || fail "cardkey answers a malformed SIGN with an error"
+wait_for 10 grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}" "$(val "$T/k0" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}")" 2 \
+	&& grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"refused\"}" 0 1 \
+	&& grown "$M/ra-cardkey.prom" "${CKQ}\"malformed\",result=\"bad_message\"}" 0 1 \
+	&& [ "$(val "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" = "$(val "$T/k0" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" ] \
+	&& ok "ra_cardkey_requests_total counts two challenges, the refused proof and a malformed message" \
+	|| fail "cardkey requests" "$(grep requests "$M/ra-cardkey.prom")"
+grown "$M/ra-cardkey.prom" 'ra_cardkey_request_seconds_count{command="CARD_CHALLENGE"}' \
+	"$(val "$T/k0" 'ra_cardkey_request_seconds_count{command="CARD_CHALLENGE"}')" 2 \
+	&& ok "ra_cardkey_request_seconds holds the challenges' times" || fail "cardkey latency" "$(grep seconds "$M/ra-cardkey.prom")"
+check "promtool check metrics accepts ra-cardkey.prom" sh -c "promtool check metrics < '$M/ra-cardkey.prom'"
+
 # --- ra-ctl status ------------------------------------------------------------------------
 ra-ctl status > "$T/status.txt" 2>&1
 grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")" "$T/status.txt" \
