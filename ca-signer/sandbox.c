@@ -1,7 +1,8 @@
 /*
  * sandbox.c: what ca-signer gives up once its key is loaded and its socket bound.
- * ra-cardkey (cardkey/main.c) installs the same list with no folder descriptor at all,
- * so that no write-open of any kind is allowed to it.
+ * ra-cardkey (cardkey/main.c) installs the same list with one folder descriptor, its own
+ * folder's (cardkey.dir, in place of signer.db's), so that it can write its metrics file
+ * there and nothing anywhere else.
  *
  * It drops to signer.user (if set and started as root), forbids gaining privileges
  * again (PR_SET_NO_NEW_PRIVS), and installs a seccomp filter (libseccomp) that is an
