@@ -129,6 +129,7 @@ check "promtool check metrics accepts ra-cardkey.prom" sh -c "promtool check met
 ra-ctl status > "$T/status.txt" 2>&1
 grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")" "$T/status.txt" \
 	&& grep -q "ra_queue_depth *0" "$T/status.txt" && grep -q "ra-notifier-notices" "$T/status.txt" \
+	&& grep -q "ra_cardkey_requests_total" "$T/status.txt" \
 	&& ok "ra-ctl status shows the same figures" || fail "ra-ctl status" "$(cat "$T/status.txt")"
 
 # --- ra-ocsp ------------------------------------------------------------------------------
@@ -208,8 +209,8 @@ PEOF
 import json, sys
 g = json.load(sys.stdin)["data"]["groups"]
 rules = [r for x in g for r in x["rules"]]
-sys.exit(0 if len(rules) == 10 and all(r["health"] == "ok" for r in rules) else 1)' \
-		&& ok "Prometheus loaded the 10 alert rules, all healthy" || fail "rules in Prometheus"
+sys.exit(0 if len(rules) == 11 and all(r["health"] == "ok" for r in rules) else 1)' \
+		&& ok "Prometheus loaded the 11 alert rules, all healthy" || fail "rules in Prometheus"
 	[ "$(query 'ALERTS{alertstate="firing"}')" = "" ] && ok "no alert fires on a healthy deployment" \
 		|| fail "alerts firing" "$(curl -s "http://127.0.0.1:$PP/api/v1/alerts")"
 else
