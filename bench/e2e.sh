@@ -18,7 +18,8 @@
 # depth (queued and leased jobs) sampled every E2E_SAMPLE_S seconds. Beside a stage's
 # rate stands its baseline measured in the same run where one makes sense: argon2id
 # hashes per second alone at the same cost over as many threads as workers (argon2-bench),
-# and half of `openssl speed -multi $(nproc) rsa2048` (two signatures an order). Nothing
+# and half of `openssl speed -multi $(nproc) rsa2048` (two signatures an order). If no job
+# ends for E2E_STALL_S seconds (default 120) while some wait, it stops with the logs. Nothing
 # asserts on time. The certificate requests (two RSA-2048 keys a form) are made before
 # the clock starts and kept in E2E_CSR_DIR for later runs.
 set -eu
@@ -28,11 +29,13 @@ BATCH=${E2E_BATCH:-100}
 WORKERS=${E2E_WORKERS:-2}
 PAR=${E2E_PAR:-4}
 SAMPLE=${E2E_SAMPLE_S:-1}
+STALL=${E2E_STALL_S:-120}
 CSR=${E2E_CSR_DIR:-$top/build/bench-e2e-csr}
 T=$(mktemp -d /tmp/ra-bench-e2e.XXXXXX)
 dep=$T/dep
 sampler=
-trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; ra-ctl -c "$dep/ra.yaml" down >/dev/null 2>&1; rm -rf "$T"' EXIT
+trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; ra-ctl -c "$dep/ra.yaml" down >/dev/null 2>&1
+	[ -n "${E2E_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cores=$(nproc)
 
@@ -139,7 +142,15 @@ issue() {	# submitted without waiting, as a busy operator would; then until all 
 	awk '{ print NR - 1, $1 }' "$T/orders" | CSR=$CSR OPASS=$OPASS xargs -P "$PAR" -L1 sh -c \
 		'ra-ctl request-certs "$1" --sign-csr "$CSR/s$0.csr" --enc-csr "$CSR/e$0.csr" --no-wait \
 		--officer op01 --passphrase-file "$OPASS" >/dev/null'
+	local ended last=-1 since=$(ms)
 	while [ "$(sqlite3 "file:$dep/ra.db?mode=ro" "SELECT count(*) FROM jobs WHERE state IN ('queued', 'leased')")" != 0 ]; do
+		ended=$(sqlite3 "file:$dep/ra.db?mode=ro" "SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')")
+		[ "$ended" != "$last" ] && { last=$ended; since=$(ms); }
+		if [ $(( $(ms) - since )) -gt $(( STALL * 1000 )) ]; then	# a daemon died: say so, do not wait forever
+			echo "no job ended for $STALL s; the daemons' last words:" >&2
+			tail -n 3 "$dep"/log/*.log >&2
+			return 1
+		fi
 		sleep 0.2
 	done
 }
