@@ -269,7 +269,12 @@ const char *const db_migrations[] = {
 	"ALTER TABLE orders ADD COLUMN tracking TEXT;"
 	"ALTER TABLE orders ADD COLUMN dispatched_at INTEGER;",
 
-	/* 14: when a job was submitted and when it ended (done or failed), in system-clock
+	/* 14 (counter): the postal print batch that carried a rejection letter, and when
+	 * (notifier/rejections.c): the letter is printed, shredded and reprinted with it */
+	"ALTER TABLE form_rejections ADD COLUMN batch TEXT;"
+	"ALTER TABLE form_rejections ADD COLUMN printed_at INTEGER;",
+
+	/* 15: when a job was submitted and when it ended (done or failed), in system-clock
 	 * milliseconds (clock_wall_ms): created_at has whole seconds only, too coarse for the
 	 * time a job takes (bench/e2e.sh reads its percentiles from these). NULL before. */
 	"ALTER TABLE jobs ADD COLUMN created_ms INTEGER;"
