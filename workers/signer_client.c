@@ -47,8 +47,10 @@ static msg_t *signer_client_call(struct job_ctx *ctx, net_build_fn build, const 
 	char *err = NULL;
 	msg_t *rep = net_call(s->peer, build, arg, tries, per_try, &code, &err);
 
-	if (!rep && code >= 0)
-		job_fail(ctx, code == MERR_INTERNAL, "ca-signer refused: %s", err);
+	if (!rep && code == MERR_INTERNAL)
+		job_fail(ctx, 1, "ca-signer refused: %s", err);
+	else if (!rep && code >= 0)
+		job_refuse(ctx, JT_SIGNER_REFUSED, err);
 	else if (!rep)	/* no answer at all: the job waits for the signer without spending attempts */
 		job_fail(ctx, code == NET_UNREACHABLE ? JOB_RETRY_WAIT : JOB_RETRY, "%s", err);
 	free(err);
