@@ -179,6 +179,22 @@ letter_reprint_and_shred() {
 }
 check "a letter is reprinted inside the window only (audited), and shredded with its batch once printed" letter_reprint_and_shred
 
+# A postal batch may hold rejection letters alone: its preview is the first letter.
+letters_only_preview() {
+	local pv
+	ra-intake import --officer clerk01 "${AS[@]}" "$EX/reg-04.yaml" >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake reject --officer sup01 "${AS[@]}" --reason withdrawn R2026-000004 >"$out" 2>&1 || { cat "$out"; return 1; }
+	sql "$DEP/ra.db" "UPDATE form_rejections SET email = NULL WHERE serial = 'R2026-000004'" &&
+	ra-notifier sheets --batch post-letters >"$T/lo.out" 2>"$T/lo.log" || { cat "$T/lo.log"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM sheets WHERE batch = 'post-letters'" 0 &&
+	sql_is "$DEP/ra.db" "SELECT batch FROM form_rejections WHERE serial = 'R2026-000004'" post-letters || return 1
+	ra-notifier sheets --preview post-letters >"$out" 2>"$T/lo.log" || { cat "$T/lo.log" "$out"; return 1; }
+	pv=$(cat "$out")
+	[ "$pv" = "$DEP/sheets/post-letters-preview.png" ] && file "$pv" | grep -q "PNG image data, 826 x 1169" &&
+	ra-notifier sheets --preview post-nothing >"$out" 2>&1; [ $? -eq 1 ] && has "no batch post-nothing" "$out"
+}
+check "the preview of a batch of rejection letters alone is its first letter; an unknown batch is still refused" letters_only_preview
+
 
 # ---- find ----
 ACCOUNT=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
