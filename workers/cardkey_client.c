@@ -75,8 +75,7 @@ static json_t *cardkey_call(struct job_ctx *ctx, const struct cardkey_arg *a)
 		job_fail(ctx, 1, "this worker has no connection to ra-cardkey");
 		return NULL;
 	}
-	per_try = c->timeout_ms / 3 > 1000 ? c->timeout_ms / 3 : 1000;
-	tries = c->timeout_ms > per_try ? (c->timeout_ms + per_try - 1) / per_try : 1;
+	config_call_plan(c->timeout_ms, &tries, &per_try);
 	rep = net_call(c->peer, cardkey_build, a, tries, per_try, &code, &err);
 	if (!rep && code == MERR_REFUSED && a->cmd == MSG_CARD_PROOF)
 		job_refuse(ctx, JT_CARDKEY_NOT_CARD, err);
