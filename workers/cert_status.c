@@ -62,14 +62,14 @@ int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action,
 			return -1;
 		} else {
 			json_array_append_new(refused, json_pack("{s:s,s:s}", "serial", serial, "error", ctx->error));
-			ctx->error[0] = '\0';
+			job_error_clear(ctx);
 		}
 	}
 	/* The signer publishes on its own after a change (debounced); asking now only shortens
 	 * the wait, so a failure here is not the job's failure. */
 	if (json_array_size(done) > 0 && signer_client_crl(ctx) < 0) {
 		log_warn("job %lld: the CRL was not published now; the signer will on its next run", (long long)ctx->id);
-		ctx->error[0] = '\0';
+		job_error_clear(ctx);
 		ctx->retry = 0;
 	}
 	return 0;

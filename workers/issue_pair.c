@@ -73,12 +73,15 @@ static int pair_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t
 
 void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 {
-	char why[sizeof ctx->error];
+	/* The job's refusal, as it was: a failed withdrawal must not replace it. */
+	char why[sizeof ctx->error], code[sizeof ctx->code], why_zh[sizeof ctx->error_zh];
 	int withdrawn = 1;
 	json_t *c;
 	size_t i;
 
 	memcpy(why, ctx->error, sizeof why);
+	memcpy(code, ctx->code, sizeof code);
+	memcpy(why_zh, ctx->error_zh, sizeof why_zh);
 	ctx->retry = 0;
 	json_array_foreach(certs, i, c) {
 		const char *serial = json_string_value(json_object_get(c, "serial"));
@@ -96,6 +99,8 @@ void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 		json_decref(ans);
 	}
 	memcpy(ctx->error, why, sizeof why);
+	memcpy(ctx->code, code, sizeof code);
+	memcpy(ctx->error_zh, why_zh, sizeof why_zh);
 	/* Parked once everything is withdrawn; tried again (same request ids, same
 	 * certificates) while something issued is still valid. */
 	ctx->retry = !withdrawn;
