@@ -274,7 +274,13 @@ const char *const db_migrations[] = {
 	"ALTER TABLE form_rejections ADD COLUMN batch TEXT;"
 	"ALTER TABLE form_rejections ADD COLUMN printed_at INTEGER;",
 
-	/* 15 (notifier): the confirmation cursors start at the head of their events, so the
+	/* 15: when a job was submitted and when it ended (done or failed), in system-clock
+	 * milliseconds (clock_wall_ms): created_at has whole seconds only, too coarse for the
+	 * time a job takes (bench/e2e.sh reads its percentiles from these). NULL before. */
+	"ALTER TABLE jobs ADD COLUMN created_ms INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN finished_ms INTEGER;",
+
+	/* 16 (notifier): the confirmation cursors start at the head of their events, so the
 	 * first notices run after an upgrade mails only what changes from then on, not every
 	 * past status change and password (notifier/notices.c, passwords.c). A cursor that
 	 * exists already stays where it is. */

@@ -115,9 +115,9 @@ UPDATE certificates SET status = 'valid';
 INSERT INTO audit (at, actor, action, object, before, after, prev_hash, hash) VALUES
  (0, 'worker', 'account.password_set', 'account:acct1', NULL, 'reset', '', ''),
  (0, 'worker', 'account.password_set', 'account:acct1', NULL, 'change', '', '');
--- the ledger as it was before the cursors' migration (15): no cursor
+-- the ledger as it was before the cursors' migration (16): no cursor
 DELETE FROM notifier_cursor;
-PRAGMA user_version = 14;
+PRAGMA user_version = 15;
 SQL
 (cd up && ra-notifier -c ra.yaml --now 2026-12-01 notices >/dev/null 2>notices.log)
 [ "$(cd up && mails | wc -l)" = 0 ] && ok "an upgraded ledger: past status changes and passwords are not mailed" \
