@@ -196,8 +196,12 @@ store_t *store_open(const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
+	/* temp_store = MEMORY: statement journals and sorts never become temporary files.
+	 * Making one, SQLite first looks for a temporary folder with access(), which the
+	 * sandbox does not allow: the signer was killed (SIGSYS) in the middle of issuing
+	 * whenever a statement journal spilled, then restarted, and its requests timed out. */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;", NULL, NULL, &errmsg) != SQLITE_OK ||
+	    "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;", NULL, NULL, &errmsg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, store_schema, NULL, NULL, &errmsg) != SQLITE_OK) {
 		log_err("signer database %s: cannot set up the schema: %s", path,
 		    errmsg ? errmsg : "?");
