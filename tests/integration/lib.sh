@@ -68,8 +68,9 @@ ra_deploy() {
 	fi
 }
 
-# sql DB QUERY: one query on a SQLite file, plain output.
-sql() { sqlite3 -batch -noheader "$1" "$2"; }
+# sql DB QUERY: one query on a SQLite file, plain output
+# (A daemon may hold the write lock a moment: wait for it rather than fail.)
+sql() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$1" "$2"; }
 
 # register_forms OFFICER_KEY OFFICER_VERIFY OFFICER_APPROVE FILE...: key, second-key and
 # approve registration forms through ra-intake, each step signed with that officer's own
