@@ -11,6 +11,13 @@
 # 3. The disk that holds ra.db fills up (a small tmpfs) in the middle of an import and of
 #    issuance: a clear "disk full" message, nothing half stored, nothing accepted lost;
 #    once space is back every job finishes and the invariants hold.
+# 4. The SMTP relay answers 4xx, 5xx, drops the connection, or is down: every notice stays
+#    pending with the relay's answer until a working relay takes it, once.
+# 5. pcscd restarts in the middle of a bulk personalization: every order still ends with
+#    one card and one valid pair.
+# 6. card-station is killed while its card_done waits in the queue, and 7. while it is
+#    still in the socket (held by tests/fixtures/hold-relay.py): the rerun leaves the
+#    finished card alone, no job fails.
 . "$(dirname "$0")/lib.sh"
 . "$RA_TOP/tests/integration/invariants.sh"
 q() { sql "$DEP/ra.db" "$1"; }
