@@ -157,6 +157,10 @@ int job_issue_apply(struct job_ctx *ctx, json_t **result)
 			sqlite3_bind_text(st, 2, card, -1, SQLITE_STATIC);
 		same = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
+		if (!same && db_int(ctx->db, "SELECT count(*) FROM certificates WHERE job_id = ?", "i", ctx->id) > 0)
+			/* Another attempt of this very job (its lease ran out while this one was slow)
+			 * stored these same certificates: they are delivered, never withdrawn. */
+			return job_fail(ctx, 0, "job %lld was completed by another attempt", (long long)ctx->id);
 		if (!same) {
 			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
 			    "another card); its new certificates were revoked", (long long)order);
