@@ -160,7 +160,8 @@ int job_issue_apply(struct job_ctx *ctx, json_t **result)
 		if (!same && db_int(ctx->db, "SELECT count(*) FROM certificates WHERE job_id = ?", "i", ctx->id) > 0)
 			/* Another attempt of this very job (its lease ran out while this one was slow)
 			 * stored these same certificates: they are delivered, never withdrawn. */
-			return job_fail(ctx, 0, "job %lld was completed by another attempt", (long long)ctx->id);
+			return job_fail(ctx, 0, "job %lld was taken over and completed by another attempt; its "
+			    "certificates stay delivered", (long long)ctx->id);
 		if (!same) {
 			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
 			    "another card); its new certificates were revoked", (long long)order);
