@@ -57,6 +57,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "cardkey.endpoint", CFG_STR, "ipc://run/cardkey.sock", 0, 0, "workers ask ra-cardkey here for the card operations' challenges and sealed PUKs" },
 	{ "cardkey.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the master key (empty: stay)" },
 	{ "cardkey.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
+	{ "cardkey.dir", CFG_PATH, "cardkey", 0, 0, "ra-cardkey's own folder, the only one it writes in: its metrics file (linked from metrics.dir)" },
 	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ra-cardkey" },
 	{ "users.cardkey", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ra-cardkey as (--users: ra-cardkey)" },
 	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
