@@ -196,10 +196,10 @@ store_t *store_open(const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	/* temp_store = MEMORY: statement journals and sorts never become temporary files.
-	 * Making one, SQLite first looks for a temporary folder with access(), which the
-	 * sandbox does not allow: the signer was killed (SIGSYS) in the middle of issuing
-	 * whenever a statement journal spilled, then restarted, and its requests timed out. */
+	/* temp_store = MEMORY: statement journals and sorts stay in memory rather than spill
+	 * to temporary files (which the sandbox confines to this folder, sandbox.c). A spill
+	 * once had SQLite look for /var/tmp with access() under the filter: the signer was
+	 * killed mid-issuance, and every retry of that request killed it again. */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;", NULL, NULL, &errmsg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, store_schema, NULL, NULL, &errmsg) != SQLITE_OK) {
