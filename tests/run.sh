@@ -65,8 +65,8 @@ for t in "$BUILD"/tests/*; do
 	sanitizer_check "$n"
 done
 
-# The stress tests run here in their short form (test_chaos: 200 forms under about a
-# minute of kills; test_faults); `make chaos CHAOS_S=...` and `make faults` run them
+# The stress tests run here in their short form (test_chaos: 200 forms under some 100
+# kills, 3-5 minutes; test_faults); `make chaos CHAOS_S=...` and `make faults` run them
 # alone, the chaos test as long as asked. A name in this list is left out of the run
 # unless RA_STRESS=1.
 stress=" "

@@ -19,7 +19,8 @@
 # from then on restarts them with every restart of ra-queue, so that the rest can still
 # be checked in a bounded time.
 #
-#   make test T=chaos               the short run: 200 forms, 16 cards (about a minute of load)
+#   make test T=chaos               the short run: 200 forms, 16 cards (3–5 minutes of load
+#                                   and about a hundred kills on two shared cores)
 #   make chaos CHAOS_S=600          at least 200 forms and ten minutes (CHAOS_FORMS, CHAOS_S)
 # Prints what it did: kills per daemon, jobs, forms, certificates, cards, notices, and the
 # invariants checked.
