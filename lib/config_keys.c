@@ -18,7 +18,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "queue.db", CFG_PATH, "ra.db", 0, 0, "the ledger (SQLite, WAL)" },
 	{ "queue.endpoint", CFG_STR, "ipc://run/queue.sock", 0, 0, "producers connect here (ipc:// paths are relative to home)" },
 	{ "queue.worker_endpoint", CFG_STR, "ipc://run/workers.sock", 0, 0, "workers connect here" },
-	{ "queue.lease_ms", CFG_INT, "15000", 500, 86400000, "a job's lease; expired leases are dispatched again" },
+	{ "queue.lease_ms", CFG_INT, "60000", 500, 86400000, "a job's lease; expired leases are dispatched again. At least 4 x worker.signer_timeout_ms + worker.cardkey_timeout_ms (what a worker may wait within one job)" },
 	{ "queue.heartbeat_ms", CFG_INT, "1000", 50, 60000, "worker and queue heartbeat interval" },
 	{ "queue.liveness", CFG_INT, "5", 2, 100, "missed heartbeats before a peer is presumed dead" },
 	{ "queue.max_attempts", CFG_INT, "5", 1, 1000, "attempts before a job is parked as failed" },
@@ -26,7 +26,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* ra-worker */
 	{ "worker.kinds", CFG_STR, "all", 0, 0, "comma-separated job kinds this worker takes, or all" },
-	{ "worker.signer_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ca-signer" },
+	{ "worker.signer_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for one answer of ca-signer, all tries included" },
 
 	/* ca-signer */
 	{ "signer.db", CFG_PATH, "signer/signer.db", 0, 0, "the signer's own database and journal" },
@@ -58,7 +58,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "cardkey.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the master key (empty: stay)" },
 	{ "cardkey.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
 	{ "cardkey.dir", CFG_PATH, "cardkey", 0, 0, "ra-cardkey's own folder, the only one it writes in: its metrics file (linked from metrics.dir)" },
-	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ra-cardkey" },
+	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for one answer of ra-cardkey, all tries included" },
 	{ "users.cardkey", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ra-cardkey as (--users: ra-cardkey)" },
 	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
 	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },
@@ -165,6 +165,17 @@ const struct cfg_key cfg_keys[] = {
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
 	{ "card_station.issue_timeout_ms", CFG_INT, "300000", 1000, 86400000, "how long personalize waits for a card's certificates before giving its order back" },
 	{ "card_station.wait_ms", CFG_INT, "30000", 100, 3600000, "how long card-station waits for the back office's answer" },
+
+	/* card-agent: the subscriber's local card service (its own small file on the subscriber's PC) */
+	{ "agent.port", CFG_INT, "8455", 1, 65535, "card-agent listens on 127.0.0.1 on this port (the website's web.agent_origin names it)" },
+	{ "agent.origins", CFG_STR, "", 0, 0, "space-separated origins (https://host[:port]) whose pages the agent answers; empty: none" },
+	{ "agent.ra_web", CFG_STR, "https://127.0.0.1:8443", 0, 0, "the RA website the agent relays the card operations through (https://host[:port])" },
+	{ "agent.ra_web_ca", CFG_PATH, "", 0, 0, "CA certificate(s) that sign the RA website's TLS certificate; empty: the system's" },
+	{ "agent.pinentry", CFG_STR, "pinentry", 0, 0, "the pinentry program that asks the subscriber (Assuan protocol, as GnuPG's)" },
+	{ "agent.reader", CFG_STR, "", 0, 0, "part of the reader's name; empty: the one reader with a card in it" },
+	{ "agent.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' management keys: aes128 or 3des (as the RA's card_station.mgm_key_alg)" },
+	{ "agent.export_dir", CFG_PATH, "card-export", 0, 0, "folder the export operation writes the certificates and the CA chain into" },
+	{ "agent.wait_ms", CFG_INT, "60000", 1000, 600000, "how long the agent waits for the RA website's answer to one step" },
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

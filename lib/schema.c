@@ -279,6 +279,15 @@ const char *const db_migrations[] = {
 	 * time a job takes (bench/e2e.sh reads its percentiles from these). NULL before. */
 	"ALTER TABLE jobs ADD COLUMN created_ms INTEGER;"
 	"ALTER TABLE jobs ADD COLUMN finished_ms INTEGER;",
+
+	/* 16 (notifier): the confirmation cursors start at the head of their events, so the
+	 * first notices run after an upgrade mails only what changes from then on, not every
+	 * past status change and password (notifier/notices.c, passwords.c). A cursor that
+	 * exists already stays where it is. */
+	"INSERT OR IGNORE INTO notifier_cursor (name, position)"
+	"  SELECT 'status', coalesce(max(id), 0) FROM status_events;"
+	"INSERT OR IGNORE INTO notifier_cursor (name, position)"
+	"  SELECT 'password', coalesce(max(id), 0) FROM audit;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -75,10 +75,10 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result)
 		return 0;
 	}
 	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE card_serial = ? AND state = 'personalized'", "s", card) == 1)
-		return job_fail(ctx, 0, "card %s is already personalized: wipe it before reusing it", card);
+		return job_refuse(ctx, JT_CARD_PERSONALIZED, card);
 	order = db_int(ctx->db, "SELECT id FROM orders WHERE state = 'approved' ORDER BY id LIMIT 1", "");
 	if (order < 0)
-		return job_fail(ctx, 0, "no approved card order is waiting");
+		return job_refuse(ctx, JT_NO_ORDER_WAITING);
 	if (order_set(ctx, order, "approved", "claimed", card, station) < 0)
 		return -1;
 	*result = order_row(ctx->db, order);
@@ -115,7 +115,7 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 	if (order < 0 || issue < 0 || !card || !pin_b64)
 		return -1;
 	if (!(row = order_row(ctx->db, order)))
-		return job_fail(ctx, 0, "no card order %lld", (long long)order);
+		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
 	owner = json_string_value(json_object_get(row, "card_serial"));
 	state = json_string_value(json_object_get(row, "state"));
 	if (owner && strcmp(owner, card) == 0 && strcmp(state, "personalized") == 0) {
@@ -140,7 +140,7 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 		goto out;
 	}
 	if (b64_decode(pin_b64, &sealed, &sealed_len) < 0 || sealed_len < 61) {
-		job_fail(ctx, 0, "sealed_pin is not a sealed secret");
+		job_refuse(ctx, JT_SEALED_PIN);
 		goto out;
 	}
 	if (order_set(ctx, order, "issued", "personalized", card,
@@ -222,7 +222,7 @@ int job_card_fail_apply(struct job_ctx *ctx, json_t **result)
 	int rc = -1;
 
 	if (!(row = order_row(ctx->db, order)))
-		return job_fail(ctx, 0, "no card order %lld", (long long)order);
+		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
 	if (!json_string_value(json_object_get(row, "card_serial")) ||
 	    strcmp(json_string_value(json_object_get(row, "card_serial")), card) != 0) {
 		/* Given back already (an earlier give-back of a killed run landed first). */

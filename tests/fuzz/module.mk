@@ -27,9 +27,9 @@ fuzz_csr_SRCS = tests/fuzz/fuzz_csr.c $(SIGNER_CORE) $(LIB_CONFIG) $(LIB_BASE)
 fuzz_csr_PKGS := $(SIGNER_TEST_PKGS)
 
 FUZZ_TARGETS += fuzz_tlv fuzz_apdu
-fuzz_tlv_SRCS = tests/fuzz/fuzz_tlv.c card-station/tlv.c $(LIB_BASE)
+fuzz_tlv_SRCS = tests/fuzz/fuzz_tlv.c card/tlv.c $(LIB_BASE)
 fuzz_tlv_PKGS := openssl
-fuzz_apdu_SRCS = tests/fuzz/fuzz_apdu.c card-station/apdu.c card-station/rc.c $(LIB_BASE)
+fuzz_apdu_SRCS = tests/fuzz/fuzz_apdu.c card/apdu.c card/rc.c $(LIB_BASE)
 fuzz_apdu_PKGS := openssl libpcsclite
 
 FUZZ_TARGETS += fuzz_template
