@@ -265,9 +265,6 @@ pcsc_card_stop "$T/pcsc" 0
 rm -f "$T/pcsc/card-0.state"
 pcsc_card_start "$T/pcsc" 0 --serial 7301 >/dev/null
 R0=$(pcsc_reader "$T/pcsc" 0)
-# card_ready: the card in reader 0 answers (a station looking at it earlier finds a reader error)
-card_ready() { yubico-piv-tool -r "$R0" -a version; }
-wait_for 30 card_ready
 # card_done_is SERIAL STATES N: N card_done jobs of card SERIAL are in one of STATES
 card_done_is() { sql_is "$DB" "SELECT count(*) FROM jobs WHERE kind = 'card_done' AND json_extract(payload, '\$.card_serial') = '$1' AND state IN ($2)" "$3"; }
 card-station personalize --officer op01 --passphrase-file "$OPASS" --readers "$R0" --count 1 --station faults >"$T/k1.out" 2>"$T/k1.log" &
@@ -314,7 +311,6 @@ register_forms clerk01 clerk02 sup01 "$RA_TOP/config/examples/reg-16.yaml" || fa
 pcsc_card_stop "$T/pcsc" 0
 rm -f "$T/pcsc/card-0.state"
 pcsc_card_start "$T/pcsc" 0 --serial 7401 >/dev/null
-wait_for 30 card_ready
 queue_relay first "$T/hold-first" || fail "a relay for the first run"
 queue_relay rerun "$T/hold-rerun" || fail "a relay for the rerun"
 card-station -c "$DEP/first.yaml" personalize --officer op01 --passphrase-file "$OPASS" --readers "$R0" --count 1 \
