@@ -16,9 +16,11 @@
  * next card is taken as soon as it is put in.
  *
  * After a crash, the cards are run again: a card still holding an order from the earlier
- * run is wiped (keys generated but not finished are never trusted), the order's
- * certificates for the wiped keys are revoked (card_fail), and the card starts over. A
- * card that finished before the crash is recognised by its order and left alone.
+ * run gives it back first (card_fail: the certificates for its keys are revoked), then is
+ * wiped (keys generated but not finished are never trusted) and starts over. A card that
+ * finished before the crash is recognised by its order and left alone, also when its
+ * card_done lands only now: the give-back answers "finished" and nothing is touched, and
+ * a card_done landing after the give-back changes nothing (office.h).
  *
  * The subscriber PIN is generated here, sealed to the sheet key at once, and the clear
  * copy wiped as soon as the card holds it; it is never printed or logged.
@@ -125,11 +127,18 @@ static char *perso_give_back(struct perso_reader *r, const struct office_order *
 	char *err = NULL, *detail;
 
 	board_step(r->run->board, r->index, "give order back");
-	if (office_fail(r->office, ord, why, &err) == 0)
+	switch (office_fail(r->office, ord, why, &err)) {
+	case 0:
 		detail = xasprintf("%s; order %lld given back", why, (long long)ord->order);
-	else
+		break;
+	case 1:
+		detail = xasprintf("%s; order %lld NOT given back: the ledger has it finished", why,
+		    (long long)ord->order);
+		break;
+	default:
 		detail = xasprintf("%s; order %lld NOT given back (%s): run again to finish it", why,
 		    (long long)ord->order, err ? err : "error");
+	}
 	free(err);
 	return detail;
 }
@@ -163,9 +172,9 @@ static int perso_claim(struct perso_reader *r, uint32_t serial, struct office_or
 		log_info("%s: card %u: order %lld was issued certificates for keys since wiped; "
 		    "revoking them and starting over", r->name, serial, (long long)ord->order);
 		board_step(r->run->board, r->index, "revoke earlier pair");
-		if (office_fail(r->office, ord, "unfinished personalization from an earlier run", &err) < 0) {
+		if (office_fail(r->office, ord, "unfinished personalization from an earlier run", &err) != 0) {
 			*detail = xasprintf("order %lld from an earlier run not given back: %s",
-			    (long long)ord->order, err ? err : "error");
+			    (long long)ord->order, err ? err : "the ledger has it finished");
 			free(err);
 			return -1;
 		}
@@ -259,23 +268,25 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 			    (long long)prev.order);
 			goto out;
 		}
-		/* What settled may have finished the card (a card_done sent just before a crash):
-		 * look again, so a finished card is never wiped. */
-		{
-			struct office_order now = { 0 };
-			int again = office_find(r->office, serial, &now, &err);
-			if (again < 0) {
-				detail = xasprintf("queue: %s", err ? err : "error");
-				goto out;
-			}
-			if (again && strcmp(now.state, "personalized") == 0 && state == PIV_STATE_PERSONALIZED) {
+		/* The ledger decides whether the earlier run finished the card, not what we saw:
+		 * the order is given back before anything on the card is touched, and a card_done
+		 * of that run that landed first (sent just before a crash) makes the give-back
+		 * answer "finished" instead; one landing later finds its pair given back. */
+		board_step(run->board, r->index, "give earlier order back");
+		switch (office_fail(r->office, &prev, "unfinished personalization from an earlier run", &err)) {
+		case 1:
+			if (state == PIV_STATE_PERSONALIZED) {
 				result = BOARD_SKIPPED;
-				detail = xasprintf("already personalized for order %lld", (long long)now.order);
-				goto out;
+				detail = xasprintf("already personalized for order %lld", (long long)prev.order);
+			} else {
+				detail = xasprintf("order %lld is recorded finished but the card is %s: set aside",
+				    (long long)prev.order, piv_state_name(state));
 			}
-			/* still this card's, or given back meanwhile (then the card is wiped all the same) */
-			if (again)
-				prev = now;
+			goto out;
+		case -1:
+			detail = xasprintf("order %lld from an earlier run not given back (%s): run again",
+			    (long long)prev.order, err ? err : "error");
+			goto out;
 		}
 	}
 	if (state != PIV_STATE_BLANK) {
@@ -286,7 +297,8 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 		}
 		rc = perso_wipe(p, run->derive, run->st->mgm_alg, 0, perso_progress, r);
 		if (rc != PIV_OK) {
-			detail = perso_give_back(r, &prev, "unfinished card from an earlier run could not be wiped");
+			detail = xasprintf("unfinished card from an earlier run could not be wiped (%s); "
+			    "order %lld given back", piv_strerror(rc), (long long)prev.order);
 			goto out;
 		}
 	}

@@ -341,10 +341,14 @@ int office_done(office_t *o, const struct office_order *ord, const char *sealed_
 
 	snprintf(card, sizeof card, "%u", ord->card);
 	snprintf(key, sizeof key, "cs:done:%lld", (long long)ord->issue_job);
-	payload = json_pack("{s:I,s:s,s:s,s:s}", "order", (json_int_t)ord->order, "card_serial", card,
-	    "station", o->station, "sealed_pin", sealed_b64);
+	payload = json_pack("{s:I,s:I,s:s,s:s,s:s}", "order", (json_int_t)ord->order, "issue_job",
+	    (json_int_t)ord->issue_job, "card_serial", card, "station", o->station, "sealed_pin", sealed_b64);
 	st = office_run(o, "card_done", key, payload, 60000, &id, &res, err);
 	json_decref(payload);
+	if (st == JOB_DONE && json_is_true(json_object_get(res, "stale"))) {
+		*err = xasprintf("order %lld's certificates were given back meanwhile", (long long)ord->order);
+		st = -1;
+	}
 	json_decref(res);
 	return st == JOB_DONE ? 0 : -1;
 }
@@ -366,6 +370,10 @@ int office_fail(office_t *o, const struct office_order *ord, const char *reason,
 	    "reason", reason);
 	st = office_run(o, "card_fail", key, payload, 120000, &id, &res, err);
 	json_decref(payload);
+	if (st == JOB_DONE && json_is_true(json_object_get(res, "finished"))) {
+		json_decref(res);
+		return 1;
+	}
 	json_decref(res);
 	return st == JOB_DONE ? 0 : -1;
 }

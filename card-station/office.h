@@ -14,6 +14,10 @@
  *   - card_done is keyed by the issue job (one finish per issued pair), card_fail by the
  *     claim job (one give-back per attempt), or by the run for an order left by an
  *     earlier run (this run has not claimed it).
+ * Whether a card left by a killed run is finished is decided by the ledger, not by what
+ * the station sees there: the rerun gives the order back (card_fail) before it wipes the
+ * card, and a card_done of the killed run that lands late loses to it, or wins and the
+ * give-back answers "finished" (workers/job_order.c).
  * Each key is sent as ra_client_key() of the text above (an HMAC under the station's own
  * CURVE key), and the queue scopes keys by producer and kind: no other producer can take
  * a key first and have the station's job answered with its own.
@@ -80,10 +84,13 @@ int office_issue(void *ctx, uint32_t serial, const uint8_t *sign_csr, size_t sig
 /* Seal PIN to the sheet key; *b64 is the malloc'd base64 box. 0/-1 (logged). */
 int office_seal_pin(office_t *o, const char *pin, char **b64);
 
-/* Record the finished card with its sealed PIN (card_done). 0, or -1 with *err. */
+/* Record the finished card with its sealed PIN (card_done, naming the issue job whose pair
+ * the card holds). 0, or -1 with *err (also when the ledger finds that pair given back). */
 int office_done(office_t *o, const struct office_order *ord, const char *sealed_b64, char **err);
 
-/* Give the order back and revoke what it got (card_fail) with REASON. 0, or -1 with *err. */
+/* Give the order back and revoke what it got (card_fail) with REASON. 0 given back (or
+ * not the card's any more), 1 the order is finished (its card_done landed first: nothing
+ * revoked, the card keeps it), -1 with *err. */
 int office_fail(office_t *o, const struct office_order *ord, const char *reason, char **err);
 
 #endif

@@ -156,6 +156,11 @@ int job_issue_apply(struct job_ctx *ctx, json_t **result)
 			sqlite3_bind_text(st, 2, card, -1, SQLITE_STATIC);
 		same = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
+		if (!same && db_int(ctx->db, "SELECT count(*) FROM certificates WHERE job_id = ?", "i", ctx->id) > 0)
+			/* Another attempt of this very job (its lease ran out while this one was slow)
+			 * stored these same certificates: they are delivered, never withdrawn. */
+			return job_fail(ctx, 0, "job %lld was taken over and completed by another attempt; its "
+			    "certificates stay delivered", (long long)ctx->id);
 		if (!same) {
 			job_refuse(ctx, JT_ISSUE_CHANGED, (long long)order);
 			issue_withdraw(ctx, certs);

@@ -5,9 +5,22 @@
  * with its sealed PIN for the PIN sheet (card_done); a card that failed half way gives its
  * order back and has any certificate it received revoked (card_fail), so no certificate
  * stays valid for a card that was not finished.
+ *
+ * A station killed after finishing a card may have its card_done land late (still in the
+ * socket or queued when the station is run again), while the rerun gives the same order
+ * back to wipe the card. The ledger settles which one wins, never the station's view:
+ *   - card_done finishes the order only if it still holds the pair of its own issue job
+ *     (payload issue_job) for that card; otherwise the pair was given back meanwhile and
+ *     the late card_done completes as stale, changing nothing;
+ *   - card_fail finds a finished order and completes as "finished", revoking nothing
+ *     (its prepare looks before asking the signer), so the rerun leaves the card alone;
+ *   - a card_fail of the order that was dispatched and not completed may have revoked at
+ *     the signer already: card_done waits for it (not counted as an attempt), so a card is
+ *     never recorded finished with certificates the signer has revoked.
  */
 #include "b64.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -72,32 +85,58 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result)
 	return 0;
 }
 
+/* Whether a card_fail of ORDER was dispatched and is not completed (it may have revoked
+ * at the signer already). */
+static int order_give_back_pending(sqlite3 *db, int64_t order)
+{
+	return db_int(db, "SELECT 1 FROM jobs WHERE kind = 'card_fail' AND state IN ('queued','leased')"
+	    " AND lease_token > 0 AND json_extract(payload, '$.order') = ? LIMIT 1", "i", order) == 1;
+}
+
+/* How many unrevoked certificates of ORDER the issue job ISSUE stored. */
+static int64_t order_pair_of(sqlite3 *db, int64_t order, int64_t issue)
+{
+	return db_int(db, "SELECT count(*) FROM certificates WHERE order_id = ? AND job_id = ? AND"
+	    " status <> 'revoked'", "ii", order, issue);
+}
+
 int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 {
 	int64_t order = job_int(ctx, ctx->payload, "order");
+	int64_t issue = order < 0 ? -1 : job_int(ctx, ctx->payload, "issue_job");
 	const char *card = job_str(ctx, ctx->payload, "card_serial");
 	const char *pin_b64 = job_str(ctx, ctx->payload, "sealed_pin");
+	const char *owner, *state;
 	json_t *row;
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int rc = -1;
 
-	if (order < 0 || !card || !pin_b64)
+	if (order < 0 || issue < 0 || !card || !pin_b64)
 		return -1;
 	if (!(row = order_row(ctx->db, order)))
 		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
-	if (!json_string_value(json_object_get(row, "card_serial")) ||
-	    strcmp(json_string_value(json_object_get(row, "card_serial")), card) != 0) {
-		job_refuse(ctx, JT_ORDER_OTHER_CARD, (long long)order, card);
-		goto out;
-	}
-	if (strcmp(json_string_value(json_object_get(row, "state")), "personalized") == 0) {
+	owner = json_string_value(json_object_get(row, "card_serial"));
+	state = json_string_value(json_object_get(row, "state"));
+	if (owner && strcmp(owner, card) == 0 && strcmp(state, "personalized") == 0) {
 		*result = json_incref(row);
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(json_string_value(json_object_get(row, "state")), "issued") != 0) {
-		job_refuse(ctx, JT_ORDER_NO_CERTS, (long long)order);
+	if (order_give_back_pending(ctx->db, order)) {
+		job_fail(ctx, JOB_RETRY_WAIT, "card order %lld is being given back; waiting for that first",
+		    (long long)order);
+		goto out;
+	}
+	if (!owner || strcmp(owner, card) != 0 || strcmp(state, "issued") != 0 ||
+	    order_pair_of(ctx->db, order, issue) != 2) {
+		/* The pair this card got was given back (a later run wiped the card): nothing to record. */
+		log_warn("job %lld: card %s finished order %lld with the pair of job %lld, given back since"
+		    " (order now %s): stale, nothing recorded", (long long)ctx->id, card, (long long)order,
+		    (long long)issue, state);
+		*result = json_pack("{s:I,s:s,s:I,s:b}", "order", (json_int_t)order, "card_serial", card,
+		    "issue_job", (json_int_t)issue, "stale", 1);
+		rc = 0;
 		goto out;
 	}
 	if (b64_decode(pin_b64, &sealed, &sealed_len) < 0 || sealed_len < 61) {
@@ -139,9 +178,18 @@ int job_card_fail_prepare(struct job_ctx *ctx)
 	json_t *revoked = json_array();
 	int rc = 0;
 
-	if (order < 0 || !job_str(ctx, ctx->payload, "card_serial")) {
+	const char *card = job_str(ctx, ctx->payload, "card_serial");
+
+	if (order < 0 || !card) {
 		json_decref(revoked);
 		return -1;
+	}
+	/* A finished order, or one that is not this card's, is left alone (apply says so):
+	 * nothing is revoked for it. */
+	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE id = ? AND card_serial = ? AND state <> 'personalized'",
+	    "is", order, card) != 1) {
+		json_object_set_new(ctx->scratch, "revoked", revoked);
+		return 0;
 	}
 	st = db_prepare(ctx->db, "SELECT serial FROM certificates WHERE order_id = ? AND status <> 'revoked'");
 	sqlite3_bind_int64(st, 1, order);
@@ -177,12 +225,25 @@ int job_card_fail_apply(struct job_ctx *ctx, json_t **result)
 		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
 	if (!json_string_value(json_object_get(row, "card_serial")) ||
 	    strcmp(json_string_value(json_object_get(row, "card_serial")), card) != 0) {
+		/* Given back already (an earlier give-back of a killed run landed first). */
+		log_info("card %s: order %lld is not this card's (any more); nothing to give back", card,
+		    (long long)order);
 		json_decref(row);
-		return job_refuse(ctx, JT_ORDER_OTHER_CARD, (long long)order, card);
+		*result = json_pack("{s:I,s:b,s:[]}", "order", (json_int_t)order, "not_held", 1, "revoked");
+		return 0;
+	}
+	if (strcmp(json_string_value(json_object_get(row, "state")), "personalized") == 0 &&
+	    json_array_size(revoked) == 0) {
+		/* The card was finished (its card_done landed first): it keeps its order. */
+		log_info("card %s: order %lld is finished; not given back", card, (long long)order);
+		json_decref(row);
+		*result = json_pack("{s:I,s:b,s:[]}", "order", (json_int_t)order, "finished", 1, "revoked");
+		return 0;
 	}
 	if (strcmp(json_string_value(json_object_get(row, "state")), "personalized") == 0) {
 		json_decref(row);
-		return job_refuse(ctx, JT_ORDER_FINISHED, (long long)order);
+		return job_fail(ctx, 0, "card order %lld was finished while its certificates were revoked",
+		    (long long)order);
 	}
 	json_array_foreach(revoked, i, s) {
 		sqlite3_stmt *st = db_prepare(ctx->db, "UPDATE certificates SET status = 'revoked',"

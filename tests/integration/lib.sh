@@ -70,8 +70,9 @@ ra_deploy() {
 	fi
 }
 
-# sql DB QUERY: one query on a SQLite file, plain output.
-sql() { sqlite3 -batch -noheader "$1" "$2"; }
+# sql DB QUERY: one query on a SQLite file, plain output
+# (A daemon may hold the write lock a moment: wait for it rather than fail.)
+sql() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$1" "$2"; }
 
 # notifier_ledger N [CONNECTIONS]: in $T, an SMTP sink (sink/maildir, stopped at exit) and a
 # notifier-only ra.yaml and ra.db holding N subscribers (user1..N@example.org), each with

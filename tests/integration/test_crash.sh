@@ -49,6 +49,10 @@ else
 	fail "taken-over job finished"
 fi
 wait_for 10 grep -qE "taken over|changed state meanwhile" "$T/slow.log" && ok "the slow worker rolled back instead of completing twice" || fail "slow worker fenced" "$(tail -n 3 "$T/slow.log")"
+# Stepping back, the slow attempt must not revoke the pair the quick one delivered.
+out=$(sqlite3 -batch -noheader "$DEP/ra.db" "ATTACH '$DEP/signer/signer.db' AS s; SELECT c.serial || ' ' || x.status
+	FROM certificates c JOIN s.certs x ON x.serial = c.serial WHERE c.order_id = 2 AND x.status <> 'valid'")
+[ -z "$out" ] && ok "the taken-over job's pair stays valid at the signer" || fail "taken-over pair revoked by the slow attempt" "$out"
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM certificates WHERE order_id = 2")" -eq 2 ] && ok "order 2: exactly one pair at the RA" || fail "order 2 pair"
 [ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 4 ] && ok "signer: exactly 4 certificates in all" || fail "signer total"
 check "audit chain intact after the crashes" ra-ctl audit verify
