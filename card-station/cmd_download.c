@@ -9,6 +9,7 @@
  * issued for this card's serial, so no key check is made here: after a renewal whose write
  * failed, the card's old certificates no longer match its keys and must be replaced anyway.
  */
+#include "answer.h"
 #include "station.h"
 #include "subscriber.h"
 
@@ -18,53 +19,25 @@
 #include <string.h>
 
 #include "log.h"
-#include "pem.h"
 #include "util.h"
-
-/* Parse PEM text into DER (OPENSSL_malloc'd) and the certificate. NULL if not one. */
-static X509 *download_parse(const char *pem, uint8_t **der, int *len)
-{
-	X509 *x = pem_cert(pem);
-
-	*der = NULL;
-	if (x && (*len = i2d_X509(x, der)) <= 0) {
-		X509_free(x);
-		x = NULL;
-	}
-	return x;
-}
 
 int download_write(struct sub *s, json_t *certs)
 {
-	json_t *c;
-	size_t i;
-	int done = 0;
+	struct answer_certs c;
+	piv_rc rc;
 
-	json_array_foreach(certs, i, c) {
-		const char *usage = json_string_value(json_object_get(c, "usage")) ?: "";
-		uint8_t slot = strcmp(usage, "signature") == 0 ? PIV_SLOT_SIGN :
-		    strcmp(usage, "encryption") == 0 ? PIV_SLOT_KEYMGMT : 0;
-		uint8_t *der = NULL;
-		int len = 0;
-		X509 *x = download_parse(json_string_value(json_object_get(c, "pem")) ?: "", &der, &len);
-		piv_rc rc = PIV_E_ARG;
-
-		if (slot && x)
-			rc = piv_write_cert(s->p, slot, der, (size_t)len);
-		X509_free(x);
-		OPENSSL_free(der);
-		if (rc != PIV_OK) {
-			log_err("card %s: writing the %s certificate: %s", s->serial_text, usage, piv_strerror(rc));
-			sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
-			return -1;
-		}
-		done |= slot == PIV_SLOT_SIGN ? 1 : 2;
-	}
-	if (done != 3) {
+	if (answer_certs_read(certs, &c) < 0) {
 		log_err("the back office sent %zu certificates, not one for each slot", json_array_size(certs));
+		sub_say(s, SUB_CARD_ERROR, piv_strerror(PIV_E_ARG));
 		return -1;
 	}
-	return 0;
+	if ((rc = piv_write_cert(s->p, PIV_SLOT_SIGN, c.sign, c.sign_len)) != PIV_OK ||
+	    (rc = piv_write_cert(s->p, PIV_SLOT_KEYMGMT, c.enc, c.enc_len)) != PIV_OK) {
+		log_err("card %s: writing the certificates: %s", s->serial_text, piv_strerror(rc));
+		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
+	}
+	answer_certs_clear(&c);
+	return rc == PIV_OK ? 0 : -1;
 }
 
 int cmd_download(struct station *st, int argc, char **argv)

@@ -8,7 +8,7 @@ card-station_SRCS = $(CS_CORE) card-station/station.c card-station/cmd_readers.c
                      card-station/cmd_wipe.c card-station/main.c $(LIB_BASE) $(LIB_CONFIG)
 card-station_PKGS := libpcsclite openssl yaml-0.1
 # Bulk personalization: the back office through lib/client.h, PINs sealed to the sheet key.
-card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/board.c card-station/station_metrics.c \
+card-station_SRCS += card-station/cmd_personalize.c card-station/office.c card-station/answer.c card-station/board.c card-station/station_metrics.c \
                      $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64) $(LIB_PEM) $(LIB_OFFICER) card-station/officer_card.c $(LIB_METRICS)
 card-station_PKGS += libczmq libzmq jansson
 card-station_LIBS += -lpthread
@@ -46,6 +46,6 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/station.c lib/secret.c \
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/answer.c card-station/station.c lib/secret.c $(LIB_PEM) \
                             $(CS_CORE) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
 test_card_subscriber_PKGS := openssl libpcsclite yaml-0.1 libczmq libzmq jansson

@@ -19,6 +19,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "client.h"
 #include "log.h"
 #include "piv.h"
@@ -241,8 +242,7 @@ json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, c
 	sub_say(s, SUB_CHECKING);
 	if (!(res = sub_submit(s, "card_challenge", payload)))
 		goto out;
-	if (hex_decode(json_string_value(json_object_get(res, "witness")) ?: "", w, sizeof w) != (int)bs ||
-	    hex_decode(json_string_value(json_object_get(res, "challenge")) ?: "", c, sizeof c) != (int)bs) {
+	if (answer_challenge(res, bs, w, c) < 0) {
 		log_err("the back office's challenge is malformed");
 		goto fail;
 	}
