@@ -1,7 +1,7 @@
 /*
  * main.c: ca-signer, the isolated key holder. It loads the CA key, binds one socket that
  * accepts only the workers' CURVE keys, drops privileges, installs its seccomp allow-list
- * (ca-signer/sandbox.c) and then answers SIGN, STATUS and CRL requests, nothing else.
+ * (lib/sandbox.c) and then answers SIGN, STATUS and CRL requests, nothing else.
  * With $RA_SANDBOX_TEST set it attempts that one call under the very same sandbox instead
  * of serving (the tests' proof that the forbidden calls kill it).
  *

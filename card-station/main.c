@@ -31,6 +31,7 @@ static const struct command {
 	{ "pin-reset", cmd_unlock, "--reader NAME --account ID", "a forgotten PIN: a new one with the website password" },
 	{ "download", cmd_download, "--reader NAME --account ID", "write the card's issued certificates to it again" },
 	{ "export", cmd_export, "--reader NAME [--out DIR]", "save the card's certificates and the CA chain as PEM files" },
+	{ "dispatch", cmd_dispatch, "--reader NAME --counter|...", "where a personalized card went: handed over, mailed, returned" },
 	{ "renew", cmd_renew, "--reader NAME --account ID", "new keys and certificates in the renewal window" },
 };
 

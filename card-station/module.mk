@@ -15,6 +15,8 @@ card-station_LIBS += -lpthread
 # The subscriber's card operations (the back office through lib/client.h).
 card-station_SRCS += card-station/subscriber.c card-station/cmd_pin.c card-station/cmd_download.c \
                      card-station/cmd_export.c card-station/cmd_renew.c lib/secret.c
+# Where a personalized card went (lib/dispatch.c, shared with ra-ctl dispatch).
+card-station_SRCS += card-station/cmd_dispatch.c $(LIB_DISPATCH)
 
 # Personalize a card against a throw-away local CA: the issuer of the integration tests.
 PROGRAMS += cs-perso-local
@@ -46,6 +48,6 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/answer.c card-station/station.c lib/secret.c $(LIB_PEM) \
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card-station/subscriber.c card-station/answer.c card-station/station.c lib/secret.c $(LIB_SECRET_READ) $(LIB_PEM) \
                             $(CS_CORE) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT) $(LIB_SEAL) $(LIB_B64)
 test_card_subscriber_PKGS := openssl libpcsclite yaml-0.1 libczmq libzmq jansson

@@ -40,5 +40,7 @@ int cmd_download(struct station *st, int argc, char **argv);
 int cmd_export(struct station *st, int argc, char **argv);
 int cmd_renew(struct station *st, int argc, char **argv);
 int cmd_personalize(struct station *st, int argc, char **argv);
+/* Where a personalized card went (cmd_dispatch.c). */
+int cmd_dispatch(struct station *st, int argc, char **argv);
 
 #endif

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "piv.h"
 #include "secret.h"
+#include "secret_read.h"
 #include "util.h"
 
 #define SUB_BLOCK_MAX 16
@@ -90,41 +90,11 @@ void sub_say(const struct sub *s, enum sub_msg m, ...)
 
 int sub_secret(const struct sub *s, enum sub_msg prompt, char *buf, size_t cap)
 {
-	struct termios old, quiet;
-	int tty = isatty(STDIN_FILENO), rc = -1;
-	size_t n;
-
-	if (tty) {
-		fputs(sub_text(s, prompt), stderr);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
-			quiet = old;
-			quiet.c_lflag &= ~(tcflag_t)ECHO;
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-		} else {
-			tty = 0;
-		}
-	}
-	if (!fgets(buf, (int)cap, stdin))
-		goto out;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	else if (n + 1 == cap)
-		goto out;	/* longer than any accepted secret */
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
-	rc = n > 0 ? 0 : -1;
-out:
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (rc < 0) {
-		OPENSSL_cleanse(buf, cap);
+	if (secret_read_line(stdin, stderr, sub_text(s, prompt), buf, cap) < 0) {
 		log_err("no input for \"%s\"", sub_texts[prompt][1]);
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 int sub_new_pin(const struct sub *s, char *pin)

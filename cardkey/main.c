@@ -1,7 +1,7 @@
 /*
  * main.c: ra-cardkey, the isolated holder of the card master key on the RA host. It loads
  * the master key, binds one socket that accepts only the workers' CURVE keys, drops
- * privileges, installs the same seccomp allow-list as ca-signer (ca-signer/sandbox.c, with
+ * privileges, installs the same seccomp allow-list as ca-signer (lib/sandbox.c, with
  * no folder to write in at all) and then answers CARD_CHALLENGE and CARD_PROOF
  * (cardkey.c), nothing else. With $RA_SANDBOX_TEST set it attempts that one call under the
  * very same sandbox instead of serving (the tests' proof that forbidden calls kill it).

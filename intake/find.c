@@ -173,8 +173,7 @@ int cmd_find(struct intake *in, int argc, char **argv)
 		goto out;
 	if (failed) {
 		fprintf(in->out, "search refused: %s\n", json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
-		if (in->zh)
-			fprintf(in->out, "查詢被拒（原因如上）\n");
+		submit_say_zh(in, "查詢被拒", res);
 		goto out;
 	}
 	if (json) {

@@ -80,6 +80,10 @@ json_t *submit_key_payload(form_t *const *forms, size_t n);
  */
 json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
     json_t *payload, int *failed);
+/* For a zh-TW counter (in->zh): the back office's refusal RES (a failed job's result, or a
+ * rejected row) in Chinese after WHAT, "WHAT：words", or "WHAT（原因如上）" when it has
+ * no Chinese words; nothing for an English counter. */
+void submit_say_zh(struct intake *in, const char *what, const json_t *res);
 /* The options every officer command takes besides --officer: --credential, --passphrase-file. */
 #define INTAKE_CRED_OPTS \
 	{ "credential", required_argument, NULL, 'C' }, { "passphrase-file", required_argument, NULL, 'P' }

@@ -259,8 +259,11 @@ static int verify_one(struct intake *in, const form_t *f, const char *officer, j
 	if (!res)
 		return -1;
 	if (failed) {
+		char *what = xasprintf("%s 覆核登打失敗", form_get(f, "serial") ?: "?");
 		fprintf(in->out, "verify %s failed: %s\n", form_get(f, "serial") ?: "?",
 		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
+		submit_say_zh(in, what, res);
+		free(what);
 	} else if (json_is_true(json_object_get(res, "match"))) {
 		fprintf(in->out, "%s: the second keying matches\n", form_get(f, "serial") ?: "?");
 		rc = 1;

@@ -21,6 +21,6 @@ endif
 # ra-self: the subscriber's online client (stands in for the website's back end).
 ifneq ($(wildcard intake/ra-self.c),)
 PROGRAMS += ra-self
-ra-self_SRCS = intake/ra-self.c lib/secret.c lib/idcheck.c lib/subtext.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
+ra-self_SRCS = intake/ra-self.c lib/secret.c $(LIB_SECRET_READ) lib/idcheck.c lib/subtext.c $(LIB_SEAL) $(LIB_B64) $(LIB_BASE) $(LIB_CONFIG) $(LIB_CLIENT)
 ra-self_PKGS := jansson yaml-0.1 libczmq libzmq openssl
 endif

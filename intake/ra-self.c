@@ -15,6 +15,7 @@
 #include "idcheck.h"
 #include "log.h"
 #include "secret.h"
+#include "secret_read.h"
 #include "subtext.h"
 #include "util.h"
 
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 enum { SELF_OK = 0, SELF_REFUSED = 1, SELF_USAGE = 2 };
@@ -102,37 +102,15 @@ static void usage(FILE *f)
 /* One line from the password file, or from the terminal with echo off. NULL if none. */
 static char *read_password(struct self *s, const struct text *prompt)
 {
-	char buf[1024], *p = NULL;
-	struct termios old, quiet;
-	FILE *tty;
+	char *p;
+	int no_tty = 0;
 
-	if (s->pwf) {
-		if (fgets(buf, sizeof buf, s->pwf))
-			p = buf;
-	} else {
-		if (!(tty = fopen("/dev/tty", "r+"))) {
-			complain(s, &T_NO_TTY);
-			return NULL;
-		}
-		fputs(tr(s, prompt), tty);
-		fflush(tty);
-		tcgetattr(fileno(tty), &old);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-		if (fgets(buf, sizeof buf, tty))
-			p = buf;
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-		fputc('\n', tty);
-		fclose(tty);
-	}
-	if (p) {
-		p[strcspn(p, "\r\n")] = '\0';
-		p = *p ? xstrdup(p) : NULL;
-	}
-	OPENSSL_cleanse(buf, sizeof buf);
+	if (s->pwf)
+		p = secret_read(s->pwf, NULL, NULL);
+	else
+		p = secret_read_tty(tr(s, prompt), &no_tty);
 	if (!p)
-		complain(s, &T_EMPTY);
+		complain(s, no_tty ? &T_NO_TTY : &T_EMPTY);
 	return p;
 }
 

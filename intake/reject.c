@@ -90,8 +90,9 @@ int cmd_reject(struct intake *in, int argc, char **argv)
 	if (failed) {
 		fprintf(in->out, "%s not rejected: %s\n", serial,
 		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
-		if (in->zh)
-			fprintf(in->out, "%s 未退件（原因如上）\n", serial);
+		char *what = xasprintf("%s 未退件", serial);
+		submit_say_zh(in, what, res);
+		free(what);
 		goto out;
 	}
 	fprintf(in->out, "%s rejected: %s; the applicant is told by %s\n", serial, r->en,

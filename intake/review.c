@@ -106,8 +106,11 @@ int cmd_approve(struct intake *in, int argc, char **argv)
 	if (!res)
 		goto out;
 	if (failed) {
+		char *what = xasprintf("%s 未核准", serial);
 		fprintf(in->out, "%s not approved: %s\n", serial,
 		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
+		submit_say_zh(in, what, res);
+		free(what);
 		goto out;
 	}
 	fprintf(in->out, "%s approved\n", serial);

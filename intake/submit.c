@@ -102,6 +102,18 @@ json_t *submit_and_wait(struct intake *in, const char *kind, const char *idem,
 	return result;
 }
 
+void submit_say_zh(struct intake *in, const char *what, const json_t *res)
+{
+	const char *zh = json_string_value(json_object_get(res, "error_zh"));
+
+	if (!in->zh)
+		return;
+	if (zh && *zh)
+		fprintf(in->out, "%s：%s\n", what, zh);
+	else
+		fprintf(in->out, "%s（原因如上）\n", what);
+}
+
 /* Print a JSON array of strings as "a, b, c". */
 static void print_list(FILE *out, const json_t *a)
 {
@@ -126,6 +138,7 @@ int submit_forms(struct intake *in, const char *officer, form_t *const *forms, s
 	if (failed) {
 		fprintf(in->out, "keying failed: %s\n",
 		    json_string_value(json_object_get(res, "error")) ?: "(no reason given)");
+		submit_say_zh(in, "登打失敗", res);
 		goto out;
 	}
 	fprintf(in->out, "stored: %zu, already keyed the same: %zu, conflicts: %zu\n",
@@ -146,8 +159,9 @@ int submit_forms(struct intake *in, const char *officer, form_t *const *forms, s
 	json_array_foreach(json_object_get(res, "rejected"), i, v) {
 		fprintf(in->out, "  rejected %s: %s\n", json_string_value(json_object_get(v, "serial")) ?: "?",
 		    json_string_value(json_object_get(v, "error")) ?: "?");
-		if (in->zh)
-			fprintf(in->out, "  %s 未受理（原因如上）\n", json_string_value(json_object_get(v, "serial")) ?: "?");
+		char *what = xasprintf("  %s 未受理", json_string_value(json_object_get(v, "serial")) ?: "?");
+		submit_say_zh(in, what, v);
+		free(what);
 	}
 	rc = json_array_size(json_object_get(res, "conflicts")) || json_array_size(json_object_get(res, "rejected")) ?
 	    INTAKE_FAIL : INTAKE_OK;

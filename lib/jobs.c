@@ -41,8 +41,14 @@ char *job_producer_list(unsigned set, char *buf, size_t size)
 	return buf;
 }
 
+/* Every kind's roles are officer roles (or none): a stray bit does not compile. */
+#define X(name, producers, roles, help) \
+	_Static_assert(((roles) & ~ROLE_ALL) == 0, "job kind " #name ": roles must be ROLE_* bits");
+JOB_KINDS(X)
+#undef X
+
 const struct job_kind job_kinds[JOB_KIND_COUNT] = {
-#define X(name, producers, help) [JOB_KIND_##name] = { JOB_KIND_##name, #name, producers, help },
+#define X(name, producers, roles, help) [JOB_KIND_##name] = { JOB_KIND_##name, #name, producers, roles, help },
 	JOB_KINDS(X)
 #undef X
 };

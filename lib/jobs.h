@@ -48,58 +48,68 @@ unsigned job_producer_bit(const char *name);
 char *job_producer_list(unsigned set, char *buf, size_t size);
 
 /*
- * The job kinds: name, the producers that may submit it, and its help line. This list is
- * the only one: the enum below, lib/jobs.c's table and the worker's handler table
- * (workers/handlers.c, checked at compile time to have every kind) derive from it.
+ * The officers' roles. A job kind an officer signs names the roles that may sign it;
+ * ROLE_NONE: not an officer action (a subscriber's request, proved by their own password
+ * or card). lib/officer.c names the roles; workers/officer_check.c enforces them.
+ */
+enum officer_role { ROLE_NONE = 0, ROLE_CLERK = 1, ROLE_SUPERVISOR = 2, ROLE_OPERATOR = 4, ROLE_ADMIN = 8 };
+#define ROLE_ALL (ROLE_CLERK | ROLE_SUPERVISOR | ROLE_OPERATOR | ROLE_ADMIN)
+
+/*
+ * The job kinds: name, the producers that may submit it, the officer roles that may sign
+ * it, and its help line. This list is the only one: the enum below, lib/jobs.c's table,
+ * lib/officer.c's roles and the worker's handler table (workers/handlers.c, checked at
+ * compile time to have every kind) derive from it; lib/jobs.c checks at compile time
+ * that every kind's roles are roles.
  */
 #define JOB_KINDS(X) \
-	X(form_key, PRODUCER_intake | PRODUCER_ctl, \
+	X(form_key, PRODUCER_intake | PRODUCER_ctl, ROLE_CLERK | ROLE_SUPERVISOR, \
 	  "store keyed forms (first keying); one job per batch") \
-	X(form_verify, PRODUCER_intake | PRODUCER_ctl, \
+	X(form_verify, PRODUCER_intake | PRODUCER_ctl, ROLE_CLERK | ROLE_SUPERVISOR, \
 	  "second, blind keying of a stored form") \
-	X(form_approve, PRODUCER_intake | PRODUCER_ctl, \
+	X(form_approve, PRODUCER_intake | PRODUCER_ctl, ROLE_SUPERVISOR, \
 	  "approve a verified form (not by its keyer or verifier) and carry it out in the same transaction") \
-	X(form_reject, PRODUCER_intake | PRODUCER_ctl, \
+	X(form_reject, PRODUCER_intake | PRODUCER_ctl, ROLE_SUPERVISOR, \
 	  "reject a keyed form with a listed reason (a supervisor); the applicant is told") \
-	X(subscriber_find, PRODUCER_intake | PRODUCER_ctl, \
+	X(subscriber_find, PRODUCER_intake | PRODUCER_ctl, ROLE_CLERK | ROLE_SUPERVISOR, \
 	  "find subscribers by ID number, UBN, name, e-mail, account, card or certificate (audited)") \
-	X(issue, PRODUCER_station | PRODUCER_ctl, \
+	X(issue, PRODUCER_station | PRODUCER_ctl, ROLE_OPERATOR, \
 	  "issue the signature and encryption certificates of a card order") \
-	X(order_claim, PRODUCER_station, \
+	X(order_claim, PRODUCER_station, ROLE_OPERATOR, \
 	  "give the next approved card order to a card being personalized") \
-	X(card_done, PRODUCER_station, \
+	X(card_done, PRODUCER_station, ROLE_OPERATOR, \
 	  "record a personalized card against its order; PIN sheet") \
-	X(card_fail, PRODUCER_station, \
+	X(card_fail, PRODUCER_station, ROLE_OPERATOR, \
 	  "a card failed half way: revoke what it got, put its order back") \
-	X(card_challenge, PRODUCER_station, \
+	X(card_challenge, PRODUCER_station, ROLE_NONE, \
 	  "website password and card check; answer the card's management-key witness") \
-	X(card_unlock, PRODUCER_station, \
+	X(card_unlock, PRODUCER_station, ROLE_NONE, \
 	  "release a card's PUK and the next one, sealed to the station, after its challenge") \
-	X(card_puk, PRODUCER_station, \
+	X(card_puk, PRODUCER_station, ROLE_NONE, \
 	  "record that an unlocked card's PUK was changed to the next one released") \
-	X(card_renew, PRODUCER_station, \
+	X(card_renew, PRODUCER_station, ROLE_NONE, \
 	  "new certificates for a card in its renewal window, after its challenge") \
-	X(card_dispatch, PRODUCER_station | PRODUCER_ctl, \
+	X(card_dispatch, PRODUCER_station | PRODUCER_ctl, ROLE_CLERK | ROLE_OPERATOR | ROLE_SUPERVISOR, \
 	  "where a personalized card went: handed over at the counter, mailed (tracking number), returned undelivered (or returned, revoked and set aside)") \
-	X(revoke, PRODUCER_ctl, \
+	X(revoke, PRODUCER_ctl, ROLE_ADMIN, \
 	  "RA-initiated revocation of listed certificates (bulk, e.g. a compromised card batch)") \
-	X(suspend, PRODUCER_self | PRODUCER_web, \
+	X(suspend, PRODUCER_self | PRODUCER_web, ROLE_NONE, \
 	  "hold one or both certificates of an account, with a reason (subscriber online, website password)") \
-	X(login, PRODUCER_self | PRODUCER_web, \
+	X(login, PRODUCER_self | PRODUCER_web, ROLE_NONE, \
 	  "check an account's website password (lockout rule); answers the account's status") \
-	X(password_change, PRODUCER_self | PRODUCER_web, \
+	X(password_change, PRODUCER_self | PRODUCER_web, ROLE_NONE, \
 	  "change a website password (old, new; password policy)") \
-	X(renew, PRODUCER_self | PRODUCER_web, \
+	X(renew, PRODUCER_self | PRODUCER_web, ROLE_NONE, \
 	  "renew an account's certificates from new requests within the renewal window (subscriber's password)") \
-	X(counter_renew, PRODUCER_ctl, \
+	X(counter_renew, PRODUCER_ctl, ROLE_SUPERVISOR, \
 	  "renewal at the counter, signed by a supervisor (ra-ctl renew)") \
-	X(officer_add, PRODUCER_ctl, \
+	X(officer_add, PRODUCER_ctl, ROLE_ADMIN, \
 	  "record a new officer and their certificate (signed by an administrator)") \
-	X(officer_disable, PRODUCER_ctl, \
+	X(officer_disable, PRODUCER_ctl, ROLE_ADMIN, \
 	  "refuse an officer's signatures from now on (signed by an administrator)")
 
 enum job_kind_id {
-#define X(name, producers, help) JOB_KIND_##name,
+#define X(name, producers, roles, help) JOB_KIND_##name,
 	JOB_KINDS(X)
 #undef X
 	JOB_KIND_COUNT
@@ -109,6 +119,7 @@ struct job_kind {
 	enum job_kind_id id;
 	const char *name;
 	unsigned producers;	/* PRODUCER_* bits: who may submit it */
+	int roles;		/* enum officer_role bits: who may sign it (ROLE_NONE: no officer) */
 	const char *help;
 };
 extern const struct job_kind job_kinds[JOB_KIND_COUNT];

@@ -8,9 +8,13 @@ LIB_CLIENT := lib/client.c $(LIB_NET)
 LIB_B64    := lib/b64.c
 LIB_PEM    := lib/pem.c
 LIB_FORM   := lib/form.c lib/form_kinds.c lib/form_rules.c lib/form_json.c lib/form_reject.c lib/idcheck.c
-LIB_OFFICER := lib/officer.c $(LIB_B64) $(LIB_PEM)
+LIB_SECRET_READ := lib/secret_read.c
+LIB_OFFICER := lib/officer.c $(LIB_SECRET_READ) $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 LIB_METRICS := lib/metrics.c
+LIB_DISPATCH := lib/dispatch.c
+# The key holders' privilege drop and seccomp allow-list (ca-signer, ra-cardkey).
+LIB_SANDBOX := lib/sandbox.c
 
 UNIT_TESTS += test_config test_msg test_seal test_net test_audit
 test_config_SRCS := tests/unit/test_config.c $(LIB_BASE) $(LIB_CONFIG)
@@ -31,3 +35,7 @@ test_officer_PKGS := libcrypto jansson yaml-0.1
 UNIT_TESTS += test_metrics
 test_metrics_SRCS := tests/unit/test_metrics.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_METRICS)
 test_metrics_PKGS := yaml-0.1
+
+UNIT_TESTS += test_secret_read
+test_secret_read_SRCS := tests/unit/test_secret_read.c $(LIB_BASE) $(LIB_SECRET_READ)
+test_secret_read_PKGS := libcrypto

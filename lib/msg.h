@@ -21,7 +21,9 @@
  *                                                            → ERROR (the worker says READY)
  *   JOB        job_id, token, kind, payload JSON, attempt    queue leases a job
  *   DONE       job_id, token                                 committed (in ra.db) by the worker
- *   FAILED     job_id, token, retry (0/1), error             worker gives the job back
+ *   FAILED     job_id, token, retry (0/1), error, detail JSON worker gives the job back
+ *                                                            (detail: a refusal's code and
+ *                                                            Chinese words, or {})
  *  ra-worker → ca-signer (DEALER → ROUTER, domain "workers")
  *   SIGN       request_id, usage, csr DER, subject JSON      → CERT der, serial | ERROR
  *   STATUS     request_id, serial, action, reason, invalidity → ANSWER json | ERROR

@@ -11,6 +11,7 @@
 #include "b64.h"
 #include "jobs.h"
 #include "pem.h"
+#include "secret_read.h"
 #include "log.h"
 #include "util.h"
 
@@ -22,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define OFFICER_SIG_LABEL "ra-officer-signature/1"
@@ -46,36 +46,15 @@ static const struct {
 	{ "operator", ROLE_OPERATOR }, { "admin", ROLE_ADMIN },
 };
 
-/* Which roles may sign which job kind: the one table of officer actions. A kind not listed
- * here is not an officer action (subscribers' requests, proved by their own password or
- * card). Each name must be a kind of lib/jobs.h: an unknown one does not compile. */
-#define OFFICER_ACTIONS(A) \
-	A(form_key, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(form_verify, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(form_approve, ROLE_SUPERVISOR) \
-	A(form_reject, ROLE_SUPERVISOR) \
-	A(subscriber_find, ROLE_CLERK | ROLE_SUPERVISOR) \
-	A(counter_renew, ROLE_SUPERVISOR) \
-	A(revoke, ROLE_ADMIN) \
-	A(issue, ROLE_OPERATOR) \
-	A(order_claim, ROLE_OPERATOR) \
-	A(card_done, ROLE_OPERATOR) \
-	A(card_fail, ROLE_OPERATOR) \
-	A(card_dispatch, ROLE_CLERK | ROLE_OPERATOR | ROLE_SUPERVISOR) \
-	A(officer_add, ROLE_ADMIN) \
-	A(officer_disable, ROLE_ADMIN)
-
-#define A(kind, roles) _Static_assert(JOB_KIND_##kind >= 0, #kind);
-OFFICER_ACTIONS(A)
-#undef A
-
+/* Which roles may sign which job kind: the roles column of the one table of kinds
+ * (JOB_KINDS, lib/jobs.h), read here without linking the ledger's code. */
 static const struct {
 	const char *kind;
 	int roles;
 } officer_actions[] = {
-#define A(kind, roles) { #kind, roles },
-	OFFICER_ACTIONS(A)
-#undef A
+#define X(name, producers, roles, help) { #name, roles },
+	JOB_KINDS(X)
+#undef X
 };
 
 int officer_role_parse(const char *name)
@@ -125,48 +104,26 @@ int officer_id_valid(const char *id)
 
 void officer_secret_free(char *s)
 {
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
+	secret_read_free(s);
 }
 
 char *officer_passphrase(const char *file, const char *prompt)
 {
-	char buf[1024], *p = NULL;
-	struct termios old, quiet;
+	char *p;
 	FILE *f;
+	int no_tty;
 
 	if (file) {
 		if (!(f = fopen(file, "r"))) {
 			log_err("cannot read the passphrase file %s", file);
 			return NULL;
 		}
-		if (fgets(buf, sizeof buf, f))
-			p = buf;
+		p = secret_read(f, NULL, NULL);
 		fclose(f);
-	} else {
-		if (!(f = fopen("/dev/tty", "r+"))) {
-			log_err("no terminal to ask the passphrase on (use --passphrase-file)");
-			return NULL;
-		}
-		fputs(prompt, f);
-		fflush(f);
-		tcgetattr(fileno(f), &old);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(f), TCSAFLUSH, &quiet);
-		if (fgets(buf, sizeof buf, f))
-			p = buf;
-		tcsetattr(fileno(f), TCSAFLUSH, &old);
-		fputc('\n', f);
-		fclose(f);
+		return p;
 	}
-	if (p) {
-		p[strcspn(p, "\r\n")] = '\0';
-		p = *p ? xstrdup(p) : NULL;
-	}
-	OPENSSL_cleanse(buf, sizeof buf);
+	if (!(p = secret_read_tty(prompt, &no_tty)) && no_tty)
+		log_err("no terminal to ask the passphrase on (use --passphrase-file)");
 	return p;
 }
 

@@ -29,17 +29,18 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "jobs.h"
 
 typedef struct officer_cred officer_cred_t;
 
 /* The payload member holding the signature. */
 #define OFFICER_SIG_MEMBER "officer_sig"
 
-enum officer_role { ROLE_CLERK = 1, ROLE_SUPERVISOR = 2, ROLE_OPERATOR = 4, ROLE_ADMIN = 8 };
 /* The role named NAME (clerk, supervisor, operator, admin), or 0. */
 int officer_role_parse(const char *name);
 const char *officer_role_name(int role);
-/* The roles (bit set) that may sign a job of KIND; 0 if KIND is not an officer action. */
+/* The roles (bit set) that may sign a job of KIND (the roles column of lib/jobs.h's
+ * JOB_KINDS); 0 if KIND is not an officer action or no kind. */
 int officer_kind_roles(const char *kind);
 /* The role names of ROLES as "clerk or supervisor" (static buffer). */
 const char *officer_roles_text(int roles);

@@ -268,6 +268,11 @@ const char *const db_migrations[] = {
 	"  CHECK (dispatch IN ('counter','mailed','returned','set_aside'));"
 	"ALTER TABLE orders ADD COLUMN tracking TEXT;"
 	"ALTER TABLE orders ADD COLUMN dispatched_at INTEGER;",
+
+	/* 14 (counter): the postal print batch that carried a rejection letter, and when
+	 * (notifier/rejections.c): the letter is printed, shredded and reprinted with it */
+	"ALTER TABLE form_rejections ADD COLUMN batch TEXT;"
+	"ALTER TABLE form_rejections ADD COLUMN printed_at INTEGER;",
 };
 
 const int db_nmigrations = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -90,8 +90,21 @@ int renewals_run(struct notifier *n);
 int notices_run(struct notifier *n);
 
 /* ---- rejections.c ---- */
-/* Tell applicants of rejected forms (mail, or a letter without e-mail). 0, 1 if some failed. */
+/* Mail applicants of rejected forms who gave an e-mail address. 0, 1 if some failed. */
 int rejections_run(struct notifier *n);
+/* A rejected form whose applicant is told (a form_rejections row). */
+struct rejection {
+	char *serial, *reason, *note, *recipient, *email, *postal, *address, *language;
+};
+/* The rejections told by letter (no e-mail) not yet in a batch, by postal code. */
+struct rejection *rejection_letters_waiting(struct notifier *n, int *count);
+void rejection_free(struct rejection *r);
+void rejections_free(struct rejection *rows, int count);
+/* Add R's letter as a page of D (a sheet.h document). 0/-1 (logged). */
+typedef struct sheet_doc sheet_doc_t;
+int rejection_letter_draw(struct notifier *n, sheet_doc_t *d, const struct rejection *r);
+/* In the current transaction: R's letter is in print batch BATCH; audited. 0/-1. */
+int rejection_letter_mark(struct notifier *n, const struct rejection *r, const char *batch);
 
 /* ---- printed.c ---- */
 /* Batch NAME is on paper (OFFICER saw it): shred its print files and previews. 0/-1. */

@@ -2,7 +2,8 @@
  * printed.c: what happens to a print file once its sheets are on paper.
  *
  * A print file (a postal batch PDF, a counter sheet PDF, a reprint) holds secrets in
- * clear: it must not outlive the printing. The operator confirms that a batch printed
+ * clear: it must not outlive the printing. A postal batch's rejection letters
+ * (rejections.c) are pages of the same file and go with it. The operator confirms that a batch printed
  * (sheets --printed NAME --officer ID); its print files and every PNG preview of them
  * are then shredded, which here means overwritten with random bytes, flushed to the disk,
  * and removed, and the shredding is audited with the officer. A batch nobody confirms is
@@ -84,7 +85,8 @@ static int shred_glob(const char *pattern, int *count)
 /* Shred batch NAME's print files, reprints and previews; audit as ACTOR when any went. */
 static int shred_batch(struct notifier *n, const char *name, const char *actor)
 {
-	sqlite3_stmt *q = db_prepare(n->db, "SELECT serial FROM sheets WHERE batch = ?");
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT serial FROM sheets WHERE batch = ?1"
+	    " UNION SELECT serial FROM form_rejections WHERE batch = ?1");
 	char *pat, obj[128], after[32];
 	int count = 0, rc = 0;
 
@@ -124,7 +126,8 @@ int printed_confirm(struct notifier *n, const char *name, const char *officer)
 		return -1;
 	}
 	if (strncmp(name, "mail-", 5) == 0 ||
-	    db_int(n->db, "SELECT count(*) FROM sheets WHERE batch = ? AND state = 'produced'", "s", name) <= 0) {
+	    db_int(n->db, "SELECT (SELECT count(*) FROM sheets WHERE batch = ?1 AND state = 'produced')"
+	    " + (SELECT count(*) FROM sheet_batches WHERE name = ?1 AND delivery = 'post')", "s", name) <= 0) {
 		log_err("no printed batch %s (postal batches are post-..., counter sheets counter-SERIAL)", name);
 		return -1;
 	}
@@ -137,8 +140,10 @@ int printed_confirm(struct notifier *n, const char *name, const char *officer)
 int printed_expire(struct notifier *n)
 {
 	int64_t window = config_int(n->cfg, "notifier.reprint_window_hours") * 3600;
-	sqlite3_stmt *q = db_prepare(n->db, "SELECT DISTINCT batch FROM sheets WHERE state = 'produced' "
-	    "AND batch NOT LIKE 'mail-%' AND produced_at <= ?");
+	/* a batch of letters alone has no sheet row: sheet_batches names every postal batch */
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT batch FROM sheets WHERE state = 'produced' "
+	    "AND batch NOT LIKE 'mail-%' AND produced_at <= ?1 "
+	    "UNION SELECT name FROM sheet_batches WHERE delivery = 'post' AND created_at <= ?1");
 	char **names = NULL;
 	int count = 0, rc = 0;
 

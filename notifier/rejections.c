@@ -8,10 +8,13 @@
  * other below, with the reason from the fixed list (lib/form_reject.c) and the
  * supervisor's note; its Message-ID is fixed by the form serial, so a mail sent again
  * after a crash (between the relay's acceptance and the UPDATE) is seen as the same
- * message. A row without one becomes a letter for the print room: a PDF page in the
- * sheets' layout (sheet.c: the address in the envelope window), letters/rejection-SERIAL.pdf
- * in the sheets folder.
- * Run by `ra-notifier notices`, after the status confirmations.
+ * message. A row without one becomes a letter: a page of the next postal print batch
+ * (`ra-notifier sheets`, sheets.c), in the sheets' layout (sheet.c: the address in the
+ * envelope window), sorted by postal code among the password and PIN sheets and listed in
+ * the batch's manifest. It is then printed, shredded and reprinted as the batch is
+ * (printed.c, sheets.c); the row records the batch (notice_state printed, batch,
+ * printed_at) in the batch's own transaction, with an audit row "letter.produce".
+ * Mails are sent by `ra-notifier notices`, after the status confirmations.
  */
 #include "notifier.h"
 
@@ -19,15 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "form_reject.h"
 #include "log.h"
 #include "sheet.h"
 #include "util.h"
-
-struct rejection {
-	char *serial, *reason, *note, *recipient, *email, *postal, *address, *language;
-};
 
 static char *col(sqlite3_stmt *q, int i)
 {
@@ -35,7 +35,7 @@ static char *col(sqlite3_stmt *q, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
-static void rejection_free(struct rejection *r)
+void rejection_free(struct rejection *r)
 {
 	free(r->serial); free(r->reason); free(r->note); free(r->recipient);
 	free(r->email); free(r->postal); free(r->address); free(r->language);
@@ -100,65 +100,83 @@ out:
 	return rc;
 }
 
-static int rejection_letter(struct notifier *n, const struct rejection *r)
+int rejection_letter_draw(struct notifier *n, sheet_doc_t *d, const struct rejection *r)
 {
-	char *dir = xasprintf("%s/letters", n->sheets_dir), *path = xasprintf("%s/rejection-%s.pdf", dir, r->serial);
 	char *body = rejection_text(r);
-	sheet_doc_t *d = sheet_doc_new(config_str(n->cfg, "notifier.font"), config_str(n->cfg, "notifier.return_address"));
-	char *contact = notifier_contact(n);
 	struct sheet_letter l = { .name = r->recipient, .postal_code = r->postal, .address = r->address,
 	    .title = "申請書未獲受理通知　Application form not accepted", .body = body, .reference = r->serial,
 	    .date = (long long)n->now };
-	unsigned char *pdf = NULL;
-	size_t len = 0;
-	int rc = -1;
+	int rc = sheet_doc_add_letter(d, &l);
 
-	if (d)
-		sheet_doc_set_contact(d, contact);
-	free(contact);
-	if (!d || sheet_doc_add_letter(d, &l) < 0 || sheet_doc_finish(d, &pdf, &len) < 0)
-		goto out;
-	if (mkdir_p(dir, 0700) < 0 || file_write_atomic(path, pdf, len, 0600) < 0) {
-		log_warn("rejection of form %s: cannot write the letter %s", r->serial, path);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(pdf);
-	sheet_doc_destroy(&d);
+	if (rc < 0)
+		log_warn("rejection of form %s: the letter cannot be drawn", r->serial);
 	free(body);
-	free(path);
-	free(dir);
 	return rc;
+}
+
+int rejection_letter_mark(struct notifier *n, const struct rejection *r, const char *batch)
+{
+	char obj[96];
+
+	if (db_int(n->db, "UPDATE form_rejections SET notice_state = 'printed', batch = ?, printed_at = ?"
+	    " WHERE serial = ? AND notice_state = 'waiting' RETURNING 1", "sis", batch, (int64_t)n->now,
+	    r->serial) != 1) {
+		log_err("rejection of form %s changed while its letter was being produced", r->serial);
+		return -1;
+	}
+	snprintf(obj, sizeof obj, "form:%s", r->serial);
+	return audit_append(n->db, "ra-notifier", "letter.produce", obj, "waiting", batch);
+}
+
+static struct rejection *rejections_load(struct notifier *n, const char *where, int *count)
+{
+	char *sql = xasprintf("SELECT serial, reason, note, recipient, email, postal_code, address, language"
+	    " FROM form_rejections WHERE %s", where);
+	sqlite3_stmt *q = db_prepare(n->db, sql);
+	struct rejection *rows = NULL;
+
+	*count = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		rows = xrealloc(rows, (size_t)(*count + 1) * sizeof *rows);
+		rows[(*count)++] = (struct rejection){ col(q, 0), col(q, 1), col(q, 2), col(q, 3), col(q, 4),
+		    col(q, 5), col(q, 6), col(q, 7) };
+	}
+	sqlite3_finalize(q);
+	free(sql);
+	return rows;
+}
+
+struct rejection *rejection_letters_waiting(struct notifier *n, int *count)
+{
+	return rejections_load(n, "notice_state = 'waiting' AND email IS NULL"
+	    " ORDER BY coalesce(postal_code, ''), serial", count);
+}
+
+void rejections_free(struct rejection *rows, int count)
+{
+	for (int i = 0; i < count; i++)
+		rejection_free(&rows[i]);
+	free(rows);
 }
 
 int rejections_run(struct notifier *n)
 {
-	sqlite3_stmt *q = db_prepare(n->db, "SELECT serial, reason, note, recipient, email, postal_code, address,"
-	    " language FROM form_rejections WHERE notice_state = 'waiting' ORDER BY created_at, serial");
-	int failed = 0, done = 0;
-	struct rejection *rows = NULL;
-	size_t count = 0;
+	int failed = 0, done = 0, count, letters;
+	struct rejection *rows = rejections_load(n, "notice_state = 'waiting' AND email IS NOT NULL"
+	    " ORDER BY created_at, serial", &count);
 
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		rows = xrealloc(rows, (count + 1) * sizeof *rows);
-		rows[count++] = (struct rejection){ col(q, 0), col(q, 1), col(q, 2), col(q, 3), col(q, 4),
-		    col(q, 5), col(q, 6), col(q, 7) };
-	}
-	sqlite3_finalize(q);
-	for (size_t i = 0; i < count; i++) {
+	for (int i = 0; i < count; i++) {
 		const struct rejection *r = &rows[i];
-		const char *state = r->email ? "sent" : "printed";
 		if (n->dry_run) {
-			printf("rejection\tform %s\t%s\n", r->serial, r->email ? r->email : "letter");
+			printf("rejection\tform %s\t%s\n", r->serial, r->email);
 			continue;
 		}
-		if ((r->email ? rejection_mail(n, r) : rejection_letter(n, r)) < 0) {
+		if (rejection_mail(n, r) < 0) {
 			failed++;
 			continue;
 		}
-		if (db_int(n->db, "UPDATE form_rejections SET notice_state = ? WHERE serial = ? RETURNING 1",
-		    "ss", state, r->serial) != 1) {
+		if (db_int(n->db, "UPDATE form_rejections SET notice_state = 'sent' WHERE serial = ? RETURNING 1",
+		    "s", r->serial) != 1) {
 			log_err("rejection of form %s: told, but not recorded: %s", r->serial, sqlite3_errmsg(n->db));
 			failed++;
 			continue;
@@ -166,9 +184,19 @@ int rejections_run(struct notifier *n)
 		done++;
 	}
 	if (count)
-		log_info("rejections: %d told, %d failed", done, failed);
-	for (size_t i = 0; i < count; i++)
-		rejection_free(&rows[i]);
-	free(rows);
+		log_info("rejections: %d mailed, %d failed", done, failed);
+	letters = (int)db_int(n->db, "SELECT count(*) FROM form_rejections WHERE notice_state = 'waiting'"
+	    " AND email IS NULL", "");
+	if (letters > 0) {
+		log_info("%d rejection letter(s) wait for the next postal batch (ra-notifier sheets)", letters);
+		if (n->dry_run) {
+			int lc;
+			struct rejection *l = rejection_letters_waiting(n, &lc);
+			for (int i = 0; i < lc; i++)
+				printf("rejection\tform %s\tletter (next postal batch)\n", l[i].serial);
+			rejections_free(l, lc);
+		}
+	}
+	rejections_free(rows, count);
 	return failed ? 1 : 0;
 }

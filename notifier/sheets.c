@@ -1,9 +1,10 @@
 /*
  * sheets.c: producing password and PIN sheets from the sealed secrets in ra.db.
  *
- *   post        all waiting postal sheets become one PDF batch, pages sorted by postal
- *               code (the post office's order), with a CSV manifest that lists every
- *               sheet but no secret;
+ *   post        all waiting postal sheets, and the letters telling applicants without
+ *               e-mail that their form was rejected (rejections.c), become one PDF
+ *               batch, pages sorted by postal code (the post office's order), with a
+ *               CSV manifest that lists every page but no secret;
  *   electronic  each sheet becomes a one-page PDF encrypted with AES-256, kept in
  *               sheets_dir/electronic/ and mailed through the notice ledger (kind sheet);
  *               the opening password follows notifier.pdf_password_rule and is never sent;
@@ -205,26 +206,59 @@ static void csv_field(FILE *f, const char *s, int last)
 	fputs(last ? "\"\r\n" : "\",", f);
 }
 
-/* The manifest: which page is whose sheet. No secret. */
-static char *manifest(const struct sheet_row *rows, const int *ok, int count, size_t *len)
+/* One page of a postal batch: a sheet or a rejection letter (rejections.c). */
+struct post_page {
+	const struct sheet_row *sheet;
+	const struct rejection *letter;
+	int ok;			/* drawn */
+};
+
+/* The manifest: which page is whose sheet or letter. No secret. */
+static char *manifest(const struct post_page *pages, int count, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 	int page = 0;
 	fputs("page,serial,kind,reason,delivery,postal_code,name,address,account_id,reference\r\n", f);
 	for (int i = 0; i < count; i++) {
-		if (!ok[i])
+		const struct sheet_row *r = pages[i].sheet;
+		const struct rejection *l = pages[i].letter;
+		if (!pages[i].ok)
 			continue;
-		fprintf(f, "%d,%s,%s,%s,%s,", ++page, rows[i].serial, rows[i].kind, rows[i].reason,
-		    rows[i].delivery);
-		csv_field(f, rows[i].postal, 0);
-		csv_field(f, rows[i].name, 0);
-		csv_field(f, rows[i].address, 0);
-		csv_field(f, rows[i].account, 0);
-		csv_field(f, rows[i].reference, 1);
+		if (r) {
+			fprintf(f, "%d,%s,%s,%s,%s,", ++page, r->serial, r->kind, r->reason, r->delivery);
+			csv_field(f, r->postal, 0);
+			csv_field(f, r->name, 0);
+			csv_field(f, r->address, 0);
+			csv_field(f, r->account, 0);
+			csv_field(f, r->reference, 1);
+		} else {
+			fprintf(f, "%d,%s,rejection,%s,post,", ++page, l->serial, l->reason);
+			csv_field(f, l->postal ? l->postal : "", 0);
+			csv_field(f, l->recipient ? l->recipient : "", 0);
+			csv_field(f, l->address ? l->address : "", 0);
+			csv_field(f, "", 0);
+			csv_field(f, l->serial, 1);
+		}
 	}
 	fclose(f);
 	return buf;
+}
+
+/* The batch's pages: sheets and letters merged by postal code (the post office's order). */
+static struct post_page *post_pages(const struct sheet_row *rows, int count, const struct rejection *letters,
+    int lcount)
+{
+	struct post_page *p = xcalloc((size_t)(count + lcount) + 1, sizeof *p);
+	int i = 0, j = 0, k = 0;
+
+	while (i < count || j < lcount) {
+		if (j >= lcount || (i < count && strcmp(rows[i].postal, letters[j].postal ? letters[j].postal : "") <= 0))
+			p[k++].sheet = &rows[i++];
+		else
+			p[k++].letter = &letters[j++];
+	}
+	return p;
 }
 
 static char *batch_name(struct notifier *n, const char *asked)
@@ -252,28 +286,33 @@ static char *batch_name(struct notifier *n, const char *asked)
 	return name;
 }
 
-/* All waiting postal sheets into one batch. Returns the number that failed, or -1. */
+/* All waiting postal sheets and rejection letters into one batch. Returns the number that
+ * failed, or -1. */
 static int produce_post(struct notifier *n, EVP_PKEY *key, const char *asked)
 {
-	int count, failed = 0, done = 0, rc = -1;
+	int count, lcount, failed = 0, done = 0, letters = 0, rc = -1;
 	struct sheet_row *rows = rows_load(n, "WHERE sh.state = 'waiting' AND sh.delivery = 'post' "
 	    "ORDER BY coalesce(sh.postal_code, s.postal_code), sh.serial", NULL, &count);
-	int *ok = xcalloc((size_t)count + 1, sizeof *ok);
+	struct rejection *lrows = rejection_letters_waiting(n, &lcount);
+	struct post_page *pages = post_pages(rows, count, lrows, lcount);
+	int npages = count + lcount;
 	sheet_doc_t *d = NULL;
 	unsigned char *pdf = NULL;
 	size_t pdflen = 0, mlen = 0;
 	char *name = NULL, *csv = NULL, *file = NULL;
 
-	if (count == 0) {
+	if (npages == 0) {
 		rc = 0;
 		goto out;
 	}
 	if (!(name = batch_name(n, asked)) || !(d = doc_new(n)))
 		goto out;
-	for (int i = 0; i < count; i++) {
-		ok[i] = sheet_draw(n, key, d, &rows[i]) == 0;
-		failed += !ok[i];
-		done += ok[i];
+	for (int i = 0; i < npages; i++) {
+		pages[i].ok = (pages[i].sheet ? sheet_draw(n, key, d, pages[i].sheet) :
+		    rejection_letter_draw(n, d, pages[i].letter)) == 0;
+		failed += !pages[i].ok;
+		done += pages[i].ok;
+		letters += pages[i].ok && pages[i].letter;
 	}
 	if (done == 0) {
 		rc = failed;
@@ -281,7 +320,7 @@ static int produce_post(struct notifier *n, EVP_PKEY *key, const char *asked)
 	}
 	if (sheet_doc_finish(d, &pdf, &pdflen) < 0)
 		goto out;
-	csv = manifest(rows, ok, count, &mlen);
+	csv = manifest(pages, npages, &mlen);
 	file = xasprintf("%s.pdf", name);
 	if (write_file(n->sheets_dir, file, pdf, pdflen) < 0)
 		goto out;
@@ -289,15 +328,16 @@ static int produce_post(struct notifier *n, EVP_PKEY *key, const char *asked)
 	file = xasprintf("%s.csv", name);
 	if (write_file(n->sheets_dir, file, csv, mlen) < 0 || db_begin(n->db) < 0)
 		goto out;
-	for (int i = 0; i < count; i++)
-		if (ok[i] && mark_produced(n, &rows[i], name, "ra-notifier") < 0)
+	for (int i = 0; i < npages; i++)
+		if (pages[i].ok && (pages[i].sheet ? mark_produced(n, pages[i].sheet, name, "ra-notifier") :
+		    rejection_letter_mark(n, pages[i].letter, name)) < 0)
 			goto rollback;
 	if (db_int(n->db, "INSERT INTO sheet_batches (name, delivery, sheets, pdf, manifest, created_at) "
 	    "VALUES (?, 'post', ?, ? || '.pdf', ?, ?) RETURNING 1", "sissi", name, (int64_t)done,
 	    name, file, (int64_t)n->now) != 1 || db_commit(n->db) < 0)
 		goto rollback;
-	log_info("batch %s: %d postal sheet(s) in %s/%s.pdf (manifest %s)", name, done,
-	    n->sheets_dir, name, file);
+	log_info("batch %s: %d postal sheet(s) and %d letter(s) in %s/%s.pdf (manifest %s)", name,
+	    done - letters, letters, n->sheets_dir, name, file);
 	printf("%s/%s.pdf\n", n->sheets_dir, name);
 	rc = failed;
 	goto out;
@@ -312,8 +352,9 @@ out:
 	free(csv);
 	free(file);
 	free(name);
-	free(ok);
+	free(pages);
 	rows_free(rows, count);
+	rejections_free(lrows, lcount);
 	return rc;
 }
 
@@ -454,57 +495,63 @@ static int manifest_page(const char *csv, const char *serial)
 	return -1;
 }
 
-/* Copy a produced sheet's page from its stored file, and audit who asked. 0/-1. */
-static int reprint(struct notifier *n, const struct sheet_row *r, const char *officer)
+/* Copy the page of SERIAL (a sheet, or with LETTER a rejection letter: rejections.c) of
+ * BATCH, produced at PRODUCED, from its stored file, and audit who asked. 0/-1. */
+static int reprint(struct notifier *n, const char *serial, const char *batch, int64_t produced, int letter,
+    const char *officer)
 {
 	char *src = NULL, *csvpath = NULL, *csv = NULL, *dir = NULL, *file = NULL, obj[96];
 	unsigned char *data = NULL, *page = NULL;
 	size_t len = 0, plen = 0;
+	const char *what = letter ? "letter" : "sheet";
+	char action[32];
 	int rc = -1, pno = 1;
 
-	int64_t produced = db_int(n->db, "SELECT produced_at FROM sheets WHERE id = ?", "i", r->id);
-
+	snprintf(obj, sizeof obj, "%s:%s", letter ? "form" : "sheet", serial);
 	if (n->now - produced > config_int(n->cfg, "notifier.reprint_window_hours") * 3600) {
-		log_err("sheet %s was produced more than notifier.reprint_window_hours (%lld) ago: "
-		    "it is not reprinted", r->serial,
+		log_err("%s %s was produced more than notifier.reprint_window_hours (%lld) ago: "
+		    "it is not reprinted", what, serial,
 		    (long long)config_int(n->cfg, "notifier.reprint_window_hours"));
-		snprintf(obj, sizeof obj, "sheet:%s", r->serial);
-		if (db_begin(n->db) == 0 && (audit_append(n->db, officer, "sheet.reprint-refused", obj,
-		    r->batch, "outside the reprint window") < 0 || db_commit(n->db) < 0))
+		snprintf(action, sizeof action, "%s.reprint-refused", what);
+		if (db_begin(n->db) == 0 && (audit_append(n->db, officer, action, obj,
+		    batch, "outside the reprint window") < 0 || db_commit(n->db) < 0))
 			db_rollback(n->db);
 		goto out;
 	}
-	if (strncmp(r->batch, "counter-", 8) == 0)
-		src = xasprintf("%s/counter/%s.pdf", n->sheets_dir, r->serial);
-	else if (strncmp(r->batch, "mail-", 5) == 0)
-		src = xasprintf("%s/electronic/%s.pdf", n->sheets_dir, r->serial);
+	if (strncmp(batch, "counter-", 8) == 0)
+		src = xasprintf("%s/counter/%s.pdf", n->sheets_dir, serial);
+	else if (strncmp(batch, "mail-", 5) == 0)
+		src = xasprintf("%s/electronic/%s.pdf", n->sheets_dir, serial);
 	else {
-		src = xasprintf("%s/%s.pdf", n->sheets_dir, r->batch);
-		csvpath = xasprintf("%s/%s.csv", n->sheets_dir, r->batch);
-		if (!(csv = file_read(csvpath, NULL)) || (pno = manifest_page(csv, r->serial)) < 1) {
-			log_err("sheet %s: batch manifest %s is missing or does not list it", r->serial, csvpath);
+		src = xasprintf("%s/%s.pdf", n->sheets_dir, batch);
+		csvpath = xasprintf("%s/%s.csv", n->sheets_dir, batch);
+		if (!(csv = file_read(csvpath, NULL)) || (pno = manifest_page(csv, serial)) < 1) {
+			log_err("%s %s: batch manifest %s is missing or does not list it", what, serial, csvpath);
 			goto out;
 		}
 	}
 	if (!(data = (unsigned char *)file_read(src, &len))) {
-		log_err("sheet %s: its print file %s is gone; the secret cannot be printed again: "
-		    "issue a reset instead", r->serial, src);
+		if (letter)
+			log_err("letter %s: its print file %s is gone (shredded once printed)", serial, src);
+		else
+			log_err("sheet %s: its print file %s is gone; the secret cannot be printed again: "
+			    "issue a reset instead", serial, src);
 		goto out;
 	}
 	if (csvpath ? pdfpage_extract(data, len, pno, &page, &plen) < 0 :
 	    (page = xmalloc(len), memcpy(page, data, len), plen = len, 0))
 		goto out;
 	dir = xasprintf("%s/reprint", n->sheets_dir);
-	file = xasprintf("%s-%lld.pdf", r->serial, (long long)n->now);
+	file = xasprintf("%s-%lld.pdf", serial, (long long)n->now);
 	if (write_file(dir, file, page, plen) < 0 || db_begin(n->db) < 0)
 		goto out;
-	snprintf(obj, sizeof obj, "sheet:%s", r->serial);
-	if (audit_append(n->db, officer, "sheet.reprint", obj, r->batch, file) < 0 ||
+	snprintf(action, sizeof action, "%s.reprint", what);
+	if (audit_append(n->db, officer, action, obj, batch, file) < 0 ||
 	    db_commit(n->db) < 0) {
 		db_rollback(n->db);
 		goto out;
 	}
-	log_info("sheet %s reprinted for officer %s", r->serial, officer);
+	log_info("%s %s reprinted for officer %s", what, serial, officer);
 	printf("%s/%s\n", dir, file);
 	rc = 0;
 out:
@@ -542,13 +589,38 @@ static void reprint_refuse(struct notifier *n, const struct sheet_row *r, const 
 		db_rollback(n->db);
 }
 
+/* --sheet SERIAL naming a rejected form: its letter is reprinted (with --reprint) from the
+ * postal batch that carried it, inside the same window as a sheet. 0/-1. */
+static int letter_one(struct notifier *n, const struct sheets_opts *o)
+{
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT notice_state, coalesce(batch, ''), coalesce(printed_at, 0),"
+	    " email IS NOT NULL FROM form_rejections WHERE serial = ?");
+	int rc = -1;
+
+	sqlite3_bind_text(q, 1, o->sheet, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW)
+		log_err("no sheet %s", o->sheet);
+	else if (sqlite3_column_int(q, 3))
+		log_err("form %s was rejected by mail: there is no letter", o->sheet);
+	else if (strcmp((const char *)sqlite3_column_text(q, 0), "printed") != 0)
+		log_err("the rejection letter of form %s waits for the next postal batch", o->sheet);
+	else if (!o->reprint)
+		log_err("the rejection letter of form %s was produced already (%s); printing it again needs "
+		    "--reprint --officer ID", o->sheet, (const char *)sqlite3_column_text(q, 1));
+	else
+		rc = reprint(n, o->sheet, (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2), 1,
+		    o->officer);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int produce_one(struct notifier *n, EVP_PKEY *key, const struct sheets_opts *o)
 {
 	int count, rc = -1;
 	struct sheet_row *rows = rows_load(n, "WHERE sh.serial = ?1", o->sheet, &count);
 
 	if (count == 0) {
-		log_err("no sheet %s", o->sheet);
+		rc = letter_one(n, o);
 	} else if (strcmp(rows[0].state, "cancelled") == 0) {
 		log_err("sheet %s was cancelled", o->sheet);
 	} else if (strcmp(rows[0].state, "produced") == 0) {
@@ -558,7 +630,8 @@ static int produce_one(struct notifier *n, EVP_PKEY *key, const struct sheets_op
 		else if (strcmp(rows[0].kind, "password") == 0)
 			reprint_refuse(n, &rows[0], o->officer);
 		else
-			rc = reprint(n, &rows[0], o->officer);
+			rc = reprint(n, rows[0].serial, rows[0].batch,
+			    db_int(n->db, "SELECT produced_at FROM sheets WHERE id = ?", "i", rows[0].id), 0, o->officer);
 	} else if (strcmp(rows[0].delivery, "electronic") == 0) {
 		rc = produce_electronic(n, key, &rows[0]);
 	} else {

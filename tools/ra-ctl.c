@@ -220,17 +220,30 @@ static void certs_save(const char *label, json_t *certs, const char *out)
 	}
 }
 
-/* Wait for job ID; on success return its result, else print why and return NULL. */
-static json_t *wait_job(ra_client_t *c, int64_t id, const char *what, int timeout_ms)
+/* The back office's words in Chinese for a zh-TW operator: "ra-ctl: WHAT：words" on stderr
+ * when RES (a failed job's result, or a refusal) has them. */
+static void say_zh(const config_t *cfg, const char *what, const json_t *res)
+{
+	const char *zh = json_string_value(json_object_get(res, "error_zh"));
+
+	if (zh && *zh && strcmp(config_str(cfg, "language"), "zh-TW") == 0)
+		fprintf(stderr, "ra-ctl: %s：%s\n", what, zh);
+}
+
+/* Wait for job ID; on success return its result, else print why (in Chinese too for a
+ * zh-TW operator) and return NULL. */
+static json_t *wait_job(const config_t *cfg, ra_client_t *c, int64_t id, const char *what, int timeout_ms)
 {
 	struct ra_job job = { 0 };
 	json_t *result = NULL;
 
-	if (ra_client_await(c, id, timeout_ms, &job) == JOB_DONE)
+	if (ra_client_await(c, id, timeout_ms, &job) == JOB_DONE) {
 		result = json_incref(job.result);
-	else
+	} else {
 		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id,
 		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
+		say_zh(cfg, what, job.result);
+	}
 	ra_job_clear(&job);
 	return result;
 }
@@ -271,7 +284,7 @@ static int cmd_request_certs(const config_t *cfg, const char *order_text, const 
 		goto out;
 	}
 	snprintf(what, sizeof what, "order %lld", order);
-	if (!(result = wait_job(c, id, what, 120000)))
+	if (!(result = wait_job(cfg, c, id, what, 120000)))
 		goto out;
 	snprintf(what, sizeof what, "order %lld:", order);
 	certs_save(what, json_object_get(result, "certs"), out);
@@ -388,7 +401,7 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 		json_t *r;
 		if (!wait)
 			break;
-		if (!(r = wait_job(c, json_integer_value(v), "revoke", 300000))) {
+		if (!(r = wait_job(cfg, c, json_integer_value(v), "revoke", 300000))) {
 			rc = 1;
 			continue;
 		}
@@ -435,15 +448,16 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 		fprintf(stderr, "ra-ctl: %s\n", err);
 		goto out;
 	}
-	if (!(r = wait_job(c, id, "renew", 300000)))
+	if (!(r = wait_job(cfg, c, id, "renew", 300000)))
 		goto out;
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
+		say_zh(cfg, "renew", r);
 		goto out;
 	}
 	printf("account %s: renewal order %lld, issue job %lld\n", account,
 	    (long long)json_integer_value(json_object_get(r, "order")), (long long)json_integer_value(json_object_get(r, "issue_job")));
-	if (!(issued = wait_job(c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
+	if (!(issued = wait_job(cfg, c, json_integer_value(json_object_get(r, "issue_job")), "renewal issue", 300000)))
 		goto out;
 	snprintf(what, sizeof what, "account %s: new", account);
 	certs_save(what, json_object_get(issued, "certs"), out);

@@ -37,7 +37,7 @@
 #define H(kind, prepare, apply) enum { job_handled_##kind = JOB_KIND_##kind + 1 };
 JOB_HANDLERS(H)
 #undef H
-#define X(kind, producers, help) \
+#define X(kind, producers, roles, help) \
 	_Static_assert(job_handled_##kind == JOB_KIND_##kind + 1, "job kind " #kind " has no handler");
 JOB_KINDS(X)
 #undef X

@@ -15,8 +15,41 @@ int job_fail(struct job_ctx *ctx, int retry, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
 	va_end(ap);
+	ctx->code[0] = ctx->error_zh[0] = '\0';
 	ctx->retry = retry;
 	return -1;
+}
+
+int job_refuse(struct job_ctx *ctx, enum job_text text, ...)
+{
+	const struct job_text_entry *t = &job_texts[text];
+	va_list ap, again;
+
+	va_start(ap, text);
+	va_copy(again, ap);
+	/* The formats are the table's, checked pairwise by test_job_texts. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(ctx->error, sizeof ctx->error, t->en, ap);
+	vsnprintf(ctx->error_zh, sizeof ctx->error_zh, t->zh, again);
+#pragma GCC diagnostic pop
+	va_end(again);
+	va_end(ap);
+	snprintf(ctx->code, sizeof ctx->code, "%s", t->code);
+	ctx->retry = 0;
+	return -1;
+}
+
+void job_error_clear(struct job_ctx *ctx)
+{
+	ctx->error[0] = ctx->code[0] = ctx->error_zh[0] = '\0';
+}
+
+json_t *job_error_detail(const struct job_ctx *ctx)
+{
+	if (!ctx->code[0])
+		return json_object();
+	return json_pack("{s:s,s:s}", "code", ctx->code, "error_zh", ctx->error_zh);
 }
 
 const char *job_str(struct job_ctx *ctx, json_t *obj, const char *key)

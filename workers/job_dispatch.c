@@ -1,6 +1,7 @@
 /*
  * job_dispatch.c: where a personalized card went (job kind card_dispatch, signed by the
- * officer who hands it over or posts it).
+ * officer who hands it over or posts it). The payload names the order, or the card's serial
+ * (the card station, holding the card, reads it off the card).
  *
  * A card order's dispatch state lives on the order (orders.dispatch, with the tracking
  * number and the time), so `ra-ctl orders` and the counter's search read it where they
@@ -39,6 +40,26 @@ static int tracking_ok(const char *t)
 }
 
 /*
+ * The order the payload names: "order" (its id), or "card" (the serial of a personalized
+ * card, as the card station reads it off the card in its reader). -1 after job_refuse().
+ */
+static int64_t dispatch_order(struct job_ctx *ctx)
+{
+	const char *card = json_string_value(json_object_get(ctx->payload, "card"));
+	int64_t order;
+
+	if (!card)
+		return job_int(ctx, ctx->payload, "order");
+	order = db_int(ctx->db, "SELECT id FROM orders WHERE card_serial = ? AND state = 'personalized'"
+	    " ORDER BY id DESC LIMIT 1", "s", card);
+	if (order <= 0) {
+		job_refuse(ctx, JT_NO_CARD, card);
+		return -1;
+	}
+	return order;
+}
+
+/*
  * Check the payload against the order: the order exists and its card is personalized,
  * and the step follows the current dispatch state. Sets *to (the new state) and *from
  * (the current one, malloc'd, "" for none). 0, or -1 after job_fail().
@@ -63,42 +84,40 @@ static int dispatch_check(struct job_ctx *ctx, int64_t order, const char **to, c
 	}
 	sqlite3_finalize(st);
 	if (!state) {
-		job_fail(ctx, 0, "no card order %lld", (long long)order);
+		job_refuse(ctx, JT_NO_ORDER, (long long)order);
 		goto out;
 	}
 	if (strcmp(state, "personalized") != 0) {
-		job_fail(ctx, 0, "order %lld is %s: only a personalized card is handed over or mailed",
-		    (long long)order, state);
+		job_refuse(ctx, JT_ORDER_NOT_PERSONALIZED, (long long)order, state);
 		goto out;
 	}
 	if (strcmp(**from ? *from : "none", "set_aside") == 0) {
-		job_fail(ctx, 0, "the card of order %lld was returned and set aside: it is not dispatched again",
-		    (long long)order);
+		job_refuse(ctx, JT_CARD_SET_ASIDE, (long long)order);
 		goto out;
 	}
 	if (strcmp(how, "counter") == 0 || strcmp(how, "mail") == 0) {
 		if (**from && strcmp(*from, "returned") != 0) {
-			job_fail(ctx, 0, "the card of order %lld was already %s", (long long)order,
-			    strcmp(*from, "counter") == 0 ? "handed over at the counter" : "mailed");
+			job_refuse(ctx, strcmp(*from, "counter") == 0 ? JT_CARD_ALREADY_COUNTER : JT_CARD_ALREADY_MAILED,
+			    (long long)order);
 			goto out;
 		}
 		if (strcmp(how, "mail") == 0 && !tracking_ok(tracking)) {
-			job_fail(ctx, 0, "mailing needs the tracking number (4 to 40 letters, digits and -)");
+			job_refuse(ctx, JT_TRACKING);
 			goto out;
 		}
 		if (revoke) {
-			job_fail(ctx, 0, "only a returned card is revoked and set aside");
+			job_refuse(ctx, JT_REVOKE_ONLY_RETURNED);
 			goto out;
 		}
 		*to = strcmp(how, "mail") == 0 ? "mailed" : "counter";
 	} else if (strcmp(how, "returned") == 0) {
 		if (strcmp(*from, "mailed") != 0) {
-			job_fail(ctx, 0, "the card of order %lld was not mailed: it cannot come back", (long long)order);
+			job_refuse(ctx, JT_NOT_MAILED, (long long)order);
 			goto out;
 		}
 		*to = revoke ? "set_aside" : "returned";
 	} else {
-		job_fail(ctx, 0, "card_dispatch: how must be counter, mail or returned, not '%s'", how);
+		job_refuse(ctx, JT_DISPATCH_HOW, how);
 		goto out;
 	}
 	rc = 0;
@@ -113,7 +132,7 @@ out:
 
 int job_card_dispatch_prepare(struct job_ctx *ctx)
 {
-	int64_t order = job_int(ctx, ctx->payload, "order");
+	int64_t order = dispatch_order(ctx);
 	json_t *serials, *done, *refused;
 	const char *to;
 	char *from = NULL;
@@ -147,7 +166,7 @@ int job_card_dispatch_prepare(struct job_ctx *ctx)
 
 int job_card_dispatch_apply(struct job_ctx *ctx, json_t **result)
 {
-	int64_t order = job_int(ctx, ctx->payload, "order");
+	int64_t order = dispatch_order(ctx);
 	const char *tracking = json_string_value(json_object_get(ctx->payload, "tracking"));
 	json_t *done = json_object_get(ctx->scratch, "revoked");
 	const char *to;
@@ -184,6 +203,11 @@ int job_card_dispatch_apply(struct job_ctx *ctx, json_t **result)
 		goto out;
 	*result = json_pack("{s:I,s:s,s:s?,s:O?}", "order", (json_int_t)order, "dispatch", to,
 	    "tracking", strcmp(to, "counter") == 0 ? NULL : tracking, "revoked", done);
+	st = db_prepare(ctx->db, "SELECT card_serial FROM orders WHERE id = ?");
+	sqlite3_bind_int64(st, 1, order);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		json_object_set_new(*result, "card", json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
 	rc = 0;
 out:
 	free(from);

@@ -26,7 +26,7 @@
 static const char *form_officer(struct job_ctx *ctx)
 {
 	if (!ctx->officer[0]) {
-		job_fail(ctx, 0, "%s: no verified officer signed this job", ctx->kind);
+		job_refuse(ctx, JT_NO_OFFICER, ctx->kind);
 		return NULL;
 	}
 	return ctx->officer;
@@ -116,9 +116,12 @@ static int key_one(struct job_ctx *ctx, const char *officer, json_t *obj, json_t
 	}
 	/* One live registration per ID number: refused here already, unless the form names it. */
 	if (supersede_check(ctx, f, serial, 0) < 0) {
-		json_array_append_new(json_object_get(result, "rejected"),
-		    json_pack("{s:s?,s:s}", "serial", serial, "error", ctx->error));
-		ctx->error[0] = '\0';
+		json_t *row = json_pack("{s:s?,s:s}", "serial", serial, "error", ctx->error);
+		json_t *detail = job_error_detail(ctx);
+		json_object_update(row, detail);
+		json_decref(detail);
+		json_array_append_new(json_object_get(result, "rejected"), row);
+		job_error_clear(ctx);
 		goto out;
 	}
 	form_content(f, &content, digest);
@@ -200,24 +203,23 @@ int job_form_verify_apply(struct job_ctx *ctx, json_t **result)
 	if (!officer)
 		return -1;
 	if (!json_is_object(obj) || !(f = form_from_json(obj, &err))) {
-		job_fail(ctx, 0, "form_verify: the form is not readable: %s", err ? err : "missing");
+		job_refuse(ctx, JT_VERIFY_UNREADABLE, err ? err : "missing");
 		goto out;
 	}
 	if (!form_get(f, "serial")) {
-		job_fail(ctx, 0, "form_verify: the form has no serial");
+		job_refuse(ctx, JT_VERIFY_NO_SERIAL);
 		goto out;
 	}
 	if (!(old = stored_form(ctx, form_get(f, "serial"), &state, &keyed, &verified))) {
-		job_fail(ctx, 0, "no form %s has been keyed yet", form_get(f, "serial"));
+		job_refuse(ctx, JT_NOT_KEYED_YET, form_get(f, "serial"));
 		goto out;
 	}
 	if (strcmp(keyed, officer) == 0) {
-		job_fail(ctx, 0, "form %s was keyed by %s: the second keying must be done by another clerk",
-		    form_get(f, "serial"), officer);
+		job_refuse(ctx, JT_VERIFY_SAME_CLERK, form_get(f, "serial"), officer);
 		goto out;
 	}
 	if (strcmp(state, "keyed") != 0 && !(verified && strcmp(verified, officer) == 0)) {
-		job_fail(ctx, 0, "form %s is %s: it is not waiting for a second keying", form_get(f, "serial"), state);
+		job_refuse(ctx, JT_NOT_AWAITING_VERIFY, form_get(f, "serial"), state);
 		goto out;
 	}
 	n = form_diff(old, f, &fields);
@@ -268,13 +270,12 @@ static int applicant_check(struct job_ctx *ctx, const form_t *f, const char *ser
 	if (form_get_kind(f) == FORM_REGISTRATION || !account)
 		return 0;
 	if (!id)
-		return job_fail(ctx, 0, "form %s names no applicant ID: key it again with the applicant's ID number", serial);
+		return job_refuse(ctx, JT_NO_APPLICANT_ID, serial);
 	if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1)
 		return 0;
 	if (db_int(ctx->db, "SELECT 1 FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id"
 	    " WHERE a.id = ? AND s.id_number = ?", "ss", account, id) != 1)
-		return job_fail(ctx, 0, "form %s: the applicant ID %s is not the ID number account %s was registered"
-		    " with", serial, id, account);
+		return job_refuse(ctx, JT_WRONG_APPLICANT_ID, serial, id, account);
 	return 0;
 }
 
@@ -332,17 +333,17 @@ static form_t *approve_check(struct job_ctx *ctx, const char *serial, const char
 	int refused = 1;
 
 	if (!(f = stored_form(ctx, serial, &state, &keyed, &verified))) {
-		job_fail(ctx, 0, "no form %s has been keyed", serial);
+		job_refuse(ctx, JT_NOT_KEYED, serial);
 		return NULL;
 	}
 	if (strcmp(keyed, officer) == 0)
-		job_fail(ctx, 0, "form %s was keyed by %s, who therefore cannot approve it", serial, officer);
+		job_refuse(ctx, JT_APPROVE_KEYER, serial, officer);
 	else if (verified && strcmp(verified, officer) == 0)
-		job_fail(ctx, 0, "form %s was second-keyed by %s, who therefore cannot approve it", serial, officer);
+		job_refuse(ctx, JT_APPROVE_VERIFIER, serial, officer);
 	else if (strcmp(state, "keyed") == 0)
-		job_fail(ctx, 0, "form %s needs its second keying (ra-intake verify) before approval", serial);
+		job_refuse(ctx, JT_NEEDS_VERIFY, serial);
 	else if (strcmp(state, "verified") != 0)
-		job_fail(ctx, 0, "form %s is already %s", serial, state);
+		job_refuse(ctx, JT_ALREADY, serial, state);
 	else if (applicant_check(ctx, f, serial) == 0 && supersede_check(ctx, f, serial, 1) == 0)
 		refused = 0;
 	if (refused)

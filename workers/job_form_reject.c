@@ -47,17 +47,16 @@ int job_form_reject_apply(struct job_ctx *ctx, json_t **result)
 	if (!serial || !code)
 		return -1;
 	if (!ctx->officer[0])
-		return job_fail(ctx, 0, "form_reject: no verified officer signed this job");
+		return job_refuse(ctx, JT_NO_OFFICER, ctx->kind);
 	if (!(why = form_reject_reason_find(code)))
-		return job_fail(ctx, 0, "form_reject: \"%s\" is not a reason of the list (ra-intake reject --help)", code);
+		return job_refuse(ctx, JT_REJECT_REASON, code);
 	if (note && !*note)
 		note = NULL;
 	len = note ? form_utf8_len(note) : 0;
 	if (len < 0 || len > FORM_REJECT_NOTE_MAX)
-		return job_fail(ctx, 0, "form_reject: the note must be UTF-8 text of at most %d characters",
-		    FORM_REJECT_NOTE_MAX);
+		return job_refuse(ctx, JT_REJECT_NOTE_LONG, FORM_REJECT_NOTE_MAX);
 	if (why->needs_note && !note)
-		return job_fail(ctx, 0, "form_reject: the reason \"%s\" needs a note saying what is wrong", why->code);
+		return job_refuse(ctx, JT_REJECT_NEEDS_NOTE, why->code);
 	st = db_prepare(ctx->db, "SELECT state, keyed_by FROM forms WHERE serial = ?");
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -66,15 +65,15 @@ int job_form_reject_apply(struct job_ctx *ctx, json_t **result)
 	}
 	sqlite3_finalize(st);
 	if (!state) {
-		job_fail(ctx, 0, "no form %s has been keyed", serial);
+		job_refuse(ctx, JT_NOT_KEYED, serial);
 		goto out;
 	}
 	if (strcmp(state, "keyed") != 0 && strcmp(state, "verified") != 0) {
-		job_fail(ctx, 0, "form %s is already %s: only a form waiting for approval can be rejected", serial, state);
+		job_refuse(ctx, JT_REJECT_STATE, serial, state);
 		goto out;
 	}
 	if (strcmp(keyed, ctx->officer) == 0) {
-		job_fail(ctx, 0, "form %s was keyed by %s, who therefore cannot reject it", serial, ctx->officer);
+		job_refuse(ctx, JT_REJECT_KEYER, serial, ctx->officer);
 		goto out;
 	}
 	st = db_prepare(ctx->db, "UPDATE forms SET state = 'rejected', updated_at = ? WHERE serial = ?");

@@ -60,11 +60,11 @@ int register_apply(struct job_ctx *ctx, const char *serial, json_t **result)
 		form = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	if (!form) {
-		job_fail(ctx, 0, "form %s is not stored", serial);
+		job_refuse(ctx, JT_NOT_STORED, serial);
 		goto out;
 	}
 	if (db_int(ctx->db, "SELECT 1 FROM subscribers WHERE form_serial = ?", "s", serial) == 1) {
-		job_fail(ctx, 0, "form %s has already registered a subscriber", serial);
+		job_refuse(ctx, JT_ALREADY_REGISTERED, serial);
 		goto out;
 	}
 #define F(k) json_string_value(json_object_get(form, k))

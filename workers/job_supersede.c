@@ -60,11 +60,9 @@ int supersede_check(struct job_ctx *ctx, const form_t *f, const char *serial, in
 	if (!live)
 		return 0;
 	if (!named || strcmp(named, live) != 0)
-		rc = job_fail(ctx, 0, "form %s: %s already has a live registration (account %s); a new one must name"
-		    " it under supersedes, or the old one be revoked first", serial, form_id_number(f), live);
+		rc = job_refuse(ctx, JT_LIVE_REGISTRATION, serial, form_id_number(f), live);
 	else if (at_approval && !json_is_true(json_object_get(ctx->payload, "supersede")))
-		rc = job_fail(ctx, 0, "form %s supersedes the live registration of account %s: approve it with"
-		    " --supersede to revoke the old certificates as superseded", serial, live);
+		rc = job_refuse(ctx, JT_NEEDS_SUPERSEDE, serial, live);
 	free(live);
 	return rc;
 }

@@ -55,7 +55,7 @@ int officer_check(struct job_ctx *ctx, X509_STORE *cas, const char *worker)
 	}
 	/* The signature covers the key as the producer sent it, before the queue scoped it. */
 	if (!(cert = officer_sig_verify(cas, ctx->kind, job_idem_sent(idem), ctx->payload, why, sizeof why))) {
-		job_fail(ctx, 0, "%s: refused: %s", ctx->kind, why);
+		job_refuse(ctx, JT_OFFICER_REFUSED, ctx->kind, why);
 		goto out;
 	}
 	found = officer_registry_find(ctx->db, cert, &e);
@@ -64,12 +64,11 @@ int officer_check(struct job_ctx *ctx, X509_STORE *cas, const char *worker)
 		goto out;
 	}
 	if (!e.enabled) {
-		job_fail(ctx, 0, "%s: refused: officer %s is disabled", ctx->kind, e.id);
+		job_refuse(ctx, JT_OFFICER_DISABLED, ctx->kind, e.id);
 		goto out;
 	}
 	if (!(officer_role_parse(e.role) & roles)) {
-		job_fail(ctx, 0, "%s: refused: officer %s is a %s; this needs a %s", ctx->kind, e.id, e.role,
-		    officer_roles_text(roles));
+		job_refuse(ctx, JT_OFFICER_ROLE, ctx->kind, e.id, e.role, officer_roles_text(roles));
 		goto out;
 	}
 	snprintf(ctx->officer, sizeof ctx->officer, "%s", e.id);

@@ -25,7 +25,7 @@ int ledger_lease(sqlite3 *db, int (*accept)(const char *kind, void *arg), void *
 void lease_clear(struct lease *l);
 /* A worker gave job ID back. Retry with back-off or park as failed. Ignored if TOKEN is stale. */
 int ledger_fail(sqlite3 *db, int64_t id, int64_t token, int retry, const char *error,
-    int max_attempts, int64_t backoff_ms);
+    const json_t *detail, int max_attempts, int64_t backoff_ms);
 /* Expired leases go back to queued (or failed after max attempts). Returns how many; ids of
  * expired jobs' workers are reported through the callback so they can be dropped. */
 int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t id, const char *worker, void *arg),

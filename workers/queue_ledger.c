@@ -88,9 +88,10 @@ out:
 	return rc;
 }
 
-/* Put job ID back in the queue or park it; inside a transaction. */
-static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error, int max_attempts,
-    int64_t backoff_ms)
+/* Put job ID back in the queue or park it; inside a transaction. A parked job's result is
+ * {"error": ERROR} with DETAIL's members (a refusal's code and Chinese words) if any. */
+static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error, const json_t *detail,
+    int max_attempts, int64_t backoff_ms)
 {
 	int64_t attempts = db_int(db, "SELECT attempts FROM jobs WHERE id = ?", "i", id);
 	int wait = retry == JOB_RETRY_WAIT, park = !retry || (!wait && attempts >= max_attempts);
@@ -100,6 +101,12 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 
 	if (park) {
 		json_t *res = json_pack("{s:s}", "error", error);
+		const char *k;
+		json_t *v;
+		if (json_is_object(detail))
+			json_object_foreach((json_t *)detail, k, v)
+				if (strcmp(k, "error") != 0 && json_is_string(v))
+					json_object_set(res, k, v);
 		char *text = json_dumps(res, JSON_COMPACT);
 		st = db_prepare(db, "UPDATE jobs SET state = 'failed', error = ?, result = ?,"
 		    " lease_until_ms = NULL, updated_at = ? WHERE id = ?");
@@ -141,14 +148,14 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 }
 
 int ledger_fail(sqlite3 *db, int64_t id, int64_t token, int retry, const char *error,
-    int max_attempts, int64_t backoff_ms)
+    const json_t *detail, int max_attempts, int64_t backoff_ms)
 {
 	int rc = 0;
 	if (db_begin(db) < 0)
 		return -1;
 	if (db_int(db, "SELECT 1 FROM jobs WHERE id = ? AND lease_token = ? AND state = 'leased'",
 	    "ii", id, token) == 1)
-		rc = ledger_requeue(db, id, retry, error, max_attempts, backoff_ms);
+		rc = ledger_requeue(db, id, retry, error, detail, max_attempts, backoff_ms);
 	else
 		log_info("ignored FAILED for job %lld: its lease was taken over", (long long)id);
 	if (rc < 0 || db_commit(db) < 0) {
@@ -176,7 +183,7 @@ int ledger_expire(sqlite3 *db, int max_attempts, void (*expired)(int64_t, const 
 	}
 	sqlite3_finalize(st);
 	for (int i = 0; i < n && rc == 0; i++)
-		rc = ledger_requeue(db, ids[i], 1, "lease expired (worker presumed dead)", max_attempts, 0);
+		rc = ledger_requeue(db, ids[i], 1, "lease expired (worker presumed dead)", NULL, max_attempts, 0);
 	if (rc < 0 || db_commit(db) < 0) {
 		db_rollback(db);
 		n = -1;

@@ -349,9 +349,11 @@ static void on_back(struct queue *q)
 		int64_t job = msg_i64(m, 0, &ok1), token = msg_i64(m, 1, &ok2);
 		int64_t retry = msg_i64(m, 2, &ok3);
 		char *error = msg_str(m, 3);
+		json_t *detail = msg_json(m, 4);
 		if (ok1 && ok2 && ok3 && error)
 			ledger_fail(q->db, job, token, retry == JOB_RETRY_WAIT ? JOB_RETRY_WAIT : retry != 0, error,
-			    q->max_attempts, q->backoff_ms);
+			    detail, q->max_attempts, q->backoff_ms);
+		json_decref(detail);
 		if (w) {
 			w->idle = 1;
 			w->job = 0;

@@ -67,14 +67,17 @@ static const struct job_handler *handler_find(const char *kind)
 	return k ? &job_handlers[k->id] : NULL;
 }
 
-static void reply(struct worker *w, enum msg_cmd cmd, int64_t id, int64_t token, int retry, const char *error)
+static void reply(struct worker *w, enum msg_cmd cmd, const struct job_ctx *ctx)
 {
 	msg_t *m = msg_new(cmd);
-	msg_add_i64(m, id);
-	msg_add_i64(m, token);
+	msg_add_i64(m, ctx->id);
+	msg_add_i64(m, ctx->token);
 	if (cmd == MSG_FAILED) {
-		msg_add_i64(m, retry);
-		msg_add_str(m, error);
+		json_t *detail = job_error_detail(ctx);
+		msg_add_i64(m, ctx->retry);
+		msg_add_str(m, ctx->error);
+		msg_add_json(m, detail);
+		json_decref(detail);
 	}
 	msg_send(&m, w->sock);
 }
@@ -138,16 +141,16 @@ reply:
 	switch (outcome) {
 	case DONE:
 		log_info("job %lld (%s) done", (long long)ctx.id, kind);
-		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		reply(w, MSG_DONE, &ctx);
 		audit_checkpoint_maybe(&ctx);
 		break;
 	case FENCED:
 		log_warn("job %lld: its lease was taken over by another worker; rolled back", (long long)ctx.id);
-		reply(w, MSG_DONE, ctx.id, ctx.token, 0, NULL);
+		reply(w, MSG_DONE, &ctx);
 		break;
 	case FAILED:
 		log_warn("job %lld (%s) failed: %s", (long long)ctx.id, kind, ctx.error);
-		reply(w, MSG_FAILED, ctx.id, ctx.token, ctx.retry, ctx.error);
+		reply(w, MSG_FAILED, &ctx);
 		break;
 	}
 	worker_metrics_job(kind, outcome == DONE ? "done" : outcome == FENCED ? "fenced" : "failed",

@@ -71,6 +71,42 @@ ra_deploy() {
 # sql DB QUERY: one query on a SQLite file, plain output.
 sql() { sqlite3 -batch -noheader "$1" "$2"; }
 
+# notifier_ledger N [CONNECTIONS]: in $T, an SMTP sink (sink/maildir, stopped at exit) and a
+# notifier-only ra.yaml and ra.db holding N subscribers (user1..N@example.org), each with
+# two valid certificates expiring on 2027-01-10, so that `ra-notifier -c ra.yaml --now
+# 2026-12-15 renewals` owes each of them one notice; over CONNECTIONS SMTP connections if
+# given (notifier.smtp_connections). A copy of that ledger is left in fresh.db.
+notifier_ledger() {
+	local n=$1 conns=${2:-} sink=$RA_TOP/tests/fixtures/smtp-sink.sh port
+	mkdir -p "$T/sink"
+	port=$("$sink" start "$T/sink") || return 1
+	on_exit "$sink stop $T/sink"
+	cat >"$T/ra.yaml" <<YAML
+home: $T
+queue:
+  db: ra.db
+notifier:
+  templates_dir: $RA_TOP/config/templates
+  from: "RA <ra@ra.example.gov.tw>"
+  admin_address: ""
+  smtp_url: smtp://127.0.0.1:$port
+  smtp_starttls: false
+${conns:+  smtp_connections: $conns}
+YAML
+	ra-notifier -c "$T/ra.yaml" --now 2026-01-01 renewals 2>/dev/null
+	sqlite3 "$T/ra.db" <<SQL || return 1
+INSERT INTO jobs (id, kind, payload, state, created_at, updated_at) VALUES (1, 'issue', '{}', 'done', 0, 0);
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
+INSERT INTO subscribers (id, form_serial, applicant_type, name, id_number, email, postal_code, address, created_at)
+SELECT i, 'F' || i, 'person', '測試用戶' || i, printf('A1%08d', i), 'user' || i || '@example.org', '100', '臺北市', 0 FROM k;
+INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
+  SELECT printf('%016x', id * 2), id, 'signature', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2), 1, '', 0 FROM subscribers
+  UNION ALL
+  SELECT printf('%016x', id * 2 + 1), id, 'encryption', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2 + 1), 1, '', 0 FROM subscribers;
+SQL
+	cp "$T/ra.db" "$T/fresh.db"
+}
+
 # register_forms OFFICER_KEY OFFICER_VERIFY OFFICER_APPROVE FILE...: key, second-key and
 # approve registration forms through ra-intake, each step signed with that officer's own
 # credential; prints nothing, returns non-zero on failure.

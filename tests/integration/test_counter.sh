@@ -1,8 +1,11 @@
 #!/bin/bash
 # The counter's day through the real daemons: a supervisor rejects a keyed form (a listed
 # reason, not by a clerk, not by its keyer, never approved afterwards, the applicant's
-# notice recorded and audited), and the counter finds a subscriber by every field it
-# knows, each search signed by the officer and audited (who looked up whom).
+# notice recorded and audited: a mail, or a letter in the postal print batch), the back
+# office's refusals reach a zh-TW counter in Chinese too, the counter finds a subscriber
+# by every field it knows (the card serial of a card personalized through card-station and
+# pcscd), each search signed by the officer and audited (who looked up whom), and the card
+# operator records the card's hand-over at the station.
 . "$(dirname "$0")/lib.sh"
 ra_deploy
 EX=$RA_TOP/config/examples
@@ -79,6 +82,20 @@ never_approved() {
 }
 check "a rejected form cannot be approved" never_approved
 
+# job_code KIND: the code of the last failed KIND job (kept in its result for scripts).
+job_code() { sql "$DEP/ra.db" "SELECT json_extract(result, '$.code') FROM jobs WHERE kind = '$1' AND state = 'failed' ORDER BY id DESC LIMIT 1"; }
+refusal_both_languages() {
+	! grep -qP '[\x{4e00}-\x{9fff}]' "$out" &&	# the English counter above: English alone
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" R2026-000002 >"$out" 2>&1
+	[ $? -eq 1 ] && has "R2026-000002 not approved: form R2026-000002 is already rejected" "$out" &&
+	has "R2026-000002 未核准：表單 R2026-000002 已是 rejected 狀態，無法核准" "$out" &&
+	[ "$(job_code form_approve)" = form_not_approvable ] &&
+	ra-intake "${ZH[@]}" reject --officer sup01 "${AS[@]}" --reason incomplete R2026-000002 >"$out" 2>&1
+	[ $? -eq 1 ] && has "R2026-000002 未退件：表單 R2026-000002 已是 rejected 狀態：只有等待核准的表單可以退件" "$out" &&
+	[ "$(job_code form_reject)" = reject_state ]
+}
+check "the back office's refusals reach a zh-TW counter in Traditional Chinese too, with a stable code" refusal_both_languages
+
 reject_again() {
 	ra-intake reject --officer sup01 "${AS[@]}" --reason incomplete R2026-000002 >"$out" 2>&1
 	[ $? -eq 1 ] && has "is already rejected" "$out" &&
@@ -103,8 +120,10 @@ told() {
 	sql "$DEP/ra.db" "UPDATE form_rejections SET email = NULL WHERE serial = 'R2026-000003'" &&
 	ra-notifier notices >"$T/n1.out" 2>"$T/n1.log" || { cat "$T/n1.log"; return 1; }
 	ra-notifier notices >"$T/n2.out" 2>"$T/n2.log" || { cat "$T/n2.log"; return 1; }
+	# the letter waits for the postal print batch; nothing is printed outside a batch
 	sql_is "$DEP/ra.db" "SELECT group_concat(serial || ':' || notice_state, ' ') FROM form_rejections ORDER BY serial" \
-		"R2026-000002:sent R2026-000003:printed" || return 1
+		"R2026-000002:sent R2026-000003:waiting" && has "wait for the next postal batch" "$T/n1.log" &&
+	[ -z "$(find "$DEP/sheets" -name '*.pdf' 2>/dev/null)" ] || return 1
 	[ "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml' | wc -l)" -eq 1 ] || return 1
 	python3 - "$(grep -rl "rejection-R2026-000002@" "$DEP" --include='*.eml')" <<'PY' || return 1
 import email, email.policy, sys
@@ -115,13 +134,51 @@ body = m.get_body(("plain",)).get_content()
 assert body.index("Reason: the documents shown do not match the form") < body.index("原因：所附身分證明文件與表單不符"), body
 assert "Note: ID card photo does not match" in body, body
 PY
-	letter=$(find "$DEP" -name 'rejection-R2026-000003.pdf' | head -1)
-	# pdftotext spaces letters of proportional text apart: compare without blanks.
-	[ -n "$letter" ] && pdftotext "$letter" - | tr -d ' ' >"$T/letter.txt" && has "407" "$T/letter.txt" &&
-	has "臺中市西屯區臺灣大道三段99號" "$T/letter.txt" && has "張家豪您好" "$T/letter.txt" &&
-	has "原因：申請人撤回申請" "$T/letter.txt" && has "Reason:theapplicantwithdrewtheapplication" "$T/letter.txt"
 }
-check "the applicant is told once: a mail in their language first, or a letter with the address block" told
+check "the applicant is told once: a mail in their language first; without e-mail a letter waits for the postal batch" told
+
+# The letter is a page of the postal print batch, with the password and PIN sheets.
+letter_in_batch() {
+	local page pages
+	ra-notifier sheets --batch post-counter1 >"$T/lb.out" 2>"$T/lb.log" || { cat "$T/lb.log"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT notice_state || ' ' || batch FROM form_rejections WHERE serial = 'R2026-000003'" \
+		"printed post-counter1" &&
+	audit_has "action = 'letter.produce' AND object = 'form:R2026-000003' AND after = 'post-counter1'" &&
+	# one manifest line per page: the letter among the sheets, in postal-code order
+	page=$(grep -E '^[0-9]+,R2026-000003,rejection,withdrawn,post,"407",' "$DEP/sheets/post-counter1.csv" | cut -d, -f1) &&
+	[ -n "$page" ] && grep -qE '^[0-9]+,[^,]+,password,' "$DEP/sheets/post-counter1.csv" &&
+	pages=$(pdfinfo "$DEP/sheets/post-counter1.pdf" | awk '/^Pages:/ { print $2 }') &&
+	[ "$pages" -ge 2 ] && [ "$pages" = "$(($(wc -l <"$DEP/sheets/post-counter1.csv") - 1))" ] &&
+	[ "$(tail -n +2 "$DEP/sheets/post-counter1.csv" | cut -d, -f6 | tr -d '"')" = "$(tail -n +2 "$DEP/sheets/post-counter1.csv" | cut -d, -f6 | tr -d '"' | sort)" ] &&
+	# pdftotext spaces letters of proportional text apart: compare without blanks.
+	pdftotext -f "$page" -l "$page" "$DEP/sheets/post-counter1.pdf" - | tr -d ' ' >"$T/letter.txt" && has "407" "$T/letter.txt" &&
+	has "臺中市西屯區臺灣大道三段99號" "$T/letter.txt" && has "張家豪您好" "$T/letter.txt" &&
+	has "原因：申請人撤回申請" "$T/letter.txt" && has "Reason:theapplicantwithdrewtheapplication" "$T/letter.txt" &&
+	# told once: the next batch does not carry it again
+	ra-notifier sheets >"$T/lb2.out" 2>"$T/lb2.log" &&
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'letter.produce'" 1 &&
+	[ -z "$(find "$DEP" -name 'rejection-*.pdf')" ]
+}
+check "a rejection letter is a page of the postal print batch (manifest, postal-code order), told once" letter_in_batch
+
+letter_reprint_and_shred() {
+	local later
+	ra-notifier sheets --sheet R2026-000003 >"$out" 2>&1; [ $? -eq 1 ] && has "needs --reprint --officer ID" "$out" &&
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>"$T/reprint.log" || { cat "$T/reprint.log"; return 1; }
+	[ -f "$(cat "$out")" ] && [ "$(pdfinfo "$(cat "$out")" | awk '/^Pages:/ { print $2 }')" = 1 ] &&
+	pdftotext "$(cat "$out")" - | tr -d ' ' | has "張家豪您好" /dev/stdin &&
+	audit_has "action = 'letter.reprint' AND object = 'form:R2026-000003' AND actor = 'sup01' AND before = 'post-counter1'" &&
+	later=$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ) &&
+	RA_NOW=$later ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] &&
+	has "reprint_window_hours" "$out" && audit_has "action = 'letter.reprint-refused' AND object = 'form:R2026-000003'" &&
+	ra-notifier sheets --printed post-counter1 --officer sup01 >"$out" 2>&1 || { cat "$out"; return 1; }
+	[ ! -e "$DEP/sheets/post-counter1.pdf" ] && [ -z "$(find "$DEP/sheets/reprint" -name 'R2026-000003-*')" ] &&
+	[ -e "$DEP/sheets/post-counter1.csv" ] &&
+	audit_has "action = 'sheet.shred' AND object = 'batch:post-counter1' AND actor = 'sup01'" &&
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] && has "is gone" "$out"
+}
+check "a letter is reprinted inside the window only (audited), and shredded with its batch once printed" letter_reprint_and_shred
+
 
 # ---- find ----
 ACCOUNT=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
@@ -179,10 +236,14 @@ wrong_applicant() {
 		"$ACCOUNT" >"$T/p1.yaml"
 	through "$T/p1.yaml" P-9001 password-reset password_reset >"$out" 2>&1
 	[ $? -eq 1 ] && has "the applicant ID E134653556 is not the ID number account $ACCOUNT was registered with" "$out" &&
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" P-9001 >"$out" 2>&1
+	[ $? -eq 1 ] && has "the applicant ID E134653556 is not the ID number account $ACCOUNT was registered with" "$out" &&
+	has "P-9001 未核准：表單 P-9001：申請人證號 E134653556 與帳號 $ACCOUNT 註冊時的證號不符" "$out" &&
+	[ "$(job_code form_approve)" = form_wrong_applicant_id ] &&
 	sql_is "$DEP/ra.db" "SELECT state FROM forms WHERE serial = 'P-9001'" verified &&
 	sql_is "$DEP/ra.db" "SELECT count(*) FROM sheets WHERE reason = 'reset'" 0
 }
-check "a form whose applicant ID is not the subscriber's is refused at approval; nothing changes" wrong_applicant
+check "a form whose applicant ID is not the subscriber's is refused at approval (both languages); nothing changes" wrong_applicant
 
 no_applicant() {
 	printf 'kind: revocation\nserial: V-9001\naccount: %s\nreason: keyCompromise\n' "$ACCOUNT" >"$T/v1.yaml"
@@ -227,11 +288,13 @@ check "the first registration has its two certificates" supersede_setup
 
 twice_refused() {
 	sed -e 's/^serial: .*/serial: R2026-000901/' "$EX/reg-01.yaml" >"$T/again.yaml"
-	ra-intake import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1
+	ra-intake "${ZH[@]}" import --officer clerk01 "${AS[@]}" "$T/again.yaml" >"$out" 2>&1
 	[ $? -eq 1 ] && has "K109492915 already has a live registration (account $ACCOUNT)" "$out" &&
+	has "R2026-000901 未受理：表單 R2026-000901：K109492915 已有有效的註冊（帳號 $ACCOUNT）" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT json_extract(result, '$.rejected[0].code') FROM jobs WHERE kind = 'form_key' ORDER BY id DESC LIMIT 1" live_registration &&
 	! sql "$DEP/ra.db" "SELECT 1 FROM forms WHERE serial = 'R2026-000901'" | grep -q 1
 }
-check "the same ID number cannot register again while its registration is live (refused at keying)" twice_refused
+check "the same ID number cannot register again while its registration is live (refused at keying, both languages)" twice_refused
 
 supersede_needs_supervisor() {
 	printf 'supersedes: %s\n' "$ACCOUNT" >>"$T/again.yaml"
@@ -333,3 +396,56 @@ find_by_cert_and_ubn() {
 	audit_has "action = 'subscriber.lookup' AND after = 'by certificate'"
 }
 check "find by certificate serial (any case, colons) and by UBN" find_by_cert_and_ubn
+
+# ---- a card personalized at the station (pcscd, a virtual card): found by its serial ----
+. "$RA_TOP/tests/fixtures/pcsc-env.sh"
+CR="Virtual PCD 0 00 00"
+CS="card-station -c $RA_CONFIG"
+card_ready() {
+	pcsc_start "$T/pcsc" 1 >"$T/readers.txt" 2>"$T/pcsc-start.log" || { cat "$T/pcsc-start.log"; return 1; }
+	on_exit "pcsc_stop '$T/pcsc'"
+	track "$(pcsc_card_start "$T/pcsc" 0 --serial 8121)"
+	wait_for 10 bash -c "[ \$($CS readers 2>/dev/null | grep -c ' blank$') -eq 1 ]" || { $CS readers; return 1; }
+	$CS personalize --officer op01 "${AS[@]}" --readers "$CR" --count 1 >"$T/perso.out" 2>"$T/perso.log" ||
+		{ tail -5 "$T/perso.log"; return 1; }
+	CARD_ORDER=$(sql "$DEP/ra.db" "SELECT id FROM orders WHERE card_serial = '8121' AND state = 'personalized'")
+	CARD_NAME=$(sql "$DEP/ra.db" "SELECT s.name FROM orders o JOIN subscribers s ON s.id = o.subscriber_id WHERE o.id = '$CARD_ORDER'")
+	[ -n "$CARD_ORDER" ] && [ -n "$CARD_NAME" ]
+}
+check "a card personalized through card-station and pcscd" card_ready
+
+find_by_card() {
+	ra-intake find --officer clerk01 "${AS[@]}" --card 8121 >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "1 found" "$out" && has "$CARD_NAME" "$out" && grep -qE "order $CARD_ORDER .* personalized card 8121" "$out" &&
+	ra-intake find --officer clerk02 "${AS[@]}" --card ' 81-21 ' --json >"$out" 2>/dev/null &&
+	python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["subscribers"]; assert len(s) == 1 and any(c["card_serial"] == "8121" for c in s[0]["cards"]), s' "$out" &&
+	ra-intake find --officer clerk01 "${AS[@]}" --card 8122 >"$out" 2>&1; [ $? -eq 1 ] && has "0 found" "$out" &&
+	audit_has "action = 'subscriber.lookup' AND after = 'by card'"
+}
+check "find by card serial (spaces and dashes ignored); an unknown card finds nobody; audited" find_by_card
+
+# ---- the operator who personalized the card hands it over (card-station dispatch) ----
+station_dispatch() {
+	card-station dispatch --help >"$out" && has "--mail TRACKING" "$out" &&
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --counter --mail RR123456785TW --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 2 ] && has "其中之一" "$out" &&
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --counter --officer op01 "${AS[@]}" >"$out" 2>&1 || { cat "$out"; return 1; }
+	has "訂單 $CARD_ORDER：卡片 8121 已於櫃檯交付" "$out" &&
+	sql_is "$DEP/ra.db" "SELECT dispatch FROM orders WHERE id = $CARD_ORDER" counter &&
+	audit_has "action = 'card.dispatch' AND object = 'order:$CARD_ORDER' AND before = 'none' AND after = 'counter' AND actor LIKE 'op01 %'" &&
+	[ "$(ra-ctl orders | grep -c "^$CARD_ORDER .*counter")" = 1 ]
+}
+check "card-station dispatch: the card in the reader handed over, signed by the operator, said in Chinese" station_dispatch
+
+station_dispatch_refused() {
+	card-station -c "$DEP/ra-zh.yaml" dispatch --reader "$CR" --mail RR123456785TW --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "卡片 8121：未登錄：訂單 $CARD_ORDER 的卡片已於櫃檯交付" "$out" &&
+	card-station dispatch --card 8121 --returned --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "card 8121: not recorded: the card of order $CARD_ORDER was not mailed: it cannot come back" "$out" &&
+	card-station dispatch --card 9999 --counter --officer op01 "${AS[@]}" >"$out" 2>&1
+	[ $? -eq 1 ] && has "no personalized card 9999" "$out" &&
+	[ "$(job_code card_dispatch)" = no_card ] &&
+	sql_is "$DEP/ra.db" "SELECT dispatch FROM orders WHERE id = $CARD_ORDER" counter &&
+	[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM audit WHERE action = 'card.dispatch'")" = 1 ]
+}
+check "card-station dispatch refuses what ra-ctl dispatch refuses (a second hand-over, a return never mailed, an unknown card)" station_dispatch_refused

@@ -8,35 +8,11 @@
 # second check aims at the window on purpose and verifies what is documented: that one
 # notice goes out again, with the same Message-ID.
 . "$(dirname "$0")/lib.sh"
-SINK=$RA_TOP/tests/fixtures/smtp-sink.sh
 PY=/usr/bin/python3
 N=100
 cd "$T"
 
-mkdir sink
-port=$($SINK start "$T/sink") && on_exit "$SINK stop $T/sink"
-cat >ra.yaml <<YAML
-home: $T
-queue:
-  db: ra.db
-notifier:
-  templates_dir: $RA_TOP/config/templates
-  from: "RA <ra@ra.example.gov.tw>"
-  admin_address: ""
-  smtp_url: smtp://127.0.0.1:$port
-  smtp_starttls: false
-YAML
-ra-notifier -c ra.yaml --now 2026-01-01 renewals 2>/dev/null
-sqlite3 ra.db <<SQL
-INSERT INTO jobs (id, kind, payload, state, created_at, updated_at) VALUES (1, 'issue', '{}', 'done', 0, 0);
-WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $N)
-INSERT INTO subscribers (id, form_serial, applicant_type, name, id_number, email, postal_code, address, created_at)
-SELECT i, 'F' || i, 'person', '測試用戶' || i, printf('A1%08d', i), 'user' || i || '@example.org', '100', '臺北市', 0 FROM k;
-INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
-  SELECT printf('%016x', id * 2), id, 'signature', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2), 1, '', 0 FROM subscribers
-  UNION ALL
-  SELECT printf('%016x', id * 2 + 1), id, 'encryption', 'CN=x', 0, strftime('%s', '2027-01-10'), 'valid', printf('r%d', id * 2 + 1), 1, '', 0 FROM subscribers;
-SQL
+notifier_ledger $N || { fail "notifier ledger set up"; exit 1; }
 
 # in_window: is a notice attempted but not marked sent already in the maildir?
 in_window() {

@@ -132,6 +132,13 @@ out=$(probe self RA/1 SUBMIT counter_renew r2 "$p")
 echo "$out" | grep -q "may not submit counter_renew" && ok "the website's key cannot submit a counter renewal" || fail "self counter_renew" "$out"
 out=$(ra-ctl renew "$A1" --sign-csr "$T/s1r.csr" --enc-csr "$T/e1r.csr" --officer clerk01 "${AS[@]}" 2>&1)
 echo "$out" | grep -q "clerk01 is a clerk; this needs a supervisor" && ok "a clerk cannot renew at the counter" || fail "clerk renews" "$out"
+echo "$out" | grep -q "此作業須由" && fail "an English operator is told in English alone" "$out" || ok "an English operator is told in English alone"
+{ sed '/^language:/d' "$DEP/ra.yaml"; echo 'language: zh-TW'; } >"$DEP/ra-zh.yaml"
+out=$(ra-ctl -c "$DEP/ra-zh.yaml" renew "$A1" --sign-csr "$T/s1r.csr" --enc-csr "$T/e1r.csr" --officer clerk01 "${AS[@]}" 2>&1)
+echo "$out" | grep -q "clerk01 is a clerk; this needs a supervisor" &&
+	echo "$out" | grep -qF "ra-ctl: renew：counter_renew：拒絕：人員 clerk01 的角色是 clerk，此作業須由 supervisor 執行" &&
+	[ "$(sql "$DEP/ra.db" "SELECT json_extract(result, '$.code') FROM jobs WHERE kind = 'counter_renew' ORDER BY id DESC LIMIT 1")" = officer_role ] &&
+	ok "a zh-TW operator is told the refusal in Traditional Chinese too (code officer_role)" || fail "clerk renews, zh-TW" "$out"
 out=$(ra-ctl renew "$A1" --sign-csr "$T/s1r.csr" --enc-csr "$T/e1r.csr" --officer sup01 "${AS[@]}" 2>&1)
 echo "$out" | grep -q "new signature certificate" \
 	&& [ "$(sql "$DEP/ra.db" "SELECT actor FROM audit WHERE action = 'order.created' ORDER BY id DESC LIMIT 1")" = "sup01 (cert $serial)" ] \

@@ -1,5 +1,6 @@
 /*
- * sandbox.c: what ca-signer gives up once its key is loaded and its socket bound.
+ * sandbox.c: what a key holder gives up once its key is loaded and its socket bound: ca-signer
+ * (ca-signer/main.c), for which the list was made.
  * ra-cardkey (cardkey/main.c) installs the same list with no folder descriptor at all,
  * so that no write-open of any kind is allowed to it.
  *

@@ -1,5 +1,6 @@
 /*
- * sandbox.h: ca-signer's privilege drop and seccomp allow-list (see sandbox.c).
+ * sandbox.h: the key holders' privilege drop and seccomp allow-list (see sandbox.c): ca-signer
+ * and ra-cardkey install it once their key is loaded.
  */
 #ifndef RA_SANDBOX_H
 #define RA_SANDBOX_H
