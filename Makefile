@@ -34,7 +34,7 @@ OBJ := $(BUILD)/obj
 PROGRAMS :=
 UNIT_TESTS :=
 # Test fixtures and benchmark helpers: built with the rest, never installed.
-NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast crl-bench ocsp-bench
+NOINST := vpiv cs-perso-local ra-probe sign-bench smtp-fast crl-bench ocsp-bench argon2-bench
 # libFuzzer targets (tests/fuzz/module.mk): clang only, in their own tree, never in `all`.
 FUZZ_TARGETS :=
 FUZZ_BUILD   ?= build-fuzz
@@ -117,7 +117,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(abspath $(BUILD)) bench/run.sh
+	@BUILD=$(abspath $(BUILD)) E2E_FORMS=$(or $(E2E_FORMS),10000) bench/run.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

@@ -9,3 +9,7 @@ PROGRAMS += ocsp-bench
 ocsp-bench_SRCS = bench/ocsp-bench.c $(LIB_BASE)
 ocsp-bench_PKGS := openssl
 ocsp-bench_LIBS := -pthread
+PROGRAMS += argon2-bench
+argon2-bench_SRCS = bench/argon2-bench.c $(LIB_BASE)
+argon2-bench_PKGS := libargon2 libcrypto
+argon2-bench_LIBS := -pthread

@@ -5,7 +5,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-$top/build} PATH="${BUILD:-$top/build}/bin:$PATH" RA_TOP=$top
 rc=0
-for b in signer crl ocsp cards notifier; do
+for b in signer crl ocsp cards notifier e2e; do
 	[ -f "$top/bench/$b.sh" ] || continue
 	echo "== bench/$b.sh"
 	bash "$top/bench/$b.sh" || { echo "bench/$b.sh failed"; rc=1; }

@@ -113,21 +113,8 @@ void signer_metrics_crl(metrics_t *m, const char *crl_dir)
 
 void signer_metrics_link(const config_t *cfg, const char *db_path)
 {
-	char *copy = xstrdup(db_path), *dir = realpath(dirname(copy), NULL);
-	char *target = dir ? xasprintf("%s/ca-signer.prom", dir) : NULL;
-	char *link = metrics_path(cfg, "ca-signer"), cur[4096];
-	ssize_t n = readlink(link, cur, sizeof cur - 1);
+	char *copy = xstrdup(db_path);
 
-	if (n > 0)
-		cur[n] = '\0';
-	if (target && !(n > 0 && strcmp(cur, target) == 0)) {
-		unlink(link);
-		if (symlink(target, link) < 0)
-			log_warn("cannot link %s to %s (%s): make that link for the textfile collector",
-			    link, target, strerror(errno));
-	}
+	metrics_link(cfg, "ca-signer", dirname(copy));
 	free(copy);
-	free(dir);
-	free(target);
-	free(link);
 }

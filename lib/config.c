@@ -4,7 +4,8 @@
  * Rules it keeps: every problem is reported with file:line:column, and all problems at
  * once; a key not declared is an error (a typo must never silently fall back to a
  * default); values are checked against type and range when loaded, so programs read them
- * without further checks.
+ * without further checks, and keys that bound each other are checked together
+ * (config_wait.c: a job's lease covers what a worker may wait within it).
  */
 #include "config.h"
 #include "log.h"
@@ -221,6 +222,10 @@ config_t *config_load(const char *file, char **errors)
 	if (log_level_parse(config_str(cfg, "log_level")) < 0) {
 		*errors = xasprintf("%s: log_level '%s' is not error, warn, info or debug\n",
 		    config_file(cfg), config_str(cfg, "log_level"));
+		config_destroy(&cfg);
+		return NULL;
+	}
+	if ((*errors = config_check_lease(cfg)) != NULL) {
 		config_destroy(&cfg);
 		return NULL;
 	}

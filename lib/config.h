@@ -52,6 +52,15 @@ const char *config_home(const config_t *cfg);
 /* The file it came from, or "(defaults)". */
 const char *config_file(const config_t *cfg);
 
+/* How a worker asks a peer that may take TIMEOUT_MS (a *_timeout_ms key): *TRIES tries of
+ * *PER_TRY_MS each, never more than TIMEOUT_MS in all (config_wait.c). */
+void config_call_plan(long long timeout_ms, int *tries, int *per_try_ms);
+/* The longest a healthy worker may wait on ca-signer and ra-cardkey within one job. */
+long long config_job_wait_ms(const config_t *cfg);
+/* NULL if queue.lease_ms covers config_job_wait_ms(), else the malloc'd error naming the
+ * keys (config_load refuses such a file). */
+char *config_check_lease(const config_t *cfg);
+
 /*
  * Find the config file for a program: the -c argument if given, else $RA_CONFIG, else NULL
  * (embedded defaults). Returns the loaded config or calls fatal() with every error.

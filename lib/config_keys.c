@@ -18,7 +18,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "queue.db", CFG_PATH, "ra.db", 0, 0, "the ledger (SQLite, WAL)" },
 	{ "queue.endpoint", CFG_STR, "ipc://run/queue.sock", 0, 0, "producers connect here (ipc:// paths are relative to home)" },
 	{ "queue.worker_endpoint", CFG_STR, "ipc://run/workers.sock", 0, 0, "workers connect here" },
-	{ "queue.lease_ms", CFG_INT, "15000", 500, 86400000, "a job's lease; expired leases are dispatched again" },
+	{ "queue.lease_ms", CFG_INT, "60000", 500, 86400000, "a job's lease; expired leases are dispatched again. At least 4 x worker.signer_timeout_ms + worker.cardkey_timeout_ms (what a worker may wait within one job)" },
 	{ "queue.heartbeat_ms", CFG_INT, "1000", 50, 60000, "worker and queue heartbeat interval" },
 	{ "queue.liveness", CFG_INT, "5", 2, 100, "missed heartbeats before a peer is presumed dead" },
 	{ "queue.max_attempts", CFG_INT, "5", 1, 1000, "attempts before a job is parked as failed" },
@@ -26,7 +26,7 @@ const struct cfg_key cfg_keys[] = {
 
 	/* ra-worker */
 	{ "worker.kinds", CFG_STR, "all", 0, 0, "comma-separated job kinds this worker takes, or all" },
-	{ "worker.signer_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ca-signer" },
+	{ "worker.signer_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for one answer of ca-signer, all tries included" },
 
 	/* ca-signer */
 	{ "signer.db", CFG_PATH, "signer/signer.db", 0, 0, "the signer's own database and journal" },
@@ -57,7 +57,8 @@ const struct cfg_key cfg_keys[] = {
 	{ "cardkey.endpoint", CFG_STR, "ipc://run/cardkey.sock", 0, 0, "workers ask ra-cardkey here for the card operations' challenges and sealed PUKs" },
 	{ "cardkey.user", CFG_STR, "", 0, 0, "drop privileges to this user after loading the master key (empty: stay)" },
 	{ "cardkey.seccomp", CFG_BOOL, "true", 0, 0, "apply the seccomp filter after start-up" },
-	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for ra-cardkey" },
+	{ "cardkey.dir", CFG_PATH, "cardkey", 0, 0, "ra-cardkey's own folder, the only one it writes in: its metrics file (linked from metrics.dir)" },
+	{ "worker.cardkey_timeout_ms", CFG_INT, "10000", 100, 600000, "how long a worker waits for one answer of ra-cardkey, all tries included" },
 	{ "users.cardkey", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ra-cardkey as (--users: ra-cardkey)" },
 	{ "users.signer", CFG_STR, "", 0, 0, "Unix user ra-ctl up starts ca-signer as (ra-ctl init --users: ra-signer; empty: ra-ctl's own)" },
 	{ "users.queue", CFG_STR, "", 0, 0, "Unix user of ra-queue and the workers (--users: ra-queue)" },

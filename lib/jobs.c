@@ -120,7 +120,7 @@ int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *
 		}
 	}
 	st = db_prepare(db, "INSERT INTO jobs (kind, idem_key, payload, submitted_by, parent,"
-	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	    " created_at, updated_at, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	if (scoped)
 		sqlite3_bind_text(st, 2, scoped, -1, SQLITE_STATIC);
@@ -130,6 +130,7 @@ int64_t job_insert(sqlite3 *db, const char *kind, const char *idem, const char *
 		sqlite3_bind_int64(st, 5, parent);
 	sqlite3_bind_int64(st, 6, ra_now());
 	sqlite3_bind_int64(st, 7, ra_now());
+	sqlite3_bind_int64(st, 8, clock_wall_ms());
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_err("cannot store a %s job: %s", kind, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
@@ -181,15 +182,17 @@ int job_redact_secrets(sqlite3 *db, int64_t id)
 int job_complete(sqlite3 *db, int64_t id, int64_t token, json_t *result)
 {
 	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'done', result = ?, error = NULL,"
-	    " lease_until_ms = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'leased'");
+	    " lease_until_ms = NULL, updated_at = ?, finished_ms = ? WHERE id = ? AND lease_token = ?"
+	    " AND state = 'leased'");
 	char *text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS);
 	char obj[32];
 	int rc, changed;
 
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, ra_now());
-	sqlite3_bind_int64(st, 3, id);
-	sqlite3_bind_int64(st, 4, token);
+	sqlite3_bind_int64(st, 3, clock_wall_ms());
+	sqlite3_bind_int64(st, 4, id);
+	sqlite3_bind_int64(st, 5, token);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(text);

@@ -11,11 +11,13 @@
 #include "util.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct sample {
 	char *labels;		/* rendered: k="v",k="v" (may be empty) */
@@ -241,6 +243,24 @@ void metrics_observe(metrics_t *m, const char *name, double v, ...)
 			s->buckets[i]++;
 }
 
+void metrics_set_histogram(metrics_t *m, const char *name, const unsigned long long *in,
+    unsigned long long count, double sum, ...)
+{
+	struct family *f = family_find(m, name);
+	unsigned long long below = 0;
+	struct sample *s;
+	va_list ap;
+
+	assert(f->type == METRIC_HISTOGRAM);
+	va_start(ap, sum);
+	s = sample_get(f, labels_render(ap), 1);
+	va_end(ap);
+	for (size_t i = 0; i < f->nbounds; i++)
+		s->buckets[i] = (below += in[i]);
+	s->count = count < below ? below : count;
+	s->value = sum;
+}
+
 double metrics_get(const metrics_t *m, const char *name, ...)
 {
 	struct family *f = family_find(m, name);
@@ -355,4 +375,23 @@ char *metrics_path(const config_t *cfg, const char *program)
 	mkdir_p(dir, 0755);
 	free(dir);
 	return path;
+}
+
+void metrics_link(const config_t *cfg, const char *program, const char *dir)
+{
+	char *real = realpath(dir, NULL), *target = real ? xasprintf("%s/%s.prom", real, program) : NULL;
+	char *link = metrics_path(cfg, program), cur[4096];
+	ssize_t n = readlink(link, cur, sizeof cur - 1);
+
+	if (n > 0)
+		cur[n] = '\0';
+	if (target && !(n > 0 && strcmp(cur, target) == 0)) {
+		unlink(link);
+		if (symlink(target, link) < 0)
+			log_warn("cannot link %s to %s (%s): make that link for the textfile collector",
+			    link, target, strerror(errno));
+	}
+	free(real);
+	free(target);
+	free(link);
 }

@@ -37,6 +37,15 @@ void metrics_set(metrics_t *m, const char *name, double v, ...) __attribute__((s
 void metrics_add(metrics_t *m, const char *name, double v, ...) __attribute__((sentinel));
 void metrics_observe(metrics_t *m, const char *name, double v, ...) __attribute__((sentinel));
 
+/*
+ * Replace the histogram sample of NAME (labels as above) with totals kept elsewhere (a
+ * program whose threads count without a lock): IN[i] observations in bucket i alone (at
+ * or below bound i, above bound i - 1), COUNT in all (the rest are above the last bound)
+ * and their SUM.
+ */
+void metrics_set_histogram(metrics_t *m, const char *name, const unsigned long long *in,
+    unsigned long long count, double sum, ...) __attribute__((sentinel));
+
 /* The value of a counter or gauge sample (0 when it has none yet). */
 double metrics_get(const metrics_t *m, const char *name, ...) __attribute__((sentinel));
 
@@ -49,5 +58,8 @@ int metrics_write_at(const metrics_t *m, int dirfd, const char *name);
 
 /* PROGRAM's textfile in metrics.dir: "<dir>/<program>.prom" (malloc'd). */
 char *metrics_path(const config_t *cfg, const char *program);
+/* Make metrics.dir/PROGRAM.prom a symbolic link to DIR/PROGRAM.prom, for a sandboxed
+ * program that may write only in its own folder DIR (warns if it cannot). */
+void metrics_link(const config_t *cfg, const char *program, const char *dir);
 
 #endif

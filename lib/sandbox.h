@@ -21,7 +21,8 @@ int sandbox_seccomp(const struct sandbox_dirs *d);
 /*
  * After sandbox_seccomp, attempt WHAT (tests, through $RA_SANDBOX_TEST): fork, clone,
  * execve, socket-inet, socket-inet6, socket-unix, open-write:PATH, openat-write:DIR,
- * mmap-exec (each must kill the process), or open-read:PATH, write-crl, write-db-dir
+ * mmap-exec (each must kill the process), or open-read:PATH, access:PATH, sqlite-spill,
+ * write-crl, write-db-dir
  * (each must work). 0 allowed and done, 1 allowed but failed, 2 unknown, 3 forbidden
  * but not stopped.
  */

@@ -7,7 +7,8 @@
  * (notifier_cursor "status", a range on the primary key: the cost is what is new, not
  * the size of the ledger), groups each subscriber's consecutive events of one kind (the
  * two certificates of a card change together) into one notice, and moves the cursor,
- * all in one transaction: an event is mailed once however often the command runs, and a
+ * all in one transaction (the cursor starts at the head of the events when the ledger is
+ * upgraded, migration 16): an event is mailed once however often the command runs, and a
  * suspension lifted before the notifier ran is still confirmed, then its resume.
  * held -> a suspension, back to valid -> a resume, revoked -> a revocation. A revocation
  * with reason cessationOfOperation is the RA withdrawing a card that was never finished:

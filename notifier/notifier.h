@@ -103,6 +103,11 @@ void rejections_free(struct rejection *rows, int count);
 /* Add R's letter as a page of D (a sheet.h document). 0/-1 (logged). */
 typedef struct sheet_doc sheet_doc_t;
 int rejection_letter_draw(struct notifier *n, sheet_doc_t *d, const struct rejection *r);
+/* The postal code of print batch BATCH's first letter ("" if it has none), or NULL if the
+ * batch has no letter. Caller frees. */
+char *rejection_letter_first(struct notifier *n, const char *batch);
+/* Batch BATCH's first letter as a PNG at PATH, dated when it was printed. 0/-1 (logged). */
+int rejection_letter_preview(struct notifier *n, const char *batch, const char *contact, const char *path);
 /* In the current transaction: R's letter is in print batch BATCH; audited. 0/-1. */
 int rejection_letter_mark(struct notifier *n, const struct rejection *r, const char *batch);
 

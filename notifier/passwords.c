@@ -7,7 +7,9 @@
  * why ("reset", "change"; "resume" comes with the resume confirmation already). Each run
  * reads the rows after its cursor (notifier_cursor "password", a range on the primary
  * key), records one notice per row (topic "audit:ID", so it is mailed once however often
- * the command runs) and moves the cursor, all in one transaction. A subscriber without an
+ * the command runs) and moves the cursor, all in one transaction. The cursor starts at
+ * the head of the audit chain when the ledger is upgraded (lib/schema.c, migration 16):
+ * passwords set before are not news. A subscriber without an
  * e-mail address gets no mail; the sheet itself is the confirmation then.
  */
 #include "notifier.h"

@@ -13,7 +13,9 @@
  * E-mailed sheets are left alone: their file is encrypted and the mail retries need it.
  *
  * The preview (sheets --preview NAME) is the first page of a batch drawn again from the
- * ledger with its secret masked (sheet_preview_png), so it can be looked at anywhere.
+ * ledger with its secret masked (sheet_preview_png), so it can be looked at anywhere. The
+ * first page is the one of lowest postal code, a sheet or a rejection letter; a batch may
+ * hold letters alone.
  */
 #include "notifier.h"
 
@@ -166,16 +168,30 @@ int printed_preview(struct notifier *n, const char *name)
 {
 	sqlite3_stmt *q = db_prepare(n->db,
 	    "SELECT sh.kind, sh.serial, coalesce(sh.order_id, 0), sh.subscriber_id, sh.reason, "
-	    "  s.name, s.postal_code, s.address, coalesce(sh.account_id, "
+	    "  coalesce(sh.recipient, s.contact_person, s.name), coalesce(sh.postal_code, s.postal_code), "
+	    "  coalesce(sh.address, s.address), coalesce(sh.account_id, "
 	    "  (SELECT a.id FROM accounts a WHERE a.subscriber_id = s.id), ''), sh.produced_at "
 	    "FROM sheets sh JOIN subscribers s ON s.id = sh.subscriber_id "
-	    "WHERE sh.batch = ? ORDER BY s.postal_code, sh.serial LIMIT 1");
-	char *contact = notifier_contact(n), *path = NULL, ref[32];
-	int rc = -1;
+	    "WHERE sh.batch = ? ORDER BY coalesce(sh.postal_code, s.postal_code), sh.serial LIMIT 1");
+	char *contact = notifier_contact(n), *path = xasprintf("%s/%s-preview.png", n->sheets_dir, name), ref[32];
+	char *letter = rejection_letter_first(n, name);
+	int rc = -1, sheet;
 
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	sheet = sqlite3_step(q) == SQLITE_ROW;
+	if (!sheet && !letter) {
 		log_err("no batch %s", name);
+		goto out;
+	}
+	if (mkdir_p(n->sheets_dir, 0700) < 0)
+		goto out;
+	/* Sheets and letters go in postal-code order, sheets first on the same code (sheets.c). */
+	if (letter && (!sheet || strcmp(letter, sqlite3_column_text(q, 6) ?
+	    (const char *)sqlite3_column_text(q, 6) : "") < 0)) {
+		if (rejection_letter_preview(n, name, contact, path) < 0)
+			goto out;
+		printf("%s\n", path);
+		rc = 0;
 		goto out;
 	}
 	if (sqlite3_column_int64(q, 2))
@@ -194,9 +210,7 @@ int printed_preview(struct notifier *n, const char *name)
 		.secret = NULL,
 		.date = sqlite3_column_int64(q, 9),
 	};
-	path = xasprintf("%s/%s-preview.png", n->sheets_dir, name);
-	if (mkdir_p(n->sheets_dir, 0700) < 0 ||
-	    sheet_preview_png(config_str(n->cfg, "notifier.font"),
+	if (sheet_preview_png(config_str(n->cfg, "notifier.font"),
 	    config_str(n->cfg, "notifier.return_address"), contact, &info, 100, path) < 0)
 		goto out;
 	printf("%s\n", path);
@@ -204,6 +218,7 @@ int printed_preview(struct notifier *n, const char *name)
 out:
 	sqlite3_finalize(q);
 	free(contact);
+	free(letter);
 	free(path);
 	return rc;
 }

@@ -29,6 +29,8 @@
 #include "sheet.h"
 #include "util.h"
 
+#define REJECTION_LETTER_TITLE "申請書未獲受理通知　Application form not accepted"
+
 static char *col(sqlite3_stmt *q, int i)
 {
 	const unsigned char *s = sqlite3_column_text(q, i);
@@ -104,7 +106,7 @@ int rejection_letter_draw(struct notifier *n, sheet_doc_t *d, const struct rejec
 {
 	char *body = rejection_text(r);
 	struct sheet_letter l = { .name = r->recipient, .postal_code = r->postal, .address = r->address,
-	    .title = "申請書未獲受理通知　Application form not accepted", .body = body, .reference = r->serial,
+	    .title = REJECTION_LETTER_TITLE, .body = body, .reference = r->serial,
 	    .date = (long long)n->now };
 	int rc = sheet_doc_add_letter(d, &l);
 
@@ -150,6 +152,41 @@ struct rejection *rejection_letters_waiting(struct notifier *n, int *count)
 {
 	return rejections_load(n, "notice_state = 'waiting' AND email IS NULL"
 	    " ORDER BY coalesce(postal_code, ''), serial", count);
+}
+
+char *rejection_letter_first(struct notifier *n, const char *batch)
+{
+	sqlite3_stmt *q = db_prepare(n->db, "SELECT coalesce(postal_code, '') FROM form_rejections WHERE batch = ?"
+	    " ORDER BY coalesce(postal_code, ''), serial LIMIT 1");
+	char *postal = NULL;
+
+	sqlite3_bind_text(q, 1, batch, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		postal = col(q, 0);
+	sqlite3_finalize(q);
+	return postal;
+}
+
+int rejection_letter_preview(struct notifier *n, const char *batch, const char *contact, const char *path)
+{
+	char *where = sqlite3_mprintf("batch = %Q ORDER BY coalesce(postal_code, ''), serial LIMIT 1", batch);
+	int count = 0, rc = -1;
+	struct rejection *r = rejections_load(n, where, &count);
+	char *body = NULL;
+
+	if (count != 1)
+		goto out;
+	body = rejection_text(r);
+	struct sheet_letter l = { .name = r->recipient, .postal_code = r->postal, .address = r->address,
+	    .title = REJECTION_LETTER_TITLE, .body = body, .reference = r->serial,
+	    .date = db_int(n->db, "SELECT printed_at FROM form_rejections WHERE serial = ?", "s", r->serial) };
+	rc = sheet_letter_preview_png(config_str(n->cfg, "notifier.font"),
+	    config_str(n->cfg, "notifier.return_address"), contact, &l, 100, path);
+out:
+	free(body);
+	rejections_free(r, count);
+	sqlite3_free(where);
+	return rc;
 }
 
 void rejections_free(struct rejection *rows, int count)

@@ -345,43 +345,73 @@ int sheet_doc_add(sheet_doc_t *d, const struct sheet_info *s)
 	return 0;
 }
 
+/* A one-page image document for a preview at DPI, white, scaled to millimetres. */
+static void preview_open(sheet_doc_t *d, const char *family, const char *return_address,
+    const char *contact, int dpi)
+{
+	double px_per_mm = dpi / 25.4;
+
+	d->family = xstrdup(family && *family ? family : "WenQuanYi Micro Hei");
+	d->mono = xasprintf("%s Mono", d->family);
+	d->return_address = xstrdup(return_address ? return_address : "");
+	d->contact = contact ? xstrdup(contact) : NULL;
+	d->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * px_per_mm),
+	    (int)(PAGE_H * px_per_mm));
+	d->cr = cairo_create(d->surface);
+	cairo_set_source_rgb(d->cr, 1, 1, 1);
+	cairo_paint(d->cr);
+	cairo_set_source_rgb(d->cr, 0, 0, 0);
+	cairo_scale(d->cr, px_per_mm, px_per_mm);
+}
+
+/* Write the preview D drew (unless DRAWN < 0) to PATH as PNG and free D. 0/-1 (logged). */
+static int preview_close(sheet_doc_t *d, int drawn, const char *what, const char *path)
+{
+	int rc = -1;
+
+	cairo_surface_flush(d->surface);
+	if (drawn < 0 || cairo_status(d->cr) != CAIRO_STATUS_SUCCESS ||
+	    cairo_surface_write_to_png(d->surface, path) != CAIRO_STATUS_SUCCESS)
+		log_err("%s: cannot write the preview %s", what, path);
+	else
+		rc = 0;
+	cairo_destroy(d->cr);
+	cairo_surface_destroy(d->surface);
+	free(d->family);
+	free(d->mono);
+	free(d->return_address);
+	free(d->contact);
+	return rc;
+}
+
 int sheet_preview_png(const char *family, const char *return_address, const char *contact,
     const struct sheet_info *info, int dpi, const char *path)
 {
 	sheet_doc_t d = { 0 };
 	struct sheet_info masked = *info;
-	double px_per_mm = dpi / 25.4;
-	int rc = -1;
+	char what[96];
 
 	masked.secret = NULL;
-	d.family = xstrdup(family && *family ? family : "WenQuanYi Micro Hei");
-	d.mono = xasprintf("%s Mono", d.family);
-	d.return_address = xstrdup(return_address ? return_address : "");
-	d.contact = contact ? xstrdup(contact) : NULL;
-	d.surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(PAGE_W * px_per_mm),
-	    (int)(PAGE_H * px_per_mm));
-	d.cr = cairo_create(d.surface);
-	cairo_set_source_rgb(d.cr, 1, 1, 1);
-	cairo_paint(d.cr);
-	cairo_set_source_rgb(d.cr, 0, 0, 0);
-	cairo_scale(d.cr, px_per_mm, px_per_mm);
+	preview_open(&d, family, return_address, contact, dpi);
 	draw_cover(&d, &masked);
 	draw_folds(&d);
 	draw_inner(&d, &masked);
 	draw_notes(&d, &masked);
-	cairo_surface_flush(d.surface);
-	if (cairo_status(d.cr) != CAIRO_STATUS_SUCCESS ||
-	    cairo_surface_write_to_png(d.surface, path) != CAIRO_STATUS_SUCCESS)
-		log_err("sheet %s: cannot write the preview %s", info->serial, path);
-	else
-		rc = 0;
-	cairo_destroy(d.cr);
-	cairo_surface_destroy(d.surface);
-	free(d.family);
-	free(d.mono);
-	free(d.return_address);
-	free(d.contact);
-	return rc;
+	snprintf(what, sizeof what, "sheet %s", info->serial);
+	return preview_close(&d, 0, what, path);
+}
+
+int sheet_letter_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_letter *l, int dpi, const char *path)
+{
+	sheet_doc_t d = { 0 };
+	char what[96];
+	int drawn;
+
+	preview_open(&d, family, return_address, contact, dpi);
+	drawn = sheet_doc_add_letter(&d, l);
+	snprintf(what, sizeof what, "letter %s", l->reference ? l->reference : "(no reference)");
+	return preview_close(&d, drawn, what, path);
 }
 
 int sheet_doc_add_letter(sheet_doc_t *d, const struct sheet_letter *l)

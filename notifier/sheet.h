@@ -60,6 +60,9 @@ void sheet_doc_destroy(sheet_doc_t **d);
  */
 int sheet_preview_png(const char *family, const char *return_address, const char *contact,
     const struct sheet_info *info, int dpi, const char *path);
+/* The same for a letter page (it holds no secret). 0/-1 (logged). */
+int sheet_letter_preview_png(const char *family, const char *return_address, const char *contact,
+    const struct sheet_letter *l, int dpi, const char *path);
 
 /* The title of a sheet KIND in LANG-less form ("網站密碼單 Website password sheet"). */
 const char *sheet_title(const char *kind);

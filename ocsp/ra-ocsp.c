@@ -118,7 +118,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const
 struct server {
 	ocsp_responder_t *r;
 	struct MHD_Daemon *d;
-	unsigned long served;	/* requests answered, to tell a quiet spell */
+	struct ocsp_tally tally;	/* its requests (served: to tell a quiet spell), answers, times */
 	pthread_t tid;
 };
 
@@ -127,7 +127,15 @@ struct body {
 	uint8_t *buf;
 	size_t len, cap;
 	int too_long;
+	uint64_t t0;	/* its first piece's arrival (ocsp_metrics_clock) */
 };
+
+/* Count the answer OUT (NULL: an HTTP error with no OCSP answer) to a request that arrived at T0. */
+static void count_answer(struct ocsp_tally *t, const uint8_t *out, size_t len, uint64_t t0)
+{
+	ocsp_tally_add(t, out ? ocsp_metrics_classify(out, len) : OCSP_ANSWER_MALFORMED,
+	    ocsp_metrics_clock() - t0);
+}
 
 /*
  * One HTTP request (libmicrohttpd calls this first with the headers, then with each piece
@@ -138,23 +146,32 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
     const char *method, const char *version, const char *upload, size_t *upload_len,
     void **state)
 {
-	ocsp_responder_t *r = arg;
+	struct server *sv = arg;
+	ocsp_responder_t *r = sv->r;
 	struct body *b = *state;
 	uint8_t *der, *out;
 	size_t der_len = 0, out_len;
+	uint64_t t0;
 
 	(void)version;
 	if (strcmp(method, "GET") == 0) {
-		if (!(der = ocsp_request_from_url(url, &der_len)))
+		t0 = ocsp_metrics_clock();
+		if (!(der = ocsp_request_from_url(url, &der_len))) {
+			count_answer(&sv->tally, NULL, 0, t0);
 			return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
+		}
 		out = ocsp_responder_answer(r, der, der_len, &out_len);
 		free(der);
+		count_answer(&sv->tally, out, out_len, t0);
 		return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
 	}
-	if (strcmp(method, "POST") != 0)
+	if (strcmp(method, "POST") != 0) {
+		count_answer(&sv->tally, NULL, 0, ocsp_metrics_clock());
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST or GET\n");
+	}
 	if (!b) {
-		*state = xcalloc(1, sizeof *b);
+		*state = b = xcalloc(1, sizeof *b);
+		b->t0 = ocsp_metrics_clock();
 		return MHD_YES;
 	}
 	if (*upload_len > 0) {
@@ -171,9 +188,12 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
 		*upload_len = 0;
 		return MHD_YES;
 	}
-	if (b->too_long || b->len == 0)
+	if (b->too_long || b->len == 0) {
+		count_answer(&sv->tally, NULL, 0, b->t0);
 		return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "bad length\n");
+	}
 	out = ocsp_responder_answer(r, b->buf, b->len, &out_len);
+	count_answer(&sv->tally, out, out_len, b->t0);
 	return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
 }
 
@@ -194,7 +214,7 @@ static void on_done(void *arg, struct MHD_Connection *c, void **state,
 
 	(void)c;
 	(void)why;
-	__atomic_fetch_add(&sv->served, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sv->tally.served, 1, __ATOMIC_RELAXED);
 	if (b)
 		free(b->buf);
 	free(b);
@@ -211,7 +231,7 @@ static int server_start(struct server *sv, const config_t *cfg)
 	/* libmicrohttpd serves HTTP/1.0 and 1.1 (keep-alive) on this socket, driven from the
 	 * thread's loop, so the responder is only ever used from that thread. */
 	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_EPOLL_TURBO, 0, NULL, NULL, on_request,
-	    sv->r, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
+	    sv, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OCSP_IDLE_SECONDS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)OCSP_MAX_CONNECTIONS, MHD_OPTION_END);
@@ -230,11 +250,11 @@ static ocsp_metrics_t *metrics;
 
 static void metrics_tick(int force)
 {
-	unsigned long served[16];
+	struct ocsp_tally t[16];
 
 	for (long i = 0; i < nservers; i++)
-		served[i] = __atomic_load_n(&servers[i].served, __ATOMIC_RELAXED);
-	ocsp_metrics_tick(metrics, served, force);
+		t[i] = servers[i].tally;	/* each field read whole; a count a moment old is fine */
+	ocsp_metrics_tick(metrics, t, force);
 }
 
 static void *server_run(void *arg)
@@ -242,14 +262,14 @@ static void *server_run(void *arg)
 	struct server *sv = arg;
 
 	while (!stopping) {
-		unsigned long before = sv->served;
+		unsigned long before = __atomic_load_n(&sv->tally.served, __ATOMIC_RELAXED);
 
 		if (sv == servers)
 			metrics_tick(0);
 
 		/* Waits up to 200 ms for work and does it; a quiet spell is for signing again. */
 		MHD_run_wait(sv->d, 200);
-		if (sv->served == before)
+		if (__atomic_load_n(&sv->tally.served, __ATOMIC_RELAXED) == before)
 			ocsp_responder_presign(sv->r, 20);
 	}
 	return NULL;

@@ -7,6 +7,7 @@
 #ifndef RA_CTL_H
 #define RA_CTL_H
 
+#include <jansson.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -85,6 +86,11 @@ struct ctl_officer_add {
 	const char *capass;	/* the officer CA key's passphrase file (default: the administrator's) */
 };
 /* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
+/* The back office's words in Chinese for a zh-TW operator: "ra-ctl: WHAT：words" on stderr
+ * when RES (a failed job's result, or a refusal) has them. */
+void ctl_say_zh(const config_t *cfg, const char *what, const json_t *res);
+/* 1 if the operator reads Traditional Chinese (language: zh-TW). */
+int ctl_zh(const config_t *cfg);
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
     const struct ctl_officer_add *add);
 /* Give DIR's files to one user per part (created if missing), move the passphrases to

@@ -210,7 +210,7 @@ int ctl_init(const char *dir, int force, int ca_bits, const char *admin, const c
 	free(p);
 	if (!pass)
 		return -1;
-	static const char *const subdirs[] = { "keys/clients", "keys/workers", "signer", "run", "log", "crl",
+	static const char *const subdirs[] = { "keys/clients", "keys/workers", "signer", "cardkey", "run", "log", "crl",
 					       "outbox", "sheets", "officers" };
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
 		p = xasprintf("%s/%s", dir, subdirs[i]);

@@ -171,9 +171,11 @@ static json_t *signed_job(const config_t *cfg, const officer_cred_t *c, const ch
 		result = json_incref(job.result);
 	else if (job.id < 0)
 		fprintf(stderr, "ra-ctl: %s not accepted: %s\n", kind, job.error);
-	else
+	else {
 		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", kind, (long long)job.id,
 		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
+		ctl_say_zh(cfg, kind, job.result);
+	}
 out:
 	ra_job_clear(&job);
 	ra_client_destroy(&q);
@@ -254,6 +256,8 @@ static int officer_add(const config_t *cfg, const char *id, const struct ctl_as 
 	}
 	officer_cert_serial(cert, serial);
 	printf("officer %s (%s) added: certificate %s, credential %s\n", id, role, serial, credp);
+	if (ctl_zh(cfg))
+		printf("已新增人員 %s（%s）：憑證 %s，憑證檔 %s\n", id, role, serial, credp);
 	rc = 0;
 out:
 	officer_secret_free(pass);
@@ -299,6 +303,8 @@ static int officer_disable(const config_t *cfg, const char *id, const struct ctl
 
 	if ((res = signed_job(cfg, admin, "officer_disable", payload)) != NULL) {
 		printf("officer %s disabled: their signatures are refused from now on\n", id);
+		if (ctl_zh(cfg))
+			printf("已停用人員 %s：自即日起不再接受其簽章\n", id);
 		rc = 0;
 	}
 	json_decref(res);

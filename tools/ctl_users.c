@@ -175,6 +175,7 @@ int ctl_users_init(const char *dir)
 		{ "keys/sheets.key", "ra-notifier", NULL, 0600, 0 },
 		{ "keys/worker-seal.pub", NULL, NULL, 0644, 0 },
 		{ "keys/worker-seal.key", "ra-queue", NULL, 0600, 0 },
+		{ "cardkey", "ra-cardkey", NULL, 0755, 0 },	/* its metrics file, read by node-exporter */
 		{ "keys/card-master.key", "ra-cardkey", NULL, 0600, 0 },	/* and card-station's, run by root */
 		{ "keys/cardkey.cert", NULL, NULL, 0644, 0 },
 		{ "keys/cardkey.cert_secret", "ra-cardkey", NULL, 0600, 0 },

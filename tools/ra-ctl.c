@@ -220,13 +220,16 @@ static void certs_save(const char *label, json_t *certs, const char *out)
 	}
 }
 
-/* The back office's words in Chinese for a zh-TW operator: "ra-ctl: WHAT：words" on stderr
- * when RES (a failed job's result, or a refusal) has them. */
-static void say_zh(const config_t *cfg, const char *what, const json_t *res)
+int ctl_zh(const config_t *cfg)
+{
+	return strcmp(config_str(cfg, "language"), "zh-TW") == 0;
+}
+
+void ctl_say_zh(const config_t *cfg, const char *what, const json_t *res)
 {
 	const char *zh = json_string_value(json_object_get(res, "error_zh"));
 
-	if (zh && *zh && strcmp(config_str(cfg, "language"), "zh-TW") == 0)
+	if (zh && *zh && ctl_zh(cfg))
 		fprintf(stderr, "ra-ctl: %s：%s\n", what, zh);
 }
 
@@ -242,7 +245,7 @@ static json_t *wait_job(const config_t *cfg, ra_client_t *c, int64_t id, const c
 	} else {
 		fprintf(stderr, "ra-ctl: %s: job %lld %s: %s\n", what, (long long)id,
 		    job.state < 0 ? "unknown" : job_state_name((enum job_state)job.state), job.error);
-		say_zh(cfg, what, job.result);
+		ctl_say_zh(cfg, what, job.result);
 	}
 	ra_job_clear(&job);
 	return result;
@@ -452,7 +455,7 @@ static int cmd_renew(const config_t *cfg, const char *account, const char *sign,
 		goto out;
 	if (!json_is_true(json_object_get(r, "ok"))) {
 		fprintf(stderr, "ra-ctl: renewal of %s refused: %s\n", account, json_string_value(json_object_get(r, "error")));
-		say_zh(cfg, "renew", r);
+		ctl_say_zh(cfg, "renew", r);
 		goto out;
 	}
 	printf("account %s: renewal order %lld, issue job %lld\n", account,

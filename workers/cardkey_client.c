@@ -75,13 +75,14 @@ static json_t *cardkey_call(struct job_ctx *ctx, const struct cardkey_arg *a)
 		job_fail(ctx, 1, "this worker has no connection to ra-cardkey");
 		return NULL;
 	}
-	per_try = c->timeout_ms / 3 > 1000 ? c->timeout_ms / 3 : 1000;
-	tries = c->timeout_ms > per_try ? (c->timeout_ms + per_try - 1) / per_try : 1;
+	config_call_plan(c->timeout_ms, &tries, &per_try);
 	rep = net_call(c->peer, cardkey_build, a, tries, per_try, &code, &err);
 	if (!rep && code == MERR_REFUSED && a->cmd == MSG_CARD_PROOF)
-		job_fail(ctx, 0, "%s: it is not the registered card", err);
+		job_refuse(ctx, JT_CARDKEY_NOT_CARD, err);
+	else if (!rep && code == MERR_INTERNAL)
+		job_fail(ctx, 1, "ra-cardkey refused: %s", err);
 	else if (!rep && code >= 0)
-		job_fail(ctx, code == MERR_INTERNAL, "ra-cardkey refused: %s", err);
+		job_refuse(ctx, JT_CARDKEY_REFUSED, err);
 	else if (!rep)
 		job_fail(ctx, 1, "%s", err);
 	else if (rep->cmd != MSG_ANSWER || !(j = msg_json(rep, 0)))

@@ -23,7 +23,7 @@ json_t *cert_status_select(struct job_ctx *ctx, const char *account, const char 
 	json_t *out;
 
 	if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1) {
-		job_fail(ctx, 0, "no account %s", account);
+		job_refuse(ctx, JT_NO_ACCOUNT, account);
 		return NULL;
 	}
 	/* STATUSES is one of our constants, never the payload's text. */
@@ -62,14 +62,14 @@ int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action,
 			return -1;
 		} else {
 			json_array_append_new(refused, json_pack("{s:s,s:s}", "serial", serial, "error", ctx->error));
-			ctx->error[0] = '\0';
+			job_error_clear(ctx);
 		}
 	}
 	/* The signer publishes on its own after a change (debounced); asking now only shortens
 	 * the wait, so a failure here is not the job's failure. */
 	if (json_array_size(done) > 0 && signer_client_crl(ctx) < 0) {
 		log_warn("job %lld: the CRL was not published now; the signer will on its next run", (long long)ctx->id);
-		ctx->error[0] = '\0';
+		job_error_clear(ctx);
 		ctx->retry = 0;
 	}
 	return 0;
@@ -91,7 +91,7 @@ int cert_status_record(struct job_ctx *ctx, json_t *done, const char *status, co
 			before = xstrdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 		if (!before)
-			return job_fail(ctx, 0, "certificate %s is not in the ledger", serial);
+			return job_refuse(ctx, JT_CERT_NOT_IN_LEDGER, serial);
 		st = db_prepare(ctx->db, "UPDATE certificates SET status = ?, reason = ? WHERE serial = ?");
 		sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 		if (reason)

@@ -54,7 +54,7 @@ static int pair_precheck(struct job_ctx *ctx, const char *which, const uint8_t *
 {
 	char err[160];
 	if (csr_check_der(der, len, config_int(ctx->cfg, "signer.min_rsa_bits"), err, sizeof err) < 0)
-		return job_fail(ctx, 0, "%s%s%s", which, err[0] == ':' ? "" : " ", err);
+		return job_refuse(ctx, JT_CSR_REFUSED, which, err[0] == ':' ? "" : " ", err);
 	return 0;
 }
 
@@ -73,12 +73,15 @@ static int pair_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t
 
 void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 {
-	char why[sizeof ctx->error];
+	/* The job's refusal, as it was: a failed withdrawal must not replace it. */
+	char why[sizeof ctx->error], code[sizeof ctx->code], why_zh[sizeof ctx->error_zh];
 	int withdrawn = 1;
 	json_t *c;
 	size_t i;
 
 	memcpy(why, ctx->error, sizeof why);
+	memcpy(code, ctx->code, sizeof code);
+	memcpy(why_zh, ctx->error_zh, sizeof why_zh);
 	ctx->retry = 0;
 	json_array_foreach(certs, i, c) {
 		const char *serial = json_string_value(json_object_get(c, "serial"));
@@ -96,6 +99,8 @@ void issue_withdraw(struct job_ctx *ctx, json_t *certs)
 		json_decref(ans);
 	}
 	memcpy(ctx->error, why, sizeof why);
+	memcpy(ctx->code, code, sizeof code);
+	memcpy(ctx->error_zh, why_zh, sizeof why_zh);
 	/* Parked once everything is withdrawn; tried again (same request ids, same
 	 * certificates) while something issued is still valid. */
 	ctx->retry = !withdrawn;
@@ -113,15 +118,14 @@ json_t *issue_pair_sign(struct job_ctx *ctx, json_t *subject)
 		if (!pem)
 			goto out;
 		if (!(csr[u] = pem_decode(pem, "CERTIFICATE REQUEST", &csr_len[u]))) {
-			job_fail(ctx, 0, "%s is not a PEM certificate request", pair_csr_keys[u]);
+			job_refuse(ctx, JT_CSR_NOT_PEM, pair_csr_keys[u]);
 			goto out;
 		}
 		if (pair_precheck(ctx, pair_csr_keys[u], csr[u], csr_len[u]) < 0)
 			goto out;
 	}
 	if (pair_same_key(csr[0], csr_len[0], csr[1], csr_len[1])) {
-		job_fail(ctx, 0, "sign_csr and enc_csr carry the same public key: the signature and "
-		    "encryption certificates need two key pairs");
+		job_refuse(ctx, JT_CSR_SAME_KEY);
 		goto out;
 	}
 	for (int u = 0; u < 2; u++) {

@@ -83,14 +83,14 @@ char *account_unseal(struct job_ctx *ctx, const char *sealed_b64)
 	if (!sealed_b64 || b64_decode(sealed_b64, &box, &boxlen) < 0 ||
 	    seal_open(workers_key, box, boxlen, &msg, &msglen) < 0) {
 		free(box);
-		job_fail(ctx, 0, "%s: the password is not sealed to this RA's workers' key", ctx->kind);
+		job_refuse(ctx, JT_NOT_SEALED, ctx->kind);
 		return NULL;
 	}
 	free(box);
 	if (strlen((char *)msg) != msglen) {
 		OPENSSL_cleanse(msg, msglen);
 		free(msg);
-		job_fail(ctx, 0, "%s: the sealed password holds a NUL byte", ctx->kind);
+		job_refuse(ctx, JT_SEALED_NUL, ctx->kind);
 		return NULL;
 	}
 	return (char *)msg;
@@ -323,7 +323,7 @@ int account_new_password(struct job_ctx *ctx, const char *account, const char *r
 	int rc = -1;
 
 	if (sub < 0)
-		return job_fail(ctx, 0, "no account %s", account);
+		return job_refuse(ctx, JT_NO_ACCOUNT, account);
 	if (!hash || !sealed_b64 || b64_decode(sealed_b64, &sealed, &sealed_len) < 0)
 		return job_fail(ctx, 1, "internal: the new password was not prepared");
 	st = db_prepare(ctx->db, "UPDATE accounts SET prev_hash = pw_hash, pw_hash = ?, failures = 0, locked = 0,"
@@ -368,7 +368,7 @@ static int form_account(struct job_ctx *ctx, const char *serial, char **account,
 	}
 	sqlite3_finalize(st);
 	if (!*account)
-		return job_fail(ctx, 0, "form %s names no account or no delivery", serial);
+		return job_refuse(ctx, JT_FORM_NO_ACCOUNT, serial);
 	return 0;
 }
 
@@ -380,7 +380,7 @@ int password_reset_prepare(struct job_ctx *ctx, const char *serial)
 	if (form_account(ctx, serial, &account, &delivery) < 0)
 		return -1;
 	rc = db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) == 1 ? 0 :
-	    job_fail(ctx, 0, "password-reset form %s: no account %s", serial, account);
+	    job_refuse(ctx, JT_RESET_NO_ACCOUNT, serial, account);
 	free(account);
 	free(delivery);
 	return rc < 0 ? -1 : register_prepare(ctx);

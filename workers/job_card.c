@@ -51,7 +51,7 @@ static int64_t card_serial(struct job_ctx *ctx, const char **text)
 		return -1;
 	v = strtoull(s, &end, 10);
 	if (*end || end == s || v > 0xffffffffULL) {
-		job_fail(ctx, 0, "card_serial '%s' is not a card serial number", s);
+		job_refuse(ctx, JT_CARD_SERIAL, s);
 		return -1;
 	}
 	*text = s;
@@ -153,9 +153,9 @@ int job_card_challenge_apply(struct job_ctx *ctx, json_t **result)
 	if (!purpose || !account || !sealed || !witness_hex || (serial = card_serial(ctx, &serial_text)) < 0)
 		return -1;
 	if (strcmp(purpose, "unlock") != 0 && strcmp(purpose, "download") != 0 && strcmp(purpose, "renew") != 0)
-		return job_fail(ctx, 0, "purpose must be unlock, download or renew");
+		return job_refuse(ctx, JT_CARD_PURPOSE);
 	if ((wlen = hex_decode(witness_hex, witness, sizeof witness)) <= 0)
-		return job_fail(ctx, 0, "witness is not a hex block");
+		return job_refuse(ctx, JT_CARD_WITNESS);
 
 	switch (account_check(ctx, account, sealed, &refusal)) {
 	case 1:
@@ -243,21 +243,21 @@ static int card_ledger(struct job_ctx *ctx, const char *purpose, int64_t *order,
 	if (!res || !json_is_true(json_object_get(res, "ok")) ||
 	    strcmp(json_string_value(json_object_get(res, "purpose")) ?: "", purpose) != 0 ||
 	    strcmp(card, *serial_text) != 0) {
-		job_fail(ctx, 0, "job %lld is not an accepted %s challenge for card %s", (long long)cj, purpose,
+		job_refuse(ctx, JT_CARD_NO_CHALLENGE, (long long)cj, purpose,
 		    *serial_text);
 		goto out;
 	}
 	if (ra_now() - at > CARD_CHALLENGE_TTL) {
-		job_fail(ctx, 0, "the card challenge has expired: start again");
+		job_refuse(ctx, JT_CARD_CHALLENGE_EXPIRED);
 		goto out;
 	}
 	if (db_int(ctx->db, "SELECT 1 FROM jobs WHERE kind IN ('card_unlock', 'card_renew') AND state = 'done'"
 	    " AND id <> ? AND json_extract(payload, '$.challenge_job') = ?", "ii", ctx->id, cj) == 1) {
-		job_fail(ctx, 0, "the card challenge was used already: start again");
+		job_refuse(ctx, JT_CARD_CHALLENGE_USED);
 		goto out;
 	}
 	if ((n = hex_decode(resp_hex, resp, CARD_BLOCK_MAX)) <= 0) {
-		job_fail(ctx, 0, "the card's response is not a hex block: it is not the registered card");
+		job_refuse(ctx, JT_CARD_NOT_REGISTERED);
 		goto out;
 	}
 	*rlen = (size_t)n;
@@ -316,7 +316,7 @@ int job_card_unlock_prepare(struct job_ctx *ctx)
 	if (!recipient)
 		return -1;
 	if (b64_decode(recipient, &raw, &raw_len) < 0 || raw_len != 32) {
-		job_fail(ctx, 0, "recipient is not an X25519 public key (32 bytes, base64)");
+		job_refuse(ctx, JT_CARD_RECIPIENT);
 		goto out;
 	}
 	/* The PUK on the card now (version V), the one the station sets right after
@@ -379,10 +379,10 @@ int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
 		released = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (released < 1)
-		return job_fail(ctx, 0, "job %lld is not a done unlock of card %s", (long long)unlock, serial_text);
+		return job_refuse(ctx, JT_CARD_NO_UNLOCK, (long long)unlock, serial_text);
 	/* The unlock released RELEASED and the two after it; the card now has one of those two. */
 	if (version != released + 1 && version != released + 2)
-		return job_fail(ctx, 0, "unlock job %lld released no PUK version %lld", (long long)unlock,
+		return job_refuse(ctx, JT_CARD_PUK_VERSION, (long long)unlock,
 		    (long long)version);
 	now_v = card_puk_version(ctx->db, serial_text);
 	if (now_v == version) {
@@ -390,7 +390,7 @@ int job_card_puk_apply(struct job_ctx *ctx, json_t **result)
 		return 0;	/* recorded already (a retry) */
 	}
 	if (now_v != released)
-		return job_fail(ctx, 0, "card %s has PUK version %lld, not %lld: this unlock is stale", serial_text,
+		return job_refuse(ctx, JT_CARD_UNLOCK_STALE, serial_text,
 		    (long long)now_v, (long long)released);
 	st = db_prepare(ctx->db, "INSERT INTO card_puk (card_serial, version, unlock_job, updated_at) VALUES (?, ?, ?, ?)"
 	    " ON CONFLICT (card_serial) DO UPDATE SET version = excluded.version, unlock_job = excluded.unlock_job,"
@@ -427,12 +427,11 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 	if (card_proof(ctx, "renew", &order, &serial_text, NULL, 0, NULL) < 0)
 		goto out;
 	if (card_expiry(ctx->db, order, &not_after, status) < 0 || strcmp(status, "valid") != 0) {
-		job_fail(ctx, 0, "the card's certificates are not valid: renewal is not possible");
+		job_refuse(ctx, JT_CARD_CERTS_INVALID);
 		goto out;
 	}
 	if ((why = card_window(ctx->cfg, not_after, &opens))) {
-		job_fail(ctx, 0, strcmp(why, "early") == 0 ? "renewal opens on %s" :
-		    "the certificates expired on %s: a new registration is needed",
+		job_refuse(ctx, strcmp(why, "early") == 0 ? JT_RENEW_EARLY : JT_RENEW_EXPIRED,
 		    time_format(strcmp(why, "early") == 0 ? opens : not_after, when, sizeof when));
 		goto out;
 	}
@@ -444,7 +443,7 @@ int job_card_renew_prepare(struct job_ctx *ctx)
 		    "email", sqlite3_column_text(st, 1), "account", sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);
 	if (!subject) {
-		job_fail(ctx, 0, "card order %lld has no subscriber", (long long)order);
+		job_refuse(ctx, JT_ORDER_NO_SUBSCRIBER, (long long)order);
 		goto out;
 	}
 	/* Both requests checked first; the first withdrawn if the second fails (issue_pair.c). */
@@ -494,8 +493,7 @@ int job_card_renew_apply(struct job_ctx *ctx, json_t **result)
 	if (db_int(ctx->db, "SELECT 1 FROM jobs WHERE kind IN ('card_unlock', 'card_renew') AND state = 'done'"
 	    " AND id <> ? AND json_extract(payload, '$.challenge_job') = ?", "ii", ctx->id,
 	    json_integer_value(json_object_get(ctx->payload, "challenge_job"))) == 1) {
-		job_fail(ctx, 0, "the card challenge was used already: start again (this job's certificates "
-		    "were revoked)");
+		job_refuse(ctx, JT_CARD_CHALLENGE_USED_REVOKED);
 		issue_withdraw(ctx, certs);
 		return -1;
 	}

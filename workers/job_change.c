@@ -28,12 +28,12 @@ int change_apply(struct job_ctx *ctx, const char *serial, const form_t *f, json_
 
 	sub = db_int(ctx->db, "SELECT subscriber_id FROM accounts WHERE id = ?", "s", account);
 	if (sub < 0) {
-		job_fail(ctx, 0, "change form %s: no account %s", serial, account);
+		job_refuse(ctx, JT_CHANGE_NO_ACCOUNT, serial, account);
 		goto out;
 	}
 	if (form_get(f, "contact_person") &&
 	    db_int(ctx->db, "SELECT applicant_type = 'person' FROM subscribers WHERE id = ?", "i", sub) == 1) {
-		job_fail(ctx, 0, "change form %s: account %s is a person's; only an organization has a contact person",
+		job_refuse(ctx, JT_CHANGE_CONTACT,
 		    serial, account);
 		goto out;
 	}

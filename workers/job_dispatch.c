@@ -158,7 +158,7 @@ int job_card_dispatch_prepare(struct job_ctx *ctx)
 	rc = cert_status_signer(ctx, serials, "revoke", DISPATCH_REVOKE_REASON, 0, done, refused);
 	json_decref(serials);
 	if (rc == 0 && json_array_size(refused) > 0)
-		return job_fail(ctx, 0, "ca-signer refused to revoke %s: %s",
+		return job_refuse(ctx, JT_SIGNER_REFUSED_REVOKE_ONE,
 		    json_string_value(json_object_get(json_array_get(refused, 0), "serial")),
 		    json_string_value(json_object_get(json_array_get(refused, 0), "error")));
 	return rc;

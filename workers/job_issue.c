@@ -36,8 +36,7 @@ static int issue_members_ok(struct job_ctx *ctx)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
 		if (i == sizeof allowed / sizeof allowed[0])
-			return job_fail(ctx, 0, "issue: '%s' is not accepted: validity, key usages and extensions "
-			    "come from the CA's profile alone", key);
+			return job_refuse(ctx, JT_ISSUE_FIELD, key);
 	}
 	return 0;
 }
@@ -66,23 +65,23 @@ int job_issue_prepare(struct job_ctx *ctx)
 	}
 	sqlite3_finalize(st);
 	if (!state) {
-		job_fail(ctx, 0, "no card order %lld", (long long)order);
+		job_refuse(ctx, JT_NO_ORDER, (long long)order);
 		goto out;
 	}
 	if (strcmp(state, "approved") != 0 && strcmp(state, "claimed") != 0) {
-		job_fail(ctx, 0, "card order %lld is %s: certificates are issued only for an approved order",
+		job_refuse(ctx, JT_ISSUE_ORDER_STATE,
 		    (long long)order, state);
 		goto out;
 	}
 	if (claimed_by && (!card || strcmp(card, claimed_by) != 0)) {
-		job_fail(ctx, 0, "card order %lld is being personalized on card %s, not this one", (long long)order,
+		job_refuse(ctx, JT_ISSUE_OTHER_CARD, (long long)order,
 		    claimed_by);
 		goto out;
 	}
 	/* A card's job that ran late (it waited for the signer) after the station gave the
 	 * order back: nothing is asked of the signer for a card that no longer holds it. */
 	if (card && !claimed_by) {
-		job_fail(ctx, 0, "card order %lld was given back by card %s before its certificates were issued",
+		job_refuse(ctx, JT_ISSUE_GIVEN_BACK,
 		    (long long)order, card);
 		goto out;
 	}
@@ -158,8 +157,7 @@ int job_issue_apply(struct job_ctx *ctx, json_t **result)
 		same = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
 		if (!same) {
-			job_fail(ctx, 0, "card order %lld changed state meanwhile (given back, or claimed by "
-			    "another card); its new certificates were revoked", (long long)order);
+			job_refuse(ctx, JT_ISSUE_CHANGED, (long long)order);
 			issue_withdraw(ctx, certs);
 			return -1;
 		}

@@ -27,21 +27,21 @@ int job_officer_add_apply(struct job_ctx *ctx, json_t **result)
 	if (!id || !role || !pem)
 		return -1;
 	if (!officer_id_valid(id))
-		return job_fail(ctx, 0, "officer_add: '%s' is not an officer id", id);
+		return job_refuse(ctx, JT_OFFICER_BAD_ID, id);
 	if (!officer_role_parse(role))
-		return job_fail(ctx, 0, "officer_add: '%s' is not a role (clerk, supervisor, operator, admin)", role);
+		return job_refuse(ctx, JT_OFFICER_BAD_ROLE, role);
 	if (db_int(ctx->db, "SELECT 1 FROM officers WHERE id = ?", "s", id) == 1)
-		return job_fail(ctx, 0, "officer_add: officer %s exists already", id);
+		return job_refuse(ctx, JT_OFFICER_EXISTS, id);
 	if (!(cert = pem_cert(pem))) {
-		job_fail(ctx, 0, "officer_add: the certificate is not readable");
+		job_refuse(ctx, JT_OFFICER_CERT_UNREADABLE);
 		goto out;
 	}
 	if (!(cn = officer_cert_cn(cert)) || strcmp(cn, id) != 0) {
-		job_fail(ctx, 0, "officer_add: the certificate names %s, not %s", cn ? cn : "nobody", id);
+		job_refuse(ctx, JT_OFFICER_CERT_NAME, cn ? cn : "nobody", id);
 		goto out;
 	}
 	if (officer_registry_add(ctx->db, ctx->actor, id, name && *name ? name : id, role, cert) < 0) {
-		job_fail(ctx, 0, "officer_add: cannot record officer %s (certificate already registered?)", id);
+		job_refuse(ctx, JT_OFFICER_NOT_RECORDED, id);
 		goto out;
 	}
 	officer_cert_serial(cert, serial);
@@ -61,11 +61,11 @@ int job_officer_disable_apply(struct job_ctx *ctx, json_t **result)
 	if (!id)
 		return -1;
 	if (strcmp(id, ctx->officer) == 0)
-		return job_fail(ctx, 0, "officer_disable: an administrator cannot disable themselves");
+		return job_refuse(ctx, JT_OFFICER_SELF_DISABLE);
 	if ((rc = officer_registry_disable(ctx->db, ctx->actor, id)) < 0)
 		return job_fail(ctx, 1, "officer_disable: cannot update the registry");
 	if (rc == 0)
-		return job_fail(ctx, 0, "officer_disable: no enabled officer %s", id);
+		return job_refuse(ctx, JT_OFFICER_NOT_ENABLED, id);
 	*result = json_pack("{s:s,s:b}", "officer", id, "enabled", 0);
 	return 0;
 }

@@ -62,10 +62,10 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result)
 		return 0;
 	}
 	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE card_serial = ? AND state = 'personalized'", "s", card) == 1)
-		return job_fail(ctx, 0, "card %s is already personalized: wipe it before reusing it", card);
+		return job_refuse(ctx, JT_CARD_PERSONALIZED, card);
 	order = db_int(ctx->db, "SELECT id FROM orders WHERE state = 'approved' ORDER BY id LIMIT 1", "");
 	if (order < 0)
-		return job_fail(ctx, 0, "no approved card order is waiting");
+		return job_refuse(ctx, JT_NO_ORDER_WAITING);
 	if (order_set(ctx, order, "approved", "claimed", card, station) < 0)
 		return -1;
 	*result = order_row(ctx->db, order);
@@ -85,10 +85,10 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 	if (order < 0 || !card || !pin_b64)
 		return -1;
 	if (!(row = order_row(ctx->db, order)))
-		return job_fail(ctx, 0, "no card order %lld", (long long)order);
+		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
 	if (!json_string_value(json_object_get(row, "card_serial")) ||
 	    strcmp(json_string_value(json_object_get(row, "card_serial")), card) != 0) {
-		job_fail(ctx, 0, "card order %lld does not belong to card %s", (long long)order, card);
+		job_refuse(ctx, JT_ORDER_OTHER_CARD, (long long)order, card);
 		goto out;
 	}
 	if (strcmp(json_string_value(json_object_get(row, "state")), "personalized") == 0) {
@@ -97,11 +97,11 @@ int job_card_done_apply(struct job_ctx *ctx, json_t **result)
 		goto out;
 	}
 	if (strcmp(json_string_value(json_object_get(row, "state")), "issued") != 0) {
-		job_fail(ctx, 0, "card order %lld has no certificates yet", (long long)order);
+		job_refuse(ctx, JT_ORDER_NO_CERTS, (long long)order);
 		goto out;
 	}
 	if (b64_decode(pin_b64, &sealed, &sealed_len) < 0 || sealed_len < 61) {
-		job_fail(ctx, 0, "sealed_pin is not a sealed secret");
+		job_refuse(ctx, JT_SEALED_PIN);
 		goto out;
 	}
 	if (order_set(ctx, order, "issued", "personalized", card,
@@ -174,15 +174,15 @@ int job_card_fail_apply(struct job_ctx *ctx, json_t **result)
 	int rc = -1;
 
 	if (!(row = order_row(ctx->db, order)))
-		return job_fail(ctx, 0, "no card order %lld", (long long)order);
+		return job_refuse(ctx, JT_NO_ORDER, (long long)order);
 	if (!json_string_value(json_object_get(row, "card_serial")) ||
 	    strcmp(json_string_value(json_object_get(row, "card_serial")), card) != 0) {
 		json_decref(row);
-		return job_fail(ctx, 0, "card order %lld does not belong to card %s", (long long)order, card);
+		return job_refuse(ctx, JT_ORDER_OTHER_CARD, (long long)order, card);
 	}
 	if (strcmp(json_string_value(json_object_get(row, "state")), "personalized") == 0) {
 		json_decref(row);
-		return job_fail(ctx, 0, "card order %lld is finished: revoke it with a revocation form", (long long)order);
+		return job_refuse(ctx, JT_ORDER_FINISHED, (long long)order);
 	}
 	json_array_foreach(revoked, i, s) {
 		sqlite3_stmt *st = db_prepare(ctx->db, "UPDATE certificates SET status = 'revoked',"

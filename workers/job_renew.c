@@ -156,14 +156,14 @@ static int renew_run(struct job_ctx *ctx, const char *account, const char *seale
 
 	if (!looks_like_csr(json_string_value(json_object_get(ctx->payload, "sign_csr"))) ||
 	    !looks_like_csr(json_string_value(json_object_get(ctx->payload, "enc_csr"))))
-		return job_fail(ctx, 0, "%s: sign_csr and enc_csr must be PEM certificate requests", ctx->kind);
+		return job_refuse(ctx, JT_RENEW_CSRS, ctx->kind);
 	if (sealed) {
 		if ((ok = account_check(ctx, account, sealed, result)) < 0)
 			return -1;
 		if (ok == 0)
 			return job_redact(ctx->db, ctx->id, "password");
 	} else if (db_int(ctx->db, "SELECT 1 FROM accounts WHERE id = ?", "s", account) != 1) {
-		return job_fail(ctx, 0, "no account %s", account);
+		return job_refuse(ctx, JT_NO_ACCOUNT, account);
 	}
 	sub = db_int(ctx->db, "SELECT subscriber_id FROM accounts WHERE id = ?", "s", account);
 	if (renew_cancel_failed(ctx, sub) < 0)
@@ -188,7 +188,7 @@ int job_renew_apply(struct job_ctx *ctx, json_t **result)
 	if (!account)
 		return -1;
 	if (!sealed || !*sealed)
-		return job_fail(ctx, 0, "renew: needs the subscriber's password");
+		return job_refuse(ctx, JT_RENEW_NEEDS_PASSWORD);
 	return renew_run(ctx, account, sealed, result);
 }
 
@@ -200,6 +200,6 @@ int job_counter_renew_apply(struct job_ctx *ctx, json_t **result)
 	if (!account)
 		return -1;
 	if (!ctx->officer[0])
-		return job_fail(ctx, 0, "counter_renew: no verified officer signed this job");
+		return job_refuse(ctx, JT_COUNTER_RENEW_OFFICER);
 	return renew_run(ctx, account, NULL, result);
 }

@@ -29,7 +29,7 @@ static char *resume_account(struct job_ctx *ctx, const char *serial, char **deli
 	}
 	sqlite3_finalize(st);
 	if (!account)
-		job_fail(ctx, 0, "resume form %s names no account or no delivery", serial);
+		job_refuse(ctx, JT_RESUME_NO_ACCOUNT, serial);
 	return account;
 }
 
@@ -46,8 +46,7 @@ int resume_prepare(struct job_ctx *ctx, const char *serial)
 	    " ON a.subscriber_id = c.subscriber_id WHERE a.id = ? AND c.status = 'held' AND c.not_after <= ?",
 	    "si", account, (int64_t)ra_now());
 	if (expired > 0) {
-		job_fail(ctx, 0, "the certificates of account %s expired on %s: an expired certificate cannot be"
-		    " resumed (register again)", account, time_format((time_t)expired, when, sizeof when));
+		job_refuse(ctx, JT_RESUME_EXPIRED, account, time_format((time_t)expired, when, sizeof when));
 		goto out;
 	}
 	if (!(held = cert_status_select(ctx, account, "'held'", 1)))
@@ -55,10 +54,9 @@ int resume_prepare(struct job_ctx *ctx, const char *serial)
 	if (json_array_size(held) == 0) {
 		json_t *revoked = cert_status_select(ctx, account, "'revoked'", 0);
 		if (json_array_size(revoked) > 0)
-			job_fail(ctx, 0, "the certificates of account %s are revoked: a revoked certificate can never"
-			    " be resumed", account);
+			job_refuse(ctx, JT_RESUME_REVOKED, account);
 		else
-			job_fail(ctx, 0, "account %s has no certificate on hold: there is nothing to resume", account);
+			job_refuse(ctx, JT_RESUME_NOT_HELD, account);
 		json_decref(revoked);
 		goto out;
 	}
@@ -69,7 +67,7 @@ int resume_prepare(struct job_ctx *ctx, const char *serial)
 	if (cert_status_signer(ctx, held, "release", NULL, 0, done, refused) < 0)
 		goto out;
 	if (json_array_size(done) == 0) {
-		job_fail(ctx, 0, "ca-signer refused to lift the hold: %s",
+		job_refuse(ctx, JT_SIGNER_REFUSED_RELEASE,
 		    json_string_value(json_object_get(json_array_get(refused, 0), "error")));
 		goto out;
 	}

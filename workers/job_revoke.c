@@ -40,7 +40,7 @@ static json_t *form_content_of(struct job_ctx *ctx, const char *serial)
 		j = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	if (!j)
-		job_fail(ctx, 0, "form %s is not stored", serial);
+		job_refuse(ctx, JT_NOT_STORED, serial);
 	return j;
 }
 
@@ -57,22 +57,21 @@ int revocation_prepare(struct job_ctx *ctx, const char *serial)
 	reason = json_string_value(json_object_get(form, "reason"));
 	event = json_string_value(json_object_get(form, "event_date"));
 	if (!account) {
-		job_fail(ctx, 0, "revocation form %s names no account", serial);
+		job_refuse(ctx, JT_REVOKE_NO_ACCOUNT, serial);
 		goto out;
 	}
 	if (!reason || !reason_ok(reason)) {
-		job_fail(ctx, 0, "revocation form %s has no valid reason: it must say why (affiliationChanged,"
-		    " superseded or keyCompromise)", serial);
+		job_refuse(ctx, JT_REVOKE_NO_REASON, serial);
 		goto out;
 	}
 	if (event && (time_parse(event, &invalidity) < 0 || invalidity > ra_now())) {
-		job_fail(ctx, 0, "revocation form %s: the event date %s is not a past date", serial, event);
+		job_refuse(ctx, JT_REVOKE_EVENT_DATE, serial, event);
 		goto out;
 	}
 	if (!(serials = cert_status_select(ctx, account, "'valid','held'", 1)))
 		goto out;
 	if (json_array_size(serials) == 0) {
-		job_fail(ctx, 0, "account %s has no valid or held certificate to revoke", account);
+		job_refuse(ctx, JT_NOTHING_TO_REVOKE, account);
 		goto out;
 	}
 	done = json_array();
@@ -82,7 +81,7 @@ int revocation_prepare(struct job_ctx *ctx, const char *serial)
 	if (cert_status_signer(ctx, serials, "revoke", reason, (int64_t)invalidity, done, refused) < 0)
 		goto out;
 	if (json_array_size(done) == 0) {
-		job_fail(ctx, 0, "ca-signer refused to revoke: %s",
+		job_refuse(ctx, JT_SIGNER_REFUSED_REVOKE,
 		    json_string_value(json_object_get(json_array_get(refused, 0), "error")));
 		goto out;
 	}
@@ -120,10 +119,9 @@ int job_revoke_prepare(struct job_ctx *ctx)
 	if (!reason)
 		return -1;
 	if (!reason_ok(reason))
-		return job_fail(ctx, 0, "revoke: '%s' is not a revocation reason (one of: unspecified, keyCompromise,"
-		    " affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn)", reason);
+		return job_refuse(ctx, JT_REVOKE_BAD_REASON, reason);
 	if (!json_is_array(serials) || json_array_size(serials) == 0)
-		return job_fail(ctx, 0, "revoke: 'serials' must be a non-empty list");
+		return job_refuse(ctx, JT_REVOKE_NO_SERIALS);
 	known = json_array();
 	json_object_set_new(ctx->scratch, "unknown", json_array());
 	json_object_set_new(ctx->scratch, "skipped", json_array());

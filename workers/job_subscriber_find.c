@@ -137,16 +137,15 @@ int job_subscriber_find_apply(struct job_ctx *ctx, json_t **result)
 	if (!by || !value)
 		return -1;
 	if (!ctx->officer[0])
-		return job_fail(ctx, 0, "subscriber_find: no verified officer signed this job");
+		return job_refuse(ctx, JT_SUBSCRIBER_FIND_OFFICER);
 	for (size_t i = 0; i < ARRAY_LEN(finders); i++)
 		if (strcmp(finders[i].by, by) == 0)
 			sql = finders[i].sql;
 	if (!sql)
-		return job_fail(ctx, 0, "subscriber_find: cannot search by \"%s\" (national_id, ubn, name, email,"
-		    " account, card or certificate)", by);
+		return job_refuse(ctx, JT_SUBSCRIBER_FIND_BY, by);
 	v = find_normalise(by, value);
 	if (!*v || form_utf8_len(v) < 0 || form_utf8_len(v) > 120) {
-		job_fail(ctx, 0, "subscriber_find: the %s to search for must be 1-120 characters of text", by);
+		job_refuse(ctx, JT_SUBSCRIBER_FIND_TEXT, by);
 		goto out;
 	}
 	found = json_array();

@@ -85,7 +85,7 @@ int supersede_prepare(struct job_ctx *ctx, const form_t *f)
 	if (cert_status_signer(ctx, serials, "revoke", "superseded", 0, done, refused) < 0)
 		goto out;
 	if (json_array_size(refused) > 0) {
-		job_fail(ctx, 0, "ca-signer refused to revoke a certificate of account %s: %s", live,
+		job_refuse(ctx, JT_SIGNER_REFUSED_SUPERSEDE, live,
 		    json_string_value(json_object_get(json_array_get(refused, 0), "error")));
 		goto out;
 	}

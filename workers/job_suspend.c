@@ -33,9 +33,9 @@ static int suspend_which(struct job_ctx *ctx, const char **usage)
 
 	*usage = NULL;
 	if (!w || (strcmp(w, "both") != 0 && strcmp(w, "signature") != 0 && strcmp(w, "encryption") != 0))
-		return job_fail(ctx, 0, "suspend: \"certs\" must be \"signature\", \"encryption\" or \"both\"");
+		return job_refuse(ctx, JT_SUSPEND_CERTS);
 	if (r && (!json_is_string(r) || strlen(json_string_value(r)) > SUSPEND_REASON_MAX))
-		return job_fail(ctx, 0, "suspend: \"reason\" must be text of at most %d bytes", SUSPEND_REASON_MAX);
+		return job_refuse(ctx, JT_SUSPEND_REASON, SUSPEND_REASON_MAX);
 	if (strcmp(w, "both") != 0)
 		*usage = w;
 	return 0;

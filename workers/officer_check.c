@@ -60,7 +60,10 @@ int officer_check(struct job_ctx *ctx, X509_STORE *cas, const char *worker)
 	}
 	found = officer_registry_find(ctx->db, cert, &e);
 	if (found <= 0) {
-		job_fail(ctx, found < 0, "%s: refused: the officer certificate is not in the officer registry", ctx->kind);
+		if (found < 0)
+			job_fail(ctx, 1, "%s: refused: the officer certificate is not in the officer registry", ctx->kind);
+		else
+			job_refuse(ctx, JT_OFFICER_NOT_REGISTERED, ctx->kind);
 		goto out;
 	}
 	if (!e.enabled) {

@@ -109,11 +109,12 @@ static int ledger_requeue(sqlite3 *db, int64_t id, int retry, const char *error,
 					json_object_set(res, k, v);
 		char *text = json_dumps(res, JSON_COMPACT);
 		st = db_prepare(db, "UPDATE jobs SET state = 'failed', error = ?, result = ?,"
-		    " lease_until_ms = NULL, updated_at = ? WHERE id = ?");
+		    " lease_until_ms = NULL, updated_at = ?, finished_ms = ? WHERE id = ?");
 		sqlite3_bind_text(st, 1, error, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, ra_now());
-		sqlite3_bind_int64(st, 4, id);
+		sqlite3_bind_int64(st, 4, clock_wall_ms());
+		sqlite3_bind_int64(st, 5, id);
 		free(text);
 		json_decref(res);
 	} else {

@@ -33,6 +33,11 @@ metrics_t *queue_metrics_new(void)
 	metrics_declare(m, "ra_notices", METRIC_GAUGE,
 	    "Notices by kind and state: sent, deferred (failed, to be retried), pending, undeliverable.", NULL, 0);
 	metrics_declare(m, "ra_accounts_locked", METRIC_GAUGE, "Website accounts locked after wrong passwords.", NULL, 0);
+	metrics_declare(m, "ra_card_unlocks_total", METRIC_COUNTER,
+	    "Card PIN unlocks by step: requested (a station brought a card with a blocked PIN and"
+	    " the website password was right), released (the card proved itself; its PUK went to"
+	    " the station sealed), refused (the card's proof failed), completed (the PUK was used"
+	    " and replaced on the card).", NULL, 0);
 	metrics_declare(m, "ra_metrics_written_timestamp_seconds", METRIC_GAUGE,
 	    "When a program last wrote its metrics file.", NULL, 0);
 	return m;
@@ -68,6 +73,25 @@ static int from_query(metrics_t *m, sqlite3 *db, const char *name, const char *s
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The card PIN unlocks' steps, from their jobs (card_challenge for an unlock, card_unlock,
+ * card_puk); every step present, 0 until it happens. 0/-1. */
+static int card_unlocks(metrics_t *m, sqlite3 *db)
+{
+	static const char *const steps[] = { "requested", "released", "refused", "completed" };
+	int rc = from_query(m, db, "ra_card_unlocks_total",
+	    "SELECT CASE kind WHEN 'card_challenge' THEN 'requested' WHEN 'card_puk' THEN 'completed'"
+	    "  ELSE CASE state WHEN 'done' THEN 'released' ELSE 'refused' END END AS step, count(*)"
+	    " FROM jobs WHERE (kind = 'card_challenge' AND state = 'done'"
+	    "  AND json_extract(payload, '$.purpose') = 'unlock')"
+	    " OR (kind = 'card_unlock' AND state IN ('done', 'failed')) OR (kind = 'card_puk' AND state = 'done')"
+	    " GROUP BY step", "step", NULL);
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (metrics_get(m, "ra_card_unlocks_total", "step", steps[i], NULL) == 0)
+			metrics_set(m, "ra_card_unlocks_total", 0, "step", steps[i], NULL);
+	return rc;
+}
+
 int queue_metrics_collect(metrics_t *m, sqlite3 *db, int workers, int idle)
 {
 	char sql[160];
@@ -87,6 +111,7 @@ int queue_metrics_collect(metrics_t *m, sqlite3 *db, int workers, int idle)
 	    "SELECT kind, CASE WHEN state = 'pending' AND attempts > 0 THEN 'deferred' ELSE state END AS s, count(*)"
 	    " FROM notices GROUP BY kind, s", "kind", "state");
 	rc |= from_query(m, db, "ra_accounts_locked", "SELECT count(*) FROM accounts WHERE locked <> 0", NULL, NULL);
+	rc |= card_unlocks(m, db);
 	metrics_set(m, "ra_workers", idle, "state", "idle", NULL);
 	metrics_set(m, "ra_workers", workers - idle, "state", "busy", NULL);
 	metrics_set(m, "ra_metrics_written_timestamp_seconds", (double)ra_now(), "program", "ra-queue", NULL);

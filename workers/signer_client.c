@@ -37,18 +37,23 @@ void signer_client_destroy(signer_client_t **ps)
 	*ps = NULL;
 }
 
-/* Ask until an answer comes or worker.signer_timeout_ms has passed (about three tries). NULL
+/* Ask until an answer comes or worker.signer_timeout_ms has passed (config_call_plan: up to
+ * three tries, never longer in all; queue.lease_ms is checked against it). NULL
  * with ctx->error: a refusal is retried only if the signer says it may succeed later. */
 static msg_t *signer_client_call(struct job_ctx *ctx, net_build_fn build, const void *arg)
 {
 	signer_client_t *s = ctx->signer;
-	int per_try = s->timeout_ms / 3 > 1000 ? s->timeout_ms / 3 : 1000, code;
-	int tries = s->timeout_ms > per_try ? (s->timeout_ms + per_try - 1) / per_try : 1;
+	int per_try, tries, code;
 	char *err = NULL;
-	msg_t *rep = net_call(s->peer, build, arg, tries, per_try, &code, &err);
+	msg_t *rep;
 
-	if (!rep && code >= 0)
-		job_fail(ctx, code == MERR_INTERNAL, "ca-signer refused: %s", err);
+	config_call_plan(s->timeout_ms, &tries, &per_try);
+	rep = net_call(s->peer, build, arg, tries, per_try, &code, &err);
+
+	if (!rep && code == MERR_INTERNAL)
+		job_fail(ctx, 1, "ca-signer refused: %s", err);
+	else if (!rep && code >= 0)
+		job_refuse(ctx, JT_SIGNER_REFUSED, err);
 	else if (!rep)	/* no answer at all: the job waits for the signer without spending attempts */
 		job_fail(ctx, code == NET_UNREACHABLE ? JOB_RETRY_WAIT : JOB_RETRY, "%s", err);
 	free(err);

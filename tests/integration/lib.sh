@@ -51,7 +51,8 @@ ra_officers() {
 }
 
 # ra_deploy [WORKERS]: a fresh deployment in $T/dep with test settings (cheap password
-# hashing, short leases and heartbeats) and its daemons up, with the test officers
+# hashing, short leases and heartbeats, and worker timeouts the short lease covers: 4 x
+# signer + cardkey, lib/config_wait.c) and its daemons up, with the test officers
 # (ra_officers; with WORKERS 0 the test calls it once its daemons are up); stopped at
 # exit. Sets DEP (the folder) and exports RA_CONFIG.
 ra_deploy() {
@@ -60,6 +61,7 @@ ra_deploy() {
 	ra-ctl init "$DEP" --passphrase-file "$OPASS" >/dev/null || { fail "ra-ctl init"; exit 1; }
 	sed -i -e '/^queue:/a\  lease_ms: 2000\n  heartbeat_ms: 200\n  retry_backoff_ms: 100' "$DEP/ra.yaml"
 	printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\n' >> "$DEP/ra.yaml"
+	printf 'worker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 400\n' >> "$DEP/ra.yaml"
 	export RA_CONFIG=$DEP/ra.yaml
 	on_exit "ra-ctl -c $DEP/ra.yaml down"
 	if [ "$workers" -gt 0 ]; then

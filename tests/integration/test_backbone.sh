@@ -79,7 +79,7 @@ diff <(grep certificate "$T/req1.txt") <(echo "$out" | grep certificate) >/dev/n
 	&& ok "...while the first request still gets its own certificates back" || fail "idempotent after refusals" "$out"
 check "ra-ctl status: all daemons run" ra-ctl status
 check "the example config/ra.yaml is valid" ra-queue -c "$RA_TOP/config/ra.yaml" --check
-sed 's/^  lease_ms: 15000/  lease_ms: fifteen/' "$RA_TOP/config/ra.yaml" > "$T/broken.yaml"
+sed 's/^  lease_ms: 60000/  lease_ms: sixty/' "$RA_TOP/config/ra.yaml" > "$T/broken.yaml"
 out=$(ra-queue -c "$T/broken.yaml" --check 2>&1)
-echo "$out" | grep -q "broken.yaml:12:13: queue.lease_ms: 'fifteen' is not a whole number" \
+echo "$out" | grep -q "broken.yaml:12:13: queue.lease_ms: 'sixty' is not a whole number" \
 	&& ok "a bad config value is reported with file, line and column, and nothing starts" || fail "config error position" "$out"

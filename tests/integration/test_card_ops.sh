@@ -14,7 +14,7 @@ umask 077
 
 ra_deploy 0
 # CARD_OPS_MGM_ALG=3des runs the same checks with 3DES management keys (8-byte challenges).
-printf 'card_station:\n  mgm_key_alg: %s\n' "${CARD_OPS_MGM_ALG:-aes128}" >>"$RA_CONFIG"
+printf 'card_station:\n  mgm_key_alg: %s\nmetrics:\n  interval_ms: 500\n' "${CARD_OPS_MGM_ALG:-aes128}" >>"$RA_CONFIG"
 ra-ctl -c "$RA_CONFIG" up --workers 2 >/dev/null || { fail "ra-ctl up" "$(tail -n 5 "$DEP"/log/*.log)"; exit 1; }
 ra_officers
 if ! pcsc_start "$T/pcsc" 2 >"$T/readers.txt" 2>"$T/pcsc-start.log"; then
@@ -195,6 +195,16 @@ sql "$DEP/ra.db" "SELECT result FROM jobs WHERE kind = 'card_unlock' AND state =
 [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_challenge' AND payload LIKE '%sealed_password\":\"(redacted)%'")" = \
 	"$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_challenge'")" ] &&
 	ok "sealed passwords are redacted from done challenge jobs" || fail "redacted challenge payloads"
+
+# ra-queue's metrics count the unlocks' steps from the ledger, beside the website lockouts.
+qval() { awk -v k="$1" '$1 == k { print $2 }' "$DEP/metrics/ra-queue.prom"; }
+qis() { [ "$(qval "$1")" = "$2" ]; }
+want=$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE kind = 'card_puk' AND state = 'done'")
+wait_for 30 qis 'ra_card_unlocks_total{step="completed"}' "$want" && [ "$want" -ge 3 ] &&
+	[ "$(qval 'ra_card_unlocks_total{step="released"}')" -ge "$want" ] &&
+	[ "$(qval 'ra_card_unlocks_total{step="requested"}')" -ge "$want" ] && [ -n "$(qval ra_accounts_locked)" ] &&
+	ok "ra_card_unlocks_total counts the $want completed unlocks, requested and released as often or more" ||
+	fail "card unlock metrics" "want $want; $(grep -E 'ra_card_unlocks|ra_accounts_locked' "$DEP/metrics/ra-queue.prom")"
 
 # A stolen challenge answer cannot be used twice.
 cj=$(sql "$DEP/ra.db" "SELECT json_extract(payload, '$.challenge_job') FROM jobs WHERE kind = 'card_unlock' AND state = 'done' LIMIT 1")

@@ -13,6 +13,7 @@ chmod 711 "$T"	# the daemons' users must reach the deployment inside the test's 
 DEP=$T/dep R0="Virtual PCD 0 00 00"
 ra-ctl init "$DEP" --passphrase-file "$OPASS" --users >"$T/init.log" 2>&1 || { fail "ra-ctl init --users" "$(cat "$T/init.log")"; exit 1; }
 sed -i -e '/^queue:/a\  lease_ms: 2000\n  heartbeat_ms: 200\n  retry_backoff_ms: 100' "$DEP/ra.yaml"
+printf 'worker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 400\n' >> "$DEP/ra.yaml"
 printf 'accounts:\n  argon2_t: 1\n  argon2_m_kib: 1024\ncard_station:\n  mgm_key_alg: aes128\n' >> "$DEP/ra.yaml"
 export RA_CONFIG=$DEP/ra.yaml
 on_exit "ra-ctl -c $DEP/ra.yaml down"

@@ -39,9 +39,10 @@ AHEAD=$(date -u -d '+11 months +1 day' +%Y-%m-%dT%H:%M:%SZ)
 
 # --- the deployment ------------------------------------------------------------------------
 ra_deploy 0
-# Leases longer than two signer calls (an issue job asks twice); enough attempts for jobs that meet
-# several kills in a row (each kill of a worker or the signer may cost a job an attempt).
-sed -i -e 's/lease_ms: 2000/lease_ms: 10000/' -e '/^queue:/a\  max_attempts: 12' "$DEP/ra.yaml"
+# Leases longer than a worker may wait within a job (4 signer calls of signer_timeout_ms below,
+# one ra-cardkey call: the config refuses less); enough attempts for jobs that meet several
+# kills in a row (each kill of a worker or the signer may cost a job an attempt).
+sed -i -e 's/lease_ms: 2000/lease_ms: 13000/' -e '/^queue:/a\  max_attempts: 12' "$DEP/ra.yaml"
 # The clerks' ra-intake waits 5 s for an answer, then the form is followed in the ledger.
 port=$("$SINK" start "$T/smtp") || { fail "SMTP server"; exit 1; }
 on_exit "'$SINK' stop '$T/smtp'"

@@ -179,6 +179,22 @@ letter_reprint_and_shred() {
 }
 check "a letter is reprinted inside the window only (audited), and shredded with its batch once printed" letter_reprint_and_shred
 
+# A postal batch may hold rejection letters alone: its preview is the first letter.
+letters_only_preview() {
+	local pv
+	ra-intake import --officer clerk01 "${AS[@]}" "$EX/reg-04.yaml" >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-intake reject --officer sup01 "${AS[@]}" --reason withdrawn R2026-000004 >"$out" 2>&1 || { cat "$out"; return 1; }
+	sql "$DEP/ra.db" "UPDATE form_rejections SET email = NULL WHERE serial = 'R2026-000004'" &&
+	ra-notifier sheets --batch post-letters >"$T/lo.out" 2>"$T/lo.log" || { cat "$T/lo.log"; return 1; }
+	sql_is "$DEP/ra.db" "SELECT count(*) FROM sheets WHERE batch = 'post-letters'" 0 &&
+	sql_is "$DEP/ra.db" "SELECT batch FROM form_rejections WHERE serial = 'R2026-000004'" post-letters || return 1
+	ra-notifier sheets --preview post-letters >"$out" 2>"$T/lo.log" || { cat "$T/lo.log" "$out"; return 1; }
+	pv=$(cat "$out")
+	[ "$pv" = "$DEP/sheets/post-letters-preview.png" ] && file "$pv" | grep -q "PNG image data, 826 x 1169" &&
+	ra-notifier sheets --preview post-nothing >"$out" 2>&1; [ $? -eq 1 ] && has "no batch post-nothing" "$out"
+}
+check "the preview of a batch of rejection letters alone is its first letter; an unknown batch is still refused" letters_only_preview
+
 
 # ---- find ----
 ACCOUNT=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id
@@ -385,6 +401,32 @@ PY
 	grep -hF "$sheet" "$DEP"/sheets/post*.csv | has "曾志偉" /dev/stdin
 }
 check "an organization's mails and password sheet are addressed to its contact person" org_contact
+
+# Refusals of the revocation, resume and change forms reach a zh-TW counter in both languages.
+forms_refused_both_languages() {
+	local org
+	org=$(sql "$DEP/ra.db" "SELECT a.id FROM accounts a JOIN subscribers s ON s.id = a.subscriber_id WHERE s.form_serial = 'R2026-000005'")
+	printf 'kind: revocation\nserial: V-9006\naccount: %s\napplicant_id: "71118682"\ndocuments_seen: 公司登記\nreason: keyCompromise\n' \
+		"$org" >"$T/v6.yaml"
+	through "$T/v6.yaml" V-9006 revoke revocation >"$out" 2>&1
+	[ $? -eq 1 ] && has "account $org has no valid or held certificate to revoke" "$out" || return 1
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" V-9006 >"$out" 2>&1
+	[ $? -eq 1 ] && has "V-9006 未核准：帳號 $org 沒有可廢止的有效或暫停中憑證" "$out" &&
+	[ "$(job_code form_approve)" = nothing_to_revoke ] || return 1
+	printf 'kind: resume\nserial: U-9006\naccount: %s\napplicant_id: "71118682"\ndocuments_seen: 公司登記\ndelivery: counter\nrecipient: 曾志偉\n' \
+		"$org" >"$T/u6.yaml"
+	through "$T/u6.yaml" U-9006 resume resume >"$out" 2>&1
+	[ $? -eq 1 ] && has "the certificates of account $org are revoked: a revoked certificate can never be resumed" "$out" || return 1
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" U-9006 >"$out" 2>&1
+	[ $? -eq 1 ] && has "U-9006 未核准：帳號 $org 的憑證已廢止：廢止的憑證永遠不能恢復使用" "$out" &&
+	[ "$(job_code form_approve)" = resume_revoked ] || return 1
+	ra-intake "${ZH[@]}" approve --officer sup01 "${AS[@]}" C-9003 >"$out" 2>&1
+	[ $? -eq 1 ] && has "only an organization has a contact person" "$out" &&
+	has "C-9003 未核准：變更申請書 C-9003：帳號 $NEWACC 屬於個人；只有機關團體才有聯絡人" "$out" &&
+	[ "$(job_code form_approve)" = change_contact ] &&
+	sql_is "$DEP/ra.db" "SELECT state FROM forms WHERE serial IN ('V-9006', 'U-9006', 'C-9003') GROUP BY state" verified
+}
+check "a revocation with nothing to revoke, a resume of revoked certificates and a person's contact person: refused in both languages, with codes" forms_refused_both_languages
 
 find_by_cert_and_ubn() {
 	local cert

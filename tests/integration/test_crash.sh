@@ -32,7 +32,7 @@ fi
 
 # 2. A slow worker whose lease is taken over rolls back instead of completing twice.
 ra-ctl down >/dev/null
-sed -i 's/lease_ms: 5000/lease_ms: 1000/' "$RA_CONFIG"
+sed -i 's/lease_ms: 5000/lease_ms: 2000/' "$RA_CONFIG"	# shorter than the stall below
 ra-ctl up --workers 1 >/dev/null   # queue, signer, and one quick worker (stopped below)
 kill "$(cat "$DEP/run/ra-worker-1.pid")"; sleep 0.5
 RA_WORKER_STALL_MS=3000 ra-worker -c "$RA_CONFIG" > "$T/slow.log" 2>&1 &

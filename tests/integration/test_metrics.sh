@@ -101,10 +101,35 @@ wait_for 10 sh -c "awk '\$1 == \"ra_notices{kind=\\\"revocation\\\",state=\\\"se
 	&& [ "$sent" -gt 0 ] && ok "ra_notices shows the $sent revocation notice(s) sent" \
 	|| fail "notices" "sent=$sent; $(grep ra_notices "$M/ra-queue.prom")"
 
+# --- ra-cardkey: requests by command and result, their time -------------------------------
+wait_for 10 test -s "$DEP/cardkey/ra-cardkey.prom" \
+	&& [ "$(readlink -f "$M/ra-cardkey.prom")" = "$(readlink -f "$DEP/cardkey/ra-cardkey.prom")" ] \
+	&& ok "ra-cardkey writes ra-cardkey.prom in its own folder under its seccomp allow-list, linked from metrics.dir" \
+	|| fail "ra-cardkey metrics file" "$(ls -l "$M" "$DEP/cardkey")"
+CKQ='ra_cardkey_requests_total{command='
+CK="ra-probe --endpoint ipc://$DEP/run/cardkey.sock --server-cert $DEP/keys/cardkey.cert --timeout 3000 --client-cert $DEP/keys/workers/worker.cert"
+printf '0123456789abcdef' > "$T/witness"
+cp "$M/ra-cardkey.prom" "$T/k0"
+$CK RA/1 CARD_CHALLENGE 41 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardkey challenge"
+$CK RA/1 CARD_CHALLENGE 42 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardkey second challenge"
+[ "$($CK RA/1 CARD_PROOF 41 8101 @"$T/witness" "" 1 | sed -n 2,3p | tr '\n' ' ')" = "ERROR 2 " ] || fail "cardkey wrong proof"
+[ "$($CK RA/1 SIGN x y | sed -n 2,3p | tr '\n' ' ')" = "ERROR 1 " ] || fail "cardkey answers a malformed SIGN with an error"
+wait_for 10 grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}" "$(val "$T/k0" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}")" 2 \
+	&& grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"refused\"}" 0 1 \
+	&& grown "$M/ra-cardkey.prom" "${CKQ}\"malformed\",result=\"bad_message\"}" 0 1 \
+	&& [ "$(val "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" = "$(val "$T/k0" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" ] \
+	&& ok "ra_cardkey_requests_total counts two challenges, the refused proof and a malformed message" \
+	|| fail "cardkey requests" "$(grep requests "$M/ra-cardkey.prom")"
+grown "$M/ra-cardkey.prom" 'ra_cardkey_request_seconds_count{command="CARD_CHALLENGE"}' \
+	"$(val "$T/k0" 'ra_cardkey_request_seconds_count{command="CARD_CHALLENGE"}')" 2 \
+	&& ok "ra_cardkey_request_seconds holds the challenges' times" || fail "cardkey latency" "$(grep seconds "$M/ra-cardkey.prom")"
+check "promtool check metrics accepts ra-cardkey.prom" sh -c "promtool check metrics < '$M/ra-cardkey.prom'"
+
 # --- ra-ctl status ------------------------------------------------------------------------
 ra-ctl status > "$T/status.txt" 2>&1
 grep -q "ca_signer_certificates_issued_total *$(val "$M/ca-signer.prom" "$ISS")" "$T/status.txt" \
 	&& grep -q "ra_queue_depth *0" "$T/status.txt" && grep -q "ra-notifier-notices" "$T/status.txt" \
+	&& grep -q "ra_cardkey_requests_total" "$T/status.txt" \
 	&& ok "ra-ctl status shows the same figures" || fail "ra-ctl status" "$(cat "$T/status.txt")"
 
 # --- ra-ocsp ------------------------------------------------------------------------------
@@ -121,6 +146,24 @@ openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c1.pem" -url "http://127.0.0
 	> "$T/o.out" 2>&1 && grep -q ": revoked" "$T/o.out" || fail "openssl ocsp" "$(cat "$T/o.out")"
 wait_for 10 grown "$M/ra-ocsp.prom" "$OCSPN" "$before" 1 && ok "ra_ocsp_requests_total counts the request" \
 	|| fail "ocsp requests" "$(cat "$M/ra-ocsp.prom")"
+# one answer of each kind the responder gives: revoked (above), good, unknown, malformed
+A='ra_ocsp_answers_total{kind='
+wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"revoked\"}" 0 1 && [ "$(val "$M/ra-ocsp.prom" "${A}\"good\"}")" = 0 ] \
+	&& ok "ra_ocsp_answers_total counts the revoked answer as revoked" || fail "ocsp answers" "$(grep answers "$M/ra-ocsp.prom")"
+S2=$(sql "$DEP/ra.db" "SELECT serial FROM certificates WHERE order_id = 1 AND serial <> '$S1'")
+sql "$DEP/ra.db" "SELECT pem FROM certificates WHERE serial = '$S2'" > "$T/c2.pem"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c2.pem" -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1 && grep -q ": good" "$T/o.out" || fail "openssl ocsp good" "$(cat "$T/o.out")"
+openssl ocsp -issuer "$DEP/signer/ca.pem" -serial 0x7E57AB1E -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1; grep -q ": unknown" "$T/o.out" || fail "openssl ocsp unknown" "$(cat "$T/o.out")"
+curl -s -o /dev/null -H 'Content-Type: application/ocsp-request' --data-binary 'not an OCSP request' "http://127.0.0.1:$OP/"
+wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"malformed\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"good\"}" 0 1 \
+	&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && [ "$(val "$M/ra-ocsp.prom" "${A}\"unauthorized\"}")" = 0 ] \
+	&& ok "ra_ocsp_answers_total counts one good, one unknown and one malformed answer" \
+	|| fail "ocsp answers by kind" "$(grep answers "$M/ra-ocsp.prom")"
+[ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" = 4 ] \
+	&& [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_bucket{le="+Inf"}')" = 4 ] \
+	&& ok "ra_ocsp_answer_seconds holds the four answers' times" || fail "ocsp latency" "$(grep seconds "$M/ra-ocsp.prom")"
 check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metrics < '$M/ra-ocsp.prom'"
 
 # --- ra-web -----------------------------------------------------------------------------
@@ -166,8 +209,8 @@ PEOF
 import json, sys
 g = json.load(sys.stdin)["data"]["groups"]
 rules = [r for x in g for r in x["rules"]]
-sys.exit(0 if len(rules) == 10 and all(r["health"] == "ok" for r in rules) else 1)' \
-		&& ok "Prometheus loaded the 10 alert rules, all healthy" || fail "rules in Prometheus"
+sys.exit(0 if len(rules) == 11 and all(r["health"] == "ok" for r in rules) else 1)' \
+		&& ok "Prometheus loaded the 11 alert rules, all healthy" || fail "rules in Prometheus"
 	[ "$(query 'ALERTS{alertstate="firing"}')" = "" ] && ok "no alert fires on a healthy deployment" \
 		|| fail "alerts firing" "$(curl -s "http://127.0.0.1:$PP/api/v1/alerts")"
 else

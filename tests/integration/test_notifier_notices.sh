@@ -97,6 +97,39 @@ sqlite3 ra.db "UPDATE certificates SET status = 'revoked', reason = 'cessationOf
 ra-notifier -c ra.yaml --now 2026-12-08 notices 2>/dev/null
 [ "$(mails | wc -l)" = "$before" ] && ok "a card withdrawn during personalization mails nothing" || fail "withdrawn card mailed"
 
+# A ledger upgraded to the version with these confirmations: the changes made before the
+# upgrade (status events, passwords set) are not mailed; the first change after it is.
+mkdir -p up && sed "s|^home: .*|home: $T/up|" ra.yaml >up/ra.yaml
+ra-notifier -c up/ra.yaml --now 2026-01-01 renewals >/dev/null 2>&1	# creates up/ra.db
+sqlite3 up/ra.db <<'SQL'
+INSERT INTO jobs (id, kind, payload, state, created_at, updated_at) VALUES (1, 'issue', '{}', 'done', 0, 0);
+INSERT INTO subscribers (id, form_serial, applicant_type, name, id_number, email, postal_code, address, language, created_at) VALUES
+ (1, 'F1', 'person', '王小明', 'A123456789', 'ming@example.org', '40041', '臺中市', 'zh-TW', 0);
+INSERT INTO accounts (id, subscriber_id, pw_hash, created_at, updated_at) VALUES ('acct1', 1, 'x', 0, 0);
+INSERT INTO certificates (serial, subscriber_id, usage, subject, not_before, not_after, status, request_id, job_id, pem, created_at)
+  VALUES ('00aa', 1, 'signature', 'CN=x', 0, strftime('%s', '2027-06-01'), 'valid', 'ra', 1, '', 0),
+         ('00ab', 1, 'encryption', 'CN=x', 0, strftime('%s', '2027-06-01'), 'valid', 'rb', 1, '', 0);
+-- the past: a suspension and its resume, a password reset and a change
+UPDATE certificates SET status = 'held';
+UPDATE certificates SET status = 'valid';
+INSERT INTO audit (at, actor, action, object, before, after, prev_hash, hash) VALUES
+ (0, 'worker', 'account.password_set', 'account:acct1', NULL, 'reset', '', ''),
+ (0, 'worker', 'account.password_set', 'account:acct1', NULL, 'change', '', '');
+-- the ledger as it was before the cursors' migration (16): no cursor
+DELETE FROM notifier_cursor;
+PRAGMA user_version = 15;
+SQL
+(cd up && ra-notifier -c ra.yaml --now 2026-12-01 notices >/dev/null 2>notices.log)
+[ "$(cd up && mails | wc -l)" = 0 ] && ok "an upgraded ledger: past status changes and passwords are not mailed" \
+	|| fail "upgrade mails the past" "$(cd up && mails)"
+sqlite3 up/ra.db "UPDATE certificates SET status = 'held';
+	INSERT INTO audit (at, actor, action, object, before, after, prev_hash, hash)
+	VALUES (0, 'worker', 'account.password_set', 'account:acct1', NULL, 'change', '', '');"
+(cd up && ra-notifier -c ra.yaml --now 2026-12-02 notices >/dev/null 2>>notices.log)
+[ "$(cd up && mails | wc -l)" = 2 ] && (cd up && mails) | grep -q "憑證停用通知" &&
+	ok "an upgraded ledger: the first change after the upgrade is mailed (a suspension, a password change)" ||
+	fail "upgrade: new changes" "$(cd up && mails; cat notices.log)"
+
 # the renewal scan must stay an index range search: without its index it refuses to run
 cp ra.db noindex.db
 sqlite3 noindex.db "DROP INDEX certificates_expiry"

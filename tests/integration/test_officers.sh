@@ -110,6 +110,20 @@ out=$(ra-ctl officer disable clerk02 --officer admin "${AS[@]}" 2>&1)
 echo "$out" | grep -q "clerk02 disabled" && ra-ctl officer list | grep -q "^clerk02 .*disabled" \
 	&& [ "$(sql "$DEP/ra.db" "SELECT actor LIKE 'admin (cert %' FROM audit WHERE action = 'officer.disabled' AND object = 'officer:clerk02'")" = 1 ] \
 	&& ok "ra-ctl officer disable: listed as disabled, audited with the administrator" || fail "disable" "$out"
+{ sed '/^language:/d' "$DEP/ra.yaml"; echo 'language: zh-TW'; } >"$DEP/ra-zh.yaml"
+out=$(ra-ctl -c "$DEP/ra-zh.yaml" officer disable clerk02 --officer admin "${AS[@]}" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q "officer_disable: no enabled officer clerk02" &&
+	echo "$out" | grep -qF "ra-ctl: officer_disable：停用人員：沒有啟用中的人員 clerk02" &&
+	[ "$(sql "$DEP/ra.db" "SELECT json_extract(result, '$.code') FROM jobs WHERE kind = 'officer_disable' ORDER BY id DESC LIMIT 1")" = officer_not_enabled ] &&
+	ok "disabling a disabled officer is refused, in Traditional Chinese too for a zh-TW operator (code officer_not_enabled)" ||
+	fail "disable twice, zh-TW" "$out"
+out=$(ra-ctl -c "$DEP/ra-zh.yaml" officer add clerk06 --role clerk --officer admin "${AS[@]}" --new-passphrase-file "$OPASS" 2>&1)
+echo "$out" | grep -q "officer clerk06 (clerk) added" && echo "$out" | grep -q "已新增人員 clerk06（clerk）" &&
+	out=$(ra-ctl -c "$DEP/ra-zh.yaml" officer disable clerk06 --officer admin "${AS[@]}" 2>&1) &&
+	echo "$out" | grep -q "officer clerk06 disabled" && echo "$out" | grep -q "已停用人員 clerk06" &&
+	! ra-ctl officer disable clerk05 --officer admin "${AS[@]}" 2>&1 | grep -qP '[\x{4e00}-\x{9fff}]' &&
+	ok "ra-ctl officer add and disable say what they did in both languages to a zh-TW operator, English alone otherwise" ||
+	fail "officer add/disable, zh-TW" "$out"
 ra-intake import --officer clerk01 "${AS[@]}" "$EX/reg-02.yaml" >/dev/null || fail "clerk01 keys R2026-000002"
 out=$(ra-intake verify --officer clerk02 "${AS[@]}" --file "$EX/reg-02.yaml" 2>&1)
 echo "$out" | grep -q "officer clerk02 is disabled" && [ "$(state_of R2026-000002)" = keyed ] \

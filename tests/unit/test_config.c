@@ -57,12 +57,74 @@ static void good_values_read(void **state)
 {
 	(void)state;
 	config_t *cfg = NULL;
-	char *errors = load_errors("queue:\n  lease_ms: 2000\n  max_attempts: 3\nsigner:\n  seccomp: false\n", &cfg);
+	char *errors = load_errors("queue:\n  lease_ms: 2000\n  max_attempts: 3\nsigner:\n  seccomp: false\n"
+	    "worker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 400\n", &cfg);
 	assert_null(errors);
 	assert_int_equal(config_int(cfg, "queue.lease_ms"), 2000);
 	assert_int_equal(config_int(cfg, "queue.max_attempts"), 3);
 	assert_false(config_bool(cfg, "signer.seccomp"));
 	config_destroy(&cfg);
+}
+
+/* The defaults agree: the lease covers what a worker may wait within one job. */
+static void default_lease_covers_a_job(void **state)
+{
+	(void)state;
+	config_t *cfg = NULL;
+	char *errors = NULL;
+
+	cfg = config_load(NULL, &errors);
+	assert_non_null(cfg);
+	assert_null(errors);
+	assert_true(config_int(cfg, "queue.lease_ms") >= config_job_wait_ms(cfg));
+	assert_true(config_job_wait_ms(cfg) >= 4 * config_int(cfg, "worker.signer_timeout_ms") +
+	    config_int(cfg, "worker.cardkey_timeout_ms"));
+	config_destroy(&cfg);
+}
+
+/* A lease shorter than four signer calls and one ra-cardkey call is refused, naming the keys. */
+static void short_lease_refused(void **state)
+{
+	(void)state;
+	config_t *cfg = NULL;
+	char *e = load_errors("queue:\n  lease_ms: 15000\n", &cfg);
+
+	assert_null(cfg);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "queue.lease_ms (15000) is shorter than a worker may wait within one job"));
+	assert_non_null(strstr(e, "4 x worker.signer_timeout_ms (10000) + 1 x worker.cardkey_timeout_ms (10000) = 50000 ms"));
+	free(e);
+	/* exactly enough is enough; a millisecond less is not */
+	e = load_errors("queue:\n  lease_ms: 2000\nworker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 400\n", &cfg);
+	assert_null(e);
+	config_destroy(&cfg);
+	e = load_errors("queue:\n  lease_ms: 1999\nworker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 400\n", &cfg);
+	assert_null(cfg);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "queue.lease_ms (1999)"));
+	free(e);
+	/* a slower ra-cardkey alone is enough to refuse it */
+	e = load_errors("queue:\n  lease_ms: 2000\nworker:\n  signer_timeout_ms: 400\n  cardkey_timeout_ms: 401\n", &cfg);
+	assert_null(cfg);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "worker.cardkey_timeout_ms (401)"));
+	free(e);
+}
+
+/* A call's tries end to end never take longer than its timeout. */
+static void call_plan_within_timeout(void **state)
+{
+	static const long long timeouts[] = { 100, 300, 999, 1000, 1999, 2000, 2500, 2999, 3000, 10000, 600000 };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+		int tries = 0, per_try = 0;
+		config_call_plan(timeouts[i], &tries, &per_try);
+		assert_true(tries >= 1 && tries <= 3);
+		assert_true(per_try >= 1);
+		assert_true((long long)tries * per_try <= timeouts[i]);
+		assert_true(per_try >= 1000 || tries == 1);
+	}
 }
 
 static void unknown_key_has_line_and_column(void **state)
@@ -157,6 +219,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_without_file),
 		cmocka_unit_test(good_values_read),
+		cmocka_unit_test(default_lease_covers_a_job),
+		cmocka_unit_test(short_lease_refused),
+		cmocka_unit_test(call_plan_within_timeout),
 		cmocka_unit_test(unknown_key_has_line_and_column),
 		cmocka_unit_test(wrong_type_and_range),
 		cmocka_unit_test(all_errors_at_once),

@@ -84,6 +84,33 @@ static void test_histogram(void **state)
 	metrics_destroy(&m);
 }
 
+/* Totals kept elsewhere (per-bucket counts) render as the same cumulative buckets that
+ * metrics_observe would have made, and replace what was there. */
+static void test_set_histogram(void **state)
+{
+	static const double b[] = { 0.01, 0.1, 1 };
+	const unsigned long long in[] = { 1, 0, 1 };
+	metrics_t *m = metrics_new();
+	char *t;
+	(void)state;
+
+	assert_int_equal(metrics_declare(m, "ra_lat_seconds", METRIC_HISTOGRAM, "latency", b, 3), 0);
+	metrics_observe(m, "ra_lat_seconds", 0.5, NULL);
+	metrics_set_histogram(m, "ra_lat_seconds", in, 3, 7.505, NULL);
+	t = metrics_render(m);
+	assert_string_equal(t,
+	    "# HELP ra_lat_seconds latency\n"
+	    "# TYPE ra_lat_seconds histogram\n"
+	    "ra_lat_seconds_bucket{le=\"0.01\"} 1\n"
+	    "ra_lat_seconds_bucket{le=\"0.1\"} 1\n"
+	    "ra_lat_seconds_bucket{le=\"1\"} 2\n"
+	    "ra_lat_seconds_bucket{le=\"+Inf\"} 3\n"
+	    "ra_lat_seconds_count 3\n"
+	    "ra_lat_seconds_sum 7.505\n");
+	free(t);
+	metrics_destroy(&m);
+}
+
 static void test_bad_declarations(void **state)
 {
 	static const double down[] = { 1, 0.5 };
@@ -126,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_counter_gauge),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_set_histogram),
 		cmocka_unit_test(test_bad_declarations),
 		cmocka_unit_test(test_write_atomic),
 	};
