@@ -31,6 +31,31 @@ char *station_reader(struct station *st, const char *name);
 /* Print a progress line for STEP on READER (a perso_progress_fn). */
 void station_progress(void *ctx, const char *reader, const char *step);
 
+/* The counter's channel for one subscriber card operation (sub_station.c). */
+#include "client.h"
+#include "subscriber.h"
+
+struct station_sub {
+	struct station *st;
+	struct sub s;
+	struct sub_io io;
+	ra_client_t *client;	/* NULL until the first job */
+	char host[64];
+};
+
+/* The options every subscriber command takes. */
+struct sub_args {
+	const char *reader, *account;
+	enum sub_lang lang;
+};
+/* Parse --reader, --account (required when NEED_ACCOUNT) and --lang for command argv[0].
+ * 0, or 2 after logging the usage. */
+int sub_args_parse(int argc, char **argv, int need_account, struct sub_args *a);
+/* Open the card of A's reader for one operation through the station's channel. 0/-1. */
+int station_sub_open(struct station_sub *ss, struct station *st, const struct sub_args *a);
+/* Close the card and the queue connection; safe on a failed open. */
+void station_sub_close(struct station_sub *ss);
+
 int cmd_readers(struct station *st, int argc, char **argv);
 int cmd_wipe(struct station *st, int argc, char **argv);
 /* The subscriber's operations (cmd_pin.c, cmd_download.c, cmd_export.c, cmd_renew.c). */

@@ -165,6 +165,17 @@ const struct cfg_key cfg_keys[] = {
 	{ "card_station.pin_length", CFG_INT, "8", 6, 8, "digits of the subscriber PINs personalize generates" },
 	{ "card_station.issue_timeout_ms", CFG_INT, "300000", 1000, 86400000, "how long personalize waits for a card's certificates before giving its order back" },
 	{ "card_station.wait_ms", CFG_INT, "30000", 100, 3600000, "how long card-station waits for the back office's answer" },
+
+	/* card-agent: the subscriber's local card service (its own small file on the subscriber's PC) */
+	{ "agent.port", CFG_INT, "8455", 1, 65535, "card-agent listens on 127.0.0.1 on this port (the website's web.agent_origin names it)" },
+	{ "agent.origins", CFG_STR, "", 0, 0, "space-separated origins (https://host[:port]) whose pages the agent answers; empty: none" },
+	{ "agent.ra_web", CFG_STR, "https://127.0.0.1:8443", 0, 0, "the RA website the agent relays the card operations through (https://host[:port])" },
+	{ "agent.ra_web_ca", CFG_PATH, "", 0, 0, "CA certificate(s) that sign the RA website's TLS certificate; empty: the system's" },
+	{ "agent.pinentry", CFG_STR, "pinentry", 0, 0, "the pinentry program that asks the subscriber (Assuan protocol, as GnuPG's)" },
+	{ "agent.reader", CFG_STR, "", 0, 0, "part of the reader's name; empty: the one reader with a card in it" },
+	{ "agent.mgm_key_alg", CFG_STR, "aes128", 0, 0, "algorithm of the cards' management keys: aes128 or 3des (as the RA's card_station.mgm_key_alg)" },
+	{ "agent.export_dir", CFG_PATH, "card-export", 0, 0, "folder the export operation writes the certificates and the CA chain into" },
+	{ "agent.wait_ms", CFG_INT, "60000", 1000, 600000, "how long the agent waits for the RA website's answer to one step" },
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

@@ -81,13 +81,13 @@ enum officer_role { ROLE_NONE = 0, ROLE_CLERK = 1, ROLE_SUPERVISOR = 2, ROLE_OPE
 	  "record a personalized card against its order; PIN sheet") \
 	X(card_fail, PRODUCER_station, ROLE_OPERATOR, \
 	  "a card failed half way: revoke what it got, put its order back") \
-	X(card_challenge, PRODUCER_station, ROLE_NONE, \
+	X(card_challenge, PRODUCER_station | PRODUCER_web, ROLE_NONE, \
 	  "website password and card check; answer the card's management-key witness") \
-	X(card_unlock, PRODUCER_station, ROLE_NONE, \
+	X(card_unlock, PRODUCER_station | PRODUCER_web, ROLE_NONE, \
 	  "release a card's PUK and the next one, sealed to the station, after its challenge") \
-	X(card_puk, PRODUCER_station, ROLE_NONE, \
+	X(card_puk, PRODUCER_station | PRODUCER_web, ROLE_NONE, \
 	  "record that an unlocked card's PUK was changed to the next one released") \
-	X(card_renew, PRODUCER_station, ROLE_NONE, \
+	X(card_renew, PRODUCER_station | PRODUCER_web, ROLE_NONE, \
 	  "new certificates for a card in its renewal window, after its challenge") \
 	X(card_dispatch, PRODUCER_station | PRODUCER_ctl, ROLE_CLERK | ROLE_OPERATOR | ROLE_SUPERVISOR, \
 	  "where a personalized card went: handed over at the counter, mailed (tracking number), returned undelivered (or returned, revoked and set aside)") \

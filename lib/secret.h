@@ -3,7 +3,7 @@
  * office without it ever resting in clear in the ledger: sealed (lib/seal.h) to the
  * workers' X25519 key, base64 for a JSON payload. Its users: ra-self (intake/ra-self.c)
  * and ra-web (web/backend.c) for every online request, and card-station's subscriber
- * operations (card-station/subscriber.c, the card challenge). Only a worker holds the private half;
+ * operations (card/subscriber.c, the card challenge). Only a worker holds the private half;
  * it opens the box (workers/job_account.c), uses the secret and wipes it.
  */
 #ifndef RA_SECRET_H

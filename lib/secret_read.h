@@ -3,7 +3,7 @@
  * echo, or one line of it from a file or a pipe when nobody types (scripts, tests). The
  * one place that turns the terminal's echo off and back on; its users are the officers'
  * passphrase (lib/officer.c), ra-self's password (intake/ra-self.c) and the card
- * station's subscriber secrets (card-station/subscriber.c).
+ * station's subscriber secrets (card/subscriber.c).
  */
 #ifndef RA_SECRET_READ_H
 #define RA_SECRET_READ_H

@@ -19,7 +19,8 @@
 #   6. the notifier: renewal notices through a real SMTP server with the clock 11 months
 #      and a day ahead, password and PIN sheets printed (tools/demo-notifier.sh)
 #   7. online: ra-web over HTTPS, three subscribers log in with headless Chromium and one
-#      suspends a certificate (tools/demo-web.sh)
+#      suspends a certificate; one card back in a reader, and through card-agent its
+#      subscriber resets the PIN with the website password and changes it (tools/demo-web.sh)
 # Leaves var/demo/out/{ca.pem,certs/,cards/,crl.pem,mail/,sheets/,web/}; the last line is the
 # summary, and the exit status is 0 only if every certificate verified.
 set -euo pipefail

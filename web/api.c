@@ -18,13 +18,13 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-static enum MHD_Result bad(struct web_req *r, const char *why)
+enum MHD_Result api_bad(struct web_req *r, const char *why)
 {
 	return http_json(r, MHD_HTTP_BAD_REQUEST, json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "bad_request", "error", why));
 }
 
-/* The body as an object, or NULL (and the 400 answer sent through *sent). */
-static json_t *body_object(struct web_req *r)
+/* The body as an object, or NULL. */
+json_t *api_body(struct web_req *r)
 {
 	json_error_t e;
 	json_t *j = r->body ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e) : NULL;
@@ -37,7 +37,7 @@ static json_t *body_object(struct web_req *r)
 }
 
 /* Wipe the clear strings of a parsed body before it is freed. */
-static void body_wipe(json_t *j)
+void api_body_wipe(json_t *j)
 {
 	const char *k;
 	json_t *v;
@@ -49,7 +49,7 @@ static void body_wipe(json_t *j)
 }
 
 /* The job's answer as the API's: RESULT is consumed. */
-static enum MHD_Result answer(struct web_req *r, json_t *result, int pending)
+enum MHD_Result api_answer(struct web_req *r, json_t *result, int pending)
 {
 	const char *words, *code;
 	unsigned status;
@@ -62,7 +62,8 @@ static enum MHD_Result answer(struct web_req *r, json_t *result, int pending)
 	if (json_is_true(json_object_get(result, "ok")))
 		return http_json(r, MHD_HTTP_OK, result);
 	if (!json_object_get(result, "ok")) {	/* a failed job */
-		out = json_pack("{s:b,s:s,s:O}", "ok", 0, "code", "failed", "error", json_object_get(result, "error"));
+		out = json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "failed", "error",
+		    json_string_value(json_object_get(result, "error")) ?: "the job failed");
 		json_decref(result);
 		return http_json(r, MHD_HTTP_CONFLICT, out);
 	}
@@ -93,43 +94,43 @@ static int seal_into(struct web_req *r, json_t *body, json_t *payload, const cha
 /* Common to the three subscriber operations: check, seal, run, answer. */
 static enum MHD_Result subscriber_op(struct web_req *r, const char *kind, const char *const *secrets, size_t nsecrets)
 {
-	json_t *body = body_object(r), *payload, *result;
+	json_t *body = api_body(r), *payload, *result;
 	const char *account;
 	int pending = 0;
 
 	if (!body)
-		return bad(r, "the body must be a JSON object");
+		return api_bad(r, "the body must be a JSON object");
 	account = json_string_value(json_object_get(body, "account"));
 	if (idcheck_account(account) < 0) {
-		body_wipe(body);
-		return answer(r, json_pack("{s:b,s:s}", "ok", 0, "code", "unknown"), 0);
+		api_body_wipe(body);
+		return api_answer(r, json_pack("{s:b,s:s}", "ok", 0, "code", "unknown"), 0);
 	}
 	payload = json_pack("{s:s}", "account", account);
 	if (seal_into(r, body, payload, secrets, nsecrets) < 0) {
-		body_wipe(body);
+		api_body_wipe(body);
 		json_decref(payload);
-		return bad(r, "a password is missing, empty or longer than 256 bytes");
+		return api_bad(r, "a password is missing, empty or longer than 256 bytes");
 	}
 	if (strcmp(kind, "suspend") == 0) {
 		json_t *certs = json_object_get(body, "certs"), *reason = json_object_get(body, "reason");
 		const char *c = certs ? json_string_value(certs) : "both";
 		if (!c || (strcmp(c, "both") && strcmp(c, "signature") && strcmp(c, "encryption")) ||
 		    (reason && (!json_is_string(reason) || json_string_length(reason) > 200))) {
-			body_wipe(body);
+			api_body_wipe(body);
 			json_decref(payload);
-			return bad(r, "certs must be signature, encryption or both; reason text of at most 200 bytes");
+			return api_bad(r, "certs must be signature, encryption or both; reason text of at most 200 bytes");
 		}
 		json_object_set_new(payload, "certs", json_string(c));
 		if (reason)
 			json_object_set(payload, "reason", reason);
 	}
-	body_wipe(body);
+	api_body_wipe(body);
 	result = backend_run(r->w, r->source, kind, payload, &pending);
 	json_decref(payload);
 	log_info("%s: API %s for %s: %s", r->source, kind, json_string_value(json_object_get(result, "account")) ?
 	    json_string_value(json_object_get(result, "account")) : "-",
 	    result && json_is_true(json_object_get(result, "ok")) ? "done" : "not done");
-	return answer(r, result, pending);
+	return api_answer(r, result, pending);
 }
 
 enum MHD_Result api_login(struct web_req *r)
@@ -156,7 +157,7 @@ enum MHD_Result api_cert_status(struct web_req *r)
 	json_t *args, *st;
 
 	if (!serial || !*serial || strlen(serial) > 64 || strspn(serial, "0123456789abcdefABCDEF") != strlen(serial))
-		return bad(r, "the serial must be 1 to 64 hexadecimal digits");
+		return api_bad(r, "the serial must be 1 to 64 hexadecimal digits");
 	args = json_pack("{s:s}", "serial", serial);
 	st = backend_query(r->w, "cert_status", args);
 	json_decref(args);
@@ -169,7 +170,7 @@ enum MHD_Result api_cert_status(struct web_req *r)
 
 enum MHD_Result api_routes(struct web_req *r)
 {
-	static const char *const who[] = { "anyone", "visitor", "subscriber", "site" };
+	static const char *const who[] = { "anyone", "visitor", "subscriber", "site", "card agent" };
 	json_t *out = json_array();
 
 	for (size_t i = 0; i < web_nroutes; i++)

@@ -21,20 +21,34 @@ static const char style_css[] =
 
 /*
  * The card page's script: asks the subscriber's local card agent (web.agent_origin)
- * whether it runs and which card it sees, then enables the operations. The agent itself
- * is a later step; the page already says plainly when none answers.
+ * whether it runs and which card it sees, then enables the operations. A click sends the
+ * agent only the operation, the account and the language; the agent shows the subscriber
+ * its own window for the confirmation, the PIN and the password, and its answer's lines
+ * are shown in #card-result (as text, never as HTML).
  */
 static const char card_js[] =
 	"(function(){\n"
 	"var d=document.getElementById('card');if(!d)return;\n"
-	"var en=d.dataset.lang==='en',st=document.getElementById('agent-status');\n"
+	"var en=d.dataset.lang==='en',st=document.getElementById('agent-status'),out=document.getElementById('card-result');\n"
 	"var say=function(zh,e){st.textContent=en?e:zh;};\n"
+	"var ops=document.querySelectorAll('.card-op');\n"
+	"var enable=function(on){ops.forEach(function(b){b.disabled=!on;});};\n"
+	"var show=function(ok,lines){out.textContent='';out.className=ok?'done':'error';out.dataset.ok=ok?'1':'0';\n"
+	" lines.forEach(function(l){var p=document.createElement('p');p.textContent=l;out.appendChild(p);});\n"
+	" out.dataset.n=String((+out.dataset.n||0)+1);};\n"
 	"fetch(d.dataset.agent+'/v1/hello',{method:'GET',mode:'cors',credentials:'omit'})\n"
 	".then(function(r){if(!r.ok)throw new Error(r.status);return r.json();})\n"
-	".then(function(a){say('讀卡程式已連線：'+(a.reader||''),'Card agent connected: '+(a.reader||''));\n"
-	" document.querySelectorAll('.card-op').forEach(function(b){b.disabled=false;});})\n"
+	".then(function(a){say('讀卡程式已連線：'+(a.reader||a.card||''),'Card agent connected: '+(a.reader||a.card||''));enable(true);})\n"
 	".catch(function(){say('找不到讀卡程式：請在您的電腦上啟動讀卡程式並插入卡片，然後重新載入本頁。',"
 	"'No card agent found: start the card agent on your computer, insert your card and reload this page.');});\n"
+	"ops.forEach(function(b){b.addEventListener('click',function(){\n"
+	" enable(false);out.textContent=en?'Continue in the card agent\\'s window…':'請在讀卡程式的視窗中繼續……';out.className='';\n"
+	" fetch(d.dataset.agent+'/v1/'+b.dataset.op,{method:'POST',mode:'cors',credentials:'omit',\n"
+	"  headers:{'Content-Type':'application/json'},body:JSON.stringify({account:d.dataset.account,lang:d.dataset.lang})})\n"
+	" .then(function(r){return r.json();})\n"
+	" .then(function(a){show(!!a.ok,a.messages||[a.error||'?']);})\n"
+	" .catch(function(){show(false,[en?'The card agent did not answer.':'讀卡程式沒有回應。']);})\n"
+	" .then(function(){enable(true);});});});\n"
 	"})();\n";
 
 enum MHD_Result page_style(struct web_req *r)

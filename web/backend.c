@@ -51,6 +51,12 @@ static void client_drop(void)
 
 json_t *backend_run(struct web *w, const char *source, const char *kind, json_t *payload, int *pending)
 {
+	return backend_run_job(w, source, kind, payload, pending, NULL);
+}
+
+json_t *backend_run_job(struct web *w, const char *source, const char *kind, json_t *payload, int *pending,
+    int64_t *id)
+{
 	ra_client_t *c = client(w);
 	struct ra_job job = { 0 };
 	json_t *result = NULL;
@@ -63,6 +69,8 @@ json_t *backend_run(struct web *w, const char *source, const char *kind, json_t 
 	case JOB_DONE:
 	case JOB_FAILED:
 		result = json_incref(job.result);
+		if (id)
+			*id = job.id;
 		break;
 	case -1:
 		log_warn("%s job: %s", kind, job.error ? job.error : "?");

@@ -2,7 +2,7 @@
  * pages.c: the subscriber's pages: log in, certificates, suspend, change the website
  * password, the card page, and the error pages. Plain HTML rendered here, forms that work
  * without JavaScript; only the card page uses a script, to reach the subscriber's local
- * card agent (web.agent_origin) that a later step provides.
+ * card agent (web.agent_origin, card-agent/).
  *
  * Rules: every value written into a page goes through esc(); every form that changes
  * state carries the session's CSRF token (route.c checks it); a password is sealed to the
@@ -539,7 +539,7 @@ enum MHD_Result page_card(struct web_req *r)
 	for (size_t i = 0; i < ARRAY_LEN(ops); i++)
 		fprintf(f, "<li><button type=\"button\" class=\"card-op\" data-op=\"%s\" disabled>%s</button></li>",
 		    ops[i].op, TR(r, *ops[i].label));
-	fputs("</ul></div><script src=\"/static/card.js\"></script>", f);
+	fputs("</ul><div id=\"card-result\" aria-live=\"polite\"></div></div><script src=\"/static/card.js\"></script>", f);
 	return end(&p, r, MHD_HTTP_OK);
 }
 

@@ -39,6 +39,13 @@ const struct web_route web_routes[] = {
 	{ "POST", "/api/v1/login", WHO_SITE, 0, "{account, password}", api_login, "check the password; the account's certificates" },
 	{ "POST", "/api/v1/suspend", WHO_SITE, 0, "{account, password, certs, reason}", api_suspend, "put certificates on hold" },
 	{ "POST", "/api/v1/password", WHO_SITE, 0, "{account, password, new_password}", api_password, "change the website password" },
+
+	/* the relay of the subscriber's card agent (api_card.c) */
+	{ "POST", "/api/v1/card/*", WHO_CARD, 0, "challenge {purpose, account, password, card_serial, witness} | "
+	  "unlock {challenge_job, card_serial, response, recipient} | puk {card_serial, unlock_job, puk_version} | "
+	  "renew {challenge_job, card_serial, response, sign_csr, enc_csr}", api_card_job,
+	  "one step of a card operation, relayed to the back office as job card_<step>" },
+	{ "GET", "/api/v1/card-ca", WHO_ANYONE, 0, "", api_card_ca, "the CA certificate, for the agent's export" },
 };
 const size_t web_nroutes = ARRAY_LEN(web_routes);
 
@@ -130,6 +137,8 @@ enum MHD_Result route_dispatch(struct web_req *r)
 			return refuse(r, 403, "no_session", "log in first");
 		}
 		break;
+	case WHO_CARD:
+		break;	/* the proof is in the payload: api_card.c, and the worker */
 	case WHO_SITE:
 		if (!site_ok(r))
 			return refuse(r, 401, "unauthorized", "this API needs the site's bearer token (web.api_token_file)");

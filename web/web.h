@@ -13,7 +13,7 @@
  * image), ratelimit.c (per-source rate limit), pages.c (the subscriber's HTML pages),
  * assets.c (their style sheet and the card page's script),
  * text.c (their words in Traditional Chinese and English, with lib/subtext.c
- * that ra-self shares), api.c (the JSON API),
+ * that ra-self shares), api.c (the JSON API), api_card.c (the card agent's relay),
  * backend.c (jobs and questions to ra-queue, one client per serving thread).
  */
 #ifndef RA_WEB_H
@@ -97,6 +97,8 @@ enum web_who {
 	WHO_VISITOR,		/* a session is made if there is none (login page, code image) */
 	WHO_SUBSCRIBER,		/* a logged-in session */
 	WHO_SITE,		/* the site's bearer token (web.api_token_file) */
+	WHO_CARD,		/* the subscriber's card agent: no session, no token; each step's payload
+				 * carries its proof (the website password, then the card's own answer) */
 };
 
 typedef enum MHD_Result (*web_handler)(struct web_req *r);
@@ -179,6 +181,9 @@ int ratelimit_take(web_ratelimit_t *rl, const char *source);
  * *pending set when the job exists but is not finished).
  */
 json_t *backend_run(struct web *w, const char *source, const char *kind, json_t *payload, int *pending);
+/* backend_run, and the job's id into *ID (if not NULL) when it ended. */
+json_t *backend_run_job(struct web *w, const char *source, const char *kind, json_t *payload, int *pending,
+    int64_t *id);
 /* A read-only question to ra-queue; NULL if unanswered (logged). */
 json_t *backend_query(struct web *w, const char *what, json_t *args);
 /* CLEAR sealed to the workers' key (base64); NULL on error. */
@@ -204,11 +209,21 @@ enum MHD_Result page_card_js(struct web_req *r);
 /* An error page in the session's language (403, 404, 429 ...). */
 enum MHD_Result page_error(struct web_req *r, unsigned status);
 
+/* api.c's helpers for every JSON handler: a 400 with WHY; the body as an object (NULL if
+ * not one); its strings wiped and it freed; a job's RESULT (consumed) as the API's answer. */
+enum MHD_Result api_bad(struct web_req *r, const char *why);
+json_t *api_body(struct web_req *r);
+void api_body_wipe(json_t *j);
+enum MHD_Result api_answer(struct web_req *r, json_t *result, int pending);
+
 enum MHD_Result api_cert_status(struct web_req *r);
 enum MHD_Result api_login(struct web_req *r);
 enum MHD_Result api_suspend(struct web_req *r);
 enum MHD_Result api_password(struct web_req *r);
 enum MHD_Result api_routes(struct web_req *r);
+/* api_card.c: the relay of the subscriber's card agent */
+enum MHD_Result api_card_job(struct web_req *r);
+enum MHD_Result api_card_ca(struct web_req *r);
 
 /* ---- text.c ------------------------------------------------------------------------ */
 

@@ -22,9 +22,9 @@
 
 #include "derive.h"
 #include "log.h"
-#include "../pcsc.h"
+#include "pcsc.h"
 #include "../personalize.h"
-#include "../piv.h"
+#include "piv.h"
 #include "util.h"
 
 struct local_ca {

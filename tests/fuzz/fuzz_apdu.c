@@ -4,7 +4,7 @@
  * The input is a sequence of responses, each a length byte and that many bytes, handed
  * out one per transmit; apdu_transfer() must never write past RSP or loop forever.
  */
-#include "../../card-station/apdu.h"
+#include "../../card/apdu.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * the management-key witness, and the card's classification. Nothing a card answers may
  * lead a read or write out of bounds.
  */
-#include "../../card-station/piv.h"
+#include "../../card/piv.h"
 
 #include <openssl/x509.h>
 #include <stdint.h>

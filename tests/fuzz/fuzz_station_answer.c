@@ -5,7 +5,7 @@
  * row, an "orders" answer, the certificates of an issue or download, a card_challenge and
  * a "jobs" answer. No input may fault or leak; certificates read must be whole DER.
  */
-#include "../../card-station/answer.h"
+#include "../../card/answer.h"
 
 #include <jansson.h>
 #include <openssl/x509.h>

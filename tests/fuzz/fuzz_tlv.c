@@ -3,7 +3,7 @@
  * data object a card returns (CHUID, certificates, key generation answers, discovery).
  * A card is outside input: no length may lead a read past the buffer.
  */
-#include "../../card-station/tlv.h"
+#include "../../card/tlv.h"
 
 #include <stdint.h>
 

@@ -27,9 +27,9 @@ fuzz_csr_SRCS = tests/fuzz/fuzz_csr.c $(SIGNER_CORE) $(LIB_CONFIG) $(LIB_BASE)
 fuzz_csr_PKGS := $(SIGNER_TEST_PKGS)
 
 FUZZ_TARGETS += fuzz_tlv fuzz_apdu
-fuzz_tlv_SRCS = tests/fuzz/fuzz_tlv.c card-station/tlv.c $(LIB_BASE)
+fuzz_tlv_SRCS = tests/fuzz/fuzz_tlv.c card/tlv.c $(LIB_BASE)
 fuzz_tlv_PKGS := openssl
-fuzz_apdu_SRCS = tests/fuzz/fuzz_apdu.c card-station/apdu.c card-station/rc.c $(LIB_BASE)
+fuzz_apdu_SRCS = tests/fuzz/fuzz_apdu.c card/apdu.c card/rc.c $(LIB_BASE)
 fuzz_apdu_PKGS := openssl libpcsclite
 
 FUZZ_TARGETS += fuzz_template
@@ -58,7 +58,7 @@ fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto yaml-0.1
 
 FUZZ_TARGETS += fuzz_station_answer
 # card-station's reading of the back office's job results and query answers.
-fuzz_station_answer_SRCS = tests/fuzz/fuzz_station_answer.c card-station/answer.c $(LIB_PEM) $(LIB_BASE)
+fuzz_station_answer_SRCS = tests/fuzz/fuzz_station_answer.c card/answer.c $(LIB_PEM) $(LIB_BASE)
 fuzz_station_answer_PKGS := jansson openssl
 
 FUZZ_TARGETS += fuzz_ocsp_url

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../card-station/apdu.h"
+#include "../../card/apdu.h"
 
 #define MAX_STEPS 16
 

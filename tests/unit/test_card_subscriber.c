@@ -16,7 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../card-station/subscriber.h"
+#include "../../card/subscriber.h"
+#include "derive.h"
 
 /* Make stdin read TEXT from the start. */
 static void feed(const char *text)

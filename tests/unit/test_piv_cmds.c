@@ -19,8 +19,8 @@
 #include <openssl/x509.h>
 #include <openssl/pem.h>
 
-#include "../../card-station/piv.h"
-#include "../../card-station/tlv.h"
+#include "../../card/piv.h"
+#include "../../card/tlv.h"
 
 struct fake;
 /* Answer one whole (unchained) command: data + SW into rsp. */

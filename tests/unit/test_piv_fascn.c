@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../card-station/piv.h"
+#include "../../card/piv.h"
 
 /* Character I (0..39) as its four data bits; fails the test on bad parity. */
 static unsigned fascn_char(const uint8_t f[25], int i)

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <PCSC/winscard.h>
 
-#include "../../card-station/rc.h"
+#include "../../card/rc.h"
 
 static void test_sw(void **state)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../card-station/tlv.h"
+#include "../../card/tlv.h"
 
 static void test_parse_known(void **state)
 {

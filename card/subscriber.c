@@ -1,12 +1,12 @@
 /*
  * subscriber.c: the pieces the subscriber's card operations share (see subscriber.h):
- * the message table (zh-TW first: the subscribers' language; en with --lang en), secrets
- * read without echo and wiped by their owners, the card held in one transaction, and the
- * back office's management-key challenge.
+ * the message table (zh-TW first: the subscribers' language; en on request), secrets
+ * asked through the channel (the console by default) and wiped by their owners, the card
+ * held in one transaction, and the back office's management-key challenge.
  *
  * Rules kept here: a password, PIN or PUK is never logged nor put on a command line; the
- * website password leaves the station only sealed to the workers' key; the management
- * key is never known to the station.
+ * website password leaves this process only as the channel's password hook carries it;
+ * the management key is never known here.
  */
 #include "subscriber.h"
 
@@ -14,15 +14,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "answer.h"
-#include "client.h"
+#include "derive.h"
 #include "log.h"
-#include "piv.h"
-#include "secret.h"
 #include "secret_read.h"
 #include "util.h"
 
@@ -39,8 +36,8 @@ static const char *const sub_texts[SUB_MSG_COUNT][2] = {
 	[SUB_PIN_MISMATCH] = { "兩次輸入的新 PIN 碼不同。", "The two new PINs differ." },
 	[SUB_PIN_SAME] = { "新的 PIN 碼與目前的相同。", "The new PIN is the same as the current one." },
 	[SUB_PIN_WRONG] = { "PIN 碼錯誤，還可以再試 %d 次。", "Wrong PIN: %d tries left." },
-	[SUB_PIN_BLOCKED] = { "卡片已鎖住（PIN 碼錯誤 3 次）。請用 card-station unlock 解鎖並重設 PIN 碼。",
-	    "The card is locked (3 wrong PINs). Unlock it and set a new PIN with card-station unlock." },
+	[SUB_PIN_BLOCKED] = { "卡片已鎖住（PIN 碼錯誤 3 次）。請到網站的「卡片」頁面選「解鎖卡片」，以網站密碼解鎖並設定新的 PIN 碼。",
+	    "The card is locked (3 wrong PINs). On the website's Card page choose \"Unlock the card\": your website password unlocks it and you set a new PIN." },
 	[SUB_PIN_CHANGED] = { "PIN 碼已變更。", "PIN changed." },
 	[SUB_CHECKING] = { "正在向註冊中心查核帳號與卡片…", "Checking the account and the card with the RA..." },
 	[SUB_REFUSED] = { "註冊中心拒絕：%s", "Refused by the RA: %s" },
@@ -52,8 +49,8 @@ static const char *const sub_texts[SUB_MSG_COUNT][2] = {
 	[SUB_RENEW_OLD_KEYS] = { "注意：舊的金鑰會被新金鑰取代；寄給舊加密憑證的郵件之後將無法用這張卡片解密。",
 	    "Note: the new keys replace the old ones; mail sent to the old encryption certificate can no longer be decrypted with this card." },
 	[SUB_RENEWED] = { "憑證已展期，新憑證有效至 %s。", "certificates renewed; the new ones are valid until %s" },
-	[SUB_RENEW_WRITE_FAILED] = { "新憑證已簽發，但未能寫入卡片：請執行 card-station download。",
-	    "The new certificates were issued but not written to the card: run card-station download." },
+	[SUB_RENEW_WRITE_FAILED] = { "新憑證已簽發，但未能寫入卡片：請在網站的「卡片」頁面選「重新下載憑證」（或到櫃台辦理）。",
+	    "The new certificates were issued but not written to the card: download them again (the website's Card page, or at the counter)." },
 	[SUB_CARD_ERROR] = { "卡片錯誤：%s", "card error: %s" },
 	[SUB_NOT_PERSONALIZED] = { "卡片上沒有憑證。", "There is no certificate on the card." },
 };
@@ -78,23 +75,43 @@ void sub_say(const struct sub *s, enum sub_msg m, ...)
 {
 	va_list ap;
 
+	char text[512];
+
 	va_start(ap, m);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	vprintf(sub_text(s, m), ap);
+	vsnprintf(text, sizeof text, sub_text(s, m), ap);
 #pragma GCC diagnostic pop
 	va_end(ap);
-	putchar('\n');
+	if (s->io && s->io->say) {
+		s->io->say(s->io->ctx, (int)m, text);
+		return;
+	}
+	puts(text);
 	fflush(stdout);
 }
 
-int sub_secret(const struct sub *s, enum sub_msg prompt, char *buf, size_t cap)
+/* The console's prompt: the terminal without echo, else one line of stdin (scripts). */
+static int sub_console_secret(const struct sub *s, enum sub_msg prompt, char *buf, size_t cap)
 {
 	if (secret_read_line(stdin, stderr, sub_text(s, prompt), buf, cap) < 0) {
 		log_err("no input for \"%s\"", sub_texts[prompt][1]);
 		return -1;
 	}
 	return 0;
+}
+
+int sub_secret(const struct sub *s, enum sub_msg prompt, char *buf, size_t cap)
+{
+	int rc;
+
+	if (!s->io || !s->io->secret)
+		return sub_console_secret(s, prompt, buf, cap);
+	if ((rc = s->io->secret(s->io->ctx, (int)prompt, sub_text(s, prompt), buf, cap)) < 0) {
+		OPENSSL_cleanse(buf, cap);
+		log_err("no input for \"%s\"", sub_texts[prompt][1]);
+	}
+	return rc;
 }
 
 int sub_new_pin(const struct sub *s, char *pin)
@@ -121,14 +138,12 @@ out:
 	return rc;
 }
 
-int sub_open(struct sub *s, struct station *st, const char *name)
+int sub_open(struct sub *s, pcsc_t *pcsc, const char *reader)
 {
 	piv_rc rc;
 
-	s->st = st;
-	if (!(s->reader = station_reader(st, name)))
-		return -1;
-	if ((rc = piv_open(st->pcsc, s->reader, &s->p)) != PIV_OK)
+	s->reader = xstrdup(reader);
+	if ((rc = piv_open(pcsc, s->reader, &s->p)) != PIV_OK)
 		goto fail;
 	if ((rc = piv_begin(s->p)) != PIV_OK)
 		goto fail;
@@ -149,43 +164,40 @@ void sub_close(struct sub *s)
 		piv_end(s->p);
 	s->began = 0;
 	piv_close(&s->p);
-	ra_client_destroy(&s->client);
 	free(s->reader);
 	s->reader = NULL;
 }
 
 static enum piv_alg sub_mgm_alg(const struct sub *s)
 {
-	return s->st->mgm_alg == DERIVE_MGM_AES128 ? PIV_ALG_AES128 : PIV_ALG_3DES;
+	return s->mgm_alg ? s->mgm_alg : PIV_ALG_AES128;
 }
 
 json_t *sub_submit(struct sub *s, const char *kind, json_t *payload)
 {
-	struct ra_job job = { 0 };
 	json_t *result = NULL;
+	int64_t job = 0;
+	char *why = NULL;
 
-	if (!s->client && !(s->client = ra_client_new(s->st->cfg, "station")))
+	if (!s->io || !s->io->submit) {
+		log_err("%s: no back office on this channel", kind);
 		return NULL;
-	switch (ra_client_run(s->client, kind, NULL, payload, (int)config_int(s->st->cfg, "card_station.wait_ms"), &job)) {
-	case JOB_DONE:
-		if (json_is_false(json_object_get(job.result, "ok"))) {
-			/* Refusals meant for the subscriber carry both languages. */
-			const char *zh = json_string_value(json_object_get(job.result, "error_zh"));
-			sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
-			    json_string_value(json_object_get(job.result, "error")) ?: "?");
-			break;
-		}
-		result = json_incref(job.result);
-		json_object_set_new(result, "job", json_integer(job.id));
-		break;
-	case JOB_FAILED:
-		sub_say(s, SUB_REFUSED, job.error);
-		break;
-	default:	/* unreachable, or still not done when the wait ran out */
-		log_err("%s: %s", kind, job.error);
-		sub_say(s, SUB_REFUSED, job.error);
 	}
-	ra_job_clear(&job);
+	if (s->io->submit(s->io->ctx, kind, payload, &result, &job, &why) < 0) {
+		log_err("%s: %s", kind, why ? why : "?");
+		sub_say(s, SUB_REFUSED, why ? why : "?");
+		free(why);
+		return NULL;
+	}
+	if (json_is_false(json_object_get(result, "ok"))) {
+		/* Refusals meant for the subscriber carry both languages. */
+		const char *zh = json_string_value(json_object_get(result, "error_zh"));
+		sub_say(s, SUB_REFUSED, s->lang == SUB_LANG_ZH && zh ? zh :
+		    json_string_value(json_object_get(result, "error")) ?: "?");
+		json_decref(result);
+		return NULL;
+	}
+	json_object_set_new(result, "job", json_integer(job));
 	return result;
 }
 
@@ -194,7 +206,7 @@ json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, c
 {
 	enum piv_alg alg = sub_mgm_alg(s);
 	uint8_t enc[SUB_BLOCK_MAX], w[SUB_BLOCK_MAX], c[SUB_BLOCK_MAX], r[SUB_BLOCK_MAX];
-	char hex[2 * SUB_BLOCK_MAX + 1], *sealed = NULL, host[64] = "station";
+	char hex[2 * SUB_BLOCK_MAX + 1];
 	size_t bs = piv_mgm_block(alg);
 	json_t *payload = NULL, *res = NULL;
 	piv_rc rc;
@@ -203,12 +215,11 @@ json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, c
 		sub_say(s, SUB_CARD_ERROR, piv_strerror(rc));
 		goto out;
 	}
-	if (!(sealed = secret_seal_for_workers(s->st->cfg, password)))
-		goto out;
-	gethostname(host, sizeof host - 1);
 	hex_encode(enc, bs, hex);
-	payload = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "purpose", purpose, "account", account,
-	    "sealed_password", sealed, "card_serial", s->serial_text, "witness", hex, "station", host);
+	payload = json_pack("{s:s,s:s,s:s,s:s,s:s}", "purpose", purpose, "account", account,
+	    "card_serial", s->serial_text, "witness", hex, "station", s->producer ? s->producer : "station");
+	if (!s->io || !s->io->password || s->io->password(s->io->ctx, payload, password) < 0)
+		goto out;
 	sub_say(s, SUB_CHECKING);
 	if (!(res = sub_submit(s, "card_challenge", payload)))
 		goto out;
@@ -231,46 +242,12 @@ fail:
 	res = NULL;
 out:
 	OPENSSL_cleanse(w, sizeof w);
-	json_decref(payload);
-	free(sealed);
-	return res;
-}
-
-int sub_args_parse(int argc, char **argv, int need_account, struct sub_args *a)
-{
-	static const struct option opts[] = {
-		{ "reader", required_argument, NULL, 'r' },
-		{ "account", required_argument, NULL, 'a' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(a, 0, sizeof *a);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			a->reader = optarg;
-			break;
-		case 'a':
-			a->account = optarg;
-			break;
-		case 'l':
-			if (sub_lang_parse(optarg, &a->lang) < 0) {
-				log_err("--lang: zh-TW or en, not \"%s\"", optarg);
-				return 2;
-			}
-			break;
-		default:
-			goto usage;
-		}
+	{
+		/* A channel that carries the password in clear (to its relay) put it here. */
+		json_t *clear = json_object_get(payload, "password");
+		if (json_is_string(clear))
+			OPENSSL_cleanse((char *)json_string_value(clear), json_string_length(clear));
 	}
-	if (a->reader && optind == argc && (!need_account || a->account))
-		return 0;
-usage:
-	log_err("usage: card-station %s --reader NAME%s [--lang zh-TW|en]", argv[0],
-	    need_account ? " --account ID" : "");
-	return 2;
+	json_decref(payload);
+	return res;
 }
