@@ -47,5 +47,5 @@ test_piv_cmds_SRCS = tests/unit/test_piv_cmds.c $(CS_CORE) $(LIB_BASE)
 test_piv_cmds_PKGS := openssl libpcsclite
 
 UNIT_TESTS += test_card_subscriber
-test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card/subscriber.c $(LIB_SECRET_READ) $(CS_CORE) $(LIB_BASE)
+test_card_subscriber_SRCS = tests/unit/test_card_subscriber.c card/subscriber.c card/answer.c $(LIB_PEM) $(LIB_SECRET_READ) $(CS_CORE) $(LIB_BASE)
 test_card_subscriber_PKGS := openssl libpcsclite jansson

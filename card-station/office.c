@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "b64.h"
 #include "client.h"
 #include "log.h"
@@ -75,19 +76,13 @@ void office_destroy(office_t **po)
 }
 
 /* Copy an order row (as order_claim or the "orders" question give it) into OUT. */
-static void office_order_read(json_t *row, struct office_order *out)
+static void office_order_copy(const struct answer_order *row, struct office_order *out)
 {
-	const char *s;
-
-	out->order = json_integer_value(json_object_get(row, "order"));
-	if (!out->order)
-		out->order = json_integer_value(json_object_get(row, "id"));
-	s = json_string_value(json_object_get(row, "state"));
-	snprintf(out->state, sizeof out->state, "%s", s ? s : "");
-	s = json_string_value(json_object_get(row, "account"));
-	snprintf(out->account, sizeof out->account, "%s", s ? s : "");
-	s = json_string_value(json_object_get(row, "name"));
-	snprintf(out->name, sizeof out->name, "%s", s ? s : "");
+	memset(out, 0, sizeof *out);
+	out->order = row->order;
+	snprintf(out->state, sizeof out->state, "%s", row->state);
+	snprintf(out->account, sizeof out->account, "%s", row->account);
+	snprintf(out->name, sizeof out->name, "%s", row->name);
 }
 
 /*
@@ -136,24 +131,18 @@ static int office_run(office_t *o, const char *kind, const char *key, json_t *pa
 int office_find(office_t *o, uint32_t serial, struct office_order *out, char **err)
 {
 	char card[16];
-	json_t *ans, *row;
-	size_t i;
-	int found = 0;
+	struct answer_order row;
+	json_t *ans;
+	int found;
 
 	*err = NULL;
 	snprintf(card, sizeof card, "%u", serial);
 	ans = ra_client_query(o->client, "orders", NULL, err);
 	if (!ans)
 		return -1;
-	json_array_foreach(json_object_get(ans, "orders"), i, row) {
-		const char *cs = json_string_value(json_object_get(row, "card_serial"));
-		if (!cs || strcmp(cs, card) != 0)
-			continue;
-		memset(out, 0, sizeof *out);
-		office_order_read(row, out);
+	if ((found = answer_order_find(ans, card, &row))) {
+		office_order_copy(&row, out);
 		out->card = serial;
-		found = 1;
-		/* The latest order wins: a card personalized, wiped and reused has several. */
 	}
 	json_decref(ans);
 	return found;
@@ -162,6 +151,7 @@ int office_find(office_t *o, uint32_t serial, struct office_order *out, char **e
 int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out, char **err)
 {
 	char key[160], card[16];
+	struct answer_order row;
 	json_t *payload, *res = NULL;
 	int64_t id = 0;
 	int st;
@@ -175,8 +165,8 @@ int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out
 		return 1;
 	if (st != JOB_DONE)
 		return -1;
-	memset(out, 0, sizeof *out);
-	office_order_read(res, out);
+	answer_order_read(res, &row);
+	office_order_copy(&row, out);
 	out->card = serial;
 	out->claim_job = id;
 	json_decref(res);
@@ -210,45 +200,20 @@ int office_settle(office_t *o, int64_t timeout_ms)
 	while (mono_ms() < deadline) {
 		int busy = 0;
 		for (size_t s = 0; s < ARRAY_LEN(states) && !busy; s++) {
-			json_t *args = json_pack("{s:s}", "state", states[s]), *row;
+			json_t *args = json_pack("{s:s}", "state", states[s]);
 			json_t *ans = ra_client_query(o->client, "jobs", args, &err);
-			size_t i;
 			json_decref(args);
 			if (!ans) {
 				log_warn("cannot list the queue's jobs: %s", err);
 				free(err);
 				return -1;
 			}
-			json_array_foreach(json_object_get(ans, "jobs"), i, row) {
-				const char *k = json_string_value(json_object_get(row, "kind"));
-				/* any card job of an earlier run: a card_done still queued lands later */
-				if (k && (strcmp(k, "issue") == 0 || strcmp(k, "card_done") == 0 ||
-				    strcmp(k, "card_fail") == 0 || strcmp(k, "order_claim") == 0) &&
-				    json_integer_value(json_object_get(row, "created_at")) <= o->started)
-					busy = 1;
-			}
+			busy = answer_jobs_busy(ans, o->started);
 			json_decref(ans);
 		}
 		if (!busy)
 			return 0;
 		usleep(200 * 1000);
-	}
-	return -1;
-}
-
-/* The DER of the PEM certificate of USAGE in the issue result CERTS. 0/-1. */
-static int office_cert_der(json_t *certs, const char *usage, uint8_t **der, size_t *len)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(certs, i, c) {
-		const char *u = json_string_value(json_object_get(c, "usage"));
-		const char *pem = json_string_value(json_object_get(c, "pem"));
-
-		if (!u || !pem || strcmp(u, usage) != 0)
-			continue;
-		return (*der = pem_decode(pem, "CERTIFICATE", len)) ? 0 : -1;
 	}
 	return -1;
 }
@@ -274,6 +239,7 @@ int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t si
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	char key[160], hex[2 * 12 + 1], card[16], *spem, *epem, *err = NULL;
 	json_t *payload = NULL, *res = NULL;
+	struct answer_certs certs;
 	int st, ret = -1;
 
 	*sign_cert = *enc_cert = NULL;
@@ -295,11 +261,14 @@ int office_issue(void *vctx, uint32_t serial, const uint8_t *sign_csr, size_t si
 	st = office_run(o, "issue", key, payload, o->issue_timeout_ms, &ctx->order->issue_job, &res, &err);
 	if (st != JOB_DONE)
 		goto out;
-	if (office_cert_der(json_object_get(res, "certs"), "signature", sign_cert, sign_cert_len) < 0 ||
-	    office_cert_der(json_object_get(res, "certs"), "encryption", enc_cert, enc_cert_len) < 0) {
+	if (answer_certs_read(json_object_get(res, "certs"), &certs) < 0) {
 		err = xstrdup("the issue job's answer lacks a certificate");
 		goto out;
 	}
+	*sign_cert = certs.sign;
+	*sign_cert_len = certs.sign_len;
+	*enc_cert = certs.enc;
+	*enc_cert_len = certs.enc_len;
 	ret = 0;
 out:
 	if (ret < 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "derive.h"
 #include "log.h"
 #include "secret_read.h"
@@ -222,8 +223,7 @@ json_t *sub_challenge(struct sub *s, const char *purpose, const char *account, c
 	sub_say(s, SUB_CHECKING);
 	if (!(res = sub_submit(s, "card_challenge", payload)))
 		goto out;
-	if (hex_decode(json_string_value(json_object_get(res, "witness")) ?: "", w, sizeof w) != (int)bs ||
-	    hex_decode(json_string_value(json_object_get(res, "challenge")) ?: "", c, sizeof c) != (int)bs) {
+	if (answer_challenge(res, bs, w, c) < 0) {
 		log_err("the back office's challenge is malformed");
 		goto fail;
 	}

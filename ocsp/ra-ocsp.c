@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "ocsp_metrics.h"
+#include "request.h"
 #include "responder.h"
 #include "util.h"
 
@@ -22,7 +23,6 @@
 #include "cli.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,7 +32,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define OCSP_MAX_REQUEST 16384	/* a request for a few certificates is well under 1 KiB */
 #define OCSP_IDLE_SECONDS 5	/* an idle keep-alive connection is closed after this */
 #define OCSP_MAX_CONNECTIONS 512
 
@@ -96,52 +95,6 @@ static int listen_on(const char *spec)
 	return fd;
 }
 
-/* "%2B" and friends back to bytes, in place; -1 on a bad escape. */
-static int url_decode(char *s)
-{
-	char *o = s;
-	for (; *s; s++) {
-		if (*s == '%') {
-			unsigned v;
-			if (!s[1] || !s[2] || sscanf(s + 1, "%2x", &v) != 1)
-				return -1;
-			*o++ = (char)v;
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return 0;
-}
-
-/* The DER request of a GET: the path after the last '/' is URL-encoded base64. */
-static uint8_t *get_request(const char *url, size_t *len)
-{
-	const char *slash = strrchr(url, '/');
-	char *b64;
-	size_t n;
-	uint8_t *der = NULL;
-	int out;
-
-	if (!slash || strlen(slash + 1) > 4 * OCSP_MAX_REQUEST)
-		return NULL;
-	b64 = xstrdup(slash + 1);
-	if (url_decode(b64) < 0 || (n = strlen(b64)) == 0 || n % 4 != 0 || n > 2 * OCSP_MAX_REQUEST)
-		goto out;
-	der = xmalloc(n);
-	if ((out = EVP_DecodeBlock(der, (unsigned char *)b64, (int)n)) < 0) {
-		free(der);
-		der = NULL;
-		goto out;
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	*len = (size_t)out - (b64[n - 1] == '=') - (b64[n - 2] == '=');
-out:
-	free(b64);
-	return der;
-}
-
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
     uint8_t *body, size_t len)
 {
@@ -203,7 +156,7 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
 	(void)version;
 	if (strcmp(method, "GET") == 0) {
 		t0 = ocsp_metrics_clock();
-		if (!(der = get_request(url, &der_len))) {
+		if (!(der = ocsp_request_from_url(url, &der_len))) {
 			count_answer(&sv->tally, NULL, 0, t0);
 			return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
 		}
@@ -245,7 +198,7 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
 }
 
 /* Keep the URL as sent: a GET request's base64 may hold "%2F", which must not become a
- * path separator before get_request has found the last '/'. */
+ * path separator before ocsp_request_from_url has found the last '/'. */
 static size_t keep_escapes(void *arg, struct MHD_Connection *c, char *s)
 {
 	(void)arg;

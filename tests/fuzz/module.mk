@@ -55,3 +55,13 @@ fuzz_piv_PKGS := openssl libpcsclite
 FUZZ_TARGETS += fuzz_web_form
 fuzz_web_form_SRCS = tests/fuzz/fuzz_web_form.c web/http.c web/web_metrics.c $(LIB_METRICS) $(LIB_CONFIG) $(LIB_BASE)
 fuzz_web_form_PKGS := libmicrohttpd jansson libcrypto yaml-0.1
+
+FUZZ_TARGETS += fuzz_station_answer
+# card-station's reading of the back office's job results and query answers.
+fuzz_station_answer_SRCS = tests/fuzz/fuzz_station_answer.c card/answer.c $(LIB_PEM) $(LIB_BASE)
+fuzz_station_answer_PKGS := jansson openssl
+
+FUZZ_TARGETS += fuzz_ocsp_url
+# ra-ocsp's own reading of a GET request's URL (the rest of the head is libmicrohttpd's).
+fuzz_ocsp_url_SRCS = tests/fuzz/fuzz_ocsp_url.c ocsp/request.c $(LIB_BASE)
+fuzz_ocsp_url_PKGS := libcrypto
