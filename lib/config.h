@@ -53,7 +53,7 @@ const char *config_home(const config_t *cfg);
 const char *config_file(const config_t *cfg);
 
 /* How a worker asks a peer that may take TIMEOUT_MS (a *_timeout_ms key): *TRIES tries of
- * *PER_TRY_MS each, never more than TIMEOUT_MS in all (config_wait.c). */
+ * *PER_TRY_MS each, never more than TIMEOUT_MS in all (config.c). */
 void config_call_plan(long long timeout_ms, int *tries, int *per_try_ms);
 /* The longest a healthy worker may wait on ca-signer and ra-cardkey within one job. */
 long long config_job_wait_ms(const config_t *cfg);

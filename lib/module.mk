@@ -1,6 +1,6 @@
 # Shared code. Programs name the pieces they link; the key holder links the fewest.
 LIB_BASE   := lib/log.c lib/util.c lib/clock.c lib/cli.c
-LIB_CONFIG := lib/config.c lib/config_keys.c lib/config_wait.c
+LIB_CONFIG := lib/config.c lib/config_keys.c
 LIB_DB     := lib/db.c lib/schema.c lib/audit.c lib/checkpoint.c lib/jobs.c
 LIB_SEAL   := lib/seal.c
 LIB_NET    := lib/msg.c lib/net.c

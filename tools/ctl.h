@@ -85,12 +85,13 @@ struct ctl_officer_add {
 	const char *card;	/* a reader holding a blank card to enrol instead */
 	const char *capass;	/* the officer CA key's passphrase file (default: the administrator's) */
 };
-/* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
+/* ctl_lang.c: */
 /* The back office's words in Chinese for a zh-TW operator: "ra-ctl: WHAT：words" on stderr
  * when RES (a failed job's result, or a refusal) has them. */
 void ctl_say_zh(const config_t *cfg, const char *what, const json_t *res);
 /* 1 if the operator reads Traditional Chinese (language: zh-TW). */
 int ctl_zh(const config_t *cfg);
+/* `ra-ctl officer add|list|disable ...` (ARGV after "officer"). Exit status. */
 int ctl_officer(const config_t *cfg, int argc, char **argv, const struct ctl_as *as,
     const struct ctl_officer_add *add);
 /* Give DIR's files to one user per part (created if missing), move the passphrases to

@@ -220,19 +220,6 @@ static void certs_save(const char *label, json_t *certs, const char *out)
 	}
 }
 
-int ctl_zh(const config_t *cfg)
-{
-	return strcmp(config_str(cfg, "language"), "zh-TW") == 0;
-}
-
-void ctl_say_zh(const config_t *cfg, const char *what, const json_t *res)
-{
-	const char *zh = json_string_value(json_object_get(res, "error_zh"));
-
-	if (zh && *zh && ctl_zh(cfg))
-		fprintf(stderr, "ra-ctl: %s：%s\n", what, zh);
-}
-
 /* Wait for job ID; on success return its result, else print why (in Chinese too for a
  * zh-TW operator) and return NULL. */
 static json_t *wait_job(const config_t *cfg, ra_client_t *c, int64_t id, const char *what, int timeout_ms)
