@@ -132,6 +132,14 @@ make_csr() {
 	openssl req -new "$@" -nodes -keyout "$T/$n.key" -subj "/CN=$n" -out "$T/$n.csr" 2>/dev/null
 }
 # sql_is DB QUERY VALUE: the query's result is VALUE (for wait_for, which re-runs it).
+# sheet_unseal WHERE FILE [PASSFILE]: the newest sheet of ra.db matching WHERE, opened with
+# the deployment's sheet key into FILE (tests/fixtures/sheet-unseal.py), as the subscriber
+# reads it on paper. PASSFILE: the sheet key's passphrase (keys/sheets.pass by default).
+sheet_unseal() {
+	sql "$DEP/ra.db" "SELECT hex(sealed) FROM sheets WHERE $1 ORDER BY id DESC LIMIT 1" |
+		/usr/bin/python3 "$RA_TOP/tests/fixtures/sheet-unseal.py" "$DEP/keys/sheets.key" \
+		    "${3:-$DEP/keys/sheets.pass}" "$2"
+}
 sql_is() { [ "$(sql "$1" "$2")" = "$3" ]; }
 
 # applicant_lines ACCOUNT [sheet]: the YAML lines a form about ACCOUNT needs to name who

@@ -49,23 +49,7 @@ A=$(acct 8101) B=$(acct 8102)
 
 # The secrets as the subscribers got them on their sheets: opened here with the sheet key
 # into files, never echoed. unseal WHERE FILE: the newest sheet matching WHERE.
-unseal() {
-	sql "$DEP/ra.db" "SELECT hex(sealed) FROM sheets WHERE $1 ORDER BY id DESC LIMIT 1" |
-		/usr/bin/python3 -c '
-import sys
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-box = bytes.fromhex(sys.stdin.read().strip())
-key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read().strip())
-raw = dict(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
-me = key.public_key().public_bytes(**raw)
-shared = key.exchange(X25519PublicKey.from_public_bytes(box[1:33]))
-k = HKDF(hashes.SHA256(), 32, box[1:33] + me, b"ra sheet seal v1").derive(shared)
-open(sys.argv[3], "wb").write(AESGCM(k).decrypt(box[33:45], box[45:], None))
-' "$DEP/keys/sheets.key" "$DEP/keys/sheets.pass" "$2"
-}
+unseal() { sheet_unseal "$1" "$2"; }
 unseal "kind = 'password' AND account_id = '$A'" "$T/pw.A" && unseal "kind = 'password' AND account_id = '$B'" "$T/pw.B" &&
 	unseal "kind = 'pin' AND order_id = (SELECT id FROM orders WHERE card_serial = '8101')" "$T/pin.0" &&
 	ok "sheet secrets opened for the test" || { fail "sheet secrets opened for the test"; exit 1; }

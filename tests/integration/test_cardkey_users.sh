@@ -59,22 +59,7 @@ A=$(sql "$DEP/ra.db" "SELECT a.id FROM orders o JOIN accounts a ON a.subscriber_
 [ -n "$A" ] && ok "card 8301 personalized" || { fail "card 8301 personalized"; exit 1; }
 
 # The subscriber's password and PIN as their sheets hold them, opened here with the sheet key.
-unseal() {	# WHERE FILE
-	sql "$DEP/ra.db" "SELECT hex(sealed) FROM sheets WHERE $1 ORDER BY id DESC LIMIT 1" |
-		/usr/bin/python3 -c '
-import sys
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-box = bytes.fromhex(sys.stdin.read().strip())
-key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read().strip())
-me = key.public_key().public_bytes(encoding=serialization.Encoding.Raw, format=serialization.PublicFormat.Raw)
-shared = key.exchange(X25519PublicKey.from_public_bytes(box[1:33]))
-k = HKDF(hashes.SHA256(), 32, box[1:33] + me, b"ra sheet seal v1").derive(shared)
-open(sys.argv[3], "wb").write(AESGCM(k).decrypt(box[33:45], box[45:], None))
-' "$DEP/keys/sheets.key" "$DEP/credentials/sheets.pass" "$2"
-}
+unseal() { sheet_unseal "$1" "$2" "$DEP/credentials/sheets.pass"; }
 unseal "kind = 'password' AND account_id = '$A'" "$T/pw" && unseal "kind = 'pin' AND order_id = (SELECT id FROM orders WHERE card_serial = '8301')" "$T/pin.0" \
 	|| { fail "sheet secrets opened for the test"; exit 1; }
 lines() { local f; for f; do printf '%s\n' "$(cat "$f")"; done; }
