@@ -135,7 +135,9 @@ make_csr signer -newkey rsa:2048 -addext "keyUsage=critical,keyCertSign,cRLSign"
 bad_csr "asking for keyCertSign" "keyCertSign" "$T/signer.csr"
 openssl req -in "$T/good.csr" -outform DER -out "$T/good.der"
 size=$(stat -c %s "$T/good.der")
-{ head -c $((size - 5)) "$T/good.der"; printf '\x55'; tail -c 4 "$T/good.der"; } > "$T/forged.der"
+# One byte of the signature turned over (a fixed value would leave it unchanged one time in 256).
+flip=$(printf '%02x' $(( 0x$(od -An -tx1 -j $((size - 5)) -N1 "$T/good.der" | tr -d ' ') ^ 0xff )))
+{ head -c $((size - 5)) "$T/good.der"; printf "\\x$flip"; tail -c 4 "$T/good.der"; } > "$T/forged.der"
 openssl req -inform DER -in "$T/forged.der" -out "$T/forged.csr" 2>/dev/null
 bad_csr "a wrong signature (no proof of possession)" "proof of possession" "$T/forged.csr"
 head -c $((size - 40)) "$T/good.der" > "$T/short.der"

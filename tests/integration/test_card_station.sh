@@ -246,7 +246,7 @@ for i in 0 1 2 3; do
 		ok "rerun: card $serial holds order $order's valid certificate" || fail "rerun: card $serial certificate"
 done
 check "rerun: the unfinished cards were wiped first" grep -q "block PIN and PUK" "$T/run6.out"
-check "rerun: the pair issued for wiped keys was revoked" grep -q "revoke earlier pair" "$T/run6.out"
+check "rerun: the earlier run's order was given back (its pair revoked) before the card was touched" grep -q "give earlier order back" "$T/run6.out"
 [ "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")" -eq $((2 + 2 * open_issues)) ] &&
 	ok "rerun: revoked are only the errored card's pair and the pairs for wiped keys ($open_issues)" ||
 	fail "rerun: revoked count" "$(q "SELECT count(*) FROM certificates WHERE status = 'revoked'")"
