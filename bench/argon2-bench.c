@@ -61,13 +61,14 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
+	static const struct option help_opt[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct bench b = { .n = 100, .lock = PTHREAD_MUTEX_INITIALIZER };
 	long threads = 1, t = 0, m = 0;
 	pthread_t *tid;
 	int64_t t0;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:m:n:j:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "t:m:n:j:h", help_opt, NULL)) != -1) {
 		switch (c) {
 		case 't': t = strtol(optarg, NULL, 10); break;
 		case 'm': m = strtol(optarg, NULL, 10); break;

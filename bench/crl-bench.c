@@ -20,6 +20,7 @@
 
 int main(int argc, char **argv)
 {
+	static const struct option help_opt[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *cfgfile = NULL, *kind_name = "complete";
 	enum signer_crl_kind kind = SIGNER_CRL_COMPLETE;
 	char err[SIGNER_ERR_LEN];
@@ -28,14 +29,14 @@ int main(int argc, char **argv)
 	signer_t *s;
 
 	log_init("crl-bench", LV_WARN);
-	while ((c = getopt(argc, argv, "c:k:n:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:k:n:h", help_opt, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfgfile = optarg; break;
 		case 'k': kind_name = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: crl-bench -c CONFIG [-k base|complete|delta] [-n COUNT]\n");
-			return 2;
+			fprintf(c == 'h' ? stdout : stderr, "usage: crl-bench -c CONFIG [-k base|complete|delta] [-n COUNT]\n");
+			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (strcmp(kind_name, "base") == 0)

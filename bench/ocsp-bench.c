@@ -102,21 +102,22 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
+	static const struct option help_opt[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	int threads = 4, c;
 	pthread_t *tids;
 	int64_t t0, t1;
 
 	log_init("ocsp-bench", LV_WARN);
 	total = 10000;
-	while ((c = getopt(argc, argv, "p:n:t:kh")) != -1) {
+	while ((c = getopt_long(argc, argv, "p:n:t:kh", help_opt, NULL)) != -1) {
 		switch (c) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': total = atoi(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		case 'k': keep = 1; break;
 		default:
-			fprintf(stderr, "usage: ocsp-bench -p PORT [-n COUNT] [-t THREADS] [-k] REQUEST.der...\n");
-			return 2;
+			fprintf(c == 'h' ? stdout : stderr, "usage: ocsp-bench -p PORT [-n COUNT] [-t THREADS] [-k] REQUEST.der...\n");
+			return c == 'h' ? 0 : 2;
 		}
 	}
 	nreqs = argc - optind;

@@ -81,6 +81,7 @@ static void sign_bench_note(FILE *f, const msg_t *r)
 
 int main(int argc, char **argv)
 {
+	static const struct option help_opt[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	const char *cfgfile = NULL, *csr_dir = getenv("BENCH_CSR_DIR"), *run = NULL;
 	FILE *answered = NULL;
 	int kill_pid = 0, kill_at = 0, killed = 0;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 	int64_t t0, t1;
 
 	log_init("sign-bench", LV_WARN);
-	while ((c = getopt(argc, argv, "c:n:w:o:r:l:k:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:w:o:r:l:k:h", help_opt, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfgfile = optarg; break;
 		case 'n': n = atoi(optarg); break;
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
 			setvbuf(answered, NULL, _IOLBF, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET] "
+			fprintf(c == 'h' ? stdout : stderr, "usage: sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET] "
 			    "[-r RUN] [-l FILE] [-k PID@K]\n");
 			return c == 'h' ? 0 : 2;
 		}

@@ -13,6 +13,8 @@ LIB_OFFICER := lib/officer.c $(LIB_SECRET_READ) $(LIB_B64) $(LIB_PEM)
 LIB_OFFICER_DB := lib/officer_registry.c
 LIB_METRICS := lib/metrics.c
 LIB_DISPATCH := lib/dispatch.c
+# text on a printed page in millimetres (cairo + pango): the sheets and the report
+LIB_PAGETEXT := lib/pagetext.c
 # The key holders' privilege drop and seccomp allow-list (ca-signer, ra-cardkey).
 LIB_SANDBOX := lib/sandbox.c
 

@@ -108,6 +108,25 @@ out:
 	return n->mail;
 }
 
+int64_t ledger_cursor(struct notifier *n, const char *name)
+{
+	int64_t position = db_int(n->db, "SELECT position FROM notifier_cursor WHERE name = ?", "s", name);
+	return position < 0 ? 0 : position;
+}
+
+int ledger_cursor_move(struct notifier *n, const char *name, int64_t position)
+{
+	sqlite3_stmt *mv = db_prepare(n->db, "INSERT INTO notifier_cursor (name, position) VALUES (?, ?)"
+	    " ON CONFLICT (name) DO UPDATE SET position = excluded.position");
+	int ok = sqlite3_bind_text(mv, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_bind_int64(mv, 2, position) == SQLITE_OK && sqlite3_step(mv) == SQLITE_DONE;
+
+	if (!ok)
+		log_err("notifier cursor %s: %s", name, sqlite3_errmsg(n->db));
+	sqlite3_finalize(mv);
+	return ok ? 0 : -1;
+}
+
 int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
     const char *topic, const char *recipient)
 {

@@ -5,11 +5,11 @@ test_mail_PKGS := libcurl openssl
 UNIT_TESTS += test_mail_template
 test_mail_template_SRCS := tests/unit/test_mail_template.c notifier/template.c $(LIB_BASE)
 UNIT_TESTS += test_sheet
-test_sheet_SRCS := tests/unit/test_sheet.c notifier/sheet.c notifier/pdfcrypt.c $(LIB_BASE)
+test_sheet_SRCS := tests/unit/test_sheet.c notifier/sheet.c $(LIB_PAGETEXT) notifier/pdfcrypt.c $(LIB_BASE)
 test_sheet_PKGS := pangocairo cairo-pdf libqpdf openssl
 
 PROGRAMS += ra-notifier
-ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c \
+ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier/sheet.c $(LIB_PAGETEXT) \
 	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
 	notifier/renewals.c notifier/notices.c notifier/rejections.c notifier/sheets.c notifier/run_metrics.c notifier/stmts.c \
 	notifier/passwords.c notifier/printed.c \

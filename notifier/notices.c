@@ -46,13 +46,11 @@ static int notices_plan(struct notifier *n, int *planned)
 {
 	sqlite3_stmt *q = db_prepare(n->db, events_sql);
 	sqlite3_stmt *link = db_prepare(n->db, "INSERT INTO notice_events (event_id, notice_id) VALUES (?, ?)");
-	int64_t cursor = db_int(n->db, "SELECT position FROM notifier_cursor WHERE name = 'status'", "");
+	int64_t cursor = ledger_cursor(n, "status");
 	int64_t cur_sub = -1, notice = 0, last = -1;
 	const char *cur_kind = "";
 	int rc = -1;
 
-	if (cursor < 0)
-		cursor = 0;
 	if (!n->dry_run && db_begin(n->db) < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, cursor);
@@ -94,15 +92,8 @@ static int notices_plan(struct notifier *n, int *planned)
 			goto out;
 		}
 	}
-	if (!n->dry_run) {
-		sqlite3_stmt *mv = db_prepare(n->db, "INSERT INTO notifier_cursor (name, position) VALUES ('status', ?)"
-		    " ON CONFLICT (name) DO UPDATE SET position = excluded.position");
-		sqlite3_bind_int64(mv, 1, cursor);
-		int ok = sqlite3_step(mv) == SQLITE_DONE;
-		sqlite3_finalize(mv);
-		if (!ok || db_commit(n->db) < 0)
-			goto out;
-	}
+	if (!n->dry_run && (ledger_cursor_move(n, "status", cursor) < 0 || db_commit(n->db) < 0))
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0 && !n->dry_run)

@@ -60,6 +60,10 @@ void stats_clear(struct run_stats *st);
  */
 int64_t ledger_add(struct notifier *n, int64_t subscriber, const char *kind,
     const char *topic, const char *recipient);
+/* Where the planner NAME ("status", "password") stopped reading its events (0: nothing yet). */
+int64_t ledger_cursor(struct notifier *n, const char *name);
+/* Move planner NAME's cursor to POSITION in the current transaction. 0/-1. */
+int ledger_cursor_move(struct notifier *n, const char *name, int64_t position);
 /* Send every pending notice of the given KINDS (NULL-terminated) whose time has come. 0/-1. */
 int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_stats *st);
 /* Mail the run's summary to notifier.admin_address (if set). 0/-1. */

@@ -29,12 +29,10 @@ static const char password_events_sql[] =
 
 int passwords_plan(struct notifier *n, int *planned)
 {
-	sqlite3_stmt *q = db_prepare(n->db, password_events_sql), *mv = NULL;
-	int64_t cursor = db_int(n->db, "SELECT position FROM notifier_cursor WHERE name = 'password'", "");
+	sqlite3_stmt *q = db_prepare(n->db, password_events_sql);
+	int64_t cursor = ledger_cursor(n, "password");
 	int rc = -1, r;
 
-	if (cursor < 0)
-		cursor = 0;
 	if (!n->dry_run && db_begin(n->db) < 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, cursor);
@@ -66,18 +64,12 @@ int passwords_plan(struct notifier *n, int *planned)
 		log_err("password events: %s", sqlite3_errmsg(n->db));
 		goto out;
 	}
-	if (!n->dry_run) {
-		mv = db_prepare(n->db, "INSERT INTO notifier_cursor (name, position) VALUES ('password', ?)"
-		    " ON CONFLICT (name) DO UPDATE SET position = excluded.position");
-		sqlite3_bind_int64(mv, 1, cursor);
-		if (sqlite3_step(mv) != SQLITE_DONE || db_commit(n->db) < 0)
-			goto out;
-	}
+	if (!n->dry_run && (ledger_cursor_move(n, "password", cursor) < 0 || db_commit(n->db) < 0))
+		goto out;
 	rc = 0;
 out:
 	if (rc < 0 && !n->dry_run)
 		db_rollback(n->db);
 	sqlite3_finalize(q);
-	sqlite3_finalize(mv);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pagetext.h"
 #include "util.h"
 
 #define PAGE_W 210.0
@@ -117,40 +118,11 @@ void sheet_doc_destroy(sheet_doc_t **dp)
 	*dp = NULL;
 }
 
-/*
- * Draw TEXT at (x, y) mm, wrapped to W mm, in FAMILY at SIZE points; returns the height
- * used in mm so callers can stack lines.
- */
+/* TEXT at (x, y) mm, wrapped to W mm (lib/pagetext.c); the height used in mm. */
 static double text_at(sheet_doc_t *d, double x, double y, double w, const char *family,
     double size, int bold, PangoAlignment align, const char *text)
 {
-	PangoLayout *lay = pango_cairo_create_layout(d->cr);
-	PangoFontDescription *fd = pango_font_description_new();
-	int pw, ph;
-
-	PangoContext *pc = pango_layout_get_context(lay);
-	cairo_font_options_t *fo = cairo_font_options_create();
-	/* hinted metrics round advances to whole device units, which are millimetres here */
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-	pango_cairo_context_set_font_options(pc, fo);
-	cairo_font_options_destroy(fo);
-	pango_cairo_context_set_resolution(pc, 25.4);
-	pango_layout_context_changed(lay);
-	pango_font_description_set_family(fd, family);
-	pango_font_description_set_size(fd, (gint)(size * PANGO_SCALE));
-	pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-	pango_layout_set_font_description(lay, fd);
-	pango_layout_set_width(lay, (int)(w * PANGO_SCALE));
-	pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_alignment(lay, align);
-	pango_layout_set_text(lay, text, -1);
-	cairo_move_to(d->cr, x, y);
-	pango_cairo_show_layout(d->cr, lay);
-	pango_layout_get_size(lay, &pw, &ph);
-	pango_font_description_free(fd);
-	g_object_unref(lay);
-	return (double)ph / PANGO_SCALE;
+	return pagetext_draw(d->cr, family, x, y, w, size, bold, align, PAGETEXT_WRAP, text);
 }
 
 static void line(cairo_t *cr, double x0, double y0, double x1, double y1, double width, double grey)

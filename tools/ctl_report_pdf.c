@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "pagetext.h"
 #include "util.h"
 
 #define PAGE_W 210.0
@@ -32,29 +33,7 @@ struct report_pdf {
 static void pdf_text(struct report_pdf *d, double x, double y, double w, double size, int bold,
     PangoAlignment align, const char *text)
 {
-	PangoLayout *lay = pango_cairo_create_layout(d->cr);
-	PangoFontDescription *fd = pango_font_description_new();
-	cairo_font_options_t *fo = cairo_font_options_create();
-	PangoContext *pc = pango_layout_get_context(lay);
-
-	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-	pango_cairo_context_set_font_options(pc, fo);
-	cairo_font_options_destroy(fo);
-	pango_cairo_context_set_resolution(pc, 25.4);
-	pango_layout_context_changed(lay);
-	pango_font_description_set_family(fd, d->family);
-	pango_font_description_set_size(fd, (gint)(size * PANGO_SCALE));
-	pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-	pango_layout_set_font_description(lay, fd);
-	pango_layout_set_width(lay, (int)(w * PANGO_SCALE));
-	pango_layout_set_ellipsize(lay, PANGO_ELLIPSIZE_END);
-	pango_layout_set_alignment(lay, align);
-	pango_layout_set_text(lay, text, -1);
-	cairo_move_to(d->cr, x, y);
-	pango_cairo_show_layout(d->cr, lay);
-	pango_font_description_free(fd);
-	g_object_unref(lay);
+	pagetext_draw(d->cr, d->family, x, y, w, size, bold, align, PAGETEXT_ELLIPSIZE, text);
 }
 
 static void pdf_rule(cairo_t *cr, double y, double width, double grey)
