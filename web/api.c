@@ -61,7 +61,7 @@ enum MHD_Result api_answer(struct web_req *r, json_t *result, int pending)
 		    pending ? "accepted but not finished yet" : T_UNREACHABLE.en));
 	if (json_is_true(json_object_get(result, "ok")))
 		return http_json(r, MHD_HTTP_OK, result);
-	if (!json_object_get(result, "ok")) {	/* a failed job */
+	if (json_is_true(json_object_get(result, "failed"))) {
 		out = json_pack("{s:b,s:s,s:s}", "ok", 0, "code", "failed", "error",
 		    json_string_value(json_object_get(result, "error")) ?: "the job failed");
 		json_decref(result);

@@ -99,10 +99,6 @@ enum MHD_Result api_card_job(struct web_req *r)
 	api_body_wipe(body);
 	result = backend_run_job(r->w, r->source, cs->kind, payload, &pending, &id);
 	json_decref(payload);
-	/* A done card job's result has no "ok" unless it refuses (challenge); a failed one
-	 * has "error". */
-	if (result && !json_object_get(result, "ok") && !json_object_get(result, "error"))
-		json_object_set_new(result, "ok", json_true());
 	log_info("%s: card agent %s: %s", r->source, cs->kind,
 	    result && json_is_true(json_object_get(result, "ok")) ? "done" : "not done");
 	if (result && json_is_true(json_object_get(result, "ok")))

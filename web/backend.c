@@ -66,9 +66,16 @@ json_t *backend_run_job(struct web *w, const char *source, const char *kind, jso
 		return NULL;
 	json_object_set_new(payload, "source", json_string(source));
 	switch (ra_client_run(c, kind, NULL, payload, (int)config_int(w->cfg, "web.wait_ms"), &job)) {
-	case JOB_DONE:
-	case JOB_FAILED:
-		result = json_incref(job.result);
+	case JOB_DONE:	/* a job that answers nothing more than being done says {"ok": true} */
+		result = job.result ? json_incref(job.result) : json_object();
+		if (!json_object_get(result, "ok"))
+			json_object_set_new(result, "ok", json_true());
+		if (id)
+			*id = job.id;
+		break;
+	case JOB_FAILED:	/* its attempts spent: one shape, told apart from a refusal */
+		result = json_pack("{s:b,s:b,s:s}", "ok", 0, "failed", 1, "error",
+		    json_string_value(json_object_get(job.result, "error")) ?: job.error ?: "the job failed");
 		if (id)
 			*id = job.id;
 		break;

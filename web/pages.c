@@ -226,7 +226,7 @@ static const char *job_words(struct web_req *r, json_t *result, int pending, cha
 			snprintf(buf, len, "%s", TR(r, T_UNREACHABLE));
 		return buf;
 	}
-	if (json_object_get(result, "ok") == NULL) {	/* a failed job: {"error": ...} */
+	if (json_is_true(json_object_get(result, "failed"))) {
 		snprintf(buf, len, TR(r, T_FAILED), json_string_value(json_object_get(result, "error")));
 		return buf;
 	}

@@ -176,7 +176,9 @@ int ratelimit_take(web_ratelimit_t *rl, const char *source);
 /*
  * Carry a subscriber's request from SOURCE (the client's address, sent as the payload's
  * "source" so the back office can slow down one source's wrong passwords): submit KIND
- * with PAYLOAD (not stolen) as the "web" producer and wait for it. Returns the job's result (caller decrefs) when it ended;
+ * with PAYLOAD (not stolen) as the "web" producer and wait for it. Returns the job's result (caller decrefs) when it ended:
+ * a done job's result with "ok" true unless it refuses ("ok" false, "code"), a failed job as
+ * {"ok": false, "failed": true, "error": ...};
  * NULL when the back office cannot be reached or did not answer in web.wait_ms (logged;
  * *pending set when the job exists but is not finished).
  */

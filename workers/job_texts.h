@@ -88,10 +88,7 @@ enum job_text {
 	JT_ISSUE_CHANGED,	/* %lld */
 	JT_CARD_PERSONALIZED,	/* %s */
 	JT_NO_ORDER_WAITING,	/*  */
-	JT_ORDER_OTHER_CARD,	/* %lld %s */
-	JT_ORDER_NO_CERTS,	/* %lld */
 	JT_SEALED_PIN,	/*  */
-	JT_ORDER_FINISHED,	/* %lld */
 	JT_CSR_NOT_PEM,	/* %s */
 	JT_CSR_SAME_KEY,	/*  */
 	JT_CSR_REFUSED,	/* %s %s %s */
