@@ -42,6 +42,11 @@ static void usage(FILE *f)
 	    "                           inside notifier.reprint_window_hours)\n"
 	    "  sheets --printed NAME --officer ID  batch NAME is on paper: shred its print\n"
 	    "                           files and previews (audited)\n"
+	    "         --officer ID [--credential FILE] [--passphrase-file F]\n"
+	    "                           the supervisor or card operator asking signs it with\n"
+	    "                           their own credential (default officers.credentials_dir/\n"
+	    "                           ID.pem; the passphrase is asked if F is not given); the\n"
+	    "                           audit chain records the officer and certificate proven\n"
 	    "  sheets --preview NAME    NAME's first page as PNG, the secret masked\n"
 	    "  testmail ADDRESS         send one test message through the configured relay\n"
 	    "\n"
@@ -179,6 +184,8 @@ int main(int argc, char **argv)
 		{ "sheet", required_argument, NULL, 's' },
 		{ "reprint", no_argument, NULL, 'r' },
 		{ "officer", required_argument, NULL, 'o' },
+		{ "credential", required_argument, NULL, 'K' },
+		{ "passphrase-file", required_argument, NULL, 'F' },
 		{ "printed", required_argument, NULL, 'P' },
 		{ "preview", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -207,6 +214,8 @@ int main(int argc, char **argv)
 		case 's': so.sheet = optarg; break;
 		case 'r': so.reprint = 1; break;
 		case 'o': so.officer = optarg; break;
+		case 'K': so.credential = optarg; break;
+		case 'F': so.passphrase_file = optarg; break;
 		case 'P': so.printed = optarg; break;
 		case 'V': so.preview = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -238,10 +247,10 @@ int main(int argc, char **argv)
 		log_err("%s: wrong arguments (try --help)", cmd);
 		goto out;
 	}
-	if ((so.batch || so.sheet || so.reprint || so.officer || so.printed || so.preview) &&
-	    strcmp(cmd, "sheets")) {
-		log_err("--batch, --sheet, --reprint, --officer, --printed and --preview belong to "
-		    "the sheets command");
+	if ((so.batch || so.sheet || so.reprint || so.officer || so.printed || so.preview ||
+	    so.credential || so.passphrase_file) && strcmp(cmd, "sheets")) {
+		log_err("--batch, --sheet, --reprint, --officer, --credential, --passphrase-file, --printed "
+		    "and --preview belong to the sheets command");
 		goto out;
 	}
 	n.now = ra_now();

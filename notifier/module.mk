@@ -13,5 +13,6 @@ ra-notifier_SRCS := notifier/main.c notifier/mail.c notifier/template.c notifier
 	notifier/pdfcrypt.c notifier/pdfpage.c notifier/ledger.c notifier/compose.c \
 	notifier/renewals.c notifier/notices.c notifier/rejections.c notifier/sheets.c notifier/run_metrics.c notifier/stmts.c \
 	notifier/passwords.c notifier/printed.c \
-	lib/form_reject.c $(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL) $(LIB_METRICS)
+	lib/form_reject.c lib/officer_local.c $(LIB_OFFICER) $(LIB_OFFICER_DB) \
+	$(LIB_BASE) $(LIB_CONFIG) $(LIB_DB) $(LIB_SEAL) $(LIB_METRICS)
 ra-notifier_PKGS := libcurl openssl sqlite3 yaml-0.1 jansson pangocairo cairo-pdf libqpdf

@@ -135,7 +135,9 @@ struct sheets_opts {
 	const char *batch;	/* batch name for the postal PDF (NULL: post-YYYYMMDD[-N]) */
 	const char *sheet;	/* produce only this sheet serial */
 	int reprint;		/* a produced sheet again, from its stored file */
-	const char *officer;	/* who asked for the reprint, or saw the batch printed (audited) */
+	const char *officer;	/* who asked for the reprint, or saw the batch printed (proven, audited) */
+	const char *credential;	/* that officer's credential (--credential; NULL: the default) */
+	const char *passphrase_file; /* its passphrase or PIN (--passphrase-file; NULL: asked) */
 	const char *printed;	/* this batch printed: shred its print files */
 	const char *preview;	/* write this batch's first page as a PNG, secret masked */
 };

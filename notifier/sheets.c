@@ -36,7 +36,9 @@
 
 #include "audit.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
+#include "officer_local.h"
 #include "pdfcrypt.h"
 #include "pdfpage.h"
 #include "seal.h"
@@ -648,11 +650,27 @@ int sheets_run(struct notifier *n, const struct sheets_opts *o)
 	char *kpass = config_path(n->cfg, "sheets.private_key_passphrase_file");
 	EVP_PKEY *key = NULL;
 	struct run_stats st = { 0 };
+	struct sheets_opts po = *o;
+	char actor[96];
 	int rc = -1, failed = 0, count;
 
 	if (o->reprint && (!o->officer || !*o->officer || !o->sheet)) {
 		log_err("--reprint needs --sheet SERIAL and --officer ID");
 		goto out;
+	}
+	if (o->printed && (!o->officer || !*o->officer)) {
+		log_err("--printed needs --officer ID: who saw the batch printed");
+		goto out;
+	}
+	if (o->reprint || o->printed) {	/* the officer proves who they are; the audit names them so */
+		char object[96];
+		snprintf(object, sizeof object, o->printed ? "batch:%s" : "sheet:%s", o->printed ? o->printed : o->sheet);
+		struct officer_local_ask ask = { o->printed ? "batch.printed" : "sheet.reprint", object,
+		    ROLE_SUPERVISOR | ROLE_OPERATOR, o->officer, o->credential, o->passphrase_file };
+		if (officer_local_prove(n->cfg, n->db, &ask, actor, sizeof actor) < 0)
+			goto out;
+		po.officer = actor;
+		o = &po;
 	}
 	if (o->printed) {
 		rc = printed_confirm(n, o->printed, o->officer) < 0 ? 1 : 0;

@@ -28,6 +28,8 @@ SINK=$top/tests/fixtures/smtp-sink.sh
 
 die() { echo "demo-notifier: $*" >&2; exit 2; }
 [ $# -eq 1 ] || die "usage: RA_CONFIG=DEPLOYMENT/ra.yaml tools/demo-notifier.sh OUTDIR"
+# the card operator's passphrase, to confirm a batch printed (tools/demo.sh writes it there)
+pp=${DEMO_PASSPHRASES:-$(dirname "$RA_CONFIG")/passphrases}
 cfg=${RA_CONFIG:-}
 [ -n "$cfg" ] && [ -f "$cfg" ] || die "RA_CONFIG must name the deployment's ra.yaml (got \"$cfg\")"
 cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")
@@ -128,7 +130,7 @@ fi
 # Once printed (here: copied out), the operator confirms it, and the deployment's print
 # files are shredded.
 for b in $(count "SELECT DISTINCT batch FROM sheets WHERE state = 'produced' AND batch NOT LIKE 'mail-%' ORDER BY batch"); do
-	ra-notifier sheets --printed "$b" --officer op01 >>"$out/notifier-sheets.out" 2>>"$out/notifier-sheets.log" || true
+	ra-notifier sheets --printed "$b" --officer op01 --passphrase-file "$pp/op01" >>"$out/notifier-sheets.out" 2>>"$out/notifier-sheets.log" || true
 done
 grep -h 'print files shredded' "$out/notifier-sheets.out" || true
 

@@ -164,18 +164,18 @@ check "a rejection letter is a page of the postal print batch (manifest, postal-
 letter_reprint_and_shred() {
 	local later
 	ra-notifier sheets --sheet R2026-000003 >"$out" 2>&1; [ $? -eq 1 ] && has "needs --reprint --officer ID" "$out" &&
-	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>"$T/reprint.log" || { cat "$T/reprint.log"; return 1; }
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 --passphrase-file "$OPASS" >"$out" 2>"$T/reprint.log" || { cat "$T/reprint.log"; return 1; }
 	[ -f "$(cat "$out")" ] && [ "$(pdfinfo "$(cat "$out")" | awk '/^Pages:/ { print $2 }')" = 1 ] &&
 	pdftotext "$(cat "$out")" - | tr -d ' ' | has "張家豪您好" /dev/stdin &&
-	audit_has "action = 'letter.reprint' AND object = 'form:R2026-000003' AND actor = 'sup01' AND before = 'post-counter1'" &&
+	audit_has "action = 'letter.reprint' AND object = 'form:R2026-000003' AND actor LIKE 'sup01 (cert %)' AND before = 'post-counter1'" &&
 	later=$(date -u -d '+3 days' +%Y-%m-%dT%H:%M:%SZ) &&
-	RA_NOW=$later ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] &&
+	RA_NOW=$later ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 --passphrase-file "$OPASS" >"$out" 2>&1; [ $? -eq 1 ] &&
 	has "reprint_window_hours" "$out" && audit_has "action = 'letter.reprint-refused' AND object = 'form:R2026-000003'" &&
-	ra-notifier sheets --printed post-counter1 --officer sup01 >"$out" 2>&1 || { cat "$out"; return 1; }
+	ra-notifier sheets --printed post-counter1 --officer sup01 --passphrase-file "$OPASS" >"$out" 2>&1 || { cat "$out"; return 1; }
 	[ ! -e "$DEP/sheets/post-counter1.pdf" ] && [ -z "$(find "$DEP/sheets/reprint" -name 'R2026-000003-*')" ] &&
 	[ -e "$DEP/sheets/post-counter1.csv" ] &&
-	audit_has "action = 'sheet.shred' AND object = 'batch:post-counter1' AND actor = 'sup01'" &&
-	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 >"$out" 2>&1; [ $? -eq 1 ] && has "is gone" "$out"
+	audit_has "action = 'sheet.shred' AND object = 'batch:post-counter1' AND actor LIKE 'sup01 (cert %)'" &&
+	ra-notifier sheets --sheet R2026-000003 --reprint --officer sup01 --passphrase-file "$OPASS" >"$out" 2>&1; [ $? -eq 1 ] && has "is gone" "$out"
 }
 check "a letter is reprinted inside the window only (audited), and shredded with its batch once printed" letter_reprint_and_shred
 

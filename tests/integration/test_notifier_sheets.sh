@@ -33,8 +33,19 @@ notifier:
   smtp_url: smtp://127.0.0.1:$port
   smtp_starttls: false
   reprint_window_hours: 72
+officers:
+  ca_cert: officers/ca.pem
+  credentials_dir: officers
 YAML
 ra-notifier -c ra.yaml --now 2026-01-01 renewals >/dev/null 2>&1	# creates ra.db
+# The officers who reprint and confirm: an operator, a clerk, and "stranger" from another CA.
+mkdir -p officers
+printf 'officer passphrase\n' >officer.pass
+printf 'not the passphrase\n' >wrong.pass
+$PY "$RA_TOP/tests/fixtures/officer-make.py" officers officer.pass ra.db officer7:operator clerk9:clerk \
+	|| fail "officer credentials made"
+O7="--officer officer7 --passphrase-file officer.pass"
+A7="officer7 (cert 7A00)"	# the actor the audit chain records: the officer proven, not a typed name
 
 # seal_sql: lines "serial|kind|subscriber|reason|delivery|secret|pubkey" -> INSERTs
 seal_sql() {
@@ -147,15 +158,33 @@ ra-notifier -c ra.yaml --now 2026-11-26 sheets --sheet PW-0004 >/dev/null 2>twic
 check_fails "--reprint without --officer is refused" ra-notifier -c ra.yaml sheets --sheet PW-0004 --reprint
 check_fails "an unknown sheet is an error" ra-notifier -c ra.yaml sheets --sheet NOPE-1
 # a password sheet is never reprinted: the officer is sent to the password-reset form
-ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PW-0002 --reprint --officer officer7 >refused.out 2>refused.log; rc=$?
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PW-0002 --reprint $O7 >refused.out 2>refused.log; rc=$?
 [ "$rc" != 0 ] && grep -q "sheet PW-0002 is a website password sheet" refused.log && grep -q "password-reset form for account acct0002" refused.log \
 	&& ok "reprint of a password sheet is refused and names the reset form" || fail "reprint of a password sheet is refused" "rc=$rc $(cat refused.log)"
 [ ! -s refused.out ] && [ ! -d sheets/reprint ] && ok "a refused reprint writes no file" || fail "a refused reprint writes no file" "$(cat refused.out; ls sheets)"
-[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint-refused' AND object = 'sheet:PW-0002'")" = officer7 ] \
+[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint-refused' AND object = 'sheet:PW-0002'")" = "$A7" ] \
 	&& ok "the refused reprint is audited with the officer" || fail "the refused reprint is audited with the officer"
-check_fails "reprint of a counter password sheet is refused too" ra-notifier -c ra.yaml sheets --sheet PW-0004 --reprint --officer officer7
+check_fails "reprint of a counter password sheet is refused too" ra-notifier -c ra.yaml sheets --sheet PW-0004 --reprint $O7
+# who asks must prove it: a typed id, a wrong passphrase, a clerk, another CA's officer
+proof_refused() { # NAME WHY ARGS...: refused with WHY in its message, no file, nothing audited
+	local name=$1 why=$2 before
+	shift 2
+	before=$(sqlite3 ra.db "SELECT count(*) FROM audit")
+	ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint "$@" >proof.out 2>proof.log; rc=$?
+	[ "$rc" != 0 ] && grep -q "$why" proof.log && [ ! -s proof.out ] && [ ! -d sheets/reprint ] &&
+		[ "$(sqlite3 ra.db "SELECT count(*) FROM audit")" = "$before" ] && ok "reprint refused: $name" ||
+		fail "reprint refused: $name" "rc=$rc $(cat proof.log)"
+}
+proof_refused "an officer with no credential" "could not open their credential" --officer officer8 --passphrase-file officer.pass
+proof_refused "a wrong passphrase" "wrong passphrase" --officer officer7 --passphrase-file wrong.pass
+proof_refused "a clerk" "officer clerk9 is a clerk; this needs a supervisor or operator" --officer clerk9 --passphrase-file officer.pass
+proof_refused "an officer of another CA" "credential is refused: the officer certificate is refused" --officer stranger --passphrase-file officer.pass
+sqlite3 ra.db "UPDATE officers SET enabled = 0 WHERE id = 'officer7'"
+proof_refused "a disabled officer" "officer officer7 is disabled" $O7
+sqlite3 ra.db "UPDATE officers SET enabled = 1 WHERE id = 'officer7'"
+check_fails "--printed by a clerk is refused" ra-notifier -c ra.yaml --now 2026-11-27 sheets --printed post-20261125 --officer clerk9 --passphrase-file officer.pass
 # a card PIN sheet is reprinted: the PIN lives on the card, useless without it
-ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint --officer officer7 >reprint.out 2>>run.log
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint $O7 >reprint.out 2>>run.log
 rp=$(cat reprint.out)
 if [ -f "$rp" ] && [ "$(pdfinfo "$rp" | awk '/^Pages:/ {print $2}')" = 1 ] && pdftotext "$rp" - | grep -q 730194; then
 	ok "reprint of a postal PIN sheet: its page only"
@@ -167,7 +196,7 @@ if pdftotext "$rp" - | grep -q -e Sec1-Ta1chung -e Sec2-Ta1pei; then
 else
 	ok "reprint carries no other subscriber's secret"
 fi
-[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint' AND object = 'sheet:PIN-0003'")" = officer7 ] \
+[ "$(sqlite3 ra.db "SELECT actor FROM audit WHERE action = 'sheet.reprint' AND object = 'sheet:PIN-0003'")" = "$A7" ] \
 	&& ok "reprint is audited with the officer" || fail "reprint is audited with the officer"
 
 # printed secrets do not linger: a masked preview; the batch shredded once confirmed printed
@@ -177,18 +206,18 @@ pv=$(cat preview.out)
 	&& ok "preview: the batch's first page as PNG (drawn from the ledger, secret masked)" || fail "preview" "$pv $(file "$pv")"
 [ -n "${KEEP_PNG:-}" ] && cp "$pv" "${KEEP_PNG%.png}-preview.png"
 check_fails "--printed without --officer is refused" ra-notifier -c ra.yaml sheets --printed post-20261125
-check_fails "--printed of an unknown batch is refused" ra-notifier -c ra.yaml sheets --printed post-19990101 --officer officer7
+check_fails "--printed of an unknown batch is refused" ra-notifier -c ra.yaml sheets --printed post-19990101 $O7
 pdfsize=$(stat -c %s sheets/post-20261125.pdf)
-ra-notifier -c ra.yaml --now 2026-11-27 sheets --printed post-20261125 --officer officer7 >printed.out 2>>run.log
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --printed post-20261125 $O7 >printed.out 2>>run.log
 [ ! -e sheets/post-20261125.pdf ] && [ ! -e "$pv" ] && [ -z "$(ls sheets/reprint/ 2>/dev/null)" ] && [ -f "$csv" ] \
 	&& ok "confirmed printed: batch PDF, its reprint and its preview are gone; the manifest stays" || fail "shred" "$(ls -R sheets)"
-[ "$(sqlite3 ra.db "SELECT actor || ' ' || after FROM audit WHERE action = 'sheet.shred' AND object = 'batch:post-20261125'")" = "officer7 3 file(s) shredded" ] \
+[ "$(sqlite3 ra.db "SELECT actor || ' ' || after FROM audit WHERE action = 'sheet.shred' AND object = 'batch:post-20261125'")" = "$A7 3 file(s) shredded" ] \
 	&& ok "the shredding is audited with the officer" || fail "shred audit" "$(sqlite3 ra.db "SELECT * FROM audit WHERE action = 'sheet.shred'")"
-ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint --officer officer7 >/dev/null 2>gone.log
+ra-notifier -c ra.yaml --now 2026-11-27 sheets --sheet PIN-0003 --reprint $O7 >/dev/null 2>gone.log
 grep -q "print file .* is gone" gone.log && ok "no reprint once the batch is shredded" || fail "reprint after shred" "$(cat gone.log)"
 # the counter sheet of 11-26: reprint refused outside the window, and its file shredded
 # by the first sheets run after the window, though nobody confirmed it
-ra-notifier -c ra.yaml sheets --sheet PIN-0003 --reprint --officer officer7 --now 2026-12-01 >/dev/null 2>late.log
+ra-notifier -c ra.yaml sheets --sheet PIN-0003 --reprint $O7 --now 2026-12-01 >/dev/null 2>late.log
 grep -q "reprint_window_hours" late.log && [ "$(sqlite3 ra.db "SELECT count(*) FROM audit WHERE action = 'sheet.reprint-refused' AND object = 'sheet:PIN-0003' AND after = 'outside the reprint window'")" = 1 ] \
 	&& ok "a reprint outside the window is refused and audited" || fail "reprint window" "$(cat late.log)"
 [ -f sheets/counter/PW-0004.pdf ] && ra-notifier -c ra.yaml --now 2026-12-01 sheets >/dev/null 2>>run.log
