@@ -332,7 +332,8 @@ config_t *config_open(const char *arg)
  * meanwhile, for two withdrawals; an issue job (job_issue.c) the same without the card;
  * a revocation asks for two status changes and a CRL. Hence one ra-cardkey call and four
  * ca-signer calls, each as long as its timeout, and the loader refuses a shorter lease.
- * The bulk revocation (ra-ctl revoke) asks once per serial and is cut into jobs for that.
+ * The bulk revocation (ra-ctl revoke) asks once per serial: it stops in time and leaves
+ * the rest to a follow-on job (workers/job_revoke.c), so it never outlasts its lease.
  */
 
 /* The most ca-signer and ra-cardkey calls one job makes (see above). */

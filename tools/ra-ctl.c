@@ -331,8 +331,9 @@ static json_t *read_serials(const char *file)
 	return list;
 }
 
-/* Bulk revocation: the list goes as jobs of REVOKE_CHUNK serials, so each job stays well
- * inside its lease and the workers share the work; each chunk is idempotent by content. */
+/* Bulk revocation: the list goes as jobs of REVOKE_CHUNK serials, so the workers share the
+ * work; each chunk is idempotent by content. A job the signer is too slow for leaves its
+ * rest to a follow-on job (workers/job_revoke.c), which the wait follows. */
 #define REVOKE_CHUNK 250
 static int cmd_revoke(const config_t *cfg, const char *file, const char *reason, int wait, const struct ctl_as *as)
 {
@@ -388,18 +389,21 @@ static int cmd_revoke(const config_t *cfg, const char *file, const char *reason,
 	}
 	printf("%zu serial(s) in %zu revoke job(s)\n", total, json_array_size(ids));
 	json_array_foreach(ids, i, v) {
+		int64_t id = json_integer_value(v);
 		json_t *r;
-		if (!wait)
-			break;
-		if (!(r = wait_job(cfg, c, json_integer_value(v), "revoke", 300000))) {
-			rc = 1;
-			continue;
+		/* a job the lease could not cover names the job it left the rest to */
+		while (wait && id > 0) {
+			if (!(r = wait_job(cfg, c, id, "revoke", 300000))) {
+				rc = 1;
+				break;
+			}
+			revoked += json_integer_value(json_object_get(r, "count"));
+			skipped += (json_int_t)json_array_size(json_object_get(r, "skipped"));
+			unknown += (json_int_t)json_array_size(json_object_get(r, "unknown"));
+			refused += (json_int_t)json_array_size(json_object_get(r, "refused"));
+			id = json_integer_value(json_object_get(r, "continued"));
+			json_decref(r);
 		}
-		revoked += json_integer_value(json_object_get(r, "count"));
-		skipped += (json_int_t)json_array_size(json_object_get(r, "skipped"));
-		unknown += (json_int_t)json_array_size(json_object_get(r, "unknown"));
-		refused += (json_int_t)json_array_size(json_object_get(r, "refused"));
-		json_decref(r);
 	}
 	if (wait) {
 		printf("%lld revoked (%s), %lld already revoked, %lld unknown, %lld refused by the signer\n",

@@ -45,6 +45,12 @@ json_t *cert_status_select(struct job_ctx *ctx, const char *account, const char 
 int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action, const char *reason,
     int64_t invalidity, json_t *done, json_t *refused)
 {
+	return cert_status_signer_until(ctx, serials, action, reason, invalidity, 0, done, refused, NULL);
+}
+
+int cert_status_signer_until(struct job_ctx *ctx, json_t *serials, const char *action, const char *reason,
+    int64_t invalidity, int64_t deadline, json_t *done, json_t *refused, json_t *rest)
+{
 	json_t *s;
 	size_t i;
 
@@ -52,6 +58,14 @@ int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action,
 		const char *serial = json_string_value(s);
 		char request_id[128];
 		json_t *ans;
+
+		/* Past the deadline, what is left goes back to the caller (one serial at least is
+		 * asked, so every job moves the list on). */
+		if (deadline && rest && i > 0 && mono_ms() >= deadline) {
+			for (; i < json_array_size(serials); i++)
+				json_array_append(rest, json_array_get(serials, i));
+			break;
+		}
 
 		snprintf(request_id, sizeof request_id, "job%lld.%s.%s", (long long)ctx->id, action, serial);
 		ans = signer_client_status(ctx, request_id, serial, action, reason, invalidity);

@@ -6,10 +6,15 @@
  *     the event date as invalidity date when the form gives one;
  *   - the RA's own bulk revocation (job kind "revoke", ra-ctl revoke --serials-file), for
  *     a compromised batch of cards: listed serials, one reason. ra-ctl sends a long list
- *     as several jobs so each stays well inside its lease.
+ *     as several jobs, and a job never outlasts its lease however slow the signer is: it
+ *     stops asking the signer in time to commit (lease_budget below), records what was
+ *     revoked and leaves the rest to a follow-on revoke job it creates in the same
+ *     transaction (its result names it as "continued"; ra-ctl follows the chain).
  * The signer is asked in prepare, ra.db written in apply (cert_status.c keeps them agreeing).
  */
+#include "clock.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -109,6 +114,39 @@ int revocation_apply(struct job_ctx *ctx, const char *serial, json_t **result)
 	return 0;
 }
 
+/* When to stop beginning signer calls: the lease, less one call that may take the whole
+ * worker.signer_timeout_ms, the CRL request after the last, and a call's worth of margin for
+ * the commit. The loader's lease rule (lib/config.c) keeps this after the start. */
+static int64_t lease_budget(const struct job_ctx *ctx)
+{
+	int64_t call = config_int(ctx->cfg, "worker.signer_timeout_ms");
+	return mono_ms() + config_int(ctx->cfg, "queue.lease_ms") - 3 * call;
+}
+
+/* The serials not reached go on as a revoke job of their own, made by this one (its actor
+ * asked for them; officer_check.c trusts a job's parent). Its id, 0 if nothing is left, or -1. */
+static int64_t revoke_continue(struct job_ctx *ctx, const char *reason)
+{
+	json_t *rest = json_object_get(ctx->scratch, "rest"), *payload;
+	char idem[64], *text;
+	int64_t id;
+	int existed;
+
+	if (!rest || json_array_size(rest) == 0)
+		return 0;
+	payload = json_pack("{s:O,s:s}", "serials", rest, "reason", reason);
+	text = json_dumps(payload, JSON_COMPACT);
+	snprintf(idem, sizeof idem, "revoke-rest:job%lld", (long long)ctx->id);
+	id = job_insert(ctx->db, "revoke", idem, text, ctx->actor, ctx->id, &existed);
+	free(text);
+	json_decref(payload);
+	if (id < 0)
+		return job_fail(ctx, 1, "cannot queue the rest of the revocation");
+	log_info("job %lld: %zu serial(s) left for job %lld (the lease would not cover them)",
+	    (long long)ctx->id, json_array_size(rest), (long long)id);
+	return id;
+}
+
 int job_revoke_prepare(struct job_ctx *ctx)
 {
 	json_t *serials = json_object_get(ctx->payload, "serials"), *s, *known, *done, *refused;
@@ -145,7 +183,9 @@ int job_revoke_prepare(struct job_ctx *ctx)
 	refused = json_array();
 	json_object_set_new(ctx->scratch, "revoked", done);
 	json_object_set_new(ctx->scratch, "refused", refused);
-	rc = cert_status_signer(ctx, known, "revoke", reason, 0, done, refused);
+	json_object_set_new(ctx->scratch, "rest", json_array());
+	rc = cert_status_signer_until(ctx, known, "revoke", reason, 0, lease_budget(ctx), done, refused,
+	    json_object_get(ctx->scratch, "rest"));
 	json_decref(known);
 	return rc;
 }
@@ -154,13 +194,16 @@ int job_revoke_apply(struct job_ctx *ctx, json_t **result)
 {
 	const char *reason = job_str(ctx, ctx->payload, "reason");
 	json_t *done = json_object_get(ctx->scratch, "revoked");
+	int64_t next;
 
 	if (!reason || !done)
 		return job_fail(ctx, 1, "internal: revoke was not prepared");
-	if (cert_status_record(ctx, done, "revoked", reason) < 0)
+	if (cert_status_record(ctx, done, "revoked", reason) < 0 || (next = revoke_continue(ctx, reason)) < 0)
 		return -1;
 	*result = json_pack("{s:s,s:I,s:O,s:O,s:O}", "reason", reason, "count", (json_int_t)json_array_size(done),
 	    "unknown", json_object_get(ctx->scratch, "unknown"), "skipped", json_object_get(ctx->scratch, "skipped"),
 	    "refused", json_object_get(ctx->scratch, "refused"));
+	if (next > 0)
+		json_object_set_new(*result, "continued", json_integer(next));
 	return 0;
 }

@@ -104,6 +104,10 @@ json_t *cert_status_select(struct job_ctx *ctx, const char *account, const char 
  * signer could not be asked; 0 otherwise. Publishes a CRL when something changed. */
 int cert_status_signer(struct job_ctx *ctx, json_t *serials, const char *action, const char *reason,
     int64_t invalidity, json_t *done, json_t *refused);
+/* The same, but no serial is begun once mono_ms() has reached DEADLINE (after the first):
+ * the serials not asked are appended to REST. */
+int cert_status_signer_until(struct job_ctx *ctx, json_t *serials, const char *action, const char *reason,
+    int64_t invalidity, int64_t deadline, json_t *done, json_t *refused, json_t *rest);
 /* Record in ra.db (in the job's transaction) that the serials in DONE now have STATUS
  * (valid|held|revoked) with REASON (NULL: none), audited. 0/-1. */
 int cert_status_record(struct job_ctx *ctx, json_t *done, const char *status, const char *reason);
