@@ -25,14 +25,16 @@ static void dispatch_help(FILE *f)
 {
 	fprintf(f, "usage: card-station dispatch --reader NAME | --card SERIAL\n"
 		   "                            --counter | --mail TRACKING | --returned [--revoke]\n"
-		   "                            --officer ID [--credential F] [--passphrase-file F]\n\n"
+		   "                            --officer ID [--credential F] [--passphrase-file F]\n"
+		   "                            [--station NAME]\n\n"
 		   "Record where a personalized card went, signed by the officer ID:\n"
 		   "  --counter          handed over at the counter\n"
 		   "  --mail TRACKING    posted, with the registered mail's tracking number\n"
 		   "  --returned         came back from the post undelivered\n"
 		   "  --revoke           (with --returned) revoke its certificates and set the card aside\n"
 		   "The card is named by the card in reader NAME (its serial is read, nothing is written)\n"
-		   "or by its serial with --card.\n");
+		   "or by its serial with --card. --station NAME: this station's own key pair\n"
+		   "(keys/clients/station.NAME.cert, made by ra-ctl station-key NAME) if it has one.\n");
 }
 
 /* The serial of the card in READER, as text, into OUT (12 bytes). 0/-1 (logged). */
@@ -73,10 +75,11 @@ int cmd_dispatch(struct station *st, int argc, char **argv)
 		{ "officer", required_argument, NULL, 'o' },
 		{ "credential", required_argument, NULL, 'C' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "station", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reader = NULL, *officer = NULL, *credential = NULL, *passfile = NULL;
+	const char *reader = NULL, *officer = NULL, *credential = NULL, *passfile = NULL, *station = NULL;
 	struct dispatch_step s = { 0 };
 	int zh = strcmp(config_str(st->cfg, "language"), "zh-TW") == 0, ch, rc = 1;
 	officer_cred_t *cred = NULL;
@@ -95,6 +98,7 @@ int cmd_dispatch(struct station *st, int argc, char **argv)
 		case 'o': officer = optarg; break;
 		case 'C': credential = optarg; break;
 		case 'P': passfile = optarg; break;
+		case 's': station = optarg; break;
 		case 'h': dispatch_help(stdout); return 0;
 		default: dispatch_help(stderr); return 2;
 		}
@@ -115,7 +119,7 @@ int cmd_dispatch(struct station *st, int argc, char **argv)
 	}
 	if (!(cred = officer_cred_open(st->cfg, officer, credential, passfile)))
 		goto out;
-	if (!(c = ra_client_new(st->cfg, "station"))) {
+	if (!(c = ra_client_new_instance(st->cfg, "station", station))) {
 		log_err("cannot set up the connection to ra-queue");
 		goto out;
 	}

@@ -452,7 +452,10 @@ static void perso_usage(FILE *f)
 		   "\n"
 		   "Every job of the run is signed by the card operator ID's credential (default\n"
 		   "officers.credentials_dir/ID.pem; card:READER for the operator's PIV card, whose reader\n"
-		   "is then left out of the run; passphrase or PIN from F or the terminal).\n");
+		   "is then left out of the run; passphrase or PIN from F or the terminal).\n"
+		   "--station NAME names this station in its jobs (default: station); with a key pair of\n"
+		   "its own (keys/clients/station.NAME.cert, ra-ctl station-key NAME) the back office\n"
+		   "knows it by that key and takes no job from it that names another station.\n");
 }
 
 /* Decide whether the run is over; refresh the expected total. */

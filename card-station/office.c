@@ -52,7 +52,7 @@ office_t *office_new(const config_t *cfg, const char *station, const char *run_i
 	free(path);
 	if (!o->sheet_key)
 		goto fail;
-	o->client = ra_client_new(cfg, "station");
+	o->client = ra_client_new_instance(cfg, "station", station);
 	if (!o->client)
 		goto fail;
 	return o;

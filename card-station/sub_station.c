@@ -25,7 +25,7 @@ static int station_sub_submit(void *ctx, const char *kind, json_t *payload, json
 	struct ra_job job = { 0 };
 	int rc = -1;
 
-	if (!ss->client && !(ss->client = ra_client_new(ss->st->cfg, "station"))) {
+	if (!ss->client && !(ss->client = ra_client_new_instance(ss->st->cfg, "station", ss->host))) {
 		*why = xstrdup("the back office cannot be reached");
 		return -1;
 	}

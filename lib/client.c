@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLIENT_TRIES 3
 #define CLIENT_TIMEOUT_MS 5000
@@ -43,6 +44,32 @@ ra_client_t *ra_client_new(const config_t *cfg, const char *name)
 	if (!(c->queue = net_peer_new(cfg, "the queue", "queue.endpoint", "queue", "clients", name, 1)))
 		ra_client_destroy(&c);
 	return c;
+}
+
+ra_client_t *ra_client_new_instance(const config_t *cfg, const char *producer, const char *instance)
+{
+	char *name, *path, *secret;
+	ra_client_t *c;
+	int own = 0;
+
+	/* the queue knows an instance only by a valid name (lib/jobs.h); here it is only kept
+	 * inside the keys folder */
+	if (instance && *instance && !strpbrk(instance, "/.")) {
+		name = xasprintf("%s.%s", producer, instance);
+		path = net_key_path(cfg, "clients", name);
+		secret = xasprintf("%s_secret", path);
+		own = access(secret, F_OK) == 0;
+		free(secret);
+		free(path);
+		if (own) {
+			log_debug("using the key pair of %s", name);
+			c = ra_client_new(cfg, name);
+			free(name);
+			return c;
+		}
+		free(name);
+	}
+	return ra_client_new(cfg, producer);
 }
 
 void ra_client_destroy(ra_client_t **pc)

@@ -26,6 +26,9 @@ const char *job_state_name(enum job_state s);
  * (logged).
  */
 ra_client_t *ra_client_new(const config_t *cfg, const char *name);
+/* A client of PRODUCER's instance INSTANCE (lib/jobs.h) with its own key pair
+ * PRODUCER.INSTANCE when this host has it, else with PRODUCER's shared one. */
+ra_client_t *ra_client_new_instance(const config_t *cfg, const char *producer, const char *instance);
 void ra_client_destroy(ra_client_t **c);
 
 /*

@@ -23,10 +23,33 @@ const char *const job_producer_names[PRODUCER_COUNT] = {
 
 unsigned job_producer_bit(const char *name)
 {
-	for (int i = 0; name && *name && i < PRODUCER_COUNT; i++)
-		if (strcmp(job_producer_names[i], name) == 0)
+	size_t len = name ? strcspn(name, ".") : 0;
+
+	if (name && name[len] && !job_instance_valid(name + len + 1))
+		return 0;
+	for (int i = 0; len && i < PRODUCER_COUNT; i++)
+		if (strlen(job_producer_names[i]) == len && strncmp(job_producer_names[i], name, len) == 0)
 			return 1u << i;
 	return 0;
+}
+
+int job_instance_valid(const char *instance)
+{
+	size_t n = instance ? strlen(instance) : 0;
+
+	if (n < 1 || n > JOB_INSTANCE_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((instance[i] >= 'a' && instance[i] <= 'z') || (instance[i] >= '0' && instance[i] <= '9') ||
+		    (instance[i] == '-' && i > 0)))
+			return 0;
+	return 1;
+}
+
+const char *job_producer_instance(const char *client)
+{
+	const char *dot = client ? strchr(client, '.') : NULL;
+	return dot && job_producer_bit(client) ? dot + 1 : NULL;
 }
 
 char *job_producer_list(unsigned set, char *buf, size_t size)

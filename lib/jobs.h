@@ -42,8 +42,20 @@ JOB_PRODUCERS(X)
 
 /* The producer names, in bit order ("intake", "self", ...). */
 extern const char *const job_producer_names[PRODUCER_COUNT];
-/* The bit of the producer named NAME; 0 for an unknown or empty name. */
+/* The bit of the producer named NAME or NAME.INSTANCE; 0 for an unknown or empty name. */
 unsigned job_producer_bit(const char *name);
+/*
+ * A producer may have several instances, each with a key pair of its own named
+ * "PRODUCER.INSTANCE" (keys/clients/station.counter2.cert: the card station "counter2").
+ * Such a client has its producer's rights, follows only its own jobs, scopes its own
+ * idempotency keys, and may submit a payload naming a "station" only if that is itself
+ * (ra-queue checks it). An instance name is 1 to JOB_INSTANCE_MAX of a-z 0-9 and '-'
+ * (not first).
+ */
+#define JOB_INSTANCE_MAX 20
+int job_instance_valid(const char *instance);
+/* The INSTANCE of a client named "PRODUCER.INSTANCE", or NULL (a producer's shared key). */
+const char *job_producer_instance(const char *client);
 /* The names of the producers in SET, comma-separated, in BUF (of SIZE). Returns BUF. */
 char *job_producer_list(unsigned set, char *buf, size_t size);
 

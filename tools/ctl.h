@@ -29,6 +29,10 @@ struct ctl_ext {
 X509 *ctl_dev_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
     long years, const struct ctl_ext *exts, size_t n);
 
+/* ctl_station.c: `ra-ctl station-key NAME`: station NAME's own CURVE key pair in
+ * keys/clients/station.NAME.cert (+ _secret). 0/-1 (said). */
+int ctl_station_key(const config_t *cfg, const char *station);
+
 /* Who acts, for the commands an officer signs: --officer ID [--credential F] [--passphrase-file F]. */
 struct ctl_as {
 	const char *officer, *credential, *passfile;

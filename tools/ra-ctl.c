@@ -71,6 +71,9 @@ static void usage(int code)
 	       "                             --ca-passphrase-file: the officer CA key's, if not ADMIN's\n"
 	       "  officer list               the officer registry\n"
 	       "  officer disable ID AS      refuse ID's signatures from now on (administrator)\n"
+	       "  station-key NAME           a key pair of card station NAME's own (keys/clients/\n"
+	       "                             station.NAME.cert): the queue then knows that station apart\n"
+	       "                             and takes no job from it naming another; restart ra-queue\n"
 	       "  config                     every configuration key with its default and meaning\n"
 	       "  backup DIR [--with-keys --passphrase-file F]\n"
 	       "                             consistent copy of ra.db and signer.db while the daemons run,\n"
@@ -677,6 +680,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "officer") == 0) {
 		add.out = out;
 		rc = ctl_officer(cfg, argc - optind, argv + optind, &as, &add);
+	} else if (strcmp(cmd, "station-key") == 0) {
+		if (optind != argc - 1)
+			usage(2);
+		rc = ctl_station_key(cfg, argv[optind]) < 0;
 	} else if (strcmp(cmd, "audit") == 0) {
 		if (optind != argc - 1 || strcmp(argv[optind], "verify") != 0)
 			usage(2);

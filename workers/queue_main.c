@@ -184,6 +184,25 @@ static void waiters_check(struct queue *q, int64_t job)
 	}
 }
 
+/* A producer's instance with a key of its own (lib/jobs.h: station.counter2) speaks only for
+ * itself: a payload that names a "station" must name it. 1 if so (or no instance); else
+ * ERROR sent and 0. */
+static int instance_ok(struct queue *q, msg_t *m, const char *kind, json_t *payload)
+{
+	const char *inst = job_producer_instance(m->peer);
+	json_t *named = json_object_get(payload, "station");
+	char *why;
+
+	if (!inst || !named || (json_is_string(named) && strcmp(json_string_value(named), inst) == 0))
+		return 1;
+	why = xasprintf("client '%s' may submit jobs only for station '%s' (this %s job names '%s')", m->peer,
+	    inst, kind, json_is_string(named) ? json_string_value(named) : "(not a name)");
+	log_warn("refused a %s job from client '%s': it names another station", kind, m->peer);
+	msg_send_error(q->front, m, MERR_REFUSED, why);
+	free(why);
+	return 0;
+}
+
 static void on_submit(struct queue *q, msg_t *m)
 {
 	char *kind = msg_str(m, 0), *idem = msg_str(m, 1);
@@ -211,6 +230,8 @@ static void on_submit(struct queue *q, msg_t *m)
 		msg_send_error(q->front, m, MERR_BAD_MESSAGE, "payload is not a JSON object");
 		goto out;
 	}
+	if (!instance_ok(q, m, kind, payload))
+		goto out;
 	{
 		char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
 		id = ledger_submit(q->db, kind, idem, text, who);

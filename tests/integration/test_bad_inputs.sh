@@ -96,6 +96,35 @@ other=$(probe_as station RA/1 SUBMIT card_fail cs:done:999 '{"order":999,"card_s
 	ok "idempotency: the same producer and kind get their job back; another kind gets its own" ||
 	fail "idempotency within a producer" "$mine, again $again, card_fail $other"
 
+# A card station with a key pair of its own (ra-ctl station-key) speaks for itself only: the
+# queue takes no job from it that names another station, and it follows only its own jobs.
+check_fails "station-key: a name that could leave the keys folder is refused" ra-ctl station-key ../x
+ra-ctl station-key counter2 >/dev/null && ra-ctl station-key counter3 >/dev/null || fail "station-key"
+check_fails "station-key: a station's key pair is made once" ra-ctl station-key counter2
+[ "$(stat -c %a "$DEP/keys/clients/station.counter2.cert_secret")" = "$(stat -c %a "$DEP/keys/clients/station.cert_secret")" ] \
+	&& ok "station-key: the secret half is kept like the shared station key's" || fail "station-key mode"
+kill "$(cat "$DEP/run/ra-queue.pid")"
+wait_for 10 bash -c "! kill -0 $(cat "$DEP/run/ra-queue.pid") 2>/dev/null"
+ra-ctl up --workers 1 >/dev/null || fail "ra-queue again, with the new keys"
+out=$(probe_as station.counter2 RA/1 SUBMIT order_claim cs:claim:c2 '{"station":"counter3","card_serial":"1"}')
+echo "$out" | grep -q "client 'station.counter2' may submit jobs only for station 'counter2'" \
+	&& ok "message: a station's own key cannot submit a job naming another station" || fail "station names another" "$out"
+out=$(probe_as station.counter2 RA/1 SUBMIT order_claim cs:claim:c2 '{"station":7,"card_serial":"1"}')
+echo "$out" | grep -q "names '(not a name)'" && ok "message: nor one whose station is not a name" || fail "station not a name" "$out"
+c2=$(probe_as station.counter2 RA/1 SUBMIT order_claim cs:claim:c2 '{"station":"counter2","card_serial":"1"}' | sed -n 3p)
+c3=$(probe_as station.counter3 RA/1 SUBMIT order_claim cs:claim:c2 '{"station":"counter3","card_serial":"1"}' | sed -n 3p)
+[ -n "$c2" ] && [ -n "$c3" ] && [ "$c2" != "$c3" ] &&
+	[ "$(sql "$DEP/ra.db" "SELECT submitted_by FROM jobs WHERE id = $c2")" = station.counter2 ] &&
+	ok "a station's own key: its jobs are its own, with their own idempotency keys" || fail "station jobs" "$c2 $c3"
+out=$(probe_as station.counter2 RA/1 WAIT "$c3" 0)
+echo "$out" | grep -q "no such job" && ok "message: a station cannot follow another station's job" || fail "station follows another" "$out"
+# card-station with --station uses that station's own key pair when it has one
+own_before=$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'station.counter2'")
+card-station dispatch --card 99999999 --counter --station counter2 --officer op01 --passphrase-file "$OPASS" >"$T/cs.out" 2>&1
+[ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'station.counter2' AND kind = 'card_dispatch'")" = 1 ] \
+	&& [ "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE submitted_by = 'station.counter2'")" = $((own_before + 1)) ] \
+	&& ok "card-station --station counter2 submits with that station's own key" || fail "card-station own key" "$(cat "$T/cs.out")"
+
 # --- job payloads: the job fails with a reason, nothing stored ----------------------------
 bad_job() {	# NAME EXPECTED-TEXT PAYLOAD
 	local name=$1 want=$2 payload=$3 id out
