@@ -5,7 +5,8 @@
  * Users: ra-signer (ca-signer), ra-cardkey (ra-cardkey: the card master key), ra-queue
  * (ra-queue and the workers), ra-notifier
  * (ra-notifier), ra-web (ra-web: its client key and TLS key); the group ra-ledger (ra-queue, ra-notifier) shares ra.db, the only file
- * two of them need. Existing users and groups are used as they are. Each file is owned by
+ * two of them need, and the group ra-metrics (all five) may write in
+ * metrics/, which the textfile collector reads: no other local user can plant a file there. Existing users and groups are used as they are. Each file is owned by
  * the one user that needs it, mode 0600 in a folder of 0700 or 0711 (traverse only):
  * a worker cannot read the sheet private key, the card master key, a producer's CURVE
  * secret key or the CA key, and the signer cannot read the workers' keys. Public halves
@@ -33,19 +34,23 @@
 #include <unistd.h>
 
 #define LEDGER_GROUP "ra-ledger"
+#define METRICS_GROUP "ra-metrics"
 
 struct ctl_user {
 	const char *name;
 	int ledger;		/* member of ra-ledger */
+	int metrics;		/* member of ra-metrics: writes its file in metrics/ */
 	const char *config_key;	/* where ra.yaml names it */
 };
 
+/* ca-signer and ra-cardkey write their metrics in their own folders (their sandboxes
+ * reach nothing else) and link them from metrics/ at start (lib/metrics.c, metrics_link). */
 static const struct ctl_user ctl_users[] = {
-	{ "ra-signer", 0, "signer.user" },
-	{ "ra-cardkey", 0, "cardkey.user" },
-	{ "ra-queue", 1, "queue.user" },
-	{ "ra-notifier", 1, "notifier.user" },
-	{ "ra-web", 0, NULL },
+	{ "ra-signer", 0, 1, "signer.user" },
+	{ "ra-cardkey", 0, 1, "cardkey.user" },
+	{ "ra-queue", 1, 1, "queue.user" },
+	{ "ra-notifier", 1, 1, "notifier.user" },
+	{ "ra-web", 0, 1, NULL },
 };
 
 /* The passphrase files of a deployment, moved to credentials/ by init --users, and the
@@ -76,13 +81,16 @@ static int ctl_run(const char *path, const char *const argv[])
 	return 0;
 }
 
+static int ctl_ensure_group(const char *group)
+{
+	const char *a[] = { "groupadd", "--system", group, NULL };
+	return getgrnam(group) ? 0 : ctl_run("/usr/sbin/groupadd", a);
+}
+
 static int ctl_ensure_users(const char *home)
 {
-	if (!getgrnam(LEDGER_GROUP)) {
-		const char *a[] = { "groupadd", "--system", LEDGER_GROUP, NULL };
-		if (ctl_run("/usr/sbin/groupadd", a) < 0)
-			return -1;
-	}
+	if (ctl_ensure_group(LEDGER_GROUP) < 0 || ctl_ensure_group(METRICS_GROUP) < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof ctl_users / sizeof ctl_users[0]; i++) {
 		const struct ctl_user *u = &ctl_users[i];
 		if (!getpwnam(u->name)) {
@@ -94,6 +102,11 @@ static int ctl_ensure_users(const char *home)
 		}
 		if (u->ledger) {
 			const char *a[] = { "usermod", "--append", "--groups", LEDGER_GROUP, u->name, NULL };
+			if (ctl_run("/usr/sbin/usermod", a) < 0)
+				return -1;
+		}
+		if (u->metrics) {
+			const char *a[] = { "usermod", "--append", "--groups", METRICS_GROUP, u->name, NULL };
 			if (ctl_run("/usr/sbin/usermod", a) < 0)
 				return -1;
 		}
@@ -155,7 +168,7 @@ int ctl_users_init(const char *dir)
 		{ "ra.db", "ra-queue", LEDGER_GROUP, 0660, 0 },
 		{ "credentials", NULL, NULL, 0700, 0 },
 		{ "run", NULL, NULL, 01777, 0 },		/* every daemon makes its socket here */
-		{ "metrics", NULL, NULL, 01777, 0 },	/* every program writes its metrics file here */
+		{ "metrics", NULL, METRICS_GROUP, 01775, 0 },	/* the daemons write their metrics here; anyone reads */
 		{ "signer", "ra-signer", NULL, 0700, 0 },
 		{ "signer/ca.key", "ra-signer", NULL, 0600, 0 },
 		{ "signer/ca.pem", "ra-signer", NULL, 0644, 0 },

@@ -64,6 +64,9 @@ wait_for 20 sh -c "test -s '$DEP/metrics/ra-queue.prom' && test -s '$DEP/metrics
 	&& [ "$(stat -c %U "$DEP/metrics/ra-notifier-sheets.prom")" = ra-notifier ] \
 	&& ok "metrics files written under the users (ra-queue, ra-signer in signer/, ra-notifier)" \
 	|| fail "metrics under the users" "$(ls -l "$DEP/metrics" "$DEP/signer" 2>&1 | tr '\n' ' ')"
+[ "$(stat -c %U:%G:%a "$DEP/metrics")" = root:ra-metrics:1775 ] && ! runuser -u nobody -- touch "$DEP/metrics/fake.prom" 2>/dev/null \
+	&& ok "metrics/: only the daemons' users write there (group ra-metrics); nobody else can plant a file" \
+	|| fail "metrics folder" "$(stat -c %U:%G:%a "$DEP/metrics"; ls -l "$DEP/metrics")"
 ra-ctl down >/dev/null
 [ ! -e "$DEP/run/credentials" ] && ok "ra-ctl down removes the handed-over credentials" || fail "credentials left" "$(ls -R "$DEP/run/credentials")"
 exit 0
