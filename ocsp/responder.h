@@ -6,7 +6,8 @@
  * with its own delegated key (id-kp-OCSPSigning). A serial the CRLs list is "revoked"
  * with the CRL's reason and date (certificateHold for a hold); a serial this CA issued
  * and did not revoke is "good"; a serial it never issued, or another issuer's, is
- * "unknown" (RFC 6960 2.2). thisUpdate and nextUpdate are those of the CRL the answer
+ * "unknown" (RFC 6960 2.2). A request that names another CA gets "unauthorized" (RFC 6960
+ * 2.3 and RFC 5019 2.2.3: no authoritative record here), unsigned. thisUpdate and nextUpdate are those of the CRL the answer
  * comes from, so OCSP never says more than the signer published.
  *
  * Signed answers are kept per (CertID hash, serial) and served again while the status is
@@ -21,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -32,6 +34,24 @@ void ocsp_responder_destroy(ocsp_responder_t **r);
 /* The DER OCSP response to the DER request REQ (malloc'd, *outlen set); never NULL: a bad
  * request gets malformedRequest, a missing or bad CRL tryLater. */
 uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req, size_t len, size_t *outlen);
+/* What a kept answer says, for its wrapper (ocsp_responder_set_wrap). */
+struct ocsp_kept_info {
+	int status;		/* V_OCSP_CERTSTATUS_GOOD, _REVOKED or _UNKNOWN */
+	time_t produced_at;	/* when it was signed */
+	time_t next_update;	/* its nextUpdate */
+	time_t served_until;	/* it is served at most until then (ocsp.refresh_seconds) */
+};
+/* WRAP makes what the caller serves from a kept answer just signed (for example the
+ * whole HTTP response) and takes DER over (malloc'd; the handle frees it); UNWRAP lets a
+ * handle go when its answer is replaced or dropped. */
+typedef void *(*ocsp_wrap_fn)(void *arg, uint8_t *der, size_t len, const struct ocsp_kept_info *info);
+typedef void (*ocsp_unwrap_fn)(void *arg, void *handle);
+/* Wrap every kept answer from now on (those kept so far are dropped). */
+void ocsp_responder_set_wrap(ocsp_responder_t *r, ocsp_wrap_fn wrap, ocsp_unwrap_fn unwrap, void *arg);
+/* The wrapped kept answer to the DER request REQ (a request about one certificate of this
+ * CA without a nonce to echo), signed now if needed; NULL when there is none: ask
+ * ocsp_responder_answer. A request seen before is found by its bytes, without decoding. */
+void *ocsp_responder_kept(ocsp_responder_t *r, const uint8_t *req, size_t len);
 /* Sign up to BUDGET answers ahead: kept ones whose status changed or that are getting
  * old, then issued certificates not signed yet. Returns how many were signed. */
 int ocsp_responder_presign(ocsp_responder_t *r, int budget);
