@@ -42,9 +42,6 @@
 
 #define OCSP_IDLE_SECONDS 5	/* an idle keep-alive connection is closed after this */
 #define OCSP_MAX_CONNECTIONS 512
-/* A connection's memory (request head, POST pieces, response head): a request is a few
- * hundred bytes, and libmicrohttpd clears the whole area between requests. */
-#define OCSP_CONNECTION_MEMORY 4096
 
 static volatile sig_atomic_t stopping;
 
@@ -203,15 +200,14 @@ struct body {
 static enum MHD_Result answer(struct MHD_Connection *c, struct server *sv, const uint8_t *req,
     size_t len, uint64_t t0)
 {
-	struct kept_http *h = ocsp_responder_kept(sv->r, req, len);
-	uint8_t *out;
+	struct kept_http *h;
 	size_t out_len;
+	uint8_t *out = ocsp_responder_answer(sv->r, req, len, (void **)&h, &out_len);
 
-	if (h) {
+	if (!out) {
 		ocsp_tally_add(&sv->tally, h->kind, ocsp_metrics_clock() - t0);
 		return MHD_queue_response(c, MHD_HTTP_OK, h->resp);
 	}
-	out = ocsp_responder_answer(sv->r, req, len, &out_len);
 	ocsp_tally_add(&sv->tally, ocsp_metrics_classify(out, out_len), ocsp_metrics_clock() - t0);
 	return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
 }
@@ -318,7 +314,6 @@ static int server_start(struct server *sv, const config_t *cfg)
 	    sv, MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_done, sv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)OCSP_IDLE_SECONDS,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)OCSP_CONNECTION_MEMORY,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)OCSP_MAX_CONNECTIONS, MHD_OPTION_END);
 	if (!sv->d) {
 		log_err("cannot start the HTTP server on %s", config_str(cfg, "ocsp.listen"));

@@ -524,49 +524,39 @@ bad:
 	return NULL;
 }
 
-void *ocsp_responder_kept(ocsp_responder_t *r, const uint8_t *der, size_t len)
+uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req_der, size_t len,
+    void **wrapped, size_t *outlen)
 {
-	OCSP_REQUEST *req;
-	struct kept *k;
-	void *h = NULL;
-	int echo, bad;
-
-	if (!r->wrap || r->max == 0 || ocsp_status_refresh(r->status) < 0)
-		return NULL;
-	if ((k = byreq_answer(r, der, len)))
-		return k->handle;
-	if (!(req = request_decode(r, der, len, &echo, &bad)))
-		goto out;
-	if (OCSP_request_onereq_count(req) == 1 && !echo &&
-	    (k = (struct kept *)kept_answer(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)))) &&
-	    (h = k->handle))
-		byreq_put(r, der, len, k);
-out:
-	ERR_clear_error();
-	OCSP_REQUEST_free(req);
-	return h;
-}
-
-uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req_der, size_t len, size_t *outlen)
-{
-	OCSP_REQUEST *req;
+	OCSP_REQUEST *req = NULL;
 	OCSP_BASICRESP *bs = NULL;
-	const struct kept *k;
+	struct kept *k;
 	struct ocsp_status_answer a;
 	uint8_t *out = NULL;
-	int n, echo, bad;
+	int n, echo, bad, loaded = ocsp_status_refresh(r->status);
 
+	if (wrapped)
+		*wrapped = NULL;
+	/* asked before, in these very bytes: no decoding */
+	if (wrapped && r->wrap && loaded == 0 && (k = byreq_answer(r, req_der, len)) && k->handle) {
+		*wrapped = k->handle;
+		goto out;
+	}
 	if (!(req = request_decode(r, req_der, len, &echo, &bad))) {
 		out = status_only(bad, outlen);
 		goto out;
 	}
-	n = OCSP_request_onereq_count(req);
-	if (ocsp_status_refresh(r->status) < 0) {
+	if (loaded < 0) {
 		out = status_only(OCSP_RESPONSE_STATUS_TRYLATER, outlen);
 		goto out;
 	}
+	n = OCSP_request_onereq_count(req);
 	if (n == 1 && !echo &&
-	    (k = kept_answer(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0))))) {
+	    (k = (struct kept *)kept_answer(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0))))) {
+		if (wrapped && k->handle) {
+			byreq_put(r, req_der, len, k);
+			*wrapped = k->handle;
+			goto out;
+		}
 		out = xmalloc(k->der_len);
 		memcpy(out, k->der, k->der_len);
 		*outlen = k->der_len;

@@ -31,9 +31,13 @@ typedef struct ocsp_responder ocsp_responder_t;
 /* Load the CA certificate and the responder's key and certificate. NULL on error (logged). */
 ocsp_responder_t *ocsp_responder_new(const config_t *cfg);
 void ocsp_responder_destroy(ocsp_responder_t **r);
-/* The DER OCSP response to the DER request REQ (malloc'd, *outlen set); never NULL: a bad
- * request gets malformedRequest, a missing or bad CRL tryLater. */
-uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req, size_t len, size_t *outlen);
+/* The answer to the DER request REQ. With WRAPPED and a wrapper set, a kept answer is
+ * given as its handle in *WRAPPED and NULL is returned; otherwise the DER OCSP response
+ * (malloc'd, *outlen set), never NULL: a bad request gets malformedRequest, one about
+ * another CA's certificate unauthorized, a missing or bad CRL tryLater. A request seen
+ * before is found by its bytes, without being decoded. */
+uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req, size_t len, void **wrapped,
+    size_t *outlen);
 /* What a kept answer says, for its wrapper (ocsp_responder_set_wrap). */
 struct ocsp_kept_info {
 	int status;		/* V_OCSP_CERTSTATUS_GOOD, _REVOKED or _UNKNOWN */
@@ -48,10 +52,6 @@ typedef void *(*ocsp_wrap_fn)(void *arg, uint8_t *der, size_t len, const struct 
 typedef void (*ocsp_unwrap_fn)(void *arg, void *handle);
 /* Wrap every kept answer from now on (those kept so far are dropped). */
 void ocsp_responder_set_wrap(ocsp_responder_t *r, ocsp_wrap_fn wrap, ocsp_unwrap_fn unwrap, void *arg);
-/* The wrapped kept answer to the DER request REQ (a request about one certificate of this
- * CA without a nonce to echo), signed now if needed; NULL when there is none: ask
- * ocsp_responder_answer. A request seen before is found by its bytes, without decoding. */
-void *ocsp_responder_kept(ocsp_responder_t *r, const uint8_t *req, size_t len);
 /* Sign up to BUDGET answers ahead: kept ones whose status changed or that are getting
  * old, then issued certificates not signed yet. Returns how many were signed. */
 int ocsp_responder_presign(ocsp_responder_t *r, int budget);
