@@ -64,6 +64,8 @@ struct ocsp_responder {
 	struct kept *kept;
 	size_t cap, count, cursor;
 	size_t issued_cursor;		/* where pre-signing walks the issued list */
+	unsigned long walked_gen;	/* the status generation of the last whole walk */
+	time_t walk_due;		/* when a kept answer then walked comes to half its life */
 	size_t max;
 	long refresh;
 	struct byreq *byreq;
@@ -587,18 +589,33 @@ int ocsp_responder_presign(ocsp_responder_t *r, int budget)
 
 	if (r->max == 0 || ocsp_status_refresh(r->status) < 0)
 		return 0;
-	/* First what was signed already: again if its status changed or it used half its life. */
-	for (size_t seen = 0; seen < r->cap && done < budget; seen++) {
-		struct kept *k = &r->kept[r->cursor];
-		struct ocsp_status_answer a;
+	/* First what was signed already: again if its status changed or it used half its life.
+	 * A whole walk that found nothing more to do is not walked again until the status
+	 * changes or the first answer comes to half its life: each look-up converts times, and
+	 * glibc does that under one lock for all threads, so an idle thread's walks slowed the
+	 * serving ones. */
+	if (r->walked_gen != ocsp_status_generation(r->status) || now >= r->walk_due) {
+		time_t due = now + r->refresh;
+		size_t seen;
 
-		r->cursor = (r->cursor + 1) & (r->cap - 1);
-		if (!k->len || ocsp_status_lookup(r->status, k->sn, k->len, &a) < 0)
-			continue;
-		if (kept_fresh(r, k, &a, now + r->refresh / 2))
-			continue;
-		if (kept_sign(r, k) == 0)
-			done++;
+		for (seen = 0; seen < r->cap && done < budget; seen++) {
+			struct kept *k = &r->kept[r->cursor];
+			struct ocsp_status_answer a;
+
+			r->cursor = (r->cursor + 1) & (r->cap - 1);
+			if (!k->len || ocsp_status_lookup(r->status, k->sn, k->len, &a) < 0)
+				continue;
+			if (!kept_fresh(r, k, &a, now + r->refresh / 2) && kept_sign(r, k) == 0)
+				done++;
+			if (k->der && k->next_update - r->refresh / 2 < due)
+				due = k->next_update - r->refresh / 2;
+			if (k->der && k->signed_at + r->refresh / 2 < due)
+				due = k->signed_at + r->refresh / 2;
+		}
+		if (seen == r->cap) {
+			r->walked_gen = ocsp_status_generation(r->status);
+			r->walk_due = due;
+		}
 	}
 	/* Then every issued certificate not signed yet, with a SHA-1 CertID (what clients
 	 * such as openssl ocsp send), until the table is full. */
