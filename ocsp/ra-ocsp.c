@@ -9,6 +9,12 @@
  * request waits, it signs again the kept answers that changed or are getting old.
  * ocsp.threads serving threads (default: one per core) each hold their own responder and
  * socket on the same port (SO_REUSEPORT) and share nothing.
+ *
+ * A kept answer (already signed, see responder.h) is made into its whole HTTP response
+ * once, when it is signed: the body and its headers, with the caching headers of RFC 5019
+ * section 6 (Last-Modified, Expires, ETag, Cache-Control max-age) so that HTTP caches and
+ * CDNs may serve it in our place; every request for it then queues that same response.
+ * Answers signed for one request (a nonce to echo) and errors are never cached.
  */
 #include "config.h"
 #include "log.h"
@@ -19,6 +25,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <microhttpd.h>
 #include "cli.h"
 #include <netinet/in.h>
@@ -49,8 +57,9 @@ static void usage(int code)
 	       "\n"
 	       "OCSP responder: answers from what ca-signer publishes in signer.crl_dir (the\n"
 	       "complete and delta CRLs, the list of issued serials): revoked, good (issued, not\n"
-	       "revoked) or unknown (never issued); signed with ocsp.key / ocsp.cert, on HTTP at\n"
-	       "ocsp.listen (POST, or GET as RFC 6960 A.1).\n"
+	       "revoked) or unknown (never issued), and unauthorized for another CA's certificate;\n"
+	       "signed with ocsp.key / ocsp.cert, on HTTP at ocsp.listen (POST, or GET as RFC 6960\n"
+	       "A.1, whose kept answers carry RFC 5019 caching headers).\n"
 	       "\n"
 	       "  -c, --config FILE  configuration (default: $RA_CONFIG, else embedded defaults)\n"
 	       "      --check        check the configuration and the keys, and exit\n"
@@ -102,7 +111,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 	enum MHD_Result rc;
 
 	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, no-store");
 	rc = MHD_queue_response(c, code, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -111,6 +120,64 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
 {
 	return reply(c, code, "text/plain", (uint8_t *)xstrdup(text), strlen(text));
+}
+
+/* A kept answer as a whole HTTP response (ocsp_responder_set_wrap). */
+struct kept_http {
+	struct MHD_Response *resp;	/* owns the DER */
+	enum ocsp_answer kind;
+};
+
+static void http_date(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void *kept_wrap(void *arg, uint8_t *der, size_t len, const struct ocsp_kept_info *info)
+{
+	struct kept_http *h = xcalloc(1, sizeof *h);
+	unsigned char md[32];
+	char date[64], etag[2 * 16 + 3], cc[96];
+	time_t age = info->next_update - info->served_until;
+
+	(void)arg;
+	/* Served until served_until at the latest, so a cache that takes it then must drop
+	 * it by nextUpdate (RFC 5019 6.2: max-age below nextUpdate - now); and no longer than
+	 * ocsp.refresh_seconds either, as we do. */
+	if (age > info->served_until - info->produced_at)
+		age = info->served_until - info->produced_at;
+	if (age < 0)
+		age = 0;
+	h->kind = info->status == V_OCSP_CERTSTATUS_GOOD ? OCSP_ANSWER_GOOD :
+	    info->status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_ANSWER_REVOKED : OCSP_ANSWER_UNKNOWN;
+	h->resp = MHD_create_response_from_buffer_with_free_callback(len, der, free);
+	if (!h->resp)
+		fatal("out of memory for an HTTP response");
+	EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL);
+	etag[0] = '"';
+	hex_encode(md, 16, etag + 1);
+	strcpy(etag + 33, "\"");
+	snprintf(cc, sizeof cc, "max-age=%lld, public, no-transform, must-revalidate", (long long)age);
+	MHD_add_response_header(h->resp, "Content-Type", "application/ocsp-response");
+	MHD_add_response_header(h->resp, "Cache-Control", cc);
+	MHD_add_response_header(h->resp, "ETag", etag);
+	http_date(date, sizeof date, info->produced_at);
+	MHD_add_response_header(h->resp, "Last-Modified", date);
+	http_date(date, sizeof date, info->next_update);
+	MHD_add_response_header(h->resp, "Expires", date);
+	return h;
+}
+
+static void kept_unwrap(void *arg, void *handle)
+{
+	struct kept_http *h = handle;
+
+	(void)arg;
+	MHD_destroy_response(h->resp);	/* freed once the last connection sending it is done */
+	free(h);
 }
 
 /* One serving thread: its own responder (kept answers, loaded files), socket and HTTP
@@ -130,6 +197,22 @@ struct body {
 	uint64_t t0;	/* its first piece's arrival (ocsp_metrics_clock) */
 };
 
+/* The answer to the DER request REQ: the kept one when there is one, else a fresh one. */
+static enum MHD_Result answer(struct MHD_Connection *c, struct server *sv, const uint8_t *req,
+    size_t len, uint64_t t0)
+{
+	struct kept_http *h;
+	size_t out_len;
+	uint8_t *out = ocsp_responder_answer(sv->r, req, len, (void **)&h, &out_len);
+
+	if (!out) {
+		ocsp_tally_add(&sv->tally, h->kind, ocsp_metrics_clock() - t0);
+		return MHD_queue_response(c, MHD_HTTP_OK, h->resp);
+	}
+	ocsp_tally_add(&sv->tally, ocsp_metrics_classify(out, out_len), ocsp_metrics_clock() - t0);
+	return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
+}
+
 /* Count the answer OUT (NULL: an HTTP error with no OCSP answer) to a request that arrived at T0. */
 static void count_answer(struct ocsp_tally *t, const uint8_t *out, size_t len, uint64_t t0)
 {
@@ -147,10 +230,10 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
     void **state)
 {
 	struct server *sv = arg;
-	ocsp_responder_t *r = sv->r;
 	struct body *b = *state;
-	uint8_t *der, *out;
-	size_t der_len = 0, out_len;
+	uint8_t *der;
+	size_t der_len = 0;
+	enum MHD_Result rc;
 	uint64_t t0;
 
 	(void)version;
@@ -160,10 +243,9 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
 			count_answer(&sv->tally, NULL, 0, t0);
 			return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
 		}
-		out = ocsp_responder_answer(r, der, der_len, &out_len);
+		rc = answer(c, sv, der, der_len, t0);
 		free(der);
-		count_answer(&sv->tally, out, out_len, t0);
-		return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
+		return rc;
 	}
 	if (strcmp(method, "POST") != 0) {
 		count_answer(&sv->tally, NULL, 0, ocsp_metrics_clock());
@@ -192,9 +274,7 @@ static enum MHD_Result on_request(void *arg, struct MHD_Connection *c, const cha
 		count_answer(&sv->tally, NULL, 0, b->t0);
 		return reply_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "bad length\n");
 	}
-	out = ocsp_responder_answer(r, b->buf, b->len, &out_len);
-	count_answer(&sv->tally, out, out_len, b->t0);
-	return reply(c, MHD_HTTP_OK, "application/ocsp-response", out, out_len);
+	return answer(c, sv, b->buf, b->len, b->t0);
 }
 
 /* Keep the URL as sent: a GET request's base64 may hold "%2F", which must not become a
@@ -228,6 +308,7 @@ static int server_start(struct server *sv, const config_t *cfg)
 
 	if (!(sv->r = ocsp_responder_new(cfg)) || (lfd = listen_on(config_str(cfg, "ocsp.listen"))) < 0)
 		return -1;
+	ocsp_responder_set_wrap(sv->r, kept_wrap, kept_unwrap, NULL);
 	/* libmicrohttpd serves HTTP/1.0 and 1.1 (keep-alive) on this socket, driven from the
 	 * thread's loop, so the responder is only ever used from that thread. */
 	sv->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_EPOLL_TURBO, 0, NULL, NULL, on_request,
@@ -267,9 +348,14 @@ static void *server_run(void *arg)
 		if (sv == servers)
 			metrics_tick(0);
 
-		/* Waits up to 200 ms for work and does it; a quiet spell is for signing again. */
+		uint64_t t0 = ocsp_metrics_clock();
+
+		/* Waits up to 200 ms for work and does it; a quiet spell (nothing served, and
+		 * libmicrohttpd really waited: it also returns at once while a connection holds
+		 * unread requests) is for signing again. */
 		MHD_run_wait(sv->d, 200);
-		if (__atomic_load_n(&sv->tally.served, __ATOMIC_RELAXED) == before)
+		if (__atomic_load_n(&sv->tally.served, __ATOMIC_RELAXED) == before &&
+		    ocsp_metrics_clock() - t0 >= 50000000u)
 			ocsp_responder_presign(sv->r, 20);
 	}
 	return NULL;

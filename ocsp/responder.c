@@ -6,6 +6,15 @@
  * again. An answer is reused only for a request of exactly one certificate without a
  * nonce to echo, whose CertID names this CA with that hash algorithm, so the bytes served
  * are the bytes a fresh signature would cover but for producedAt.
+ *
+ * A second table maps the exact bytes of such a request to its kept answer, so that a
+ * request asked again (relying parties ask the same few bytes over and over) is answered
+ * without being decoded: the same bytes decode to the same CertID, so the mapping can
+ * never be wrong, and the answer is served only while the status knowledge it was checked
+ * against has not changed (ocsp_status_generation) and it is as fresh as above.
+ *
+ * A request about a certificate of another CA is answered "unauthorized" (RFC 6960 2.3,
+ * RFC 5019 2.2.3: the responder has no authoritative record of it), unsigned.
  */
 #include "responder.h"
 #include "log.h"
@@ -24,6 +33,8 @@
 #define SERIAL_MAX 20
 #define NONCE_MIN 16	/* RFC 8954 2.1: echo 16..32 octets */
 #define NONCE_MAX 32
+#define BYREQ_MAX_LEN 128	/* longest request kept by its bytes (one CertID, no nonce: ~85) */
+#define BYREQ_MAX 32768		/* requests kept by their bytes; a full table is emptied */
 
 /* A kept answer. len 0: empty slot. */
 struct kept {
@@ -31,8 +42,17 @@ struct kept {
 	uint8_t sn[SERIAL_MAX];
 	int status, reason;
 	time_t revoked_at, next_update, signed_at;
+	unsigned long gen;		/* the status generation it was last checked against */
 	uint8_t *der;
 	size_t der_len;
+	void *handle;			/* what the wrapper made of it (owns der), or NULL */
+};
+
+/* A request's exact bytes and the kept answer they ask for. len 0: empty slot. */
+struct byreq {
+	uint8_t len, hash, sn_len;
+	uint8_t sn[SERIAL_MAX];
+	uint8_t b[BYREQ_MAX_LEN];
 };
 
 struct ocsp_responder {
@@ -44,8 +64,15 @@ struct ocsp_responder {
 	struct kept *kept;
 	size_t cap, count, cursor;
 	size_t issued_cursor;		/* where pre-signing walks the issued list */
+	unsigned long walked_gen;	/* the status generation of the last whole walk */
+	time_t walk_due;		/* when a kept answer then walked comes to half its life */
 	size_t max;
 	long refresh;
+	struct byreq *byreq;
+	size_t byreq_cap, byreq_count;
+	ocsp_wrap_fn wrap;
+	ocsp_unwrap_fn unwrap;
+	void *wrap_arg;
 };
 
 static X509 *load_cert(const char *path)
@@ -115,13 +142,36 @@ ocsp_responder_t *ocsp_responder_new(const config_t *cfg)
 	return r;
 }
 
+/* Let K's signed bytes go (to the wrapper when it holds them). */
+static void kept_release(ocsp_responder_t *r, struct kept *k)
+{
+	if (k->handle)
+		r->unwrap(r->wrap_arg, k->handle);
+	else
+		free(k->der);
+	k->handle = NULL;
+	k->der = NULL;
+	k->der_len = 0;
+}
+
 static void kept_clear(ocsp_responder_t *r)
 {
 	for (size_t i = 0; i < r->cap; i++)
-		free(r->kept[i].der);
+		kept_release(r, &r->kept[i]);
 	free(r->kept);
 	r->kept = NULL;
 	r->cap = r->count = r->cursor = 0;
+	free(r->byreq);
+	r->byreq = NULL;
+	r->byreq_cap = r->byreq_count = 0;
+}
+
+void ocsp_responder_set_wrap(ocsp_responder_t *r, ocsp_wrap_fn wrap, ocsp_unwrap_fn unwrap, void *arg)
+{
+	kept_clear(r);
+	r->wrap = wrap;
+	r->unwrap = unwrap;
+	r->wrap_arg = arg;
 }
 
 void ocsp_responder_destroy(ocsp_responder_t **pr)
@@ -182,13 +232,25 @@ static int serial_bytes(const ASN1_INTEGER *serial, uint8_t sn[SERIAL_MAX], size
 	return 0;
 }
 
-/* Which of our CertIDs CID's issuer matches: 0 SHA-1, 1 SHA-256, -1 neither. */
+/* Whether CID names this CA as issuer: 0 with SHA-1 hashes, 1 with SHA-256 (the two
+ * whose answers are kept), 2 with another hash algorithm we know, -1 not this CA (or a
+ * hash algorithm we cannot compute, so cannot tell). */
 static int ours(ocsp_responder_t *r, OCSP_CERTID *cid)
 {
+	ASN1_OBJECT *alg = NULL;
+	const EVP_MD *md;
+	OCSP_CERTID *id;
+	int match;
+
 	for (int i = 0; i < 2; i++)
 		if (OCSP_id_issuer_cmp(r->ours[i], cid) == 0)
 			return i;
-	return -1;
+	if (!OCSP_id_get0_info(NULL, &alg, NULL, NULL, cid) || !(md = EVP_get_digestbyobj(alg)) ||
+	    !(id = OCSP_cert_to_id(md, NULL, r->ca)))
+		return -1;
+	match = OCSP_id_issuer_cmp(id, cid) == 0;
+	OCSP_CERTID_free(id);
+	return match ? 2 : -1;
 }
 
 /* Add the status of one requested certificate to BS; *A gets the answer. 0/-1. */
@@ -208,7 +270,7 @@ static int answer_one(ocsp_responder_t *r, OCSP_BASICRESP *bs, OCSP_CERTID *cid,
 	if (ours(r, cid) >= 0 && serial_bytes(serial, sn, &len) == 0 &&
 	    ocsp_status_lookup(r->status, sn, len, a) < 0)
 		return -1;
-	if (!a->this_update)	/* another issuer: the times of what we know */
+	if (!a->this_update)	/* no CRL answer: the times of what we know */
 		ocsp_status_times(r->status, &a->this_update, &a->next_update);
 	tu = ASN1_TIME_set(NULL, a->this_update);
 	nu = ASN1_TIME_set(NULL, a->next_update);
@@ -305,7 +367,7 @@ static int kept_sign(ocsp_responder_t *r, struct kept *k)
 	OCSP_BASICRESP_free(bs);
 	if (!der)
 		return -1;
-	free(k->der);
+	kept_release(r, k);
 	k->der = der;
 	k->der_len = len;
 	k->status = got.status;
@@ -313,6 +375,12 @@ static int kept_sign(ocsp_responder_t *r, struct kept *k)
 	k->revoked_at = got.revoked_at;
 	k->next_update = got.next_update;
 	k->signed_at = ra_now();
+	k->gen = ocsp_status_generation(r->status);
+	if (r->wrap) {
+		struct ocsp_kept_info info = { .status = k->status, .produced_at = k->signed_at,
+		    .next_update = k->next_update, .served_until = k->signed_at + r->refresh };
+		k->handle = r->wrap(r->wrap_arg, der, len, &info);
+	}
 	return 0;
 }
 
@@ -358,33 +426,139 @@ static const struct kept *kept_answer(ocsp_responder_t *r, OCSP_CERTID *cid)
 	    (hash = ours(r, cid)) < 0 || serial_bytes(serial, sn, &len) < 0 ||
 	    ocsp_status_lookup(r->status, sn, len, &a) < 0 || !(k = kept_slot(r, hash, sn, len)))
 		return NULL;
-	if (kept_fresh(r, k, &a, ra_now()))
+	if (kept_fresh(r, k, &a, ra_now())) {
+		k->gen = ocsp_status_generation(r->status);
 		return k;
+	}
 	return kept_sign(r, k) == 0 ? k : NULL;
 }
 
-uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req_der, size_t len, size_t *outlen)
+static size_t byreq_hash(const uint8_t *b, size_t len)
 {
-	const unsigned char *p = req_der;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of the request bytes B[0..LEN) (an empty one when they are not kept). */
+static struct byreq *byreq_find(ocsp_responder_t *r, const uint8_t *b, size_t len)
+{
+	size_t i = byreq_hash(b, len) & (r->byreq_cap - 1);
+
+	while (r->byreq[i].len && (r->byreq[i].len != len || memcmp(r->byreq[i].b, b, len) != 0))
+		i = (i + 1) & (r->byreq_cap - 1);
+	return &r->byreq[i];
+}
+
+/* Remember that the request bytes B[0..LEN) ask for the kept answer K. */
+static void byreq_put(ocsp_responder_t *r, const uint8_t *b, size_t len, const struct kept *k)
+{
+	struct byreq *e;
+
+	if (len == 0 || len > BYREQ_MAX_LEN)
+		return;
+	if ((r->byreq_count + 1) * 2 > r->byreq_cap) {
+		struct byreq *old = r->byreq;
+		size_t ocap = r->byreq_cap;
+
+		/* grows up to BYREQ_MAX entries, then starts again empty */
+		r->byreq_cap = !ocap ? 256 : ocap >= 2 * BYREQ_MAX ? ocap : ocap * 2;
+		r->byreq = xcalloc(r->byreq_cap, sizeof *r->byreq);
+		r->byreq_count = 0;
+		for (size_t i = 0; ocap < r->byreq_cap && i < ocap; i++)
+			if (old[i].len) {
+				*byreq_find(r, old[i].b, old[i].len) = old[i];
+				r->byreq_count++;
+			}
+		free(old);
+	}
+	e = byreq_find(r, b, len);
+	if (!e->len)
+		r->byreq_count++;
+	e->len = (uint8_t)len;
+	e->hash = k->hash;
+	e->sn_len = k->len;
+	memcpy(e->sn, k->sn, k->len);
+	memcpy(e->b, b, len);
+}
+
+/* The kept answer the request bytes were seen asking for, if it is still true. */
+static struct kept *byreq_answer(ocsp_responder_t *r, const uint8_t *b, size_t len)
+{
+	struct byreq *e;
+	struct kept *k;
+	time_t now;
+
+	if (!r->byreq || len == 0 || len > BYREQ_MAX_LEN || !(e = byreq_find(r, b, len))->len || !r->kept)
+		return NULL;
+	k = kept_find(r, e->hash, e->sn, e->sn_len);
+	now = ra_now();
+	if (!k->len || !k->der || k->gen != ocsp_status_generation(r->status) ||
+	    now >= k->next_update || now - k->signed_at >= r->refresh)
+		return NULL;
+	return k;
+}
+
+/* Decode REQ; NULL (*bad set to the error status) when it is malformed or names a CA
+ * other than this one. *echo: whether it carries a nonce to echo. */
+static OCSP_REQUEST *request_decode(ocsp_responder_t *r, const uint8_t *der, size_t len,
+    int *echo, int *bad)
+{
+	const unsigned char *p = der;
 	OCSP_REQUEST *req = d2i_OCSP_REQUEST(NULL, &p, (long)len);
+	int n, nl;
+
+	*bad = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
+	if (!req || p != der + len || (n = OCSP_request_onereq_count(req)) <= 0)
+		goto bad;
+	for (int i = 0; i < n; i++)
+		if (ours(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, i))) < 0) {
+			*bad = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
+			goto bad;
+		}
+	nl = nonce_len(req);
+	*echo = nl >= NONCE_MIN && nl <= NONCE_MAX;
+	return req;
+bad:
+	OCSP_REQUEST_free(req);
+	return NULL;
+}
+
+uint8_t *ocsp_responder_answer(ocsp_responder_t *r, const uint8_t *req_der, size_t len,
+    void **wrapped, size_t *outlen)
+{
+	OCSP_REQUEST *req = NULL;
 	OCSP_BASICRESP *bs = NULL;
-	const struct kept *k;
+	struct kept *k;
 	struct ocsp_status_answer a;
 	uint8_t *out = NULL;
-	int n, nl, echo;
+	int n, echo, bad, loaded = ocsp_status_refresh(r->status);
 
-	if (!req || p != req_der + len || (n = OCSP_request_onereq_count(req)) <= 0) {
-		out = status_only(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, outlen);
+	if (wrapped)
+		*wrapped = NULL;
+	/* asked before, in these very bytes: no decoding */
+	if (wrapped && r->wrap && loaded == 0 && (k = byreq_answer(r, req_der, len)) && k->handle) {
+		*wrapped = k->handle;
 		goto out;
 	}
-	if (ocsp_status_refresh(r->status) < 0) {
+	if (!(req = request_decode(r, req_der, len, &echo, &bad))) {
+		out = status_only(bad, outlen);
+		goto out;
+	}
+	if (loaded < 0) {
 		out = status_only(OCSP_RESPONSE_STATUS_TRYLATER, outlen);
 		goto out;
 	}
-	nl = nonce_len(req);
-	echo = nl >= NONCE_MIN && nl <= NONCE_MAX;
+	n = OCSP_request_onereq_count(req);
 	if (n == 1 && !echo &&
-	    (k = kept_answer(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0))))) {
+	    (k = (struct kept *)kept_answer(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0))))) {
+		if (wrapped && k->handle) {
+			byreq_put(r, req_der, len, k);
+			*wrapped = k->handle;
+			goto out;
+		}
 		out = xmalloc(k->der_len);
 		memcpy(out, k->der, k->der_len);
 		*outlen = k->der_len;
@@ -415,18 +589,33 @@ int ocsp_responder_presign(ocsp_responder_t *r, int budget)
 
 	if (r->max == 0 || ocsp_status_refresh(r->status) < 0)
 		return 0;
-	/* First what was signed already: again if its status changed or it used half its life. */
-	for (size_t seen = 0; seen < r->cap && done < budget; seen++) {
-		struct kept *k = &r->kept[r->cursor];
-		struct ocsp_status_answer a;
+	/* First what was signed already: again if its status changed or it used half its life.
+	 * A whole walk that found nothing more to do is not walked again until the status
+	 * changes or the first answer comes to half its life: each look-up converts times, and
+	 * glibc does that under one lock for all threads, so an idle thread's walks slowed the
+	 * serving ones. */
+	if (r->walked_gen != ocsp_status_generation(r->status) || now >= r->walk_due) {
+		time_t due = now + r->refresh;
+		size_t seen;
 
-		r->cursor = (r->cursor + 1) & (r->cap - 1);
-		if (!k->len || ocsp_status_lookup(r->status, k->sn, k->len, &a) < 0)
-			continue;
-		if (kept_fresh(r, k, &a, now + r->refresh / 2))
-			continue;
-		if (kept_sign(r, k) == 0)
-			done++;
+		for (seen = 0; seen < r->cap && done < budget; seen++) {
+			struct kept *k = &r->kept[r->cursor];
+			struct ocsp_status_answer a;
+
+			r->cursor = (r->cursor + 1) & (r->cap - 1);
+			if (!k->len || ocsp_status_lookup(r->status, k->sn, k->len, &a) < 0)
+				continue;
+			if (!kept_fresh(r, k, &a, now + r->refresh / 2) && kept_sign(r, k) == 0)
+				done++;
+			if (k->der && k->next_update - r->refresh / 2 < due)
+				due = k->next_update - r->refresh / 2;
+			if (k->der && k->signed_at + r->refresh / 2 < due)
+				due = k->signed_at + r->refresh / 2;
+		}
+		if (seen == r->cap) {
+			r->walked_gen = ocsp_status_generation(r->status);
+			r->walk_due = due;
+		}
 	}
 	/* Then every issued certificate not signed yet, with a SHA-1 CertID (what clients
 	 * such as openssl ocsp send), until the table is full. */

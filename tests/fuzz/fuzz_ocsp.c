@@ -131,7 +131,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t n = 0;
-	uint8_t *out = ocsp_responder_answer(responder, data, size, &n);
+	uint8_t *out = ocsp_responder_answer(responder, data, size, NULL, &n);
 	free(out);
 	return 0;
 }

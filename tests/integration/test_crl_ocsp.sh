@@ -5,8 +5,9 @@
 # holds expires, and `openssl verify -crl_check -use_deltas` rejects the certificate with
 # the old base plus that delta. ra-ocsp, checked with `openssl ocsp`, says good only for
 # issued and unrevoked certificates (at once for one issued after it started), unknown for
-# a serial never issued, revoked with reason; it echoes nonces and serves a kept answer
-# again until the status changes. Nothing here waits on the clock to decide anything.
+# a serial never issued, revoked with reason, unauthorized for another CA's certificate;
+# it echoes nonces, serves a kept answer again until the status changes, and gives GET
+# answers the caching headers of RFC 5019. Nothing here waits on the clock to decide anything.
 . "$(dirname "$0")/lib.sh"
 ra_deploy 2
 CA=$DEP/signer/ca.pem
@@ -91,6 +92,40 @@ ask() {
 never=$(openssl rand -hex 16 | sed 's/^./7/')
 [ "$(ask -serial "0x$never")" = unknown ] \
 	&& ok "openssl ocsp: a serial the CA never issued is unknown, not good" || fail "ocsp never issued" "$(cat "$T/o.out")"
+# Another CA's certificate: this responder has no record of it, so "unauthorized" (RFC
+# 6960 2.3, RFC 5019 2.2.3), unsigned; the same when one of two CertIDs names another CA.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/other.key" -subj "/CN=Another CA" \
+	-days 2 -out "$T/other.pem" 2>/dev/null || fail "another CA"
+S2=$(openssl x509 -in "$T/c2.pem" -noout -serial | cut -d= -f2)
+openssl ocsp -issuer "$T/other.pem" -serial "0x$S2" -url "http://127.0.0.1:$port" -CAfile "$CA" > "$T/o.out" 2>&1
+grep -q "Responder Error: unauthorized (6)" "$T/o.out" \
+	&& ok "openssl ocsp: a certificate of another CA is unauthorized, not unknown" || fail "ocsp another CA" "$(cat "$T/o.out")"
+openssl ocsp -issuer "$CA" -cert "$T/c2.pem" -issuer "$T/other.pem" -serial "0x$S2" -url "http://127.0.0.1:$port" \
+	-CAfile "$CA" > "$T/o.out" 2>&1
+grep -q "Responder Error: unauthorized (6)" "$T/o.out" \
+	&& ok "openssl ocsp: a request naming this CA and another is unauthorized" || fail "ocsp mixed CAs" "$(cat "$T/o.out")"
+[ "$(ask -sha384 -cert "$T/c1.pem")" = "revoked keyCompromise" ] \
+	&& ok "openssl ocsp: a SHA-384 CertID of this CA is answered (revoked)" || fail "ocsp sha384" "$(cat "$T/o.out")"
+
+# GET (RFC 6960 A.1) of a request without a nonce: the kept answer, with the caching
+# headers of RFC 5019 6.2 so an HTTP cache may serve it; an answer echoing a nonce is not
+# to be stored.
+openssl ocsp -issuer "$CA" -cert "$T/c2.pem" -no_nonce -reqout "$T/get.der" 2>/dev/null || fail "GET request"
+url="http://127.0.0.1:$port/$(base64 -w0 "$T/get.der" | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')"
+curl -sf -D "$T/h1.txt" -o "$T/g1.der" "$url" && curl -sf -D "$T/h2.txt" -o "$T/g2.der" "$url" || fail "GET" "$(cat "$T/h1.txt")"
+refresh=$(awk '/refresh_seconds/ {print $2}' "$RA_CONFIG"); refresh=${refresh:-1800}
+age=$(sed -n 's/^Cache-Control: max-age=\([0-9]*\), public, no-transform, must-revalidate\r$/\1/p' "$T/h1.txt")
+[ -n "$age" ] && [ "$age" -le "$refresh" ] && grep -q '^ETag: "[0-9a-f]\{32\}"' "$T/h1.txt" \
+	&& grep -q '^Last-Modified: ' "$T/h1.txt" && grep -q '^Expires: ' "$T/h1.txt" \
+	&& [ "$(grep '^ETag' "$T/h1.txt")" = "$(grep '^ETag' "$T/h2.txt")" ] && cmp -s "$T/g1.der" "$T/g2.der" \
+	&& openssl ocsp -respin "$T/g1.der" -issuer "$CA" -cert "$T/c2.pem" -CAfile "$CA" 2>&1 | grep -q ": good" \
+	&& ok "GET: the kept answer (good) with Cache-Control max-age, ETag, Last-Modified and Expires, the same twice" \
+	|| fail "GET caching headers" "$(cat "$T/h1.txt")"
+openssl ocsp -issuer "$CA" -cert "$T/c2.pem" -reqout "$T/nonce.der" 2>/dev/null || fail "nonce request"
+curl -sf -D "$T/h3.txt" -o /dev/null -H 'Content-Type: application/ocsp-request' --data-binary @"$T/nonce.der" \
+	"http://127.0.0.1:$port/" && grep -q '^Cache-Control: no-cache, no-store' "$T/h3.txt" && ! grep -q '^ETag' "$T/h3.txt" \
+	&& ok "an answer echoing a nonce is marked no-store" || fail "nonce answer headers" "$(cat "$T/h3.txt")"
+
 make_csr s3; make_csr e3
 ra-ctl request-certs 3 --sign-csr "$T/s3.csr" --enc-csr "$T/e3.csr" --officer op01 --passphrase-file "$OPASS" >/dev/null || fail "certificates for order 3"
 S3=$(serials 3 | head -n 1); pem_of "$S3" "$T/c3.pem"

@@ -157,13 +157,18 @@ openssl ocsp -issuer "$DEP/signer/ca.pem" -cert "$T/c2.pem" -url "http://127.0.0
 openssl ocsp -issuer "$DEP/signer/ca.pem" -serial 0x7E57AB1E -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
 	> "$T/o.out" 2>&1; grep -q ": unknown" "$T/o.out" || fail "openssl ocsp unknown" "$(cat "$T/o.out")"
 curl -s -o /dev/null -H 'Content-Type: application/ocsp-request' --data-binary 'not an OCSP request' "http://127.0.0.1:$OP/"
+# a certificate of another CA: unauthorized
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/other.key" -subj "/CN=Another CA" \
+	-days 2 -out "$T/other.pem" 2>/dev/null || fail "another CA"
+openssl ocsp -issuer "$T/other.pem" -serial "0x$S2" -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
+	> "$T/o.out" 2>&1; grep -q "unauthorized" "$T/o.out" || fail "openssl ocsp unauthorized" "$(cat "$T/o.out")"
 wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"malformed\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"good\"}" 0 1 \
-	&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && [ "$(val "$M/ra-ocsp.prom" "${A}\"unauthorized\"}")" = 0 ] \
-	&& ok "ra_ocsp_answers_total counts one good, one unknown and one malformed answer" \
+	&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"unauthorized\"}" 0 1 \
+	&& ok "ra_ocsp_answers_total counts one good, one unknown, one malformed and one unauthorized answer" \
 	|| fail "ocsp answers by kind" "$(grep answers "$M/ra-ocsp.prom")"
-[ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" = 4 ] \
-	&& [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_bucket{le="+Inf"}')" = 4 ] \
-	&& ok "ra_ocsp_answer_seconds holds the four answers' times" || fail "ocsp latency" "$(grep seconds "$M/ra-ocsp.prom")"
+[ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" = 5 ] \
+	&& [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_bucket{le="+Inf"}')" = 5 ] \
+	&& ok "ra_ocsp_answer_seconds holds the five answers' times" || fail "ocsp latency" "$(grep seconds "$M/ra-ocsp.prom")"
 check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metrics < '$M/ra-ocsp.prom'"
 
 # --- ra-web -----------------------------------------------------------------------------
