@@ -512,7 +512,7 @@ struct mail_slot {
 	size_t out_pos;
 	char in[1024];		/* the relay's answer, up to the end of a line */
 	size_t in_len;
-	int64_t deadline;	/* mono_ms() by which the message must be answered */
+	int64_t started, deadline;	/* mono_ms() of the submission; by which it must be answered */
 	char first_bad[512], last_reply[512];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -837,8 +837,12 @@ static const char *slot_verb(const struct mail_slot *sl)
 static int slot_reply(struct mail_slot *sl, int code, const char *line)
 {
 	int i = sl->answered++;
+	size_t len = strlen(line);
 
-	snprintf(sl->last_reply, sizeof sl->last_reply, "%s", line);
+	if (len >= sizeof sl->last_reply)
+		len = sizeof sl->last_reply - 1;
+	memcpy(sl->last_reply, line, len);
+	sl->last_reply[len] = '\0';
 	if (i == sl->ncmds) {		/* the final dot */
 		if (code / 100 == 2) {
 			slot_finish(sl, 1, xstrdup(line));
@@ -999,7 +1003,8 @@ int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
 	sl->written = sl->answered = sl->refused = 0;
 	sl->first_bad[0] = sl->last_reply[0] = '\0';
 	sl->state = SLOT_BUSY;
-	sl->deadline = mono_ms() + 1000 * (s->timeout_s > 0 ? s->timeout_s : 30) * 4;
+	sl->started = mono_ms();
+	sl->deadline = sl->started + 1000 * (s->timeout_s > 0 ? s->timeout_s : 30) * 4;
 	if (sl->pipelining)	/* RFC 2920: the envelope and DATA in one group */
 		for (int i = 0; i < sl->ncmds; i++)
 			slot_queue_cmd(sl, i);
@@ -1017,10 +1022,20 @@ static struct mail_slot *slot_done(mail_sender_t *s)
 	return NULL;
 }
 
+/*
+ * How long mail_done_wait lingers, once a message has finished, for the others in flight,
+ * when the relay answers within RELAY_NEAR_MS: a local relay answers in microseconds, and
+ * the caller commits once for all the messages handed back together, so a millisecond
+ * turns one commit per message or two into one per few. A distant relay is not waited for.
+ */
+#define LINGER_MS 1
+#define RELAY_NEAR_MS 2
+
 void mail_done_wait(mail_sender_t *s)
 {
 	struct pollfd *pfd = xcalloc((size_t)s->nslots, sizeof *pfd);
 	struct mail_slot **ps = xcalloc((size_t)s->nslots, sizeof *ps);
+	int64_t linger_until = -1;
 	int np = 0;
 
 	/*
@@ -1028,9 +1043,18 @@ void mail_done_wait(mail_sender_t *s)
 	 * bytes to write. Nothing read waits inside libcurl meanwhile: a pump reads until
 	 * libcurl has nothing more (CURLE_AGAIN), TLS records included.
 	 */
-	while (s->busy > 0 && !slot_done(s)) {
+	while (s->busy > 0) {
 		int64_t now = mono_ms(), wait = 1000;
+		struct mail_slot *done = slot_done(s);
 		np = 0;
+		if (done) {
+			if (linger_until < 0)
+				linger_until = done->ok && now - done->started <= RELAY_NEAR_MS ?
+				    now + LINGER_MS : now;
+			if (now >= linger_until || mail_finished(s) == s->busy)
+				break;
+			wait = linger_until - now;
+		}
 		for (int i = 0; i < s->nslots; i++) {
 			struct mail_slot *sl = &s->slot[i];
 			int want_out = 0;
@@ -1055,8 +1079,10 @@ void mail_done_wait(mail_sender_t *s)
 			if (sl->deadline - now < wait)
 				wait = sl->deadline - now;
 		}
-		if (slot_done(s) || np == 0)
+		if (np == 0)
 			break;
+		if (!done && slot_done(s))
+			continue;	/* finished while writing: decide about lingering first */
 		if (poll(pfd, (nfds_t)np, (int)(wait > 0 ? wait : 0)) < 0 && errno != EINTR)
 			fatal("mail: poll: %s", strerror(errno));
 		for (int i = 0; i < np; i++)
