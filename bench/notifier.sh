@@ -12,10 +12,13 @@
 #     run (ledger rows, composition, reused SMTP connections: one, then
 #     BENCH_CONNECTIONS (default 8) at once, notifier.smtp_connections), beside the `curl`
 #     command-line tool sending the same messages one process per message, measured in
-#     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck)
-#     and once against smtp-fast (tests/fixtures/smtp-fast, a minimal C receiver).
+#     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck;
+#     it does not offer PIPELINING) and once against smtp-fast (tests/fixtures/smtp-fast,
+#     a minimal C receiver that offers it). Each notifier run also prints its own CPU
+#     time (user + system) per notice.
 # Figures and how to read them: docs/PERFORMANCE.md. Nothing here asserts on
-# time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000.
+# time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000;
+# BENCH_SCAN=0 leaves out part 1.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -111,6 +114,7 @@ tablescan() {
 # elapsed T0: seconds since T0 (from date +%s%N).
 elapsed() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 
+if [ "${BENCH_SCAN:-1}" != 0 ]; then
 echo "1. daily renewal scan, ra-notifier renewals --dry-run --now $NOW (expiries spread over a year)"
 dep=$T/dep
 ra-ctl init "$dep" --passphrase-file "$OPASS" >/dev/null
@@ -140,8 +144,9 @@ echo "    3-day window $ts_narrow s at $BIG certificates (a table scan pays for 
 echo "  for comparison, the status scan (ra-notifier notices --dry-run) at $BIG certificates:"
 scan "$BIG certificates, status changes" "$cfg" notices
 rm -rf "$dep"
-
 echo
+fi
+
 echo "2. notices per second delivered to a local SMTP server, beside curl (one process per message)"
 mdep=$T/mail
 ra-ctl init "$mdep" --passphrase-file "$OPASS" >/dev/null
@@ -157,21 +162,23 @@ mapfile -t emls < <(find "$mdep/outbox" -name '*.eml' | sort | head -n "$CURL_N"
 # notify NAME PORT MAILDIR CONNECTIONS: one ra-notifier run to smtp://127.0.0.1:PORT from a
 # fresh copy of the database over CONNECTIONS connections at once; sets rate.
 notify() {
-	local name=$1 port=$2 maildir=$3 c=$4 t0 ms sent got used
+	local name=$1 port=$2 maildir=$3 c=$4 t0 ms sent got used kib cpu_us
 	cp "$T/pristine.db" "$mdep/ra.db"
 	rm -f "$mdep/ra.db-wal" "$mdep/ra.db-shm"
 	sed -e '/^  smtp_/d' -e "s|^notifier:$|notifier:\n  smtp_url: smtp://127.0.0.1:$port\n  smtp_starttls: false\n  smtp_connections: $c|" \
 		"$mdep/ra.yaml" >"$mdep/send.yaml"
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$T/time" ra-notifier -c "$mdep/send.yaml" --now "$NOW" renewals \
+	/usr/bin/time -f '%M %U %S' -o "$T/time" ra-notifier -c "$mdep/send.yaml" --now "$NOW" renewals \
 		>/dev/null 2>"$T/send.log" || { tail -n 3 "$T/send.log" >&2; return 1; }
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	sent=$(sqlite3 "$mdep/ra.db" "SELECT count(*) FROM notices WHERE state = 'sent'")
 	got=$(find "$maildir/new" -type f | wc -l)
 	used=$(sed -n 's/.*accepted over \([0-9]*\) connection(s).*/\1/p' "$T/send.log")
 	rate=$(( sent * 1000 / ms ))
+	read -r kib cpu_us <<<"$(tail -n 1 "$T/time" | awk -v n="$sent" '{ printf "%d %.0f", $1, n ? ($2 + $3) * 1e6 / n : 0 }')"
 	echo "  $name: ra-notifier sent $sent notices in $ms ms = $rate/s over ${used:-?} connection(s) (smtp_connections $c)," \
-		"a ledger commit before and after each ($got in the maildir, $(tail -n 1 "$T/time") KiB peak)"
+		"each attempt committed before it is sent and marked after ($got in the maildir, $kib KiB peak," \
+		"notifier CPU $cpu_us µs per notice)"
 	find "$maildir/new" -type f -delete
 }
 

@@ -789,6 +789,19 @@ static void slot_queue_cmd(struct mail_slot *sl, int i)
 	sl->written = i + 1;
 }
 
+/* Does a line of the LEN bytes at P start with a dot? */
+static int dot_line(const char *p, size_t len)
+{
+	const char *end = p + len, *nl;
+
+	if (len && *p == '.')
+		return 1;
+	for (; (nl = memchr(p, '\n', (size_t)(end - p))) && nl + 1 < end; p = nl + 1)
+		if (nl[1] == '.')
+			return 1;
+	return 0;
+}
+
 /* Queue the message, dot-stuffed (RFC 5321 section 4.5.2), and the final dot. */
 static void slot_queue_body(struct mail_slot *sl)
 {
@@ -796,7 +809,7 @@ static void slot_queue_body(struct mail_slot *sl)
 
 	if (sl->out_pos == sl->out.len)
 		sl->out_pos = sl->out.len = 0;
-	if (sl->len && *p != '.' && !memmem(p, sl->len, "\n.", 2)) {
+	if (!dot_line(p, sl->len)) {
 		buf_add(&sl->out, p, sl->len);	/* no line starts with a dot (ours never do) */
 		p = end;
 	}
