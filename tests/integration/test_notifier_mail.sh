@@ -224,19 +224,22 @@ mails sinkf/maildir | grep -q "defects" && fail "pipelining relay: mails parse w
 st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent' AND smtp_reply LIKE '250%'")
 [ "$st" = 3 ] && ok "pipelining relay: ledger has the relay's 250 for each" || fail "pipelining relay: ledger" "$(sqlite3 ra.db 'SELECT id, state, smtp_reply FROM notices')"
 
-# The same relay failures as tests/integration/test_faults.sh section 4, pipelined: a
-# refusal anywhere in the group, or a dropped connection, leaves every notice pending
-# with the relay's answer, and nothing is delivered.
-for mode in tempfail permfail drop; do
+# The same relay failures as tests/integration/test_faults.sh section 4, pipelined, and a
+# relay that never answers the message (smtp_timeout_s 1, so 4 s per message): a refusal
+# anywhere in the group, a dropped connection or the silence leaves every notice pending
+# with the reason, and nothing is delivered.
+for mode in tempfail permfail drop stall; do
 	sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
 	rm -f fault.port
 	$PY "$RA_TOP/tests/fixtures/smtp-fault.py" fault.port $mode pipelining 2>fault-$mode.log &
 	fpid=$!
 	track $fpid
 	wait_for 10 test -s fault.port || fail "fault relay ($mode) started"
-	config fault.yaml "smtp_url: smtp://127.0.0.1:$(cat fault.port)" "smtp_starttls: false" "smtp_connections: 2" "admin_address: \"\""
+	config fault.yaml "smtp_url: smtp://127.0.0.1:$(cat fault.port)" "smtp_starttls: false" "smtp_connections: 2" \
+		"smtp_timeout_s: 1" "admin_address: \"\""
 	ra-notifier -c fault.yaml --now 2026-12-15 renewals 2>fault-$mode.out; rc=$?
-	case $mode in tempfail) want="refused MAIL FROM: 451" ;; permfail) want="refused RCPT TO: 550" ;; drop) want="closed the connection" ;; esac
+	case $mode in tempfail) want="refused MAIL FROM: 451" ;; permfail) want="refused RCPT TO: 550" ;; drop) want="closed the connection" ;;
+		stall) want="did not answer the message within 4 s" ;; esac
 	st=$(sqlite3 ra.db "SELECT group_concat(state || '/' || attempts) FROM notices")
 	[ "$rc" = 1 ] && [ "$st" = "pending/1,pending/1,pending/1" ] && ok "pipelined, relay $mode: the run fails, every notice pending" \
 		|| fail "pipelined, relay $mode: every notice pending" "rc=$rc $st"
