@@ -151,6 +151,14 @@ grep -q "4 message(s) accepted over 1 connection(s)" log && ok "one connection (
 check "testmail over STARTTLS" ra-notifier -c tls.yaml testmail ops@example.org
 mails sinkt/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "test mail received" || fail "test mail received"
 check_fails "a relay requiring STARTTLS refuses plain text" ra-notifier -c tls_nocheck.yaml testmail ops@example.org
+# implicit TLS (smtps://): the relay's certificate checked as for STARTTLS
+mkdir -p sinks
+port_s=$($SINK start "$T/sinks" --smtps) && on_exit "$SINK stop $T/sinks"
+config smtps.yaml "smtp_url: smtps://127.0.0.1:$port_s" "smtp_starttls: false" "smtp_cainfo: $T/sinks/cert.pem"
+config smtps_badca.yaml "smtp_url: smtps://127.0.0.1:$port_s" "smtp_starttls: false" "smtp_cainfo: $T/sinkt/cert.pem"
+check "testmail over smtps:// (implicit TLS)" ra-notifier -c smtps.yaml testmail ops@example.org
+mails sinks/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "smtps: test mail received" || fail "smtps: test mail received"
+check_fails "smtps: a relay certificate from another CA is refused" ra-notifier -c smtps_badca.yaml testmail ops@example.org
 config tls_badca.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkp/nonexistent.pem"
 check_fails "an unverifiable relay certificate is refused" ra-notifier -c tls_badca.yaml testmail ops@example.org
 
