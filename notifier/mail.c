@@ -1037,9 +1037,11 @@ static struct mail_slot *slot_done(mail_sender_t *s)
 
 /*
  * How long mail_done_wait lingers, once a message has finished, for the others in flight,
- * when the relay answers within RELAY_NEAR_MS: a local relay answers in microseconds, and
- * the caller commits once for all the messages handed back together, so a millisecond
- * turns one commit per message or two into one per few. A distant relay is not waited for.
+ * when the relay pipelines and answered it within RELAY_NEAR_MS: a local relay answers in
+ * microseconds, and the caller commits once for all the messages handed back together,
+ * so a millisecond turns one commit per message or two into one per few. A distant relay
+ * is not waited for, nor one spoken to a command at a time: such a relay on this host
+ * (aiosmtpd) is the slower side, and a connection left idle only leaves it idle too.
  */
 #define LINGER_MS 1
 #define RELAY_NEAR_MS 2
@@ -1062,7 +1064,8 @@ void mail_done_wait(mail_sender_t *s)
 		np = 0;
 		if (done) {
 			if (linger_until < 0)
-				linger_until = done->ok && now - done->started <= RELAY_NEAR_MS ?
+				linger_until = done->ok && done->pipelining &&
+				    now - done->started <= RELAY_NEAR_MS ?
 				    now + LINGER_MS : now;
 			if (now >= linger_until || mail_finished(s) == s->busy)
 				break;
