@@ -12,10 +12,17 @@
 #     run (ledger rows, composition, reused SMTP connections: one, then
 #     BENCH_CONNECTIONS (default 8) at once, notifier.smtp_connections), beside the `curl`
 #     command-line tool sending the same messages one process per message, measured in
-#     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck)
-#     and once against smtp-fast (tests/fixtures/smtp-fast, a minimal C receiver).
+#     the same run, as a ratio; once against aiosmtpd (the tests' sink, the bottleneck;
+#     it does not offer PIPELINING) and once against smtp-fast (tests/fixtures/smtp-fast,
+#     a minimal C receiver that offers it). Each notifier run also prints its own CPU
+#     time (user + system) per notice;
+#  3. the same into smtp-fast as if it were across a network: through
+#     tests/fixtures/delay-proxy.py, which holds every packet BENCH_RTT_MS / 2 each way
+#     (default 20 ms round trip), BENCH_RTT_MAILS notices (default 400) over one and over
+#     BENCH_CONNECTIONS connections, beside curl (BENCH_RTT_CURL messages, default 20).
 # Figures and how to read them: docs/PERFORMANCE.md. Nothing here asserts on
-# time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000.
+# time. Sizes can be lowered for a quick look: BENCH_CERTS=200000 BENCH_MAILS=1000;
+# BENCH_SCAN=0 leaves out part 1.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -26,6 +33,9 @@ SMALL=$((BIG / 10))
 MAILS=${BENCH_MAILS:-5000}
 CURL_N=${BENCH_CURL:-1000}
 CONNS=${BENCH_CONNECTIONS:-8}
+RTT_MS=${BENCH_RTT_MS:-20}
+RTT_MAILS=${BENCH_RTT_MAILS:-400}
+RTT_CURL=${BENCH_RTT_CURL:-20}
 T=$(mktemp -d /tmp/ra-bench-notifier.XXXXXX)
 
 # Officers for the bench: the administrator from init and the ones a run needs, all under
@@ -38,7 +48,8 @@ officers() { local o; for o in "$@"; do ra-ctl officer add "${o%%:*}" --role "${
 # thousand files of a fresh folder costs the sink more than the notifier spends per
 # message, and the figure is meant to be the notifier's.
 M=$(mktemp -d /dev/shm/ra-bench-mail.XXXXXX 2>/dev/null || mktemp -d "$T/mail.XXXXXX")
-trap '$SINK stop "$T/sink" >/dev/null 2>&1; [ -z "${fast:-}" ] || kill "$fast" 2>/dev/null; rm -rf "$T" "$M"' EXIT
+trap '$SINK stop "$T/sink" >/dev/null 2>&1; [ -z "${fast:-}" ] || kill "$fast" 2>/dev/null
+	[ -z "${proxy:-}" ] || kill "$proxy" 2>/dev/null; rm -rf "$T" "$M"' EXIT
 
 [ -x /usr/bin/time ] || { echo "bench/notifier.sh: /usr/bin/time is missing (make deps installs it)" >&2; exit 1; }
 NOW=2026-06-01
@@ -111,6 +122,7 @@ tablescan() {
 # elapsed T0: seconds since T0 (from date +%s%N).
 elapsed() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 
+if [ "${BENCH_SCAN:-1}" != 0 ]; then
 echo "1. daily renewal scan, ra-notifier renewals --dry-run --now $NOW (expiries spread over a year)"
 dep=$T/dep
 ra-ctl init "$dep" --passphrase-file "$OPASS" >/dev/null
@@ -140,8 +152,9 @@ echo "    3-day window $ts_narrow s at $BIG certificates (a table scan pays for 
 echo "  for comparison, the status scan (ra-notifier notices --dry-run) at $BIG certificates:"
 scan "$BIG certificates, status changes" "$cfg" notices
 rm -rf "$dep"
-
 echo
+fi
+
 echo "2. notices per second delivered to a local SMTP server, beside curl (one process per message)"
 mdep=$T/mail
 ra-ctl init "$mdep" --passphrase-file "$OPASS" >/dev/null
@@ -155,30 +168,35 @@ ra-notifier -c "$mdep/ra.yaml" --now "$NOW" renewals >/dev/null 2>&1
 mapfile -t emls < <(find "$mdep/outbox" -name '*.eml' | sort | head -n "$CURL_N")
 
 # notify NAME PORT MAILDIR CONNECTIONS: one ra-notifier run to smtp://127.0.0.1:PORT from a
-# fresh copy of the database over CONNECTIONS connections at once; sets rate.
+# fresh copy of the database ($PRISTINE) over CONNECTIONS connections at once; sets rate.
+PRISTINE=$T/pristine.db
 notify() {
-	local name=$1 port=$2 maildir=$3 c=$4 t0 ms sent got used
-	cp "$T/pristine.db" "$mdep/ra.db"
+	local name=$1 port=$2 maildir=$3 c=$4 t0 ms sent got used kib cpu_us
+	cp "$PRISTINE" "$mdep/ra.db"
 	rm -f "$mdep/ra.db-wal" "$mdep/ra.db-shm"
 	sed -e '/^  smtp_/d' -e "s|^notifier:$|notifier:\n  smtp_url: smtp://127.0.0.1:$port\n  smtp_starttls: false\n  smtp_connections: $c|" \
 		"$mdep/ra.yaml" >"$mdep/send.yaml"
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$T/time" ra-notifier -c "$mdep/send.yaml" --now "$NOW" renewals \
+	/usr/bin/time -f '%M %U %S' -o "$T/time" ra-notifier -c "$mdep/send.yaml" --now "$NOW" renewals \
 		>/dev/null 2>"$T/send.log" || { tail -n 3 "$T/send.log" >&2; return 1; }
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	sent=$(sqlite3 "$mdep/ra.db" "SELECT count(*) FROM notices WHERE state = 'sent'")
 	got=$(find "$maildir/new" -type f | wc -l)
 	used=$(sed -n 's/.*accepted over \([0-9]*\) connection(s).*/\1/p' "$T/send.log")
 	rate=$(( sent * 1000 / ms ))
+	read -r kib cpu_us <<<"$(tail -n 1 "$T/time" | awk -v n="$sent" '{ printf "%d %.0f", $1, n ? ($2 + $3) * 1e6 / n : 0 }')"
 	echo "  $name: ra-notifier sent $sent notices in $ms ms = $rate/s over ${used:-?} connection(s) (smtp_connections $c)," \
-		"a ledger commit before and after each ($got in the maildir, $(tail -n 1 "$T/time") KiB peak)"
+		"each attempt committed before it is sent and marked after ($got in the maildir, $kib KiB peak," \
+		"notifier CPU $cpu_us µs per notice)"
 	find "$maildir/new" -type f -delete
 }
 
-# send NAME PORT MAILDIR: ra-notifier over one connection, then over $CONNS at once, then
-# curl with the first $CURL_N of the same messages; ratios against curl.
+# send NAME PORT MAILDIR [CURL_N]: ra-notifier over one connection, then over $CONNS at
+# once, then curl with the first CURL_N (default $CURL_N) of the same messages; ratios
+# against curl.
 send() {
 	local name=$1 port=$2 maildir=$3 t0 ms got rate rate1 crate f rcpt
+	local emls=("${emls[@]:0:${4:-$CURL_N}}")
 	notify "$name" "$port" "$maildir" 1 || return 1
 	rate1=$rate
 	notify "$name" "$port" "$maildir" "$CONNS" || return 1
@@ -207,5 +225,17 @@ wait_port=0
 for _ in $(seq 50); do [ -s "$T/fast.port" ] && { wait_port=1; break; }; sleep 0.1; done
 [ "$wait_port" = 1 ] || { echo "smtp-fast did not start: $(cat "$T/fast.log")" >&2; exit 1; }
 send "smtp-fast (C fixture)" "$(cat "$T/fast.port")" "$M/fast"
-kill "$fast"
-fast=""
+
+echo
+echo "3. the same into smtp-fast across a simulated network (${RTT_MS} ms round trip, tests/fixtures/delay-proxy.py)"
+# only the first $RTT_MAILS subscribers due: a round trip per step makes each notice cost tens of ms
+cp "$T/pristine.db" "$T/rtt.db"
+sqlite3 "$T/rtt.db" "UPDATE certificates SET not_after = $now_s + 86400 * 200 WHERE subscriber_id > $RTT_MAILS"
+/usr/bin/python3 "$top/tests/fixtures/delay-proxy.py" "$T/proxy.port" "$(cat "$T/fast.port")" $((RTT_MS / 2)) 2>"$T/proxy.log" &
+proxy=$!
+for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+[ -s "$T/proxy.port" ] || { echo "delay-proxy did not start: $(cat "$T/proxy.log")" >&2; exit 1; }
+PRISTINE=$T/rtt.db
+send "smtp-fast, ${RTT_MS} ms away" "$(cat "$T/proxy.port")" "$M/fast" "$RTT_CURL"
+kill "$proxy" "$fast"
+proxy="" fast=""

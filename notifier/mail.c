@@ -4,18 +4,24 @@
  * Message-ID (which libcurl never adds) are part of it. Every body is base64: the RA
  * writes Chinese text, and base64 keeps lines short and 7-bit whatever the content.
  *
- * The sender records the relay's last reply line through libcurl's header callback, which
- * sees only the relay's replies, so the AUTH exchange (outgoing) is never copied anywhere.
+ * The sender lets libcurl open and secure each connection and speaks the transactions on
+ * it itself, pipelined when the relay allows (see "the sender" below). Nothing we send
+ * (the AUTH exchange included) is ever copied into a reply, a log line or the ledger.
  */
 #include "mail.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -41,31 +47,6 @@ struct mail_msg {
 	char *msgid;
 };
 
-/* One message in flight: its own easy handle, so its own connection while it is sent. */
-struct mail_slot {
-	mail_sender_t *s;
-	CURL *curl;		/* NULL in outbox mode */
-	enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
-	int fresh;		/* its last transfer failed: do not reuse that connection */
-	int ok;			/* DONE: accepted */
-	mail_msg_t *m;
-	long long tag;
-	char *reply;		/* DONE: for the ledger */
-	struct curl_slist *rcpt;
-	char *data;		/* the rendered message being uploaded */
-	size_t len, pos;
-	char last_reply[512];
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct mail_sender {
-	CURLM *multi;		/* NULL in outbox mode */
-	struct mail_slot *slot;
-	int nslots, busy;
-	char *url, *outbox, *password;
-	int messages, connections;
-};
-
 /* ---- a growing text buffer ---- */
 
 struct buf {
@@ -73,13 +54,19 @@ struct buf {
 	size_t len, cap;
 };
 
-static void buf_add(struct buf *b, const char *s, size_t n)
+/* Room for N more bytes and the NUL; the place to write them. */
+static char *buf_reserve(struct buf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
 		b->p = xrealloc(b->p, b->cap);
 	}
-	memcpy(b->p + b->len, s, n);
+	return b->p + b->len;
+}
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	memcpy(buf_reserve(b, n), s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -88,44 +75,64 @@ static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((forma
 static void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
+	int n;
+
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		fatal("out of memory");
+	n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	buf_add(b, s, strlen(s));
-	free(s);
+	if (n < 0)
+		fatal("mail: cannot format a header");
+	if ((size_t)n >= room) {	/* did not fit: make room and write it again */
+		buf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
 }
 
 /* ---- encodings ---- */
 
-char *mail_base64(const void *data, size_t len)
+/* Append the base64 of DATA to B, lines of 76 characters ending CRLF. */
+static void buf_base64(struct buf *b, const void *data, size_t len)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *in = data;
-	struct buf b = { 0 };
+	size_t chars = (len + 2) / 3 * 4;
+	char *o = buf_reserve(b, chars + (chars + 75) / 76 * 2), *start = o;
 	size_t col = 0;
 
-	buf_add(&b, "", 0);
 	for (size_t i = 0; i < len; i += 3) {
 		unsigned v = (unsigned)in[i] << 16;
-		char q[4];
 		if (i + 1 < len) v |= (unsigned)in[i + 1] << 8;
 		if (i + 2 < len) v |= in[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? tab[v & 63] : '=';
-		buf_add(&b, q, 4);
+		o[0] = tab[(v >> 18) & 63];
+		o[1] = tab[(v >> 12) & 63];
+		o[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		o[3] = i + 2 < len ? tab[v & 63] : '=';
+		o += 4;
 		col += 4;
 		if (col == 76) {
-			buf_add(&b, "\r\n", 2);
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 		}
 	}
-	if (col)
-		buf_add(&b, "\r\n", 2);
+	if (col) {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	b->len += (size_t)(o - start);
+	b->p[b->len] = '\0';
+}
+
+char *mail_base64(const void *data, size_t len)
+{
+	struct buf b = { 0 };
+	buf_add(&b, "", 0);
+	buf_base64(&b, data, len);
 	return b.p;
 }
 
@@ -346,25 +353,37 @@ void mail_msg_set_id(mail_msg_t *m, const char *id)
 }
 
 /* Text bodies go out with CRLF line ends, whatever the template had. */
-static char *crlf(const char *s)
+static char *crlf(const char *s, size_t *len)
 {
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
-	for (const char *p = s; *p; p++) {
-		if (*p == '\n' && (p == s || p[-1] != '\r'))
-			buf_add(&b, "\r", 1);
-		buf_add(&b, p, 1);
+	size_t n = strlen(s), bare = 0;
+	const char *p, *nl;
+	char *out, *o;
+
+	for (p = s; (nl = memchr(p, '\n', n - (size_t)(p - s))); p = nl + 1)
+		bare += nl == s || nl[-1] != '\r';
+	o = out = xmalloc(n + bare + 1);
+	for (p = s; (nl = memchr(p, '\n', n - (size_t)(p - s))); p = nl + 1) {
+		size_t k = (size_t)(nl - p);
+		memcpy(o, p, k);
+		o += k;
+		if (nl == s || nl[-1] != '\r')
+			*o++ = '\r';
+		*o++ = '\n';
 	}
-	return b.p;
+	memcpy(o, p, n - (size_t)(p - s));
+	o += n - (size_t)(p - s);
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
 }
 
 static void add_text_part(struct buf *b, const char *subtype, const char *body)
 {
-	char *c = crlf(body);
-	char *enc = mail_base64(c, strlen(c));
+	size_t len;
+	char *c = crlf(body, &len);
 	buf_printf(b, "Content-Type: text/%s; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n%s", subtype, enc);
-	free(enc);
+	    "Content-Transfer-Encoding: base64\r\n\r\n", subtype);
+	buf_base64(b, c, len);
 	free(c);
 }
 
@@ -388,11 +407,10 @@ static void add_body(struct buf *b, const mail_msg_t *m)
 static void add_attachment(struct buf *b, const struct mail_attachment *a)
 {
 	char *fn = mail_encode_word(a->filename);
-	char *enc = mail_base64(a->data, a->len);
 	buf_printf(b, "Content-Type: %s; name=\"%s\"\r\n"
 	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n%s", a->type, fn, fn, enc);
-	free(enc);
+	    "Content-Transfer-Encoding: base64\r\n\r\n", a->type, fn, fn);
+	buf_base64(b, a->data, a->len);
 	free(fn);
 }
 
@@ -454,23 +472,74 @@ char *mail_msg_render(mail_msg_t *m, long long date, size_t *len)
 	return b.p;
 }
 
-/* ---- the sender ---- */
+/* ---- the sender ----
+ *
+ * libcurl opens each connection (TCP, the greeting, EHLO, STARTTLS with the relay's
+ * certificate checked, AUTH) and then hands it over (CURLOPT_CONNECT_ONLY); the
+ * transactions on it are ours, written with curl_easy_send and read with curl_easy_recv,
+ * so TLS stays libcurl's while the SMTP commands can be pipelined (RFC 2920): when the
+ * relay offers PIPELINING, MAIL FROM, every RCPT TO and DATA go out in one write and the
+ * message and its final dot in a second, two writes and two reads per message where
+ * libcurl's own SMTP writes each command alone and waits for each answer. A relay that
+ * does not offer it gets one command at a time.
+ *
+ * A transaction that fails in any way closes its connection (the session may be in any
+ * state) and the next message opens a fresh one; a kept connection the relay has closed
+ * or spoken on while idle is replaced before it is used.
+ */
 
-static size_t slot_read(char *dst, size_t size, size_t nmemb, void *arg)
+#define SLOT_MAX_CMDS (MAIL_MAX_TO + 2)	/* MAIL FROM, a RCPT TO per recipient, DATA */
+
+/* One message in flight at a time on its own connection. */
+struct mail_slot {
+	mail_sender_t *s;
+	CURL *curl;		/* the connection; NULL when closed (and in outbox mode) */
+	curl_socket_t fd;
+	int pipelining;		/* the relay offers PIPELINING on this connection */
+	int greeted;		/* while connecting: PIPELINING was in the last EHLO answer */
+	enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE } state;
+	int ok;			/* DONE: accepted */
+	mail_msg_t *m;
+	long long tag;
+	char *reply;		/* DONE: for the ledger */
+	char *data;		/* the rendered message */
+	size_t len;
+	struct buf cmds;	/* the envelope: MAIL, RCPT..., DATA, each ending CRLF */
+	size_t cmd_end[SLOT_MAX_CMDS];	/* where each command ends in cmds */
+	int ncmds, written, answered;	/* commands in the envelope, queued, answered */
+	int refused;		/* an envelope command was refused (first_bad says how) */
+	struct buf out;		/* bytes queued for the relay */
+	size_t out_pos;
+	char in[1024];		/* the relay's answer, up to the end of a line */
+	size_t in_len;
+	int64_t started, deadline;	/* mono_ms() of the submission; by which it must be answered */
+	char first_bad[512], last_reply[512];
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct mail_sender {
+	struct mail_slot *slot;
+	int nslots, busy, smtp;
+	char *url, *outbox, *password, *user, *cainfo;
+	int starttls;
+	long timeout_s;
+	int messages, connections;
+};
+
+/* A relay's reply line "250-PIPELINING" or "250 PIPELINING" (EHLO keywords, any case). */
+static int line_is_keyword(const char *line, size_t len, const char *kw)
 {
-	struct mail_slot *sl = arg;
-	size_t n = size * nmemb, left = sl->len - sl->pos;
-	if (n > left)
-		n = left;
-	memcpy(dst, sl->data + sl->pos, n);
-	sl->pos += n;
-	return n;
+	size_t k = strlen(kw);
+	if (len < 4 + k || strncmp(line, "250", 3) || (line[3] != '-' && line[3] != ' '))
+		return 0;
+	return strncasecmp(line + 4, kw, k) == 0 && (len == 4 + k || line[4 + k] == ' ');
 }
 
 /*
- * Keep the relay's last reply line. libcurl hands every reply line of the SMTP dialogue
- * to the header callback; nothing we send (AUTH included) passes here. Not its verbose
- * mode, which formats a line of text for each step of every transfer.
+ * While libcurl connects: note whether the relay's EHLO answer offers PIPELINING. Every
+ * 220 (the greeting, the go-ahead for STARTTLS) starts over, so the answer to the EHLO
+ * sent inside TLS is the one that counts. Only the relay's replies pass here, never what
+ * we send (AUTH included).
  */
 static size_t slot_header(char *data, size_t size, size_t nitems, void *arg)
 {
@@ -479,6 +548,10 @@ static size_t slot_header(char *data, size_t size, size_t nitems, void *arg)
 
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
+	if (len >= 3 && !strncmp(data, "220", 3))
+		sl->greeted = 0;
+	else if (line_is_keyword(data, len, "PIPELINING"))
+		sl->greeted = 1;
 	if (len >= sizeof sl->last_reply)
 		len = sizeof sl->last_reply - 1;
 	memcpy(sl->last_reply, data, len);
@@ -486,31 +559,92 @@ static size_t slot_header(char *data, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-static CURL *slot_easy(mail_sender_t *s, struct mail_slot *sl, const struct mail_conf *conf)
+/*
+ * Close the slot's connection. A session between transactions says QUIT and waits for the
+ * relay's answer (RFC 5321 section 4.1.1.10), at most until DEADLINE (mono_ms()); ABRUPT
+ * (the session is in an unknown state) closes at once. libcurl says nothing on a
+ * connection it has handed over.
+ */
+static void slot_close(struct mail_slot *sl, int abrupt, int64_t deadline)
 {
+	if (!sl->curl)
+		return;
+	if (!abrupt) {
+		size_t n = 0;
+		char r[512];
+		if (curl_easy_send(sl->curl, "QUIT\r\n", 6, &n) == CURLE_OK && n == 6) {
+			for (;;) {
+				CURLcode cc = curl_easy_recv(sl->curl, r, sizeof r, &n);
+				int64_t left = deadline - mono_ms();
+				struct pollfd p = { .fd = sl->fd, .events = POLLIN };
+				if (cc != CURLE_AGAIN || left <= 0 || poll(&p, 1, (int)left) <= 0)
+					break;
+			}
+		}
+	}
+	if (sl->fd != CURL_SOCKET_BAD)
+		shutdown(sl->fd, SHUT_RDWR);
+	curl_easy_cleanup(sl->curl);
+	sl->curl = NULL;
+	sl->fd = CURL_SOCKET_BAD;
+	sl->pipelining = 0;
+	sl->in_len = 0;
+}
+
+/* Open the slot's connection (greeting, EHLO, STARTTLS, AUTH by libcurl). 0, or -1 with errbuf set. */
+static int slot_connect(mail_sender_t *s, struct mail_slot *sl)
+{
+	long timeout = s->timeout_s > 0 ? s->timeout_s : 30L;
 	CURL *c = curl_easy_init();
-	if (!c)
-		return NULL;
+	CURLcode cc;
+
+	sl->errbuf[0] = sl->last_reply[0] = '\0';
+	sl->greeted = 0;
+	if (!c) {
+		snprintf(sl->errbuf, sizeof sl->errbuf, "libcurl would not start");
+		return -1;
+	}
 	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, slot_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, sl);
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, slot_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, sl);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, sl);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, sl->errbuf);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, conf->timeout_s > 0 ? conf->timeout_s : 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, conf->timeout_s > 0 ? conf->timeout_s * 4 : 120L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout * 4);
+	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);	/* also bounds the QUIT */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (conf->starttls)
+	if (s->starttls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (conf->cainfo && *conf->cainfo)
-		curl_easy_setopt(c, CURLOPT_CAINFO, conf->cainfo);
+	if (s->cainfo)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->cainfo);
 	if (s->password) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, conf->user);
+		curl_easy_setopt(c, CURLOPT_USERNAME, s->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password);
 	}
-	return c;
+	if ((cc = curl_easy_perform(c)) != CURLE_OK ||
+	    curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &sl->fd) != CURLE_OK ||
+	    sl->fd == CURL_SOCKET_BAD) {
+		if (!sl->errbuf[0])
+			snprintf(sl->errbuf, sizeof sl->errbuf, "%s", curl_easy_strerror(cc));
+		curl_easy_cleanup(c);
+		sl->fd = CURL_SOCKET_BAD;
+		return -1;
+	}
+	sl->curl = c;
+	sl->pipelining = sl->greeted;
+	sl->in_len = 0;
+	s->connections++;
+	log_debug("mail: connection %d to the relay%s", s->connections,
+	    sl->pipelining ? ", which offers PIPELINING" : "");
+	return 0;
+}
+
+/* A kept connection is usable if the relay has neither closed it nor said anything (a 421). */
+static int slot_alive(struct mail_slot *sl)
+{
+	char c;
+	size_t n = 0;
+	return sl->curl && sl->in_len == 0 && curl_easy_recv(sl->curl, &c, 1, &n) == CURLE_AGAIN;
 }
 
 mail_sender_t *mail_sender_new(const struct mail_conf *conf)
@@ -526,44 +660,46 @@ mail_sender_t *mail_sender_new(const struct mail_conf *conf)
 		}
 		s->outbox = xstrdup(conf->outbox);
 		s->nslots = 1;
-		s->slot = xcalloc(1, sizeof *s->slot);
-		s->slot[0].s = s;
-		return s;
+	} else {
+		s->smtp = 1;
+		s->url = xstrdup(conf->smtp_url);
+		s->starttls = conf->starttls;
+		s->cainfo = conf->cainfo && *conf->cainfo ? xstrdup(conf->cainfo) : NULL;
+		s->timeout_s = conf->timeout_s;
+		if (conf->user && *conf->user) {
+			s->user = xstrdup(conf->user);
+			s->password = xstrdup(conf->password ? conf->password : "");
+		}
+		s->nslots = conf->connections > 0 ? conf->connections : 1;
 	}
-	s->url = xstrdup(conf->smtp_url);
-	if (conf->user && *conf->user)
-		s->password = xstrdup(conf->password ? conf->password : "");
-	s->nslots = conf->connections > 0 ? conf->connections : 1;
 	s->slot = xcalloc((size_t)s->nslots, sizeof *s->slot);
-	s->multi = curl_multi_init();
-	if (!s->multi)
-		goto fail;
-	/* one relay: every connection goes to it, and never more than one per slot */
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->nslots);
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nslots);
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->nslots);
 	for (int i = 0; i < s->nslots; i++) {
 		s->slot[i].s = s;
-		if (!(s->slot[i].curl = slot_easy(s, &s->slot[i], conf)))
-			goto fail;
+		s->slot[i].fd = CURL_SOCKET_BAD;
 	}
 	return s;
-fail:
-	log_err("mail: libcurl would not start");
-	mail_sender_destroy(&s);
-	return NULL;
+}
+
+static void buf_wipe(struct buf *b)
+{
+	if (b->p)
+		OPENSSL_cleanse(b->p, b->cap);
+	free(b->p);
+	memset(b, 0, sizeof *b);
 }
 
 static void slot_clear(struct mail_slot *sl)
 {
-	curl_slist_free_all(sl->rcpt);
-	sl->rcpt = NULL;
 	/* the rendered bytes may hold an encrypted sheet; no clear secret, but no need to keep it */
 	if (sl->data) {
 		OPENSSL_cleanse(sl->data, sl->len);
 		free(sl->data);
 	}
 	sl->data = NULL;
+	buf_wipe(&sl->out);
+	sl->out_pos = 0;
+	free(sl->cmds.p);
+	memset(&sl->cmds, 0, sizeof sl->cmds);
 	free(sl->reply);
 	sl->reply = NULL;
 	mail_msg_destroy(&sl->m);
@@ -573,27 +709,26 @@ static void slot_clear(struct mail_slot *sl)
 void mail_sender_destroy(mail_sender_t **sp)
 {
 	mail_sender_t *s;
+	int64_t quit_by;
 	if (!sp || !(s = *sp))
 		return;
-	if (s->multi && s->messages)
+	quit_by = mono_ms() + 1000L * (s->timeout_s > 0 && s->timeout_s < 5 ? s->timeout_s : 5);
+	if (s->smtp && s->messages)
 		log_info("mail: %d message(s) accepted over %d connection(s)", s->messages,
 		    s->connections);
 	for (int i = 0; i < s->nslots; i++) {
 		struct mail_slot *sl = &s->slot[i];
-		if (sl->state == SLOT_BUSY)
-			curl_multi_remove_handle(s->multi, sl->curl);
+		slot_close(sl, sl->state == SLOT_BUSY, quit_by);
 		slot_clear(sl);
-		if (sl->curl)
-			curl_easy_cleanup(sl->curl);
 	}
-	if (s->multi)
-		curl_multi_cleanup(s->multi);
 	if (s->password) {
 		OPENSSL_cleanse(s->password, strlen(s->password));
 		free(s->password);
 	}
 	free(s->slot);
 	free(s->url);
+	free(s->user);
+	free(s->cainfo);
 	free(s->outbox);
 	free(s);
 	*sp = NULL;
@@ -619,6 +754,14 @@ static void slot_finish(struct mail_slot *sl, int ok, char *reply)
 		sl->s->messages++;
 }
 
+/* The transaction failed for REASON: log it, close the connection, hand the message back. */
+static void slot_fail(struct mail_slot *sl, const char *reason)
+{
+	log_warn("mail: %s to %s not sent: %s", mail_msg_id(sl->m), sl->m->to_addr[0], reason);
+	slot_finish(sl, 0, xstrdup(reason));
+	slot_close(sl, 1, 0);
+}
+
 static void send_outbox(mail_sender_t *s, struct mail_slot *sl)
 {
 	char *path = xasprintf("%s/%s.eml", s->outbox, mail_msg_id(sl->m));
@@ -628,6 +771,206 @@ static void send_outbox(mail_sender_t *s, struct mail_slot *sl)
 	slot_finish(sl, rc == 0, rc < 0 ? xasprintf("cannot write %s", path) :
 	    xasprintf("outbox:%s", path));
 	free(path);
+}
+
+/* Queue bytes for the relay. */
+static void slot_queue(struct mail_slot *sl, const char *p, size_t n)
+{
+	if (sl->out_pos == sl->out.len)
+		sl->out_pos = sl->out.len = 0;
+	buf_add(&sl->out, p, n);
+}
+
+/* Queue envelope command I (its bytes in cmds). */
+static void slot_queue_cmd(struct mail_slot *sl, int i)
+{
+	size_t from = i ? sl->cmd_end[i - 1] : 0;
+	slot_queue(sl, sl->cmds.p + from, sl->cmd_end[i] - from);
+	sl->written = i + 1;
+}
+
+/* Does a line of the LEN bytes at P start with a dot? */
+static int dot_line(const char *p, size_t len)
+{
+	const char *end = p + len, *nl;
+
+	if (len && *p == '.')
+		return 1;
+	for (; (nl = memchr(p, '\n', (size_t)(end - p))) && nl + 1 < end; p = nl + 1)
+		if (nl[1] == '.')
+			return 1;
+	return 0;
+}
+
+/* Queue the message, dot-stuffed (RFC 5321 section 4.5.2), and the final dot. */
+static void slot_queue_body(struct mail_slot *sl)
+{
+	const char *p = sl->data, *end = sl->data + sl->len;
+
+	if (sl->out_pos == sl->out.len)
+		sl->out_pos = sl->out.len = 0;
+	if (!dot_line(p, sl->len)) {
+		buf_add(&sl->out, p, sl->len);	/* no line starts with a dot (ours never do) */
+		p = end;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (*p == '.')
+			buf_add(&sl->out, ".", 1);
+		buf_add(&sl->out, p, n);
+		p += n;
+	}
+	if (sl->len && sl->data[sl->len - 1] != '\n')
+		buf_add(&sl->out, "\r\n", 2);
+	buf_add(&sl->out, ".\r\n", 3);
+	sl->written = sl->ncmds + 1;
+}
+
+/* What the I-th step of a transaction of NCMDS envelope commands is, for messages. */
+static const char *step_name(int i, int ncmds)
+{
+	if (i >= ncmds)
+		return "the message";
+	if (i == 0)
+		return "MAIL FROM";
+	return i == ncmds - 1 ? "DATA" : "RCPT TO";
+}
+
+/* The step the next reply answers. */
+static const char *slot_verb(const struct mail_slot *sl)
+{
+	return step_name(sl->answered, sl->ncmds);
+}
+
+/*
+ * One complete reply (its last line LINE, code CODE) to the command it answers: go on
+ * with the transaction, or end it. 0 while it goes on, 1 once the slot is DONE.
+ */
+static int slot_reply(struct mail_slot *sl, int code, const char *line)
+{
+	int i = sl->answered++;
+	size_t len = strlen(line);
+
+	if (len >= sizeof sl->last_reply)
+		len = sizeof sl->last_reply - 1;
+	memcpy(sl->last_reply, line, len);
+	sl->last_reply[len] = '\0';
+	if (i == sl->ncmds) {		/* the final dot */
+		if (code / 100 == 2) {
+			slot_finish(sl, 1, xstrdup(line));
+			return 1;
+		}
+	} else if (i < sl->ncmds - 1) {	/* MAIL FROM, RCPT TO */
+		if (code / 100 == 2) {
+			if (!sl->pipelining)
+				slot_queue_cmd(sl, i + 1);
+			return 0;
+		}
+		if (!sl->refused)
+			snprintf(sl->first_bad, sizeof sl->first_bad, "the relay refused %s: %s",
+			    step_name(i, sl->ncmds), line);
+		sl->refused = 1;
+		if (sl->pipelining)
+			return 0;	/* DATA is on its way: read its answer too */
+	} else if (code == 354 && !sl->refused) {	/* DATA */
+		slot_queue_body(sl);
+		return 0;
+	}
+	if (sl->refused) {
+		char *why = xstrdup(sl->first_bad);
+		slot_fail(sl, why);
+		free(why);
+	} else {
+		char *why = xasprintf("the relay refused %s: %s",
+		    step_name(i, sl->ncmds), line);
+		slot_fail(sl, why);
+		free(why);
+	}
+	return 1;
+}
+
+/* Take the complete lines out of in[]; 1 once the slot is DONE. */
+static int slot_lines(struct mail_slot *sl)
+{
+	char *p = sl->in, *end = sl->in + sl->in_len, *nl;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+		size_t len = (size_t)(nl - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		p[len] = '\0';
+		if (len < 3 || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || (len > 3 && p[3] != ' ' && p[3] != '-')) {
+			char *why = xasprintf("the relay answered %s with a malformed line: %.80s",
+			    slot_verb(sl), p);
+			slot_fail(sl, why);
+			free(why);
+			return 1;
+		}
+		if (len > 3 && p[3] == '-') {	/* more lines of this reply follow */
+			p = nl + 1;
+			continue;
+		}
+		if (sl->answered >= sl->written) {
+			slot_fail(sl, "the relay answered a command it was not sent");
+			return 1;
+		}
+		int done = slot_reply(sl, atoi(p), p);
+		p = nl + 1;
+		if (done)
+			break;
+	}
+	if (sl->state == SLOT_DONE && !sl->ok)
+		return 1;	/* slot_fail closed the connection and emptied in[] */
+	sl->in_len = (size_t)(end - p);
+	memmove(sl->in, p, sl->in_len);
+	if (sl->state == SLOT_DONE)
+		return 1;
+	if (sl->in_len == sizeof sl->in - 1) {
+		slot_fail(sl, "the relay answered with a line longer than SMTP allows");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Move a BUSY slot on as far as it goes without waiting: write what is queued, read and
+ * act on what the relay said (which may queue more). 1 if bytes still wait to be written.
+ */
+static int slot_pump(struct mail_slot *sl)
+{
+	while (sl->state == SLOT_BUSY) {
+		size_t n = 0;
+		CURLcode cc;
+
+		if (sl->out_pos < sl->out.len) {
+			cc = curl_easy_send(sl->curl, sl->out.p + sl->out_pos, sl->out.len - sl->out_pos, &n);
+			if (cc == CURLE_OK) {
+				sl->out_pos += n;
+			} else if (cc != CURLE_AGAIN) {
+				char *why = xasprintf("cannot write to the relay: %s", curl_easy_strerror(cc));
+				slot_fail(sl, why);
+				free(why);
+				return 0;
+			}
+		}
+		cc = curl_easy_recv(sl->curl, sl->in + sl->in_len, sizeof sl->in - 1 - sl->in_len, &n);
+		if (cc == CURLE_AGAIN)
+			break;
+		if (cc != CURLE_OK || n == 0) {
+			char *why = cc != CURLE_OK ?
+			    xasprintf("cannot read from the relay: %s", curl_easy_strerror(cc)) :
+			    xasprintf("the relay closed the connection before it answered %s%s%s",
+				slot_verb(sl), sl->last_reply[0] ? "; relay said: " : "", sl->last_reply);
+			slot_fail(sl, why);
+			free(why);
+			return 0;
+		}
+		sl->in_len += n;
+		slot_lines(sl);
+	}
+	return sl->state == SLOT_BUSY && sl->out_pos < sl->out.len;
 }
 
 int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
@@ -643,52 +986,45 @@ int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
 	sl->m = m;
 	sl->tag = tag;
 	sl->data = mail_msg_render(m, date, &sl->len);
-	sl->pos = 0;
 	if (!sl->data) {
 		log_err("mail: message lacks a sender, a recipient or a body");
 		slot_finish(sl, 0, xstrdup("incomplete message"));
 		return 0;
 	}
-	if (!s->multi) {
+	if (!s->smtp) {
 		send_outbox(s, sl);
 		return 0;
 	}
-	for (int i = 0; i < m->nto; i++)
-		sl->rcpt = curl_slist_append(sl->rcpt, m->to_addr[i]);
-	sl->last_reply[0] = sl->errbuf[0] = '\0';
-	curl_easy_setopt(sl->curl, CURLOPT_MAIL_FROM, m->from_addr);
-	curl_easy_setopt(sl->curl, CURLOPT_MAIL_RCPT, sl->rcpt);
-	curl_easy_setopt(sl->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sl->len);
-	/* after a failure the session may be in any state: start the next one clean */
-	curl_easy_setopt(sl->curl, CURLOPT_FRESH_CONNECT, (long)sl->fresh);
-	if (curl_multi_add_handle(s->multi, sl->curl) != CURLM_OK) {
-		slot_finish(sl, 0, xstrdup("libcurl refused the transfer"));
+	if (sl->curl && !slot_alive(sl))
+		slot_close(sl, 1, 0);
+	if (!sl->curl && slot_connect(s, sl) < 0) {
+		char *why = xasprintf("%s%s%s", sl->errbuf, sl->last_reply[0] ? "; relay said: " : "",
+		    sl->last_reply);
+		slot_fail(sl, why);
+		free(why);
 		return 0;
 	}
-	sl->state = SLOT_BUSY;
-	return 0;
-}
-
-/* A transfer of the multi handle ended with CC: record its outcome in its slot. */
-static void slot_ended(mail_sender_t *s, struct mail_slot *sl, CURLcode cc)
-{
-	long opened = 0;
-
-	/* the connections this transfer had to open (0 when it reused its slot's) */
-	if (curl_easy_getinfo(sl->curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK)
-		s->connections += (int)opened;
-	curl_multi_remove_handle(s->multi, sl->curl);
-	curl_easy_setopt(sl->curl, CURLOPT_MAIL_RCPT, NULL);
-	sl->fresh = cc != CURLE_OK;
-	if (cc == CURLE_OK) {
-		slot_finish(sl, 1, xstrdup(sl->last_reply[0] ? sl->last_reply : "250"));
-		return;
+	buf_printf(&sl->cmds, "MAIL FROM:<%s>\r\n", m->from_addr);
+	sl->cmd_end[0] = sl->cmds.len;
+	for (int i = 0; i < m->nto; i++) {
+		buf_printf(&sl->cmds, "RCPT TO:<%s>\r\n", m->to_addr[i]);
+		sl->cmd_end[i + 1] = sl->cmds.len;
 	}
-	log_warn("mail: %s to %s not sent: %s%s%s", mail_msg_id(sl->m), sl->m->to_addr[0],
-	    sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc),
-	    sl->last_reply[0] ? "; relay said: " : "", sl->last_reply);
-	slot_finish(sl, 0, xasprintf("%s%s%s", sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(cc),
-	    sl->last_reply[0] ? "; relay said: " : "", sl->last_reply));
+	buf_add(&sl->cmds, "DATA\r\n", 6);
+	sl->ncmds = m->nto + 2;
+	sl->cmd_end[sl->ncmds - 1] = sl->cmds.len;
+	sl->written = sl->answered = sl->refused = 0;
+	sl->first_bad[0] = sl->last_reply[0] = '\0';
+	sl->state = SLOT_BUSY;
+	sl->started = mono_ms();
+	sl->deadline = sl->started + 1000 * (s->timeout_s > 0 ? s->timeout_s : 30) * 4;
+	if (sl->pipelining)	/* RFC 2920: the envelope and DATA in one group */
+		for (int i = 0; i < sl->ncmds; i++)
+			slot_queue_cmd(sl, i);
+	else
+		slot_queue_cmd(sl, 0);
+	slot_pump(sl);
+	return 0;
 }
 
 static struct mail_slot *slot_done(mail_sender_t *s)
@@ -699,23 +1035,78 @@ static struct mail_slot *slot_done(mail_sender_t *s)
 	return NULL;
 }
 
+/*
+ * How long mail_done_wait lingers, once a message has finished, for the others in flight,
+ * when the relay pipelines and answered it within RELAY_NEAR_MS: a local relay answers in
+ * microseconds, and the caller commits once for all the messages handed back together,
+ * so a millisecond turns one commit per message or two into one per few. A distant relay
+ * is not waited for, nor one spoken to a command at a time: such a relay on this host
+ * (aiosmtpd) is the slower side, and a connection left idle only leaves it idle too.
+ */
+#define LINGER_MS 1
+#define RELAY_NEAR_MS 2
+
 void mail_done_wait(mail_sender_t *s)
 {
-	while (s->busy > 0 && !slot_done(s)) {
-		int running, left;
-		CURLMsg *msg;
-		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
-			fatal("mail: libcurl's transfer loop failed");
-		while ((msg = curl_multi_info_read(s->multi, &left))) {
-			struct mail_slot *ended = NULL;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&ended);
-			slot_ended(s, ended, msg->data.result);
+	struct pollfd *pfd = xcalloc((size_t)s->nslots, sizeof *pfd);
+	struct mail_slot **ps = xcalloc((size_t)s->nslots, sizeof *ps);
+	int64_t linger_until = -1;
+	int np = 0;
+
+	/*
+	 * A slot is pumped when poll says its socket is ready, or before polling if it has
+	 * bytes to write. Nothing read waits inside libcurl meanwhile: a pump reads until
+	 * libcurl has nothing more (CURLE_AGAIN), TLS records included.
+	 */
+	while (s->busy > 0) {
+		int64_t now = mono_ms(), wait = 1000;
+		struct mail_slot *done = slot_done(s);
+		np = 0;
+		if (done) {
+			if (linger_until < 0)
+				linger_until = done->ok && done->pipelining &&
+				    now - done->started <= RELAY_NEAR_MS ?
+				    now + LINGER_MS : now;
+			if (now >= linger_until || mail_finished(s) == s->busy)
+				break;
+			wait = linger_until - now;
 		}
-		if (!slot_done(s))
-			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		for (int i = 0; i < s->nslots; i++) {
+			struct mail_slot *sl = &s->slot[i];
+			int want_out = 0;
+			if (sl->state != SLOT_BUSY)
+				continue;
+			if (now >= sl->deadline) {
+				char *why = xasprintf("the relay did not answer %s within %ld s",
+				    slot_verb(sl), (s->timeout_s > 0 ? s->timeout_s : 30) * 4);
+				slot_fail(sl, why);
+				free(why);
+				continue;
+			}
+			if (sl->out_pos < sl->out.len)
+				want_out = slot_pump(sl);
+			if (sl->state != SLOT_BUSY)
+				continue;
+			ps[np] = sl;
+			pfd[np].fd = sl->fd;
+			pfd[np].events = (short)(POLLIN | (want_out ? POLLOUT : 0));
+			pfd[np].revents = 0;
+			np++;
+			if (sl->deadline - now < wait)
+				wait = sl->deadline - now;
+		}
+		if (np == 0)
+			break;
+		if (!done && slot_done(s))
+			continue;	/* finished while writing: decide about lingering first */
+		if (poll(pfd, (nfds_t)np, (int)(wait > 0 ? wait : 0)) < 0 && errno != EINTR)
+			fatal("mail: poll: %s", strerror(errno));
+		for (int i = 0; i < np; i++)
+			if (pfd[i].revents && ps[i]->state == SLOT_BUSY)
+				slot_pump(ps[i]);
 	}
+	free(ps);
+	free(pfd);
 }
 
 int mail_done(mail_sender_t *s, long long *tag, mail_msg_t **m, char **reply)

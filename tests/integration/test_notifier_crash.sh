@@ -39,18 +39,28 @@ print('subscribers', len(per), 'duplicates', len(extra), 'window', len(window), 
 PYEOF
 }
 
-ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>run1.log &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-	c=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'" 2>/dev/null)
-	[ "${c:-0}" -ge $((N / 2)) ] || continue
-	kill -STOP $pid
-	sleep 0.05	# let the relay finish filing a message already handed over
-	if in_window; then kill -CONT $pid; continue; fi
-	kill -KILL $pid
-	break
+# A run of 100 notices takes a fraction of a second, and with several connections some
+# notice is nearly always in the window: if the run ends before a freeze lands outside
+# it, start over from an empty ledger (at most 10 times).
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+	sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+	rm -f sink/maildir/new/*
+	ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>run1.log &
+	pid=$!
+	killed=0
+	while kill -0 $pid 2>/dev/null; do
+		c=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'" 2>/dev/null)
+		[ "${c:-0}" -ge $((N / 2)) ] || continue
+		kill -STOP $pid
+		sleep 0.05	# let the relay finish filing a message already handed over
+		if in_window; then kill -CONT $pid; continue; fi
+		kill -KILL $pid
+		killed=1
+		break
+	done
+	wait $pid 2>/dev/null
+	[ $killed = 1 ] && break
 done
-wait $pid 2>/dev/null
 before=$(ls sink/maildir/new | wc -l)
 if [ "$before" -gt 0 ] && [ "$before" -lt "$N" ]; then ok "killed half way ($before of $N delivered)"; else fail "killed half way" "$before delivered"; fi
 sent=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'")

@@ -2,7 +2,8 @@
 # ra-notifier renewals through a real SMTP server (aiosmtpd on 127.0.0.1), plain and with
 # STARTTLS: the received mails parsed with Python's email package (decoded subject, body,
 # recipients, HTML alternative); renewed certificates left out; a relay that is down gives
-# a clear failure, and the next run sends every notice exactly once.
+# a clear failure, and the next run sends every notice exactly once. Then a relay that
+# offers PIPELINING (smtp-fast, and smtp-fault.py refusing or dropping pipelined commands).
 . "$(dirname "$0")/lib.sh"
 SINK=$RA_TOP/tests/fixtures/smtp-sink.sh
 PY=/usr/bin/python3
@@ -150,6 +151,14 @@ grep -q "4 message(s) accepted over 1 connection(s)" log && ok "one connection (
 check "testmail over STARTTLS" ra-notifier -c tls.yaml testmail ops@example.org
 mails sinkt/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "test mail received" || fail "test mail received"
 check_fails "a relay requiring STARTTLS refuses plain text" ra-notifier -c tls_nocheck.yaml testmail ops@example.org
+# implicit TLS (smtps://): the relay's certificate checked as for STARTTLS
+mkdir -p sinks
+port_s=$($SINK start "$T/sinks" --smtps) && on_exit "$SINK stop $T/sinks"
+config smtps.yaml "smtp_url: smtps://127.0.0.1:$port_s" "smtp_starttls: false" "smtp_cainfo: $T/sinks/cert.pem"
+config smtps_badca.yaml "smtp_url: smtps://127.0.0.1:$port_s" "smtp_starttls: false" "smtp_cainfo: $T/sinkt/cert.pem"
+check "testmail over smtps:// (implicit TLS)" ra-notifier -c smtps.yaml testmail ops@example.org
+mails sinks/maildir | grep -q "^ops@example.org	ra-notifier 測試郵件 test message" && ok "smtps: test mail received" || fail "smtps: test mail received"
+check_fails "smtps: a relay certificate from another CA is refused" ra-notifier -c smtps_badca.yaml testmail ops@example.org
 config tls_badca.yaml "smtp_url: smtp://127.0.0.1:$port_t" "smtp_starttls: true" "smtp_cainfo: $T/sinkp/nonexistent.pem"
 check_fails "an unverifiable relay certificate is refused" ra-notifier -c tls_badca.yaml testmail ops@example.org
 
@@ -204,4 +213,48 @@ for d in 2026-12-15 2026-12-16 2026-12-18 2026-12-22; do ra-notifier -c dead.yam
 st=$(sqlite3 ra.db "SELECT group_concat(DISTINCT state) FROM notices")
 [ "$st" = undeliverable ] && ok "undeliverable after undeliverable_after_days" || fail "undeliverable after undeliverable_after_days" "$st"
 grep -q "is undeliverable" dead.log && ok "undeliverable notices are reported" || fail "undeliverable notices are reported"
+# A relay that offers PIPELINING (RFC 2920; the C sink smtp-fast): the envelope and DATA
+# go out together, each notice arrives once, the mails parse as before.
+sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+mkdir -p sinkf
+smtp-fast "$T/sinkf/maildir" "$T/sinkf/port" 2>sinkf/log &
+track $!
+wait_for 10 test -s sinkf/port || fail "smtp-fast started" "$(cat sinkf/log)"
+config pipe.yaml "smtp_url: smtp://127.0.0.1:$(cat sinkf/port)" "smtp_starttls: false" "smtp_connections: 2"
+echo "log_level: debug" >>pipe.yaml
+ra-notifier -c pipe.yaml --now 2026-12-15 renewals 2>pipe.log \
+	&& ok "pipelining relay: renewals exit 0" || fail "pipelining relay: renewals exit 0" "$(tail -3 pipe.log)"
+grep -q "offers PIPELINING" pipe.log && ok "pipelining relay: PIPELINING seen and used" || fail "pipelining relay: PIPELINING seen" "$(grep 'mail:' pipe.log)"
+got=$(mails sinkf/maildir | cut -f1 | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
+[ "$got" = "1xadmin@ra.example.gov.tw 1xuser1@example.org 1xuser3@example.org 1xuser4@example.org " ] \
+	&& ok "pipelining relay: every notice (and the summary) arrived once" || fail "pipelining relay: every notice once" "$got"
+mails sinkf/maildir | grep -q "defects" && fail "pipelining relay: mails parse without defects" || ok "pipelining relay: mails parse without defects"
+st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent' AND smtp_reply LIKE '250%'")
+[ "$st" = 3 ] && ok "pipelining relay: ledger has the relay's 250 for each" || fail "pipelining relay: ledger" "$(sqlite3 ra.db 'SELECT id, state, smtp_reply FROM notices')"
+
+# The same relay failures as tests/integration/test_faults.sh section 4, pipelined, and a
+# relay that never answers the message (smtp_timeout_s 1, so 4 s per message): a refusal
+# anywhere in the group, a dropped connection or the silence leaves every notice pending
+# with the reason, and nothing is delivered.
+for mode in tempfail permfail drop stall; do
+	sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+	rm -f fault.port
+	$PY "$RA_TOP/tests/fixtures/smtp-fault.py" fault.port $mode pipelining 2>fault-$mode.log &
+	fpid=$!
+	track $fpid
+	wait_for 10 test -s fault.port || fail "fault relay ($mode) started"
+	config fault.yaml "smtp_url: smtp://127.0.0.1:$(cat fault.port)" "smtp_starttls: false" "smtp_connections: 2" \
+		"smtp_timeout_s: 1" "admin_address: \"\""
+	ra-notifier -c fault.yaml --now 2026-12-15 renewals 2>fault-$mode.out; rc=$?
+	case $mode in tempfail) want="refused MAIL FROM: 451" ;; permfail) want="refused RCPT TO: 550" ;; drop) want="closed the connection" ;;
+		stall) want="did not answer the message within 4 s" ;; esac
+	st=$(sqlite3 ra.db "SELECT group_concat(state || '/' || attempts) FROM notices")
+	[ "$rc" = 1 ] && [ "$st" = "pending/1,pending/1,pending/1" ] && ok "pipelined, relay $mode: the run fails, every notice pending" \
+		|| fail "pipelined, relay $mode: every notice pending" "rc=$rc $st"
+	n=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE smtp_reply LIKE '%$want%'")
+	[ "$n" = 3 ] && ok "pipelined, relay $mode: the ledger gives the relay's answer ($want)" \
+		|| fail "pipelined, relay $mode: ledger" "$(sqlite3 ra.db 'SELECT smtp_reply FROM notices')"
+	kill $fpid
+	wait $fpid 2>/dev/null
+done
 exit 0
