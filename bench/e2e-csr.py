@@ -59,7 +59,7 @@ def make(job):
 
 def main():
     if len(sys.argv) != 3 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__.split("usage: ")[1].strip(), file=sys.stdout if len(sys.argv) > 1 else sys.stderr)
+        print("usage: " + __doc__.split("usage: ")[1].strip(), file=sys.stdout if len(sys.argv) > 1 else sys.stderr)
         return 0 if len(sys.argv) > 1 else 2
     out, count = sys.argv[1], int(sys.argv[2])
     todo = [(os.path.join(out, f"{u}{i}.csr"), f"{u}{i}") for i in range(count) for u in "se"]
