@@ -20,8 +20,8 @@
 # hashes per second alone at the same cost over as many threads as workers (argon2-bench),
 # and half of `openssl speed -multi $(nproc) rsa2048` (two signatures an order). If no job
 # ends for E2E_STALL_S seconds (default 120) while some wait, it stops with the logs. Nothing
-# asserts on time. The certificate requests (two RSA-2048 keys a form) are made before
-# the clock starts and kept in E2E_CSR_DIR for later runs.
+# asserts on time. The certificate requests (two RSA-2048 keys a form, from a pool of primes:
+# bench/e2e-csr.py) are made before the clock starts and kept in E2E_CSR_DIR for later runs.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 N=${E2E_FORMS:-10000}
@@ -39,13 +39,11 @@ trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; ra-ctl -c "$dep/ra.yaml"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cores=$(nproc)
 
-# Every certificate needs a key of its own (the signer certifies a key once).
+# Every certificate needs a key of its own (the signer certifies a key once): the keys are
+# built from pairs of a pool of primes (bench/e2e-csr.py), a signature a request.
 mkdir -p "$CSR"
 echo "certificate requests: $((2 * N)) RSA-2048 in $CSR (made once, kept)"
-seq 0 $((N - 1)) | while read -r i; do
-	for u in s e; do [ -s "$CSR/$u$i.csr" ] || echo "$u$i"; done
-done | xargs -r -P "$cores" -I{} sh -c 'openssl req -new -newkey rsa:2048 -nodes -keyout /dev/null \
-	-subj "/CN={}" -out "$0/{}.tmp" 2>/dev/null && mv "$0/{}.tmp" "$0/{}.csr"' "$CSR"
+python3 "$top/bench/e2e-csr.py" "$CSR" "$N"
 
 # A fresh deployment with the production configuration (only the CA key is RSA-2048, as
 # in bench/signer.sh, so that the signing baseline uses a key of the same size).
@@ -115,15 +113,25 @@ t_start=$(ms)
 ) > "$T/depth" &
 sampler=$!
 
+cpu() {	# each daemon's CPU time so far: NAME TICKS (user + system, /proc/PID/stat)
+	local f
+	for f in "$dep"/run/*.pid; do
+		[ -r "/proc/$(cat "$f")/stat" ] &&
+			echo "$(basename "$f" .pid) $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$(cat "$f")/stat")"
+	done
+}
 declare -A took
-stage() {	# NAME COMMAND...: run one stage, timed
+stage() {	# NAME COMMAND...: run one stage, timed, with the CPU each daemon spent in it
 	local name=$1 t0
 	shift
 	echo "$name" > "$T/stage"
+	cpu > "$T/cpu0"
 	t0=$(ms)
 	"$@"
 	took[$name]=$(( $(ms) - t0 ))
-	echo "  $name: $N forms in ${took[$name]} ms"
+	echo "  $name: $N forms in ${took[$name]} ms; daemons' CPU: $(cpu | awk -v hz="$(getconf CLK_TCK)" \
+		-v ms="${took[$name]}" 'NR == FNR { t0[$1] = $2; next } ($2 - t0[$1]) / hz >= 0.05 {
+		printf "%s%s %.1f s (%.0f%%)", sep, $1, ($2 - t0[$1]) / hz, 100000 * ($2 - t0[$1]) / hz / ms; sep = ", " }' "$T/cpu0" -)"
 }
 key() {
 	ls "$T/batches"/*.yaml | xargs -P "$PAR" -I{} sh -c 'c=$(awk "/officer:/ { print \$2; exit }" {});

@@ -338,6 +338,14 @@ static int perso_present(pcsc_t *pc, const char *name)
 	return present;
 }
 
+/* The card in reader R answered a PIN try with "blocked": count it for the station. */
+static void perso_pin_blocked(void *arg, const char *reader)
+{
+	struct perso_reader *r = arg;
+
+	station_metrics_pin_blocked(r->run->st->cfg, r->run->station_name, reader, "personalize");
+}
+
 /* Look at the card in the reader; take and handle it if it is new. */
 static void perso_look(struct perso_reader *r)
 {
@@ -354,8 +362,10 @@ static void perso_look(struct perso_reader *r)
 		return;
 	}
 	rc = piv_open(r->pc, r->name, &p);
-	if (rc == PIV_OK)
+	if (rc == PIV_OK) {
+		piv_on_pin_blocked(p, perso_pin_blocked, r);
 		rc = piv_get_serial(p, &serial);
+	}
 	if (rc != PIV_OK && rc != PIV_E_NOT_FOUND && ++r->unreadable < PERSO_UNREADABLE_LOOKS) {
 		/* Most likely being put in or pulled out as we looked: look again before reporting it. */
 		log_debug("%s: %s", r->name, piv_strerror(rc));

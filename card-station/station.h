@@ -37,6 +37,7 @@ void station_progress(void *ctx, const char *reader, const char *step);
 
 struct station_sub {
 	struct station *st;
+	const char *command;	/* the card-station command running the operation */
 	struct sub s;
 	struct sub_io io;
 	ra_client_t *client;	/* NULL until the first job */
@@ -45,6 +46,7 @@ struct station_sub {
 
 /* The options every subscriber command takes. */
 struct sub_args {
+	const char *command;	/* argv[0]: pin-change, unlock, renew... (metrics label) */
 	const char *reader, *account;
 	enum sub_lang lang;
 };

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "log.h"
 #include "secret.h"
+#include "station_metrics.h"
 #include "util.h"
 
 static int station_sub_submit(void *ctx, const char *kind, json_t *payload, json_t **result, int64_t *id,
@@ -54,6 +55,14 @@ static int station_sub_password(void *ctx, json_t *payload, const char *password
 	return 0;
 }
 
+/* The subscriber's card answered a PIN try with "blocked": count it for the station. */
+static void station_sub_pin_blocked(void *arg, const char *reader)
+{
+	struct station_sub *ss = arg;
+
+	station_metrics_pin_blocked(ss->st->cfg, ss->s.producer, reader, ss->command);
+}
+
 int station_sub_open(struct station_sub *ss, struct station *st, const struct sub_args *a)
 {
 	char *reader;
@@ -61,6 +70,7 @@ int station_sub_open(struct station_sub *ss, struct station *st, const struct su
 
 	memset(ss, 0, sizeof *ss);
 	ss->st = st;
+	ss->command = a->command;
 	ss->io.submit = station_sub_submit;
 	ss->io.password = station_sub_password;
 	ss->io.ctx = ss;
@@ -73,6 +83,8 @@ int station_sub_open(struct station_sub *ss, struct station *st, const struct su
 		return -1;
 	rc = sub_open(&ss->s, st->pcsc, reader);
 	free(reader);
+	if (rc == 0)
+		piv_on_pin_blocked(ss->s.p, station_sub_pin_blocked, ss);
 	return rc;
 }
 
@@ -94,6 +106,7 @@ int sub_args_parse(int argc, char **argv, int need_account, struct sub_args *a)
 	int c;
 
 	memset(a, 0, sizeof *a);
+	a->command = argv[0];
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:a:l:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -32,6 +32,8 @@ struct piv {
 	apdu_xmit_fn xmit;
 	void *xctx;
 	char *name;
+	piv_pin_blocked_fn pin_blocked;	/* told of each PIN try answered "blocked" */
+	void *pin_blocked_arg;
 };
 
 static const char *const state_names[] = {
@@ -250,13 +252,21 @@ static void piv_pad_pin(const char *pin, uint8_t out[8])
 	memcpy(out, pin, n);
 }
 
-/* Map a PIN-type answer: 63 Cx gives the tries left, 69 83 zero. */
-static piv_rc piv_pin_result(piv_rc rc, uint16_t sw, int *tries)
+void piv_on_pin_blocked(piv_t *p, piv_pin_blocked_fn fn, void *arg)
+{
+	p->pin_blocked = fn;
+	p->pin_blocked_arg = arg;
+}
+
+/* Map a PIN-type answer to reference REF: 63 Cx gives the tries left, 69 83 zero. */
+static piv_rc piv_pin_result(piv_t *p, uint8_t ref, piv_rc rc, uint16_t sw, int *tries)
 {
 	int t = piv_sw_tries(sw);
 
 	if (rc != PIV_OK)
 		return rc;
+	if (ref == PIV_REF_PIN && (sw == 0x63C0 || sw == 0x6983) && p->pin_blocked)
+		p->pin_blocked(p->pin_blocked_arg, p->name);
 	if (tries && t >= 0)
 		*tries = t;
 	if (tries && sw == 0x6983)
@@ -304,7 +314,7 @@ piv_rc piv_verify_pin(piv_t *p, const char *pin, int *tries)
 	piv_pad_pin(pin, data);
 	rc = piv_xfer(p, h, data, sizeof data, NULL, NULL, &sw);
 	OPENSSL_cleanse(data, sizeof data);
-	return piv_pin_result(rc, sw, tries);
+	return piv_pin_result(p, PIV_REF_PIN, rc, sw, tries);
 }
 
 /* CHANGE REFERENCE DATA for key reference REF (PIN or PUK). */
@@ -324,7 +334,7 @@ static piv_rc piv_change_ref(piv_t *p, uint8_t ref, const char *old, const char 
 	piv_pad_pin(new_, data + 8);
 	rc = piv_xfer(p, h, data, sizeof data, NULL, NULL, &sw);
 	OPENSSL_cleanse(data, sizeof data);
-	return piv_pin_result(rc, sw, tries);
+	return piv_pin_result(p, ref, rc, sw, tries);
 }
 
 piv_rc piv_change_pin(piv_t *p, const char *old_pin, const char *new_pin, int *tries)
@@ -349,7 +359,7 @@ piv_rc piv_unblock_pin(piv_t *p, const char *puk, const char *new_pin, int *trie
 	piv_pad_pin(new_pin, data + 8);
 	rc = piv_xfer(p, APDU_RESET_RETRY, data, sizeof data, NULL, NULL, &sw);
 	OPENSSL_cleanse(data, sizeof data);
-	return piv_pin_result(rc, sw, tries);
+	return piv_pin_result(p, PIV_REF_PUK, rc, sw, tries);
 }
 
 /* The block cipher of a management key algorithm, and its key length. */

@@ -70,6 +70,11 @@ piv_rc piv_open(pcsc_t *pc, const char *reader, piv_t **out);
 piv_rc piv_open_xmit(apdu_xmit_fn xmit, void *ctx, const char *name, piv_t **out);
 /* Disconnect; accepts NULL and clears the pointer. */
 void piv_close(piv_t **p);
+/* Call FN(ARG, reader) whenever P's card answers a PIN verification or PIN change with
+ * "blocked": 63 C0 (that wrong PIN was the last try) or 69 83 (no try was left). A status
+ * query (VERIFY without a PIN) and the PUK do not count. FN NULL: no call. */
+typedef void (*piv_pin_blocked_fn)(void *arg, const char *reader);
+void piv_on_pin_blocked(piv_t *p, piv_pin_blocked_fn fn, void *arg);
 const char *piv_reader(const piv_t *p);
 const uint8_t *piv_atr(const piv_t *p, size_t *len);
 

@@ -4,7 +4,9 @@
  * expired leases are dispatched again; after queue.max_attempts a job is parked as failed.
  *
  * Workers follow the Paranoid Pirate pattern: READY when idle, HEARTBEATs both ways while
- * idle, silence for queue.liveness heartbeats means dead. A busy worker is not expected
+ * idle, silence for queue.liveness heartbeats means dead. A worker sends DONE or FAILED and
+ * then READY; only READY makes it idle, or a job handed out between the two would find it
+ * busy with the next one already waiting in its socket. A busy worker is not expected
  * to heartbeat: its lease (queue.lease_ms) covers it, and the fencing token makes a late
  * worker's completion roll back. A HEARTBEAT from a worker this queue does not know (it
  * was dropped, or this queue restarted under it) is answered ERROR, never HEARTBEAT, so
@@ -356,12 +358,10 @@ static void on_back(struct queue *q)
 			msg_send_error(q->back, m, MERR_NOT_FOUND, "unknown worker: say READY");
 		}
 		break;
-	case MSG_DONE: {
+	case MSG_DONE: {	/* the job has ended; the READY that follows makes the worker idle */
 		int64_t job = msg_i64(m, 0, &ok1);
-		if (w) {
-			w->idle = 1;
+		if (w)
 			w->job = 0;
-		}
 		if (ok1)
 			waiters_check(q, job);
 		break;
@@ -375,10 +375,8 @@ static void on_back(struct queue *q)
 			ledger_fail(q->db, job, token, retry == JOB_RETRY_WAIT ? JOB_RETRY_WAIT : retry != 0, error,
 			    detail, q->max_attempts, q->backoff_ms);
 		json_decref(detail);
-		if (w) {
-			w->idle = 1;
+		if (w)
 			w->job = 0;
-		}
 		free(error);
 		if (ok1)
 			waiters_check(q, job);

@@ -4,9 +4,11 @@
  * The ledger is the truth, so most figures are read from it each time the file is
  * written (every metrics.interval_ms): jobs by kind and state, the queue's depth and its
  * oldest queued job's age, attempts, certificates issued and revoked, notices by state,
- * locked accounts. Only what the ledger does not keep is counted in memory: leases that
- * expired, and the workers connected now. Counters read from the ledger only grow (rows
- * are never deleted), so Prometheus's rate() works on them across restarts too.
+ * locked accounts and lockouts. Only what the ledger does not keep is counted in memory:
+ * leases that expired, and the workers connected now. Counters read from the ledger only
+ * grow (rows are never deleted), so Prometheus's rate() works on them across restarts too.
+ * Lockouts are the audit trail's account.locked rows; the audit trail only grows long,
+ * so each write reads the rows added since the last one (the first reads it all).
  */
 #include "queue.h"
 #include "clock.h"
@@ -33,6 +35,8 @@ metrics_t *queue_metrics_new(void)
 	metrics_declare(m, "ra_notices", METRIC_GAUGE,
 	    "Notices by kind and state: sent, deferred (failed, to be retried), pending, undeliverable.", NULL, 0);
 	metrics_declare(m, "ra_accounts_locked", METRIC_GAUGE, "Website accounts locked after wrong passwords.", NULL, 0);
+	metrics_declare(m, "ra_account_lockouts_total", METRIC_COUNTER,
+	    "Website accounts locked by wrong passwords, ever (the audit trail's account.locked).", NULL, 0);
 	metrics_declare(m, "ra_card_unlocks_total", METRIC_COUNTER,
 	    "Card PIN unlocks by step: requested (a station brought a card with a blocked PIN and"
 	    " the website password was right), released (the card proved itself; its PUK went to"
@@ -73,6 +77,38 @@ static int from_query(metrics_t *m, sqlite3 *db, const char *name, const char *s
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Lockouts, ever: the account.locked rows of the audit trail up to its last row now,
+ * added to those counted before (audit ids only grow; rows are never deleted). 0/-1. */
+static int lockouts(metrics_t *m, sqlite3 *db)
+{
+	static int64_t counted_to = 0;	/* audit rows up to this id are in the counter (one set: ra-queue's) */
+	int64_t last = 0, n = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM audit", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	last = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE id > ? AND id <= ? AND action = 'account.locked'",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, counted_to);
+	sqlite3_bind_int64(st, 2, last);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	n = sqlite3_column_int64(st, 0);
+	metrics_add(m, "ra_account_lockouts_total", (double)n, NULL);
+	counted_to = last;
+	rc = 0;
+out:
+	if (rc < 0)
+		log_err("metrics ra_account_lockouts_total: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* The card PIN unlocks' steps, from their jobs (card_challenge for an unlock, card_unlock,
  * card_puk); every step present, 0 until it happens. 0/-1. */
 static int card_unlocks(metrics_t *m, sqlite3 *db)
@@ -111,6 +147,7 @@ int queue_metrics_collect(metrics_t *m, sqlite3 *db, int workers, int idle)
 	    "SELECT kind, CASE WHEN state = 'pending' AND attempts > 0 THEN 'deferred' ELSE state END AS s, count(*)"
 	    " FROM notices GROUP BY kind, s", "kind", "state");
 	rc |= from_query(m, db, "ra_accounts_locked", "SELECT count(*) FROM accounts WHERE locked <> 0", NULL, NULL);
+	rc |= lockouts(m, db);
 	rc |= card_unlocks(m, db);
 	metrics_set(m, "ra_workers", idle, "state", "idle", NULL);
 	metrics_set(m, "ra_workers", workers - idle, "state", "busy", NULL);

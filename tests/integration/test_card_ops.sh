@@ -82,6 +82,31 @@ echo "$out" | grep -q "兩次輸入的新 PIN 碼不同" && ok "pin-change: a co
 for i in 1 2 3; do $CS pin-change --reader "$R0" --lang en <"$T/in.wrong" >"$T/block.$i.out" 2>>"$T/cs.log"; done
 grep -q "locked" "$T/block.3.out" && ok "the third wrong PIN blocks the card" || fail "third wrong PIN" "$(cat "$T/block.3.out")"
 check "readers: card 8101 is locked" bash -c "$CS readers 2>/dev/null | grep -F '$R0 ' | grep -q locked"
+# card-station counts the card's "blocked" answers (69 83 here) by reader, across its commands.
+PINS=$DEP/metrics/card-station-pins.prom
+PB="ra_station_pins_blocked_total{operation=\"pin-change\",reader=\"$R0\",station=\"$(hostname)\"}"
+pins() { awk -v k="$PB" 'index($0, k " ") == 1 { print $NF }' "$PINS" 2>/dev/null; }
+t_block=$(date +%s)
+[ "$(pins)" = 1 ] && awk -v k="${PB/ra_station_pins_blocked_total/ra_station_pin_blocked_timestamp_seconds}" -v t="$t_block" \
+	'index($0, k " ") == 1 && t - $NF >= 0 && t - $NF < 120 { f = 1 } END { exit !f }' "$PINS" &&
+	ok "ra_station_pins_blocked_total: 1 for the reader after the third wrong PIN, and when" ||
+	fail "pins blocked counted" "$(cat "$PINS" 2>&1)"
+$CS pin-change --reader "$R0" --lang en <"$T/in.wrong" >"$T/block.4.out" 2>>"$T/cs.log"
+[ "$(pins)" = 2 ] && ok "...2 after a wrong PIN on the blocked card, from another card-station process" ||
+	fail "pins blocked counted again" "$(cat "$PINS" 2>&1)"
+if command -v promtool >/dev/null; then
+	check "promtool check metrics accepts card-station-pins.prom" sh -c "promtool check metrics < '$PINS'"
+fi
+if command -v prometheus-node-exporter >/dev/null; then	# scraped as Prometheus would
+	NEP=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$DEP/metrics" --web.listen-address="127.0.0.1:$NEP" >"$T/ne.log" 2>&1 &
+	track $!
+	wait_for 10 sh -c "curl -s 'http://127.0.0.1:$NEP/metrics' | grep -qF '$PB 2'" &&
+		curl -s "http://127.0.0.1:$NEP/metrics" | grep -q '^node_textfile_scrape_error 0$' &&
+		ok "node-exporter's textfile collector serves the count (2) without error" ||
+		fail "pins blocked scraped" "$(curl -s "http://127.0.0.1:$NEP/metrics" | grep -E 'pins|scrape_error'; tail -n 3 "$T/ne.log")"
+fi
 
 # --- unlock: another account's card, wrong passwords, lockout ----------------------------
 lines "$T/pw.B" "$T/pin.2" "$T/pin.2" >"$T/in.unlockB"

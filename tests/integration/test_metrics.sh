@@ -173,7 +173,8 @@ check "promtool check metrics accepts ra-ocsp.prom" sh -c "promtool check metric
 
 # --- ra-web -----------------------------------------------------------------------------
 WP=$(free_port)
-printf 'web:\n  tls: false\n  listen: 127.0.0.1:%s\n' "$WP" >> "$RA_CONFIG"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/api.token"; chmod 600 "$T/api.token"
+printf 'web:\n  tls: false\n  listen: 127.0.0.1:%s\n  api_token_file: %s\n' "$WP" "$T/api.token" >> "$RA_CONFIG"
 ra-web > "$T/web.log" 2>&1 &
 track $!
 wait_for 10 test -s "$M/ra-web.prom" && ok "ra-web writes ra-web.prom" || fail "ra-web metrics file" "$(cat "$T/web.log")"
@@ -183,6 +184,30 @@ wait_for 10 grown "$M/ra-web.prom" 'ra_web_responses_total{code="404"}' 0 1 \
 	&& grown "$M/ra-web.prom" 'ra_web_responses_total{code="200"}' 0 \
 	&& ok "ra_web_responses_total counts a 200 and the 404" || fail "web responses" "$(cat "$M/ra-web.prom")"
 check "promtool check metrics accepts ra-web.prom" sh -c "promtool check metrics < '$M/ra-web.prom'"
+
+# --- lockouts: three wrong passwords through ra-web lock a real account --------------------
+LK=ra_account_lockouts_total
+ACC=$(sql "$DEP/ra.db" "SELECT id FROM accounts WHERE locked = 0 ORDER BY id LIMIT 1")
+lock0=$(val "$M/ra-queue.prom" "$LK")
+for i in 1 2 3; do
+	printf '{"account":"%s","password":"Wrong-Password-9"}' "$ACC" | curl -s -o "$T/lock.$i" -w '%{http_code}\n' \
+		-H "Authorization: Bearer $(cat "$T/api.token")" -H 'Content-Type: application/json' --data-binary @- \
+		"http://127.0.0.1:$WP/api/v1/login" >> "$T/lock.codes"
+done
+[ "$(sql "$DEP/ra.db" "SELECT failures || '/' || locked FROM accounts WHERE id = '$ACC'")" = 3/1 ] \
+	&& ok "three wrong passwords through ra-web's API lock account $ACC" \
+	|| fail "account locked through ra-web" "$(cat "$T/lock.codes" "$T/lock.3")"
+wait_for 10 grown "$M/ra-queue.prom" "$LK" "$lock0" 1 && [ "$(val "$M/ra-queue.prom" ra_accounts_locked)" -ge 1 ] \
+	&& ok "ra_account_lockouts_total went up by one (ra_accounts_locked: $(val "$M/ra-queue.prom" ra_accounts_locked))" \
+	|| fail "lockouts counted" "$(grep -i lock "$M/ra-queue.prom")"
+printf '{"account":"%s","password":"Wrong-Password-9"}' "$ACC" | curl -s -o /dev/null \
+	-H "Authorization: Bearer $(cat "$T/api.token")" -H 'Content-Type: application/json' --data-binary @- \
+	"http://127.0.0.1:$WP/api/v1/login"
+touch "$T/after4"; sleep 1.1; touch "$T/after4"	# a write after the fourth try's answer (mtime to the second)
+wait_for 10 test "$M/ra-queue.prom" -nt "$T/after4" || fail "ra-queue.prom written again"
+[ "$(val "$M/ra-queue.prom" "$LK")" = $((lock0 + 1)) ] && ok "...and not again for a try on the locked account" \
+	|| fail "lockouts counted once" "$(grep -i lock "$M/ra-queue.prom")"
+check "promtool check metrics accepts ra-queue.prom with the lockouts" sh -c "promtool check metrics < '$M/ra-queue.prom'"
 
 # --- the real Prometheus, through node-exporter's textfile collector ----------------------
 if command -v prometheus-node-exporter >/dev/null && command -v prometheus >/dev/null; then
@@ -208,14 +233,16 @@ PEOF
 		|| fail "prometheus scrape" "$(tail -n 3 "$T/prom.log" "$T/ne.log"; curl -s "http://127.0.0.1:$PP/api/v1/targets" | head -c 600)"
 	[ "$(query 'node_textfile_scrape_error')" = 0 ] && ok "node-exporter read every file without error" \
 		|| fail "textfile errors" "$(tail -n 5 "$T/ne.log")"
+	wait_for 10 sh -c "[ \"\$(curl -s 'http://127.0.0.1:$PP/api/v1/query?query=ra_account_lockouts_total' | grep -o '\"$((lock0 + 1))\"\]')\" ]" \
+		&& ok "Prometheus scrapes ra_account_lockouts_total = $((lock0 + 1))" || fail "lockouts via Prometheus" "$(query ra_account_lockouts_total)"
 	[ "$(query 'sum(ra_jobs{state="done"})')" = "$(sql "$DEP/ra.db" "SELECT count(*) FROM jobs WHERE state = 'done'")" ] \
 		&& ok "Prometheus's sum(ra_jobs{state=\"done\"}) equals the ledger's count" || fail "jobs done via Prometheus"
 	curl -s "http://127.0.0.1:$PP/api/v1/rules" | python3 -c '
 import json, sys
 g = json.load(sys.stdin)["data"]["groups"]
 rules = [r for x in g for r in x["rules"]]
-sys.exit(0 if len(rules) == 11 and all(r["health"] == "ok" for r in rules) else 1)' \
-		&& ok "Prometheus loaded the 11 alert rules, all healthy" || fail "rules in Prometheus"
+sys.exit(0 if len(rules) == 14 and all(r["health"] == "ok" for r in rules) else 1)' \
+		&& ok "Prometheus loaded the 14 alert rules, all healthy" || fail "rules in Prometheus"
 	[ "$(query 'ALERTS{alertstate="firing"}')" = "" ] && ok "no alert fires on a healthy deployment" \
 		|| fail "alerts firing" "$(curl -s "http://127.0.0.1:$PP/api/v1/alerts")"
 else
