@@ -21,8 +21,7 @@ struct signer {
 	X509 *ca_cert;
 	cakey_t *key;
 	pool_t *pool;		/* signing threads; NULL: sign on the caller's thread */
-	void (*tick)(void *);	/* called on the caller's thread between its signatures */
-	void *tick_arg;
+	struct signer_job *jobs, *jobs_tail;	/* started, not finished: oldest first */
 	profile_t *profile;
 	store_t *store;
 	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */
@@ -47,6 +46,9 @@ int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);
  */
 int crl_entry_der(const char *serial, int reason, int64_t at, int64_t invalidity,
     uint8_t **der, size_t *len);
+
+/* Wait for the signatures of every job on its way and drop them unstored (shut-down). */
+void signer_jobs_discard(signer_t *s);
 
 /* Remember SERIAL, issued in the open transaction, for the issued list. */
 void issued_note(signer_t *s, const char *serial);

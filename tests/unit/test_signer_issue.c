@@ -607,6 +607,64 @@ static void test_batch_async(void **state)
 	free(c2);
 }
 
+/*
+ * Two jobs on their way at once (the daemon signs one batch while it stores the one
+ * before): the second job's repeat of a request of the first gets the first's
+ * certificate once both are finished, not a second one; its reuse of the first's key, or
+ * of its request id for another request, is refused; and jobs finish in order, each in
+ * its own transaction.
+ */
+static void test_jobs_overlap(void **state)
+{
+	struct t *t = *state;
+	size_t n1, n2, n3;
+	uint8_t *c1 = fresh_csr(&n1), *c2 = fresh_csr(&n2), *c3 = fresh_csr(&n3);
+	char id1[32], id2[32], id3[32], id4[32], err[SIGNER_ERR_LEN];
+	struct sign_request a[2], b[4];
+	struct sign_result ra[2], rb[4];
+	struct signer_cert_status st;
+
+	a[0] = req_for(t, id1, c1, n1, "signature");
+	a[1] = req_for(t, id2, c2, n2, "encryption");
+	b[0] = a[0];					/* the same request again */
+	b[1] = req_for(t, id3, c1, n1, "encryption");	/* the first's key, another request */
+	b[2] = a[1];
+	b[2].csr_der = c3;				/* the second's id, another CSR */
+	b[2].csr_len = n3;
+	b[3] = req_for(t, id4, c3, n3, "encryption");	/* fresh: b[2]'s key, but b[2] is refused */
+
+	signer_job_t *ja = signer_issue_start(t->s, a, ra, 2);
+	signer_job_t *jb = signer_issue_start(t->s, b, rb, 4);
+	assert_int_equal(signer_issue_finish(t->s, &ja), 0);
+	assert_null(ja);
+	assert_int_equal(signer_issue_finish(t->s, &jb), 0);
+
+	assert_non_null(ra[0].der);
+	assert_non_null(ra[1].der);
+	if (!rb[0].der)
+		fail_msg("the repeat was refused: %s", rb[0].error);
+	assert_int_equal(rb[0].repeated, 1);
+	assert_string_equal(rb[0].serial, ra[0].serial);
+	assert_memory_equal(rb[0].der, ra[0].der, ra[0].der_len);
+	assert_null(rb[1].der);
+	assert_non_null(strstr(rb[1].error, "earlier batch"));
+	assert_null(rb[2].der);
+	assert_non_null(strstr(rb[2].error, "different CSR"));
+	if (!rb[3].der)
+		fail_msg("the fresh request was refused: %s", rb[3].error);
+	assert_int_equal(signer_status(t->s, rb[3].serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	assert_int_equal(fx_run("test \"$(sqlite3 '%s/signer.db' \"SELECT count(*) FROM certs WHERE "
+	    "request_id IN ('%s', '%s', '%s')\")\" = 3", t->dir, id1, id2, id4), 0);
+	for (int i = 0; i < 2; i++)
+		signer_result_clear(&ra[i]);
+	for (int i = 0; i < 4; i++)
+		signer_result_clear(&rb[i]);
+	free(c1);
+	free(c2);
+	free(c3);
+}
+
 /* The signer survives a restart: the same request id still returns the same certificate. */
 static void test_reopen(void **state)
 {
@@ -764,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_issue_many),
 		cmocka_unit_test(test_batch_rollback),
 		cmocka_unit_test(test_batch_async),
+		cmocka_unit_test(test_jobs_overlap),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_key_certified_once),
 		cmocka_unit_test(test_key_refusals),
