@@ -59,6 +59,7 @@ struct issue_item {
 	/* filled by the signing phase */
 	int signed_ok;
 	char *subject;
+	int stored;			/* by the batch's fast path */
 };
 
 struct signer_job {
@@ -227,25 +228,31 @@ static void issue_sign_fn(void *arg, size_t i)
 		issue_sign_one(j->s, &j->items[i], j->now);
 }
 
+/* The row of a signed certificate, as signer.db stores it. */
+static void issue_row(const struct issue_item *it, time_t now, struct store_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->request_id, sizeof c->request_id, "%s", it->req->request_id);
+	snprintf(c->serial, sizeof c->serial, "%s", it->res->serial);
+	snprintf(c->usage, sizeof c->usage, "%s", profile_usage_name(it->usage));
+	c->subject = it->subject;
+	memcpy(c->csr_sha256, it->csr_sha, 32);
+	memcpy(c->req_sha256, it->req_sha, 32);
+	memcpy(c->spki_sha256, it->key_sha, 32);
+	c->account = it->req->subject_serial;
+	c->not_before = now;
+	c->not_after = it->res->not_after;
+	c->der = it->res->der;
+	c->der_len = it->res->der_len;
+}
+
 /* Phase three: store one signed certificate. 0, 1 on a serial collision, -1 with error. */
 static int issue_store_one(signer_t *s, struct issue_item *it, time_t now)
 {
 	struct store_cert c;
 	int rc, sp;
 
-	memset(&c, 0, sizeof c);
-	snprintf(c.request_id, sizeof c.request_id, "%s", it->req->request_id);
-	snprintf(c.serial, sizeof c.serial, "%s", it->res->serial);
-	snprintf(c.usage, sizeof c.usage, "%s", profile_usage_name(it->usage));
-	c.subject = it->subject;
-	memcpy(c.csr_sha256, it->csr_sha, 32);
-	memcpy(c.req_sha256, it->req_sha, 32);
-	memcpy(c.spki_sha256, it->key_sha, 32);
-	c.account = it->req->subject_serial;
-	c.not_before = now;
-	c.not_after = it->res->not_after;
-	c.der = it->res->der;
-	c.der_len = it->res->der_len;
+	issue_row(it, now, &c);
 	if (!it->key_ok) {
 		snprintf(it->res->error, sizeof it->res->error, "cannot read the CSR's public key");
 		return -1;
@@ -420,6 +427,34 @@ static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
 	issue_lookup(s, items, i, 0);
 }
 
+/*
+ * Phase three for the whole job at once: every signed certificate with its key and
+ * journal rows in a few multi-row statements, all or none. When anything conflicts (a
+ * serial drawn twice) or fails, nothing of it stays and each item goes the one-by-one way
+ * (issue_finish), which finds which and deals with it.
+ */
+static void issue_store_fast(signer_t *s, signer_job_t *j)
+{
+	struct store_cert *rows = xcalloc(j->n ? j->n : 1, sizeof *rows);
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct issue_item *it = &j->items[i];
+		if (it->state == ITEM_FRESH && it->signed_ok && it->key_ok)
+			issue_row(it, j->now, &rows[n++]);
+	}
+	if (n > 1 && store_issue_rows(s->store, rows, n, j->now) == 0) {
+		for (size_t i = 0; i < j->n; i++) {
+			struct issue_item *it = &j->items[i];
+			if (it->state == ITEM_FRESH && it->signed_ok && it->key_ok) {
+				it->stored = 1;
+				issued_note(s, it->res->serial);
+			}
+		}
+	}
+	free(rows);
+}
+
 /* Phase three for one item, with the serial-collision retry. */
 static void issue_finish(signer_t *s, struct issue_item *it, time_t now)
 {
@@ -544,8 +579,9 @@ int signer_issue_finish(signer_t *s, signer_job_t **jp)
 		failed = 1;
 		goto out;
 	}
+	issue_store_fast(s, j);
 	for (size_t i = 0; i < n; i++)
-		if (items[i].state == ITEM_FRESH)
+		if (items[i].state == ITEM_FRESH && !items[i].stored)
 			issue_finish(s, &items[i], j->now);
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].state == ITEM_REPEAT)

@@ -665,6 +665,49 @@ static void test_jobs_overlap(void **state)
 	free(c3);
 }
 
+/*
+ * A batch is stored in a few statements of many rows, all or none; when one row
+ * conflicts, nothing of those statements stays and every certificate is stored on its
+ * own: here a row for one request id appears in signer.db while the job is being signed,
+ * and that request alone is refused; the others are stored with their key and journal
+ * rows, once each.
+ */
+static void test_rows_fallback(void **state)
+{
+	struct t *t = *state;
+	enum { N = 3 };
+	struct sign_request r[N];
+	struct sign_result res[N];
+	char ids[N][32];
+	uint8_t *csr[N];
+	size_t len[N];
+
+	for (int i = 0; i < N; i++) {
+		csr[i] = fresh_csr(&len[i]);
+		r[i] = req_for(t, ids[i], csr[i], len[i], i % 2 ? "encryption" : "signature");
+	}
+	signer_job_t *j = signer_issue_start(t->s, r, res, N);
+	assert_int_equal(fx_run("sqlite3 '%s/signer.db' \"INSERT INTO certs (request_id, serial, "
+	    "usage, subject, csr_sha256, req_sha256, not_before, not_after, der) VALUES ('%s', "
+	    "'7e57', 'signature', 'CN=x', x'00', x'00', 0, 0, x'00')\"", t->dir, ids[1]), 0);
+	assert_int_equal(signer_issue_finish(t->s, &j), 0);
+	assert_non_null(res[0].der);
+	assert_null(res[1].der);
+	assert_non_null(res[2].der);
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(fx_run("test \"$(sqlite3 '%s/signer.db' \"SELECT (SELECT count(*) FROM "
+		    "certs WHERE request_id = '%s') || (SELECT count(*) FROM cert_keys WHERE serial = "
+		    "'%s') || (SELECT count(*) FROM journal WHERE request_id = '%s' AND action = "
+		    "'issue')\")\" = 111", t->dir, ids[i], res[i].serial, ids[i]), 0);
+	/* the row put in its way has no key and no journal row: it goes, for the tests after */
+	assert_int_equal(fx_run("sqlite3 '%s/signer.db' \"DELETE FROM certs WHERE serial = '7e57'\"",
+	    t->dir), 0);
+	for (int i = 0; i < N; i++) {
+		signer_result_clear(&res[i]);
+		free(csr[i]);
+	}
+}
+
 /* The signer survives a restart: the same request id still returns the same certificate. */
 static void test_reopen(void **state)
 {
@@ -823,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_batch_rollback),
 		cmocka_unit_test(test_batch_async),
 		cmocka_unit_test(test_jobs_overlap),
+		cmocka_unit_test(test_rows_fallback),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_key_certified_once),
 		cmocka_unit_test(test_key_refusals),
