@@ -1,7 +1,7 @@
 #!/bin/bash
-# test_signer_pipeline.sh: ca-signer signs a batch while the previous one's commit is
-# synced, and answers that previous batch between the signatures of the next as soon as
-# its sync is done. A worker connection keeps a window of SIGN requests in flight and
+# test_signer_pipeline.sh: ca-signer's signing threads sign one batch (and have the next
+# queued) while the main thread stores, commits and answers the batch before, each answer
+# sent only once its batch's sync is done. A worker connection keeps a window of SIGN requests in flight and
 # the signer is killed (SIGKILL) right as a certificate arrives, with the window full:
 #  - every certificate answered before the kill is in signer.db after it;
 #  - the same requests asked again (same request ids, same keys) are answered in full,
