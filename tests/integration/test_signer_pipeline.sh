@@ -1,8 +1,9 @@
 #!/bin/bash
 # test_signer_pipeline.sh: ca-signer's signing threads sign one batch (and have the next
 # queued) while the main thread stores, commits and answers the batch before, each answer
-# sent only once its batch's sync is done. A worker connection keeps a window of SIGN requests in flight and
-# the signer is killed (SIGKILL) right as a certificate arrives, with the window full:
+# sent only once its batch's sync is done. A worker connection keeps a window of SIGN
+# requests in flight and the signer is killed (SIGKILL) right as a certificate arrives,
+# with the window full:
 #  - every certificate answered before the kill is in signer.db after it;
 #  - the same requests asked again (same request ids, same keys) are answered in full,
 #    with exactly one certificate per request and per key: nothing was signed twice, and
