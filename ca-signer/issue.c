@@ -607,18 +607,6 @@ out:
 	return failed ? -1 : 0;
 }
 
-void signer_jobs_discard(signer_t *s)
-{
-	while (s->jobs) {
-		signer_job_t *j = s->jobs;
-
-		issue_job_unlink(s, j);
-		for (size_t i = 0; i < j->n; i++)
-			signer_result_clear(j->items[i].res);
-		issue_job_free(j);
-	}
-}
-
 int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_result *res,
     size_t n)
 {

@@ -21,8 +21,8 @@ typedef struct pool_job pool_job_t;
 /* Start THREADS threads (0: none). NULL when none can be started (logged) or none were
  * asked for: jobs then run on the caller's thread, in pool_submit. */
 pool_t *pool_new(int threads);
-/* Stop and join the threads; every job must have been waited for. Accepts NULL and
- * clears the pointer. */
+/* Stop and join the threads, once they have run every job still queued (their owners
+ * free them). Accepts NULL and clears the pointer. */
 void pool_destroy(pool_t **p);
 /* The number of threads (0 for NULL). */
 int pool_threads(const pool_t *p);

@@ -36,7 +36,8 @@ typedef struct signer signer_t;
  * every reason logged.
  */
 signer_t *signer_new(const config_t *cfg);
-/* Wipe and free everything; accepts NULL and clears the pointer. */
+/* Wipe and free everything; accepts NULL and clears the pointer. Every issuance job
+ * started must be finished first. */
 void signer_destroy(signer_t **s);
 
 struct sign_request {

@@ -47,9 +47,6 @@ int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);
 int crl_entry_der(const char *serial, int reason, int64_t at, int64_t invalidity,
     uint8_t **der, size_t *len);
 
-/* Wait for the signatures of every job on its way and drop them unstored (shut-down). */
-void signer_jobs_discard(signer_t *s);
-
 /* Remember SERIAL, issued in the open transaction, for the issued list. */
 void issued_note(signer_t *s, const char *serial);
 /* The transaction ended: append the remembered serials if COMMITTED, forget them. */
