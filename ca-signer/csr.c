@@ -14,6 +14,7 @@
  */
 #include "csr.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -274,18 +275,26 @@ static const EVP_MD *csr_sig_md(const struct csr_elem *alg, char err[SIGNER_ERR_
 	return NULL;
 }
 
+/*
+ * Proof of possession: the request's signature (PKCS#1 v1.5, the only kind csr_sig_md
+ * accepts) verified with the request's own key. RSA_verify on the key itself, after one
+ * digest: the EVP_DigestVerify route does the same check but first hands the key to a
+ * provider, which cost a fifth as much again as the check itself, on every request.
+ */
 static int csr_verify(const struct csr_parts *pt, const EVP_MD *md, EVP_PKEY *pub)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const unsigned char *sig;
+	unsigned char dgst[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
 	size_t siglen;
+	const RSA *rsa = EVP_PKEY_get0_RSA(pub);
 	int ok;
 
-	ok = ctx && csr_bits(&pt->sig, &sig, &siglen) == 0 &&
-	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pub) == 1 &&
-	    EVP_DigestVerify(ctx, sig, siglen, pt->info.start,
-		(size_t)(pt->info.content + pt->info.len - pt->info.start)) == 1;
-	EVP_MD_CTX_free(ctx);
+	ok = rsa && csr_bits(&pt->sig, &sig, &siglen) == 0 && siglen <= INT_MAX &&
+	    EVP_Digest(pt->info.start, (size_t)(pt->info.content + pt->info.len - pt->info.start),
+		dgst, &dlen, md, NULL) == 1 &&
+	    RSA_verify(EVP_MD_get_type(md), dgst, dlen, sig, (unsigned int)siglen,
+		(RSA *)rsa) == 1;
 	return ok ? 0 : -1;
 }
 

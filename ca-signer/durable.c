@@ -23,6 +23,8 @@ struct durable {
 	pthread_cond_t work, settled;
 	uint64_t asked, done, ok;
 	int stop;
+	void (*notify)(void *);
+	void *notify_arg;
 };
 
 static void *durable_main(void *arg)
@@ -43,6 +45,13 @@ static void *durable_main(void *arg)
 		if (rc == 0)
 			d->ok = target;
 		pthread_cond_broadcast(&d->settled);
+		if (d->notify) {
+			void (*notify)(void *) = d->notify;
+			void *arg = d->notify_arg;
+			pthread_mutex_unlock(&d->mu);
+			notify(arg);
+			pthread_mutex_lock(&d->mu);
+		}
 	}
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
@@ -90,6 +99,16 @@ void durable_destroy(durable_t **dp)
 	pthread_cond_destroy(&d->settled);
 	free(d);
 	*dp = NULL;
+}
+
+void durable_set_notify(durable_t *d, void (*notify)(void *arg), void *arg)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->notify = notify;
+	d->notify_arg = arg;
+	pthread_mutex_unlock(&d->mu);
 }
 
 uint64_t durable_request(durable_t *d)

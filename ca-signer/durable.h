@@ -18,6 +18,9 @@ typedef struct durable durable_t;
 durable_t *durable_new(store_t *st);
 /* Finish the syncs asked for, stop the thread, free. Accepts NULL; clears the pointer. */
 void durable_destroy(durable_t **d);
+/* NOTIFY(ARG) is called on the syncing thread after each sync settles (the caller's event
+ * loop wakes from it to answer what became durable). NULL: none. Set before any request. */
+void durable_set_notify(durable_t *d, void (*notify)(void *arg), void *arg);
 /* Ask for a sync of everything committed so far; returns its ticket. */
 uint64_t durable_request(durable_t *d);
 /* 1 when TICKET is durable, 0 not yet (WAIT: block until it is settled), -1 when the sync

@@ -1,18 +1,25 @@
 /*
- * issue.c: signer_issue and signer_issue_many, from workers' requests to stored, signed
- * certificates.
+ * issue.c: signer_issue, signer_issue_many and the jobs behind them (signer_issue_start,
+ * signer_issue_finish), from workers' requests to stored, signed certificates.
  *
- * Three phases per call. First, on the main thread: check each request's own fields and
- * look its request id up (a request seen before, in signer.db or earlier in the same call,
- * is answered with the certificate already issued, never signed twice); then look its
- * public key up (by the SHA-256 of its SubjectPublicKeyInfo): a key certified once, for
- * any request, subscriber or usage, is never certified again, so one key cannot serve
- * two subscribers, both usages, or a renewal. Second, spread over
- * the signing threads: parse the CSR and check proof of possession, draw a serial, build
- * from the profile, lint, sign. Third, on the main thread again: store each certificate
- * and its journal row under one savepoint, so that a failure leaves nothing behind even in
- * the middle of a batch. A serial collision (astronomically unlikely, but the UNIQUE
- * constraint is what guarantees uniqueness) draws a new serial and signs again.
+ * Three phases per job. First, in signer_issue_start, on the main thread: check each
+ * request's own fields and look its request id up (a request seen before, in signer.db,
+ * earlier in the same job or in an earlier job still on its way, is answered with the
+ * certificate already issued, never signed twice); then look its public key up (by the
+ * SHA-256 of its SubjectPublicKeyInfo): a key certified once, for any request, subscriber
+ * or usage, or held by a job on its way, is never certified again, so one key cannot serve
+ * two subscribers, both usages, or a renewal. Second, queued to the signing threads:
+ * parse the CSR and check proof of possession, draw a serial, build from the profile,
+ * lint, sign. The caller meanwhile does what it likes (the daemon stores and answers the
+ * batch before, and receives the next). Third, in signer_issue_finish, on the main thread
+ * again, jobs in the order they started: store each certificate and its journal row under
+ * one savepoint, so that a failure leaves nothing behind even in the middle of a batch. A
+ * serial collision (astronomically unlikely, but the UNIQUE constraint is what
+ * guarantees uniqueness) draws a new serial and signs again.
+ *
+ * A request that repeats one of an earlier job on its way is looked up again in signer.db
+ * when its own job finishes: the earlier job has been stored by then (jobs finish in
+ * order), and if it failed the request is refused and may simply be asked again.
  */
 #include "signer_int.h"
 
@@ -36,7 +43,8 @@
 enum item_state {
 	ITEM_ANSWERED,	/* refused, or answered from signer.db */
 	ITEM_FRESH,	/* to be signed */
-	ITEM_REPEAT,	/* same request id as an earlier item of this call */
+	ITEM_REPEAT,	/* same request id as an earlier item of this job */
+	ITEM_LATER,	/* same request as an item of an earlier job on its way: look up */
 };
 
 struct issue_item {
@@ -51,12 +59,16 @@ struct issue_item {
 	/* filled by the signing phase */
 	int signed_ok;
 	char *subject;
+	int stored;			/* by the batch's fast path */
 };
 
-struct issue_call {
+struct signer_job {
 	signer_t *s;
 	struct issue_item *items;
+	size_t n;
 	time_t now;
+	pool_job_t *signing;
+	struct signer_job *next;	/* the next job started */
 };
 
 void signer_result_clear(struct sign_result *res)
@@ -210,10 +222,28 @@ out:
 
 static void issue_sign_fn(void *arg, size_t i)
 {
-	struct issue_call *c = arg;
+	struct signer_job *j = arg;
 
-	if (c->items[i].state == ITEM_FRESH)
-		issue_sign_one(c->s, &c->items[i], c->now);
+	if (j->items[i].state == ITEM_FRESH)
+		issue_sign_one(j->s, &j->items[i], j->now);
+}
+
+/* The row of a signed certificate, as signer.db stores it. */
+static void issue_row(const struct issue_item *it, time_t now, struct store_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->request_id, sizeof c->request_id, "%s", it->req->request_id);
+	snprintf(c->serial, sizeof c->serial, "%s", it->res->serial);
+	snprintf(c->usage, sizeof c->usage, "%s", profile_usage_name(it->usage));
+	c->subject = it->subject;
+	memcpy(c->csr_sha256, it->csr_sha, 32);
+	memcpy(c->req_sha256, it->req_sha, 32);
+	memcpy(c->spki_sha256, it->key_sha, 32);
+	c->account = it->req->subject_serial;
+	c->not_before = now;
+	c->not_after = it->res->not_after;
+	c->der = it->res->der;
+	c->der_len = it->res->der_len;
 }
 
 /* Phase three: store one signed certificate. 0, 1 on a serial collision, -1 with error. */
@@ -222,19 +252,7 @@ static int issue_store_one(signer_t *s, struct issue_item *it, time_t now)
 	struct store_cert c;
 	int rc, sp;
 
-	memset(&c, 0, sizeof c);
-	snprintf(c.request_id, sizeof c.request_id, "%s", it->req->request_id);
-	snprintf(c.serial, sizeof c.serial, "%s", it->res->serial);
-	snprintf(c.usage, sizeof c.usage, "%s", profile_usage_name(it->usage));
-	c.subject = it->subject;
-	memcpy(c.csr_sha256, it->csr_sha, 32);
-	memcpy(c.req_sha256, it->req_sha, 32);
-	memcpy(c.spki_sha256, it->key_sha, 32);
-	c.account = it->req->subject_serial;
-	c.not_before = now;
-	c.not_after = it->res->not_after;
-	c.der = it->res->der;
-	c.der_len = it->res->der_len;
+	issue_row(it, now, &c);
 	if (!it->key_ok) {
 		snprintf(it->res->error, sizeof it->res->error, "cannot read the CSR's public key");
 		return -1;
@@ -272,25 +290,51 @@ static void issue_key_taken(const struct issue_item *it, const char *serial, con
 	    "certificate %s; every certificate needs its own key pair", why, serial);
 }
 
+/* The fresh item among the first N of ITEMS with the key KEY_SHA, or NULL. */
+static const struct issue_item *issue_key_among(const struct issue_item *items, size_t n,
+    const uint8_t key_sha[32])
+{
+	for (size_t j = 0; j < n; j++)
+		if (items[j].state == ITEM_FRESH && items[j].key_ok &&
+		    memcmp(items[j].key_sha, key_sha, 32) == 0)
+			return &items[j];
+	return NULL;
+}
+
+/* The fresh item among the first N of ITEMS with REQUEST_ID, or NULL. */
+static const struct issue_item *issue_id_among(const struct issue_item *items, size_t n,
+    const char *request_id)
+{
+	for (size_t j = 0; j < n; j++)
+		if (items[j].state == ITEM_FRESH && strcmp(items[j].req->request_id, request_id) == 0)
+			return &items[j];
+	return NULL;
+}
+
 /*
- * A new request's key: refuse it (0 is never returned then) when signer.db or an earlier
- * item of this call already has it. A CSR whose key cannot even be read goes on to be
- * refused, with its reason, by csr_parse. 0 fresh, -1 refused.
+ * A new request's key: refuse it (0 is never returned then) when signer.db, an earlier
+ * job on its way or an earlier item of this job already has it. A CSR whose key cannot
+ * even be read goes on to be refused, with its reason, by csr_parse. 0 fresh, -1 refused.
  */
 static int issue_key_fresh(signer_t *s, struct issue_item *items, size_t i)
 {
 	struct issue_item *it = &items[i];
+	const struct issue_item *other;
 	struct store_key_use u;
 	int found;
 
 	if (csr_key_sha256(it->req->csr_der, it->req->csr_len, it->key_sha) < 0)
 		return 0;
 	it->key_ok = 1;
-	for (size_t j = 0; j < i; j++) {
-		if (items[j].state == ITEM_FRESH && items[j].key_ok &&
-		    memcmp(items[j].key_sha, it->key_sha, 32) == 0) {
-			issue_key_taken(it, "(being issued in the same batch)",
-			    items[j].req->subject_serial, profile_usage_name(items[j].usage));
+	if ((other = issue_key_among(items, i, it->key_sha))) {
+		issue_key_taken(it, "(being issued in the same batch)", other->req->subject_serial,
+		    profile_usage_name(other->usage));
+		return -1;
+	}
+	for (const struct signer_job *j = s->jobs; j; j = j->next) {
+		if ((other = issue_key_among(j->items, j->n, it->key_sha))) {
+			issue_key_taken(it, "(being issued in an earlier batch)",
+			    other->req->subject_serial, profile_usage_name(other->usage));
 			return -1;
 		}
 	}
@@ -307,10 +351,12 @@ static int issue_key_fresh(signer_t *s, struct issue_item *items, size_t i)
 }
 
 /*
- * Phase one for one item, on the main thread: refuse it, answer it from signer.db, mark it
- * as a repeat of an earlier item of this call, or mark it fresh (to be signed).
+ * Look a request up in signer.db (on the main thread): answer it with the certificate
+ * already issued for its id, or refuse it if the id was used for another request. When
+ * there is none: with LATE (an item whose earlier job is stored by now) refuse it, as that
+ * job failed to issue it; else mark it fresh if its key is too.
  */
-static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
+static void issue_lookup(signer_t *s, struct issue_item *items, size_t i, int late)
 {
 	struct issue_item *it = &items[i];
 	struct sign_result *res = it->res;
@@ -318,26 +364,14 @@ static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
 	int found;
 
 	it->state = ITEM_ANSWERED;
-	if (issue_check_request(it->req, &it->usage, res->error) < 0)
-		return;
-	if (issue_digests(it->req, it->csr_sha, it->req_sha) < 0) {
-		snprintf(res->error, sizeof res->error, "cannot hash the request");
-		return;
-	}
-	for (size_t j = 0; j < i; j++) {
-		if (items[j].state == ITEM_FRESH &&
-		    strcmp(items[j].req->request_id, it->req->request_id) == 0) {
-			if (issue_same(items[j].req->usage, items[j].csr_sha, items[j].req_sha, it,
-			    res->error) == 0) {
-				it->state = ITEM_REPEAT;
-				it->first = j;
-			}
-			return;
-		}
-	}
 	found = store_cert_by_request(s->store, it->req->request_id, &prev, 1);
 	if (found < 0) {
 		snprintf(res->error, sizeof res->error, "signer database error");
+		return;
+	}
+	if (!found && late) {
+		snprintf(res->error, sizeof res->error, "request id %s was being issued in an "
+		    "earlier batch, which failed: ask again", it->req->request_id);
 		return;
 	}
 	if (!found) {
@@ -354,6 +388,71 @@ static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
 		res->repeated = 1;
 	}
 	free(prev.der);
+}
+
+/*
+ * Phase one for one item, on the main thread: refuse it, answer it from signer.db, mark it
+ * as a repeat of an earlier item of this job or of an earlier job on its way, or mark it
+ * fresh (to be signed).
+ */
+static void issue_prepare(signer_t *s, struct issue_item *items, size_t i)
+{
+	struct issue_item *it = &items[i];
+	struct sign_result *res = it->res;
+	const struct issue_item *other;
+
+	it->state = ITEM_ANSWERED;
+	if (issue_check_request(it->req, &it->usage, res->error) < 0)
+		return;
+	if (issue_digests(it->req, it->csr_sha, it->req_sha) < 0) {
+		snprintf(res->error, sizeof res->error, "cannot hash the request");
+		return;
+	}
+	if ((other = issue_id_among(items, i, it->req->request_id))) {
+		if (issue_same(other->req->usage, other->csr_sha, other->req_sha, it,
+		    res->error) == 0) {
+			it->state = ITEM_REPEAT;
+			it->first = (size_t)(other - items);
+		}
+		return;
+	}
+	for (const struct signer_job *j = s->jobs; j; j = j->next) {
+		if ((other = issue_id_among(j->items, j->n, it->req->request_id))) {
+			if (issue_same(other->req->usage, other->csr_sha, other->req_sha, it,
+			    res->error) == 0)
+				it->state = ITEM_LATER;
+			return;
+		}
+	}
+	issue_lookup(s, items, i, 0);
+}
+
+/*
+ * Phase three for the whole job at once: every signed certificate with its key and
+ * journal rows in a few multi-row statements, all or none. When anything conflicts (a
+ * serial drawn twice) or fails, nothing of it stays and each item goes the one-by-one way
+ * (issue_finish), which finds which and deals with it.
+ */
+static void issue_store_fast(signer_t *s, signer_job_t *j)
+{
+	struct store_cert *rows = xcalloc(j->n ? j->n : 1, sizeof *rows);
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct issue_item *it = &j->items[i];
+		if (it->state == ITEM_FRESH && it->signed_ok && it->key_ok)
+			issue_row(it, j->now, &rows[n++]);
+	}
+	if (n > 1 && store_issue_rows(s->store, rows, n, j->now) == 0) {
+		for (size_t i = 0; i < j->n; i++) {
+			struct issue_item *it = &j->items[i];
+			if (it->state == ITEM_FRESH && it->signed_ok && it->key_ok) {
+				it->stored = 1;
+				issued_note(s, it->res->serial);
+			}
+		}
+	}
+	free(rows);
 }
 
 /* Phase three for one item, with the serial-collision retry. */
@@ -398,63 +497,122 @@ static void issue_log(const struct issue_item *it)
 		    "(none)", res->error);
 }
 
-int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_result *res,
-    size_t n)
+signer_job_t *signer_issue_start(signer_t *s, const struct sign_request *reqs,
+    struct sign_result *res, size_t n)
 {
-	struct issue_item *items = xcalloc(n ? n : 1, sizeof *items);
-	struct issue_call call = { .s = s, .items = items, .now = ra_now() };
-	int own_tx = !s->in_batch, failed = 0;
+	signer_job_t *j = xcalloc(1, sizeof *j);
 
+	j->s = s;
+	j->n = n;
+	j->now = ra_now();
+	j->items = xcalloc(n ? n : 1, sizeof *j->items);
 	for (size_t i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof res[i]);
-		items[i].req = &reqs[i];
-		items[i].res = &res[i];
+		j->items[i].req = &reqs[i];
+		j->items[i].res = &res[i];
 	}
+	for (size_t i = 0; i < n; i++)
+		issue_prepare(s, j->items, i);
+	j->signing = pool_submit(s->pool, n, issue_sign_fn, j);
+	if (s->jobs_tail)
+		s->jobs_tail->next = j;
+	else
+		s->jobs = j;
+	s->jobs_tail = j;
+	return j;
+}
+
+int signer_issue_ready(signer_t *s, signer_job_t *j)
+{
+	return pool_job_done(s->pool, j->signing);
+}
+
+/* A repeat within the job gets a copy of its first item's answer. */
+static void issue_copy_first(struct issue_item *it, const struct issue_item *first)
+{
+	if (!first->res->der) {
+		snprintf(it->res->error, sizeof it->res->error, "%s", first->res->error);
+		return;
+	}
+	it->res->der = xmalloc(first->res->der_len);
+	memcpy(it->res->der, first->res->der, first->res->der_len);
+	it->res->der_len = first->res->der_len;
+	snprintf(it->res->serial, sizeof it->res->serial, "%s", first->res->serial);
+	it->res->not_after = first->res->not_after;
+	it->res->repeated = 1;
+}
+
+/* Take J, the oldest job, off the list of jobs on their way, once it is signed. */
+static void issue_job_unlink(signer_t *s, signer_job_t *j)
+{
+	pool_job_wait(s->pool, &j->signing);
+	s->jobs = j->next;
+	if (!s->jobs)
+		s->jobs_tail = NULL;
+}
+
+static void issue_job_free(signer_job_t *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		free(j->items[i].subject);
+	free(j->items);
+	free(j);
+}
+
+int signer_issue_finish(signer_t *s, signer_job_t **jp)
+{
+	signer_job_t *j = *jp;
+	struct issue_item *items = j->items;
+	size_t n = j->n;
+	int own_tx = !s->in_batch, failed = 0;
+
+	if (j != s->jobs)
+		fatal("signer_issue_finish: jobs must finish in the order they started");
+	issue_job_unlink(s, j);
+	*jp = NULL;
 	if (own_tx && store_begin(s->store) < 0) {
-		for (size_t i = 0; i < n; i++)
-			snprintf(res[i].error, sizeof res[i].error, "signer database error");
+		for (size_t i = 0; i < n; i++) {
+			signer_result_clear(items[i].res);
+			snprintf(items[i].res->error, sizeof items[i].res->error,
+			    "signer database error");
+		}
 		failed = 1;
 		goto out;
 	}
+	issue_store_fast(s, j);
 	for (size_t i = 0; i < n; i++)
-		issue_prepare(s, items, i);
-	pool_run_tick(s->pool, n, issue_sign_fn, &call, s->tick, s->tick_arg);
-	for (size_t i = 0; i < n; i++)
-		if (items[i].state == ITEM_FRESH)
-			issue_finish(s, &items[i], call.now);
+		if (items[i].state == ITEM_FRESH && !items[i].stored)
+			issue_finish(s, &items[i], j->now);
 	for (size_t i = 0; i < n; i++) {
-		struct issue_item *it = &items[i], *first = &items[it->first];
-		if (it->state != ITEM_REPEAT)
-			continue;
-		if (!first->res->der) {
-			snprintf(it->res->error, sizeof it->res->error, "%s", first->res->error);
-			continue;
-		}
-		it->res->der = xmalloc(first->res->der_len);
-		memcpy(it->res->der, first->res->der, first->res->der_len);
-		it->res->der_len = first->res->der_len;
-		snprintf(it->res->serial, sizeof it->res->serial, "%s", first->res->serial);
-		it->res->not_after = first->res->not_after;
-		it->res->repeated = 1;
+		if (items[i].state == ITEM_REPEAT)
+			issue_copy_first(&items[i], &items[items[i].first]);
+		else if (items[i].state == ITEM_LATER)
+			issue_lookup(s, items, i, 1);
 	}
 	if (own_tx && store_commit(s->store) < 0) {
 		store_rollback(s->store);
 		for (size_t i = 0; i < n; i++) {
-			signer_result_clear(&res[i]);
-			snprintf(res[i].error, sizeof res[i].error, "signer database error");
+			signer_result_clear(items[i].res);
+			snprintf(items[i].res->error, sizeof items[i].res->error,
+			    "signer database error");
 		}
 		failed = 1;
 	}
 	if (own_tx)
 		issued_flush(s, !failed);
 out:
-	for (size_t i = 0; i < n; i++) {
-		if (!failed)
-			issue_log(&items[i]);
-		free(items[i].subject);
-	}
-	free(items);
+	for (size_t i = 0; i < n && !failed; i++)
+		issue_log(&items[i]);
+	issue_job_free(j);
 	return failed ? -1 : 0;
+}
+
+int signer_issue_many(signer_t *s, const struct sign_request *reqs, struct sign_result *res,
+    size_t n)
+{
+	signer_job_t *j = signer_issue_start(s, reqs, res, n);
+
+	return signer_issue_finish(s, &j);
 }
 
 int signer_issue(signer_t *s, const struct sign_request *req, struct sign_result *res)

@@ -1,11 +1,13 @@
 /*
  * pool.c: the signer's thread pool (see pool.h).
  *
- * One job at a time: pool_run publishes (fn, arg, n) under the mutex with a new
- * generation number; every helper takes one pass per generation, claiming indices with an
- * atomic counter, and reports when its pass is over. pool_run waits for every helper's
- * report, not just for the indices to run out, so that no helper can still be holding a
- * previous job's arguments when the next job is published.
+ * One mutex guards a queue of jobs that still have calls to hand out, oldest first. A
+ * thread takes the next index of the oldest job under the mutex (one lock per call: a
+ * call is an RSA signature, thousands of times the cost of the lock), runs it unlocked,
+ * and counts it finished under the mutex again; whoever finishes a job's last call wakes
+ * pool_job_wait and calls the notifier. A job leaves the queue once its last index is
+ * handed out, so a thread never looks at a job that its owner may be freeing; the owner
+ * frees it only after every call has been counted.
  */
 #include "pool.h"
 
@@ -17,51 +19,57 @@
 #include "log.h"
 #include "util.h"
 
-struct pool {
-	pthread_t *tids;
-	int n;			/* helper threads started */
-	pthread_mutex_t mu;
-	pthread_cond_t go, done;
-	unsigned long gen;
-	int stop, finished;
+struct pool_job {
 	void (*fn)(void *, size_t);
 	void *arg;
-	size_t total;
-	size_t next;		/* next index to claim (atomic) */
+	size_t n;
+	size_t claimed;		/* indices handed out */
+	size_t finished;	/* calls returned */
+	struct pool_job *next;	/* in the queue */
 };
 
-static void pool_work(void (*fn)(void *, size_t), void *arg, size_t total, size_t *next,
-    void (*tick)(void *), void *tick_arg)
-{
-	size_t i;
-
-	while ((i = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED)) < total) {
-		fn(arg, i);
-		if (tick)
-			tick(tick_arg);
-	}
-}
+struct pool {
+	pthread_t *tids;
+	int n;			/* threads started */
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	int stop;
+	pool_job_t *head, *tail;	/* jobs with indices left to hand out */
+	void (*notify)(void *);
+	void *notify_arg;
+};
 
 static void *pool_main(void *v)
 {
 	pool_t *p = v;
-	unsigned long seen = 0;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->gen == seen && !p->stop)
+		while (!p->head && !p->stop)
 			pthread_cond_wait(&p->go, &p->mu);
-		if (p->stop)
+		if (!p->head)
 			break;
-		seen = p->gen;
-		void (*fn)(void *, size_t) = p->fn;
-		void *arg = p->arg;
-		size_t total = p->total;
+		pool_job_t *j = p->head;
+		size_t i = j->claimed++;
+		if (j->claimed == j->n) {
+			p->head = j->next;
+			if (!p->head)
+				p->tail = NULL;
+		}
 		pthread_mutex_unlock(&p->mu);
-		pool_work(fn, arg, total, &p->next, NULL, NULL);
+		j->fn(j->arg, i);
 		pthread_mutex_lock(&p->mu);
-		if (++p->finished == p->n)
-			pthread_cond_signal(&p->done);
+		/* After this count the owner may free J: it is not touched again. */
+		if (++j->finished == j->n) {
+			pthread_cond_broadcast(&p->done);
+			if (p->notify) {
+				void (*notify)(void *) = p->notify;
+				void *arg = p->notify_arg;
+				pthread_mutex_unlock(&p->mu);
+				notify(arg);
+				pthread_mutex_lock(&p->mu);
+			}
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -121,34 +129,71 @@ int pool_threads(const pool_t *p)
 	return p ? p->n : 0;
 }
 
-void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg)
+void pool_set_notify(pool_t *p, void (*notify)(void *arg), void *arg)
 {
-	pool_run_tick(p, n, fn, arg, NULL, NULL);
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->notify = notify;
+	p->notify_arg = arg;
+	pthread_mutex_unlock(&p->mu);
 }
 
-void pool_run_tick(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg,
-    void (*tick)(void *tick_arg), void *tick_arg)
+pool_job_t *pool_submit(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg)
 {
-	if (!p || n < 2) {
-		for (size_t i = 0; i < n; i++) {
+	pool_job_t *j = xcalloc(1, sizeof *j);
+
+	j->fn = fn;
+	j->arg = arg;
+	j->n = n;
+	if (!p || n == 0) {
+		for (size_t i = 0; i < n; i++)
 			fn(arg, i);
-			if (tick)
-				tick(tick_arg);
-		}
-		return;
+		j->claimed = j->finished = n;
+		return j;
 	}
 	pthread_mutex_lock(&p->mu);
-	p->fn = fn;
-	p->arg = arg;
-	p->total = n;
-	__atomic_store_n(&p->next, 0, __ATOMIC_RELAXED);
-	p->finished = 0;
-	p->gen++;
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
 	pthread_cond_broadcast(&p->go);
 	pthread_mutex_unlock(&p->mu);
-	pool_work(fn, arg, n, &p->next, tick, tick_arg);
+	return j;
+}
+
+int pool_job_done(pool_t *p, pool_job_t *j)
+{
+	int done;
+
+	if (!p)
+		return 1;
 	pthread_mutex_lock(&p->mu);
-	while (p->finished < p->n)
-		pthread_cond_wait(&p->done, &p->mu);
+	done = j->finished == j->n;
 	pthread_mutex_unlock(&p->mu);
+	return done;
+}
+
+void pool_job_wait(pool_t *p, pool_job_t **jp)
+{
+	pool_job_t *j = *jp;
+
+	if (!j)
+		return;
+	if (p) {
+		pthread_mutex_lock(&p->mu);
+		while (j->finished < j->n)
+			pthread_cond_wait(&p->done, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+	}
+	free(j);
+	*jp = NULL;
+}
+
+void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg)
+{
+	pool_job_t *j = pool_submit(p, n, fn, arg);
+
+	pool_job_wait(p, &j);
 }

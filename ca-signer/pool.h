@@ -1,11 +1,14 @@
 /*
  * pool.h: a small fixed pool of threads for the signer's CPU-bound work.
  *
- * The RSA signature is nearly all of an issuance's cost, and the signer's loop takes
- * requests in batches; signing a batch on every core multiplies the rate while signer.db
- * stays single-threaded (only the main thread touches it). Threads are started once, at
- * start-up, before the process drops privileges and enters its sandbox, and block every
- * signal so that SIGTERM reaches the main loop.
+ * The RSA signature is nearly all of an issuance's cost. The signer hands each batch of
+ * requests to the pool as a job and goes on with its own work (storing, committing and
+ * answering the batch before, receiving the next) while the pool signs: jobs queue up in
+ * the order they were submitted, so with two batches submitted the threads go from the
+ * first to the second without waiting for the caller, and every core keeps signing.
+ * signer.db stays single-threaded (only the caller's thread touches it). Threads are
+ * started once, at start-up, before the process drops privileges and enters its sandbox,
+ * and block every signal so that SIGTERM reaches the main loop.
  */
 #ifndef RA_POOL_H
 #define RA_POOL_H
@@ -13,27 +16,32 @@
 #include <stddef.h>
 
 typedef struct pool pool_t;
+typedef struct pool_job pool_job_t;
 
-/* Start THREADS helper threads (0: none; the caller's thread always works too). NULL
- * when threads cannot be started (logged); callers then run everything inline. */
+/* Start THREADS threads (0: none). NULL when none can be started (logged) or none were
+ * asked for: jobs then run on the caller's thread, in pool_submit. */
 pool_t *pool_new(int threads);
-/* Stop and join the threads; accepts NULL and clears the pointer. */
+/* Stop and join the threads, once they have run every job still queued (their owners
+ * free them). Accepts NULL and clears the pointer. */
 void pool_destroy(pool_t **p);
-/* The number of helper threads (0 for NULL). */
+/* The number of threads (0 for NULL). */
 int pool_threads(const pool_t *p);
 /*
- * Call FN(ARG, i) once for every i in [0, N), spread over the pool and the calling thread;
- * return when all calls have returned. FN must be safe to run concurrently for different
- * i. With a NULL pool or N < 2 everything runs in the calling thread.
+ * NOTIFY(ARG) is called on a pool thread each time a job's last call has returned (the
+ * caller's event loop wakes from it), never with the pool's lock held. NULL: none.
  */
-void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+void pool_set_notify(pool_t *p, void (*notify)(void *arg), void *arg);
 /*
- * As pool_run; the calling thread also calls TICK(TICK_ARG) after each call of FN it
- * makes, never at the same time as another TICK. TICK is for what only the calling thread
- * may do while the work goes on (the signer answers the previous batch from there as soon
- * as its sync is done). A NULL TICK is pool_run.
+ * Queue a job: FN(ARG, i) once for every i in [0, N), spread over the threads, after the
+ * jobs submitted before. FN must be safe to run concurrently for different i. Returns at
+ * once (with a NULL pool, after running every call on the calling thread).
  */
-void pool_run_tick(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg,
-    void (*tick)(void *tick_arg), void *tick_arg);
+pool_job_t *pool_submit(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+/* 1 when every call of JOB has returned, else 0. */
+int pool_job_done(pool_t *p, pool_job_t *job);
+/* Wait until every call of *JOB has returned, free it and clear the pointer. */
+void pool_job_wait(pool_t *p, pool_job_t **job);
+/* pool_submit and pool_job_wait in one. */
+void pool_run(pool_t *p, size_t n, void (*fn)(void *arg, size_t i), void *arg);
 
 #endif

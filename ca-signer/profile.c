@@ -399,10 +399,10 @@ int profile_max_bits(const profile_t *p) { return p->max_bits; }
 X509 *profile_ca_cert(const profile_t *p) { return p->ca; }
 const ASN1_OCTET_STRING *profile_ca_keyid(const profile_t *p) { return p->ca_keyid; }
 
-static X509_NAME *profile_subject(const profile_t *p, const char *cn, const char *sn)
+/* The subject, written straight into the certificate's own (empty) name: building it
+ * apart and setting it would copy it once more, by encoding and decoding it. 0/-1. */
+static int profile_subject(const profile_t *p, X509_NAME *name, const char *cn, const char *sn)
 {
-	X509_NAME *name = X509_NAME_new();
-
 	/* MBSTRING_UTF8 lets OpenSSL's string table pick each attribute's type:
 	 * PrintableString for C and serialNumber, UTF8String for O and CN. */
 	if (!name ||
@@ -413,11 +413,9 @@ static X509_NAME *profile_subject(const profile_t *p, const char *cn, const char
 	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
 		(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_NID(name, NID_serialNumber, MBSTRING_UTF8,
-		(const unsigned char *)sn, -1, -1, 0)) {
-		X509_NAME_free(name);
-		return NULL;
-	}
-	return name;
+		(const unsigned char *)sn, -1, -1, 0))
+		return -1;
+	return 0;
 }
 
 /* subjectKeyIdentifier: RFC 5280 method 1, SHA-1 of the subjectPublicKey bits. */
@@ -481,7 +479,6 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
     const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN])
 {
 	X509 *x = X509_new();
-	X509_NAME *subject = NULL;
 	time_t until = now + (time_t)p->validity_days * 86400;
 
 	if (!x || !X509_set_version(x, X509_VERSION_3) ||
@@ -493,7 +490,7 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
 		snprintf(err, SIGNER_ERR_LEN, "cannot build the certificate");
 		goto fail;
 	}
-	if (!(subject = profile_subject(p, cn, subject_serial)) || !X509_set_subject_name(x, subject)) {
+	if (profile_subject(p, X509_get_subject_name(x), cn, subject_serial) < 0) {
 		snprintf(err, SIGNER_ERR_LEN, "cannot encode the subject name");
 		goto fail;
 	}
@@ -507,11 +504,9 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
 		snprintf(err, SIGNER_ERR_LEN, "cannot add the certificate extensions");
 		goto fail;
 	}
-	X509_NAME_free(subject);
 	return x;
 fail:
 	ERR_clear_error();
-	X509_NAME_free(subject);
 	X509_free(x);
 	return NULL;
 }

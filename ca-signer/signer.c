@@ -87,9 +87,10 @@ static int signer_key_of_cert(const uint8_t *der, size_t len, uint8_t sha[32], c
 }
 
 /*
- * Helper threads for signing: one per further online core (the caller's thread is the
- * first), at most 7. A token key signs on one thread: a PKCS#11 session serialises
- * operations anyway.
+ * Signing threads: one per online core, at most 8. The caller's thread does not sign: it
+ * stores, commits and answers one batch while these sign the next, and its share of a
+ * core is whatever that work takes. One core, or a token key, signs on the caller's
+ * thread: a PKCS#11 session serialises operations anyway.
  */
 static int signer_threads(const cakey_t *key)
 {
@@ -97,7 +98,7 @@ static int signer_threads(const cakey_t *key)
 
 	if (cakey_is_token(key) || cpus <= 1)
 		return 0;
-	return cpus > 8 ? 7 : (int)cpus - 1;
+	return cpus > 8 ? 8 : (int)cpus;
 }
 
 signer_t *signer_new(const config_t *cfg)
@@ -153,6 +154,10 @@ void signer_destroy(signer_t **sp)
 		log_warn("signer closed inside a batch: the batch is discarded");
 		store_rollback(s->store);
 	}
+	/* Callers finish every job first (the daemon does on shut-down); one left over is
+	 * still signed to its end by the threads before they stop, and its memory left. */
+	if (s->jobs)
+		log_err("signer closed with issuance jobs unfinished: their requests are dropped");
 	pool_destroy(&s->pool);
 	durable_destroy(&s->durable);
 	store_close(&s->store);
@@ -254,10 +259,10 @@ int signer_batch_durable(signer_t *s, uint64_t ticket, int wait)
 	return durable_check(s->durable, ticket, wait);
 }
 
-void signer_set_tick(signer_t *s, void (*tick)(void *arg), void *arg)
+void signer_set_notify(signer_t *s, void (*notify)(void *arg), void *arg)
 {
-	s->tick = tick;
-	s->tick_arg = arg;
+	pool_set_notify(s->pool, notify, arg);
+	durable_set_notify(s->durable, notify, arg);
 }
 
 int signer_batch_rollback(signer_t *s)

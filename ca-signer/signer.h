@@ -7,8 +7,9 @@
  * (configuration), never from what a request asks for: a CSR supplies only its public key
  * and proof of possession. Each certificate is linted before it is signed.
  *
- * Issuance is CPU-bound (one RSA signature per certificate): signer_issue_many signs a
- * batch on every core while signer.db stays on the caller's thread.
+ * Issuance is CPU-bound (one RSA signature per certificate): the signing threads sign
+ * on every core while signer.db stays on the caller's thread, which stores, commits and
+ * answers one batch while they sign the next (signer_issue_start / _finish).
  *
  * Every state change is idempotent by request id: a request id that was already served
  * gets the same answer again (for issuance: the same certificate, `repeated` set), and a
@@ -35,7 +36,8 @@ typedef struct signer signer_t;
  * every reason logged.
  */
 signer_t *signer_new(const config_t *cfg);
-/* Wipe and free everything; accepts NULL and clears the pointer. */
+/* Wipe and free everything; accepts NULL and clears the pointer. Every issuance job
+ * started must be finished first. */
 void signer_destroy(signer_t **s);
 
 struct sign_request {
@@ -94,12 +96,33 @@ int signer_batch_commit_async(signer_t *s, uint64_t *ticket);
  * signer.db). */
 int signer_batch_durable(signer_t *s, uint64_t ticket, int wait);
 /*
- * TICK(ARG) is called on the caller's thread between the signatures of a batch it
- * issues, while the signing threads sign the rest: the daemon answers the previous batch
- * from there as soon as signer_batch_durable says 1, rather than after the whole batch
- * is signed. TICK must not call into the signer but for signer_batch_durable. NULL: none.
+ * Issuance in two steps, so that the caller works while the signing threads sign (the
+ * daemon stores, commits and answers one batch while the next is signed). Start checks
+ * the N requests and looks them up on the caller's thread, as signer_issue_many does (a
+ * request id or a key held by a job started earlier and not yet finished counts as
+ * taken: the same request again is answered with that job's certificate), queues their
+ * signatures behind those of the jobs started before, and returns at once. REQS and RES
+ * must stay until the job is finished. Never NULL: a job with nothing to sign is ready
+ * at once.
  */
-void signer_set_tick(signer_t *s, void (*tick)(void *arg), void *arg);
+typedef struct signer_job signer_job_t;
+signer_job_t *signer_issue_start(signer_t *s, const struct sign_request *reqs,
+    struct sign_result *res, size_t n);
+/* 1 when JOB's signatures are all made (signer_issue_finish will not wait), else 0. */
+int signer_issue_ready(signer_t *s, signer_job_t *job);
+/*
+ * Wait for *JOB's signatures, store its certificates (in the open batch, else in a
+ * transaction of its own) and fill its results, as signer_issue_many. Jobs finish in the
+ * order they started. Frees the job and clears the pointer. 0, or -1 as
+ * signer_issue_many.
+ */
+int signer_issue_finish(signer_t *s, signer_job_t **job);
+/*
+ * NOTIFY(ARG) is called on one of the signer's own threads when a job's signatures are
+ * all made and when a batch's sync settles: the daemon's loop sleeps until one of them
+ * (or a request) comes. It must only wake the loop. Set once, before any job. NULL: none.
+ */
+void signer_set_notify(signer_t *s, void (*notify)(void *arg), void *arg);
 
 /* RFC 5280 CRLReason codes. */
 enum signer_reason {

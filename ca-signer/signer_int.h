@@ -21,8 +21,7 @@ struct signer {
 	X509 *ca_cert;
 	cakey_t *key;
 	pool_t *pool;		/* signing threads; NULL: sign on the caller's thread */
-	void (*tick)(void *);	/* called on the caller's thread between its signatures */
-	void *tick_arg;
+	struct signer_job *jobs, *jobs_tail;	/* started, not finished: oldest first */
 	profile_t *profile;
 	store_t *store;
 	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */

@@ -62,6 +62,13 @@ int store_serial_exists(store_t *st, const char *serial);
 /* Insert a new valid certificate and its key row. 0, 1 when its serial is already taken,
  * 2 when its key is already certified, -1 on error. */
 int store_cert_insert(store_t *st, const struct store_cert *c);
+/*
+ * Insert N new valid certificates with their key rows and their journal rows ("issue", at
+ * AT), all or none, in a few statements (the batch's fast path). 0 all stored, 1 none
+ * because one conflicts (a serial or key taken: store them one by one to learn which), -1
+ * error (none stored).
+ */
+int store_issue_rows(store_t *st, const struct store_cert *c, size_t n, int64_t at);
 struct store_key_use {
 	char request_id[128];
 	char serial[SIGNER_SERIAL_LEN];

@@ -607,6 +607,107 @@ static void test_batch_async(void **state)
 	free(c2);
 }
 
+/*
+ * Two jobs on their way at once (the daemon signs one batch while it stores the one
+ * before): the second job's repeat of a request of the first gets the first's
+ * certificate once both are finished, not a second one; its reuse of the first's key, or
+ * of its request id for another request, is refused; and jobs finish in order, each in
+ * its own transaction.
+ */
+static void test_jobs_overlap(void **state)
+{
+	struct t *t = *state;
+	size_t n1, n2, n3;
+	uint8_t *c1 = fresh_csr(&n1), *c2 = fresh_csr(&n2), *c3 = fresh_csr(&n3);
+	char id1[32], id2[32], id3[32], id4[32], err[SIGNER_ERR_LEN];
+	struct sign_request a[2], b[4];
+	struct sign_result ra[2], rb[4];
+	struct signer_cert_status st;
+
+	a[0] = req_for(t, id1, c1, n1, "signature");
+	a[1] = req_for(t, id2, c2, n2, "encryption");
+	b[0] = a[0];					/* the same request again */
+	b[1] = req_for(t, id3, c1, n1, "encryption");	/* the first's key, another request */
+	b[2] = a[1];
+	b[2].csr_der = c3;				/* the second's id, another CSR */
+	b[2].csr_len = n3;
+	b[3] = req_for(t, id4, c3, n3, "encryption");	/* fresh: b[2]'s key, but b[2] is refused */
+
+	signer_job_t *ja = signer_issue_start(t->s, a, ra, 2);
+	signer_job_t *jb = signer_issue_start(t->s, b, rb, 4);
+	assert_int_equal(signer_issue_finish(t->s, &ja), 0);
+	assert_null(ja);
+	assert_int_equal(signer_issue_finish(t->s, &jb), 0);
+
+	assert_non_null(ra[0].der);
+	assert_non_null(ra[1].der);
+	if (!rb[0].der)
+		fail_msg("the repeat was refused: %s", rb[0].error);
+	assert_int_equal(rb[0].repeated, 1);
+	assert_string_equal(rb[0].serial, ra[0].serial);
+	assert_memory_equal(rb[0].der, ra[0].der, ra[0].der_len);
+	assert_null(rb[1].der);
+	assert_non_null(strstr(rb[1].error, "earlier batch"));
+	assert_null(rb[2].der);
+	assert_non_null(strstr(rb[2].error, "different CSR"));
+	if (!rb[3].der)
+		fail_msg("the fresh request was refused: %s", rb[3].error);
+	assert_int_equal(signer_status(t->s, rb[3].serial, &st, err), 0);
+	assert_int_equal(st.state, SIGNER_CERT_VALID);
+	assert_int_equal(fx_run("test \"$(sqlite3 '%s/signer.db' \"SELECT count(*) FROM certs WHERE "
+	    "request_id IN ('%s', '%s', '%s')\")\" = 3", t->dir, id1, id2, id4), 0);
+	for (int i = 0; i < 2; i++)
+		signer_result_clear(&ra[i]);
+	for (int i = 0; i < 4; i++)
+		signer_result_clear(&rb[i]);
+	free(c1);
+	free(c2);
+	free(c3);
+}
+
+/*
+ * A batch is stored in a few statements of many rows, all or none; when one row
+ * conflicts, nothing of those statements stays and every certificate is stored on its
+ * own: here a row for one request id appears in signer.db while the job is being signed,
+ * and that request alone is refused; the others are stored with their key and journal
+ * rows, once each.
+ */
+static void test_rows_fallback(void **state)
+{
+	struct t *t = *state;
+	enum { N = 3 };
+	struct sign_request r[N];
+	struct sign_result res[N];
+	char ids[N][32];
+	uint8_t *csr[N];
+	size_t len[N];
+
+	for (int i = 0; i < N; i++) {
+		csr[i] = fresh_csr(&len[i]);
+		r[i] = req_for(t, ids[i], csr[i], len[i], i % 2 ? "encryption" : "signature");
+	}
+	signer_job_t *j = signer_issue_start(t->s, r, res, N);
+	assert_int_equal(fx_run("sqlite3 '%s/signer.db' \"INSERT INTO certs (request_id, serial, "
+	    "usage, subject, csr_sha256, req_sha256, not_before, not_after, der) VALUES ('%s', "
+	    "'7e57', 'signature', 'CN=x', x'00', x'00', 0, 0, x'00')\"", t->dir, ids[1]), 0);
+	assert_int_equal(signer_issue_finish(t->s, &j), 0);
+	assert_non_null(res[0].der);
+	assert_null(res[1].der);
+	assert_non_null(res[2].der);
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(fx_run("test \"$(sqlite3 '%s/signer.db' \"SELECT (SELECT count(*) FROM "
+		    "certs WHERE request_id = '%s') || (SELECT count(*) FROM cert_keys WHERE serial = "
+		    "'%s') || (SELECT count(*) FROM journal WHERE request_id = '%s' AND action = "
+		    "'issue')\")\" = 111", t->dir, ids[i], res[i].serial, ids[i]), 0);
+	/* the row put in its way has no key and no journal row: it goes, for the tests after */
+	assert_int_equal(fx_run("sqlite3 '%s/signer.db' \"DELETE FROM certs WHERE serial = '7e57'\"",
+	    t->dir), 0);
+	for (int i = 0; i < N; i++) {
+		signer_result_clear(&res[i]);
+		free(csr[i]);
+	}
+}
+
 /* The signer survives a restart: the same request id still returns the same certificate. */
 static void test_reopen(void **state)
 {
@@ -764,6 +865,8 @@ int main(void)
 		cmocka_unit_test(test_issue_many),
 		cmocka_unit_test(test_batch_rollback),
 		cmocka_unit_test(test_batch_async),
+		cmocka_unit_test(test_jobs_overlap),
+		cmocka_unit_test(test_rows_fallback),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_key_certified_once),
 		cmocka_unit_test(test_key_refusals),
