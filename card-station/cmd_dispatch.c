@@ -113,6 +113,10 @@ int cmd_dispatch(struct station *st, int argc, char **argv)
 	if (dispatch_check(&s, zh, "card-station: ") != 0)
 		return 2;
 	if (reader) {
+		if (!st->pcsc) {
+			log_err("dispatch --reader: the PC/SC service (pcscd) is not running; name the card with --card SERIAL");
+			return 1;
+		}
 		if (dispatch_card_serial(st, reader, serial) < 0)
 			return 1;
 		s.card = serial;

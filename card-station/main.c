@@ -125,8 +125,10 @@ int main(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
+	/* dispatch --card names a card by its serial and needs no reader: it may run where
+	 * pcscd does not (cmd_dispatch.c asks for PC/SC only with --reader) */
 	st.pcsc = pcsc_new(&rc);
-	if (!st.pcsc) {
+	if (!st.pcsc && strcmp(cmd->name, "dispatch") != 0) {
 		log_err("PC/SC: %s", piv_strerror(rc));
 		goto out;
 	}
