@@ -868,7 +868,7 @@ static int slot_reply(struct mail_slot *sl, int code, const char *line)
 			return 0;
 		}
 		if (!sl->refused)
-			snprintf(sl->first_bad, sizeof sl->first_bad, "the relay refused %s: %s",
+			snprintf(sl->first_bad, sizeof sl->first_bad, "the relay refused %s: %.400s",
 			    step_name(i, sl->ncmds), line);
 		sl->refused = 1;
 		if (sl->pipelining)
