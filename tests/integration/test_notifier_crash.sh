@@ -14,6 +14,16 @@ cd "$T"
 
 notifier_ledger $N || { fail "notifier ledger set up"; exit 1; }
 
+# Into the sink straight, 100 notices take a few milliseconds: too quick to stop half way.
+# The relay is put 20 ms away (tests/fixtures/delay-proxy.py, 10 ms each way), as one
+# across a network would be, so that a run takes seconds and a kill lands inside it.
+sinkport=$(sed -n 's|^ *smtp_url: smtp://127.0.0.1:\([0-9]*\)$|\1|p' ra.yaml)
+$PY "$RA_TOP/tests/fixtures/delay-proxy.py" proxy.port "$sinkport" 10 2>proxy.log &
+on_exit "kill $! 2>/dev/null"
+for _ in $(seq 50); do [ -s proxy.port ] && break; sleep 0.1; done
+[ -s proxy.port ] || { fail "delay proxy started" "$(cat proxy.log)"; exit 1; }
+sed -i "s|smtp://127.0.0.1:$sinkport|smtp://127.0.0.1:$(cat proxy.port)|" ra.yaml
+
 # in_window: is a notice attempted but not marked sent already in the maildir?
 in_window() {
 	local mid
@@ -39,9 +49,8 @@ print('subscribers', len(per), 'duplicates', len(extra), 'window', len(window), 
 PYEOF
 }
 
-# A run of 100 notices takes a fraction of a second, and with several connections some
-# notice is nearly always in the window: if the run ends before a freeze lands outside
-# it, start over from an empty ledger (at most 10 times).
+# With several connections some notice is nearly always in the window: if the run ends
+# before a freeze lands outside it, start over from an empty ledger (at most 10 times).
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
 	sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
 	rm -f sink/maildir/new/*
