@@ -161,10 +161,12 @@ int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out
 	payload = json_pack("{s:s,s:s}", "station", o->station, "card_serial", card);
 	st = office_run(o, "order_claim", key, payload, 60000, &id, &res, err);
 	json_decref(payload);
-	if (st == JOB_FAILED && strstr(*err, "no approved card order"))
-		return 1;
 	if (st != JOB_DONE)
 		return -1;
+	if (json_is_true(json_object_get(res, "none_waiting"))) {
+		json_decref(res);
+		return 1;
+	}
 	answer_order_read(res, &row);
 	office_order_copy(&row, out);
 	out->card = serial;

@@ -77,8 +77,12 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result)
 	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE card_serial = ? AND state = 'personalized'", "s", card) == 1)
 		return job_refuse(ctx, JT_CARD_PERSONALIZED, card);
 	order = db_int(ctx->db, "SELECT id FROM orders WHERE state = 'approved' ORDER BY id LIMIT 1", "");
-	if (order < 0)
-		return job_refuse(ctx, JT_NO_ORDER_WAITING);
+	if (order < 0) {
+		/* Nothing to claim is an answer, not a failure: a station with more blank cards
+		 * than waiting orders asks for each card and leaves the rest in their readers. */
+		*result = json_pack("{s:b}", "none_waiting", 1);
+		return 0;
+	}
 	if (order_set(ctx, order, "approved", "claimed", card, station) < 0)
 		return -1;
 	*result = order_row(ctx->db, order);

@@ -87,7 +87,6 @@ enum job_text {
 	JT_ISSUE_GIVEN_BACK,	/* %lld %s */
 	JT_ISSUE_CHANGED,	/* %lld */
 	JT_CARD_PERSONALIZED,	/* %s */
-	JT_NO_ORDER_WAITING,	/*  */
 	JT_SEALED_PIN,	/*  */
 	JT_CSR_NOT_PEM,	/* %s */
 	JT_CSR_SAME_KEY,	/*  */

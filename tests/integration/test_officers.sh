@@ -55,6 +55,12 @@ out=$(job_end "$(submit intake form_key k3 "{\"officer\":\"clerk02\",\"forms\":[
 echo "$out" | grep -q "^failed .*must be signed" && ok "unsigned keying naming an officer is refused" || fail "unsigned keying" "$out"
 out=$(job_end "$(submit station order_claim c1 '{"card_serial":"12345678","station":"s1","officer":"op01"}')")
 echo "$out" | grep -q "^failed .*must be signed" && ok "a station's key alone cannot claim an order" || fail "station claim" "$out"
+# Signed by the operator while no approved order waits: an answer, not a failed job (a
+# station with more blank cards than waiting orders asks for each of them).
+p=$(sign order_claim c2 '{"card_serial":"12345678","station":"s1"}' "$DEP/officers/op01.pem")
+out=$(job_end "$(submit station order_claim c2 "$p")")
+[ "$out" = 'done {"none_waiting":true}' ] && ok "a claim with no order waiting is answered 'none waiting', not failed" \
+	|| fail "claim with none waiting" "$out"
 # A valid signature moved to another job (another idempotency key) matches nothing.
 p=$(sign form_approve a4 '{"serial":"R2026-000001"}' "$DEP/officers/sup01.pem")
 out=$(job_end "$(submit intake form_approve a5 "$p")")
