@@ -114,9 +114,13 @@ $CK RA/1 CARD_CHALLENGE 41 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardk
 $CK RA/1 CARD_CHALLENGE 42 8101 @"$T/witness" | grep -q '^ANSWER' || fail "cardkey second challenge"
 [ "$($CK RA/1 CARD_PROOF 41 8101 @"$T/witness" "" 1 | sed -n 2,3p | tr '\n' ' ')" = "ERROR 2 " ] || fail "cardkey wrong proof"
 [ "$($CK RA/1 SIGN x y | sed -n 2,3p | tr '\n' ' ')" = "ERROR 1 " ] || fail "cardkey answers a malformed SIGN with an error"
-wait_for 10 grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}" "$(val "$T/k0" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}")" 2 \
-	&& grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"refused\"}" 0 1 \
-	&& grown "$M/ra-cardkey.prom" "${CKQ}\"malformed\",result=\"bad_message\"}" 0 1 \
+# The file is rewritten as requests come: wait for all four counts, not just the first.
+cardkey_counted() {
+	grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}" "$(val "$T/k0" "${CKQ}\"CARD_CHALLENGE\",result=\"ok\"}")" 2 \
+		&& grown "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"refused\"}" 0 1 \
+		&& grown "$M/ra-cardkey.prom" "${CKQ}\"malformed\",result=\"bad_message\"}" 0 1
+}
+wait_for 10 cardkey_counted \
 	&& [ "$(val "$M/ra-cardkey.prom" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" = "$(val "$T/k0" "${CKQ}\"CARD_PROOF\",result=\"ok\"}")" ] \
 	&& ok "ra_cardkey_requests_total counts two challenges, the refused proof and a malformed message" \
 	|| fail "cardkey requests" "$(grep requests "$M/ra-cardkey.prom")"
