@@ -51,7 +51,7 @@ grep -q "ca-signer unreachable at" "$DEP"/log/ra-worker-*.log && ok "signer down
 retries=$(grep -c "will wait for" "$DEP/log/ra-queue.log")
 tries=$(grep -h "ca-signer unreachable" "$DEP"/log/ra-worker-*.log | wc -l)
 echo "# signer down: $tries attempts of 3 jobs, $retries waits"
-ra-ctl up --workers 2 >/dev/null
+ra-ctl up --workers 2 >/dev/null 2>&1	# starts the killed signer; says what already runs
 if wait_for 60 sql_is "$DEP/ra.db" "SELECT count(*) FROM orders WHERE id <= 3 AND state = 'issued'" 3; then
 	ok "signer back: the waiting jobs finish"
 else
@@ -354,6 +354,6 @@ sn=$(card_cert)
 	ok "late card_done after a kill: the card holds the valid certificate of its personalized order" ||
 	fail "late card_done after a kill: card" "serial '$sn': $(q "SELECT c.status, o.state, o.card_serial FROM certificates c JOIN orders o ON o.id = c.order_id WHERE lower(c.serial) = '$sn'")"
 for p in $own_workers; do kill "$p" 2>/dev/null; done
-ra-ctl up --workers 2 >/dev/null
+ra-ctl up --workers 2 >/dev/null 2>&1
 ra_quiet "$DEP" 60
 ra_invariants "$DEP"
