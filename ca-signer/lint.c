@@ -23,7 +23,9 @@ struct lint_cert {
 	long version;
 	const ASN1_INTEGER *serial;
 	const ASN1_TIME *not_before, *not_after;
-	const X509_NAME *issuer, *subject;
+	const unsigned char *issuer;	/* DER */
+	int issuer_len;
+	const X509_NAME *subject;
 	const STACK_OF(X509_EXTENSION) *exts;
 	const ASN1_OBJECT *key_alg;
 	int key_ptype;
@@ -73,12 +75,17 @@ static int lint_validity(const profile_t *p, const struct lint_cert *c,
 	return 0;
 }
 
+/* The issuer is the CA's subject, byte for byte (what a relying party's name chaining
+ * compares at its strictest); the subject names a person and an account. */
 static int lint_names(const profile_t *p, const struct lint_cert *c, char err[SIGNER_ERR_LEN])
 {
 	const X509_NAME *subj = c->subject;
+	unsigned char *ca = NULL;
+	int n = i2d_X509_NAME(X509_get_subject_name(profile_ca_cert(p)), &ca), same;
 
-	if (!c->issuer ||
-	    X509_NAME_cmp(c->issuer, X509_get_subject_name(profile_ca_cert(p))) != 0) {
+	same = n > 0 && c->issuer && c->issuer_len == n && memcmp(c->issuer, ca, (size_t)n) == 0;
+	OPENSSL_free(ca);
+	if (!same) {
 		snprintf(err, SIGNER_ERR_LEN, "lint: issuer is not the CA's subject");
 		return -1;
 	}
@@ -273,14 +280,16 @@ int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, const uint8_
 {
 	struct lint_cert c;
 	X509_ALGOR *alg = NULL;
+	unsigned char *issuer = NULL;
 	int rc;
 
 	memset(&c, 0, sizeof c);
+	c.issuer_len = i2d_X509_NAME(X509_get_issuer_name(x), &issuer);
+	c.issuer = issuer;
 	c.version = X509_get_version(x);
 	c.serial = X509_get0_serialNumber(x);
 	c.not_before = X509_get0_notBefore(x);
 	c.not_after = X509_get0_notAfter(x);
-	c.issuer = X509_get_issuer_name(x);
 	c.subject = X509_get_subject_name(x);
 	c.exts = X509_get0_extensions(x);
 	if (X509_PUBKEY_get0_param((ASN1_OBJECT **)&c.key_alg, &c.key, &c.key_len, &alg,
@@ -289,6 +298,7 @@ int lint_tbs(const profile_t *p, X509 *x, enum profile_usage usage, const uint8_
 	else
 		c.key = NULL;
 	rc = lint_rules(p, &c, usage, csr_key, csr_key_len, err);
+	OPENSSL_free(issuer);
 	ERR_clear_error();
 	return rc;
 }
@@ -350,7 +360,7 @@ int lint_der(const profile_t *p, const uint8_t *tbs, size_t len, const uint8_t *
 	struct lint_cert c;
 	ASN1_INTEGER *serial = NULL;
 	ASN1_TIME *nb = NULL, *na = NULL;
-	X509_NAME *issuer = NULL, *subj = NULL;
+	X509_NAME *subj = NULL;
 	X509_ALGOR *key_alg = NULL;
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	const ASN1_OBJECT *obj;
@@ -388,9 +398,10 @@ int lint_der(const profile_t *p, const uint8_t *tbs, size_t len, const uint8_t *
 		snprintf(err, SIGNER_ERR_LEN, "lint: the signature algorithm is not the CA key's");
 		goto out;
 	}
-	if (lint_next(&q, end, &e) < 0 || !LINT_SEQ(&e) || !(issuer = LINT_D2I(d2i_X509_NAME, X509_NAME_free, &e)))
+	if (lint_next(&q, end, &e) < 0 || !LINT_SEQ(&e))
 		goto bad;
-	c.issuer = issuer;
+	c.issuer = e.start;
+	c.issuer_len = (int)(e.content + e.len - e.start);
 	if (lint_next(&q, end, &e) < 0 || !LINT_SEQ(&e))
 		goto bad;
 	r = e.content;
@@ -440,7 +451,6 @@ out:
 	ASN1_INTEGER_free(serial);
 	ASN1_TIME_free(nb);
 	ASN1_TIME_free(na);
-	X509_NAME_free(issuer);
 	X509_NAME_free(subj);
 	X509_ALGOR_free(key_alg);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);

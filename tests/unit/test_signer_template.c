@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "../../ca-signer/lint.h"
 #include "../../ca-signer/profile.h"
 #include "../../ca-signer/signer.h"
 #include "test_signer_fixture.h"
@@ -280,11 +281,83 @@ static void test_issued_is_builder_certificate(void **state)
 	signer_destroy(&s);
 }
 
+/*
+ * lint_der, which issuance runs on the bytes it signs, passes a template's TBSCertificate
+ * and refuses it altered: another usage or key than asked, another signature algorithm,
+ * an issuer that is not the CA's subject byte for byte, a trailing byte, a truncation.
+ */
+static void test_lint_der(void **state)
+{
+	struct t *t = *state;
+	static const unsigned char b[16] = { 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+	    14, 15 };
+	static const uint8_t sha384_rsa[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00 };
+	static const uint8_t sha256_rsa[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00 };
+	ASN1_INTEGER *sn = serial_of(b, 16);
+	EVP_PKEY *other = fx_rsa(2048, 65537);
+	unsigned char *oder = NULL;
+	int olen = i2d_RSAPublicKey(EVP_PKEY_get0_RSA(other), &oder);
+	char err[SIGNER_ERR_LEN] = "", text[256];
+	uint8_t *tbs = NULL, *bad;
+	size_t len = 0;
+	X509_NAME *subject = NULL;
+	unsigned char *issuer = NULL;
+	int ilen = i2d_X509_NAME(X509_get_subject_name(t->ca), &issuer);
+
+	assert_int_equal(profile_tbs(t->p, PROFILE_SIGNATURE, sha256_rsa, sizeof sha256_rsa,
+	    t->kder, (size_t)t->klen, "王小明", "A1", "wang@example.gov.tw", sn, 1796170000, &tbs,
+	    &len, err), 0);
+	assert_int_equal(lint_der(t->p, tbs, len, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_SIGNATURE, t->kder, (size_t)t->klen, &subject, err), 0);
+	assert_non_null(subject);
+	assert_true(X509_NAME_get_text_by_NID(subject, NID_serialNumber, text, sizeof text) > 0);
+	assert_string_equal(text, "A1");
+	X509_NAME_free(subject);
+
+	assert_int_equal(lint_der(t->p, tbs, len, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_ENCRYPTION, t->kder, (size_t)t->klen, NULL, err), -1);
+	assert_non_null(strstr(err, "keyUsage"));
+	assert_int_equal(lint_der(t->p, tbs, len, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_SIGNATURE, oder, (size_t)olen, NULL, err), -1);
+	assert_non_null(strstr(err, "CSR's key"));
+	assert_int_equal(lint_der(t->p, tbs, len, sha384_rsa, sizeof sha384_rsa,
+	    PROFILE_SIGNATURE, t->kder, (size_t)t->klen, NULL, err), -1);
+	assert_non_null(strstr(err, "signature algorithm"));
+
+	bad = xmalloc(len + 1);
+	memcpy(bad, tbs, len);
+	bad[len] = 0;
+	assert_int_equal(lint_der(t->p, bad, len + 1, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_SIGNATURE, t->kder, (size_t)t->klen, NULL, err), -1);
+	assert_int_equal(lint_der(t->p, bad, len - 1, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_SIGNATURE, t->kder, (size_t)t->klen, NULL, err), -1);
+	/* the issuer's last byte changed (its place found by its bytes) */
+	assert_true(ilen > 0);
+	for (size_t i = 0; i + (size_t)ilen <= len; i++)
+		if (memcmp(bad + i, issuer, (size_t)ilen) == 0) {
+			bad[i + (size_t)ilen - 1] ^= 0x01;
+			break;
+		}
+	assert_int_equal(lint_der(t->p, bad, len, sha256_rsa, sizeof sha256_rsa,
+	    PROFILE_SIGNATURE, t->kder, (size_t)t->klen, NULL, err), -1);
+	assert_non_null(strstr(err, "issuer"));
+
+	free(bad);
+	free(tbs);
+	OPENSSL_free(issuer);
+	OPENSSL_free(oder);
+	EVP_PKEY_free(other);
+	ASN1_INTEGER_free(sn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template_matches_builder),
 		cmocka_unit_test(test_template_key_sizes),
+		cmocka_unit_test(test_lint_der),
 		cmocka_unit_test(test_issued_is_builder_certificate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
