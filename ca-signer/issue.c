@@ -29,7 +29,11 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include "csr.h"
 #include "lint.h"
@@ -80,35 +84,32 @@ void signer_result_clear(struct sign_result *res)
 }
 
 /* Length-prefixed, so that ("ab","c") and ("a","bc") differ. */
-static void issue_hash_field(EVP_MD_CTX *ctx, const void *data, size_t len)
+static void issue_hash_field(SHA256_CTX *ctx, const void *data, size_t len)
 {
 	uint8_t n[8];
 
 	for (int i = 0; i < 8; i++)
 		n[i] = (uint8_t)(len >> (56 - 8 * i));
-	EVP_DigestUpdate(ctx, n, sizeof n);
+	SHA256_Update(ctx, n, sizeof n);
 	if (len)
-		EVP_DigestUpdate(ctx, data, len);
+		SHA256_Update(ctx, data, len);
 }
 
+/* SHA-256 with its own functions: through EVP, EVP_sha256() is looked up in the
+ * provider's store for every digest. */
 static int issue_digests(const struct sign_request *req, uint8_t csr_sha[32], uint8_t req_sha[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SHA256_CTX ctx;
 	const char *email = req->email ? req->email : "";
-	int ok;
 
-	ok = ctx && EVP_Digest(req->csr_der, req->csr_len, csr_sha, NULL, EVP_sha256(), NULL) &&
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	if (ok) {
-		issue_hash_field(ctx, req->usage, strlen(req->usage));
-		issue_hash_field(ctx, req->csr_der, req->csr_len);
-		issue_hash_field(ctx, req->subject_name, strlen(req->subject_name));
-		issue_hash_field(ctx, req->subject_serial, strlen(req->subject_serial));
-		issue_hash_field(ctx, email, strlen(email));
-		ok = EVP_DigestFinal_ex(ctx, req_sha, NULL);
-	}
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	if (!SHA256(req->csr_der, req->csr_len, csr_sha) || !SHA256_Init(&ctx))
+		return -1;
+	issue_hash_field(&ctx, req->usage, strlen(req->usage));
+	issue_hash_field(&ctx, req->csr_der, req->csr_len);
+	issue_hash_field(&ctx, req->subject_name, strlen(req->subject_name));
+	issue_hash_field(&ctx, req->subject_serial, strlen(req->subject_serial));
+	issue_hash_field(&ctx, email, strlen(email));
+	return SHA256_Final(req_sha, &ctx) ? 0 : -1;
 }
 
 /* The request's own fields, before any lookup or parsing. */
@@ -157,25 +158,144 @@ static int issue_same(const char *usage, const uint8_t csr_sha[32], const uint8_
 	return 0;
 }
 
-/* The subject as one line of text for signer.db (RFC 2253, UTF-8 kept as is). */
-static char *issue_subject_text(X509 *x)
+/*
+ * The signature AlgorithmIdentifier the CA key signs certificates with, as its provider
+ * states it (as X509_sign would write it), or, for a key behind an engine (PKCS#11), the
+ * usual one for its type and the digest (as crl.c does for CRLs). And how to sign: an RSA
+ * key in memory signs with RSA_sign directly (PKCS#1 v1.5 is deterministic: the same
+ * bytes as through EVP, without handing the key to a provider for every certificate);
+ * any other key through EVP_DigestSign.
+ */
+int signer_issue_init(signer_t *s)
 {
-	char *text = pem_name_text(X509_get_subject_name(x));
-	return text ? text : xstrdup("");
+	unsigned char aid[256];
+	OSSL_PARAM params[2] = {
+		OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, aid, sizeof aid),
+		OSSL_PARAM_END
+	};
+	EVP_PKEY *pkey = cakey_pkey(s->key);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	X509_ALGOR *alg = NULL;
+	unsigned char *der = NULL;
+	int signid, n = -1;
+
+	free(s->sig_alg);
+	s->sig_alg = NULL;
+	if (!ctx || EVP_DigestSignInit(ctx, &pctx, s->md, NULL, pkey) <= 0)
+		goto out;
+	if (EVP_PKEY_CTX_get_params(pctx, params) > 0 && OSSL_PARAM_modified(&params[0]) &&
+	    params[0].return_size > 0 && params[0].return_size <= sizeof aid) {
+		s->sig_alg = xmalloc(params[0].return_size);
+		memcpy(s->sig_alg, aid, params[0].return_size);
+		s->sig_alg_len = params[0].return_size;
+		n = (int)s->sig_alg_len;
+		goto out;
+	}
+	ERR_clear_error();
+	if (!OBJ_find_sigid_by_algs(&signid, EVP_MD_get_type(s->md), EVP_PKEY_get_base_id(pkey)) ||
+	    !(alg = X509_ALGOR_new()) ||
+	    !X509_ALGOR_set0(alg, OBJ_nid2obj(signid),
+	    EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) ||
+	    (n = i2d_X509_ALGOR(alg, &der)) <= 0) {
+		n = -1;
+		goto out;
+	}
+	s->sig_alg = xmalloc((size_t)n);
+	memcpy(s->sig_alg, der, (size_t)n);
+	s->sig_alg_len = (size_t)n;
+out:
+	s->sign_rsa = NULL;
+	if (n > 0 && !cakey_is_token(s->key) && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
+	    EVP_MD_get_type(s->md) == NID_sha256)
+		s->sign_rsa = EVP_PKEY_get0_RSA(pkey);
+	OPENSSL_free(der);
+	X509_ALGOR_free(alg);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return n > 0 ? 0 : -1;
+}
+
+/* The TBSCertificate signed with the CA key: *SIG (malloc'd, *SIG_LEN bytes). 0/-1. */
+static int issue_sign_tbs(signer_t *s, const uint8_t *tbs, size_t len, uint8_t **sig,
+    size_t *sig_len)
+{
+	EVP_MD_CTX *ctx;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned int n = 0;
+	int ok;
+
+	*sig = NULL;
+	*sig_len = 0;
+	if (s->sign_rsa) {
+		*sig = xmalloc((size_t)RSA_size(s->sign_rsa));
+		ok = SHA256(tbs, len, md) && RSA_sign(NID_sha256, md, sizeof md, *sig, &n,
+		    (RSA *)s->sign_rsa) == 1;
+		*sig_len = n;
+	} else {
+		ctx = EVP_MD_CTX_new();
+		ok = ctx && EVP_DigestSignInit(ctx, NULL, s->md, NULL, cakey_pkey(s->key)) > 0 &&
+		    EVP_DigestSign(ctx, NULL, sig_len, tbs, len) > 0;
+		if (ok) {
+			*sig = xmalloc(*sig_len);
+			ok = EVP_DigestSign(ctx, *sig, sig_len, tbs, len) > 0;
+		}
+		EVP_MD_CTX_free(ctx);
+	}
+	if (!ok) {
+		free(*sig);
+		*sig = NULL;
+	}
+	return ok ? 0 : -1;
+}
+
+/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT
+ * STRING }, malloc'd. */
+static uint8_t *issue_wrap(const signer_t *s, const uint8_t *tbs, size_t tbs_len,
+    const uint8_t *sig, size_t sig_len, size_t *len)
+{
+	size_t bits = sig_len + 1, n = 0;
+	size_t body = tbs_len + s->sig_alg_len + (bits < 0x80 ? 2 : bits < 0x100 ? 3 : 4) + bits;
+	uint8_t *der;
+
+	/* Lengths below 64 KiB (two octets): a certificate here is a few kilobytes, and a
+	 * TBSCertificate longer than that is refused by the caller. */
+	der = xmalloc(body + 4);
+#define PUT_TL(tag, l) do { der[n++] = (tag); if ((l) < 0x80) der[n++] = (uint8_t)(l); \
+	else if ((l) < 0x100) { der[n++] = 0x81; der[n++] = (uint8_t)(l); } \
+	else { der[n++] = 0x82; der[n++] = (uint8_t)((l) >> 8); der[n++] = (uint8_t)(l); } } while (0)
+	PUT_TL(0x30, body);
+	memcpy(der + n, tbs, tbs_len);
+	n += tbs_len;
+	memcpy(der + n, s->sig_alg, s->sig_alg_len);
+	n += s->sig_alg_len;
+	PUT_TL(0x03, bits);
+	der[n++] = 0;	/* no unused bits */
+	if (sig_len)
+		memcpy(der + n, sig, sig_len);
+	n += sig_len;
+#undef PUT_TL
+	*len = n;
+	return der;
 }
 
 /*
  * Phase two, for one item, on any thread: CSR, serial, build, lint, sign. Touches only the
  * item, the read-only profile and the CA key.
+ *
+ * The TBSCertificate comes from the profile's template (profile_tbs); the lint reads those
+ * very bytes (lint_der), decoded into objects of their own for each certificate (never an
+ * X509 that held another certificate: OpenSSL caches what it has read of a certificate's
+ * extensions there), and only then does the CA key sign them.
  */
 static void issue_sign_one(signer_t *s, struct issue_item *it, time_t now)
 {
 	struct sign_result *res = it->res;
 	struct csr csr;
 	ASN1_INTEGER *serial = NULL;
-	X509 *x = NULL;
-	unsigned char *p;
-	int len;
+	X509_NAME *subject = NULL;
+	uint8_t *tbs = NULL, *sig = NULL;
+	size_t tbs_len = 0, sig_len = 0;
 
 	memset(&csr, 0, sizeof csr);
 	if (csr_parse(it->req->csr_der, it->req->csr_len, profile_min_bits(s->profile),
@@ -185,38 +305,40 @@ static void issue_sign_one(signer_t *s, struct issue_item *it, time_t now)
 		snprintf(res->error, sizeof res->error, "cannot draw a random serial number");
 		goto out;
 	}
-	x = profile_build(s->profile, it->usage, csr.key_der, csr.key_len, it->req->subject_name,
-	    it->req->subject_serial, it->req->email, serial, now, res->error);
-	if (!x)
+	if (profile_tbs(s->profile, it->usage, s->sig_alg, s->sig_alg_len, csr.key_der,
+	    csr.key_len, it->req->subject_name, it->req->subject_serial, it->req->email, serial,
+	    now, &tbs, &tbs_len, res->error) < 0)
 		goto out;
-	if (lint_tbs(s->profile, x, it->usage, csr.key_der, csr.key_len, res->error) < 0) {
+	if (tbs_len + s->sig_alg_len + 4096 >= 0x10000) {	/* room for a signature */
+		snprintf(res->error, sizeof res->error, "the certificate would be too long");
+		goto out;
+	}
+	if (lint_der(s->profile, tbs, tbs_len, s->sig_alg, s->sig_alg_len, it->usage,
+	    csr.key_der, csr.key_len, &subject, res->error) < 0) {
 		log_err("request %s refused by the certificate lint: %s", it->req->request_id,
 		    res->error);
 		goto out;
 	}
-	if (X509_sign(x, cakey_pkey(s->key), s->md) <= 0) {
+	if (issue_sign_tbs(s, tbs, tbs_len, &sig, &sig_len) < 0) {
 		snprintf(res->error, sizeof res->error, "the CA key failed to sign");
 		log_err("request %s: signing failed", it->req->request_id);
 		goto out;
 	}
-	len = i2d_X509(x, NULL);
-	if (len <= 0) {
-		snprintf(res->error, sizeof res->error, "cannot encode the certificate");
-		goto out;
-	}
-	res->der = p = xmalloc((size_t)len);
-	res->der_len = (size_t)len;
-	i2d_X509(x, &p);
+	res->der = issue_wrap(s, tbs, tbs_len, sig, sig_len, &res->der_len);
 	res->not_after = now + (time_t)profile_validity_days(s->profile) * 86400;
 	free(it->subject);
-	it->subject = issue_subject_text(x);
+	it->subject = pem_name_text(subject);	/* for signer.db: RFC 2253, UTF-8 kept as is */
+	if (!it->subject)
+		it->subject = xstrdup("");
 	it->signed_ok = 1;
 out:
 	ERR_clear_error();
 	if (!it->signed_ok)
 		res->serial[0] = '\0';
-	X509_free(x);
+	X509_NAME_free(subject);
 	ASN1_INTEGER_free(serial);
+	free(tbs);
+	free(sig);
 	csr_clear(&csr);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "log.h"
@@ -31,6 +32,14 @@ struct profile {
 	X509_EXTENSION *ku[2], *eku[2];
 	X509_EXTENSION *akid, *policies, *crldp, *aia;	/* crldp, aia may be NULL */
 	X509_EXTENSION *freshest;	/* Freshest CRL (delta CRLs); may be NULL */
+	/* The template (profile_tbs), encoded once from the fields above: the issuer name;
+	 * the subject's C and O RDNs; per usage basicConstraints, keyUsage and
+	 * extendedKeyUsage; then authorityKeyIdentifier, certificatePolicies and the
+	 * CRL, Freshest CRL and AIA pointers there are. */
+	struct profile_der {
+		uint8_t *p;
+		size_t len, cap;
+	} tpl_issuer, tpl_subject_co, tpl_ext_usage[2], tpl_ext_rest;
 };
 
 int profile_usage_parse(const char *text)
@@ -329,6 +338,239 @@ out:
 	return rc;
 }
 
+/*
+ * The certificate template: what profile_build encodes into every certificate of a usage,
+ * encoded here once. profile_tbs puts a TBSCertificate together from these bytes and the
+ * request's own parts, without building an X509 (whose every field, the issuer name and
+ * each extension above all, OpenSSL would copy and then encode again for each
+ * certificate). test_signer_template checks that both give the same bytes.
+ */
+static void der_put(struct profile_der *b, const void *data, size_t len)
+{
+	if (b->len + len > b->cap) {
+		b->cap = (b->len + len) * 2 + 64;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	if (len)
+		memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+/* A tag and a definite length (DER: the shortest form). */
+static void der_tl(struct profile_der *b, uint8_t tag, size_t len)
+{
+	uint8_t h[6];
+	size_t n = 0;
+
+	h[n++] = tag;
+	if (len < 0x80) {
+		h[n++] = (uint8_t)len;
+	} else if (len < 0x100) {
+		h[n++] = 0x81;
+		h[n++] = (uint8_t)len;
+	} else if (len < 0x10000) {
+		h[n++] = 0x82;
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
+	} else {
+		h[n++] = 0x83;
+		h[n++] = (uint8_t)(len >> 16);
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
+	}
+	der_put(b, h, n);
+}
+
+/* The size of a tag and length for LEN bytes of content, plus the content. */
+static size_t der_size(size_t len)
+{
+	return 1 + (len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4) + len;
+}
+
+/* An X509_EXTENSION's DER, appended to B. 0/-1. */
+static int der_ext(struct profile_der *b, const X509_EXTENSION *ext)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_EXTENSION((X509_EXTENSION *)ext, &der);
+
+	if (n <= 0)
+		return -1;
+	der_put(b, der, (size_t)n);
+	OPENSSL_free(der);
+	return 0;
+}
+
+/* The constant bytes, encoded by OpenSSL from the profile's own objects. 0/-1. */
+static int profile_template(profile_t *p)
+{
+	X509_NAME *co = X509_NAME_new();
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	long len;
+	int n, tag, xclass, rc = -1;
+
+	n = i2d_X509_NAME(X509_get_subject_name(p->ca), &der);
+	if (n <= 0)
+		goto out;
+	der_put(&p->tpl_issuer, der, (size_t)n);
+	OPENSSL_free(der);
+	der = NULL;
+	/* The subject's first two RDNs, C and O, as profile_subject writes them. */
+	if (!co || !X509_NAME_add_entry_by_NID(co, NID_countryName, MBSTRING_UTF8,
+	    (const unsigned char *)p->c, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_NID(co, NID_organizationName, MBSTRING_UTF8,
+	    (const unsigned char *)p->o, -1, -1, 0) ||
+	    (n = i2d_X509_NAME(co, &der)) <= 0)
+		goto out;
+	q = der;
+	if (ASN1_get_object(&q, &len, &tag, &xclass, n) & 0x80 || tag != V_ASN1_SEQUENCE ||
+	    q + len != der + n)
+		goto out;
+	der_put(&p->tpl_subject_co, q, (size_t)len);
+	for (int u = 0; u < 2; u++)
+		if (der_ext(&p->tpl_ext_usage[u], p->basic) < 0 ||
+		    der_ext(&p->tpl_ext_usage[u], p->ku[u]) < 0 ||
+		    der_ext(&p->tpl_ext_usage[u], p->eku[u]) < 0)
+			goto out;
+	if (der_ext(&p->tpl_ext_rest, p->akid) < 0 || der_ext(&p->tpl_ext_rest, p->policies) < 0 ||
+	    (p->crldp && der_ext(&p->tpl_ext_rest, p->crldp) < 0) ||
+	    (p->freshest && der_ext(&p->tpl_ext_rest, p->freshest) < 0) ||
+	    (p->aia && der_ext(&p->tpl_ext_rest, p->aia) < 0))
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	X509_NAME_free(co);
+	ERR_clear_error();
+	return rc;
+}
+
+/* UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5), as ASN1_TIME_set. */
+static int der_time(struct profile_der *b, time_t t)
+{
+	struct tm tm;
+	char s[20];
+	int n;
+
+	if (!gmtime_r(&t, &tm))
+		return -1;
+	if (tm.tm_year >= 50 && tm.tm_year < 150)
+		n = snprintf(s, sizeof s, "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else if (tm.tm_year >= -1900 && tm.tm_year < 10000 - 1900)
+		n = snprintf(s, sizeof s, "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		return -1;
+	der_tl(b, n == 13 ? V_ASN1_UTCTIME : V_ASN1_GENERALIZEDTIME, (size_t)n);
+	der_put(b, s, (size_t)n);
+	return 0;
+}
+
+/* One RDN of one attribute: SET { SEQUENCE { OID, string of TAG } }. */
+static void der_rdn(struct profile_der *b, const uint8_t *oid, size_t oid_len, uint8_t tag,
+    const char *value)
+{
+	size_t vlen = strlen(value), atv = oid_len + der_size(vlen);
+
+	der_tl(b, V_ASN1_SET | V_ASN1_CONSTRUCTED, der_size(atv));
+	der_tl(b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, atv);
+	der_put(b, oid, oid_len);
+	der_tl(b, tag, vlen);
+	der_put(b, value, vlen);
+}
+
+int profile_tbs(const profile_t *p, enum profile_usage usage, const uint8_t *sig_alg,
+    size_t sig_alg_len, const uint8_t *key, size_t key_len, const char *cn,
+    const char *subject_serial, const char *email, const ASN1_INTEGER *serial, time_t now,
+    uint8_t **out, size_t *out_len, char err[SIGNER_ERR_LEN])
+{
+	/* OIDs, with their tag and length: commonName, serialNumber, subjectKeyIdentifier,
+	 * subjectAltName; the SubjectPublicKeyInfo's AlgorithmIdentifier (RFC 3279). */
+	static const uint8_t oid_cn[] = { 0x06, 0x03, 0x55, 0x04, 0x03 };
+	static const uint8_t oid_sn[] = { 0x06, 0x03, 0x55, 0x04, 0x05 };
+	static const uint8_t oid_skid[] = { 0x06, 0x03, 0x55, 0x1d, 0x0e };
+	static const uint8_t oid_san[] = { 0x06, 0x03, 0x55, 0x1d, 0x11 };
+	static const uint8_t rsa_alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 };
+	static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+	struct profile_der b = { 0 }, v = { 0 }, t = { 0 };
+	unsigned char skid[SHA_DIGEST_LENGTH], *sn_der = NULL;
+	size_t mail_len = email && *email ? strlen(email) : 0, exts;
+	int sn_len, rc = -1;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((sn_len = i2d_ASN1_INTEGER((ASN1_INTEGER *)serial, &sn_der)) <= 0 ||
+	    !SHA1(key, key_len, skid))
+		goto out;
+	/* Variable parts first, each to its own buffer: validity (V), subject (T). */
+	if (der_time(&t, now) < 0 ||
+	    der_time(&t, now + (time_t)p->validity_days * 86400) < 0)
+		goto out;
+	der_tl(&v, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, t.len);
+	der_put(&v, t.p, t.len);
+	t.len = 0;
+	der_put(&t, p->tpl_subject_co.p, p->tpl_subject_co.len);
+	der_rdn(&t, oid_cn, sizeof oid_cn, V_ASN1_UTF8STRING, cn);
+	der_rdn(&t, oid_sn, sizeof oid_sn, V_ASN1_PRINTABLESTRING, subject_serial);
+
+	/* TBSCertificate's contents into B. */
+	der_put(&b, v3, sizeof v3);
+	der_put(&b, sn_der, (size_t)sn_len);
+	der_put(&b, sig_alg, sig_alg_len);
+	der_put(&b, p->tpl_issuer.p, p->tpl_issuer.len);
+	der_put(&b, v.p, v.len);
+	der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, t.len);
+	der_put(&b, t.p, t.len);
+	der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED,
+	    sizeof rsa_alg + der_size(key_len + 1));
+	der_put(&b, rsa_alg, sizeof rsa_alg);
+	der_tl(&b, V_ASN1_BIT_STRING, key_len + 1);
+	der_put(&b, "", 1);		/* no unused bits */
+	der_put(&b, key, key_len);
+	/* [3] { Extensions }: the usage's, subjectKeyIdentifier, the rest, subjectAltName. */
+	exts = p->tpl_ext_usage[usage].len +
+	    der_size(sizeof oid_skid + der_size(der_size(sizeof skid))) + p->tpl_ext_rest.len +
+	    (mail_len ? der_size(sizeof oid_san + der_size(der_size(der_size(mail_len)))) : 0);
+	der_tl(&b, 0xa3, der_size(exts));
+	der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, exts);
+	der_put(&b, p->tpl_ext_usage[usage].p, p->tpl_ext_usage[usage].len);
+	der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, sizeof oid_skid +
+	    der_size(der_size(sizeof skid)));
+	der_put(&b, oid_skid, sizeof oid_skid);
+	der_tl(&b, V_ASN1_OCTET_STRING, der_size(sizeof skid));
+	der_tl(&b, V_ASN1_OCTET_STRING, sizeof skid);
+	der_put(&b, skid, sizeof skid);
+	der_put(&b, p->tpl_ext_rest.p, p->tpl_ext_rest.len);
+	if (mail_len) {
+		der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, sizeof oid_san +
+		    der_size(der_size(der_size(mail_len))));
+		der_put(&b, oid_san, sizeof oid_san);
+		der_tl(&b, V_ASN1_OCTET_STRING, der_size(der_size(mail_len)));
+		der_tl(&b, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, der_size(mail_len));
+		der_tl(&b, 0x81, mail_len);	/* [1] IMPLICIT IA5String: rfc822Name */
+		der_put(&b, email, mail_len);
+	}
+	/* The TBSCertificate SEQUENCE around it. */
+	t.len = 0;
+	der_tl(&t, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, b.len);
+	der_put(&t, b.p, b.len);
+	*out = t.p;
+	*out_len = t.len;
+	t.p = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		snprintf(err, SIGNER_ERR_LEN, "cannot build the certificate");
+	OPENSSL_free(sn_der);
+	free(b.p);
+	free(v.p);
+	free(t.p);
+	ERR_clear_error();
+	return rc;
+}
+
 profile_t *profile_new(const config_t *cfg, X509 *ca_cert, char err[SIGNER_ERR_LEN])
 {
 	profile_t *p = xcalloc(1, sizeof *p);
@@ -361,6 +603,10 @@ profile_t *profile_new(const config_t *cfg, X509 *ca_cert, char err[SIGNER_ERR_L
 	}
 	if (profile_build_exts(p, cfg, err) < 0)
 		goto fail;
+	if (profile_template(p) < 0) {
+		snprintf(err, SIGNER_ERR_LEN, "cannot encode the certificate template");
+		goto fail;
+	}
 	return p;
 fail:
 	profile_destroy(&p);
@@ -388,6 +634,11 @@ void profile_destroy(profile_t **pp)
 	X509_EXTENSION_free(p->crldp);
 	X509_EXTENSION_free(p->aia);
 	X509_EXTENSION_free(p->freshest);
+	free(p->tpl_issuer.p);
+	free(p->tpl_subject_co.p);
+	free(p->tpl_ext_usage[0].p);
+	free(p->tpl_ext_usage[1].p);
+	free(p->tpl_ext_rest.p);
 	free(p);
 	*pp = NULL;
 }

@@ -5,8 +5,11 @@
  * The profile comes from the signer's configuration (validity, key sizes, subject C and O,
  * policy, CRL and AIA URLs) and the CA certificate (issuer, key identifier). A request
  * contributes only checked subject fields, an optional e-mail address and the CSR's public
- * key. The constant extensions are encoded once at start-up and copied into each
- * certificate.
+ * key. Everything constant in a certificate (the issuer name, the subject's C and O, every
+ * extension but the subject key identifier and the e-mail address) is encoded once at
+ * start-up, per usage, and each TBSCertificate is put together from those bytes and the
+ * request's own parts (profile_tbs). profile_build makes the same certificate the long
+ * way, as an X509 built field by field: the reference the template is tested against.
  */
 #ifndef RA_PROFILE_H
 #define RA_PROFILE_H
@@ -64,5 +67,17 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
     size_t key_len,
     const char *cn, const char *subject_serial, const char *email,
     const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN]);
+
+/*
+ * The DER TBSCertificate of the certificate profile_build makes from the same arguments,
+ * byte for byte, whose signature field is SIG_ALG (a DER AlgorithmIdentifier, the one the
+ * CA key will sign with), from the template encoded at start-up. 0 and *OUT (malloc'd,
+ * *OUT_LEN bytes), or -1 and err. The caller has checked CN, SUBJECT_SERIAL and EMAIL
+ * (issue.c); KEY is the CSR's RSAPublicKey.
+ */
+int profile_tbs(const profile_t *p, enum profile_usage usage, const uint8_t *sig_alg,
+    size_t sig_alg_len, const uint8_t *key, size_t key_len, const char *cn,
+    const char *subject_serial, const char *email, const ASN1_INTEGER *serial, time_t now,
+    uint8_t **out, size_t *out_len, char err[SIGNER_ERR_LEN]);
 
 #endif

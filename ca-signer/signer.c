@@ -127,6 +127,10 @@ signer_t *signer_new(const config_t *cfg)
 			log_err("bad certificate profile: %s", err);
 			ok = 0;
 		}
+		if (ok && signer_issue_init(s) < 0) {
+			log_err("cannot find the CA key's certificate signature algorithm");
+			ok = 0;
+		}
 	} else {
 		ok = 0;
 	}
@@ -164,6 +168,7 @@ void signer_destroy(signer_t **sp)
 	profile_destroy(&s->profile);
 	cakey_destroy(&s->key);
 	X509_free(s->ca_cert);
+	free(s->sig_alg);
 	if (s->crl_fd >= 0)
 		close(s->crl_fd);
 	if (s->issued_fd >= 0)

@@ -8,6 +8,7 @@
 #define RA_SIGNER_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "cakey.h"
@@ -26,6 +27,9 @@ struct signer {
 	store_t *store;
 	durable_t *durable;	/* syncs batches off the main thread; NULL: in line */
 	const EVP_MD *md;	/* fetched once: SHA-256 for certificates and CRLs */
+	uint8_t *sig_alg;	/* the certificates' signature AlgorithmIdentifier, DER */
+	size_t sig_alg_len;
+	const RSA *sign_rsa;	/* the CA key, to sign certificates with directly; NULL: EVP */
 	char *crl_dir;
 	int crl_fd;		/* crl_dir, opened at start-up: CRLs are written through it */
 	int crl_hours;
@@ -35,6 +39,12 @@ struct signer {
 	char *pending;		/* serial lines issued in the open transaction */
 	size_t pending_len, pending_cap;
 };
+
+/*
+ * Ready the signer to issue (once its key and profile are loaded): the signature algorithm
+ * the key signs certificates with, and how it signs them. 0/-1.
+ */
+int signer_issue_init(signer_t *s);
 
 /* Request ids are printable ASCII, 1..127 bytes: they come from the RA's job ids. 0/-1. */
 int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);

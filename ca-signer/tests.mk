@@ -26,3 +26,8 @@ UNIT_TESTS += test_signer_pkcs11
 test_signer_pkcs11_SRCS = tests/unit/test_signer_pkcs11.c tests/unit/test_signer_fixture.c \
                           $(SIGNER_CORE) $(LIB_BASE) $(LIB_CONFIG)
 test_signer_pkcs11_PKGS := $(SIGNER_TEST_PKGS)
+
+UNIT_TESTS += test_signer_template
+test_signer_template_SRCS = tests/unit/test_signer_template.c tests/unit/test_signer_fixture.c \
+                            $(SIGNER_CORE) $(LIB_BASE) $(LIB_CONFIG)
+test_signer_template_PKGS := $(SIGNER_TEST_PKGS)
