@@ -186,6 +186,13 @@ static int kind_listed(const char *kind, const char *const *kinds)
 	return 0;
 }
 
+/*
+ * Connections to the relay that may fail in a row before a run stops trying: a relay that
+ * is down (or unreachable behind a firewall that drops, each attempt a whole connection
+ * timeout) would otherwise cost every due notice an attempt and a timeout.
+ */
+#define RELAY_DOWN_AFTER 3
+
 /* Push a failed notice back, or give up on it. */
 static void ledger_failed(struct notifier *n, int64_t id, const char *reply, struct run_stats *st)
 {
@@ -348,6 +355,16 @@ int ledger_send_due(struct notifier *n, const char *const *kinds, struct run_sta
 			if (!began)
 				began = db_begin(n->db) == 0;
 			ledger_record(n, snd, st);
+		}
+		if (snd && next < nids && mail_unreachable(snd) >= RELAY_DOWN_AFTER) {
+			/* The relay is down: the rest wait for the next run, their attempts uncounted,
+			 * rather than each spending a connection timeout on it. */
+			st->left += (int)(nids - next);
+			stats_note(st, "not tried: %zu notice(s) left for the next run: the relay could "
+			    "not be reached %d times in a row", nids - next, mail_unreachable(snd));
+			log_err("the mail relay could not be reached %d times in a row: %zu notice(s) "
+			    "left for the next run", mail_unreachable(snd), nids - next);
+			next = nids;
 		}
 		while (next < nids && (!snd || mail_in_flight(snd) + k < slots)) {
 			if (!began)

@@ -524,6 +524,7 @@ struct mail_sender {
 	int starttls;
 	long timeout_s;
 	int messages, connections;
+	int unreachable;	/* connections that failed in a row, since the last that worked */
 };
 
 /* A relay's reply line "250-PIPELINING" or "250 PIPELINING" (EHLO keywords, any case). */
@@ -634,6 +635,7 @@ static int slot_connect(mail_sender_t *s, struct mail_slot *sl)
 	sl->pipelining = sl->greeted;
 	sl->in_len = 0;
 	s->connections++;
+	s->unreachable = 0;
 	log_debug("mail: connection %d to the relay%s", s->connections,
 	    sl->pipelining ? ", which offers PIPELINING" : "");
 	return 0;
@@ -998,6 +1000,7 @@ int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
 	if (sl->curl && !slot_alive(sl))
 		slot_close(sl, 1, 0);
 	if (!sl->curl && slot_connect(s, sl) < 0) {
+		s->unreachable++;
 		char *why = xasprintf("%s%s%s", sl->errbuf, sl->last_reply[0] ? "; relay said: " : "",
 		    sl->last_reply);
 		slot_fail(sl, why);
@@ -1025,6 +1028,11 @@ int mail_submit(mail_sender_t *s, mail_msg_t *m, long long date, long long tag)
 		slot_queue_cmd(sl, 0);
 	slot_pump(sl);
 	return 0;
+}
+
+int mail_unreachable(const mail_sender_t *s)
+{
+	return s->unreachable;
 }
 
 static struct mail_slot *slot_done(mail_sender_t *s)

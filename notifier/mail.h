@@ -92,6 +92,8 @@ int mail_slots(const mail_sender_t *s);
 int mail_in_flight(const mail_sender_t *s);
 /* How many of those have finished already, so that mail_done returns at once. */
 int mail_finished(const mail_sender_t *s);
+/* How many connections to the relay have failed in a row (0 once one succeeds). */
+int mail_unreachable(const mail_sender_t *s);
 /* Wait until one message in flight has finished (none in flight: return at once). */
 void mail_done_wait(mail_sender_t *s);
 /*

@@ -116,8 +116,9 @@ int notices_run(struct notifier *n)
 		return rejections_run(n);
 	log_info("status scan: %d new confirmation(s)", planned);
 	ledger_send_due(n, kinds, &st);
-	log_info("notices: %d sent, %d failed, %d undeliverable", st.sent, st.failed, st.undeliverable);
-	rc = st.failed || st.undeliverable ? 1 : 0;
+	log_info("notices: %d sent, %d failed, %d undeliverable, %d left for the next run", st.sent, st.failed,
+	    st.undeliverable, st.left);
+	rc = st.failed || st.undeliverable || st.left ? 1 : 0;
 	if ((st.sent || st.failed || st.undeliverable) && ledger_summary(n, "notices", &st) < 0)
 		rc = 1;
 	stats_clear(&st);

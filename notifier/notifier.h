@@ -38,6 +38,7 @@ struct notifier {
 
 struct run_stats {
 	int sent, failed, undeliverable;
+	int left;			/* not tried: the relay could not be reached (next run) */
 	char *details;			/* one line per failure, for the admin summary */
 	char *sent_list;		/* one line per sent notice, up to STATS_SENT_LISTED */
 	size_t sent_len;

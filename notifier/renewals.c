@@ -122,8 +122,9 @@ int renewals_run(struct notifier *n)
 	}
 	log_info("renewal scan: %d new notice(s)", planned);
 	ledger_send_due(n, kinds, &st);
-	log_info("renewals: %d sent, %d failed, %d undeliverable", st.sent, st.failed, st.undeliverable);
-	rc = st.failed || st.undeliverable ? 1 : 0;
+	log_info("renewals: %d sent, %d failed, %d undeliverable, %d left for the next run", st.sent, st.failed,
+	    st.undeliverable, st.left);
+	rc = st.failed || st.undeliverable || st.left ? 1 : 0;
 	if (ledger_summary(n, "renewals", &st) < 0)
 		rc = 1;
 	stats_clear(&st);

@@ -75,4 +75,27 @@ extra=$(sort dup.mids | comm -23 - flight.mids | wc -l)
 [ "$extra" = 0 ] && ok "no notice marked sent was sent again" || fail "no notice marked sent was sent again" "$(sort dup.mids | comm -23 - flight.mids)"
 st=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'sent'")
 [ "$st" = $N ] && ok "ledger: all $N sent" || fail "ledger: all $N sent" "$st"
+
+# --- the relay down: a few connections fail, the run stops, the rest wait -------------------
+# Every notice trying (and, behind a firewall that drops, each waiting a whole connection
+# timeout) would make a cron run of thousands last hours; after a few failed connections
+# in a row the rest are left for the next run, their attempts uncounted.
+sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
+rm -f sink/maildir/new/*
+port=$(sed -n 's|^ *smtp_url: smtp://127.0.0.1:\([0-9]*\)$|\1|p' ra.yaml)
+closed=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s|smtp://127.0.0.1:$port|smtp://127.0.0.1:$closed|" ra.yaml
+ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>down.log && fail "relay down: the run fails" || ok "relay down: the run fails"
+tried=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE attempts > 0")
+pend=$(sqlite3 ra.db "SELECT count(*) FROM notices WHERE state = 'pending'")
+[ "$pend" = $N ] && [ "$tried" -le $((C + 3)) ] \
+	&& ok "relay down: the run stops after $tried failed connections; all $N notices wait" \
+	|| fail "relay down: the run stops trying" "$tried tried, $pend pending"
+grep -q "could not be reached [0-9]* times in a row: $((N - tried)) notice(s) left for the next run" down.log \
+	&& ok "relay down: the log says how many notices wait for the next run" || fail "relay down: message" "$(grep -v ' info: ' down.log | tail -3)"
+sed -i "s|smtp://127.0.0.1:$closed|smtp://127.0.0.1:$port|" ra.yaml
+# the next day's run (the few tried wait for notifier.retry_days, 1 day)
+ra-notifier -c ra.yaml --now 2026-12-16 renewals 2>up.log && ok "relay back: the next run succeeds" || fail "relay back" "$(tail -3 up.log)"
+v=$(verdict)
+[ "$v" = "subscribers $N duplicates 0 samemid 0 missing 0" ] && ok "relay back: every notice arrives once" || fail "relay back: notices" "$v"
 exit 0
