@@ -30,6 +30,7 @@ struct job_ctx {
 	cardkey_client_t *cardkey;	/* ra-cardkey, for the card operations (cardkey_client.c) */
 	EVP_PKEY *sheet_key;	/* the notifier's public sheet key, to seal secrets */
 	int64_t id, token, attempt;
+	int64_t started_ms;	/* mono_ms() when the worker received the job: its lease runs from about then */
 	const char *kind;
 	json_t *payload;
 	json_t *scratch;	/* prepare → apply */

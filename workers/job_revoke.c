@@ -114,13 +114,15 @@ int revocation_apply(struct job_ctx *ctx, const char *serial, json_t **result)
 	return 0;
 }
 
-/* When to stop beginning signer calls: the lease, less one call that may take the whole
- * worker.signer_timeout_ms, the CRL request after the last, and a call's worth of margin for
- * the commit. The loader's lease rule (lib/config.c) keeps this after the start. */
+/* When to stop beginning signer calls: the lease (counted from when the job arrived, not
+ * from this loop: the officer check and the lookups before it spent some of it already),
+ * less one call that may take the whole worker.signer_timeout_ms, the CRL request after the
+ * last, and a call's worth of margin for the commit. The loader's lease rule (lib/config.c)
+ * keeps this after the start. */
 static int64_t lease_budget(const struct job_ctx *ctx)
 {
 	int64_t call = config_int(ctx->cfg, "worker.signer_timeout_ms");
-	return mono_ms() + config_int(ctx->cfg, "queue.lease_ms") - 3 * call;
+	return ctx->started_ms + config_int(ctx->cfg, "queue.lease_ms") - 3 * call;
 }
 
 /* The serials not reached go on as a revoke job of their own, made by this one (its actor

@@ -93,6 +93,7 @@ static void run_job(struct worker *w, msg_t *m)
 	json_t *result = NULL;
 	int64_t started = mono_ms();
 
+	ctx.started_ms = started;
 	ctx.id = msg_i64(m, 0, &ok1);
 	ctx.token = msg_i64(m, 1, &ok2);
 	ctx.attempt = msg_i64(m, 4, &ok3);
