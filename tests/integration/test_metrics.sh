@@ -166,8 +166,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 	-days 2 -out "$T/other.pem" 2>/dev/null || fail "another CA"
 openssl ocsp -issuer "$T/other.pem" -serial "0x$S2" -url "http://127.0.0.1:$OP" -CAfile "$DEP/signer/ca.pem" \
 	> "$T/o.out" 2>&1; grep -q "unauthorized" "$T/o.out" || fail "openssl ocsp unauthorized" "$(cat "$T/o.out")"
-wait_for 10 grown "$M/ra-ocsp.prom" "${A}\"malformed\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"good\"}" 0 1 \
-	&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"unauthorized\"}" 0 1 \
+# The file is rewritten as answers go out: wait for every count, not just the first.
+ocsp_counted() {
+	grown "$M/ra-ocsp.prom" "${A}\"malformed\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"good\"}" 0 1 \
+		&& grown "$M/ra-ocsp.prom" "${A}\"unknown\"}" 0 1 && grown "$M/ra-ocsp.prom" "${A}\"unauthorized\"}" 0 1 \
+		&& [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" -ge 5 ]
+}
+wait_for 10 ocsp_counted \
 	&& ok "ra_ocsp_answers_total counts one good, one unknown, one malformed and one unauthorized answer" \
 	|| fail "ocsp answers by kind" "$(grep answers "$M/ra-ocsp.prom")"
 [ "$(val "$M/ra-ocsp.prom" 'ra_ocsp_answer_seconds_count')" = 5 ] \
