@@ -21,6 +21,7 @@ const struct msg_def msg_table[MSG_NCMDS] = {
 	[MSG_JOB] = { "JOB", 5 },
 	[MSG_DONE] = { "DONE", 2 },
 	[MSG_FAILED] = { "FAILED", 5 },
+	[MSG_DISCONNECT] = { "DISCONNECT", 0 },
 	[MSG_SIGN] = { "SIGN", 4 },
 	[MSG_CERT] = { "CERT", 2 },
 	[MSG_STATUS] = { "STATUS", 5 },

@@ -24,6 +24,8 @@
  *   FAILED     job_id, token, retry (0/1), error, detail JSON worker gives the job back
  *                                                            (detail: a refusal's code and
  *                                                            Chinese words, or {})
+ *   DISCONNECT (none)                                        worker → queue: it is stopping
+ *                                                            (SIGTERM); hand it nothing more
  *  ra-worker → ca-signer (DEALER → ROUTER, domain "workers")
  *   SIGN       request_id, usage, csr DER, subject JSON      → CERT der, serial | ERROR
  *   STATUS     request_id, serial, action, reason, invalidity → ANSWER json | ERROR
@@ -51,7 +53,7 @@
 
 enum msg_cmd {
 	MSG_SUBMIT, MSG_WAIT, MSG_QUERY, MSG_ACK, MSG_STATE, MSG_ANSWER,
-	MSG_READY, MSG_HEARTBEAT, MSG_JOB, MSG_DONE, MSG_FAILED,
+	MSG_READY, MSG_HEARTBEAT, MSG_JOB, MSG_DONE, MSG_FAILED, MSG_DISCONNECT,
 	MSG_SIGN, MSG_CERT, MSG_STATUS, MSG_CRL, MSG_CHECKPOINT,
 	MSG_CARD_CHALLENGE, MSG_CARD_PROOF,
 	MSG_ERROR,

@@ -358,6 +358,13 @@ static void on_back(struct queue *q)
 			msg_send_error(q->back, m, MERR_NOT_FOUND, "unknown worker: say READY");
 		}
 		break;
+	case MSG_DISCONNECT:	/* a worker stopping: hand it nothing more */
+		if (w) {
+			log_info("worker %s is stopping", w->name);
+			worker_drop(q, w);
+			w = NULL;
+		}
+		break;
 	case MSG_DONE: {	/* the job has ended; the READY that follows makes the worker idle */
 		int64_t job = msg_i64(m, 0, &ok1);
 		if (w)

@@ -288,6 +288,11 @@ int main(int argc, char **argv)
 	worker_metrics_end();
 
 	log_info("ra-worker stopping");
+	if (w.sock) {	/* so that the queue hands it no job meanwhile, to be lost until its lease ends */
+		msg_t *bye = msg_new(MSG_DISCONNECT);
+		zsock_set_linger(w.sock, 1000);
+		msg_send(&bye, w.sock);
+	}
 	signer_client_destroy(&w.signer);
 	cardkey_client_destroy(&w.cardkey);
 	zsock_destroy(&w.sock);

@@ -147,6 +147,14 @@ fi
 took_job_since worker 2 && ok "worker: the restarted worker takes jobs" || fail "worker: the restarted worker takes jobs"
 pairs_ok 11 12 && ok "worker: one pair per order" || fail "worker: one pair per order"
 
+# A worker stopped cleanly (SIGTERM, as ra-ctl down or systemd stop it) says DISCONNECT:
+# the queue drops it at once, rather than hand it a job that would wait out its lease.
+mark stop
+kill -TERM "$(worker_pid 1)"
+stopping() { since stop "$QLOG" | grep -q 'is stopping'; }
+wait_for 30 stopping && ok "worker: one stopped with SIGTERM says so; the queue drops it at once" \
+	|| fail "worker: a stopped worker is dropped at once" "$(since stop "$QLOG" | tail -n 3)"
+
 [ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 24 ] &&
 	ok "the signer issued exactly 24 certificates for 12 orders" ||
 	fail "the signer issued exactly 24 certificates for 12 orders" "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
