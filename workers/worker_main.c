@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 	log_info("ra-worker stopping");
 	if (w.sock) {	/* so that the queue hands it no job meanwhile, to be lost until its lease ends */
 		msg_t *bye = msg_new(MSG_DISCONNECT);
-		zsock_set_linger(w.sock, 1000);
+		zsock_set_linger(w.sock, 200);	/* the queue may be gone already */
 		msg_send(&bye, w.sock);
 	}
 	signer_client_destroy(&w.signer);
