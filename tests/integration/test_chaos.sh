@@ -174,6 +174,8 @@ card_done() { # SERIAL: the station reported the card finished
 }
 insert_card() {
 	pcsc_card_stop "$T/pcsc" "$1"
+	# as an operator's hands do: the old card is out (pcscd saw it go) before the next is in
+	pcsc_card_gone "$T/pcsc" "$1"
 	rm -f "$T/pcsc/card-$1.state"
 	pcsc_card_start "$T/pcsc" "$1" --serial "$next_card" >/dev/null
 	card_in[$1]=$next_card
