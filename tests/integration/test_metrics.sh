@@ -61,9 +61,10 @@ grown "$M/ra-queue.prom" "$DONE_KEY" "$(val "$T/q0" "$DONE_KEY")" 3 \
 	&& ok "ra_jobs counts the three form_key jobs done" || fail "jobs by kind and state" "$(grep '^ra_jobs' "$M/ra-queue.prom")"
 grown "$M/ra-queue.prom" 'ra_job_attempts_total{kind="form_approve"}' 0 \
 	&& ok "ra_job_attempts_total counts attempts by kind" || fail "attempts"
-[ "$(val "$M/ra-queue.prom" ra_queue_depth)" = 0 ] && [ "$(val "$M/ra-queue.prom" ra_queue_oldest_age_seconds)" = 0 ] \
+queue_empty() { [ "$(val "$M/ra-queue.prom" ra_queue_depth)" = 0 ] && [ "$(val "$M/ra-queue.prom" ra_queue_oldest_age_seconds)" = 0 ]; }
+wait_for 10 queue_empty \
 	&& ok "queue depth and oldest age are 0 once the work is done" || fail "depth" "$(grep queue_ "$M/ra-queue.prom")"
-grep -q '^ra_workers{state="idle"} 2$' "$M/ra-queue.prom" && ok "ra_workers: two idle" \
+wait_for 10 grep -q '^ra_workers{state="idle"} 2$' "$M/ra-queue.prom" && ok "ra_workers: two idle, once the last job's READY is in" \
 	|| fail "workers" "$(grep ra_workers "$M/ra-queue.prom")"
 
 wait_for 20 grown "$M/ca-signer.prom" "$REV" "$(val "$T/s0" "$REV")" 1 \
