@@ -12,7 +12,10 @@ PY=/usr/bin/python3
 N=100
 cd "$T"
 
-notifier_ledger $N || { fail "notifier ledger set up"; exit 1; }
+# One SMTP connection: with several, some notice is nearly always between the relay's
+# answer and its record, and a freeze seldom lands outside the window (test_notifier_
+# connections kills a run of several connections).
+notifier_ledger $N 1 || { fail "notifier ledger set up"; exit 1; }
 
 # Into the sink straight, 100 notices take a few milliseconds: too quick to stop half way.
 # The relay is put 20 ms away (tests/fixtures/delay-proxy.py, 10 ms each way), as one
@@ -49,8 +52,8 @@ print('subscribers', len(per), 'duplicates', len(extra), 'window', len(window), 
 PYEOF
 }
 
-# With several connections some notice is nearly always in the window: if the run ends
-# before a freeze lands outside it, start over from an empty ledger (at most 10 times).
+# If the run ends before a freeze lands outside the window, start over from an empty
+# ledger (at most 10 times).
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
 	sqlite3 ra.db "DELETE FROM notice_certificates; DELETE FROM notices;"
 	rm -f sink/maildir/new/*
@@ -104,10 +107,11 @@ if [ $caught = 1 ]; then
 		grep -lqs "^Message-ID: <$mid>" sink/maildir/new/* && w=$((w + 1))
 	done
 	ra-notifier -c ra.yaml --now 2026-12-15 renewals 2>>run3.log
+	rc=$?
 	v=$(verdict)
 	[ "$v" = "subscribers $N duplicates $w window $w missing 0" ] \
 		&& ok "killed inside the window: only the $w notice(s) in it go out again, with the same Message-ID" \
-		|| fail "killed inside the window ($w in it)" "$v"
+		|| fail "killed inside the window ($w in it)" "$v; rerun exit $rc: $(grep -v ' info: ' run3.log | tail -n 3)"
 else
 	ok "killed inside the window # SKIP the run ended before a freeze landed in the window"
 fi
