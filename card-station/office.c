@@ -167,6 +167,12 @@ int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out
 		json_decref(res);
 		return 1;
 	}
+	if (json_is_true(json_object_get(res, "card_personalized"))) {
+		*err = xasprintf("card %s is recorded personalized for order %lld: wipe it before reusing it",
+		    card, (long long)json_integer_value(json_object_get(res, "order")));
+		json_decref(res);
+		return -1;
+	}
 	answer_order_read(res, &row);
 	office_order_copy(&row, out);
 	out->card = serial;

@@ -74,8 +74,13 @@ int job_order_claim_apply(struct job_ctx *ctx, json_t **result)
 		*result = order_row(ctx->db, order);
 		return 0;
 	}
-	if (db_int(ctx->db, "SELECT 1 FROM orders WHERE card_serial = ? AND state = 'personalized'", "s", card) == 1)
-		return job_refuse(ctx, JT_CARD_PERSONALIZED, card);
+	order = db_int(ctx->db, "SELECT id FROM orders WHERE card_serial = ? AND state = 'personalized'"
+	    " ORDER BY id DESC LIMIT 1", "s", card);
+	if (order > 0) {
+		/* An answer too: the card is finished; the station sets it aside (wipe first). */
+		*result = json_pack("{s:b,s:I}", "card_personalized", 1, "order", (json_int_t)order);
+		return 0;
+	}
 	order = db_int(ctx->db, "SELECT id FROM orders WHERE state = 'approved' ORDER BY id LIMIT 1", "");
 	if (order < 0) {
 		/* Nothing to claim is an answer, not a failure: a station with more blank cards
