@@ -158,64 +158,6 @@ static int issue_same(const char *usage, const uint8_t csr_sha[32], const uint8_
 	return 0;
 }
 
-/*
- * The signature AlgorithmIdentifier the CA key signs certificates with, as its provider
- * states it (as X509_sign would write it), or, for a key behind an engine (PKCS#11), the
- * usual one for its type and the digest (as crl.c does for CRLs). And how to sign: an RSA
- * key in memory signs with RSA_sign directly (PKCS#1 v1.5 is deterministic: the same
- * bytes as through EVP, without handing the key to a provider for every certificate);
- * any other key through EVP_DigestSign.
- */
-int signer_issue_init(signer_t *s)
-{
-	unsigned char aid[256];
-	OSSL_PARAM params[2] = {
-		OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, aid, sizeof aid),
-		OSSL_PARAM_END
-	};
-	EVP_PKEY *pkey = cakey_pkey(s->key);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	X509_ALGOR *alg = NULL;
-	unsigned char *der = NULL;
-	int signid, n = -1;
-
-	free(s->sig_alg);
-	s->sig_alg = NULL;
-	if (!ctx || EVP_DigestSignInit(ctx, &pctx, s->md, NULL, pkey) <= 0)
-		goto out;
-	if (EVP_PKEY_CTX_get_params(pctx, params) > 0 && OSSL_PARAM_modified(&params[0]) &&
-	    params[0].return_size > 0 && params[0].return_size <= sizeof aid) {
-		s->sig_alg = xmalloc(params[0].return_size);
-		memcpy(s->sig_alg, aid, params[0].return_size);
-		s->sig_alg_len = params[0].return_size;
-		n = (int)s->sig_alg_len;
-		goto out;
-	}
-	ERR_clear_error();
-	if (!OBJ_find_sigid_by_algs(&signid, EVP_MD_get_type(s->md), EVP_PKEY_get_base_id(pkey)) ||
-	    !(alg = X509_ALGOR_new()) ||
-	    !X509_ALGOR_set0(alg, OBJ_nid2obj(signid),
-	    EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) ||
-	    (n = i2d_X509_ALGOR(alg, &der)) <= 0) {
-		n = -1;
-		goto out;
-	}
-	s->sig_alg = xmalloc((size_t)n);
-	memcpy(s->sig_alg, der, (size_t)n);
-	s->sig_alg_len = (size_t)n;
-out:
-	s->sign_rsa = NULL;
-	if (n > 0 && !cakey_is_token(s->key) && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
-	    EVP_MD_get_type(s->md) == NID_sha256)
-		s->sign_rsa = EVP_PKEY_get0_RSA(pkey);
-	OPENSSL_free(der);
-	X509_ALGOR_free(alg);
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return n > 0 ? 0 : -1;
-}
-
 /* The TBSCertificate signed with the CA key: *SIG (malloc'd, *SIG_LEN bytes). 0/-1. */
 static int issue_sign_tbs(signer_t *s, const uint8_t *tbs, size_t len, uint8_t **sig,
     size_t *sig_len)

@@ -40,12 +40,6 @@ struct signer {
 	size_t pending_len, pending_cap;
 };
 
-/*
- * Ready the signer to issue (once its key and profile are loaded): the signature algorithm
- * the key signs certificates with, and how it signs them. 0/-1.
- */
-int signer_issue_init(signer_t *s);
-
 /* Request ids are printable ASCII, 1..127 bytes: they come from the RA's job ids. 0/-1. */
 int signer_check_request_id(const char *id, char err[SIGNER_ERR_LEN]);
 
