@@ -191,36 +191,6 @@ static int issue_sign_tbs(signer_t *s, const uint8_t *tbs, size_t len, uint8_t *
 	return ok ? 0 : -1;
 }
 
-/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT
- * STRING }, malloc'd. */
-static uint8_t *issue_wrap(const signer_t *s, const uint8_t *tbs, size_t tbs_len,
-    const uint8_t *sig, size_t sig_len, size_t *len)
-{
-	size_t bits = sig_len + 1, n = 0;
-	size_t body = tbs_len + s->sig_alg_len + (bits < 0x80 ? 2 : bits < 0x100 ? 3 : 4) + bits;
-	uint8_t *der;
-
-	/* Lengths below 64 KiB (two octets): a certificate here is a few kilobytes, and a
-	 * TBSCertificate longer than that is refused by the caller. */
-	der = xmalloc(body + 4);
-#define PUT_TL(tag, l) do { der[n++] = (tag); if ((l) < 0x80) der[n++] = (uint8_t)(l); \
-	else if ((l) < 0x100) { der[n++] = 0x81; der[n++] = (uint8_t)(l); } \
-	else { der[n++] = 0x82; der[n++] = (uint8_t)((l) >> 8); der[n++] = (uint8_t)(l); } } while (0)
-	PUT_TL(0x30, body);
-	memcpy(der + n, tbs, tbs_len);
-	n += tbs_len;
-	memcpy(der + n, s->sig_alg, s->sig_alg_len);
-	n += s->sig_alg_len;
-	PUT_TL(0x03, bits);
-	der[n++] = 0;	/* no unused bits */
-	if (sig_len)
-		memcpy(der + n, sig, sig_len);
-	n += sig_len;
-#undef PUT_TL
-	*len = n;
-	return der;
-}
-
 /*
  * Phase two, for one item, on any thread: CSR, serial, build, lint, sign. Touches only the
  * item, the read-only profile and the CA key.
@@ -266,7 +236,7 @@ static void issue_sign_one(signer_t *s, struct issue_item *it, time_t now)
 		log_err("request %s: signing failed", it->req->request_id);
 		goto out;
 	}
-	res->der = issue_wrap(s, tbs, tbs_len, sig, sig_len, &res->der_len);
+	res->der = profile_cert(tbs, tbs_len, s->sig_alg, s->sig_alg_len, sig, sig_len, &res->der_len);
 	res->not_after = now + (time_t)profile_validity_days(s->profile) * 86400;
 	free(it->subject);
 	it->subject = pem_name_text(subject);	/* for signer.db: RFC 2253, UTF-8 kept as is */

@@ -387,6 +387,26 @@ static size_t der_size(size_t len)
 	return 1 + (len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4) + len;
 }
 
+/*
+ * The Certificate: TBS, the signature AlgorithmIdentifier SIG_ALG and the signature as a
+ * BIT STRING (no unused bits), in one SEQUENCE. Malloc'd, *LEN bytes.
+ */
+uint8_t *profile_cert(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig_alg,
+    size_t sig_alg_len, const uint8_t *sig, size_t sig_len, size_t *len)
+{
+	struct profile_der b = { 0 };
+	uint8_t unused = 0;
+
+	der_tl(&b, 0x30, tbs_len + sig_alg_len + der_size(sig_len + 1));
+	der_put(&b, tbs, tbs_len);
+	der_put(&b, sig_alg, sig_alg_len);
+	der_tl(&b, 0x03, sig_len + 1);
+	der_put(&b, &unused, 1);
+	der_put(&b, sig, sig_len);
+	*len = b.len;
+	return b.p;
+}
+
 /* An X509_EXTENSION's DER, appended to B. 0/-1. */
 static int der_ext(struct profile_der *b, const X509_EXTENSION *ext)
 {

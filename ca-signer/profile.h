@@ -68,6 +68,11 @@ X509 *profile_build(const profile_t *p, enum profile_usage usage, const uint8_t 
     const char *cn, const char *subject_serial, const char *email,
     const ASN1_INTEGER *serial, time_t now, char err[SIGNER_ERR_LEN]);
 
+/* The Certificate DER of a signed TBS: TBS, SIG_ALG, the signature as a BIT STRING.
+ * Malloc'd, *LEN bytes. */
+uint8_t *profile_cert(const uint8_t *tbs, size_t tbs_len, const uint8_t *sig_alg,
+    size_t sig_alg_len, const uint8_t *sig, size_t sig_len, size_t *len);
+
 /*
  * The DER TBSCertificate of the certificate profile_build makes from the same arguments,
  * byte for byte, whose signature field is SIG_ALG (a DER AlgorithmIdentifier, the one the

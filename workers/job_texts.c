@@ -157,8 +157,6 @@ const struct job_text_entry job_texts[JT_COUNT] = {
 		"卡片訂單 %lld 在簽發憑證前已由卡片 %s 退回" },
 	[JT_ISSUE_CHANGED] = { "order_changed", "card order %lld changed state meanwhile (given back, or claimed by another card); its new certificates were revoked",
 		"卡片訂單 %lld 在此期間狀態已改變（已退回，或由另一張卡領取）；新簽發的憑證已廢止" },
-	[JT_CARD_PERSONALIZED] = { "card_personalized", "card %s is already personalized: wipe it before reusing it",
-		"卡片 %s 已製卡：須先清除才能再使用" },
 	[JT_SEALED_PIN] = { "sealed_pin", "sealed_pin is not a sealed secret",
 		"sealed_pin 不是封裝的密碼" },
 	[JT_CSR_NOT_PEM] = { "csr_not_pem", "%s is not a PEM certificate request",

@@ -86,7 +86,6 @@ enum job_text {
 	JT_ISSUE_OTHER_CARD,	/* %lld %s */
 	JT_ISSUE_GIVEN_BACK,	/* %lld %s */
 	JT_ISSUE_CHANGED,	/* %lld */
-	JT_CARD_PERSONALIZED,	/* %s */
 	JT_SEALED_PIN,	/*  */
 	JT_CSR_NOT_PEM,	/* %s */
 	JT_CSR_SAME_KEY,	/*  */
