@@ -42,7 +42,9 @@ count() { # $1 = name, $2 = output file, $3 = exit status
 	p=$(grep -cE '^ok ' "$2")
 	f=$(grep -cE '^not ok ' "$2")
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $1 exited with status $3 (log: $2)"
+		echo "not ok - $1 exited with status $3$([ "$3" -eq 124 ] && echo " (a timeout: its own, or the suite's 900 s)") (log: $2)"
+		# The log is gone with the machine (CI): its last lines say where it was.
+		tail -n 25 "${2%.tap}" | sed 's/^/#   /'
 		f=1
 	fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
