@@ -82,12 +82,16 @@ void ra_client_destroy(ra_client_t **pc)
 	*pc = NULL;
 }
 
-/* net_call to the queue; NULL with *err, which for silence says what to check. */
-static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, int timeout_ms, char **err)
+/* net_call to the queue; NULL with *err, which for silence says what to check, and
+ * *CODE (may be NULL) NET_UNREACHABLE for silence. */
+static msg_t *client_call_code(ra_client_t *c, net_build_fn build, const void *arg, int timeout_ms,
+    int *code_out, char **err)
 {
-	int code;
+	int code = 0;
 	msg_t *rep = net_call(c->queue, build, arg, CLIENT_TRIES, timeout_ms, &code, err);
 
+	if (code_out)
+		*code_out = rep ? 0 : code;
 	if (!rep && code == NET_UNREACHABLE) {
 		free(*err);
 		*err = xasprintf("queue unreachable at %s (is ra-queue running, and is this station's key allowed?)",
@@ -96,7 +100,13 @@ static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, i
 	return rep;
 }
 
+static msg_t *client_call(ra_client_t *c, net_build_fn build, const void *arg, int timeout_ms, char **err)
+{
+	return client_call_code(c, build, arg, timeout_ms, NULL, err);
+}
+
 #define CLIENT_KEY_BYTES 16
+#define CLIENT_AGAIN_MS 250	/* between asks while the queue is silent (restarting) */
 
 char *ra_client_key(ra_client_t *c, const char *kind, const char *text)
 {
@@ -134,28 +144,44 @@ static msg_t *build_submit(const void *arg)
 	return m;
 }
 
-int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
-    json_t *payload, char **err)
+/* A random idempotency key into OUT ("r:" and hex): a job sent again after silence is
+ * still one job. 0, or -1 with *err. */
+static int client_random_key(char out[2 + 2 * CLIENT_KEY_BYTES + 1], char **err)
+{
+	uint8_t r[CLIENT_KEY_BYTES];
+
+	if (RAND_bytes(r, sizeof r) != 1) {
+		*err = xstrdup("cannot make an idempotency key: the random generator failed");
+		return -1;
+	}
+	memcpy(out, "r:", 2);
+	hex_encode(r, sizeof r, out + 2);
+	return 0;
+}
+
+/* ra_client_submit; *UNREACHABLE (may be NULL) is set when the queue stayed silent. */
+static int64_t client_submit(ra_client_t *c, const char *kind, const char *idem_key,
+    json_t *payload, int *unreachable, char **err)
 {
 	char made[2 + 2 * CLIENT_KEY_BYTES + 1];
 	struct submit_arg a = { kind, idem_key, payload };
 	msg_t *rep;
 	int64_t id;
-	int ok = 0;
+	int ok = 0, code;
 
+	if (unreachable)
+		*unreachable = 0;
 	if (!idem_key || !*idem_key) {
-		uint8_t r[CLIENT_KEY_BYTES];
-		if (RAND_bytes(r, sizeof r) != 1) {
-			*err = xstrdup("cannot make an idempotency key: the random generator failed");
+		if (client_random_key(made, err) < 0)
 			return -1;
-		}
-		memcpy(made, "r:", 2);
-		hex_encode(r, sizeof r, made + 2);
 		a.idem = made;
 	}
-	rep = client_call(c, build_submit, &a, CLIENT_TIMEOUT_MS, err);
-	if (!rep)
+	rep = client_call_code(c, build_submit, &a, CLIENT_TIMEOUT_MS, &code, err);
+	if (!rep) {
+		if (unreachable)
+			*unreachable = code == NET_UNREACHABLE;
 		return -1;
+	}
 	id = rep->cmd == MSG_ACK ? msg_i64(rep, 0, &ok) : -1;
 	msg_destroy(&rep);
 	if (!ok) {
@@ -163,6 +189,12 @@ int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
 		return -1;
 	}
 	return id;
+}
+
+int64_t ra_client_submit(ra_client_t *c, const char *kind, const char *idem_key,
+    json_t *payload, char **err)
+{
+	return client_submit(c, kind, idem_key, payload, NULL, err);
 }
 
 struct wait_arg {
@@ -179,15 +211,21 @@ static msg_t *build_wait(const void *arg)
 	return m;
 }
 
-int ra_client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, char **err)
+/* ra_client_wait; *UNREACHABLE is set when the queue stayed silent. */
+static int client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, int *unreachable,
+    char **err)
 {
 	struct wait_arg a = { id, timeout_ms };
-	msg_t *rep = client_call(c, build_wait, &a, timeout_ms + CLIENT_TIMEOUT_MS, err);
+	int code;
+	msg_t *rep = client_call_code(c, build_wait, &a, timeout_ms + CLIENT_TIMEOUT_MS, &code, err);
 	char *state;
 	int rc = -1;
 
-	if (!rep)
+	*unreachable = 0;
+	if (!rep) {
+		*unreachable = code == NET_UNREACHABLE;
 		return -1;
+	}
 	if (rep->cmd != MSG_STATE) {
 		*err = xstrdup("the queue answered WAIT with something other than STATE");
 		goto out;
@@ -208,6 +246,13 @@ out:
 	return rc;
 }
 
+int ra_client_wait(ra_client_t *c, int64_t id, int timeout_ms, json_t **result, char **err)
+{
+	int unreachable;
+
+	return client_wait(c, id, timeout_ms, result, &unreachable, err);
+}
+
 void ra_job_clear(struct ra_job *job)
 {
 	json_decref(job->result);
@@ -224,10 +269,24 @@ int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *j
 	for (;;) {
 		int64_t left = deadline - mono_ms(), t0 = mono_ms();
 		int slice = (int)(left < CLIENT_SLICE_MS ? (left > 0 ? left : 0) : CLIENT_SLICE_MS);
+		int unreachable;
 
 		json_decref(job->result);
 		job->result = NULL;
-		job->state = ra_client_wait(c, id, slice, &job->result, &job->error);
+		free(job->error);
+		job->error = NULL;
+		job->state = client_wait(c, id, slice, &job->result, &unreachable, &job->error);
+		if (job->state < 0 && unreachable && mono_ms() + CLIENT_AGAIN_MS < deadline) {
+			/* The job is in the ledger whatever became of the queue (killed and restarted,
+			 * say): ask again until the time is up, not give up on the first silence. */
+			zclock_sleep(CLIENT_AGAIN_MS);
+			continue;
+		}
+		if (job->state < 0 && unreachable) {
+			free(job->error);
+			job->error = xasprintf("no answer from the queue about job %lld (it is in the ledger: ask"
+			    " again)", (long long)id);
+		}
 		if (job->state < 0 || job->state == JOB_DONE)
 			break;
 		if (job->state == JOB_FAILED) {
@@ -250,9 +309,27 @@ int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *j
 int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
     int timeout_ms, struct ra_job *job)
 {
-	char *err = NULL;
-	int64_t id = ra_client_submit(c, kind, idem_key, payload, &err);
+	char made[2 + 2 * CLIENT_KEY_BYTES + 1], *err = NULL;
+	int64_t deadline = mono_ms() + timeout_ms, id;
+	int unreachable;
 
+	if (!idem_key || !*idem_key) {
+		if (client_random_key(made, &err) < 0) {
+			ra_job_clear(job);
+			job->id = -1;
+			job->state = -1;
+			job->error = err;
+			return -1;
+		}
+		idem_key = made;
+	}
+	/* Sent again while the queue is silent, under the same key: one job however often. */
+	while ((id = client_submit(c, kind, idem_key, payload, &unreachable, &err)) < 0 && unreachable &&
+	    mono_ms() + CLIENT_AGAIN_MS < deadline) {
+		free(err);
+		err = NULL;
+		zclock_sleep(CLIENT_AGAIN_MS);
+	}
 	if (id < 0) {
 		ra_job_clear(job);
 		job->id = -1;
@@ -260,7 +337,8 @@ int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t
 		job->error = err;
 		return -1;
 	}
-	return ra_client_await(c, id, timeout_ms, job);
+	timeout_ms = (int)(deadline - mono_ms());
+	return ra_client_await(c, id, timeout_ms > 0 ? timeout_ms : 0, job);
 }
 
 struct query_arg {

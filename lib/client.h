@@ -64,11 +64,15 @@ struct ra_job {
 void ra_job_clear(struct ra_job *job);
 /*
  * Wait until job ID is done or failed or TIMEOUT_MS has passed (asking in slices, so a
- * restarted queue is noticed), into JOB (cleared first). Returns JOB->state.
+ * restarted queue is noticed), into JOB (cleared first). Returns JOB->state. A queue that
+ * stays silent (killed, restarting) is asked again until the time is up: the job is in
+ * the ledger whatever became of the queue; -1 only when the time ran out without an
+ * answer (JOB->error says so) or the queue's answer made no sense.
  */
 int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *job);
-/* Submit KIND with PAYLOAD (not stolen; IDEM_KEY as for ra_client_submit), then
- * ra_client_await() it. Returns JOB->state. */
+/* Submit KIND with PAYLOAD (not stolen; IDEM_KEY as for ra_client_submit; NULL: a random
+ * key made once here), again under the same key while the queue is silent, then
+ * ra_client_await() it, all within TIMEOUT_MS. Returns JOB->state. */
 int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t *payload,
     int timeout_ms, struct ra_job *job);
 

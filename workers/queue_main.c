@@ -33,6 +33,8 @@ struct worker {
 	char name[64];		/* printable id */
 	job_kind_set kinds;	/* the kinds it takes (its READY list) */
 	int idle;
+	uint64_t ready_seq;	/* when it last said READY (q->ready_seq): the longest idle goes first */
+	unsigned pass;		/* the dispatch pass that last offered it a job */
 	int64_t job;		/* the job it holds, when busy */
 	int64_t expiry;		/* mono ms: presumed dead after this while idle */
 };
@@ -56,6 +58,8 @@ struct queue {
 	char *metrics_path;
 	int64_t metrics_ms, metrics_next;
 	int liveness, max_attempts;
+	uint64_t ready_seq;	/* READYs counted */
+	unsigned pass;		/* dispatch passes counted */
 };
 
 static void usage(int code)
@@ -102,16 +106,31 @@ static int worker_accepts(const char *kind, void *arg)
 	return job_kind_set_has(w->kinds, kind);
 }
 
-/* Hand ready jobs to idle workers, oldest job first. */
-static void dispatch(struct queue *q)
+/* The idle worker that has waited longest and was not offered a job in PASS yet, or NULL. */
+static struct worker *longest_idle(struct queue *q, unsigned pass)
 {
+	struct worker *best = NULL;
+
 	for (int i = 0; i < q->nworkers; i++) {
 		struct worker *w = &q->workers[i];
+		if (w->idle && w->pass != pass && (!best || w->ready_seq < best->ready_seq))
+			best = w;
+	}
+	return best;
+}
+
+/* Hand ready jobs to idle workers, oldest job first, to the longest idle worker first (so
+ * work spreads over the workers rather than falling to the first one registered). */
+static void dispatch(struct queue *q)
+{
+	unsigned pass = ++q->pass;
+	struct worker *w;
+
+	while ((w = longest_idle(q, pass))) {
 		struct lease l;
 		msg_t *m;
 
-		if (!w->idle)
-			continue;
+		w->pass = pass;
 		if (ledger_lease(q->db, worker_accepts, w, w->name, q->lease_ms, &l) <= 0)
 			continue;
 		m = msg_new(MSG_JOB);
@@ -350,6 +369,7 @@ static void on_back(struct queue *q)
 			w->kinds = job_kind_set_parse(kinds);
 			free(kinds);
 			w->idle = 1;
+			w->ready_seq = ++q->ready_seq;
 		}
 		break;
 	case MSG_HEARTBEAT:

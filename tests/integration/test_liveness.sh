@@ -3,17 +3,18 @@
 # started again by `ra-ctl up` (as systemd would): while the workers are idle, while a job
 # is leased, and while a worker is between the signer's answer and its commit; each time
 # both surviving workers must register with the new queue and take jobs again, and every
-# order ends with exactly one pair of certificates. Then ca-signer restarted under the
-# workers, and a worker restarted. Waits are generous bounds, never timing assertions.
+# order ends with exactly one pair of certificates. Then a producer waits for its job
+# through 40 s without a queue, ca-signer is restarted under the workers, and a worker
+# restarted. Waits are generous bounds, never timing assertions.
 . "$(dirname "$0")/lib.sh"
 
 # Each worker pauses between a job's prepare and apply, so that two jobs submitted
 # together are held by two workers at once and the kills below land inside a job.
 export RA_WORKER_STALL_MS=800
 ra_deploy 2
-register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-9].yaml "$RA_TOP"/config/examples/reg-1[0-2].yaml ||
+register_forms clerk01 clerk02 sup01 "$RA_TOP"/config/examples/reg-0[1-9].yaml "$RA_TOP"/config/examples/reg-1[0-3].yaml ||
 	{ fail "forms"; exit 1; }
-for i in $(seq 1 12); do make_csr "s$i"; make_csr "e$i"; done
+for i in $(seq 1 13); do make_csr "s$i"; make_csr "e$i"; done
 QLOG=$DEP/log/ra-queue.log
 
 # issue ORDER: submit the order's certificate request without waiting for it.
@@ -51,7 +52,8 @@ restart_queue() {
 }
 
 # both_resume NAME ORDER1 ORDER2: after the restart both workers register again and,
-# given two jobs at once, each takes one; both finish with one pair each.
+# given two jobs one after the other, each takes one (the queue hands a job to the worker
+# idle longest); both finish with one pair each.
 both_resume() {
 	local n=$1 a=$2 b=$3
 	if wait_for 60 ready_since "$n" 2; then
@@ -60,7 +62,9 @@ both_resume() {
 		fail "$n: both surviving workers say READY to the new queue" "$(since "$n" "$QLOG" | tail -n 5)"
 	fi
 	mark "$n-jobs"
-	issue "$a"; issue "$b"
+	issue "$a"
+	wait_for 120 issue_is "$a" done
+	issue "$b"
 	if wait_for 120 issue_is "$a" done && wait_for 120 issue_is "$b" done; then
 		ok "$n: new jobs are taken and finished"
 	else
@@ -147,6 +151,32 @@ fi
 took_job_since worker 2 && ok "worker: the restarted worker takes jobs" || fail "worker: the restarted worker takes jobs"
 pairs_ok 11 12 && ok "worker: one pair per order" || fail "worker: one pair per order"
 
+# 4. The queue stays down longer than a producer's tries (a host rebooting, a unit that
+# fails to start for a while) while the producer waits for its job: the job is in the
+# ledger, so the producer asks again until its own time is up, and gets its answer once
+# the queue is back, rather than giving up on the first silence.
+# The workers are stopped first, so the job is still queued when the queue dies.
+for f in "$DEP"/run/ra-worker-*.pid; do
+	w=$(cat "$f")
+	kill -TERM "$w"
+	wait_for 60 dead "$w" || fail "down: worker $w stops"
+done
+mkdir -p "$T/out13"
+ra-ctl request-certs 13 --sign-csr "$T/s13.csr" --enc-csr "$T/e13.csr" --officer op01 --passphrase-file "$OPASS" --out "$T/out13" > "$T/producer13.log" 2>&1 &
+producer=$!
+track $producer
+wait_for 60 issue_is 13 queued || fail "down: the job is queued" "$(issue_state 13)"
+kill9 "$(cat "$DEP/run/ra-queue.pid")"
+sleep 40
+ra-ctl up --workers 2 >/dev/null || fail "down: ra-ctl up starts the queue and the workers"
+wait_for 120 dead $producer
+if wait $producer && [ "$(ls "$T/out13" | wc -l)" -ge 2 ]; then
+	ok "down: a producer waiting through 40 s without a queue gets its certificates once it is back"
+else
+	fail "down: a producer waiting through 40 s without a queue gets its certificates" "$(tail -n 3 "$T/producer13.log")"
+fi
+pairs_ok 13 && ok "down: exactly one pair for it" || fail "down: exactly one pair for it"
+
 # A worker stopped cleanly (SIGTERM, as ra-ctl down or systemd stop it) says DISCONNECT:
 # the queue drops it at once, rather than hand it a job that would wait out its lease.
 mark stop
@@ -155,7 +185,7 @@ stopping() { since stop "$QLOG" | grep -q 'is stopping'; }
 wait_for 30 stopping && ok "worker: one stopped with SIGTERM says so; the queue drops it at once" \
 	|| fail "worker: a stopped worker is dropped at once" "$(since stop "$QLOG" | tail -n 3)"
 
-[ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 24 ] &&
-	ok "the signer issued exactly 24 certificates for 12 orders" ||
-	fail "the signer issued exactly 24 certificates for 12 orders" "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
+[ "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")" -eq 26 ] &&
+	ok "the signer issued exactly 26 certificates for 13 orders" ||
+	fail "the signer issued exactly 26 certificates for 13 orders" "$(sql "$DEP/signer/signer.db" "SELECT count(*) FROM certs")"
 check "audit chain intact after the restarts" ra-ctl audit verify
