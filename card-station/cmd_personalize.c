@@ -13,7 +13,9 @@
  *
  * A reader's thread takes a card when it sees one it has not handled yet (by serial), so
  * a card left in the reader after it is done or set aside is not taken again, and the
- * next card is taken as soon as it is put in.
+ * next card is taken as soon as it is put in. A card whose claim, record or give-back the
+ * queue never answered is reported "run again": the claim may have landed, and its order
+ * then waits for this card, which the next run gives back before anything else.
  *
  * After a crash, the cards are run again: a card still holding an order from the earlier
  * run gives it back first (card_fail: the certificates for its keys are revoked), then is
@@ -162,7 +164,9 @@ static int perso_claim(struct perso_reader *r, uint32_t serial, struct office_or
 			return 1;
 		}
 		if (rc < 0) {
-			*detail = xasprintf("no order claimed: %s", err ? err : "error");
+			/* Unanswered, the claim may still land: the card's next run gives that order back. */
+			*detail = xasprintf("no order claimed: %s%s", err ? err : "error",
+			    rc == -2 ? "; run again with this card in the reader" : "");
 			free(err);
 			return -1;
 		}
@@ -247,7 +251,7 @@ static void perso_handle(struct perso_reader *r, piv_t *p, uint32_t serial)
 	board_step(run->board, r->index, "check card");
 	found = office_find(r->office, serial, &prev, &err);
 	if (found < 0) {
-		detail = xasprintf("queue: %s", err ? err : "error");
+		detail = xasprintf("queue: %s; run again with this card in the reader", err ? err : "error");
 		goto out;
 	}
 	if ((rc = piv_classify(p, &state)) != PIV_OK) {

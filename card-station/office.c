@@ -162,7 +162,7 @@ int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out
 	st = office_run(o, "order_claim", key, payload, 60000, &id, &res, err);
 	json_decref(payload);
 	if (st != JOB_DONE)
-		return -1;
+		return st == JOB_FAILED ? -1 : -2;
 	if (json_is_true(json_object_get(res, "none_waiting"))) {
 		json_decref(res);
 		return 1;

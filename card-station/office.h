@@ -60,7 +60,9 @@ void office_destroy(office_t **o);
 int office_find(office_t *o, uint32_t serial, struct office_order *out, char **err);
 
 /* Claim the next approved order for card SERIAL (TRY: this run's attempt number for the
- * card). 0 claimed, 1 no approved order is waiting, -1 with *err. */
+ * card). 0 claimed, 1 no approved order is waiting, -1 with *err (refused, or the job
+ * failed: nothing claimed), -2 with *err when the queue never answered: the claim may
+ * still land, and the order then waits for this card's next run to give it back. */
 int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out, char **err);
 
 /* How many approved orders are waiting; -1 with *err. */
