@@ -28,6 +28,16 @@ pairs_ok() { # ORDER...: each order has exactly one pair at the RA
 	done
 }
 worker_pid() { cat "$DEP/run/ra-worker-$1.pid"; }
+# producer_got ORDER NAME: the waiting `ra-ctl request-certs` ($producer) ended well and
+# wrote the order's two certificates into $T/outORDER.
+producer_got() {
+	wait_for 120 dead "$producer"
+	if wait "$producer" && [ "$(ls "$T/out$1" | wc -l)" -ge 2 ]; then
+		ok "$2"
+	else
+		fail "$2" "$(tail -n 3 "$T/producer$1.log")"
+	fi
+}
 # kill9 PID: SIGKILL, then wait until the process is gone (or a zombie), as systemd waits
 # before it restarts a unit; a sanitizer build takes a while to tear its memory down.
 dead() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
@@ -98,12 +108,7 @@ if wait_for 120 issue_is 3 done; then
 else
 	fail "leased: the job leased before the kill finishes" "$(issue_state 3)"
 fi
-wait_for 120 dead $producer
-if wait $producer && [ "$(ls "$T/out3" | wc -l)" -ge 2 ]; then
-	ok "leased: the producer waiting through the restart gets its certificates"
-else
-	fail "leased: the producer waiting through the restart gets its certificates" "$(tail -n 3 "$T/producer3.log")"
-fi
+producer_got 3 "leased: the producer waiting through the restart gets its certificates"
 pairs_ok 3 && ok "leased: exactly one pair for it" || fail "leased: exactly one pair for it"
 both_resume leased 4 5
 
@@ -169,12 +174,7 @@ wait_for 60 issue_is 13 queued || fail "down: the job is queued" "$(issue_state 
 kill9 "$(cat "$DEP/run/ra-queue.pid")"
 sleep 40
 ra-ctl up --workers 2 >/dev/null || fail "down: ra-ctl up starts the queue and the workers"
-wait_for 120 dead $producer
-if wait $producer && [ "$(ls "$T/out13" | wc -l)" -ge 2 ]; then
-	ok "down: a producer waiting through 40 s without a queue gets its certificates once it is back"
-else
-	fail "down: a producer waiting through 40 s without a queue gets its certificates" "$(tail -n 3 "$T/producer13.log")"
-fi
+producer_got 13 "down: a producer waiting through 40 s without a queue gets its certificates once it is back"
 pairs_ok 13 && ok "down: exactly one pair for it" || fail "down: exactly one pair for it"
 
 # A worker stopped cleanly (SIGTERM, as ra-ctl down or systemd stop it) says DISCONNECT:
