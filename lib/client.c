@@ -276,7 +276,7 @@ int ra_client_await(ra_client_t *c, int64_t id, int timeout_ms, struct ra_job *j
 		free(job->error);
 		job->error = NULL;
 		job->state = client_wait(c, id, slice, &job->result, &unreachable, &job->error);
-		if (job->state < 0 && unreachable && mono_ms() + CLIENT_AGAIN_MS < deadline) {
+		if (job->state < 0 && unreachable && !zsys_interrupted && mono_ms() + CLIENT_AGAIN_MS < deadline) {
 			/* The job is in the ledger whatever became of the queue (killed and restarted,
 			 * say): ask again until the time is up, not give up on the first silence. */
 			zclock_sleep(CLIENT_AGAIN_MS);
@@ -325,7 +325,7 @@ int ra_client_run(ra_client_t *c, const char *kind, const char *idem_key, json_t
 	}
 	/* Sent again while the queue is silent, under the same key: one job however often. */
 	while ((id = client_submit(c, kind, idem_key, payload, &unreachable, &err)) < 0 && unreachable &&
-	    mono_ms() + CLIENT_AGAIN_MS < deadline) {
+	    !zsys_interrupted && mono_ms() + CLIENT_AGAIN_MS < deadline) {
 		free(err);
 		err = NULL;
 		zclock_sleep(CLIENT_AGAIN_MS);
