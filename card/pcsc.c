@@ -38,7 +38,11 @@ static const char pnp_name[] = "\\\\?PnP?\\Notification";
 static piv_rc pcsc_fail(const char *what, LONG r)
 {
 	piv_rc rc = piv_rc_from_pcsc(r);
-	log_debug("%s: %s", what, pcsc_stringify_error(r));
+	/* The catch-all "card reader error" says nothing by itself: name the call and code. */
+	if (rc == PIV_E_PCSC)
+		log_warn("%s: %s (0x%08lx)", what, pcsc_stringify_error(r), (unsigned long)r);
+	else
+		log_debug("%s: %s", what, pcsc_stringify_error(r));
 	return rc;
 }
 

@@ -75,7 +75,9 @@ if register_forms clerk01 clerk02 sup01 $(forms 1 2 3 4); then ok "4 forms keyed
 for i in 0 1 2 3; do card $i $((6001 + i)); done
 wait_for 15 cards_in blank 4 || fail "four blank cards seen" "$(card-station readers 2>&1)"
 
-card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run1.out" 2>"$T/run1.log"
+# (A bulk run ends when no order waits: bounded here, so that a card failing for a reason
+# of its own leaves a "not ok" with the run's lines, not a suite timeout.)
+timeout 300 card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run1.out" 2>"$T/run1.log"
 rc=$?
 [ "$rc" -eq 0 ] && ok "personalize: four cards, exit 0" || fail "personalize: four cards" "exit $rc: $(tail -5 "$T/run1.log")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'personalized'")" -eq 4 ] &&
@@ -218,9 +220,9 @@ wait $ppid 2>/dev/null
 # one at least (the card that waited), more if a slower card also reached its request.
 open_issues=$(q "SELECT count(*) FROM jobs WHERE kind = 'issue' AND state IN ('queued', 'leased')")
 kill -CONT $wpids
-card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run6.out" 2>"$T/run6.log"
+timeout 300 card-station personalize --officer op01 --passphrase-file "$OPASS" --station counter-1 >"$T/run6.out" 2>"$T/run6.log"
 rc=$?
-[ "$rc" -eq 0 ] && ok "rerun after SIGKILL: exit 0" || fail "rerun after SIGKILL" "exit $rc: $(tail -8 "$T/run6.out")"
+[ "$rc" -eq 0 ] && ok "rerun after SIGKILL: exit 0" || fail "rerun after SIGKILL" "exit $rc: $(tail -8 "$T/run6.out") $(tail -3 "$T/run6.log")"
 [ "$(q "SELECT count(*) FROM orders WHERE state = 'personalized'")" -eq 9 ] &&
 	ok "rerun: every order personalized (9)" || fail "rerun: orders" "$(q "SELECT id, state, card_serial FROM orders")"
 [ "$(q "SELECT count(*) FROM orders WHERE state <> 'personalized'")" -eq 0 ] &&

@@ -171,8 +171,22 @@ ra-ctl request-certs 13 --sign-csr "$T/s13.csr" --enc-csr "$T/e13.csr" --officer
 producer=$!
 track $producer
 wait_for 60 issue_is 13 queued || fail "down: the job is queued" "$(issue_state 13)"
+# A second producer sends the same request (the same job) and waits too; while the queue
+# is silent it is interrupted (Ctrl-C): it stops asking and exits, rather than going on
+# until its time is up.
+stdbuf -oL ra-ctl request-certs 13 --sign-csr "$T/s13.csr" --enc-csr "$T/e13.csr" --officer op01 --passphrase-file "$OPASS" > "$T/producer13b.log" 2>&1 &
+impatient=$!
+track $impatient
+wait_for 60 grep -q accepted "$T/producer13b.log" || fail "down: the second producer's request is accepted"
 kill9 "$(cat "$DEP/run/ra-queue.pid")"
-sleep 40
+sleep 5
+kill -INT $impatient
+if wait_for 20 dead $impatient; then
+	ok "down: a producer interrupted while the queue is silent stops at once"
+else
+	fail "down: a producer interrupted while the queue is silent stops at once" "$(tail -n 2 "$T/producer13b.log")"
+fi
+sleep 35
 ra-ctl up --workers 2 >/dev/null || fail "down: ra-ctl up starts the queue and the workers"
 producer_got 13 "down: a producer waiting through 40 s without a queue gets its certificates once it is back"
 pairs_ok 13 && ok "down: exactly one pair for it" || fail "down: exactly one pair for it"
