@@ -61,8 +61,9 @@ int office_find(office_t *o, uint32_t serial, struct office_order *out, char **e
 
 /* Claim the next approved order for card SERIAL (TRY: this run's attempt number for the
  * card). 0 claimed, 1 no approved order is waiting, -1 with *err (refused, or the job
- * failed: nothing claimed), -2 with *err when the queue never answered: the claim may
- * still land, and the order then waits for this card's next run to give it back. */
+ * failed: nothing claimed), -2 with *err when no answer came (the queue silent, or the
+ * job not sent): the claim may still land, and the order then waits for this card's next
+ * run to give it back. */
 int office_claim(office_t *o, uint32_t serial, int try, struct office_order *out, char **err);
 
 /* How many approved orders are waiting; -1 with *err. */
