@@ -23,8 +23,9 @@ N=${SIGN_N:-4000}
 FORMS=${FORMS_N:-40}
 # Requests in flight from the one bench connection, as several workers would keep them. With
 # 64 the signer's signing threads still waited for work some 10 % of a run on a loaded
-# machine (the requests being stored, synced, answered and sent again); with 128, 3-6 % (docs/PERFORMANCE.md).
-W=${SIGN_WINDOW:-128}
+# machine (the requests being stored, synced, answered and sent again); with 128, 3-6 %;
+# with 512 the signer issued 5-10 % more than with 128 on a quiet day (docs/PERFORMANCE.md).
+W=${SIGN_WINDOW:-512}
 
 cores=$(nproc)
 ra-ctl init --ca-bits 2048 "$dep" --passphrase-file "$OPASS" >/dev/null	# the baseline signs with RSA-2048 too

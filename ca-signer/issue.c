@@ -535,6 +535,7 @@ signer_job_t *signer_issue_start(signer_t *s, const struct sign_request *reqs,
     struct sign_result *res, size_t n)
 {
 	signer_job_t *j = xcalloc(1, sizeof *j);
+	int rd;
 
 	j->s = s;
 	j->n = n;
@@ -545,8 +546,10 @@ signer_job_t *signer_issue_start(signer_t *s, const struct sign_request *reqs,
 		j->items[i].req = &reqs[i];
 		j->items[i].res = &res[i];
 	}
+	rd = store_read_begin(s->store);	/* the job's look-ups: one read transaction */
 	for (size_t i = 0; i < n; i++)
 		issue_prepare(s, j->items, i);
+	store_read_end(s->store, rd);
 	j->signing = pool_submit(s->pool, n, issue_sign_fn, j);
 	if (s->jobs_tail)
 		s->jobs_tail->next = j;

@@ -90,7 +90,7 @@ static const char *const store_migrations[] = {
 #define STORE_SCHEMA_VERSION ((int)ARRAY_LEN(store_migrations) + 1)
 
 enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_UNDO,
+	Q_BEGIN, Q_READ, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_UNDO,
 	Q_BY_REQUEST, Q_BY_SERIAL, Q_SERIAL_EXISTS, Q_INSERT, Q_SET_STATUS, Q_JOURNAL,
 	Q_CHANGE, Q_CRL_INC, Q_CRL_GET, Q_CRL_LIST, Q_DELTA_LIST, Q_ENTRY_SET, Q_SEQ_INC,
 	Q_META_GET, Q_META_SET, Q_ISSUED, Q_KEY_FIND, Q_KEY_INSERT, Q_KEY_MISSING,
@@ -102,6 +102,7 @@ enum {
 
 static const char *const store_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_READ] = "BEGIN",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_SP] = "SAVEPOINT req",
@@ -310,6 +311,19 @@ static int store_exec(store_t *st, int q)
 }
 
 int store_begin(store_t *st) { return store_exec(st, Q_BEGIN); }
+
+int store_read_begin(store_t *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;	/* inside a transaction already: its reads are consistent */
+	return store_exec(st, Q_READ) < 0 ? -1 : 1;
+}
+
+void store_read_end(store_t *st, int begun)
+{
+	if (begun > 0 && store_exec(st, Q_COMMIT) < 0)
+		store_rollback(st);
+}
 int store_commit_nosync(store_t *st) { return store_exec(st, Q_COMMIT); }
 
 int store_commit(store_t *st)
