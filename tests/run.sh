@@ -70,9 +70,8 @@ done
 # The chaos test runs here in its short form (200 forms under some 100 kills, 3-5
 # minutes); `make chaos CHAOS_S=...` runs it as long as asked. test_faults (the faults of
 # an RA host, 4-5 minutes) runs here too; `make faults` runs it alone.
-# RA_SKIP: more names to leave out of this run (make test-asan leaves out the chaos run and
-# the fault tests, whose kills and waits take too long under the sanitizers for CI; both
-# run in make test).
+# Under the sanitizers (make test-asan) the chaos run carries a lighter load (CHAOS_FORMS,
+# 50 there). RA_SKIP: names to leave out of this run.
 skip=" ${RA_SKIP:-} "
 for t in "$top"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
@@ -82,23 +81,40 @@ for t in "$top"/tests/integration/test_*.sh; do
 	out=$logdir/$n.log
 	echo "# $n"
 	sanitize "$n"
+	t0=$SECONDS
 	timeout 900 bash "$t" >"$out" 2>&1; rc=$?
 	grep -E '^(ok|not ok) ' "$out" | sed "s/^\(not ok\|ok\) - /\1 - $n: /"
+	echo "# $n: $((SECONDS - t0)) s"
 	grep -E '^(ok|not ok) ' "$out" > "$out.tap"
 	count "$n" "$out.tap" "$rc"
 	sanitizer_check "$n"
 done
 
+# The fuzz smoke: as many targets at once as there are cores, each for its own
+# FUZZ_SMOKE_S seconds (libFuzzer fuzzes on one core), results in name order.
 if [ -n "${FUZZ_BIN:-}" ]; then
+	names=()
 	for t in "$FUZZ_BIN"/fuzz_*; do
 		[ -x "$t" ] && [ -f "$t" ] || continue
 		n=$(basename "$t")
 		[ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
+		names+=("$n")
+	done
+	at_once=$(nproc 2>/dev/null || echo 1)
+	for ((i = 0; i < ${#names[@]}; i += at_once)); do
+		for n in "${names[@]:i:at_once}"; do
+			rm -f "$logdir/$n.rc"
+			( sanitize "$n"
+			  FUZZ_OUT=$logdir/fuzz "$top/tests/fuzz/run.sh" "${FUZZ_SMOKE_S:-20}" "$n" \
+			      >"$logdir/$n.log" 2>&1
+			  echo $? >"$logdir/$n.rc" ) &
+		done
+		wait
+	done
+	for n in "${names[@]}"; do
 		out=$logdir/$n.log
-		sanitize "$n"
-		FUZZ_OUT=$logdir/fuzz "$top/tests/fuzz/run.sh" "${FUZZ_SMOKE_S:-20}" "$n" >"$out" 2>&1; rc=$?
 		grep -E '^(ok|not ok) ' "$out" | tee "$out.tap"
-		count "$n" "$out.tap" "$rc"
+		count "$n" "$out.tap" "$(cat "$logdir/$n.rc" 2>/dev/null || echo 1)"
 		sanitizer_check "$n"
 	done
 fi
