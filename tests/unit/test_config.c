@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -214,6 +215,44 @@ static void bad_log_level(void **state)
 	free(e);
 }
 
+/* Each log line names the process that wrote it, a forked child its own: log.c keeps the
+ * process id rather than asking for it per line. */
+static void log_lines_name_their_process(void **state)
+{
+	int fds[2], saved;
+	char buf[1024], want[80];
+	ssize_t n;
+	size_t got = 0;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	log_init("test_config", LV_INFO);
+	assert_true(dup2(fds[1], 2) >= 0);
+	log_info("from the parent");
+	child = fork();
+	if (child == 0) {
+		log_info("from the child");
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	log_init("test_config", LV_ERR);
+	while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	buf[got] = '\0';
+	assert_true(child > 0);
+	snprintf(want, sizeof want, "test_config[%d] info: from the parent", (int)getpid());
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof want, "test_config[%d] info: from the child", (int)child);
+	assert_non_null(strstr(buf, want));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +269,7 @@ int main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(paths_hang_from_home),
 		cmocka_unit_test(bad_log_level),
+		cmocka_unit_test(log_lines_name_their_process),
 	};
 	log_init("test_config", LV_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
