@@ -311,19 +311,6 @@ static int store_exec(store_t *st, int q)
 }
 
 int store_begin(store_t *st) { return store_exec(st, Q_BEGIN); }
-
-int store_read_begin(store_t *st)
-{
-	if (!sqlite3_get_autocommit(st->db))
-		return 0;	/* inside a transaction already: its reads are consistent */
-	return store_exec(st, Q_READ) < 0 ? -1 : 1;
-}
-
-void store_read_end(store_t *st, int begun)
-{
-	if (begun > 0 && store_exec(st, Q_COMMIT) < 0)
-		store_rollback(st);
-}
 int store_commit_nosync(store_t *st) { return store_exec(st, Q_COMMIT); }
 
 int store_commit(store_t *st)
@@ -365,6 +352,19 @@ int store_rollback(store_t *st)
 	if (sqlite3_get_autocommit(st->db))
 		return 0;	/* SQLite already rolled back (e.g. after a failed COMMIT) */
 	return store_exec(st, Q_ROLLBACK);
+}
+
+int store_read_begin(store_t *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;	/* inside a transaction already: its reads are consistent */
+	return store_exec(st, Q_READ) < 0 ? -1 : 1;
+}
+
+void store_read_end(store_t *st, int begun)
+{
+	if (begun > 0 && store_exec(st, Q_COMMIT) < 0)
+		store_rollback(st);
 }
 
 int store_sp_begin(store_t *st) { return store_exec(st, Q_SP); }

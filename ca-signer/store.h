@@ -41,12 +41,6 @@ void store_close(store_t **st);
 
 /* Transactions: BEGIN IMMEDIATE / COMMIT (and store_sync) / ROLLBACK. 0/-1. */
 int store_begin(store_t *st);
-/* A read transaction around several look-ups, so that they see one state of signer.db
- * and take its locks once rather than once per statement (two fcntl calls each): 1 begun,
- * 0 when a transaction is already open (nothing to end), -1 on error. store_read_end
- * takes what store_read_begin returned. */
-int store_read_begin(store_t *st);
-void store_read_end(store_t *st, int begun);
 int store_commit(store_t *st);
 int store_rollback(store_t *st);
 /* COMMIT without the sync: durable only once a store_sync that started after it returns. */
@@ -54,6 +48,12 @@ int store_commit_nosync(store_t *st);
 /* Make every committed transaction durable (fdatasync of the WAL). Safe to call from a
  * thread other than the one using the database. 0/-1. */
 int store_sync(store_t *st);
+/* A read transaction around several look-ups, so that they see one state of signer.db
+ * and take its locks once rather than once per statement (two fcntl calls each): 1 begun,
+ * 0 when a transaction is already open (nothing to end), -1 on error. store_read_end
+ * takes what store_read_begin returned. */
+int store_read_begin(store_t *st);
+void store_read_end(store_t *st, int begun);
 /* A savepoint inside (or, alone, as) a transaction: one request's writes all or none. */
 int store_sp_begin(store_t *st);
 /* Release the savepoint (OK) or undo its writes (!OK); synced when it was the whole
