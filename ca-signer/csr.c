@@ -13,6 +13,7 @@
  * foreign key is reported as such.
  */
 #include "csr.h"
+#include "digest.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -277,9 +278,9 @@ static const EVP_MD *csr_sig_md(const struct csr_elem *alg, char err[SIGNER_ERR_
 }
 
 /*
- * One digest of MD (one of csr_sig_md's) with the digest's own one-shot function: through
- * EVP, a digest named by EVP_sha256() and the like is looked up in the provider's store
- * every time. 0/-1.
+ * One digest of MD (one of csr_sig_md's) with the digest's own functions (digest.h): through
+ * EVP, or OpenSSL 3's one-shot SHA256() and the like, the digest is looked up in the
+ * provider's store every time. 0/-1.
  */
 static int csr_digest(const EVP_MD *md, const unsigned char *data, size_t len,
     unsigned char *out, unsigned int *out_len)
@@ -287,13 +288,13 @@ static int csr_digest(const EVP_MD *md, const unsigned char *data, size_t len,
 	switch (EVP_MD_get_type(md)) {
 	case NID_sha256:
 		*out_len = SHA256_DIGEST_LENGTH;
-		return SHA256(data, len, out) ? 0 : -1;
+		return digest_sha256(data, len, out);
 	case NID_sha384:
 		*out_len = SHA384_DIGEST_LENGTH;
-		return SHA384(data, len, out) ? 0 : -1;
+		return digest_sha384(data, len, out);
 	case NID_sha512:
 		*out_len = SHA512_DIGEST_LENGTH;
-		return SHA512(data, len, out) ? 0 : -1;
+		return digest_sha512(data, len, out);
 	default:
 		return EVP_Digest(data, len, out, out_len, md, NULL) == 1 ? 0 : -1;
 	}
@@ -371,7 +372,7 @@ int csr_key_sha256(const uint8_t *der, size_t len, uint8_t out[32])
 		goto out;
 	if (!(spki = csr_rsa_spki(rsa, &n)))
 		goto out;
-	if (!SHA256(spki, n, out))
+	if (digest_sha256(spki, n, out) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -36,6 +36,7 @@
 #include <openssl/x509.h>
 
 #include "csr.h"
+#include "digest.h"
 #include "lint.h"
 #include "log.h"
 #include "pem.h"
@@ -95,14 +96,14 @@ static void issue_hash_field(SHA256_CTX *ctx, const void *data, size_t len)
 		SHA256_Update(ctx, data, len);
 }
 
-/* SHA-256 with its own functions: through EVP, EVP_sha256() is looked up in the
- * provider's store for every digest. */
+/* SHA-256 with its own functions (digest.h): through EVP, or OpenSSL 3's one-shot
+ * SHA256(), the digest is looked up in the provider's store every time. */
 static int issue_digests(const struct sign_request *req, uint8_t csr_sha[32], uint8_t req_sha[32])
 {
 	SHA256_CTX ctx;
 	const char *email = req->email ? req->email : "";
 
-	if (!SHA256(req->csr_der, req->csr_len, csr_sha) || !SHA256_Init(&ctx))
+	if (digest_sha256(req->csr_der, req->csr_len, csr_sha) < 0 || !SHA256_Init(&ctx))
 		return -1;
 	issue_hash_field(&ctx, req->usage, strlen(req->usage));
 	issue_hash_field(&ctx, req->csr_der, req->csr_len);
@@ -171,7 +172,7 @@ static int issue_sign_tbs(signer_t *s, const uint8_t *tbs, size_t len, uint8_t *
 	*sig_len = 0;
 	if (s->sign_rsa) {
 		*sig = xmalloc((size_t)RSA_size(s->sign_rsa));
-		ok = SHA256(tbs, len, md) && RSA_sign(NID_sha256, md, sizeof md, *sig, &n,
+		ok = digest_sha256(tbs, len, md) == 0 && RSA_sign(NID_sha256, md, sizeof md, *sig, &n,
 		    (RSA *)s->sign_rsa) == 1;
 		*sig_len = n;
 	} else {

@@ -8,13 +8,61 @@
 #include "serial.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "util.h"
+
+/*
+ * Random bytes for serials, drawn from OpenSSL's generator a kilobyte at a time: each
+ * RAND_bytes call costs a few microseconds however short (locks, the DRBG's cipher set up
+ * anew), as much as the serial's whole share of issuance otherwise. Each thread has its own
+ * store; a forked child drops what it inherited (a serial drawn in both would repeat).
+ */
+#define SERIAL_STORE (SERIAL_BYTES * 64)
+
+static _Thread_local unsigned char serial_store[SERIAL_STORE];
+static _Thread_local size_t serial_left;
+static _Thread_local unsigned serial_gen;
+static unsigned serial_forks;	/* bumped in every forked child */
+static pthread_once_t serial_once = PTHREAD_ONCE_INIT;
+
+static void serial_forked(void)
+{
+	__atomic_add_fetch(&serial_forks, 1, __ATOMIC_RELAXED);
+}
+
+static void serial_atfork(void)
+{
+	pthread_atfork(NULL, NULL, serial_forked);
+}
+
+static int serial_bytes(unsigned char *b, size_t n)
+{
+	unsigned gen;
+
+	pthread_once(&serial_once, serial_atfork);
+	gen = __atomic_load_n(&serial_forks, __ATOMIC_RELAXED);
+	if (gen != serial_gen) {
+		OPENSSL_cleanse(serial_store, sizeof serial_store);
+		serial_left = 0;
+		serial_gen = gen;
+	}
+	if (serial_left < n) {
+		if (RAND_bytes(serial_store, sizeof serial_store) != 1)
+			return -1;
+		serial_left = sizeof serial_store;
+	}
+	serial_left -= n;
+	memcpy(b, serial_store + serial_left, n);
+	OPENSSL_cleanse(serial_store + serial_left, n);	/* each byte used once */
+	return 0;
+}
 
 int serial_random(ASN1_INTEGER **out, char hex[SIGNER_SERIAL_LEN])
 {
@@ -24,7 +72,7 @@ int serial_random(ASN1_INTEGER **out, char hex[SIGNER_SERIAL_LEN])
 
 	*out = NULL;
 	do {
-		if (RAND_bytes(b, sizeof b) != 1)
+		if (serial_bytes(b, sizeof b) < 0)
 			goto out;
 		b[0] &= 0x7f;	/* positive, so DER needs no leading zero octet */
 	} while (b[0] == 0 && memcmp(b, b + 1, sizeof b - 1) == 0);

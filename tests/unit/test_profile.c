@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -150,6 +152,53 @@ static void test_serial_text(void **state)
 	}
 }
 
+static int hex_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Serials come from a store of random bytes kept by each thread: no byte is used twice,
+ * and a forked child never draws what its parent draws next. */
+static void test_serial_store(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	char (*all)[SIGNER_SERIAL_LEN] = calloc(N, SIGNER_SERIAL_LEN), mine[SIGNER_SERIAL_LEN];
+	char child[SIGNER_SERIAL_LEN] = "";
+	ASN1_INTEGER *ai;
+	int fd[2], status;
+	pid_t pid;
+
+	assert_non_null(all);
+	for (int i = 0; i < N; i++) {	/* many kilobytes of the store, each serial once */
+		assert_int_equal(serial_random(&ai, all[i]), 0);
+		ASN1_INTEGER_free(ai);
+	}
+	qsort(all, N, SIGNER_SERIAL_LEN, hex_cmp);
+	for (int i = 1; i < N; i++)
+		if (strcmp(all[i - 1], all[i]) == 0)
+			fail_msg("serial %s drawn twice", all[i]);
+	free(all);
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char hex[SIGNER_SERIAL_LEN];
+		int ok = serial_random(&ai, hex) == 0 &&
+		    write(fd[1], hex, sizeof hex) == (ssize_t)sizeof hex;
+		_exit(ok ? 0 : 1);
+	}
+	close(fd[1]);
+	assert_int_equal(serial_random(&ai, mine), 0);
+	ASN1_INTEGER_free(ai);
+	assert_int_equal(read(fd[0], child, sizeof child), (ssize_t)sizeof child);
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (strcmp(mine, child) == 0)
+		fail_msg("a forked child drew its parent's next serial %s", mine);
+}
+
 static X509 *build(struct t *t, enum profile_usage u)
 {
 	char err[SIGNER_ERR_LEN], hex[SIGNER_SERIAL_LEN];
@@ -280,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_email_usage),
 		cmocka_unit_test(test_serial_text),
+		cmocka_unit_test(test_serial_store),
 		cmocka_unit_test(test_lint),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
