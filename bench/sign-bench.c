@@ -18,6 +18,7 @@
  *   sign-bench -c CONFIG [-n COUNT] [-w WINDOW] [-o OFFSET] [-r RUN] [-l FILE] [-k PID@K] [-C]
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <openssl/evp.h>
@@ -74,6 +75,54 @@ static uint8_t *csr_cached(const char *dir, int i, int *len)
 	OPENSSL_free(der);
 	free(path);
 	return copy;
+}
+
+/* The requests of a run, loaded or made by one thread per core (making a key pair takes
+ * a core some 100-400 ms; a first run on a new machine makes thousands). */
+struct csr_load {
+	const char *dir;
+	int offset, n, next;
+	uint8_t **csr;
+	int *len;
+	pthread_mutex_t mu;
+};
+
+static void *csr_load_thread(void *v)
+{
+	struct csr_load *l = v;
+
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		int i = l->next++;
+		pthread_mutex_unlock(&l->mu);
+		if (i >= l->n)
+			return NULL;
+		l->csr[i] = csr_cached(l->dir, l->offset + i, &l->len[i]);
+	}
+}
+
+static void csr_load_all(const char *dir, int offset, int n, uint8_t **csr, int *len)
+{
+	struct csr_load l = { .dir = dir, .offset = offset, .n = n, .csr = csr, .len = len };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int missing = 0, threads = cores < 1 ? 1 : cores > 16 ? 16 : (int)cores;
+	pthread_t tid[16];
+
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%d.der", dir, offset + i);
+		missing += access(path, R_OK) != 0;
+		free(path);
+	}
+	if (missing)
+		fprintf(stderr, "sign-bench: making %d requests with key pairs of their own on %d "
+		    "core(s), kept in %s for later runs\n", missing, threads, dir);
+	pthread_mutex_init(&l.mu, NULL);
+	for (int t = 0; t < threads; t++)
+		if (pthread_create(&tid[t], NULL, csr_load_thread, &l) != 0)
+			fatal("cannot start a thread to make requests");
+	for (int t = 0; t < threads; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&l.mu);
 }
 
 /* This process's CPU time (user and system, every thread), in ms. */
@@ -154,8 +203,7 @@ int main(int argc, char **argv)
 		fatal("cannot create %s", csr_dir);
 	csr = xcalloc((size_t)n, sizeof *csr);
 	csr_len = xcalloc((size_t)n, sizeof *csr_len);
-	for (int i = 0; i < n; i++)
-		csr[i] = csr_cached(csr_dir, offset + i, &csr_len[i]);
+	csr_load_all(csr_dir, offset, n, csr, csr_len);
 	t0 = mono_ms();
 	c0 = cpu_ms();
 	while (got < n) {
