@@ -6,7 +6,11 @@
  * (ra-queue and the workers), ra-notifier
  * (ra-notifier), ra-web (ra-web: its client key and TLS key); the group ra-ledger (ra-queue, ra-notifier) shares ra.db, the only file
  * two of them need, and the group ra-metrics (all five) may write in
- * metrics/, which the textfile collector reads: no other local user can plant a file there. Existing users and groups are used as they are. Each file is owned by
+ * metrics/, which the textfile collector reads: no other local user can plant a file there.
+ * The group ra-sockets (ra-signer, ra-cardkey, ra-queue: the daemons that bind) may make
+ * sockets in run/; nobody else can, so no local user can take a socket's name before its
+ * daemon starts (libzmq's bind removes a stale file, which the sticky bit lets it do only
+ * for its own). Existing users and groups are used as they are. Each file is owned by
  * the one user that needs it, mode 0600 in a folder of 0700 or 0711 (traverse only):
  * a worker cannot read the sheet private key, the card master key, a producer's CURVE
  * secret key or the CA key, and the signer cannot read the workers' keys. Public halves
@@ -35,22 +39,24 @@
 
 #define LEDGER_GROUP "ra-ledger"
 #define METRICS_GROUP "ra-metrics"
+#define SOCKETS_GROUP "ra-sockets"
 
 struct ctl_user {
 	const char *name;
 	int ledger;		/* member of ra-ledger */
 	int metrics;		/* member of ra-metrics: writes its file in metrics/ */
+	int sockets;		/* member of ra-sockets: binds a socket in run/ */
 	const char *config_key;	/* where ra.yaml names it */
 };
 
 /* ca-signer and ra-cardkey write their metrics in their own folders (their sandboxes
  * reach nothing else) and link them from metrics/ at start (lib/metrics.c, metrics_link). */
 static const struct ctl_user ctl_users[] = {
-	{ "ra-signer", 0, 1, "signer.user" },
-	{ "ra-cardkey", 0, 1, "cardkey.user" },
-	{ "ra-queue", 1, 1, "queue.user" },
-	{ "ra-notifier", 1, 1, "notifier.user" },
-	{ "ra-web", 0, 1, NULL },
+	{ "ra-signer", 0, 1, 1, "signer.user" },
+	{ "ra-cardkey", 0, 1, 1, "cardkey.user" },
+	{ "ra-queue", 1, 1, 1, "queue.user" },
+	{ "ra-notifier", 1, 1, 0, "notifier.user" },
+	{ "ra-web", 0, 1, 0, NULL },
 };
 
 /* The passphrase files of a deployment, moved to credentials/ by init --users, and the
@@ -89,7 +95,8 @@ static int ctl_ensure_group(const char *group)
 
 static int ctl_ensure_users(const char *home)
 {
-	if (ctl_ensure_group(LEDGER_GROUP) < 0 || ctl_ensure_group(METRICS_GROUP) < 0)
+	if (ctl_ensure_group(LEDGER_GROUP) < 0 || ctl_ensure_group(METRICS_GROUP) < 0 ||
+	    ctl_ensure_group(SOCKETS_GROUP) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof ctl_users / sizeof ctl_users[0]; i++) {
 		const struct ctl_user *u = &ctl_users[i];
@@ -100,14 +107,11 @@ static int ctl_ensure_users(const char *home)
 				return -1;
 			log_info("created the system user %s", u->name);
 		}
-		if (u->ledger) {
-			const char *a[] = { "usermod", "--append", "--groups", LEDGER_GROUP, u->name, NULL };
-			if (ctl_run("/usr/sbin/usermod", a) < 0)
-				return -1;
-		}
-		if (u->metrics) {
-			const char *a[] = { "usermod", "--append", "--groups", METRICS_GROUP, u->name, NULL };
-			if (ctl_run("/usr/sbin/usermod", a) < 0)
+		const char *groups[] = { u->ledger ? LEDGER_GROUP : NULL, u->metrics ? METRICS_GROUP : NULL,
+		    u->sockets ? SOCKETS_GROUP : NULL };
+		for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+			const char *a[] = { "usermod", "--append", "--groups", groups[g], u->name, NULL };
+			if (groups[g] && ctl_run("/usr/sbin/usermod", a) < 0)
 				return -1;
 		}
 	}
@@ -167,7 +171,7 @@ int ctl_users_init(const char *dir)
 		{ "ra.yaml", NULL, NULL, 0644, 0 },
 		{ "ra.db", "ra-queue", LEDGER_GROUP, 0660, 0 },
 		{ "credentials", NULL, NULL, 0700, 0 },
-		{ "run", NULL, NULL, 01777, 0 },		/* every daemon makes its socket here */
+		{ "run", NULL, SOCKETS_GROUP, 01775, 0 },	/* the daemons that bind make their sockets here */
 		{ "metrics", NULL, METRICS_GROUP, 01775, 0 },	/* the daemons write their metrics here; anyone reads */
 		{ "signer", "ra-signer", NULL, 0700, 0 },
 		{ "signer/ca.key", "ra-signer", NULL, 0600, 0 },
