@@ -38,6 +38,7 @@ can ra-queue keys/workers/worker.cert_secret && can ra-queue ra.db && can ra-sig
 	&& ok "no passphrase lies beside its key: they are in credentials/ (root, 0700)" || fail "passphrases beside keys"
 id -nG ra-queue | grep -qw ra-sockets && ! id -nG ra-notifier | grep -qw ra-sockets \
 	&& [ "$(stat -c %U:%G:%a "$DEP/run")" = root:ra-sockets:1775 ] \
+	&& runuser -u ra-queue -- touch "$DEP/run/probe" && rm "$DEP/run/probe" \
 	&& ! runuser -u nobody -- touch "$DEP/run/queue.sock" 2>/dev/null && ! runuser -u ra-notifier -- touch "$DEP/run/signer.sock" 2>/dev/null \
 	&& ok "run/: only the daemons that bind make files there (group ra-sockets); no other user takes a socket's name first" \
 	|| fail "run folder" "$(stat -c %U:%G:%a "$DEP/run"; ls -l "$DEP/run")"
